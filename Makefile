@@ -1,0 +1,36 @@
+# The two commands: `make run` serves the API with a demo-ready SQLite file; `make test` checks everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run migrate test check lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/tracker migrate
+
+run: migrate
+	$(BIN)/tracker serve
+
+check: $(STAMP)
+	$(BIN)/ruff check tracker api tests migrations
+	$(BIN)/ruff format --check tracker api tests migrations
+	$(BIN)/mypy
+
+test: check
+	$(BIN)/pytest
+
+format: $(STAMP)
+	$(BIN)/ruff format tracker api tests migrations
+	$(BIN)/ruff check --fix tracker api tests migrations
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

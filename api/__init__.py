@@ -1,0 +1,1 @@
+"""The HTTP API: a thin Litestar layer that translates requests into tracker commands."""

@@ -1,0 +1,92 @@
+"""Parameters and helpers shared by the resource controllers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, QueryParameter
+
+from api.conditions import etag, idempotency_key, request_digest, today_utc
+from api.schemas import Recording, RecordedOut
+from api.translate import envelope
+from tracker.application import Recorded, TrackerApplication
+from tracker.domain.values import Envelope
+
+Tracker = NamedDependency[TrackerApplication]
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        description='Write only if the current version is this one (W/"3"); else 412.',
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        description="Retrying with the same key and body returns the first response and "
+        "records nothing new; the same key with another body is refused (422).",
+    ),
+]
+Actor = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Actor",
+        required=False,
+        max_length=200,
+        description="Who records this (stored on the event). Defaults to 'anonymous'.",
+    ),
+]
+
+AsOf = Annotated[
+    date | None,
+    QueryParameter(description="Count only facts effective on or before this date."),
+]
+KnownAt = Annotated[
+    datetime | None,
+    QueryParameter(
+        description="Count only events recorded by this ISO 8601 moment (UTC if no zone)."
+    ),
+]
+
+
+def write_envelope(
+    request: Request[Any, Any, Any],
+    body: Recording,
+    actor: str | None,
+    key_header: str | None,
+    **defaults: Any,
+) -> Envelope:
+    key = idempotency_key(key_header)
+    digest = request_digest(request.method, request.url.path, body) if key else None
+    return envelope(
+        body,
+        (actor or "anonymous").strip() or "anonymous",
+        today=today_utc().date(),
+        idempotency_key=key,
+        digest=digest,
+        **defaults,
+    )
+
+
+def created(recorded: Recorded, location: str) -> Response[RecordedOut]:
+    """201 for a new event, or the same answer again for a replayed idempotent request."""
+    headers = {"Location": location, "ETag": etag(recorded.version)}
+    if recorded.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(
+        RecordedOut(recorded.id, recorded.version, recorded.position),
+        status_code=201,
+        headers=headers,
+    )
+
+
+def tagged(response: msgspec.Struct, version: int) -> Response[Any]:
+    return Response(response, headers={"ETag": etag(version)})

@@ -1,0 +1,105 @@
+"""Portfolios: what was pledged at a forum, and the restated targets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath
+
+from api.conditions import expected_version, known_at_utc
+from api.routes.common import (
+    Actor,
+    AsOf,
+    KnownAt,
+    Tracker,
+    IdempotencyKey,
+    IfMatch,
+    created,
+    tagged,
+    write_envelope,
+)
+from api.schemas import PortfolioIn, PortfolioOut, RecordedOut, TargetsIn
+from api.translate import money, portfolio_out
+
+PORTFOLIO_EXAMPLE = {
+    "name": "Kazakhstan–Uzbekistan industrial cooperation",
+    "forum": "4th Kazakhstan–Uzbekistan interregional forum, Samarkand",
+    "established_on": "2024-10-22",
+    "source": {"title": "Astana Times, 22 Oct 2024", "url": "https://astanatimes.com/2024/10/"},
+}
+TARGETS_EXAMPLE = {
+    "investment": {"amount": "3400000000.00", "currency": "USD"},
+    "jobs": 14600,
+    "projects": 74,
+    "effective_date": "2024-10-22",
+    "source": {"title": "Astana Times, 22 Oct 2024"},
+}
+
+
+class PortfolioController(Controller):
+    path = "/api/v1/portfolios"
+    tags = ["portfolios"]
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        summary="Establish a portfolio",
+        status_code=201,
+    )
+    def establish(
+        self,
+        request: Request[Any, Any, Any],
+        tracker: Tracker,
+        data: Annotated[PortfolioIn, Body(examples=[Example(value=PORTFOLIO_EXAMPLE)])],
+        idempotency_key: IdempotencyKey = None,
+        x_actor: Actor = None,
+    ) -> Response[RecordedOut]:
+        envelope = write_envelope(
+            request, data, x_actor, idempotency_key, default_date=data.established_on
+        )
+        recorded = tracker.establish_portfolio(
+            data.name, data.forum, data.established_on, envelope, illustrative=data.illustrative
+        )
+        return created(recorded, f"/api/v1/portfolios/{recorded.id}")
+
+    @get("/{portfolio_id:uuid}", sync_to_thread=True, summary="A portfolio and its targets")
+    def show(
+        self,
+        tracker: Tracker,
+        portfolio_id: FromPath[UUID],
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+    ) -> Response[PortfolioOut]:
+        known_at = known_at_utc(known_at)
+        portfolio = tracker.portfolio(portfolio_id, known_at=known_at)
+        return tagged(portfolio_out(portfolio, as_of, known_at), portfolio.version)
+
+    @post(
+        "/{portfolio_id:uuid}/targets",
+        sync_to_thread=True,
+        summary="Restate the portfolio's targets",
+        status_code=201,
+    )
+    def restate_targets(
+        self,
+        request: Request[Any, Any, Any],
+        tracker: Tracker,
+        portfolio_id: FromPath[UUID],
+        data: Annotated[TargetsIn, Body(examples=[Example(value=TARGETS_EXAMPLE)])],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+        x_actor: Actor = None,
+    ) -> Response[RecordedOut]:
+        envelope = write_envelope(request, data, x_actor, idempotency_key)
+        recorded = tracker.restate_targets(
+            portfolio_id,
+            money(data.investment, "investment"),
+            data.jobs,
+            data.projects,
+            envelope,
+            expected_version=expected_version(if_match),
+        )
+        return created(recorded, f"/api/v1/portfolios/{portfolio_id}")

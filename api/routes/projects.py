@@ -1,0 +1,146 @@
+"""Projects: announce one, record what happens to it, read it as of any day."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath
+
+from api.conditions import expected_version, known_at_utc
+from api.routes.common import (
+    Actor,
+    AsOf,
+    KnownAt,
+    Tracker,
+    IdempotencyKey,
+    IfMatch,
+    created,
+    tagged,
+    write_envelope,
+)
+from api.schemas import HistoryOut, ProjectEventIn, ProjectIn, ProjectOut, RecordedOut
+from api.translate import command, event_out, money, project_out
+from tracker.domain.errors import NotFound
+from tracker.domain.project import Plan
+
+PROJECT_EXAMPLE = {
+    "portfolio_id": "6a1f9b1e-3c55-4c9e-9d1e-0b7f1b2c3d4e",
+    "title": "Cross-border logistics hub at Atameken–Gulistan",
+    "sector": "transport",
+    "regions": ["KZ-61", "UZ-SI"],
+    "parties": ["Ministry of Industry (KZ)", "Ministry of Investment (UZ)"],
+    "planned_investment": {"amount": "120000000.00", "currency": "USD"},
+    "planned_jobs": 800,
+    "planned_start": "2025-01-01",
+    "effective_date": "2024-10-22",
+    "source": {"title": "Forum communiqué, 22 Oct 2024"},
+}
+EVENT_EXAMPLES = [
+    Example(
+        summary="Investment committed",
+        value={
+            "type": "committed",
+            "amount": {"amount": "25000000.00", "currency": "USD"},
+            "effective_date": "2025-02-10",
+            "source": {"title": "Signed investment agreement"},
+        },
+    ),
+    Example(
+        summary="Funds disbursed in tenge",
+        value={"type": "disbursed", "amount": {"amount": "5000000000", "currency": "KZT"}},
+    ),
+    Example(summary="Jobs created", value={"type": "jobs_created", "permanent": 120, "temporary": 300}),
+    Example(summary="Milestone", value={"type": "milestone", "name": "Foundation stone laid"}),
+    Example(summary="Suspended", value={"type": "status_changed", "status": "suspended", "reason": "Permits"}),
+    Example(summary="Resumed", value={"type": "status_changed", "status": "resumed"}),
+    Example(summary="Completed", value={"type": "completed"}),
+    Example(summary="Cancelled", value={"type": "cancelled", "reason": "Investor withdrew"}),
+    Example(
+        summary="Correction",
+        value={
+            "type": "corrected",
+            "corrects": 2,
+            "reason": "Typo in the amount",
+            "replacement": {"amount": {"amount": "2500000.00", "currency": "USD"}},
+        },
+    ),
+    Example(summary="Retraction", value={"type": "retracted", "retracts": 3, "reason": "Duplicate"}),
+]
+
+
+class ProjectController(Controller):
+    path = "/api/v1/projects"
+    tags = ["projects"]
+
+    @post("/", sync_to_thread=True, summary="Announce a project", status_code=201)
+    def announce(
+        self,
+        request: Request[Any, Any, Any],
+        tracker: Tracker,
+        data: Annotated[ProjectIn, Body(examples=[Example(value=PROJECT_EXAMPLE)])],
+        idempotency_key: IdempotencyKey = None,
+        x_actor: Actor = None,
+    ) -> Response[RecordedOut]:
+        envelope = write_envelope(request, data, x_actor, idempotency_key)
+        plan = Plan(
+            title=data.title,
+            sector=data.sector,
+            regions=tuple(data.regions),
+            countries=tuple(data.countries),
+            parties=tuple(data.parties),
+            planned_investment=money(data.planned_investment, "planned_investment"),
+            planned_jobs=data.planned_jobs,
+            planned_start=data.planned_start,
+            planned_end=data.planned_end,
+        )
+        recorded = tracker.announce_project(
+            data.portfolio_id, plan, envelope, illustrative=data.illustrative
+        )
+        return created(recorded, f"/api/v1/projects/{recorded.id}")
+
+    @get("/{project_id:uuid}", sync_to_thread=True, summary="A project's figures")
+    def show(
+        self,
+        tracker: Tracker,
+        project_id: FromPath[UUID],
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+    ) -> Response[ProjectOut]:
+        """``as_of`` folds only facts effective by that date; ``known_at`` only events
+        recorded by that moment. Both may be combined."""
+        known_at = known_at_utc(known_at)
+        project = tracker.project(project_id, known_at=known_at)
+        if as_of is not None and as_of < project.announced_on():
+            raise NotFound(
+                f"project {project_id} was announced on {project.announced_on()}, after {as_of}"
+            )
+        return tagged(project_out(project, as_of, known_at), project.version)
+
+    @get("/{project_id:uuid}/events", sync_to_thread=True, summary="A project's full history")
+    def history(self, tracker: Tracker, project_id: FromPath[UUID]) -> HistoryOut:
+        return HistoryOut(project_id, [event_out(e) for e in tracker.project_history(project_id)])
+
+    @post(
+        "/{project_id:uuid}/events",
+        sync_to_thread=True,
+        summary="Record an event on a project",
+        status_code=201,
+    )
+    def record(
+        self,
+        request: Request[Any, Any, Any],
+        tracker: Tracker,
+        project_id: FromPath[UUID],
+        data: Annotated[ProjectEventIn, Body(examples=EVENT_EXAMPLES)],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+        x_actor: Actor = None,
+    ) -> Response[RecordedOut]:
+        envelope = write_envelope(request, data, x_actor, idempotency_key)
+        recorded = tracker.record(
+            project_id, command(data), envelope, expected_version=expected_version(if_match)
+        )
+        return created(recorded, f"/api/v1/projects/{project_id}/events")

@@ -1,0 +1,239 @@
+"""Request and response bodies (msgspec structs); the OpenAPI document is built from these."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from msgspec import Meta, Struct, field
+
+Amount = Annotated[
+    str,
+    Meta(
+        pattern=r"^-?\d{1,18}(\.\d{1,6})?$",
+        description="A decimal amount written as a JSON string; numbers are refused.",
+        examples=["1500000.00"],
+    ),
+]
+Currency = Annotated[
+    str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["USD"])
+]
+Text = Annotated[str, Meta(min_length=1, max_length=500)]
+Count = Annotated[int, Meta(ge=0, le=10_000_000_000)]
+Version = Annotated[int, Meta(ge=1, description="An event's version within its project")]
+Region = Annotated[str, Meta(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$", examples=["KZ-61"])]
+Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", examples=["KZ"])]
+
+
+class MoneyIn(Struct, forbid_unknown_fields=True):
+    amount: Amount
+    currency: Currency
+
+
+class SourceIn(Struct, forbid_unknown_fields=True):
+    title: Text
+    url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | None = None
+
+
+class Recording(Struct, kw_only=True, forbid_unknown_fields=True):
+    """What every write may say about the fact: when it happened and where it is written."""
+
+    effective_date: date | None = field(default=None)
+    source: SourceIn | None = None
+
+
+class PortfolioIn(Recording, kw_only=True):
+    name: Text
+    forum: Text
+    established_on: date
+    illustrative: bool = False
+
+
+class TargetsIn(Recording, kw_only=True):
+    investment: MoneyIn
+    jobs: Count
+    projects: Count
+
+
+class ProjectIn(Recording, kw_only=True):
+    portfolio_id: UUID
+    title: Text
+    sector: Annotated[str, Meta(min_length=1, max_length=100)]
+    regions: list[Region] = []
+    countries: list[Country] = []
+    parties: list[Text] = []
+    planned_investment: MoneyIn
+    planned_jobs: Count = 0
+    planned_start: date | None = None
+    planned_end: date | None = None
+    illustrative: bool = False
+
+
+class ReplacementIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Replacement values; give only those that change."""
+
+    amount: MoneyIn | None = None
+    effective_date: date | None = None
+    permanent: Count | None = None
+    temporary: Count | None = None
+    name: Text | None = None
+    title: Text | None = None
+    sector: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
+    regions: list[Region] | None = None
+    countries: list[Country] | None = None
+    parties: list[Text] | None = None
+    planned_investment: MoneyIn | None = None
+    planned_jobs: Count | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+
+
+class InvestmentCommittedIn(Recording, kw_only=True, tag_field="type", tag="committed"):
+    amount: MoneyIn
+
+
+class FundsDisbursedIn(Recording, kw_only=True, tag_field="type", tag="disbursed"):
+    amount: MoneyIn
+
+
+class JobsCreatedIn(Recording, kw_only=True, tag_field="type", tag="jobs_created"):
+    permanent: Count = 0
+    temporary: Count = 0
+
+
+class MilestoneIn(Recording, kw_only=True, tag_field="type", tag="milestone"):
+    name: Text
+    description: Annotated[str, Meta(max_length=5000)] | None = None
+
+
+class StatusChangedIn(Recording, kw_only=True, tag_field="type", tag="status_changed"):
+    status: Literal[
+        "agreed", "in_preparation", "under_implementation", "operational", "suspended", "resumed"
+    ]
+    reason: Text | None = None
+
+
+class CompletedIn(Recording, kw_only=True, tag_field="type", tag="completed"):
+    reason: Text | None = None
+
+
+class CancelledIn(Recording, kw_only=True, tag_field="type", tag="cancelled"):
+    reason: Text
+
+
+class CorrectedIn(Recording, kw_only=True, tag_field="type", tag="corrected"):
+    corrects: Version
+    reason: Text
+    replacement: ReplacementIn
+
+
+class RetractedIn(Recording, kw_only=True, tag_field="type", tag="retracted"):
+    retracts: Version
+    reason: Text
+
+
+ProjectEventIn = (
+    InvestmentCommittedIn
+    | FundsDisbursedIn
+    | JobsCreatedIn
+    | MilestoneIn
+    | StatusChangedIn
+    | CompletedIn
+    | CancelledIn
+    | CorrectedIn
+    | RetractedIn
+)
+
+
+class MoneyOut(Struct):
+    amount: str
+    currency: str
+
+
+class SourceOut(Struct):
+    title: str
+    url: str | None
+
+
+class RecordedOut(Struct):
+    id: UUID
+    version: int
+    position: int
+
+
+class TargetsOut(Struct):
+    version: int
+    effective_date: date
+    investment: MoneyOut
+    jobs: int
+    projects: int
+    source: SourceOut | None
+
+
+class PortfolioOut(Struct):
+    id: UUID
+    name: str
+    forum: str
+    established_on: date
+    illustrative: bool
+    version: int
+    targets: TargetsOut | None
+    target_history: list[TargetsOut]
+    as_of: date | None
+    known_at: datetime | None
+
+
+class JobsOut(Struct):
+    permanent: int
+    temporary: int
+    total: int
+
+
+class ProjectOut(Struct):
+    id: UUID
+    portfolio_id: UUID
+    title: str
+    sector: str
+    regions: list[str]
+    countries: list[str]
+    parties: list[str]
+    illustrative: bool
+    status: str
+    iati_activity_status: int
+    planned_investment: MoneyOut
+    planned_jobs: int
+    planned_start: date | None
+    planned_end: date | None
+    committed: list[MoneyOut]
+    disbursed: list[MoneyOut]
+    jobs_created: JobsOut
+    milestones: list[str]
+    announced_on: date
+    version: int
+    last_recorded_at: datetime
+    as_of: date | None
+    known_at: datetime | None
+
+
+class EventOut(Struct):
+    type: str
+    version: int
+    position: int
+    effective_date: date
+    recorded_at: datetime
+    actor: str
+    source: SourceOut | None
+    payload: dict[str, Any]
+    corrected_by: list[int]
+    retracted_by: int | None
+
+
+class HistoryOut(Struct):
+    project_id: UUID
+    events: list[EventOut]
+
+
+class HealthOut(Struct):
+    status: str
+    detail: str | None = None

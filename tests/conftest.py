@@ -1,0 +1,68 @@
+"""Database fixtures: every integration test runs on a SQLite file and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tracker.migrate import upgrade
+from tracker.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "TRACKER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def postgres_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used, or ``None`` when it can."""
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return f"PostgreSQL at {POSTGRES_URL} is unreachable: {error}".strip()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    reason = postgres_unavailable()
+    if reason is not None:
+        if os.environ.get("TRACKER_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"TRACKER_REQUIRE_POSTGRES=1 but {reason}")
+        pytest.skip(reason)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_schema(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty schema of the test database, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield schema
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def sqlite_settings(tmp_path: os.PathLike[str]) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path}/tracker.db", snapshot_interval=5)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank_settings(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Settings:
+    """Settings for an empty database of each kind, before any migration."""
+    if request.param == "sqlite":
+        return sqlite_settings(tmp_path)
+    schema = request.getfixturevalue("postgres_schema")
+    url = request.getfixturevalue("postgres_url")
+    return Settings(database_url=url, db_schema=schema, snapshot_interval=5, pool_size=10)
+
+
+@pytest.fixture
+def settings(blank_settings: Settings) -> Settings:
+    """Settings for a migrated, empty database of each kind."""
+    upgrade(blank_settings)
+    return blank_settings

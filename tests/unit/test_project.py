@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from tests.unit.factories import announced, on, plan, usd
+from tracker.domain.commands import (
+    Cancel,
+    ChangeStatus,
+    CommitInvestment,
+    Complete,
+    Correct,
+    CreateJobs,
+    DisburseFunds,
+    ReachMilestone,
+    Replacement,
+    Retract,
+)
+from tracker.domain.errors import Conflict, IdempotencyKeyReused, InvalidTransition, ValidationError
+from tracker.domain.project import Project
+from tracker.domain.status import Status
+from tracker.domain.values import Envelope, Money
+
+
+def test_announcing_derives_countries_from_regions() -> None:
+    project = announced(regions=("KZ-61", "UZ-SI"), countries=())
+    assert project.plan.countries == ("KZ", "UZ")
+    assert project.status is Status.ANNOUNCED
+    assert project.version == 1
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"regions": ("KZ-99",)}, "regions"),
+        ({"regions": (), "countries": ("XX",)}, "countries"),
+        ({"regions": (), "countries": ()}, "regions"),
+        ({"planned_investment": Money(Decimal("1"), "XYZ")}, "planned_investment"),
+        ({"planned_jobs": -1}, "planned_jobs"),
+        ({"title": "   "}, "title"),
+        ({"planned_start": date(2025, 1, 1), "planned_end": date(2024, 1, 1)}, "planned_end"),
+    ],
+)
+def test_an_announcement_with_a_bad_value_names_the_field(
+    overrides: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        announced(**overrides)
+    assert caught.value.field == field
+
+
+def test_figures_fold_facts_by_currency_and_effective_date() -> None:
+    project = announced()
+    project.execute(CommitInvestment(usd("100")), on("2024-02-01"))
+    project.execute(CommitInvestment(Money(Decimal("5000"), "KZT")), on("2024-03-01"))
+    project.execute(DisburseFunds(usd("40")), on("2024-04-01"))
+    project.execute(CreateJobs(permanent=10, temporary=5), on("2024-05-01"))
+    project.execute(ReachMilestone("Groundbreaking"), on("2024-05-02"))
+
+    now = project.figures_as_of(None)
+    assert now.committed == (Money(Decimal("5000"), "KZT"), usd("100"))
+    assert now.disbursed == (usd("40"),)
+    assert (now.jobs_permanent, now.jobs_temporary) == (10, 5)
+    assert now.milestones == ("Groundbreaking",)
+
+    march = project.figures_as_of(date(2024, 3, 15))
+    assert march.committed == (Money(Decimal("5000"), "KZT"), usd("100"))
+    assert march.disbursed == ()
+    assert march.jobs_permanent == 0
+
+    assert project.figures_as_of(date(2024, 1, 31)).committed == ()
+
+
+def test_a_decrease_is_a_negative_amount_and_zero_is_refused() -> None:
+    project = announced()
+    project.execute(CommitInvestment(usd("100")), on("2024-02-01"))
+    project.execute(CommitInvestment(usd("-30")), on("2024-02-02"))
+    assert project.figures_as_of().committed == (usd("70"),)
+    with pytest.raises(ValidationError) as caught:
+        project.execute(CommitInvestment(usd("0")), on("2024-02-03"))
+    assert caught.value.field == "amount"
+
+
+def test_a_correction_replaces_values_and_can_move_the_effective_date() -> None:
+    project = announced()
+    project.execute(CommitInvestment(usd("100")), on("2024-02-01"))
+    project.execute(
+        Correct(2, "wrong date and amount", Replacement(amount=usd("120"), effective_date=date(2024, 6, 1))),
+        on("2024-07-01"),
+    )
+    assert project.figures_as_of().committed == (usd("120"),)
+    assert project.figures_as_of(date(2024, 5, 1)).committed == ()
+    assert project.facts[2].corrected_by == [3]
+
+
+def test_correcting_the_announcement_changes_the_plan() -> None:
+    project = announced()
+    project.execute(Correct(1, "restated", Replacement(planned_jobs=250)), on("2024-02-01"))
+    assert project.plan.planned_jobs == 250
+
+
+def test_a_retraction_removes_the_fact_and_cannot_be_repeated() -> None:
+    project = announced()
+    project.execute(DisburseFunds(usd("50")), on("2024-02-01"))
+    project.execute(Retract(2, "duplicate"), on("2024-02-02"))
+    assert project.figures_as_of().disbursed == ()
+    with pytest.raises(Conflict, match="retracted"):
+        project.execute(Retract(2, "again"), on("2024-02-03"))
+    with pytest.raises(Conflict, match="retracted"):
+        project.execute(Correct(2, "fix", Replacement(amount=usd("1"))), on("2024-02-03"))
+
+
+@pytest.mark.parametrize(
+    "command, field",
+    [
+        (Correct(9, "no such", Replacement(amount=usd("1"))), "corrects"),
+        (Correct(2, "nothing", Replacement()), "replacement"),
+        (Correct(2, "wrong field", Replacement(permanent=3)), "replacement.permanent"),
+        (Correct(3, "a correction", Replacement(amount=usd("1"))), "corrects"),
+        (Retract(3, "a correction"), "retracts"),
+        (Correct(2, "   ", Replacement(amount=usd("1"))), "reason"),
+    ],
+)
+def test_corrections_must_name_a_correctable_event(command: object, field: str) -> None:
+    project = announced()
+    project.execute(CommitInvestment(usd("10")), on("2024-02-01"))
+    project.execute(Correct(2, "fix", Replacement(amount=usd("11"))), on("2024-02-02"))
+    with pytest.raises(ValidationError) as caught:
+        project.execute(command, on("2024-02-03"))  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def test_the_announcement_cannot_be_retracted() -> None:
+    with pytest.raises(Conflict, match="cancel"):
+        announced().execute(Retract(1, "never happened"), on("2024-02-01"))
+
+
+def test_suspension_resumption_and_completion() -> None:
+    project = announced()
+    project.execute(ChangeStatus("under_implementation"), on("2024-02-01"))
+    project.execute(ChangeStatus("suspended", "permits"), on("2024-03-01"))
+    assert project.status is Status.SUSPENDED
+    with pytest.raises(InvalidTransition):
+        project.execute(Complete(), on("2024-03-02"))
+    project.execute(ChangeStatus("resumed"), on("2024-04-01"))
+    assert project.status is Status.UNDER_IMPLEMENTATION
+    project.execute(Complete(), on("2024-09-01"))
+    assert project.status is Status.CLOSED
+    assert project.status_as_of(date(2024, 3, 15)) is Status.SUSPENDED
+    assert project.status_as_of(date(2024, 1, 15)) is Status.ANNOUNCED
+
+
+def test_a_terminal_project_accepts_only_corrections_and_retractions() -> None:
+    project = announced()
+    project.execute(CommitInvestment(usd("10")), on("2024-02-01"))
+    project.execute(Cancel("investor withdrew"), on("2024-03-01"))
+    with pytest.raises(Conflict, match="only corrections"):
+        project.execute(DisburseFunds(usd("1")), on("2024-03-02"))
+    project.execute(Retract(2, "never signed"), on("2024-03-03"))
+    assert project.figures_as_of().committed == ()
+
+
+def test_jobs_must_count_something() -> None:
+    with pytest.raises(ValidationError):
+        announced().execute(CreateJobs(0, 0), on("2024-02-01"))
+
+
+def test_an_idempotency_key_is_remembered_with_its_request_digest() -> None:
+    project = announced()
+    envelope = Envelope("desk", date(2024, 2, 1), idempotency_key="k", command_digest="d1")
+    project.execute(CommitInvestment(usd("10")), envelope)
+    record = project.earlier_command(envelope)
+    assert record is not None and record.version == 2
+    with pytest.raises(IdempotencyKeyReused):
+        project.earlier_command(
+            Envelope("desk", date(2024, 2, 1), idempotency_key="k", command_digest="d2")
+        )
+    assert project.earlier_command(on("2024-02-01")) is None
+
+
+def test_every_event_type_has_an_explicit_topic() -> None:
+    kinds = [
+        Project.Announced,
+        Project.InvestmentCommitted,
+        Project.FundsDisbursed,
+        Project.JobsCreated,
+        Project.MilestoneReached,
+        Project.StatusChanged,
+        Project.Completed,
+        Project.Cancelled,
+        Project.Corrected,
+        Project.Retracted,
+    ]
+    assert all(k.__dict__["TOPIC"].startswith("tracker:Project.") for k in kinds)
+    assert len({k.KIND for k in kinds}) == 10
+    assert plan().title

@@ -1,0 +1,1 @@
+"""Event-sourced tracker for portfolios of cooperation projects."""

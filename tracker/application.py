@@ -1,0 +1,275 @@
+"""The application service: one method per command or query, shared by the API and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, Mapper
+
+from tracker.domain.base import TrackedAggregate
+from tracker.domain.commands import ProjectCommand
+from tracker.domain.errors import ConcurrentWrite, NotFound, ValidationError, VersionMismatch
+from tracker.domain.portfolio import Portfolio
+from tracker.domain.project import Plan, Project
+from tracker.domain.values import Envelope, Money
+from tracker.encoding import MsgspecMapper
+from tracker.settings import Settings
+from tracker.store import event_positions
+
+A = TypeVar("A", bound=TrackedAggregate)
+
+#: How often a write is retried when another writer changed the same aggregate meanwhile.
+WRITE_ATTEMPTS = 20
+_IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:tracker:idempotency")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a caller learns from a write: the aggregate, its new version, the event's position.
+
+    ``replayed`` is true when an earlier request with the same idempotency key is answered.
+    """
+
+    id: UUID
+    version: int
+    position: int
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One stored event with the position and marks a history reader needs."""
+
+    event: Any
+    position: int
+    corrected_by: tuple[int, ...]
+    retracted_by: int | None
+
+
+class TrackerApplication(Application[UUID]):
+    name = "Tracker"
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {Project: 50, Portfolio: 50}
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        interval = settings.snapshot_interval
+        self.snapshotting_intervals = {Project: interval, Portfolio: interval}
+        super().__init__(env=settings.eventsourcing_env())
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
+
+    # Portfolios
+
+    def establish_portfolio(
+        self,
+        name: str,
+        forum: str,
+        established_on: date,
+        envelope: Envelope,
+        *,
+        illustrative: bool = False,
+    ) -> Recorded:
+        return self._create(
+            Portfolio,
+            envelope,
+            lambda new_id: Portfolio.establish(
+                name,
+                forum,
+                established_on,
+                envelope,
+                illustrative=illustrative,
+                portfolio_id=new_id,
+            ),
+        )
+
+    def restate_targets(
+        self,
+        portfolio_id: UUID,
+        investment: Money,
+        jobs: int,
+        projects: int,
+        envelope: Envelope,
+        *,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        return self._change(
+            Portfolio,
+            portfolio_id,
+            envelope,
+            expected_version,
+            lambda p: p.restate_targets(investment, jobs, projects, envelope),
+        )
+
+    def portfolio(self, portfolio_id: UUID, *, known_at: datetime | None = None) -> Portfolio:
+        return self._load(Portfolio, portfolio_id, known_at)
+
+    # Projects
+
+    def announce_project(
+        self,
+        portfolio_id: UUID,
+        plan: Plan,
+        envelope: Envelope,
+        *,
+        illustrative: bool = False,
+    ) -> Recorded:
+        try:
+            self.portfolio(portfolio_id)
+        except NotFound:
+            raise ValidationError(
+                f"there is no portfolio {portfolio_id}", field="portfolio_id"
+            ) from None
+        return self._create(
+            Project,
+            envelope,
+            lambda new_id: Project.announce(
+                portfolio_id, plan, envelope, illustrative=illustrative, project_id=new_id
+            ),
+        )
+
+    def record(
+        self,
+        project_id: UUID,
+        command: ProjectCommand,
+        envelope: Envelope,
+        *,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        return self._change(
+            Project,
+            project_id,
+            envelope,
+            expected_version,
+            lambda p: p.execute(command, envelope),
+        )
+
+    def project(self, project_id: UUID, *, known_at: datetime | None = None) -> Project:
+        return self._load(Project, project_id, known_at)
+
+    def project_history(self, project_id: UUID) -> list[RecordedEvent]:
+        events = list(self.events.get(project_id))
+        if not events:
+            raise NotFound(f"there is no project {project_id}")
+        positions = event_positions(self.recorder, project_id)
+        corrected_by: dict[int, list[int]] = {}
+        retracted_by: dict[int, int] = {}
+        for event in events:
+            if isinstance(event, Project.Corrected):
+                corrected_by.setdefault(event.corrects, []).append(event.originator_version)
+            elif isinstance(event, Project.Retracted):
+                retracted_by[event.retracts] = event.originator_version
+        return [
+            RecordedEvent(
+                event=e,
+                position=positions[e.originator_version],
+                corrected_by=tuple(corrected_by.get(e.originator_version, ())),
+                retracted_by=retracted_by.get(e.originator_version),
+            )
+            for e in events
+        ]
+
+    # Shared mechanics
+
+    def _load(self, cls: type[A], aggregate_id: UUID, known_at: datetime | None) -> A:
+        """The aggregate as recorded now, or as it stood with the events recorded by ``known_at``."""
+        noun = cls.__name__.lower()
+        if known_at is None:
+            try:
+                aggregate = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                raise NotFound(f"there is no {noun} {aggregate_id}") from None
+        else:
+            known = [e for e in self.events.get(aggregate_id) if e.timestamp <= known_at]
+            if not known:
+                raise NotFound(f"no {noun} {aggregate_id} had been recorded by {known_at}")
+            aggregate = _fold(known)
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"there is no {noun} {aggregate_id}")
+        return aggregate
+
+    def _create(
+        self, cls: type[A], envelope: Envelope, create: Callable[[UUID | None], A]
+    ) -> Recorded:
+        """Create an aggregate; with an idempotency key its id derives from the key, so a
+        retried request finds the aggregate its first attempt created."""
+        if envelope.idempotency_key is None:
+            aggregate = create(None)
+        else:
+            new_id = uuid5(
+                _IDEMPOTENCY_NAMESPACE,
+                f"{cls.__name__}:{envelope.actor}:{envelope.idempotency_key}",
+            )
+            earlier = self._earlier(cls, new_id, envelope)
+            if earlier is not None:
+                return earlier
+            aggregate = create(new_id)
+        try:
+            recordings = self.save(aggregate)
+        except IntegrityError:
+            earlier = self._earlier(cls, aggregate.id, envelope)
+            if earlier is None:  # pragma: no cover - a conflict means the row exists
+                raise
+            return earlier
+        return Recorded(aggregate.id, aggregate.version, recordings[-1].notification.id)
+
+    def _earlier(self, cls: type[A], aggregate_id: UUID, envelope: Envelope) -> Recorded | None:
+        try:
+            aggregate = self._load(cls, aggregate_id, None)
+        except NotFound:
+            return None
+        record = aggregate.earlier_command(envelope)
+        if record is None:  # pragma: no cover - ids from keys are only made with that key
+            return None
+        return self._replay(aggregate.id, record.version)
+
+    def _replay(self, aggregate_id: UUID, version: int) -> Recorded:
+        position = event_positions(self.recorder, aggregate_id)[version]
+        return Recorded(aggregate_id, version, position, replayed=True)
+
+    def _change(
+        self,
+        cls: type[A],
+        aggregate_id: UUID,
+        envelope: Envelope,
+        expected_version: int | None,
+        change: Callable[[A], None],
+    ) -> Recorded:
+        """Load, change and save; on a concurrent write, retry from the fresh state.
+
+        With ``expected_version`` (If-Match) the caller asked for exactly that state, so a
+        concurrent write is reported as a version mismatch instead of being retried.
+        """
+        for _ in range(WRITE_ATTEMPTS):
+            aggregate = self._load(cls, aggregate_id, None)
+            record = aggregate.earlier_command(envelope)
+            if record is not None:
+                return self._replay(aggregate.id, record.version)
+            if expected_version is not None and aggregate.version != expected_version:
+                raise VersionMismatch(expected_version, aggregate.version)
+            change(aggregate)
+            try:
+                recordings = self.save(aggregate)
+            except IntegrityError:
+                if expected_version is not None:
+                    current = self._load(cls, aggregate_id, None).version
+                    raise VersionMismatch(expected_version, current) from None
+                continue
+            return Recorded(aggregate.id, aggregate.version, recordings[-1].notification.id)
+        raise ConcurrentWrite(
+            f"{cls.__name__.lower()} {aggregate_id} is being changed by many writers at once; "
+            "retry the request"
+        )
+
+
+def _fold(events: Sequence[DomainEventProtocol[UUID]]) -> Any:
+    aggregate = None
+    for event in events:
+        aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
+    return aggregate

@@ -1,0 +1,67 @@
+"""The ``tracker`` command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+from tracker.settings import Settings, SettingsError
+
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings.from_env()
+        _ = settings.sqlalchemy_url()
+    except SettingsError as error:
+        err.print(f"[red]error:[/red] {error}")
+        sys.exit(2)
+    return settings
+
+
+@click.group()
+def main() -> None:
+    """Event-sourced tracker for portfolios of cooperation projects.
+
+    Configuration comes from TRACKER_* environment variables (see README).
+    """
+
+
+@main.command()
+def migrate() -> None:
+    """Apply every database migration (alembic upgrade head)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker.migrate import head_revision, upgrade
+
+    settings = _settings()
+    try:
+        upgrade(settings)
+    except SQLAlchemyError as error:
+        err.print(f"[red]error:[/red] migration failed: {error.__class__.__name__}: {error}")
+        sys.exit(1)
+    click.echo(f"database at revision {head_revision()} ({settings.url.render_as_string()})")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default TRACKER_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default TRACKER_PORT or 8000).")
+@click.option("--workers", default=1, show_default=True, help="Worker processes.")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the HTTP API (docs at /docs)."""
+    import uvicorn
+
+    settings = _settings()
+    if workers > 1 and not settings.is_postgres:
+        err.print("[yellow]note:[/yellow] several workers on SQLite share one file lock")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+    )

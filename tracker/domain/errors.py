@@ -1,0 +1,48 @@
+"""The one error hierarchy of the product. The API maps each class to one status code."""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Base of every error the tracker raises on purpose."""
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class NotFound(TrackerError):
+    """The named portfolio, project or event does not exist (as known at the asked moment)."""
+
+
+class ValidationError(TrackerError):
+    """A value breaks a rule of the domain; ``field`` names the offending input."""
+
+
+class Conflict(TrackerError):
+    """The command cannot be applied to the aggregate in its current state."""
+
+
+class InvalidTransition(Conflict):
+    """The status machine does not allow this move."""
+
+
+class ConcurrentWrite(Conflict):
+    """Another writer changed the aggregate at the same time and retries ran out."""
+
+
+class VersionMismatch(TrackerError):
+    """The caller expected another version of the aggregate (If-Match failed)."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(
+            f"expected version {expected}, but the current version is {actual}",
+            field="If-Match",
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyKeyReused(TrackerError):
+    """The idempotency key was already used for a different request."""

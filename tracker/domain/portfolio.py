@@ -1,0 +1,116 @@
+"""The Portfolio aggregate: what was pledged at a forum, and how the pledge was restated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from tracker.domain.base import TrackedAggregate
+from tracker.domain.errors import ValidationError
+from tracker.domain.values import Envelope, Money, Source, check_currency, check_text
+
+
+@dataclass(frozen=True)
+class Targets:
+    """One statement of the pledge, in force from its effective date until restated."""
+
+    version: int
+    effective_date: date
+    investment: Money
+    jobs: int
+    projects: int
+    source: Source | None
+
+
+class Portfolio(TrackedAggregate):
+    TOPIC: ClassVar[str] = "tracker:Portfolio"
+
+    name: str
+    forum: str
+    established_on: date
+    illustrative: bool
+    targets: list[Targets]
+
+    def __init__(self) -> None:
+        """State is set by the ``Established`` event; annotations type the snapshots."""
+
+    class Event(TrackedAggregate.Event):
+        TOPIC: ClassVar[str] = "tracker:Portfolio.Event"
+        KIND: ClassVar[str] = ""
+
+    class Established(Event, Aggregate.Created):
+        TOPIC: ClassVar[str] = "tracker:Portfolio.Established"
+        KIND: ClassVar[str] = "established"
+        name: str
+        forum: str
+        established_on: date
+        illustrative: bool
+
+        def fold_into(self, portfolio: Portfolio) -> None:
+            portfolio.name = self.name
+            portfolio.forum = self.forum
+            portfolio.established_on = self.established_on
+            portfolio.illustrative = self.illustrative
+            portfolio.targets = []
+
+    class TargetsRestated(Event):
+        TOPIC: ClassVar[str] = "tracker:Portfolio.TargetsRestated"
+        KIND: ClassVar[str] = "targets_restated"
+        investment: Money
+        jobs: int
+        projects: int
+
+        def fold_into(self, portfolio: Portfolio) -> None:
+            portfolio.targets.append(
+                Targets(
+                    version=self.originator_version,
+                    effective_date=self.effective_date,
+                    investment=self.investment,
+                    jobs=self.jobs,
+                    projects=self.projects,
+                    source=self.source,
+                )
+            )
+
+    @classmethod
+    def establish(
+        cls,
+        name: str,
+        forum: str,
+        established_on: date,
+        envelope: Envelope,
+        *,
+        illustrative: bool = False,
+        portfolio_id: UUID | None = None,
+    ) -> Portfolio:
+        return cls._create(
+            cls.Established,
+            id=portfolio_id or uuid4(),
+            name=check_text(name, field="name"),
+            forum=check_text(forum, field="forum"),
+            established_on=established_on,
+            illustrative=illustrative,
+            actor=envelope.actor,
+            effective_date=envelope.effective_date,
+            source=envelope.source,
+            idempotency_key=envelope.idempotency_key,
+            command_digest=envelope.command_digest,
+        )
+
+    def restate_targets(self, investment: Money, jobs: int, projects: int, envelope: Envelope) -> None:
+        check_currency(investment.currency, field="investment")
+        for field, value in (("investment", investment.amount), ("jobs", jobs), ("projects", projects)):
+            if value < 0:
+                raise ValidationError("must not be negative", field=field)
+        self.emit(self.TargetsRestated, envelope, investment=investment, jobs=jobs, projects=projects)
+
+    def targets_as_of(self, as_of: date | None = None) -> Targets | None:
+        """The statement in force on ``as_of``: the latest effective by then."""
+        in_force = [t for t in self.targets if as_of is None or t.effective_date <= as_of]
+        if not in_force:
+            return None
+        return max(in_force, key=lambda t: (t.effective_date, t.version))

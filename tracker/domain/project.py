@@ -1,0 +1,494 @@
+"""The Project aggregate: a joint project's life, told as immutable events."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from tracker.domain.base import TrackedAggregate
+from tracker.domain.commands import (
+    Cancel,
+    ChangeStatus,
+    CommitInvestment,
+    Complete,
+    Correct,
+    CreateJobs,
+    DisburseFunds,
+    ProjectCommand,
+    ReachMilestone,
+    Replacement,
+    Retract,
+)
+from tracker.domain.errors import Conflict, InvalidTransition, ValidationError
+from tracker.domain.status import COMPLETABLE, TERMINAL, Status, next_status
+from tracker.domain.values import (
+    Envelope,
+    Money,
+    check_country,
+    check_currency,
+    check_region,
+    check_text,
+)
+
+MONEY_FACTS = frozenset({"committed", "disbursed"})
+FACT_KINDS = MONEY_FACTS | {"jobs_created", "milestone"}
+
+#: Which replacement values each correctable event type accepts.
+CORRECTABLE: dict[str, frozenset[str]] = {
+    "committed": frozenset({"amount", "effective_date"}),
+    "disbursed": frozenset({"amount", "effective_date"}),
+    "jobs_created": frozenset({"permanent", "temporary", "effective_date"}),
+    "milestone": frozenset({"name", "effective_date"}),
+    "announced": frozenset(
+        {
+            "title",
+            "sector",
+            "regions",
+            "countries",
+            "parties",
+            "planned_investment",
+            "planned_jobs",
+            "planned_start",
+            "planned_end",
+        }
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    sector: str
+    regions: tuple[str, ...]
+    countries: tuple[str, ...]
+    parties: tuple[str, ...]
+    planned_investment: Money
+    planned_jobs: int
+    planned_start: date | None
+    planned_end: date | None
+
+
+@dataclass
+class Fact:
+    """A money, jobs or milestone fact as currently believed (corrections folded in)."""
+
+    kind: str
+    version: int
+    effective_date: date
+    amount: Money | None = None
+    permanent: int = 0
+    temporary: int = 0
+    name: str | None = None
+    corrected_by: list[int] = field(default_factory=list)
+    retracted_by: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    effective_date: date
+    status: Status
+    version: int
+
+
+@dataclass(frozen=True)
+class ProjectFigures:
+    """A project's figures as of one effective date (``None``: everything recorded)."""
+
+    status: Status
+    committed: tuple[Money, ...]
+    disbursed: tuple[Money, ...]
+    jobs_permanent: int
+    jobs_temporary: int
+    milestones: tuple[str, ...]
+
+
+def check_plan(plan: Plan) -> Plan:
+    """Check every planned value; raise :class:`ValidationError` naming the field."""
+    if not plan.regions and not plan.countries:
+        raise ValidationError("name at least one region or country", field="regions")
+    for code in plan.regions:
+        check_region(code)
+    countries = set(plan.countries) | {code.split("-")[0] for code in plan.regions}
+    for code in plan.countries:
+        check_country(code)
+    check_currency(plan.planned_investment.currency, field="planned_investment")
+    if plan.planned_investment.amount < 0:
+        raise ValidationError("must not be negative", field="planned_investment")
+    if plan.planned_jobs < 0:
+        raise ValidationError("must not be negative", field="planned_jobs")
+    if plan.planned_start and plan.planned_end and plan.planned_end < plan.planned_start:
+        raise ValidationError("must not be before planned_start", field="planned_end")
+    return replace(
+        plan,
+        title=check_text(plan.title, field="title"),
+        sector=check_text(plan.sector, field="sector", max_length=100),
+        countries=tuple(sorted(countries)),
+        parties=tuple(check_text(p, field="parties") for p in plan.parties),
+    )
+
+
+def _total_by_currency(amounts: list[Money]) -> tuple[Money, ...]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for money in amounts:
+        totals[money.currency] += money.amount
+    return tuple(Money(totals[c], c) for c in sorted(totals))
+
+
+class Project(TrackedAggregate):
+    """A joint project. Every change is an event; corrections point at what they correct."""
+
+    TOPIC: ClassVar[str] = "tracker:Project"
+
+    portfolio_id: UUID
+    illustrative: bool
+    plan: Plan
+    status: Status
+    before_suspension: Status | None
+    status_history: list[StatusEntry]
+    kinds: dict[int, str]
+    facts: dict[int, Fact]
+
+    def __init__(self) -> None:
+        """State is set by the ``Announced`` event; annotations above type the snapshots."""
+
+    class Event(TrackedAggregate.Event):
+        TOPIC: ClassVar[str] = "tracker:Project.Event"
+        KIND: ClassVar[str] = ""
+
+    class Announced(Event, Aggregate.Created):
+        TOPIC: ClassVar[str] = "tracker:Project.Announced"
+        KIND: ClassVar[str] = "announced"
+        portfolio_id: UUID
+        illustrative: bool
+        title: str
+        sector: str
+        regions: tuple[str, ...]
+        countries: tuple[str, ...]
+        parties: tuple[str, ...]
+        planned_investment: Money
+        planned_jobs: int
+        planned_start: date | None
+        planned_end: date | None
+
+        def fold_into(self, project: Project) -> None:
+            project.portfolio_id = self.portfolio_id
+            project.illustrative = self.illustrative
+            project.plan = Plan(
+                title=self.title,
+                sector=self.sector,
+                regions=self.regions,
+                countries=self.countries,
+                parties=self.parties,
+                planned_investment=self.planned_investment,
+                planned_jobs=self.planned_jobs,
+                planned_start=self.planned_start,
+                planned_end=self.planned_end,
+            )
+            project.status = Status.ANNOUNCED
+            project.before_suspension = None
+            project.status_history = [StatusEntry(self.effective_date, Status.ANNOUNCED, 1)]
+            project.kinds = {1: self.KIND}
+            project.facts = {}
+
+    class FactEvent(Event):
+        """An event that adds a fact to the project's ledger."""
+
+        TOPIC: ClassVar[str] = "tracker:Project.FactEvent"
+
+        def fold_into(self, project: Project) -> None:
+            project.kinds[self.originator_version] = self.KIND
+            project.facts[self.originator_version] = self.to_fact()
+
+        def to_fact(self) -> Fact:
+            raise NotImplementedError
+
+    class InvestmentCommitted(FactEvent):
+        TOPIC: ClassVar[str] = "tracker:Project.InvestmentCommitted"
+        KIND: ClassVar[str] = "committed"
+        amount: Money
+
+        def to_fact(self) -> Fact:
+            return Fact(self.KIND, self.originator_version, self.effective_date, self.amount)
+
+    class FundsDisbursed(FactEvent):
+        TOPIC: ClassVar[str] = "tracker:Project.FundsDisbursed"
+        KIND: ClassVar[str] = "disbursed"
+        amount: Money
+
+        def to_fact(self) -> Fact:
+            return Fact(self.KIND, self.originator_version, self.effective_date, self.amount)
+
+    class JobsCreated(FactEvent):
+        TOPIC: ClassVar[str] = "tracker:Project.JobsCreated"
+        KIND: ClassVar[str] = "jobs_created"
+        permanent: int
+        temporary: int
+
+        def to_fact(self) -> Fact:
+            return Fact(
+                self.KIND,
+                self.originator_version,
+                self.effective_date,
+                permanent=self.permanent,
+                temporary=self.temporary,
+            )
+
+    class MilestoneReached(FactEvent):
+        TOPIC: ClassVar[str] = "tracker:Project.MilestoneReached"
+        KIND: ClassVar[str] = "milestone"
+        name: str
+        description: str | None
+
+        def to_fact(self) -> Fact:
+            return Fact(self.KIND, self.originator_version, self.effective_date, name=self.name)
+
+    class StatusEvent(Event):
+        """An event that moves the status machine."""
+
+        TOPIC: ClassVar[str] = "tracker:Project.StatusEvent"
+        status: Status
+        reason: str | None
+
+        def fold_into(self, project: Project) -> None:
+            project.kinds[self.originator_version] = self.KIND
+            if self.status is Status.SUSPENDED:
+                project.before_suspension = project.status
+            elif project.status is Status.SUSPENDED:
+                project.before_suspension = None
+            project.status = self.status
+            project.status_history.append(
+                StatusEntry(self.effective_date, self.status, self.originator_version)
+            )
+
+    class StatusChanged(StatusEvent):
+        TOPIC: ClassVar[str] = "tracker:Project.StatusChanged"
+        KIND: ClassVar[str] = "status_changed"
+
+    class Completed(StatusEvent):
+        TOPIC: ClassVar[str] = "tracker:Project.Completed"
+        KIND: ClassVar[str] = "completed"
+
+    class Cancelled(StatusEvent):
+        TOPIC: ClassVar[str] = "tracker:Project.Cancelled"
+        KIND: ClassVar[str] = "cancelled"
+
+    class Corrected(Event):
+        TOPIC: ClassVar[str] = "tracker:Project.Corrected"
+        KIND: ClassVar[str] = "corrected"
+        corrects: int
+        reason: str
+        replacement: Replacement
+
+        def fold_into(self, project: Project) -> None:
+            project.kinds[self.originator_version] = self.KIND
+            values = self.replacement.given()
+            if self.corrects == 1:
+                project.plan = replace(project.plan, **values)
+                return
+            fact = project.facts[self.corrects]
+            fact.corrected_by.append(self.originator_version)
+            for name, value in values.items():
+                setattr(fact, name, value)
+
+    class Retracted(Event):
+        TOPIC: ClassVar[str] = "tracker:Project.Retracted"
+        KIND: ClassVar[str] = "retracted"
+        retracts: int
+        reason: str
+
+        def fold_into(self, project: Project) -> None:
+            project.kinds[self.originator_version] = self.KIND
+            project.facts[self.retracts].retracted_by = self.originator_version
+
+    @classmethod
+    def announce(
+        cls,
+        portfolio_id: UUID,
+        plan: Plan,
+        envelope: Envelope,
+        *,
+        illustrative: bool = False,
+        project_id: UUID | None = None,
+    ) -> Project:
+        plan = check_plan(plan)
+        return cls._create(
+            cls.Announced,
+            id=project_id or uuid4(),
+            portfolio_id=portfolio_id,
+            illustrative=illustrative,
+            title=plan.title,
+            sector=plan.sector,
+            regions=plan.regions,
+            countries=plan.countries,
+            parties=plan.parties,
+            planned_investment=plan.planned_investment,
+            planned_jobs=plan.planned_jobs,
+            planned_start=plan.planned_start,
+            planned_end=plan.planned_end,
+            actor=envelope.actor,
+            effective_date=envelope.effective_date,
+            source=envelope.source,
+            idempotency_key=envelope.idempotency_key,
+            command_digest=envelope.command_digest,
+        )
+
+    def execute(self, command: ProjectCommand, envelope: Envelope) -> None:
+        """Apply one recorder command, or raise the domain error that forbids it."""
+        if isinstance(command, Correct):
+            self._correct(command, envelope)
+        elif isinstance(command, Retract):
+            self._retract(command, envelope)
+        elif self.status in TERMINAL:
+            raise Conflict(
+                f"the project is {self.status}; only corrections and retractions "
+                "can still be recorded"
+            )
+        elif isinstance(command, CommitInvestment):
+            self.emit(self.InvestmentCommitted, envelope, amount=_nonzero(command.amount))
+        elif isinstance(command, DisburseFunds):
+            self.emit(self.FundsDisbursed, envelope, amount=_nonzero(command.amount))
+        elif isinstance(command, CreateJobs):
+            _check_jobs(command.permanent, command.temporary)
+            self.emit(
+                self.JobsCreated,
+                envelope,
+                permanent=command.permanent,
+                temporary=command.temporary,
+            )
+        elif isinstance(command, ReachMilestone):
+            self.emit(
+                self.MilestoneReached,
+                envelope,
+                name=check_text(command.name, field="name"),
+                description=command.description,
+            )
+        elif isinstance(command, ChangeStatus):
+            status = next_status(self.status, command.status, self.before_suspension)
+            self.emit(self.StatusChanged, envelope, status=status, reason=command.reason)
+        elif isinstance(command, Complete):
+            if self.status not in COMPLETABLE:
+                raise InvalidTransition(
+                    f"only a project under implementation or operational can be completed; "
+                    f"it is {self.status}"
+                )
+            self.emit(self.Completed, envelope, status=Status.CLOSED, reason=command.reason)
+        elif isinstance(command, Cancel):
+            reason = check_text(command.reason, field="reason")
+            self.emit(self.Cancelled, envelope, status=Status.CANCELLED, reason=reason)
+        else:  # pragma: no cover - the union above is exhaustive
+            raise TypeError(f"unknown command {command!r}")
+
+    def _correct(self, command: Correct, envelope: Envelope) -> None:
+        kind = self._correctable_kind(command.corrects, field="corrects")
+        values = command.replacement.given()
+        if not values:
+            raise ValidationError("a correction must replace at least one value", field="replacement")
+        unknown = sorted(set(values) - CORRECTABLE[kind])
+        if unknown:
+            raise ValidationError(
+                f"a {kind!r} event has no {', '.join(unknown)} to correct; "
+                f"correctable: {', '.join(sorted(CORRECTABLE[kind]))}",
+                field=f"replacement.{unknown[0]}",
+            )
+        if kind == "announced":
+            check_plan(replace(self.plan, **values))
+        else:
+            fact = replace(self.facts[command.corrects], **values)
+            if fact.amount is not None:
+                _nonzero(fact.amount)
+            if kind == "jobs_created":
+                _check_jobs(fact.permanent, fact.temporary)
+            if fact.name is not None:
+                check_text(fact.name, field="replacement.name")
+        self.emit(
+            self.Corrected,
+            envelope,
+            corrects=command.corrects,
+            reason=check_text(command.reason, field="reason"),
+            replacement=command.replacement,
+        )
+
+    def _retract(self, command: Retract, envelope: Envelope) -> None:
+        kind = self._correctable_kind(command.retracts, field="retracts")
+        if kind == "announced":
+            raise Conflict("an announcement cannot be retracted; cancel the project instead")
+        self.emit(
+            self.Retracted,
+            envelope,
+            retracts=command.retracts,
+            reason=check_text(command.reason, field="reason"),
+        )
+
+    def _correctable_kind(self, version: int, *, field: str) -> str:
+        kind = self.kinds.get(version)
+        if kind is None:
+            raise ValidationError(f"this project has no event with version {version}", field=field)
+        if kind not in CORRECTABLE:
+            raise ValidationError(
+                f"event {version} is a {kind!r} event; only "
+                f"{', '.join(sorted(CORRECTABLE))} events can be corrected or retracted",
+                field=field,
+            )
+        fact = self.facts.get(version)
+        if fact is not None and fact.retracted_by is not None:
+            raise Conflict(
+                f"event {version} was retracted by event {fact.retracted_by}", field=field
+            )
+        return kind
+
+    def announced_on(self) -> date:
+        return self.status_history[0].effective_date
+
+    def status_as_of(self, as_of: date | None) -> Status:
+        if as_of is None:
+            return self.status
+        known = [e for e in self.status_history if e.effective_date <= as_of]
+        return max(known, key=lambda e: (e.effective_date, e.version)).status
+
+    def figures_as_of(self, as_of: date | None = None) -> ProjectFigures:
+        """Fold the ledger: facts effective by ``as_of`` that are not retracted."""
+        live = [
+            f
+            for f in self.facts.values()
+            if f.retracted_by is None and (as_of is None or f.effective_date <= as_of)
+        ]
+        return ProjectFigures(
+            status=self.status_as_of(as_of),
+            committed=_total_by_currency(
+                [f.amount for f in live if f.kind == "committed" and f.amount]
+            ),
+            disbursed=_total_by_currency(
+                [f.amount for f in live if f.kind == "disbursed" and f.amount]
+            ),
+            jobs_permanent=sum(f.permanent for f in live),
+            jobs_temporary=sum(f.temporary for f in live),
+            milestones=tuple(
+                f.name
+                for f in sorted(live, key=lambda f: (f.effective_date, f.version))
+                if f.kind == "milestone" and f.name
+            ),
+        )
+
+
+def _nonzero(amount: Money) -> Money:
+    """Decreases are negative amounts (as IATI records them); zero records nothing."""
+    check_currency(amount.currency)
+    if amount.amount == 0:
+        raise ValidationError("must not be zero; record a decrease as a negative amount", field="amount")
+    return amount
+
+
+def _check_jobs(permanent: int, temporary: int) -> None:
+    if permanent == 0 and temporary == 0:
+        raise ValidationError("record at least one permanent or temporary job", field="permanent")
+
+
+def event_kind(event: Any) -> str:
+    """The public name of a stored event's type (``committed``, ``retracted``, …)."""
+    return str(getattr(type(event), "KIND", "") or type(event).__name__)

@@ -1,0 +1,101 @@
+"""One settings object, read from the environment (``TRACKER_*`` variables)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/tracker.db"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    #: PostgreSQL schema that holds every table (ignored on SQLite).
+    db_schema: str = "public"
+    #: Take a snapshot of an aggregate every N events.
+    snapshot_interval: int = 50
+    #: Connections per process in the PostgreSQL pool.
+    pool_size: int = 8
+    #: Seconds to wait for a database lock or connection before answering 503.
+    db_timeout: int = 5
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        try:
+            return cls(
+                database_url=env.get("TRACKER_DATABASE_URL", DEFAULT_DATABASE_URL),
+                db_schema=env.get("TRACKER_DB_SCHEMA", "public"),
+                snapshot_interval=int(env.get("TRACKER_SNAPSHOT_INTERVAL", "50")),
+                pool_size=int(env.get("TRACKER_DB_POOL_SIZE", "8")),
+                db_timeout=int(env.get("TRACKER_DB_TIMEOUT", "5")),
+                host=env.get("TRACKER_HOST", "127.0.0.1"),
+                port=int(env.get("TRACKER_PORT", "8000")),
+            )
+        except ValueError as error:
+            raise SettingsError(f"invalid TRACKER_* setting: {error}") from error
+
+    @property
+    def url(self) -> URL:
+        try:
+            return make_url(self.database_url)
+        except ArgumentError as error:
+            raise SettingsError(f"TRACKER_DATABASE_URL is not a database URL: {error}") from error
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.get_backend_name() == "postgresql"
+
+    @property
+    def sqlite_path(self) -> Path:
+        database = self.url.database
+        if self.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+            raise SettingsError(
+                "TRACKER_DATABASE_URL must be sqlite:///PATH (a file) or postgresql://…"
+            )
+        return Path(database)
+
+    def sqlalchemy_url(self) -> URL:
+        """The URL for alembic and SQLAlchemy (psycopg 3 driver on PostgreSQL)."""
+        if self.is_postgres:
+            return self.url.set(drivername="postgresql+psycopg")
+        return self.url.set(database=str(self.sqlite_path))
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The library's configuration. Tables come from alembic, never from the library."""
+        env = {"CREATE_TABLE": "false"}
+        if self.is_postgres:
+            url = self.url
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.postgres",
+                POSTGRES_DBNAME=url.database or "postgres",
+                POSTGRES_HOST=url.host or "127.0.0.1",
+                POSTGRES_PORT=str(url.port or 5432),
+                POSTGRES_USER=url.username or "postgres",
+                POSTGRES_PASSWORD=url.password or "",
+                POSTGRES_SCHEMA=self.db_schema,
+                POSTGRES_POOL_SIZE=str(self.pool_size),
+                POSTGRES_MAX_OVERFLOW="0",
+                POSTGRES_CONNECT_TIMEOUT=str(self.db_timeout),
+                POSTGRES_LOCK_TIMEOUT=str(self.db_timeout),
+                POSTGRES_PRE_PING="y",
+            )
+        else:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.sqlite",
+                SQLITE_DBNAME=str(self.sqlite_path),
+                SQLITE_LOCK_TIMEOUT=str(self.db_timeout),
+            )
+        return env

@@ -1,0 +1,34 @@
+"""What the event store knows that the library does not hand out: global positions."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+
+def event_positions(recorder: ApplicationRecorder, originator_id: UUID) -> dict[int, int]:
+    """Map each version of one aggregate to its position in the global notification log."""
+    rows: list[Any]
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        statement = (
+            f"SELECT originator_version, rowid FROM {recorder.events_table_name} "
+            "WHERE originator_id = ?"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (originator_id.hex,))
+            rows = [tuple(row) for row in cursor.fetchall()]
+    elif isinstance(recorder, PostgresApplicationRecorder):
+        query = SQL(
+            "SELECT originator_version, notification_id FROM {}.{} WHERE originator_id = %s"
+        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        with recorder.datastore.transaction(commit=False) as pg_cursor:
+            pg_cursor.execute(query, (originator_id,))
+            rows = [(r["originator_version"], r["notification_id"]) for r in pg_cursor.fetchall()]
+    else:  # pragma: no cover - only the two supported databases exist
+        raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+    return {int(version): int(position) for version, position in rows}

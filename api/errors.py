@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -21,6 +22,7 @@ from tracker.domain.errors import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 log = logging.getLogger("tracker.api")
 
 #: Domain error → (HTTP status, problem type slug). The most specific class wins.
@@ -77,22 +79,32 @@ def tracker_error(_: Request[Any, Any, Any], error: TrackerError) -> Response[di
     return problem(status, error.detail, slug=slug, field=error.field)
 
 
+def _field_path(key: str | None, message: str) -> str | None:
+    """The full path of the offending field: msgspec names a missing or unknown field in
+    the message, relative to the object the key points at (``data`` is the body itself)."""
+    parts = [] if key in (None, "data") else [str(key)]
+    named = _NAMED_FIELD.search(message)
+    if named:
+        parts.append(named.group(1))
+    return ".".join(parts) or None
+
+
 def validation_error(_: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
     """Malformed input (wrong type, float money, unknown field, bad date): 400 naming fields."""
     errors = []
     for item in error.extra if isinstance(error.extra, list) else []:
         if isinstance(item, dict):
+            message = str(item.get("message", ""))
+            source = item.get("source")
             errors.append(
                 {
-                    "field": item.get("key"),
-                    "in": str(getattr(item.get("source"), "value", item.get("source")) or "body"),
-                    "message": item.get("message"),
+                    "field": _field_path(item.get("key"), message),
+                    "in": str(getattr(source, "value", source) or "body"),
+                    "message": message,
                 }
             )
     first = errors[0] if errors else None
-    detail = (
-        f"{first['field']}: {first['message']}" if first and first["field"] else error.detail
-    )
+    detail = f"{first['field']}: {first['message']}" if first and first["field"] else error.detail
     return problem(
         400,
         detail,

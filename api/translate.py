@@ -6,6 +6,7 @@ import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from api import schemas as s
 from tracker.application import RecordedEvent
 from tracker.domain import commands as c
 from tracker.domain.errors import ValidationError
@@ -13,8 +14,6 @@ from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Envelope, Money, Source
-
-from api import schemas as s
 
 _ENVELOPE_FIELDS = {
     "originator_id",
@@ -111,7 +110,12 @@ def source_out(value: Source | None) -> s.SourceOut | None:
 
 def targets_out(t: Targets) -> s.TargetsOut:
     return s.TargetsOut(
-        t.version, t.effective_date, money_out(t.investment), t.jobs, t.projects, source_out(t.source)
+        t.version,
+        t.effective_date,
+        money_out(t.investment),
+        t.jobs,
+        t.projects,
+        source_out(t.source),
     )
 
 

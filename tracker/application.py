@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -59,7 +61,8 @@ class TrackerApplication(Application[UUID]):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         interval = settings.snapshot_interval
-        self.snapshotting_intervals = {Project: interval, Portfolio: interval}
+        # The library reads the intervals from the instance; the setting is per deployment.
+        self.snapshotting_intervals = {Project: interval, Portfolio: interval}  # type: ignore[misc]
         super().__init__(env=settings.eventsourcing_env())
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -178,15 +181,17 @@ class TrackerApplication(Application[UUID]):
     # Shared mechanics
 
     def _load(self, cls: type[A], aggregate_id: UUID, known_at: datetime | None) -> A:
-        """The aggregate as recorded now, or as it stood with the events recorded by ``known_at``."""
+        """The aggregate as recorded now, or as the events recorded by ``known_at`` left it."""
         noun = cls.__name__.lower()
+        aggregate: Any
         if known_at is None:
             try:
                 aggregate = self.repository.get(aggregate_id)
             except AggregateNotFoundError:
                 raise NotFound(f"there is no {noun} {aggregate_id}") from None
         else:
-            known = [e for e in self.events.get(aggregate_id) if e.timestamp <= known_at]
+            events: list[Any] = list(self.events.get(aggregate_id))
+            known = [e for e in events if e.timestamp <= known_at]
             if not known:
                 raise NotFound(f"no {noun} {aggregate_id} had been recorded by {known_at}")
             aggregate = _fold(known)
@@ -246,7 +251,10 @@ class TrackerApplication(Application[UUID]):
         With ``expected_version`` (If-Match) the caller asked for exactly that state, so a
         concurrent write is reported as a version mismatch instead of being retried.
         """
-        for _ in range(WRITE_ATTEMPTS):
+        for attempt in range(WRITE_ATTEMPTS):
+            if attempt:
+                # Jittered backoff, so colliding writers spread out instead of colliding again.
+                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
             aggregate = self._load(cls, aggregate_id, None)
             record = aggregate.earlier_command(envelope)
             if record is not None:

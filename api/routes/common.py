@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 
 from api.conditions import etag, idempotency_key, request_digest, today_utc
-from api.schemas import Recording, RecordedOut
+from api.schemas import RecordedOut, Recording
 from api.translate import envelope
 from tracker.application import Recorded, TrackerApplication
 from tracker.domain.values import Envelope

@@ -22,7 +22,9 @@ class HealthController(Controller):
         try:
             at_head = is_at_head(tracker.settings)
         except SQLAlchemyError as error:
-            return Response(HealthOut("unavailable", f"database unreachable: {error}"), status_code=503)
+            return Response(
+                HealthOut("unavailable", f"database unreachable: {error}"), status_code=503
+            )
         if not at_head:
             return Response(
                 HealthOut("unavailable", "migrations are not at head; run `tracker migrate`"),

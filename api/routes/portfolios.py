@@ -13,10 +13,10 @@ from api.conditions import expected_version, known_at_utc
 from api.routes.common import (
     Actor,
     AsOf,
-    KnownAt,
-    Tracker,
     IdempotencyKey,
     IfMatch,
+    KnownAt,
+    Tracker,
     created,
     tagged,
     write_envelope,

@@ -13,10 +13,10 @@ from api.conditions import expected_version, known_at_utc
 from api.routes.common import (
     Actor,
     AsOf,
-    KnownAt,
-    Tracker,
     IdempotencyKey,
     IfMatch,
+    KnownAt,
+    Tracker,
     created,
     tagged,
     write_envelope,
@@ -52,9 +52,14 @@ EVENT_EXAMPLES = [
         summary="Funds disbursed in tenge",
         value={"type": "disbursed", "amount": {"amount": "5000000000", "currency": "KZT"}},
     ),
-    Example(summary="Jobs created", value={"type": "jobs_created", "permanent": 120, "temporary": 300}),
+    Example(
+        summary="Jobs created", value={"type": "jobs_created", "permanent": 120, "temporary": 300}
+    ),
     Example(summary="Milestone", value={"type": "milestone", "name": "Foundation stone laid"}),
-    Example(summary="Suspended", value={"type": "status_changed", "status": "suspended", "reason": "Permits"}),
+    Example(
+        summary="Suspended",
+        value={"type": "status_changed", "status": "suspended", "reason": "Permits"},
+    ),
     Example(summary="Resumed", value={"type": "status_changed", "status": "resumed"}),
     Example(summary="Completed", value={"type": "completed"}),
     Example(summary="Cancelled", value={"type": "cancelled", "reason": "Investor withdrew"}),
@@ -67,7 +72,9 @@ EVENT_EXAMPLES = [
             "replacement": {"amount": {"amount": "2500000.00", "currency": "USD"}},
         },
     ),
-    Example(summary="Retraction", value={"type": "retracted", "retracts": 3, "reason": "Duplicate"}),
+    Example(
+        summary="Retraction", value={"type": "retracted", "retracts": 3, "reason": "Duplicate"}
+    ),
 ]
 
 

@@ -19,7 +19,11 @@ def client(settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg
 def portfolio_id(client: TestClient) -> str:  # type: ignore[type-arg]
     response = client.post(
         "/api/v1/portfolios",
-        json={"name": "KZ–UZ joint portfolio", "forum": "Samarkand forum", "established_on": "2024-10-22"},
+        json={
+            "name": "KZ–UZ joint portfolio",
+            "forum": "Samarkand forum",
+            "established_on": "2024-10-22",
+        },
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])

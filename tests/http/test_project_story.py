@@ -49,13 +49,25 @@ def test_a_project_life_read_back_as_of_and_as_known(client: Client, portfolio_i
     project = announced.json()["id"]
     assert announced.headers["location"] == f"/api/v1/projects/{project}"
 
-    record(client, project, {"type": "status_changed", "status": "agreed", "effective_date": "2025-01-20"})
     record(
         client,
         project,
-        {"type": "status_changed", "status": "under_implementation", "effective_date": "2025-02-01"},
+        {"type": "status_changed", "status": "agreed", "effective_date": "2025-01-20"},
     )
-    record(client, project, {"type": "committed", "amount": usd("20000000.00"), "effective_date": "2025-02-15"})
+    record(
+        client,
+        project,
+        {
+            "type": "status_changed",
+            "status": "under_implementation",
+            "effective_date": "2025-02-01",
+        },
+    )
+    record(
+        client,
+        project,
+        {"type": "committed", "amount": usd("20000000.00"), "effective_date": "2025-02-15"},
+    )
     record(
         client,
         project,
@@ -66,7 +78,9 @@ def test_a_project_life_read_back_as_of_and_as_known(client: Client, portfolio_i
         },
     )
     usd_disbursement = record(
-        client, project, {"type": "disbursed", "amount": usd("4000000.00"), "effective_date": "2025-03-20"}
+        client,
+        project,
+        {"type": "disbursed", "amount": usd("4000000.00"), "effective_date": "2025-03-20"},
     )
     record(
         client,
@@ -87,7 +101,9 @@ def test_a_project_life_read_back_as_of_and_as_known(client: Client, portfolio_i
         },
     )
     duplicate = record(
-        client, project, {"type": "disbursed", "amount": usd("1000000.00"), "effective_date": "2025-04-15"}
+        client,
+        project,
+        {"type": "disbursed", "amount": usd("1000000.00"), "effective_date": "2025-04-15"},
     )
     record(
         client,
@@ -99,9 +115,18 @@ def test_a_project_life_read_back_as_of_and_as_known(client: Client, portfolio_i
     record(
         client,
         project,
-        {"type": "status_changed", "status": "suspended", "reason": "permits", "effective_date": "2025-05-01"},
+        {
+            "type": "status_changed",
+            "status": "suspended",
+            "reason": "permits",
+            "effective_date": "2025-05-01",
+        },
     )
-    record(client, project, {"type": "status_changed", "status": "resumed", "effective_date": "2025-06-01"})
+    record(
+        client,
+        project,
+        {"type": "status_changed", "status": "resumed", "effective_date": "2025-06-01"},
+    )
     done = record(client, project, {"type": "completed", "effective_date": "2025-09-30"})
     assert done["version"] == 13
 
@@ -137,8 +162,13 @@ def test_a_project_life_read_back_as_of_and_as_known(client: Client, portfolio_i
     both = read(client, project, known_at=first_knowledge, as_of="2025-03-10")
     assert money(both, "disbursed") == {"KZT": "2500000000"}
 
-    assert client.get(f"/api/v1/projects/{project}", params={"known_at": before_anything}).status_code == 404
-    assert client.get(f"/api/v1/projects/{project}", params={"as_of": "2024-12-31"}).status_code == 404
+    assert (
+        client.get(f"/api/v1/projects/{project}", params={"known_at": before_anything}).status_code
+        == 404
+    )
+    assert (
+        client.get(f"/api/v1/projects/{project}", params={"as_of": "2024-12-31"}).status_code == 404
+    )
 
     history = client.get(f"/api/v1/projects/{project}/events").json()["events"]
     assert [e["version"] for e in history] == list(range(1, 14))

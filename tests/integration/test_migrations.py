@@ -95,12 +95,12 @@ def describe_postgres(settings: Settings) -> dict[str, Any]:
         return value
 
     def rows(query: str) -> list[tuple[Any, ...]]:
-        result = conn.execute(query, {"schema": schema}).fetchall()  # type: ignore[arg-type]
+        result = conn.execute(query, {"schema": schema}).fetchall()
         return [tuple(normalize(value) for value in row) for row in result]
 
     not_alembic = "NOT IN ('alembic_version', 'alembic_version_pkc')"
     with psycopg.connect(settings.database_url) as conn:
-        description = {
+        description: dict[str, Any] = {
             "relations": rows(
                 "SELECT c.relname, c.relkind, c.relpersistence, c.reloptions "
                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -158,9 +158,7 @@ def describe_postgres(settings: Settings) -> dict[str, Any]:
         }
         tables = {name for name, kind, *_ in description["relations"] if kind == "r"}
         description["tracking"] = (
-            conn.execute(
-                f'SELECT * FROM "{schema}".tracker_tracking ORDER BY 1'  # type: ignore[arg-type]
-            ).fetchall()
+            conn.execute(f'SELECT * FROM "{schema}".tracker_tracking ORDER BY 1').fetchall()
             if "tracker_tracking" in tables
             else None
         )
@@ -230,13 +228,13 @@ def test_the_comparison_notices_a_changed_column_type(
     if blank_settings.is_postgres:
         with psycopg.connect(blank_settings.database_url, autocommit=True) as conn:
             conn.execute(
-                f'ALTER TABLE "{blank_settings.db_schema}".tracker_snapshots '  # type: ignore[arg-type]
+                f'ALTER TABLE "{blank_settings.db_schema}".tracker_snapshots '
                 "ALTER COLUMN topic TYPE varchar"
             )
     else:
-        with closing(sqlite3.connect(blank_settings.sqlite_path)) as conn, conn:
-            conn.execute("DROP TABLE stored_snapshots")
-            conn.execute(
+        with closing(sqlite3.connect(blank_settings.sqlite_path)) as db, db:
+            db.execute("DROP TABLE stored_snapshots")
+            db.execute(
                 "CREATE TABLE stored_snapshots (originator_id TEXT, originator_version INTEGER, "
                 "topic VARCHAR, state BLOB, PRIMARY KEY (originator_id, originator_version)) "
                 "WITHOUT ROWID"

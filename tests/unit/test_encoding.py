@@ -28,7 +28,9 @@ def test_every_project_event_survives_the_round_trip() -> None:
     mapper = MsgspecMapper()
     project = announced()
     source = Source("Signed agreement", "https://example.org/a.pdf")
-    project.execute(CommitInvestment(Money(Decimal("1500000.25"), "KZT")), on("2024-02-01", source=source))
+    project.execute(
+        CommitInvestment(Money(Decimal("1500000.25"), "KZT")), on("2024-02-01", source=source)
+    )
     project.execute(CreateJobs(3, 4), on("2024-02-02"))
     project.execute(ReachMilestone("Groundbreaking", "first stone"), on("2024-02-03"))
     project.execute(ChangeStatus("suspended", "permits"), on("2024-02-04"))
@@ -62,7 +64,9 @@ def test_a_snapshot_restores_typed_state() -> None:
 
 def test_portfolio_events_round_trip() -> None:
     mapper = MsgspecMapper()
-    portfolio = Portfolio.establish("KZ-UZ", "Samarkand forum", date(2024, 10, 22), on("2024-10-22"))
+    portfolio = Portfolio.establish(
+        "KZ-UZ", "Samarkand forum", date(2024, 10, 22), on("2024-10-22")
+    )
     portfolio.restate_targets(usd("3400000000"), 14600, 74, on("2024-10-22", source=Source("AT")))
     for event in portfolio.collect_events():
         restored = mapper.to_domain_event(mapper.to_stored_event(event))

@@ -87,7 +87,11 @@ def test_a_correction_replaces_values_and_can_move_the_effective_date() -> None:
     project = announced()
     project.execute(CommitInvestment(usd("100")), on("2024-02-01"))
     project.execute(
-        Correct(2, "wrong date and amount", Replacement(amount=usd("120"), effective_date=date(2024, 6, 1))),
+        Correct(
+            2,
+            "wrong date and amount",
+            Replacement(amount=usd("120"), effective_date=date(2024, 6, 1)),
+        ),
         on("2024-07-01"),
     )
     assert project.figures_as_of().committed == (usd("120"),)

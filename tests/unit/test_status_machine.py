@@ -11,7 +11,9 @@ def test_a_project_moves_forward_and_may_skip_stages() -> None:
     assert next_status(Status.AGREED, "under_implementation", None) is Status.UNDER_IMPLEMENTATION
 
 
-@pytest.mark.parametrize("later, earlier", [(b, a) for i, a in enumerate(STAGES) for b in STAGES[i:]])
+@pytest.mark.parametrize(
+    "later, earlier", [(b, a) for i, a in enumerate(STAGES) for b in STAGES[i:]]
+)
 def test_a_project_never_moves_back_or_stays(later: Status, earlier: Status) -> None:
     with pytest.raises(InvalidTransition):
         next_status(later, earlier.value, None)

@@ -101,12 +101,20 @@ class Portfolio(TrackedAggregate):
             command_digest=envelope.command_digest,
         )
 
-    def restate_targets(self, investment: Money, jobs: int, projects: int, envelope: Envelope) -> None:
+    def restate_targets(
+        self, investment: Money, jobs: int, projects: int, envelope: Envelope
+    ) -> None:
         check_currency(investment.currency, field="investment")
-        for field, value in (("investment", investment.amount), ("jobs", jobs), ("projects", projects)):
+        for field, value in (
+            ("investment", investment.amount),
+            ("jobs", jobs),
+            ("projects", projects),
+        ):
             if value < 0:
                 raise ValidationError("must not be negative", field=field)
-        self.emit(self.TargetsRestated, envelope, investment=investment, jobs=jobs, projects=projects)
+        self.emit(
+            self.TargetsRestated, envelope, investment=investment, jobs=jobs, projects=projects
+        )
 
     def targets_as_of(self, as_of: date | None = None) -> Targets | None:
         """The statement in force on ``as_of``: the latest effective by then."""

@@ -388,7 +388,9 @@ class Project(TrackedAggregate):
         kind = self._correctable_kind(command.corrects, field="corrects")
         values = command.replacement.given()
         if not values:
-            raise ValidationError("a correction must replace at least one value", field="replacement")
+            raise ValidationError(
+                "a correction must replace at least one value", field="replacement"
+            )
         unknown = sorted(set(values) - CORRECTABLE[kind])
         if unknown:
             raise ValidationError(
@@ -480,7 +482,9 @@ def _nonzero(amount: Money) -> Money:
     """Decreases are negative amounts (as IATI records them); zero records nothing."""
     check_currency(amount.currency)
     if amount.amount == 0:
-        raise ValidationError("must not be zero; record a decrease as a negative amount", field="amount")
+        raise ValidationError(
+            "must not be zero; record a decrease as a negative amount", field="amount"
+        )
     return amount
 
 

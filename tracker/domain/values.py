@@ -17,9 +17,7 @@ _AMOUNT = re.compile(r"^-?\d{1,18}(\.\d{1,6})?$")
 def parse_amount(text: str, *, field: str = "amount") -> Decimal:
     """Read a money amount from its decimal string form; floats never reach the domain."""
     if not isinstance(text, str) or not _AMOUNT.match(text):
-        raise ValidationError(
-            f"{text!r} is not a decimal amount such as \"1500000.00\"", field=field
-        )
+        raise ValidationError(f'{text!r} is not a decimal amount such as "1500000.00"', field=field)
     try:
         return Decimal(text)
     except InvalidOperation as error:  # pragma: no cover - the pattern already rules it out
@@ -39,7 +37,7 @@ def check_country(code: str, *, field: str = "countries") -> str:
 
 
 def check_region(code: str, *, field: str = "regions") -> str:
-    if pycountry.subdivisions.get(code=code) is None:
+    if pycountry.subdivisions.get(code=code) is None:  # type: ignore[no-untyped-call]
         raise ValidationError(f"{code!r} is not an ISO 3166-2 subdivision code", field=field)
     return code
 

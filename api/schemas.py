@@ -237,3 +237,117 @@ class HistoryOut(Struct):
 class HealthOut(Struct):
     status: str
     detail: str | None = None
+
+
+class TargetsInForceOut(Struct):
+    version: int
+    effective_date: date
+    investment: MoneyOut
+    investment_in_report_currency: str | None
+    jobs: int
+    projects: int
+    source: SourceOut | None
+
+
+class UnconvertedOut(Struct):
+    currency: str
+    amount: str
+    count: int
+
+
+class TotalOut(Struct):
+    amount: str
+    currency: str
+    unconverted: list[UnconvertedOut]
+
+
+class RatiosOut(Struct):
+    committed_to_target: str | None
+    disbursed_to_target: str | None
+    jobs_to_target: str | None
+    projects_to_target: str | None
+
+
+class RateOut(Struct):
+    currency: str
+    date: date
+    units_per_usd: str
+    source: str
+    illustrative: bool
+
+
+class FiguresOut(Struct):
+    pledged: TotalOut
+    committed: TotalOut
+    disbursed: TotalOut
+    jobs_created: JobsOut
+    projects: int
+    projects_by_status: dict[str, int]
+
+
+class ProgressOut(Struct):
+    portfolio_id: UUID
+    as_of: date | None
+    known_at: datetime | None
+    currency: str
+    targets: TargetsInForceOut | None
+    pledged: TotalOut
+    committed: TotalOut
+    disbursed: TotalOut
+    jobs_created: JobsOut
+    projects: int
+    projects_by_status: dict[str, int]
+    ratios: RatiosOut
+    fx_rates_used: list[RateOut]
+    position: int
+
+
+class SliceOut(Struct):
+    key: str
+    figures: FiguresOut
+
+
+class BreakdownOut(Struct):
+    portfolio_id: UUID
+    by: str
+    as_of: date | None
+    known_at: datetime | None
+    currency: str
+    slices: list[SliceOut]
+    fx_rates_used: list[RateOut]
+    position: int
+
+
+class TimelinePointOut(Struct):
+    period: str
+    end: date
+    figures: FiguresOut
+    targets: TargetsInForceOut | None
+    target_restated: bool
+
+
+class TimelineOut(Struct):
+    portfolio_id: UUID
+    interval: str
+    known_at: datetime | None
+    currency: str
+    points: list[TimelinePointOut]
+    fx_rates_used: list[RateOut]
+    position: int
+
+
+class RateIn(Struct, forbid_unknown_fields=True):
+    date: date
+    currency: Currency
+    units_per_usd: Amount
+    source: Text
+    illustrative: bool = False
+
+
+class RatesIn(Struct, forbid_unknown_fields=True):
+    rates: Annotated[list[RateIn], Meta(min_length=1, max_length=10_000)]
+
+
+class RatesOut(Struct):
+    written: int
+    rates: list[RateOut]

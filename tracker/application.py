@@ -64,6 +64,15 @@ class TrackerApplication(Application[UUID]):
         # The library reads the intervals from the instance; the setting is per deployment.
         self.snapshotting_intervals = {Project: interval, Portfolio: interval}  # type: ignore[misc]
         super().__init__(env=settings.eventsourcing_env())
+        #: Called with the last global position after every successful save.
+        self.after_save: list[Callable[[int], None]] = []
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            for listener in self.after_save:
+                listener(recordings[-1].notification.id)
+        return recordings
 
     def construct_mapper(self) -> Mapper[UUID]:
         return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())

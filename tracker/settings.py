@@ -29,6 +29,8 @@ class Settings:
     db_timeout: int = 5
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Run the read-model projector inside the API process (else: ``tracker projector``).
+    projector_in_process: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -42,6 +44,7 @@ class Settings:
                 db_timeout=int(env.get("TRACKER_DB_TIMEOUT", "5")),
                 host=env.get("TRACKER_HOST", "127.0.0.1"),
                 port=int(env.get("TRACKER_PORT", "8000")),
+                projector_in_process=_projector_mode(env.get("TRACKER_PROJECTOR", "inprocess")),
             )
         except ValueError as error:
             raise SettingsError(f"invalid TRACKER_* setting: {error}") from error
@@ -99,3 +102,9 @@ class Settings:
                 SQLITE_LOCK_TIMEOUT=str(self.db_timeout),
             )
         return env
+
+
+def _projector_mode(value: str) -> bool:
+    if value not in ("inprocess", "external"):
+        raise ValueError(f"TRACKER_PROJECTOR must be 'inprocess' or 'external', not {value!r}")
+    return value == "inprocess"

@@ -15,8 +15,18 @@ from api.schemas import RecordedOut, Recording
 from api.translate import envelope
 from tracker.application import Recorded, TrackerApplication
 from tracker.domain.values import Envelope
+from tracker.readmodel.service import ReadModel
 
 Tracker = NamedDependency[TrackerApplication]
+ReadModelDep = NamedDependency[ReadModel]
+MinPosition = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        description="Wait (at most 2 s) until the read model has applied this global position, "
+        "e.g. the `position` a write returned.",
+    ),
+]
 
 IfMatch = Annotated[
     str | None,

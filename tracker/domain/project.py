@@ -398,8 +398,12 @@ class Project(TrackedAggregate):
                 f"correctable: {', '.join(sorted(CORRECTABLE[kind]))}",
                 field=f"replacement.{unknown[0]}",
             )
+        replacement = command.replacement
         if kind == "announced":
-            check_plan(replace(self.plan, **values))
+            # Store the checked values (countries follow the regions, text is trimmed).
+            checked = check_plan(replace(self.plan, **values))
+            names = set(values) | ({"countries"} if "regions" in values else set())
+            replacement = Replacement(**{name: getattr(checked, name) for name in names})
         else:
             fact = replace(self.facts[command.corrects], **values)
             if fact.amount is not None:
@@ -413,7 +417,7 @@ class Project(TrackedAggregate):
             envelope,
             corrects=command.corrects,
             reason=check_text(command.reason, field="reason"),
-            replacement=command.replacement,
+            replacement=replacement,
         )
 
     def _retract(self, command: Retract, envelope: Envelope) -> None:

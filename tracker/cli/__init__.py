@@ -1,4 +1,4 @@
-"""The ``tracker`` command line."""
+"""The ``tracker`` command line: one module per group of commands, registered on ``main``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from tracker.settings import Settings, SettingsError
 err = Console(stderr=True)
 
 
-def _settings() -> Settings:
+def load_settings() -> Settings:
+    """The settings from the environment, or exit 2 with one clear line."""
     try:
         settings = Settings.from_env()
         _ = settings.sqlalchemy_url()
@@ -37,7 +38,7 @@ def migrate() -> None:
 
     from tracker.migrate import head_revision, upgrade
 
-    settings = _settings()
+    settings = load_settings()
     try:
         upgrade(settings)
     except SQLAlchemyError as error:
@@ -54,7 +55,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTP API (docs at /docs)."""
     import uvicorn
 
-    settings = _settings()
+    settings = load_settings()
     if workers > 1 and not settings.is_postgres:
         err.print("[yellow]note:[/yellow] several workers on SQLite share one file lock")
     uvicorn.run(

@@ -1,0 +1,142 @@
+"""Translation of read-model reports into response bodies (money as strings, 2 places)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from api import schemas as s
+from tracker.readmodel.fx import Rate
+from tracker.readmodel.reports import (
+    Breakdown,
+    Figures,
+    Progress,
+    Ratios,
+    TargetsInForce,
+    Timeline,
+    Total,
+)
+
+CENT = Decimal("0.01")
+
+
+def cents(amount: Decimal) -> str:
+    return str(amount.quantize(CENT, rounding=ROUND_HALF_EVEN))
+
+
+def total_out(total: Total) -> s.TotalOut:
+    return s.TotalOut(
+        amount=cents(total.amount),
+        currency=total.currency,
+        unconverted=[
+            s.UnconvertedOut(u.currency, str(u.amount), u.count)
+            for u in sorted(total.unconverted.values(), key=lambda u: u.currency)
+        ],
+    )
+
+
+def targets_out(targets: TargetsInForce | None) -> s.TargetsInForceOut | None:
+    if targets is None:
+        return None
+    converted = targets.investment_converted
+    return s.TargetsInForceOut(
+        version=targets.version,
+        effective_date=targets.effective_date,
+        investment=s.MoneyOut(str(targets.investment), targets.currency),
+        investment_in_report_currency=cents(converted) if converted is not None else None,
+        jobs=targets.jobs,
+        projects=targets.projects,
+        source=(
+            s.SourceOut(targets.source_title, targets.source_url) if targets.source_title else None
+        ),
+    )
+
+
+def rates_out(rates: list[Rate]) -> list[s.RateOut]:
+    return [
+        s.RateOut(r.currency, r.rate_date, str(r.units_per_usd), r.source, r.illustrative)
+        for r in rates
+    ]
+
+
+def figures_out(figures: Figures) -> s.FiguresOut:
+    return s.FiguresOut(
+        pledged=total_out(figures.pledged),
+        committed=total_out(figures.committed),
+        disbursed=total_out(figures.disbursed),
+        jobs_created=_jobs(figures),
+        projects=figures.project_count,
+        projects_by_status=dict(sorted(figures.projects_by_status.items())),
+    )
+
+
+def _jobs(figures: Figures) -> s.JobsOut:
+    return s.JobsOut(
+        figures.jobs_permanent,
+        figures.jobs_temporary,
+        figures.jobs_permanent + figures.jobs_temporary,
+    )
+
+
+def _ratio(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _ratios(ratios: Ratios) -> s.RatiosOut:
+    return s.RatiosOut(
+        committed_to_target=_ratio(ratios.committed),
+        disbursed_to_target=_ratio(ratios.disbursed),
+        jobs_to_target=_ratio(ratios.jobs),
+        projects_to_target=_ratio(ratios.projects),
+    )
+
+
+def progress_out(report: Progress, position: int) -> s.ProgressOut:
+    q, figures = report.query, report.figures
+    return s.ProgressOut(
+        portfolio_id=q.portfolio_id,
+        as_of=q.as_of,
+        known_at=q.known_at,
+        currency=q.currency,
+        targets=targets_out(report.targets),
+        pledged=total_out(figures.pledged),
+        committed=total_out(figures.committed),
+        disbursed=total_out(figures.disbursed),
+        jobs_created=_jobs(figures),
+        projects=figures.project_count,
+        projects_by_status=dict(sorted(figures.projects_by_status.items())),
+        ratios=_ratios(report.ratios),
+        fx_rates_used=rates_out(report.rates_used),
+        position=position,
+    )
+
+
+def breakdown_out(report: Breakdown, position: int) -> s.BreakdownOut:
+    q = report.query
+    return s.BreakdownOut(
+        portfolio_id=q.portfolio_id,
+        by=report.by,
+        as_of=q.as_of,
+        known_at=q.known_at,
+        currency=q.currency,
+        slices=[s.SliceOut(key, figures_out(f)) for key, f in report.slices.items()],
+        fx_rates_used=rates_out(report.rates_used),
+        position=position,
+    )
+
+
+def timeline_out(report: Timeline, position: int) -> s.TimelineOut:
+    q = report.query
+    return s.TimelineOut(
+        portfolio_id=q.portfolio_id,
+        interval=report.interval,
+        known_at=q.known_at,
+        currency=q.currency,
+        points=[
+            s.TimelinePointOut(
+                p.period, p.end, figures_out(p.figures), targets_out(p.targets), p.target_restated
+            )
+            for p in report.points
+        ],
+        fx_rates_used=rates_out(report.rates_used),
+        position=position,
+    )

@@ -1,0 +1,61 @@
+"""Exchange rates used to convert reports (reference data, not project facts)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, put
+from litestar.openapi.spec import Example
+from litestar.params import Body
+from sqlalchemy import select
+
+from api.conditions import today_utc
+from api.report_views import rates_out
+from api.routes.common import ReadModelDep
+from api.schemas import RatesIn, RatesOut
+from tracker.domain.errors import ValidationError
+from tracker.domain.values import check_currency, parse_amount
+from tracker.readmodel import tables as t
+from tracker.readmodel.fx import Rate, put_rates
+from tracker.readmodel.projector import naive_utc
+
+RATES_EXAMPLE = {
+    "rates": [
+        {"date": "2025-01-02", "currency": "KZT", "units_per_usd": "525.10", "source": "NBK"},
+        {"date": "2025-01-02", "currency": "UZS", "units_per_usd": "12950.00", "source": "CBU"},
+    ]
+}
+
+
+class FxController(Controller):
+    path = "/api/v1/fx-rates"
+    tags = ["fx"]
+
+    @put("/", sync_to_thread=True, summary="Add or replace exchange rates")
+    def put_rates(
+        self,
+        readmodel: ReadModelDep,
+        data: Annotated[RatesIn, Body(examples=[Example(value=RATES_EXAMPLE)])],
+    ) -> RatesOut:
+        rates = []
+        for index, rate in enumerate(data.rates):
+            field = f"rates[{index}]"
+            units = parse_amount(rate.units_per_usd, field=f"{field}.units_per_usd")
+            if units <= 0:
+                raise ValidationError("must be positive", field=f"{field}.units_per_usd")
+            check_currency(rate.currency, field=f"{field}.currency")
+            rates.append(Rate(rate.currency, rate.date, units, rate.source, rate.illustrative))
+        written = put_rates(readmodel.engine, rates, naive_utc(today_utc()))
+        return RatesOut(written, rates_out(rates))
+
+    @get("/", sync_to_thread=True, summary="Every known exchange rate")
+    def list_rates(self, readmodel: ReadModelDep) -> RatesOut:
+        with readmodel.connection() as conn:
+            rows = conn.execute(
+                select(t.fx_rates).order_by(t.fx_rates.c.currency, t.fx_rates.c.rate_date)
+            )
+            rates = [
+                Rate(r.currency, r.rate_date, r.units_per_usd, r.source, r.illustrative)
+                for r in rows
+            ]
+        return RatesOut(len(rates), rates_out(rates))

@@ -1,0 +1,104 @@
+"""Portfolio reports: progress against the pledge, breakdowns and the timeline."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from litestar import Controller, get
+from litestar.params import FromPath, QueryParameter
+
+from api.conditions import known_at_utc, today_utc
+from api.report_views import breakdown_out, progress_out, timeline_out
+from api.routes.common import AsOf, KnownAt, MinPosition, ReadModelDep, Tracker
+from api.schemas import BreakdownOut, ProgressOut, TimelineOut
+from tracker.domain.errors import ValidationError
+from tracker.domain.values import check_currency
+from tracker.readmodel import reports
+from tracker.readmodel.reports import ReportQuery
+
+Currency = Annotated[
+    str,
+    QueryParameter(pattern=r"^[A-Z]{3}$", description="Report currency (ISO 4217)."),
+]
+Fx = Annotated[
+    str,
+    QueryParameter(
+        pattern=r"^(latest|fixed:\d{4}-\d{2}-\d{2})$",
+        description="`latest`: each amount at the latest rate on or before its value date; "
+        "`fixed:YYYY-MM-DD`: every amount at the rates of that date.",
+    ),
+]
+_FIXED = re.compile(r"^fixed:(\d{4}-\d{2}-\d{2})$")
+
+
+def report_query(
+    tracker: Tracker, portfolio_id: UUID, as_of: AsOf, known_at: KnownAt, currency: str, fx: str
+) -> ReportQuery:
+    check_currency(currency)
+    fixed = _FIXED.match(fx)
+    try:
+        fx_date = date.fromisoformat(fixed.group(1)) if fixed else None
+    except ValueError:
+        raise ValidationError(f"{fx!r} does not name a real date", field="fx") from None
+    tracker.portfolio(portfolio_id)  # 404 for an unknown portfolio
+    return ReportQuery(portfolio_id, as_of, known_at_utc(known_at), currency, fx_date)
+
+
+class ReportController(Controller):
+    path = "/api/v1/portfolios/{portfolio_id:uuid}"
+    tags = ["reports"]
+
+    @get("/progress", sync_to_thread=True, summary="Progress against the pledge")
+    def progress(
+        self,
+        tracker: Tracker,
+        readmodel: ReadModelDep,
+        portfolio_id: FromPath[UUID],
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+        currency: Currency = "USD",
+        fx: Fx = "latest",
+        min_position: MinPosition = None,
+    ) -> ProgressOut:
+        position = readmodel.wait_for(min_position)
+        query = report_query(tracker, portfolio_id, as_of, known_at, currency, fx)
+        return progress_out(readmodel.query(lambda c: reports.progress(c, query)), position)
+
+    @get("/breakdown", sync_to_thread=True, summary="Figures by sector, region, country or status")
+    def breakdown(
+        self,
+        tracker: Tracker,
+        readmodel: ReadModelDep,
+        portfolio_id: FromPath[UUID],
+        by: Annotated[Literal["sector", "region", "country", "status"], QueryParameter()],
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+        currency: Currency = "USD",
+        fx: Fx = "latest",
+        min_position: MinPosition = None,
+    ) -> BreakdownOut:
+        position = readmodel.wait_for(min_position)
+        query = report_query(tracker, portfolio_id, as_of, known_at, currency, fx)
+        return breakdown_out(readmodel.query(lambda c: reports.breakdown(c, query, by)), position)
+
+    @get("/timeline", sync_to_thread=True, summary="Cumulative figures per month or quarter")
+    def timeline(
+        self,
+        tracker: Tracker,
+        readmodel: ReadModelDep,
+        portfolio_id: FromPath[UUID],
+        interval: Annotated[Literal["month", "quarter"], QueryParameter()] = "month",
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+        currency: Currency = "USD",
+        fx: Fx = "latest",
+        min_position: MinPosition = None,
+    ) -> TimelineOut:
+        position = readmodel.wait_for(min_position)
+        query = report_query(tracker, portfolio_id, as_of, known_at, currency, fx)
+        today = today_utc().date()
+        report = readmodel.query(lambda c: reports.timeline(c, query, interval, today))
+        return timeline_out(report, position)

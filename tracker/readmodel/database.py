@@ -1,0 +1,94 @@
+"""SQLAlchemy engine for the read model, and the exact decimal arithmetic SQLite lacks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, String, create_engine, event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Numeric, TypeDecorator, TypeEngine
+
+from tracker.settings import Settings
+
+
+class Amount(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC(38, 6) on PostgreSQL, decimal text on SQLite.
+
+    SQLite would store NUMERIC as a float; text keeps every digit, and ``exact_sum`` adds it.
+    """
+
+    impl = Numeric(38, 6)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(64))
+        return dialect.type_descriptor(postgresql.NUMERIC(38, 6))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class exact_sum(FunctionElement[Decimal]):
+    """SUM that never goes through floating point."""
+
+    type = Amount()
+    inherit_cache = True
+
+
+@compiles(exact_sum)
+def _sum_default(element: exact_sum, compiler: Any, **kw: Any) -> str:
+    return f"sum({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(exact_sum, "sqlite")
+def _sum_sqlite(element: exact_sum, compiler: Any, **kw: Any) -> str:
+    return f"decimal_sum({compiler.process(element.clauses, **kw)})"
+
+
+class _DecimalSum:
+    """SQLite aggregate over decimal text."""
+
+    def __init__(self) -> None:
+        self.total: Decimal | None = None
+
+    def step(self, value: str | None) -> None:
+        if value is not None:
+            self.total = (self.total or Decimal(0)) + Decimal(value)
+
+    def finalize(self) -> str | None:
+        return None if self.total is None else str(self.total)
+
+
+def create_readmodel_engine(settings: Settings, *, pool_size: int | None = None) -> Engine:
+    """An engine on the tracker's database; on PostgreSQL every table is in ``db_schema``."""
+    url = settings.sqlalchemy_url()
+    if settings.is_postgres:
+        engine = create_engine(
+            url,
+            pool_size=pool_size or settings.pool_size,
+            max_overflow=0,
+            pool_timeout=settings.db_timeout,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": settings.db_timeout},
+            execution_options={"schema_translate_map": {None: settings.db_schema}},
+        )
+        return engine
+    engine = create_engine(url, connect_args={"timeout": settings.db_timeout})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.create_aggregate("decimal_sum", 1, _DecimalSum)
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=FULL")
+
+    return engine

@@ -1,0 +1,403 @@
+"""Reports over the read model: pledge against delivery, as of any day, as known at any moment.
+
+Every report is a handful of SQL queries over the bitemporal tables, with three filters:
+facts effective by ``as_of``, recorded by ``known_at``, and not superseded by ``known_at``.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy.sql import Select
+
+from tracker.domain.status import Status
+from tracker.readmodel import tables as t
+from tracker.readmodel.database import exact_sum
+from tracker.readmodel.fx import Rate, RateBook
+from tracker.readmodel.projector import naive_utc
+
+DIMENSIONS = ("sector", "region", "country", "status")
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    portfolio_id: UUID
+    as_of: date | None = None
+    known_at: datetime | None = None
+    currency: str = "USD"
+    fx_date: date | None = None  # convert everything at this date instead of each value date
+
+
+@dataclass(frozen=True)
+class Unconverted:
+    currency: str
+    amount: Decimal
+    count: int
+
+
+@dataclass
+class Total:
+    """A sum in the report currency, plus whatever could not be converted to it."""
+
+    currency: str
+    amount: Decimal = Decimal(0)
+    unconverted: dict[str, Unconverted] = field(default_factory=dict)
+
+    def add(self, book: RateBook, amount: Decimal, currency: str, on: date, count: int) -> None:
+        converted = book.convert(amount, currency, on, self.currency)
+        if converted is not None:
+            self.amount += converted
+            return
+        known = self.unconverted.get(currency)
+        self.unconverted[currency] = Unconverted(
+            currency,
+            amount + (known.amount if known else 0),
+            count + (known.count if known else 0),
+        )
+
+
+@dataclass(frozen=True)
+class TargetsInForce:
+    version: int
+    effective_date: date
+    investment: Decimal
+    currency: str
+    investment_converted: Decimal | None
+    jobs: int
+    projects: int
+    source_title: str | None
+    source_url: str | None
+
+
+@dataclass
+class Figures:
+    """What a portfolio, or one slice of it, has pledged and delivered."""
+
+    pledged: Total
+    committed: Total
+    disbursed: Total
+    jobs_permanent: int = 0
+    jobs_temporary: int = 0
+    projects_by_status: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def empty(cls, currency: str) -> Figures:
+        return cls(Total(currency), Total(currency), Total(currency))
+
+    @property
+    def project_count(self) -> int:
+        return sum(self.projects_by_status.values())
+
+
+@dataclass(frozen=True)
+class Ratios:
+    committed: Decimal | None
+    disbursed: Decimal | None
+    jobs: Decimal | None
+    projects: Decimal | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    query: ReportQuery
+    targets: TargetsInForce | None
+    figures: Figures
+    ratios: Ratios
+    rates_used: list[Rate]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    query: ReportQuery
+    by: str
+    slices: dict[str, Figures]
+    rates_used: list[Rate]
+
+
+# Filters shared by every query
+
+
+def _known(table: Any, query: ReportQuery) -> list[Any]:
+    """Rows recorded by ``known_at`` and not yet superseded then (for tables that supersede)."""
+    if query.known_at is None:
+        conditions = []
+        if "superseded_at" in table.c:
+            conditions.append(table.c.superseded_at.is_(None))
+        return conditions
+    known_at = naive_utc(query.known_at)
+    conditions = [table.c.recorded_at <= known_at]
+    if "superseded_at" in table.c:
+        conditions.append(or_(table.c.superseded_at.is_(None), table.c.superseded_at > known_at))
+    return conditions
+
+
+def _effective(column: Any, query: ReportQuery) -> list[Any]:
+    return [] if query.as_of is None else [column <= query.as_of]
+
+
+# Building blocks
+
+
+def targets_in_force(conn: Connection, query: ReportQuery, book: RateBook) -> TargetsInForce | None:
+    row = conn.execute(
+        select(t.targets)
+        .where(t.targets.c.portfolio_id == str(query.portfolio_id))
+        .where(*_known(t.targets, query), *_effective(t.targets.c.effective_date, query))
+        .order_by(t.targets.c.effective_date.desc(), t.targets.c.version.desc())
+        .limit(1)
+    ).one_or_none()
+    if row is None:
+        return None
+    return TargetsInForce(
+        version=row.version,
+        effective_date=row.effective_date,
+        investment=row.investment,
+        currency=row.currency,
+        investment_converted=book.convert(
+            row.investment, row.currency, row.effective_date, query.currency
+        ),
+        jobs=row.jobs,
+        projects=row.projects,
+        source_title=row.source_title,
+        source_url=row.source_url,
+    )
+
+
+@dataclass(frozen=True)
+class ProjectAsOf:
+    project_id: str
+    sector: str
+    regions: tuple[str, ...]
+    countries: tuple[str, ...]
+    status: str
+    planned_investment: Decimal
+    currency: str
+    planned_jobs: int
+    announced_on: date
+
+
+def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsOf]:
+    """Each project announced by ``as_of`` with its plan and status as then known."""
+    ranked = (
+        select(
+            t.statuses.c.project_id,
+            t.statuses.c.status,
+            func.row_number()
+            .over(
+                partition_by=t.statuses.c.project_id,
+                order_by=(t.statuses.c.effective_date.desc(), t.statuses.c.version.desc()),
+            )
+            .label("rank"),
+        )
+        .where(t.statuses.c.portfolio_id == str(query.portfolio_id))
+        .where(*_known(t.statuses, query), *_effective(t.statuses.c.effective_date, query))
+        .subquery()
+    )
+    rows = conn.execute(
+        select(t.plans, ranked.c.status)
+        .join(ranked, and_(ranked.c.project_id == t.plans.c.project_id, ranked.c.rank == 1))
+        .where(t.plans.c.portfolio_id == str(query.portfolio_id))
+        .where(*_known(t.plans, query), *_effective(t.plans.c.announced_on, query))
+    )
+    return {
+        row.project_id: ProjectAsOf(
+            project_id=row.project_id,
+            sector=row.sector,
+            regions=tuple(row.regions.split()),
+            countries=tuple(row.countries.split()),
+            status=row.status,
+            planned_investment=row.planned_investment,
+            currency=row.currency,
+            planned_jobs=row.planned_jobs,
+            announced_on=row.announced_on,
+        )
+        for row in rows
+    }
+
+
+def _fact_groups(query: ReportQuery, *, per_project: bool) -> Select[Any]:
+    """Facts grouped by kind, currency and value date (and project), in one query."""
+    keys = [t.facts.c.kind, t.facts.c.currency, t.facts.c.effective_date]
+    if per_project:
+        keys.insert(0, t.facts.c.project_id)
+    return (
+        select(
+            *keys,
+            exact_sum(t.facts.c.amount).label("amount"),
+            func.sum(t.facts.c.permanent).label("permanent"),
+            func.sum(t.facts.c.temporary).label("temporary"),
+            func.count().label("count"),
+        )
+        .where(t.facts.c.portfolio_id == str(query.portfolio_id))
+        .where(*_known(t.facts, query), *_effective(t.facts.c.effective_date, query))
+        .group_by(*keys)
+    )
+
+
+def _add_fact(figures: Figures, book: RateBook, row: Any) -> None:
+    if row.kind == "jobs_created":
+        figures.jobs_permanent += int(row.permanent or 0)
+        figures.jobs_temporary += int(row.temporary or 0)
+        return
+    total = figures.committed if row.kind == "committed" else figures.disbursed
+    total.add(book, row.amount, row.currency, row.effective_date, int(row.count))
+
+
+def _add_project(figures: Figures, book: RateBook, project: ProjectAsOf) -> None:
+    figures.projects_by_status[project.status] += 1
+    if project.status != Status.CANCELLED.value:
+        figures.pledged.add(
+            book, project.planned_investment, project.currency, project.announced_on, 1
+        )
+
+
+def _ratio(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
+    """``part / whole`` to four places, or ``None`` when there is nothing to compare with."""
+    if whole is None or whole == 0:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
+
+
+# Reports
+
+
+def _figures(conn: Connection, query: ReportQuery, book: RateBook) -> Figures:
+    figures = Figures.empty(query.currency)
+    for project in projects_as_of(conn, query).values():
+        _add_project(figures, book, project)
+    for row in conn.execute(_fact_groups(query, per_project=False)):
+        _add_fact(figures, book, row)
+    return figures
+
+
+def progress(conn: Connection, query: ReportQuery) -> Progress:
+    book = RateBook.load(conn, query.fx_date)
+    targets = targets_in_force(conn, query, book)
+    figures = _figures(conn, query, book)
+    investment = targets.investment_converted if targets else None
+    ratios = Ratios(
+        committed=_ratio(figures.committed.amount, investment),
+        disbursed=_ratio(figures.disbursed.amount, investment),
+        jobs=_ratio(
+            figures.jobs_permanent + figures.jobs_temporary, targets.jobs if targets else None
+        ),
+        projects=_ratio(figures.project_count, targets.projects if targets else None),
+    )
+    return Progress(query, targets, figures, ratios, _used(book))
+
+
+def breakdown(conn: Connection, query: ReportQuery, by: str) -> Breakdown:
+    """The same figures per sector, region, country or status.
+
+    A project in two regions (or countries) counts fully in each, so slices may add up to
+    more than the portfolio.
+    """
+    if by not in DIMENSIONS:
+        raise ValueError(f"cannot break down by {by!r}")
+    book = RateBook.load(conn, query.fx_date)
+    projects = projects_as_of(conn, query)
+    slices: dict[str, Figures] = defaultdict(lambda: Figures.empty(query.currency))
+    for project in projects.values():
+        for key in _keys(project, by):
+            _add_project(slices[key], book, project)
+    for row in conn.execute(_fact_groups(query, per_project=True)):
+        owner = projects.get(row.project_id)
+        if owner is None:  # a fact effective before its project's announcement
+            continue
+        for key in _keys(owner, by):
+            _add_fact(slices[key], book, row)
+    return Breakdown(query, by, dict(sorted(slices.items())), _used(book))
+
+
+def _keys(project: ProjectAsOf, by: str) -> Iterable[str]:
+    if by == "region":
+        return project.regions or ("(none)",)
+    if by == "country":
+        return project.countries
+    return (getattr(project, by),)
+
+
+def _used(book: RateBook) -> list[Rate]:
+    return sorted(book.used.values(), key=lambda r: (r.currency, r.rate_date))
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    period: str
+    end: date
+    figures: Figures
+    targets: TargetsInForce | None
+    target_restated: bool  # the targets were restated during this period
+
+
+@dataclass(frozen=True)
+class Timeline:
+    query: ReportQuery
+    interval: str
+    points: list[TimelinePoint]
+    rates_used: list[Rate]
+
+
+INTERVALS = ("month", "quarter")
+
+
+def timeline(conn: Connection, query: ReportQuery, interval: str, today: date) -> Timeline:
+    """Cumulative figures at the end of each month or quarter, up to ``as_of`` (or today)."""
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
+    book = RateBook.load(conn, query.fx_date)
+    start = _first_day(conn, query)
+    end = query.as_of or today
+    points: list[TimelinePoint] = []
+    previous: TargetsInForce | None = None
+    if start is not None:
+        for label, period_end in _periods(start, end, interval):
+            at = replace(query, as_of=period_end)
+            targets = targets_in_force(conn, at, book)
+            restated = targets is not None and (
+                previous is None or targets.version != previous.version
+            )
+            points.append(
+                TimelinePoint(label, period_end, _figures(conn, at, book), targets, restated)
+            )
+            previous = targets
+    return Timeline(query, interval, points, _used(book))
+
+
+def _first_day(conn: Connection, query: ReportQuery) -> date | None:
+    portfolio = str(query.portfolio_id)
+    candidates = [
+        conn.execute(
+            select(func.min(column))
+            .where(table.c.portfolio_id == portfolio)
+            .where(*_known(table, query))
+        ).scalar_one_or_none()
+        for table, column in (
+            (t.plans, t.plans.c.announced_on),
+            (t.targets, t.targets.c.effective_date),
+            (t.facts, t.facts.c.effective_date),
+        )
+    ]
+    days = [day for day in candidates if day is not None]
+    return min(days) if days else None
+
+
+def _periods(start: date, end: date, interval: str) -> Iterable[tuple[str, date]]:
+    months = 1 if interval == "month" else 3
+    year, month = start.year, start.month - (start.month - 1) % months
+    while date(year, month, 1) <= end:
+        last_month = month + months - 1
+        period_end = min(date(year, last_month, monthrange(year, last_month)[1]), end)
+        label = f"{year}-{month:02d}" if months == 1 else f"{year}-Q{(month - 1) // 3 + 1}"
+        yield label, period_end
+        month += months
+        if month > 12:
+            year, month = year + 1, month - 12

@@ -1,0 +1,126 @@
+"""The read model as a service: projector, catch-up thread, read-your-writes waits, reports."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import psycopg
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from tracker.application import TrackerApplication
+from tracker.readmodel.database import create_readmodel_engine
+from tracker.readmodel.projector import Projector
+
+log = logging.getLogger("tracker.readmodel")
+T = TypeVar("T")
+
+#: How long a read with ``min_position`` waits for the projector at most (seconds).
+MAX_WAIT = 2.0
+POLL_INTERVAL = 0.5
+
+
+class ReadModel:
+    """Keeps the read-model tables up to date and answers queries over them.
+
+    ``in_process``: this process applies events itself, right after each save (so a read
+    after a write sees it) and from a background thread that polls (SQLite) or listens
+    (PostgreSQL, LISTEN/NOTIFY) for events written by other processes. Without it a separate
+    ``tracker projector`` process does the work and reads only wait for its position.
+    """
+
+    def __init__(self, tracker: TrackerApplication, *, in_process: bool = True) -> None:
+        self.tracker = tracker
+        self.settings = tracker.settings
+        self.engine = create_readmodel_engine(self.settings)
+        self.projector = Projector(tracker, self.engine)
+        self.in_process = in_process
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        if in_process:
+            tracker.after_save.append(self._after_save)
+
+    # Lifecycle
+
+    def start(self) -> None:
+        """Catch up now, then keep catching up in the background."""
+        if not self.in_process:
+            return
+        self._guarded(self.projector.catch_up)
+        self._spawn(self._run, "projector")
+        if self.settings.is_postgres:
+            self._spawn(self._listen, "projector-listen")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.engine.dispose()
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _after_save(self, position: int) -> None:
+        self._guarded(lambda: self.projector.catch_up(until=position))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(POLL_INTERVAL)
+            self._wake.clear()
+            if not self._stop.is_set():
+                self._guarded(self.projector.catch_up)
+
+    def _listen(self) -> None:
+        """Wake the projector on PostgreSQL's NOTIFY (the event store sends one per insert)."""
+        channel = self.tracker.recorder.channel_name  # type: ignore[attr-defined]
+        url = self.settings.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f'LISTEN "{channel}"')
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=POLL_INTERVAL, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error as error:
+                log.warning("LISTEN connection lost (%s); retrying", error)
+                self._stop.wait(1.0)
+
+    def _guarded(self, work: Callable[[], object]) -> None:
+        """Projection failures must not fail the write that triggered them: the event is
+        stored, and the background thread or the next write will apply it."""
+        try:
+            work()
+        except (SQLAlchemyError, psycopg.Error, OSError) as error:
+            log.warning("projector could not catch up yet: %s", error)
+
+    # Reading
+
+    def wait_for(self, min_position: int | None, timeout: float = MAX_WAIT) -> int:
+        """The applied position, after waiting (bounded) until it reaches ``min_position``."""
+        applied = self.projector.applied_position()
+        if min_position is None or applied >= min_position:
+            return applied
+        deadline = time.monotonic() + timeout
+        while applied < min_position and time.monotonic() < deadline:
+            self._wake.set()
+            time.sleep(0.02)
+            applied = self.projector.applied_position()
+        return applied
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def query(self, report: Callable[[Connection], T]) -> T:
+        with self.connection() as conn:
+            return report(conn)

@@ -1,0 +1,153 @@
+"""Read-model tables. Alembic creates them (migrations/versions/0002_read_model.py).
+
+Money and jobs facts form a bitemporal ledger: each row has its effective date, the moment
+and position at which it was recorded and, once corrected or retracted, the moment and
+position at which it stopped being believed. A correction closes the old row and opens a
+new one with the replacement values.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from tracker.readmodel.database import Amount
+
+metadata = MetaData()
+
+ID = 36  # a UUID as text: the same on both databases
+
+portfolios = Table(
+    "rm_portfolios",
+    metadata,
+    Column("portfolio_id", String(ID), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("forum", Text, nullable=False),
+    Column("established_on", Date, nullable=False),
+    Column("illustrative", Boolean, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+)
+
+targets = Table(
+    "rm_targets",
+    metadata,
+    Column("portfolio_id", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("effective_date", Date, nullable=False),
+    Column("investment", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("jobs", Integer, nullable=False),
+    Column("projects", Integer, nullable=False),
+    Column("source_title", Text),
+    Column("source_url", Text),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+)
+
+#: Current state of every project, for listing and filtering.
+projects = Table(
+    "rm_projects",
+    metadata,
+    Column("project_id", String(ID), primary_key=True),
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("sector", String(100), nullable=False),
+    Column("regions", Text, nullable=False),  # space-separated ISO 3166-2 codes
+    Column("countries", Text, nullable=False),  # space-separated ISO 3166-1 codes
+    Column("status", String(32), nullable=False),
+    Column("planned_investment", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("planned_jobs", Integer, nullable=False),
+    Column("illustrative", Boolean, nullable=False),
+    Column("announced_on", Date, nullable=False),
+    Column("last_event_on", Date, nullable=False),  # latest effective date of any event
+    Column("last_recorded_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_rm_projects_portfolio_id", "portfolio_id"),
+)
+
+#: Bitemporal plan of each project (what was announced, as corrected).
+plans = Table(
+    "rm_plans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(ID), nullable=False),
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("sector", String(100), nullable=False),
+    Column("regions", Text, nullable=False),
+    Column("countries", Text, nullable=False),
+    Column("planned_investment", Amount, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("planned_jobs", Integer, nullable=False),
+    Column("announced_on", Date, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+    Column("superseded_at", DateTime),
+    Column("superseded_position", Integer),
+    Index("ix_rm_plans_portfolio", "portfolio_id", "recorded_at"),
+)
+
+#: Every status a project took, with when it took effect and when that was recorded.
+statuses = Table(
+    "rm_statuses",
+    metadata,
+    Column("project_id", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+    Index("ix_rm_statuses_portfolio", "portfolio_id", "recorded_at"),
+)
+
+#: The ledger of money and jobs facts.
+facts = Table(
+    "rm_facts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(ID), nullable=False),
+    Column("fact_version", Integer, nullable=False),  # version of the event that recorded it
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("kind", String(16), nullable=False),  # committed | disbursed | jobs_created
+    Column("amount", Amount),
+    Column("currency", String(3)),
+    Column("permanent", Integer, nullable=False),
+    Column("temporary", Integer, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+    Column("superseded_at", DateTime),
+    Column("superseded_position", Integer),
+    Index("ix_rm_facts_portfolio", "portfolio_id", "kind", "effective_date"),
+    Index("ix_rm_facts_project", "project_id", "fact_version"),
+)
+
+fx_rates = Table(
+    "fx_rates",
+    metadata,
+    Column("currency", String(3), primary_key=True),
+    Column("rate_date", Date, primary_key=True),
+    Column("units_per_usd", Amount, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("illustrative", Boolean, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+)
+
+#: The position up to which the read model has applied the notification log.
+projection_position = Table(
+    "rm_position",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+)

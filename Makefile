@@ -18,6 +18,7 @@ migrate: $(STAMP)
 	$(BIN)/tracker migrate
 
 run: migrate
+	$(BIN)/tracker demo --if-empty
 	$(BIN)/tracker serve
 
 check: $(STAMP)

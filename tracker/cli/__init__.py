@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from tracker.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tracker.application import TrackerApplication
 
 err = Console(stderr=True)
 
@@ -21,6 +29,32 @@ def load_settings() -> Settings:
         err.print(f"[red]error:[/red] {error}")
         sys.exit(2)
     return settings
+
+
+@contextmanager
+def open_tracker(settings: Settings) -> Iterator[tuple[TrackerApplication, Engine]]:
+    """The application and a read-model engine on a migrated database, or exit 1 saying why."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tracker.application import TrackerApplication
+    from tracker.migrate import is_at_head
+    from tracker.readmodel.database import create_readmodel_engine
+
+    try:
+        migrated = is_at_head(settings)
+    except SQLAlchemyError as error:
+        err.print(f"[red]error:[/red] database unreachable: {error.__class__.__name__}: {error}")
+        sys.exit(1)
+    if not migrated:
+        err.print("[red]error:[/red] the database is not migrated; run `tracker migrate` first")
+        sys.exit(1)
+    tracker = TrackerApplication(settings)
+    engine = create_readmodel_engine(settings, pool_size=2)
+    try:
+        yield tracker, engine
+    finally:
+        engine.dispose()
+        tracker.close()
 
 
 @click.group()
@@ -66,3 +100,13 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         workers=workers,
         log_level="info",
     )
+
+
+def _register() -> None:
+    from tracker.cli.reporting import demo, report
+
+    main.add_command(demo)
+    main.add_command(report)
+
+
+_register()

@@ -304,7 +304,7 @@ class DemoLoader:
         return Money((usd * units).quantize(Decimal("1")), currency)
 
 
-RATES = demo_rates()
+RATES = {(r.currency, r.rate_date): r.units_per_usd for r in demo_rates()}
 
 
 def load_demo(

@@ -296,11 +296,7 @@ class DemoLoader:
         currency = self.rng.choice(("USD", "USD", "KZT", "UZS"))
         if currency == "USD":
             return Money(usd.quantize(Decimal("0.01")), "USD")
-        start, end = FX_PATHS[currency]
-        month = date(day.year, day.month, 1)
-        units = next(
-            r.units_per_usd for r in RATES if r.currency == currency and r.rate_date == month
-        )
+        units = RATES[(currency, date(day.year, day.month, 1))]
         return Money((usd * units).quantize(Decimal("1")), currency)
 
 

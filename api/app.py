@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
-from api.errors import EXCEPTION_HANDLERS
+from api.auth import make_guard
+from api.dashboard import DashboardController, static_files_router
+from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
+from api.limits import rate_limits
+from api.metrics import Metrics
+from api.routes.feed import FeedController
 from api.routes.fx import FxController
 from api.routes.health import HealthController
+from api.routes.listing import StaleController
 from api.routes.portfolios import PortfolioController
 from api.routes.projects import ProjectController
 from api.routes.reports import ReportController
+from api.routes.transfer import TransferController
+from api.stream import EventBroadcaster
 from tracker.application import TrackerApplication
+from tracker.keys import KeyStore
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
 
@@ -26,12 +37,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     tracker = TrackerApplication(settings)
     readmodel = ReadModel(tracker, in_process=settings.projector_in_process)
+    # One listener per process wakes every SSE client; tests reach it through app.state.
+    broadcaster = EventBroadcaster()
+    readmodel.projector.listeners.append(broadcaster.publish)
+    keys = KeyStore(readmodel.engine)
+    metrics = Metrics(readmodel)
 
     def provide_tracker() -> TrackerApplication:
         return tracker
 
     def provide_readmodel() -> ReadModel:
         return readmodel
+
+    def provide_broadcaster() -> EventBroadcaster:
+        return broadcaster
 
     def close() -> None:
         readmodel.stop()
@@ -44,20 +63,49 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProjectController,
             ReportController,
             FxController,
+            StaleController,
+            FeedController,
+            DashboardController,
+            static_files_router(),
+            TransferController,
+            metrics.route,
         ],
         dependencies={
             "tracker": Provide(provide_tracker, sync_to_thread=False),
             "readmodel": Provide(provide_readmodel, sync_to_thread=False),
+            "broadcaster": Provide(provide_broadcaster, sync_to_thread=False),
         },
+        state=State({"broadcaster": broadcaster}),
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[ProblemResponses(), ClosedStructs()],
+        guards=[make_guard(keys, public_reads=settings.public_reads)],
+        # Metrics first (outermost), so that rate-limited and refused requests count too.
+        middleware=[
+            metrics.middleware,
+            *rate_limits(settings.rate_limit_per_address, settings.rate_limit_per_key),
+        ],
+        # The process configures logging (tracker.logs, from `tracker serve`); Litestar's
+        # default would replace the root handlers with its own format.
+        logging_config=None,
         on_startup=[readmodel.start],
-        on_shutdown=[close],
+        on_shutdown=[broadcaster.close, close],
         openapi_config=OpenAPIConfig(
             title="Cooperation portfolio tracker",
             version="1.0.0",
             description=API_DESCRIPTION,
             path="/docs",
             render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API key from `tracker keys create`: writes need a "
+                        "recorder key, portfolios, targets and exchange rates an admin key.",
+                    )
+                }
+            ),
+            security=[{}, {"apiKey": []}],
         ),
         request_max_body_size=1_000_000,
     )

@@ -7,13 +7,22 @@ import re
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
+import msgspec
 from litestar import Request, Response
+from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Schema
+from litestar.plugins import ReceiveRoutePlugin
+from litestar.routes import BaseRoute, HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ExceptionHandlersMap
+from litestar.typing import FieldDefinition
+from msgspec import Struct
 
 from tracker.domain.errors import (
     Conflict,
+    Forbidden,
     IdempotencyKeyReused,
     NotFound,
     TrackerError,
@@ -28,6 +37,7 @@ log = logging.getLogger("tracker.api")
 #: Domain error → (HTTP status, problem type slug). The most specific class wins.
 STATUS_OF: list[tuple[type[TrackerError], int, str]] = [
     (NotFound, 404, "not-found"),
+    (Forbidden, 403, "forbidden"),
     (VersionMismatch, 412, "version-mismatch"),
     (IdempotencyKeyReused, 422, "idempotency-key-reused"),
     (ValidationError, 422, "invalid-value"),
@@ -50,6 +60,79 @@ _TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
+
+
+class Problem(Struct, kw_only=True):
+    """Problem details (RFC 9457): the body of every 4xx and 5xx answer."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    #: The offending input (``planned_investment.amount``, ``If-Match``, …).
+    field: str | None = None
+    #: Every problem found, for malformed requests and rejected imports.
+    errors: list[dict[str, Any]] | None = None
+
+
+#: What each documented error means, for the OpenAPI document.
+_DOCUMENTED: dict[int, str] = {
+    400: "Malformed request: a value of the wrong type or shape, an unknown field",
+    401: "No API key, or an unknown or revoked one",
+    403: "The key's role or portfolio scope does not allow this",
+    404: "No such portfolio, project or resource",
+    409: "The status machine or the aggregate's state forbids this change",
+    412: "If-Match names another version than the current one",
+    413: "The request body is too large",
+    415: "The body's media type is not accepted here",
+    422: "A value breaks a rule (unknown code, zero amount, reused idempotency key, …)",
+    429: "Too many requests; see Retry-After",
+    503: "The database is unavailable or busy; nothing was recorded, retry after Retry-After",
+}
+_READ_PROBLEMS = (400, 401, 403, 404, 422, 429, 503)
+_WRITE_PROBLEMS = (*_READ_PROBLEMS, 409, 412, 413, 415)
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ProblemResponses(ReceiveRoutePlugin):
+    """Document the problem+json answers on every operation, in one place.
+
+    Litestar would document only its own 400 body (``status_code``/``detail``/``extra``) as
+    ``application/json``, which is not what the API sends; a handler's own ``responses``
+    still win over these.
+    """
+
+    def receive_route(self, route: BaseRoute) -> None:
+        if not isinstance(route, HTTPRoute):
+            return
+        for handler in route.route_handlers:
+            writes = bool(set(handler.http_methods) & _WRITE_METHODS)
+            documented = {
+                status: ResponseSpec(
+                    data_container=Problem,
+                    description=_DOCUMENTED[status],
+                    media_type=PROBLEM_JSON,
+                    generate_examples=False,
+                )
+                for status in sorted(_WRITE_PROBLEMS if writes else _READ_PROBLEMS)
+            }
+            handler.responses = {**documented, **(handler.responses or {})}
+
+
+class ClosedStructs(StructSchemaPlugin):
+    """Say ``additionalProperties: false`` for bodies that refuse unknown fields.
+
+    Litestar documents every struct as open, so a client (or a contract test) reading the
+    OpenAPI document would expect a body with an extra field to be accepted, and it is
+    answered 400. The schema must say what the API does.
+    """
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        info = msgspec.inspect.type_info(field_definition.type_)
+        if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
+            schema.additional_properties = False
+        return schema
 
 
 def problem(

@@ -23,12 +23,19 @@ def cents(amount: Decimal) -> str:
     return str(amount.quantize(CENT, rounding=ROUND_HALF_EVEN))
 
 
+def exact(amount: Decimal) -> str:
+    """An exact amount without the trailing zeros a database may add (at least 2 places)."""
+    text = format(amount.normalize(), "f")
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
+
+
 def total_out(total: Total) -> s.TotalOut:
     return s.TotalOut(
         amount=cents(total.amount),
         currency=total.currency,
         unconverted=[
-            s.UnconvertedOut(u.currency, str(u.amount), u.count)
+            s.UnconvertedOut(u.currency, exact(u.amount), u.count)
             for u in sorted(total.unconverted.values(), key=lambda u: u.currency)
         ],
     )
@@ -41,7 +48,7 @@ def targets_out(targets: TargetsInForce | None) -> s.TargetsInForceOut | None:
     return s.TargetsInForceOut(
         version=targets.version,
         effective_date=targets.effective_date,
-        investment=s.MoneyOut(str(targets.investment), targets.currency),
+        investment=s.MoneyOut(exact(targets.investment), targets.currency),
         investment_in_report_currency=cents(converted) if converted is not None else None,
         jobs=targets.jobs,
         projects=targets.projects,
@@ -53,7 +60,7 @@ def targets_out(targets: TargetsInForce | None) -> s.TargetsInForceOut | None:
 
 def rates_out(rates: list[Rate]) -> list[s.RateOut]:
     return [
-        s.RateOut(r.currency, r.rate_date, str(r.units_per_usd), r.source, r.illustrative)
+        s.RateOut(r.currency, r.rate_date, exact(r.units_per_usd), r.source, r.illustrative)
         for r in rates
     ]
 

@@ -351,3 +351,59 @@ class RatesIn(Struct, forbid_unknown_fields=True):
 class RatesOut(Struct):
     written: int
     rates: list[RateOut]
+
+
+class ProjectSummaryOut(Struct):
+    """A project as listed: its current state in the read model."""
+
+    id: UUID
+    portfolio_id: UUID
+    title: str
+    sector: str
+    regions: list[str]
+    countries: list[str]
+    status: str
+    planned_investment: MoneyOut
+    planned_jobs: int
+    illustrative: bool
+    announced_on: date
+    last_event_on: date
+    version: int
+
+
+class ProjectPageOut(Struct):
+    items: list[ProjectSummaryOut]
+    next_cursor: str | None
+    position: int
+
+
+class StaleProjectOut(ProjectSummaryOut):
+    days_since_last_event: int
+
+
+class StaleOut(Struct):
+    portfolio_id: UUID
+    days: int
+    today: date
+    items: list[StaleProjectOut]
+    position: int
+
+
+class FeedEventOut(Struct):
+    """One event of the global log, of any project or portfolio."""
+
+    position: int
+    aggregate_type: str
+    aggregate_id: UUID
+    type: str
+    version: int
+    effective_date: date
+    recorded_at: datetime
+    actor: str
+    source: SourceOut | None
+    payload: dict[str, Any]
+
+
+class FeedOut(Struct):
+    items: list[FeedEventOut]
+    next_after: int

@@ -182,9 +182,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def event_payload(event: Any) -> dict[str, Any]:
+    """Shared by a project's history and the global feed, so both show an event alike."""
+    return {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE_FIELDS}
+
+
 def event_out(recorded: RecordedEvent) -> s.EventOut:
     e = recorded.event
-    payload = {k: _plain(v) for k, v in vars(e).items() if k not in _ENVELOPE_FIELDS}
+    payload = event_payload(e)
     return s.EventOut(
         type=type(e).KIND,
         version=e.originator_version,

@@ -16,7 +16,13 @@ from eventsourcing.persistence import IntegrityError, Mapper
 
 from tracker.domain.base import TrackedAggregate
 from tracker.domain.commands import ProjectCommand
-from tracker.domain.errors import ConcurrentWrite, NotFound, ValidationError, VersionMismatch
+from tracker.domain.errors import (
+    ConcurrentWrite,
+    Forbidden,
+    NotFound,
+    ValidationError,
+    VersionMismatch,
+)
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Plan, Project
 from tracker.domain.values import Envelope, Money
@@ -74,6 +80,46 @@ class TrackerApplication(Application[UUID]):
                 listener(recordings[-1].notification.id)
         return recordings
 
+    def save_many(
+        self,
+        aggregates: Sequence[TrackedAggregate],
+        *,
+        order: Sequence[tuple[UUID, int]] = (),
+    ) -> list[Any]:
+        """Save the new events of many aggregates in one transaction (bulk import).
+
+        ``order`` lists (aggregate id, version) pairs in the order the events should take in
+        the notification log (the order of the rows that made them); events not listed go
+        last. Unlike :meth:`save`, snapshots are taken from the aggregates in memory (they
+        hold the state just saved) and written together, not reloaded one by one.
+        """
+        events: list[Any] = []
+        crossed: list[TrackedAggregate] = []
+        for aggregate in aggregates:
+            new = aggregate.collect_events()
+            events.extend(new)
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if (
+                new
+                and interval
+                and aggregate.version // interval > (aggregate.version - len(new)) // interval
+            ):
+                crossed.append(aggregate)
+        if not events:
+            return []
+        if order:
+            rank = {key: index for index, key in enumerate(order)}
+            events.sort(key=lambda e: rank.get((e.originator_id, e.originator_version), len(rank)))
+        recordings = self.events.put(events)
+        if self.snapshots is not None and crossed:
+            snapshot_class: Any = self.snapshot_class
+            self.snapshots.put(
+                [getattr(type(a), "Snapshot", snapshot_class).take(a) for a in crossed]
+            )
+        for listener in self.after_save:
+            listener(recordings[-1].notification.id)
+        return recordings
+
     def construct_mapper(self) -> Mapper[UUID]:
         return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
 
@@ -110,7 +156,9 @@ class TrackerApplication(Application[UUID]):
         envelope: Envelope,
         *,
         expected_version: int | None = None,
+        scope: UUID | None = None,
     ) -> Recorded:
+        _check_scope(scope, portfolio_id)
         return self._change(
             Portfolio,
             portfolio_id,
@@ -131,7 +179,9 @@ class TrackerApplication(Application[UUID]):
         envelope: Envelope,
         *,
         illustrative: bool = False,
+        scope: UUID | None = None,
     ) -> Recorded:
+        _check_scope(scope, portfolio_id)
         try:
             self.portfolio(portfolio_id)
         except NotFound:
@@ -153,14 +203,13 @@ class TrackerApplication(Application[UUID]):
         envelope: Envelope,
         *,
         expected_version: int | None = None,
+        scope: UUID | None = None,
     ) -> Recorded:
-        return self._change(
-            Project,
-            project_id,
-            envelope,
-            expected_version,
-            lambda p: p.execute(command, envelope),
-        )
+        def execute(project: Project) -> None:
+            _check_scope(scope, project.portfolio_id)
+            project.execute(command, envelope)
+
+        return self._change(Project, project_id, envelope, expected_version, execute)
 
     def project(self, project_id: UUID, *, known_at: datetime | None = None) -> Project:
         return self._load(Project, project_id, known_at)
@@ -283,6 +332,12 @@ class TrackerApplication(Application[UUID]):
             f"{cls.__name__.lower()} {aggregate_id} is being changed by many writers at once; "
             "retry the request"
         )
+
+
+def _check_scope(scope: UUID | None, portfolio_id: UUID) -> None:
+    """A key scoped to one portfolio writes only there."""
+    if scope is not None and scope != portfolio_id:
+        raise Forbidden(f"this key may only write to portfolio {scope}", field="portfolio_id")
 
 
 def _fold(events: Sequence[DomainEventProtocol[UUID]]) -> Any:

@@ -31,6 +31,11 @@ class Settings:
     port: int = 8000
     #: Run the read-model projector inside the API process (else: ``tracker projector``).
     projector_in_process: bool = True
+    #: Anyone may read; ``False`` requires a reader key for every read.
+    public_reads: bool = True
+    #: Requests per minute per client address and per API key (0: no limit).
+    rate_limit_per_address: int = 3000
+    rate_limit_per_key: int = 1200
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -45,6 +50,9 @@ class Settings:
                 host=env.get("TRACKER_HOST", "127.0.0.1"),
                 port=int(env.get("TRACKER_PORT", "8000")),
                 projector_in_process=_projector_mode(env.get("TRACKER_PROJECTOR", "inprocess")),
+                public_reads=_flag("TRACKER_PUBLIC_READS", env.get("TRACKER_PUBLIC_READS", "true")),
+                rate_limit_per_address=int(env.get("TRACKER_RATE_LIMIT_PER_ADDRESS", "3000")),
+                rate_limit_per_key=int(env.get("TRACKER_RATE_LIMIT_PER_KEY", "1200")),
             )
         except ValueError as error:
             raise SettingsError(f"invalid TRACKER_* setting: {error}") from error
@@ -108,3 +116,10 @@ def _projector_mode(value: str) -> bool:
     if value not in ("inprocess", "external"):
         raise ValueError(f"TRACKER_PROJECTOR must be 'inprocess' or 'external', not {value!r}")
     return value == "inprocess"
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"{name} must be true or false, not {value!r}")
+    return lowered in ("true", "1", "yes")

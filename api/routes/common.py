@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Request, Response
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 
+from api.auth import principal_of
 from api.conditions import etag, idempotency_key, request_digest, today_utc
 from api.schemas import RecordedOut, Recording
 from api.translate import envelope
@@ -19,14 +21,19 @@ from tracker.readmodel.service import ReadModel
 
 Tracker = NamedDependency[TrackerApplication]
 ReadModelDep = NamedDependency[ReadModel]
-MinPosition = Annotated[
-    int | None,
-    QueryParameter(
-        ge=0,
-        description="Wait (at most 2 s) until the read model has applied this global position, "
-        "e.g. the `position` a write returned.",
-    ),
-]
+# The bound sits on the integer, not on the optional: Litestar drops a zero ``ge`` from the
+# OpenAPI schema of an optional parameter, and the document would then allow -1.
+MinPosition = (
+    Annotated[
+        int,
+        QueryParameter(
+            ge=0,
+            description="Wait (at most 2 s) until the read model has applied this global "
+            "position, e.g. the `position` a write returned.",
+        ),
+    ]
+    | None
+)
 
 IfMatch = Annotated[
     str | None,
@@ -45,15 +52,6 @@ IdempotencyKey = Annotated[
         "records nothing new; the same key with another body is refused (422).",
     ),
 ]
-Actor = Annotated[
-    str | None,
-    HeaderParameter(
-        name="X-Actor",
-        required=False,
-        max_length=200,
-        description="Who records this (stored on the event). Defaults to 'anonymous'.",
-    ),
-]
 
 AsOf = Annotated[
     date | None,
@@ -70,20 +68,27 @@ KnownAt = Annotated[
 def write_envelope(
     request: Request[Any, Any, Any],
     body: Recording,
-    actor: str | None,
     key_header: str | None,
     **defaults: Any,
 ) -> Envelope:
+    """The envelope of a write: its key's name is the actor, stored on the event."""
     key = idempotency_key(key_header)
     digest = request_digest(request.method, request.url.path, body) if key else None
+    principal = principal_of(request)
     return envelope(
         body,
-        (actor or "anonymous").strip() or "anonymous",
+        principal.name if principal else "anonymous",
         today=today_utc().date(),
         idempotency_key=key,
         digest=digest,
         **defaults,
     )
+
+
+def scope_of(request: Request[Any, Any, Any]) -> UUID | None:
+    """The portfolio a scoped key may write to (``None``: any)."""
+    principal = principal_of(request)
+    return principal.portfolio_id if principal else None
 
 
 def created(recorded: Recorded, location: str) -> Response[RecordedOut]:

@@ -11,13 +11,13 @@ from litestar.params import Body, FromPath
 
 from api.conditions import expected_version, known_at_utc
 from api.routes.common import (
-    Actor,
     AsOf,
     IdempotencyKey,
     IfMatch,
     KnownAt,
     Tracker,
     created,
+    scope_of,
     tagged,
     write_envelope,
 )
@@ -55,11 +55,8 @@ class PortfolioController(Controller):
         tracker: Tracker,
         data: Annotated[PortfolioIn, Body(examples=[Example(value=PORTFOLIO_EXAMPLE)])],
         idempotency_key: IdempotencyKey = None,
-        x_actor: Actor = None,
     ) -> Response[RecordedOut]:
-        envelope = write_envelope(
-            request, data, x_actor, idempotency_key, default_date=data.established_on
-        )
+        envelope = write_envelope(request, data, idempotency_key, default_date=data.established_on)
         recorded = tracker.establish_portfolio(
             data.name, data.forum, data.established_on, envelope, illustrative=data.illustrative
         )
@@ -91,9 +88,8 @@ class PortfolioController(Controller):
         data: Annotated[TargetsIn, Body(examples=[Example(value=TARGETS_EXAMPLE)])],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
-        x_actor: Actor = None,
     ) -> Response[RecordedOut]:
-        envelope = write_envelope(request, data, x_actor, idempotency_key)
+        envelope = write_envelope(request, data, idempotency_key)
         recorded = tracker.restate_targets(
             portfolio_id,
             money(data.investment, "investment"),
@@ -101,5 +97,6 @@ class PortfolioController(Controller):
             data.projects,
             envelope,
             expected_version=expected_version(if_match),
+            scope=scope_of(request),
         )
         return created(recorded, f"/api/v1/portfolios/{portfolio_id}")

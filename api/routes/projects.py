@@ -11,20 +11,42 @@ from litestar.params import Body, FromPath
 
 from api.conditions import expected_version, known_at_utc
 from api.routes.common import (
-    Actor,
     AsOf,
     IdempotencyKey,
     IfMatch,
     KnownAt,
+    MinPosition,
+    ReadModelDep,
     Tracker,
     created,
+    scope_of,
     tagged,
     write_envelope,
 )
-from api.schemas import HistoryOut, ProjectEventIn, ProjectIn, ProjectOut, RecordedOut
+from api.routes.listing import (
+    CountryCode,
+    Cursor,
+    Limit,
+    PortfolioFilter,
+    RegionCode,
+    Sector,
+    Sort,
+    StatusFilter,
+    TitlePart,
+    project_page,
+)
+from api.schemas import (
+    HistoryOut,
+    ProjectEventIn,
+    ProjectIn,
+    ProjectOut,
+    ProjectPageOut,
+    RecordedOut,
+)
 from api.translate import command, event_out, money, project_out
 from tracker.domain.errors import NotFound
 from tracker.domain.project import Plan
+from tracker.readmodel.queries import ProjectFilter
 
 PROJECT_EXAMPLE = {
     "portfolio_id": "6a1f9b1e-3c55-4c9e-9d1e-0b7f1b2c3d4e",
@@ -89,9 +111,8 @@ class ProjectController(Controller):
         tracker: Tracker,
         data: Annotated[ProjectIn, Body(examples=[Example(value=PROJECT_EXAMPLE)])],
         idempotency_key: IdempotencyKey = None,
-        x_actor: Actor = None,
     ) -> Response[RecordedOut]:
-        envelope = write_envelope(request, data, x_actor, idempotency_key)
+        envelope = write_envelope(request, data, idempotency_key)
         plan = Plan(
             title=data.title,
             sector=data.sector,
@@ -104,9 +125,42 @@ class ProjectController(Controller):
             planned_end=data.planned_end,
         )
         recorded = tracker.announce_project(
-            data.portfolio_id, plan, envelope, illustrative=data.illustrative
+            data.portfolio_id,
+            plan,
+            envelope,
+            illustrative=data.illustrative,
+            scope=scope_of(request),
         )
         return created(recorded, f"/api/v1/projects/{recorded.id}")
+
+    @get("/", sync_to_thread=True, summary="List projects (current state, keyset pages)")
+    def list_projects(
+        self,
+        readmodel: ReadModelDep,
+        portfolio: PortfolioFilter = None,
+        sector: Sector = None,
+        region: RegionCode = None,
+        country: CountryCode = None,
+        status: StatusFilter = None,
+        q: TitlePart = None,
+        sort: Sort = "title",
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        min_position: MinPosition = None,
+    ) -> ProjectPageOut:
+        """Pass ``next_cursor`` back, with the same filters and sort, until it is null: a
+        project announced or changed meanwhile neither repeats nor pushes another off a page."""
+        filters = ProjectFilter(
+            portfolio_id=portfolio,
+            sector=sector,
+            region=region,
+            country=country,
+            status=status.value if status else None,
+            q=q,
+        )
+        return project_page(
+            readmodel, filters, sort=sort, limit=limit, cursor=cursor, min_position=min_position
+        )
 
     @get("/{project_id:uuid}", sync_to_thread=True, summary="A project's figures")
     def show(
@@ -144,10 +198,13 @@ class ProjectController(Controller):
         data: Annotated[ProjectEventIn, Body(examples=EVENT_EXAMPLES)],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
-        x_actor: Actor = None,
     ) -> Response[RecordedOut]:
-        envelope = write_envelope(request, data, x_actor, idempotency_key)
+        envelope = write_envelope(request, data, idempotency_key)
         recorded = tracker.record(
-            project_id, command(data), envelope, expected_version=expected_version(if_match)
+            project_id,
+            command(data),
+            envelope,
+            expected_version=expected_version(if_match),
+            scope=scope_of(request),
         )
         return created(recorded, f"/api/v1/projects/{project_id}/events")

@@ -1,18 +1,46 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from uuid import UUID
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from api.app import create_app
+from tracker.keys import KeyStore, Role
+from tracker.readmodel.database import create_readmodel_engine
 from tracker.settings import Settings
 
 
+def make_key(settings: Settings, name: str, role: Role, portfolio_id: UUID | None = None) -> str:
+    """A real API key in the test database; returns the token."""
+    engine = create_readmodel_engine(settings, pool_size=1)
+    try:
+        return KeyStore(engine).create(name, role, portfolio_id)[1]
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
-    with TestClient(create_app(settings)) as test_client:
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Litestar, settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """A client that sends an admin key with every request (and runs the app's lifespan)."""
+    with TestClient(app) as test_client:
+        test_client.headers["Authorization"] = (
+            f"Bearer {make_key(settings, 'test-admin', Role.ADMIN)}"
+        )
         yield test_client
+
+
+@pytest.fixture
+def anonymous_client(app: Litestar, client: TestClient) -> TestClient:  # type: ignore[type-arg]
+    """A client of the same running app that sends no key."""
+    return TestClient(app)
 
 
 @pytest.fixture

@@ -180,4 +180,4 @@ def test_a_project_life_read_back_as_of_and_as_known(client: Client, portfolio_i
     assert history[duplicate["version"] - 1]["retracted_by"] == 10
     assert history[7]["payload"]["replacement"] == {"amount": usd("4500000.00")}
     assert history[4]["payload"]["amount"] == {"amount": "2500000000", "currency": "KZT"}
-    assert all(e["actor"] == "anonymous" for e in history)
+    assert all(e["actor"] == "test-admin" for e in history)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from tracker.application import TrackerApplication
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def load_settings() -> Settings:
@@ -86,27 +86,59 @@ def migrate() -> None:
 @click.option("--port", default=None, type=int, help="Port (default TRACKER_PORT or 8000).")
 @click.option("--workers", default=1, show_default=True, help="Worker processes.")
 def serve(host: str | None, port: int | None, workers: int) -> None:
-    """Serve the HTTP API (docs at /docs)."""
+    """Serve the HTTP API (docs at /docs, Prometheus metrics at /metrics).
+
+    Logs go to stderr, one JSON object per line (TRACKER_LOG_FORMAT=json, the default when
+    stderr is not a terminal) or plain text (TRACKER_LOG_FORMAT=text); TRACKER_LOG_LEVEL sets
+    the level and TRACKER_ACCESS_LOG=false turns the per-request access log off. SIGTERM
+    stops gracefully: requests in flight finish, then the read model and pools close.
+    """
     import uvicorn
 
+    from api.metrics import remove_shared, share_between_workers
+    from tracker.logs import LogSettings, logging_config
+
     settings = load_settings()
+    try:
+        logs = LogSettings.from_env()
+    except SettingsError as error:
+        err.print(f"[red]error:[/red] {error}")
+        sys.exit(2)
     if workers > 1 and not settings.is_postgres:
         err.print("[yellow]note:[/yellow] several workers on SQLite share one file lock")
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level="info",
-    )
+    metrics_dir = share_between_workers(workers)
+    try:
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level=logs.level,
+            log_config=logging_config(logs),
+            access_log=False,  # the app writes its own, with the route and the duration
+        )
+    finally:
+        remove_shared(metrics_dir)
 
 
 def _register() -> None:
+    from tracker.cli.keys import keys
     from tracker.cli.reporting import demo, report
 
+    main.add_command(keys)
     main.add_command(demo)
     main.add_command(report)
+
+    from tracker.cli.projections import projections, projector
+
+    main.add_command(projections)
+    main.add_command(projector)
+
+    from tracker.cli.transfer import export_command, import_command
+
+    main.add_command(import_command)
+    main.add_command(export_command)
 
 
 _register()

@@ -49,6 +49,10 @@ def demo(if_empty: bool) -> None:
         f"{result.events_recorded} events recorded, {result.events_replayed} already there "
         f"(read model at position {position})"
     )
+    click.echo(
+        "reads are public; to record, create a key: "
+        "tracker keys create --name my-desk --role recorder"
+    )
 
 
 def _money(total: Total) -> str:

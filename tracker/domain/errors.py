@@ -32,6 +32,10 @@ class ConcurrentWrite(Conflict):
     """Another writer changed the aggregate at the same time and retries ran out."""
 
 
+class Forbidden(TrackerError):
+    """The caller's key may not change this portfolio (it is scoped to another one)."""
+
+
 class VersionMismatch(TrackerError):
     """The caller expected another version of the aggregate (If-Match failed)."""
 

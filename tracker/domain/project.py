@@ -401,6 +401,8 @@ class Project(TrackedAggregate):
         replacement = command.replacement
         if kind == "announced":
             # Store the checked values (countries follow the regions, text is trimmed).
+            if "regions" in values and "countries" not in values:
+                values["countries"] = ()  # derived again from the new regions
             checked = check_plan(replace(self.plan, **values))
             names = set(values) | ({"countries"} if "regions" in values else set())
             replacement = Replacement(**{name: getattr(checked, name) for name in names})

@@ -103,6 +103,12 @@ class Projector:
             )
             if not notifications:
                 return None
+            # Lock the position row before writing (a row lock on PostgreSQL, the write lock
+            # on SQLite), so that a rival projector waits here until this batch commits
+            # instead of writing the same rows beside it; then make sure nobody moved it.
+            self._lock_position(conn)
+            if self._read_position(conn) != start:
+                raise PositionMoved(f"{self.name} moved past {start} before this batch")
             self.apply(conn, notifications)
             end = notifications[-1].id
             moved = conn.execute(
@@ -114,6 +120,13 @@ class Projector:
             if moved != 1:
                 raise PositionMoved(f"{self.name} moved past {start} during this batch")
             return end
+
+    def _lock_position(self, conn: Connection) -> None:
+        conn.execute(
+            update(t.projection_position)
+            .where(t.projection_position.c.name == self.name)
+            .values(position=t.projection_position.c.position)
+        )
 
     def apply(self, conn: Connection, notifications: Sequence[Notification]) -> None:
         """Apply a batch inside the caller's transaction (the view change and nothing else)."""
@@ -141,9 +154,8 @@ class Projector:
         """Empty the view and apply the whole log again."""
         with self._lock:
             with self.engine.begin() as conn:
-                for table in reversed(t.metadata.sorted_tables):
-                    if table is not t.fx_rates:
-                        conn.execute(table.delete())
+                for table in t.DERIVED:
+                    conn.execute(table.delete())
             self._position = None
         self._ensure_position_row()
         head = self.head_position()

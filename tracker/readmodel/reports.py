@@ -25,6 +25,8 @@ from tracker.readmodel.fx import Rate, RateBook
 from tracker.readmodel.projector import naive_utc
 
 DIMENSIONS = ("sector", "region", "country", "status")
+#: The slice for facts effective before their project's announcement, so slices add up.
+NOT_ANNOUNCED = "(not yet announced)"
 
 
 @dataclass(frozen=True)
@@ -185,16 +187,23 @@ class ProjectAsOf:
 
 
 def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsOf]:
-    """Each project announced by ``as_of`` with its plan and status as then known."""
+    """Each project announced by ``as_of`` with its plan and status as then known.
+
+    The status as of a day is the change effective last by then; without ``as_of`` it is the
+    project's current status, the last change recorded (as ``Project.status_as_of`` has it,
+    even when a change was recorded with an earlier effective date than the one before).
+    """
+    latest_first = (
+        (t.statuses.c.version.desc(),)
+        if query.as_of is None
+        else (t.statuses.c.effective_date.desc(), t.statuses.c.version.desc())
+    )
     ranked = (
         select(
             t.statuses.c.project_id,
             t.statuses.c.status,
             func.row_number()
-            .over(
-                partition_by=t.statuses.c.project_id,
-                order_by=(t.statuses.c.effective_date.desc(), t.statuses.c.version.desc()),
-            )
+            .over(partition_by=t.statuses.c.project_id, order_by=latest_first)
             .label("rank"),
         )
         .where(t.statuses.c.portfolio_id == str(query.portfolio_id))
@@ -310,18 +319,18 @@ def breakdown(conn: Connection, query: ReportQuery, by: str) -> Breakdown:
             _add_project(slices[key], book, project)
     for row in conn.execute(_fact_groups(query, per_project=True)):
         owner = projects.get(row.project_id)
-        if owner is None:  # a fact effective before its project's announcement
-            continue
-        for key in _keys(owner, by):
+        keys = _keys(owner, by) if owner else (NOT_ANNOUNCED,)
+        for key in keys:
             _add_fact(slices[key], book, row)
     return Breakdown(query, by, dict(sorted(slices.items())), _used(book))
 
 
 def _keys(project: ProjectAsOf, by: str) -> Iterable[str]:
+    """The slices a project belongs to, each once (a plan may name a region twice)."""
     if by == "region":
-        return project.regions or ("(none)",)
+        return tuple(dict.fromkeys(project.regions)) or ("(none)",)
     if by == "country":
-        return project.countries
+        return tuple(dict.fromkeys(project.countries))
     return (getattr(project, by),)
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 import psycopg
+from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -99,7 +100,7 @@ class ReadModel:
         stored, and the background thread or the next write will apply it."""
         try:
             work()
-        except (SQLAlchemyError, psycopg.Error, OSError) as error:
+        except (SQLAlchemyError, PersistenceError, psycopg.Error, OSError) as error:
             log.warning("projector could not catch up yet: %s", error)
 
     # Reading

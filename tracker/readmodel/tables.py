@@ -151,3 +151,7 @@ projection_position = Table(
     Column("name", String(64), primary_key=True),
     Column("position", Integer, nullable=False),
 )
+
+
+#: The tables the projector derives from the event store; a rebuild empties exactly these.
+DERIVED = (portfolios, targets, projects, plans, statuses, facts, projection_position)

@@ -1,0 +1,130 @@
+// The dashboard's only script: short shared URLs, and live figures from the event stream.
+// Without it every page still works; with it, an event recorded anywhere re-renders the
+// figures in place (the server renders; this only swaps the parts marked data-live-part).
+"use strict";
+
+(function () {
+  // Keep shared links short: leave empty fields out of the query string.
+  for (const form of document.querySelectorAll("form[data-compact]")) {
+    form.addEventListener("submit", function () {
+      for (const field of form.elements) {
+        if (field.name && field.value === "") {
+          field.disabled = true;
+          field.dataset.compacted = "true";
+        }
+      }
+    });
+  }
+  // Coming back with the browser's Back button must find the fields usable again.
+  window.addEventListener("pageshow", function () {
+    for (const field of document.querySelectorAll("[data-compacted]")) {
+      field.disabled = false;
+      delete field.dataset.compacted;
+    }
+  });
+
+  const main = document.getElementById("main");
+  if (!main || !("EventSource" in window) || !main.dataset.eventKinds) return;
+  const indicator = document.getElementById("live-indicator");
+  const live = main.dataset.live === "on";
+  if (indicator) {
+    indicator.hidden = false;
+    if (!live) {
+      indicator.querySelector(".live-text").textContent = "Past record";
+      return;
+    }
+  }
+  if (!live) return;
+
+  const scope = main.dataset.liveScope || "";
+  const reloadWhole = main.dataset.reloadOnEvent === "true";
+  let position = 0;
+  let running = false;
+  let queued = false;
+
+  function setState(state, text) {
+    if (!indicator) return;
+    indicator.dataset.state = state;
+    indicator.querySelector(".live-text").textContent = text;
+  }
+
+  function announce(text) {
+    const status = document.getElementById("live-status");
+    if (status) status.textContent = text;
+  }
+
+  async function refresh(reason) {
+    if (running) {
+      queued = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        queued = false;
+        const url = new URL(window.location.href);
+        url.hash = "";
+        if (position) url.searchParams.set("min_position", String(position));
+        const response = await fetch(url.toString(), {
+          headers: { Accept: "text/html" },
+          cache: "no-store",
+          credentials: "same-origin",
+        });
+        if (!response.ok) break;
+        const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+        const freshMain = fresh.getElementById("main");
+        if (reloadWhole || !freshMain || !freshMain.querySelector("[data-live-part]")) {
+          if (freshMain && freshMain.innerHTML !== main.innerHTML) {
+            window.location.reload();
+            return;
+          }
+          continue;
+        }
+        for (const part of main.querySelectorAll("[data-live-part]")) {
+          const replacement = fresh.getElementById(part.id);
+          if (replacement) part.replaceWith(document.adoptNode(replacement));
+        }
+        main.dataset.position = freshMain.dataset.position || main.dataset.position;
+        const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+        announce("Updated at " + time + (reason ? " (" + reason + ")" : "") + ".");
+      } while (queued);
+    } catch (error) {
+      // A network hiccup: the next event tries again.
+    } finally {
+      running = false;
+    }
+  }
+
+  const labels = {
+    committed: "new commitment",
+    disbursed: "new disbursement",
+    jobs_created: "jobs recorded",
+    corrected: "a correction",
+    retracted: "a retraction",
+    announced: "new project",
+    status_changed: "status change",
+    targets_restated: "targets restated",
+  };
+
+  function onEvent(event) {
+    let item = null;
+    try {
+      item = JSON.parse(event.data);
+    } catch (error) {
+      item = null;
+    }
+    const at = Number(event.lastEventId);
+    if (at > position) position = at;
+    if (scope && item && item.aggregate_id !== scope) return;
+    refresh(labels[event.type] || event.type.replace(/_/g, " "));
+  }
+
+  const source = new EventSource("/api/v1/events/stream");
+  source.addEventListener("open", function () { setState("open", "Live"); });
+  source.addEventListener("error", function () { setState("error", "Reconnecting…"); });
+  for (const kind of main.dataset.eventKinds.split(" ")) {
+    if (kind) source.addEventListener(kind, onEvent);
+  }
+  source.addEventListener("message", onEvent);
+  window.addEventListener("pagehide", function () { source.close(); });
+})();

@@ -1,0 +1,222 @@
+"""Prometheus metrics at ``GET /metrics``, and the access log, from one ASGI middleware.
+
+What is exposed:
+
+- ``tracker_http_requests_total{route,method,status}``: requests answered, by route template
+  (``/api/v1/projects/{project_id:uuid}/events``, never the raw path, so the number of series
+  stays bounded);
+- ``tracker_http_request_duration_seconds{route,method,status}``: a latency histogram, from
+  the first byte of the request to the last of the answer, as this process measured it;
+- ``tracker_projector_applied_position``, ``tracker_event_log_head_position`` and
+  ``tracker_projector_lag_events``: where the read model's projector is, where the event log
+  ends and the difference, read from the database when ``/metrics`` is scraped (two indexed
+  single-row queries), so they are right whichever process projects (``TRACKER_PROJECTOR``);
+- with one worker, the usual ``process_*`` and ``python_*`` metrics.
+
+Several workers (``tracker serve --workers N``): a scrape reaches one worker, yet must count
+the requests of all of them. ``tracker serve`` then runs prometheus_client's multiprocess mode
+(:func:`share_between_workers`): each worker writes its counters and histograms to memory-mapped
+files in a directory of its own (``TRACKER_METRICS_DIR``, default a fresh temporary directory),
+and ``/metrics`` adds up every worker's files. Only counters and histograms are kept that way
+(they add up across workers and survive a restarted worker); the projector gauges are read from
+the database at scrape time and need no sharing. Per-process ``process_*`` metrics are not
+exposed in that mode (prometheus_client cannot add them up).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from litestar import Response, get
+from litestar.enums import ScopeType
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
+
+from tracker.logs import ACCESS_LOGGER
+from tracker.readmodel.service import ReadModel
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+#: Latency buckets (seconds): from a cached read (~1 ms) to a slow report or a timed-out wait.
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+DATABASE_ERRORS = (SQLAlchemyError, PersistenceError, psycopg.Error, OSError)
+
+log = logging.getLogger("api.metrics")
+access = logging.getLogger(ACCESS_LOGGER)
+
+# ``*_created`` series only double what a scrape returns; rates need none of them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+# Counters and histograms live once per process (tests build many apps in one process).
+_registry = CollectorRegistry(auto_describe=True)
+REQUESTS = Counter(
+    "tracker_http_requests",
+    "HTTP requests answered, by route template, method and status.",
+    ("route", "method", "status"),
+    registry=_registry,
+)
+LATENCY = Histogram(
+    "tracker_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template, method and status.",
+    ("route", "method", "status"),
+    buckets=BUCKETS,
+    registry=_registry,
+)
+if MULTIPROCESS_ENV not in os.environ:
+    from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
+
+    for _collector in (GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR):
+        _registry.register(_collector)
+
+
+def share_between_workers(workers: int) -> Path | None:
+    """Before uvicorn starts several workers: make them share their counters (see above).
+
+    Returns the directory it made (the caller removes it when the server stops), or ``None``
+    when there is nothing to share or ``TRACKER_METRICS_DIR`` names a directory to use.
+    Files of an earlier run in that directory are removed first, or old counts would be added.
+    """
+    if workers <= 1:
+        return None
+    chosen = os.environ.get("TRACKER_METRICS_DIR")
+    made: Path | None = None
+    if chosen:
+        directory = Path(chosen)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+    else:
+        directory = made = Path(tempfile.mkdtemp(prefix="tracker-metrics-"))
+    os.environ[MULTIPROCESS_ENV] = str(directory)
+    return made
+
+
+def remove_shared(directory: Path | None) -> None:
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+class ProjectorPositions(Collector):
+    """The projector's gauges, read when scraped (one row each, by primary key / max id)."""
+
+    def __init__(self, readmodel: ReadModel) -> None:
+        self.readmodel = readmodel
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        projector = self.readmodel.projector
+        try:
+            applied = projector.applied_position()
+            head = projector.head_position()
+        except DATABASE_ERRORS as error:  # a scrape must answer even when the DB does not
+            log.warning("cannot read the projector's position for /metrics: %s", error)
+            return
+        yield GaugeMetricFamily(
+            "tracker_projector_applied_position",
+            "Global position of the last event the read model has applied.",
+            value=applied,
+        )
+        yield GaugeMetricFamily(
+            "tracker_event_log_head_position",
+            "Global position of the last event in the event log.",
+            value=head,
+        )
+        yield GaugeMetricFamily(
+            "tracker_projector_lag_events",
+            "Positions recorded but not yet applied to the read model (head - applied).",
+            value=max(head - applied, 0),
+        )
+
+
+class Metrics:
+    """The middleware and the ``/metrics`` route of one app."""
+
+    def __init__(self, readmodel: ReadModel) -> None:
+        self.positions = CollectorRegistry(auto_describe=False)
+        self.positions.register(ProjectorPositions(readmodel))
+        positions = self.positions
+
+        @get("/metrics", sync_to_thread=True, include_in_schema=False, tags=["operations"])
+        def metrics() -> Response[bytes]:
+            """Prometheus text exposition (this process, or every worker's when shared)."""
+            if MULTIPROCESS_ENV in os.environ:
+                from prometheus_client import multiprocess
+
+                requests = CollectorRegistry()
+                multiprocess.MultiProcessCollector(requests)  # type: ignore[no-untyped-call]
+            else:
+                requests = _registry
+            body = generate_latest(requests) + generate_latest(positions)
+            return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+        self.route: HTTPRouteHandler = metrics
+
+    @staticmethod
+    def middleware(app: ASGIApp) -> ASGIApp:
+        """Count, time and log every HTTP request (outermost, so 429s and 401s count too)."""
+
+        async def measured(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500
+
+            async def send_and_watch(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, send_and_watch)
+            finally:
+                _observe(scope, status, time.perf_counter() - started)
+
+        return measured
+
+
+def _observe(scope: Scope, status: int, seconds: float) -> None:
+    route = scope.get("path_template") or "unmatched"
+    method = scope.get("method", "?")
+    code = str(status)
+    REQUESTS.labels(route, method, code).inc()
+    LATENCY.labels(route, method, code).observe(seconds)
+    if access.isEnabledFor(logging.INFO):
+        path = scope.get("path", "")
+        client: Any = scope.get("client")
+        duration_ms = round(seconds * 1000, 3)
+        access.info(
+            "%s %s %d %.1f ms",
+            method,
+            path,
+            status,
+            duration_ms,
+            extra={
+                "method": method,
+                "path": path,
+                "route": route,
+                "status": status,
+                "duration_ms": duration_ms,
+                "client": f"{client[0]}:{client[1]}" if client else None,
+            },
+        )

@@ -1,0 +1,127 @@
+"""The global feed: every event of every project and portfolio, in the order it was stored.
+
+Read straight from the event store's notification log, not from the read model: the feed is
+the log, so it is never behind, and a position in it is the one every write returns.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+import anyio.to_thread
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, QueryParameter
+from litestar.response import ServerSentEvent
+
+from api.routes.common import Tracker
+from api.schemas import FeedEventOut, FeedOut
+from api.stream import EventBroadcaster, event_stream
+from api.translate import event_payload, source_out
+from tracker.application import TrackerApplication
+from tracker.domain.errors import ValidationError
+from tracker.domain.portfolio import Portfolio
+from tracker.domain.project import Project
+
+MAX_LIMIT = 1000
+
+Broadcaster = NamedDependency[EventBroadcaster]
+After = Annotated[
+    int,
+    QueryParameter(ge=0, description="Only events after this global position."),
+]
+LastEventId = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Last-Event-ID",
+        required=False,
+        description="Resume after this position (browsers send it when they reconnect).",
+    ),
+]
+
+
+def aggregate_type(event: Any) -> str:
+    if isinstance(event, Project.Event):
+        return "project"
+    if isinstance(event, Portfolio.Event):
+        return "portfolio"
+    return type(event).__name__.lower()  # pragma: no cover - only two aggregates exist
+
+
+def read_feed(tracker: TrackerApplication, after: int, limit: int) -> list[FeedEventOut]:
+    notifications = tracker.recorder.select_notifications(
+        start=after, limit=limit, inclusive_of_start=False
+    )
+    items = []
+    for notification in notifications:
+        event: Any = tracker.mapper.to_domain_event(notification)
+        items.append(
+            FeedEventOut(
+                position=notification.id,
+                aggregate_type=aggregate_type(event),
+                aggregate_id=event.originator_id,
+                type=type(event).KIND,
+                version=event.originator_version,
+                effective_date=event.effective_date,
+                recorded_at=event.timestamp,
+                actor=event.actor,
+                source=source_out(event.source),
+                payload=event_payload(event),
+            )
+        )
+    return items
+
+
+def resume_position(last_event_id: str | None, after: int | None) -> int | None:
+    """Where a stream starts: ``Last-Event-ID`` wins over ``after``, because a reconnecting
+    browser sends the header with the URL it first opened."""
+    if last_event_id is None:
+        return after
+    text = last_event_id.strip()
+    if not text.isascii() or not text.isdigit():
+        raise ValidationError(
+            "must be the id of an event this stream sent, a global position such as 42",
+            field="Last-Event-ID",
+        )
+    return int(text)
+
+
+class FeedController(Controller):
+    path = "/api/v1/events"
+    tags = ["events"]
+
+    @get("/", sync_to_thread=True, summary="Every event, in the order it was stored")
+    def feed(
+        self,
+        tracker: Tracker,
+        after: After = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
+    ) -> FeedOut:
+        """Page with ``after=next_after``; an empty page means nothing newer is stored yet."""
+        items = read_feed(tracker, after, limit)
+        return FeedOut(items, items[-1].position if items else after)
+
+    @get("/stream", summary="New events as Server-Sent Events", media_type="text/event-stream")
+    async def stream(
+        self,
+        tracker: Tracker,
+        broadcaster: Broadcaster,
+        last_event_id: LastEventId = None,
+        after: Annotated[
+            int,
+            QueryParameter(ge=0, description="Start after this position (without the header)."),
+        ]
+        | None = None,
+    ) -> ServerSentEvent:
+        """Each event as ``id: <position>``, ``event: <type>``, ``data: <feed item>``.
+
+        Without ``Last-Event-ID`` or ``after`` the stream starts at the newest event: read the
+        feed first and pass its ``next_after`` to see everything without a gap. Async on
+        purpose: a thread per connected client would exhaust the pool.
+        """
+        start = resume_position(last_event_id, after)
+        if start is None:
+            head = await anyio.to_thread.run_sync(tracker.recorder.max_notification_id)
+            start = head or 0
+        return ServerSentEvent(event_stream(broadcaster, partial(read_feed, tracker), start))

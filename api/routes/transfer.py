@@ -1,0 +1,218 @@
+"""Bulk import of rows (CSV or JSON) and portfolio exports (csv, xlsx, json, IATI XML)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import HTTPException
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+from litestar.params import FromPath, QueryParameter
+from msgspec import Struct
+
+from api.auth import principal_of
+from api.conditions import known_at_utc
+from api.errors import problem
+from api.routes.common import AsOf, KnownAt, ReadModelDep, Tracker
+from tracker.exporting import FORMATS, ExportQuery, Format, export_portfolio
+from tracker.importing import (
+    Importer,
+    ImportForbidden,
+    ImportRejected,
+    ImportReport,
+    import_rows,
+)
+from tracker.keys import Role
+
+#: A CSV of 100,000 rows is about 8 MB.
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+CSV_EXAMPLE = (
+    "row_id,type,portfolio_ref,project_ref,effective_date,title,sector,regions,amount,"
+    "currency,planned_jobs,status\n"
+    "cu-1,announced,6a1f9b1e-3c55-4c9e-9d1e-0b7f1b2c3d4e,copper-plant,2025-01-10,"
+    "Copper cathode plant,metallurgy,KZ-61;UZ-SI,50000000.00,USD,300,\n"
+    "cu-2,status_changed,,copper-plant,2025-02-01,,,,,,,under_implementation\n"
+    "cu-3,committed,,copper-plant,2025-02-15,,,,20000000.00,USD,,\n"
+)
+JSON_EXAMPLE = [
+    {
+        "row_id": "cu-3",
+        "type": "committed",
+        "project_ref": "copper-plant",
+        "effective_date": "2025-02-15",
+        "amount": "20000000.00",
+        "currency": "USD",
+    }
+]
+
+
+@dataclass
+class ImportOperation(Operation):
+    """The body is a file (CSV or a JSON array of rows), which Litestar cannot describe."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description="Rows in the import format (docs/import-format.md).",
+            content={
+                "text/csv": OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.STRING), example=CSV_EXAMPLE
+                ),
+                "application/json": OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.ARRAY,
+                        items=Schema(
+                            type=OpenAPIType.OBJECT,
+                            additional_properties=Schema(type=OpenAPIType.STRING),
+                        ),
+                    ),
+                    example=JSON_EXAMPLE,
+                ),
+            },
+        )
+
+
+class ImportedRowOut(Struct):
+    line: int
+    row_id: str
+    type: str
+    ref: str
+    outcome: str
+
+
+class ImportOut(Struct):
+    dry_run: bool
+    rows_total: int
+    new: int
+    already_recorded: int
+    events_recorded: int
+    position: int | None
+    seconds: float
+    rows: list[ImportedRowOut]
+
+
+def import_out(report: ImportReport) -> ImportOut:
+    return ImportOut(
+        dry_run=report.dry_run,
+        rows_total=len(report.rows),
+        new=report.new,
+        already_recorded=report.already_recorded,
+        events_recorded=report.events_recorded,
+        position=report.position,
+        seconds=round(report.seconds, 3),
+        rows=[ImportedRowOut(r.line, r.row_id, r.type, r.ref, r.outcome) for r in report.rows],
+    )
+
+
+def _kind(request: Request[Any, Any, Any]) -> Literal["csv", "json"]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type in ("text/csv", "application/csv"):
+        return "csv"
+    if media_type == "application/json":
+        return "json"
+    raise HTTPException(
+        status_code=415,
+        detail=f"send the rows as text/csv or application/json, not {media_type or 'nothing'}",
+    )
+
+
+def importer_of(request: Request[Any, Any, Any]) -> Importer:
+    """What the caller's key allows, as for the API's own writes."""
+    principal = principal_of(request)
+    if principal is None:
+        return Importer("anonymous", admin=False)
+    return Importer(
+        principal.name,
+        admin=principal.role.allows(Role.ADMIN),
+        portfolio_scope=principal.portfolio_id,
+    )
+
+
+class TransferController(Controller):
+    tags = ["import and export"]
+
+    @post(
+        "/api/v1/imports",
+        summary="Import portfolios, projects and events from a CSV or JSON file",
+        status_code=200,
+        request_max_body_size=MAX_IMPORT_BYTES,
+        operation_class=ImportOperation,
+    )
+    async def import_file(
+        self,
+        request: Request[Any, Any, Any],
+        tracker: Tracker,
+        dry_run: Annotated[
+            bool,
+            QueryParameter(description="Check every row and report; record nothing."),
+        ] = False,
+    ) -> Response[Any]:
+        """Every row is checked first; a file with any bad row records nothing and is answered
+        with 422 and an `errors` list of `{line, column, message}` naming every bad row. Rows
+        already recorded by an earlier import of the same file are reported, not recorded
+        again."""
+        kind = _kind(request)
+        body = await request.body()
+        importer = importer_of(request)
+        try:
+            report = await anyio.to_thread.run_sync(
+                lambda: import_rows(
+                    tracker, body, kind, importer, source=f"upload.{kind}", dry_run=dry_run
+                )
+            )
+        except ImportRejected as error:
+            return problem(
+                422,
+                error.detail,
+                slug="invalid-rows",
+                field=error.field,
+                errors=[e.as_dict() for e in error.errors],
+            )
+        except ImportForbidden as error:
+            return problem(
+                403,
+                error.detail,
+                slug="forbidden",
+                field=error.field,
+                errors=[e.as_dict() for e in error.errors],
+            )
+        return Response(import_out(report))
+
+    @get(
+        "/api/v1/portfolios/{portfolio_id:uuid}/export",
+        sync_to_thread=True,
+        summary="Export a portfolio: csv (import format), xlsx, json or IATI 2.03 XML",
+        response_description="The file, with a Content-Disposition file name.",
+    )
+    def export(
+        self,
+        tracker: Tracker,
+        readmodel: ReadModelDep,
+        portfolio_id: FromPath[UUID],
+        format: Annotated[
+            Literal["csv", "xlsx", "json", "iati"],
+            QueryParameter(description=f"One of {', '.join(FORMATS)}."),
+        ],
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+    ) -> Response[bytes]:
+        """Projects with their figures as of `as_of` and as known at `known_at` (the same
+        rules as the reports), and their events. `csv` is the import format and takes no
+        `as_of`: importing it into another database reproduces every report."""
+        fmt: Format = format
+        query = ExportQuery(portfolio_id, as_of, known_at_utc(known_at))
+        rendered = export_portfolio(tracker, readmodel.engine, query, fmt)
+        return Response(
+            rendered.content,
+            media_type=rendered.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
+        )

@@ -1,0 +1,201 @@
+"""Synthetic portfolios for the benchmarks, written fast with batched saves.
+
+Aggregates are built in memory through the domain (every rule applies, events are real), then
+saved many at a time (``TrackerApplication.save_many``: one transaction per batch, snapshots
+taken from memory), which is how ``tracker import`` records too. Generation is deterministic
+for a given seed, apart from ids and recorded times.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from tracker.application import TrackerApplication
+from tracker.domain.commands import (
+    ChangeStatus,
+    CommitInvestment,
+    Correct,
+    CreateJobs,
+    DisburseFunds,
+    ReachMilestone,
+    Replacement,
+    Retract,
+)
+from tracker.domain.portfolio import Portfolio
+from tracker.domain.project import Plan, Project
+from tracker.domain.values import Envelope, Money
+from tracker.readmodel.fx import Rate, put_rates
+
+SECTORS = ("energy", "metallurgy", "agriculture", "logistics", "chemicals", "textiles")
+REGIONS = (("KZ-61", "UZ-SI"), ("KZ-75",), ("UZ-TK", "UZ-TO"), ("KZ-79", "UZ-NW"))
+CURRENCIES = ("USD", "USD", "KZT", "UZS", "EUR")
+FIRST_DAY = date(2023, 1, 1)
+DAYS = 3 * 365
+#: Events per transaction while generating.
+BATCH_EVENTS = 5000
+
+
+def envelope(day: date) -> Envelope:
+    return Envelope("bench", day)
+
+
+def rates() -> list[Rate]:
+    """Monthly KZT, UZS and EUR rates over the generated period (so reports convert)."""
+    found = []
+    for month in range(DAYS // 30 + 2):
+        day = FIRST_DAY + timedelta(days=30 * month)
+        found += [
+            Rate("KZT", day, Decimal(450 + month), "bench"),
+            Rate("UZS", day, Decimal(11000 + 50 * month), "bench"),
+            Rate("EUR", day, Decimal("0.92"), "bench"),
+        ]
+    return found
+
+
+def put_bench_rates(engine: Any) -> None:
+    put_rates(engine, rates(), datetime.now(UTC).replace(tzinfo=None))
+
+
+def new_portfolio(name: str = "Bench portfolio") -> Portfolio:
+    portfolio = Portfolio.establish(name, "Bench forum", FIRST_DAY, envelope(FIRST_DAY))
+    portfolio.restate_targets(
+        Money(Decimal("3400000000"), "USD"), 14_600, 74, envelope(FIRST_DAY + timedelta(days=1))
+    )
+    return portfolio
+
+
+def new_project(portfolio_id: UUID, n: int, rng: random.Random) -> Project:
+    currency = CURRENCIES[n % len(CURRENCIES)]
+    plan = Plan(
+        title=f"Bench plant {n}",
+        sector=SECTORS[n % len(SECTORS)],
+        regions=REGIONS[n % len(REGIONS)],
+        countries=(),
+        parties=("Bench",),
+        planned_investment=Money(Decimal(rng.randrange(1, 500) * 100_000), currency),
+        planned_jobs=rng.randrange(10, 1000),
+        planned_start=None,
+        planned_end=None,
+    )
+    day = FIRST_DAY + timedelta(days=rng.randrange(0, 60))
+    project = Project.announce(portfolio_id, plan, envelope(day))
+    project.execute(
+        ChangeStatus("under_implementation"), envelope(day + timedelta(days=rng.randrange(1, 30)))
+    )
+    return project
+
+
+def add_events(project: Project, count: int, rng: random.Random) -> None:
+    """``count`` more events: money and jobs facts, milestones, corrections and retractions."""
+    currency = project.plan.planned_investment.currency
+    last = project.version
+    for _ in range(count):
+        last_day = FIRST_DAY + timedelta(days=rng.randrange(60, DAYS))
+        env = envelope(last_day)
+        roll = rng.random()
+        facts = [v for v, f in project.facts.items() if f.amount is not None and not f.retracted_by]
+        if roll < 0.04 and facts:
+            project.execute(
+                Correct(
+                    rng.choice(facts),
+                    "bench correction",
+                    Replacement(amount=Money(Decimal(rng.randrange(1, 900) * 1000), currency)),
+                ),
+                env,
+            )
+        elif roll < 0.06 and facts:
+            project.execute(Retract(rng.choice(facts), "bench retraction"), env)
+        elif roll < 0.40:
+            project.execute(
+                CommitInvestment(Money(Decimal(rng.randrange(1, 900) * 1000), currency)), env
+            )
+        elif roll < 0.75:
+            project.execute(
+                DisburseFunds(Money(Decimal(rng.randrange(1, 300) * 1000), currency)), env
+            )
+        elif roll < 0.95:
+            project.execute(CreateJobs(rng.randrange(1, 20), rng.randrange(0, 20)), env)
+        else:
+            project.execute(ReachMilestone(f"milestone {project.version - last}"), env)
+
+
+@dataclass
+class Generated:
+    portfolio_ids: list[UUID] = field(default_factory=list)
+    project_ids: list[UUID] = field(default_factory=list)
+    events: int = 0
+    seconds: float = 0.0
+    #: Recorded time at (about) the middle of the generation: a ``known_at`` that cuts it.
+    middle: datetime | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def generate(
+    tracker: TrackerApplication,
+    *,
+    portfolios: int,
+    projects: int,
+    events_per_project: int,
+    seed: int = 7,
+    progress: Callable[[int], None] | None = None,
+    deadline: float | None = None,
+) -> Generated:
+    """Portfolios with ``projects`` projects in all, each with about ``events_per_project``
+    events, saved ``BATCH_EVENTS`` at a time. Stops early (saying so through the count)
+    when ``deadline`` (a ``time.monotonic()`` value) passes."""
+    rng = random.Random(seed)
+    result = Generated()
+    started = time.perf_counter()
+    owners = [new_portfolio(f"Bench portfolio {n + 1}") for n in range(portfolios)]
+    tracker.save_many(owners)
+    result.portfolio_ids = [p.id for p in owners]
+    result.events = sum(p.version for p in owners)
+    per_batch = max(1, BATCH_EVENTS // max(events_per_project, 1))
+    total_batches = (projects + per_batch - 1) // per_batch
+    for index, numbers in enumerate(_batches(list(range(projects)), per_batch)):
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        batch = []
+        for n in numbers:
+            project = new_project(result.portfolio_ids[n % portfolios], n, rng)
+            add_events(project, events_per_project - project.version, rng)
+            batch.append(project)
+        tracker.save_many(batch)
+        result.project_ids += [p.id for p in batch]
+        result.events += sum(p.version for p in batch)
+        if index == total_batches // 2:
+            result.middle = datetime.now(UTC)
+        if progress:
+            progress(result.events)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def long_history(tracker: TrackerApplication, portfolio_id: UUID, events: int) -> UUID:
+    """One project with ``events`` events, saved in batches (snapshots every interval)."""
+    rng = random.Random(events)
+    project = new_project(portfolio_id, events, rng)
+    remaining = events - project.version
+    while remaining > 0:
+        step = min(BATCH_EVENTS, remaining)
+        add_events(project, step, rng)
+        tracker.save_many([project])
+        remaining -= step
+    if project.version < events:  # pragma: no cover - add_events adds exactly what it is asked
+        raise RuntimeError("short history")
+    return project.id

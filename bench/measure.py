@@ -1,0 +1,390 @@
+"""Tools the harness measures with: servers as processes, wrk, a lag sampler, py-spy."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+START_TIMEOUT = 90.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median_seconds(work: Callable[[], object], *, repeat: int, budget: float) -> float:
+    """The median time of ``work`` over up to ``repeat`` runs (fewer if ``budget`` runs out)."""
+    times: list[float] = []
+    deadline = time.monotonic() + budget
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+        if time.monotonic() > deadline:
+            break
+    return statistics.median(times)
+
+
+# Tools that may be missing
+
+
+def ensure_wrk() -> str:
+    """The wrk binary; installed from Debian's packages when missing (needs root and apt)."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk is missing: apt-get install wrk", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, env=env)
+        found = shutil.which("wrk")
+        if found:
+            return found
+    raise SystemExit("wrk is needed: apt-get install wrk (Debian/Ubuntu)")
+
+
+def ensure_py_spy() -> str | None:
+    """py-spy from the virtualenv; installed with pip when missing; ``None`` if impossible."""
+    candidate = BIN / "py-spy"
+    if not candidate.exists():
+        print("py-spy is missing: pip install py-spy", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "py-spy"],
+            check=False,
+            capture_output=True,
+        )
+    return str(candidate) if candidate.exists() else None
+
+
+# Processes
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(timeout=timeout)
+            return None
+
+
+def spawn(name: str, args: list[str], env: dict[str, str], logs: Path) -> Process:
+    log = logs / f"{name}.log"
+    with log.open("ab") as out:
+        popen = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    return Process(name, popen, log)
+
+
+@dataclass
+class Server:
+    process: Process
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.popen.pid
+
+
+def start_server(env: dict[str, str], logs: Path, name: str) -> Server:
+    """The bench app (``tracker serve`` settings, one worker) on a free loopback port."""
+    port = free_port()
+    process = spawn(name, [sys.executable, "-m", "bench.serve", "--port", str(port)], env, logs)
+    server = Server(process, port)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if not process.alive():
+            raise RuntimeError(f"{name} exited at start:\n{process.tail()}")
+        try:
+            if httpx.get(f"{server.url}/ready", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.stop()
+    raise RuntimeError(f"{name} was not ready in {START_TIMEOUT} s:\n{process.tail()}")
+
+
+def start_projector(env: dict[str, str], logs: Path) -> Process:
+    return spawn("projector", [str(BIN / "tracker"), "projector", "--log-interval", "5"], env, logs)
+
+
+# wrk
+
+
+@dataclass
+class WrkResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int = 0
+    socket_errors: int = 0
+    output: str = ""
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not found:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(found.group(1)) * _UNITS[found.group(2)]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    if not (rps and total and p50 and p99):
+        raise RuntimeError(f"cannot read wrk's output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return WrkResult(
+        requests_per_second=float(rps.group(1)),
+        p50_ms=_ms(p50.group(1)),
+        p99_ms=_ms(p99.group(1)),
+        requests=int(total.group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
+        output=output,
+    )
+
+
+def wrk(
+    url: str,
+    *,
+    seconds: float,
+    connections: int,
+    script: Path | None = None,
+    script_args: tuple[str, ...] = (),
+) -> WrkResult:
+    """One bounded wrk run against a loopback URL (one wrk thread: the other core serves)."""
+    if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
+        raise ValueError(f"load goes to loopback only, not {url}")
+    command = [
+        ensure_wrk(),
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "--latency",
+    ]
+    if script is not None:
+        command += ["-s", str(script)]
+    command.append(url)
+    if script_args:
+        command += ["--", *script_args]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 30, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}")
+    return parse_wrk(done.stdout)
+
+
+# Projector lag, sampled while a load runs
+
+
+@dataclass
+class LagSamples:
+    times: list[float] = field(default_factory=list)
+    heads: list[int] = field(default_factory=list)
+    applied: list[int] = field(default_factory=list)
+
+    def event_lags(self) -> list[float]:
+        return [float(max(h - a, 0)) for h, a in zip(self.heads, self.applied, strict=True)]
+
+    def time_lags_ms(self) -> list[float]:
+        """For each sample: how long until the position that was the head then was applied.
+
+        Resolution is the sampling interval; a head never applied before the end counts up
+        to the last sample (so the figure is a lower bound only in that case).
+        """
+        lags = []
+        j = 0
+        for i, head in enumerate(self.heads):
+            j = max(j, i)
+            while j < len(self.applied) - 1 and self.applied[j] < head:
+                j += 1
+            lags.append((self.times[j] - self.times[i]) * 1000)
+        return lags
+
+
+@contextmanager
+def sampling_lag(
+    head: Callable[[], int], applied: Callable[[], int], interval: float = 0.02
+) -> Iterator[LagSamples]:
+    samples = LagSamples()
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                h = head()
+                a = applied()
+            except Exception:  # noqa: BLE001 - a missed sample is not a failed benchmark
+                stop.wait(interval)
+                continue
+            samples.times.append(started)
+            samples.heads.append(h)
+            samples.applied.append(a)
+            stop.wait(max(0.0, interval - (time.monotonic() - started)))
+
+    thread = threading.Thread(target=run, name="lag-sampler", daemon=True)
+    thread.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+# Profiles (py-spy)
+
+
+@dataclass
+class Profile:
+    title: str
+    samples: int
+    inclusive: list[tuple[str, float]]
+    own: list[tuple[str, float]]
+
+
+#: Frames that only carry the call (threads, event loop, click, wrappers): not interesting.
+_CARRIERS = re.compile(
+    r"^(Thread\.|_worker|_WorkItem|<module>|Command\.|Group\.|Context\.|Runner\.|run \(|"
+    r"asyncio_run|Server\.|_bootstrap|main \(|serve \(|_GeneratorContextManager|"
+    r"contextmanager|wrapper|inner|__call__ \(.*(middleware|routing))"
+)
+
+
+def _frame_name(frame: str) -> str:
+    """``function (path/file.py:line)`` → ``function (package/file.py)``."""
+    found = re.match(r"^(.*) \((.*?):\d+\)$", frame)
+    if not found:
+        return frame
+    function, path = found.groups()
+    parts = Path(path).parts
+    for anchor in ("site-packages", "main", "python3.11"):
+        if anchor in parts:
+            parts = parts[parts.index(anchor) + 1 :]
+            break
+    return f"{function} ({'/'.join(parts[-3:])})"
+
+
+def summarize(raw: Path, title: str, *, focus: str | None = None, top: int = 12) -> Profile:
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        frames = stack.split(";")
+        if focus and not any(focus in f for f in frames):
+            continue
+        count = int(count_text)
+        total += count
+        names = [_frame_name(f) for f in frames]
+        for name in dict.fromkeys(names):
+            inclusive[name] += count
+        own[names[-1]] += count
+    if not total:
+        return Profile(title, 0, [], [])
+    wanted = [(n, c) for n, c in inclusive.most_common() if not _CARRIERS.match(n)]
+    return Profile(
+        title,
+        total,
+        [(n, 100 * c / total) for n, c in wanted[:top]],
+        [(n, 100 * c / total) for n, c in own.most_common(top)],
+    )
+
+
+@contextmanager
+def profiling(py_spy: str | None, pid: int, seconds: float, out: Path) -> Iterator[None]:
+    """py-spy samples ``pid`` for ``seconds`` while the body runs (nothing if no py-spy)."""
+    if py_spy is None:
+        yield
+        return
+    command = [
+        py_spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(max(1, round(seconds))),
+        "--rate",
+        "100",
+        "--nonblocking",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+    ]
+    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # let it attach
+    try:
+        yield
+    finally:
+        try:
+            spy.wait(timeout=seconds + 30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+
+
+def scratch_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="tracker-bench-"))

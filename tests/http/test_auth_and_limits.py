@@ -1,0 +1,158 @@
+"""Only recorders write, admins manage portfolios and rates, scoped keys stay in their lane."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from api.app import create_app
+from tests.http.conftest import make_key, project_body
+from tracker.keys import KeyStore, Role, api_keys
+from tracker.readmodel.database import create_readmodel_engine
+from tracker.settings import Settings
+
+Client = TestClient  # type: ignore[type-arg]
+MILESTONE = {"type": "milestone", "name": "Site cleared"}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    return dict(response.json())
+
+
+def test_writes_without_a_key_are_401(anonymous_client: Client, project_id: str) -> None:
+    response = anonymous_client.post(f"/api/v1/projects/{project_id}/events", json=MILESTONE)
+    body = problem(response, 401)
+    assert "recorder" in body["detail"]
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert anonymous_client.get(f"/api/v1/projects/{project_id}").status_code == 200
+
+
+def test_a_wrong_key_is_401_even_for_reads(anonymous_client: Client, project_id: str) -> None:
+    bad = bearer("trk_0123456789ab_" + "x" * 43)
+    problem(anonymous_client.get(f"/api/v1/projects/{project_id}", headers=bad), 401)
+
+
+def test_a_reader_cannot_write_and_a_recorder_cannot_administer(
+    anonymous_client: Client, settings: Settings, portfolio_id: str, project_id: str
+) -> None:
+    reader = bearer(make_key(settings, "reader", Role.READER))
+    recorder = bearer(make_key(settings, "desk", Role.RECORDER))
+    url = f"/api/v1/projects/{project_id}/events"
+    problem(anonymous_client.post(url, json=MILESTONE, headers=reader), 403)
+    assert anonymous_client.post(url, json=MILESTONE, headers=recorder).status_code == 201
+    targets = {"investment": {"amount": "1", "currency": "USD"}, "jobs": 1, "projects": 1}
+    problem(
+        anonymous_client.post(
+            f"/api/v1/portfolios/{portfolio_id}/targets", json=targets, headers=recorder
+        ),
+        403,
+    )
+    rates = {
+        "rates": [{"date": "2025-01-01", "currency": "KZT", "units_per_usd": "500", "source": "x"}]
+    }
+    problem(anonymous_client.put("/api/v1/fx-rates", json=rates, headers=recorder), 403)
+    events = anonymous_client.get(url).json()["events"]
+    assert events[-1]["actor"] == "desk"
+
+
+def test_a_scoped_key_writes_only_to_its_portfolio(
+    client: Client, anonymous_client: Client, settings: Settings, project_id: str
+) -> None:
+    other = client.post(
+        "/api/v1/portfolios",
+        json={"name": "Other", "forum": "Elsewhere", "established_on": "2024-01-01"},
+    ).json()["id"]
+    scoped = bearer(make_key(settings, "other-desk", Role.RECORDER, UUID(other)))
+    url = f"/api/v1/projects/{project_id}/events"
+    body = problem(anonymous_client.post(url, json=MILESTONE, headers=scoped), 403)
+    assert other in body["detail"]
+    announce = anonymous_client.post("/api/v1/projects", json=project_body(other), headers=scoped)
+    assert announce.status_code == 201, announce.text
+
+
+def test_a_revoked_key_stops_working(
+    anonymous_client: Client, settings: Settings, project_id: str
+) -> None:
+    token = make_key(settings, "temp", Role.RECORDER)
+    url = f"/api/v1/projects/{project_id}/events"
+    assert anonymous_client.post(url, json=MILESTONE, headers=bearer(token)).status_code == 201
+    engine = create_readmodel_engine(settings, pool_size=1)
+    try:
+        KeyStore(engine).revoke("temp")
+    finally:
+        engine.dispose()
+    problem(anonymous_client.post(url, json=MILESTONE, headers=bearer(token)), 401)
+
+
+def test_keys_are_stored_only_as_hashes(settings: Settings) -> None:
+    token = make_key(settings, "hashed", Role.ADMIN)
+    secret = token.split("_", 2)[2]
+    assert len(secret) >= 43  # 32 random bytes
+    engine = create_readmodel_engine(settings, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(api_keys)).all()
+    finally:
+        engine.dispose()
+    assert rows and all(secret not in str(row) for row in rows)
+
+
+@pytest.fixture
+def closed_client(settings: Settings) -> Iterator[Client]:
+    with TestClient(create_app(replace(settings, public_reads=False))) as test_client:
+        yield test_client
+
+
+def test_reads_can_be_closed(closed_client: Client, settings: Settings) -> None:
+    problem(closed_client.get("/api/v1/fx-rates"), 401)
+    reader = bearer(make_key(settings, "reader", Role.READER))
+    assert closed_client.get("/api/v1/fx-rates", headers=reader).status_code == 200
+    assert closed_client.get("/health").status_code == 200
+
+
+@pytest.fixture
+def limited_client(settings: Settings) -> Iterator[Client]:
+    limited = replace(settings, rate_limit_per_address=5, rate_limit_per_key=3)
+    with TestClient(create_app(limited)) as test_client:
+        yield test_client
+
+
+def test_rate_limits_answer_429_with_retry_after(
+    limited_client: Client, settings: Settings
+) -> None:
+    statuses = [limited_client.get("/api/v1/fx-rates").status_code for _ in range(6)]
+    assert statuses[:5] == [200] * 5
+    response = limited_client.get("/api/v1/fx-rates")
+    problem(response, 429)
+    assert int(response.headers["retry-after"]) >= 1
+
+
+def test_the_per_key_limit_counts_each_key(settings: Settings) -> None:
+    limited = replace(settings, rate_limit_per_address=0, rate_limit_per_key=3)
+    token = bearer(make_key(settings, "busy", Role.READER))
+    with TestClient(create_app(limited)) as client:
+        statuses = [client.get("/api/v1/fx-rates", headers=token).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        assert client.get("/api/v1/fx-rates").status_code == 200  # no key: not this limit
+
+
+def test_oversized_bodies_are_413(client: Client, project_id: str) -> None:
+    huge = {"type": "milestone", "name": "x", "description": "y" * 2_000_000}
+    problem(client.post(f"/api/v1/projects/{project_id}/events", json=huge), 413)
+
+
+def test_openapi_declares_the_key_scheme(client: Client) -> None:
+    schema = client.get("/docs/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"

@@ -1,0 +1,446 @@
+"""The SQL reports equal a plain fold over the events, for random portfolios and histories.
+
+Hypothesis builds a portfolio of several projects and drives a random history through
+``TrackerApplication``: commitments and disbursements (decreases too) in USD, KZT, UZS and EUR
+(which has no rate, so some amounts stay unconverted), jobs, milestones, every status move
+(suspension and resumption, completion, cancellation), corrections of amounts, dates and
+plans, retractions (some long after the fact), restated targets, and a second portfolio whose
+figures must not leak in. Then, for random ``as_of`` days and ``known_at`` moments (taken
+between commands, or exactly at an event's recorded time), ``progress``, every ``breakdown``
+and a ``timeline`` from the projected tables must equal ``tests.oracle``.
+
+Rates are products of powers of 2 and 5 (e.g. 512 KZT, 12 800 UZS per USD), so every
+conversion is an exact decimal and the sums cannot differ by the order they were added in;
+amounts are compared to the cent, unconverted amounts exactly.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from tests.oracle import (
+    FxRate,
+    Oracle,
+    view_of_breakdown,
+    view_of_progress,
+    view_of_timeline,
+)
+from tracker.application import TrackerApplication
+from tracker.domain.commands import (
+    Cancel,
+    ChangeStatus,
+    CommitInvestment,
+    Complete,
+    Correct,
+    CreateJobs,
+    DisburseFunds,
+    ProjectCommand,
+    ReachMilestone,
+    Replacement,
+    Retract,
+)
+from tracker.domain.errors import InvalidTransition
+from tracker.domain.project import Plan, Project
+from tracker.domain.status import COMPLETABLE, RESUMED, STAGES, TERMINAL, Status, next_status
+from tracker.domain.values import Envelope, Money
+from tracker.migrate import upgrade
+from tracker.readmodel import reports
+from tracker.readmodel.database import create_readmodel_engine
+from tracker.readmodel.fx import Rate, put_rates
+from tracker.readmodel.projector import Projector
+from tracker.readmodel.reports import ReportQuery
+from tracker.settings import Settings
+
+FIRST_DAY = date(2023, 1, 1)
+LAST_DAY = date(2025, 12, 31)
+CURRENCIES = ("USD", "KZT", "UZS", "EUR")  # EUR never has a rate
+EXACT_RATES = {
+    "KZT": ("400", "500", "512", "625", "640.00"),
+    "UZS": ("10000", "12500", "12800", "16000.0"),
+}
+SECTORS = ("energy", "metallurgy", "agriculture")
+REGIONS = ("KZ-61", "KZ-75", "KZ-71", "UZ-SI", "UZ-TK", "UZ-TO")
+EXTRA_COUNTRIES = ("CN", "RU", "TR")
+MAX_PROJECTS = 5
+DIMENSIONS = ("sector", "region", "country", "status")
+PROPERTY = settings(
+    max_examples=20,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+
+
+# Fresh databases, one per example
+
+
+@contextmanager
+def fresh_sqlite() -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory(prefix="oracle-") as directory:
+        fresh = Settings(database_url=f"sqlite:///{directory}/tracker.db", snapshot_interval=5)
+        upgrade(fresh)
+        yield fresh
+
+
+@contextmanager
+def fresh_postgres(url: str) -> Iterator[Settings]:
+    schema = f"o_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        fresh = Settings(database_url=url, db_schema=schema, snapshot_interval=5, pool_size=4)
+        upgrade(fresh)
+        yield fresh
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
+def opened(fresh: Settings) -> Iterator[tuple[TrackerApplication, Engine]]:
+    tracker = TrackerApplication(fresh)
+    engine = create_readmodel_engine(fresh, pool_size=2)
+    try:
+        yield tracker, engine
+    finally:
+        engine.dispose()
+        tracker.close()
+
+
+# A random history
+
+
+@dataclass
+class History:
+    """What the test did, so that it can pick valid next moves and query points."""
+
+    tracker: TrackerApplication
+    engine: Engine
+    data: st.DataObject
+    portfolio: UUID = field(default_factory=uuid.uuid4)
+    other_portfolio: UUID = field(default_factory=uuid.uuid4)
+    projects: list[UUID] = field(default_factory=list)
+    rates: list[FxRate] = field(default_factory=list)
+    checkpoints: list[datetime] = field(default_factory=list)
+    #: Days worth landing on: rate dates and the days next to them.
+    edges: list[date] = field(default_factory=list)
+
+    def draw(self, strategy: st.SearchStrategy[Any], label: str) -> Any:
+        return self.data.draw(strategy, label=label)
+
+    def day(self, label: str) -> date:
+        days = st.dates(FIRST_DAY, LAST_DAY)
+        if self.edges:
+            days = st.one_of(days, st.sampled_from(self.edges))
+        return self.draw(days, label)  # type: ignore[no-any-return]
+
+    def envelope(self, label: str) -> Envelope:
+        return Envelope("oracle", self.day(f"{label} effective"))
+
+    def checkpoint(self) -> None:
+        """A moment after everything recorded so far and before whatever comes next."""
+        self.checkpoints.append(datetime.now(UTC))
+
+
+def amount(history: History, label: str, *, positive: bool = False) -> Money:
+    cents = history.draw(st.integers(1, 5 * 10**11), f"{label} cents")
+    if not positive and history.draw(st.integers(0, 4), f"{label} sign") == 0:
+        cents = -cents  # a decrease
+    currency = history.draw(st.sampled_from(CURRENCIES), f"{label} currency")
+    return Money(Decimal(cents).scaleb(-2), currency)
+
+
+def plan(history: History, label: str) -> Plan:
+    regions = tuple(history.draw(st.lists(st.sampled_from(REGIONS), max_size=3), label))
+    countries = tuple(
+        history.draw(
+            st.lists(st.sampled_from(EXTRA_COUNTRIES), min_size=0 if regions else 1, max_size=2),
+            f"{label} countries",
+        )
+    )
+    return Plan(
+        title=f"Project {label}",
+        sector=history.draw(st.sampled_from(SECTORS), f"{label} sector"),
+        regions=regions,  # duplicates allowed: a project counts once per slice
+        countries=tuple(sorted(set(countries))),
+        parties=("KazInvest", "UzIndustry"),
+        planned_investment=amount(history, f"{label} planned", positive=True),
+        planned_jobs=history.draw(st.integers(0, 2000), f"{label} planned jobs"),
+        planned_start=None,
+        planned_end=None,
+    )
+
+
+def put_random_rates(history: History) -> None:
+    for currency, choices in EXACT_RATES.items():
+        days = history.draw(
+            st.lists(st.dates(FIRST_DAY, LAST_DAY), max_size=3, unique=True), f"{currency} days"
+        )
+        for day in days:
+            units = Decimal(history.draw(st.sampled_from(choices), f"{currency} rate"))
+            history.rates.append(FxRate(currency, day, units))
+            history.edges += [day, day - timedelta(days=1)]
+    put_rates(
+        history.engine,
+        [Rate(r.currency, r.rate_date, r.units_per_usd, "test") for r in history.rates],
+        datetime.now(UTC).replace(tzinfo=None),
+    )
+
+
+def status_moves(project: Project) -> list[str]:
+    """The status_changed requests the status machine allows now."""
+    moves = []
+    for requested in [*STAGES, Status.SUSPENDED, RESUMED]:
+        try:
+            next_status(project.status, str(requested), project.before_suspension)
+        except InvalidTransition:
+            continue
+        moves.append(str(requested))
+    return moves
+
+
+def replacement(history: History, project: Project, version: int) -> Replacement:
+    """New values for event ``version``: one or more of the values its type can correct."""
+    label = f"correction of {version}"
+    if version == 1:
+        values: dict[str, Any] = {}
+        while not values:
+            if history.draw(st.booleans(), f"{label} investment"):
+                values["planned_investment"] = amount(history, label, positive=True)
+            if history.draw(st.booleans(), f"{label} sector"):
+                values["sector"] = history.draw(st.sampled_from(SECTORS), f"{label} sector")
+            if history.draw(st.booleans(), f"{label} regions"):
+                values["regions"] = tuple(
+                    history.draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=2), label)
+                )
+            if history.draw(st.booleans(), f"{label} jobs"):
+                values["planned_jobs"] = history.draw(st.integers(0, 2000), f"{label} jobs")
+        return Replacement(**values)
+    fact = project.facts[version]
+    new_date = history.day(f"{label} date") if history.draw(st.booleans(), label) else None
+    if fact.kind in ("committed", "disbursed"):
+        keep = new_date is not None and history.draw(st.booleans(), f"{label} keep amount")
+        money = None if keep else amount(history, label)
+        return Replacement(amount=money, effective_date=new_date)
+    if fact.kind == "jobs_created":
+        if new_date is not None and history.draw(st.booleans(), f"{label} only the date"):
+            return Replacement(effective_date=new_date)
+        permanent = history.draw(st.integers(1, 500), f"{label} permanent")
+        temporary = history.draw(st.integers(0, 500), f"{label} temporary")
+        return Replacement(permanent=permanent, temporary=temporary, effective_date=new_date)
+    return Replacement(name=f"{fact.name} (renamed)", effective_date=new_date)
+
+
+def project_command(history: History, project: Project) -> ProjectCommand | None:
+    """A random command the project accepts now (``None``: nothing fits the drawn kind)."""
+    live = sorted(v for v, f in project.facts.items() if f.retracted_by is None)
+    kind = history.draw(
+        st.sampled_from(
+            [
+                "committed",
+                "committed",
+                "disbursed",
+                "disbursed",
+                "jobs",
+                "milestone",
+                "status",
+                "status",
+                "complete",
+                "cancel",
+                "correct",
+                "correct",
+                "retract",
+                "retract",
+            ]
+        ),
+        "command",
+    )
+    if kind == "correct":
+        version = history.draw(st.sampled_from([1, *live]), "corrects")
+        return Correct(version, "a better source", replacement(history, project, version))
+    if kind == "retract":
+        if not live:
+            return None
+        return Retract(history.draw(st.sampled_from(live), "retracts"), "recorded in error")
+    if project.status in TERMINAL:
+        return None
+    if kind == "committed":
+        return CommitInvestment(amount(history, "commitment"))
+    if kind == "disbursed":
+        return DisburseFunds(amount(history, "disbursement"))
+    if kind == "jobs":
+        permanent = history.draw(st.integers(0, 500), "permanent")
+        temporary = history.draw(st.integers(0 if permanent else 1, 500), "temporary")
+        return CreateJobs(permanent, temporary)
+    if kind == "milestone":
+        return ReachMilestone(f"milestone {len(project.facts) + 1}")
+    if kind == "status":
+        moves = status_moves(project)
+        return ChangeStatus(history.draw(st.sampled_from(moves), "status")) if moves else None
+    if kind == "complete":
+        return Complete() if project.status in COMPLETABLE else None
+    return Cancel("the investor withdrew")
+
+
+def make_history(history: History) -> None:
+    tracker = history.tracker
+    history.checkpoint()  # before anything was recorded
+    opening = Envelope("oracle", FIRST_DAY)
+    history.portfolio = tracker.establish_portfolio("KZ-UZ", "Forum", FIRST_DAY, opening).id
+    history.other_portfolio = tracker.establish_portfolio("Other", "Forum", FIRST_DAY, opening).id
+    history.checkpoint()
+    put_random_rates(history)
+    stray = tracker.announce_project(history.other_portfolio, plan(history, "stray"), opening).id
+    tracker.record(stray, CommitInvestment(Money(Decimal("7.00"), "USD")), opening)
+    history.checkpoint()
+    steps = history.draw(st.integers(6, 45), "steps")
+    for step in range(steps):
+        action = history.draw(
+            st.sampled_from(["announce", "targets", "catch_up", "project", "project", "project"])
+            if history.projects and len(history.projects) < MAX_PROJECTS
+            else st.sampled_from(["targets", "project", "project", "project", "catch_up"])
+            if history.projects
+            else st.just("announce"),
+            f"step {step}",
+        )
+        if action == "announce":
+            label = f"P{len(history.projects) + 1}"
+            recorded = tracker.announce_project(
+                history.portfolio, plan(history, label), history.envelope(label)
+            )
+            history.projects.append(recorded.id)
+        elif action == "targets":
+            tracker.restate_targets(
+                history.portfolio,
+                Money(
+                    Decimal(history.draw(st.integers(1, 5 * 10**9), "target")),
+                    history.draw(st.sampled_from(["USD", "USD", "KZT"]), "target currency"),
+                ),
+                history.draw(st.integers(0, 20_000), "target jobs"),
+                history.draw(st.integers(0, 80), "target projects"),
+                history.envelope("targets"),
+            )
+        elif action == "catch_up":
+            Projector(tracker, history.engine).catch_up()
+            continue
+        else:
+            project_id = history.draw(st.sampled_from(history.projects), "project")
+            project = tracker.project(project_id)
+            command = project_command(history, project)
+            if command is None:
+                continue
+            tracker.record(project_id, command, history.envelope(type(command).__name__))
+            event(type(command).__name__)
+        history.checkpoint()
+
+
+# The comparison
+
+
+@dataclass(frozen=True)
+class Point:
+    as_of: date | None
+    known_at: datetime | None
+    currency: str
+    fx_date: date | None
+    interval: str
+
+
+def query_point(history: History, oracle: Oracle, label: str) -> Point:
+    as_of = history.draw(
+        st.one_of(st.none(), st.dates(FIRST_DAY - timedelta(days=30), LAST_DAY)), f"{label} as_of"
+    )
+    known_at = history.draw(
+        st.one_of(
+            st.none(),
+            st.sampled_from(history.checkpoints),
+            st.sampled_from(oracle.timestamps()),  # exactly when an event was recorded
+        ),
+        f"{label} known_at",
+    )
+    currency = history.draw(st.sampled_from(["USD", "USD", "KZT", "UZS"]), f"{label} currency")
+    fx_date = history.draw(
+        st.one_of(st.none(), st.none(), st.dates(FIRST_DAY, LAST_DAY)), f"{label} fx"
+    )
+    interval = history.draw(st.sampled_from(["quarter", "month"]), f"{label} interval")
+    return Point(as_of, known_at, currency, fx_date, interval)
+
+
+def assert_reports_match(history: History, oracle: Oracle, point: Point, timeline: bool) -> None:
+    query = ReportQuery(
+        history.portfolio, point.as_of, point.known_at, point.currency, point.fx_date
+    )
+    asked: dict[str, Any] = {
+        "as_of": point.as_of,
+        "known_at": point.known_at,
+        "currency": point.currency,
+        "fx_date": point.fx_date,
+    }
+    with history.engine.connect() as conn:
+        assert view_of_progress(reports.progress(conn, query)) == oracle.progress(
+            history.portfolio, **asked
+        ), point
+        for by in DIMENSIONS:
+            sql = view_of_breakdown(reports.breakdown(conn, query, by))
+            expected = oracle.breakdown(history.portfolio, by, **asked)
+            assert [key for key, _ in sql.slices] == [key for key, _ in expected.slices], by
+            for (key, figures), (_, figures_expected) in zip(
+                sql.slices, expected.slices, strict=True
+            ):
+                assert figures == figures_expected, (by, key, point)
+            assert sql.rates_used == expected.rates_used, (by, point)
+        if timeline:
+            today = LAST_DAY + timedelta(days=40)
+            line = view_of_timeline(reports.timeline(conn, query, point.interval, today))
+            expected_line = oracle.timeline(history.portfolio, point.interval, today, **asked)
+            assert [p.period for p in line.points] == [p.period for p in expected_line.points]
+            for got, want in zip(line.points, expected_line.points, strict=True):
+                assert got == want, point
+            assert line.rates_used == expected_line.rates_used, point
+
+
+def check_random_history(fresh: Settings, data: st.DataObject) -> None:
+    with opened(fresh) as (tracker, engine):
+        history = History(tracker, engine, data)
+        make_history(history)
+        Projector(tracker, engine).catch_up()
+        oracle = Oracle.read(tracker, history.rates)
+        head = tracker.recorder.max_notification_id()
+        assert oracle.events and Projector(tracker, engine).applied_position() == head
+        points = data.draw(st.integers(3, 6), label="points")
+        for index in range(points):
+            point = query_point(history, oracle, f"point {index}")
+            assert_reports_match(history, oracle, point, timeline=index < 2)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_sqlite_reports_match_the_oracle(data: st.DataObject) -> None:
+    with fresh_sqlite() as fresh:
+        check_random_history(fresh, data)
+
+
+@pytest.mark.postgres
+@PROPERTY
+@given(data=st.data())
+def test_postgres_reports_match_the_oracle(postgres_url: str, data: st.DataObject) -> None:
+    with fresh_postgres(postgres_url) as fresh:
+        check_random_history(fresh, data)

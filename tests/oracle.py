@@ -1,0 +1,506 @@
+"""An oracle for the portfolio reports: a plain Python fold over the stored events.
+
+The read model answers reports with SQL over projected tables (``tracker.readmodel``). This
+module answers the same questions the slow, obvious way, without any of that code: it reads
+every event of the application in log order, keeps those recorded by ``known_at``, folds each
+aggregate with the domain's own classes (``event.mutate``) and adds the figures up in Python.
+
+The reporting rules, written out once more:
+
+- A project counts from its announcement's effective date on; its status is the one whose
+  change was effective last by ``as_of`` (ties: the later event).
+- Pledged: the planned investment, valued at the announcement's effective date, of every
+  project announced by ``as_of`` that is not cancelled as of that day.
+- Committed, disbursed, jobs: facts effective by ``as_of`` and not retracted, with every
+  correction known by ``known_at`` folded in. The portfolio's totals count the facts of all
+  its projects; a slice of a breakdown counts the facts of the projects in it, and facts
+  effective before their project was announced go to a slice of their own,
+  ``(not yet announced)``, so the slices add up to the portfolio.
+- A project in two regions (or countries) counts fully in each; once per slice.
+- Conversion: ``amount × target rate / source rate``, each rate the latest on or before the
+  amount's value date (or on or before the fixed date); USD is 1; an amount already in the
+  report currency is taken as it is; without a rate the amount stays unconverted, summed per
+  currency with the number of amounts.
+- Targets: the restatement in force on ``as_of`` (latest effective date, then version),
+  converted at its effective date. Ratios: converted committed and disbursed over the target
+  investment, jobs (permanent + temporary) and projects (any status) over their targets,
+  to four places; none when there is no target or it is zero.
+- Timeline: one point per month or quarter from the first day anything happened (a project's
+  announcement, a target, a ledger fact) to ``as_of`` (or today), each the cumulative figures
+  at the period's last day (capped at the end).
+
+The ``*View`` classes are the comparable shape of a report (money to the cent); ``view_of_*``
+read an object shaped like ``tracker.readmodel.reports``' results into it, by attribute only.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+from uuid import UUID
+
+from tracker.domain.portfolio import Portfolio
+from tracker.domain.project import Project
+from tracker.domain.status import Status
+
+CENT = Decimal("0.01")
+PLACES = Decimal("0.0001")
+USD = "USD"
+LEDGER_KINDS = frozenset({"committed", "disbursed", "jobs_created"})
+
+
+@dataclass(frozen=True)
+class FxRate:
+    currency: str
+    rate_date: date
+    units_per_usd: Decimal
+
+
+# The comparable shape of a report
+
+
+@dataclass(frozen=True)
+class SumView:
+    amount: Decimal  # in the report currency, to the cent
+    unconverted: tuple[tuple[str, Decimal, int], ...]  # (currency, exact sum, how many amounts)
+
+
+@dataclass(frozen=True)
+class FiguresView:
+    pledged: SumView
+    committed: SumView
+    disbursed: SumView
+    jobs_permanent: int
+    jobs_temporary: int
+    projects_by_status: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class TargetsView:
+    version: int
+    effective_date: date
+    investment: Decimal
+    currency: str
+    investment_converted: Decimal | None  # to the cent
+    jobs: int
+    projects: int
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    targets: TargetsView | None
+    figures: FiguresView
+    ratios: tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]
+    rates_used: tuple[tuple[str, date], ...]
+
+
+@dataclass(frozen=True)
+class BreakdownView:
+    slices: tuple[tuple[str, FiguresView], ...]
+    rates_used: tuple[tuple[str, date], ...]
+
+
+@dataclass(frozen=True)
+class PointView:
+    period: str
+    end: date
+    figures: FiguresView
+    targets: TargetsView | None
+    target_restated: bool
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    points: tuple[PointView, ...]
+    rates_used: tuple[tuple[str, date], ...]
+
+
+def cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+# The fold
+
+
+class _Converter:
+    """Rates by currency; remembers every non-USD rate a conversion used."""
+
+    def __init__(self, rates: dict[str, list[FxRate]], to: str, fixed: date | None) -> None:
+        self.rates = rates
+        self.to = to
+        self.fixed = fixed
+        self.used: set[tuple[str, date]] = set()
+
+    def _units(self, currency: str, on: date) -> tuple[Decimal, tuple[str, date] | None] | None:
+        if currency == USD:
+            return Decimal(1), None
+        day = self.fixed or on
+        known = [r for r in self.rates.get(currency, []) if r.rate_date <= day]
+        if not known:
+            return None
+        latest = max(known, key=lambda r: r.rate_date)
+        return latest.units_per_usd, (latest.currency, latest.rate_date)
+
+    def convert(self, amount: Decimal, currency: str, on: date) -> Decimal | None:
+        if currency == self.to:
+            return amount
+        source = self._units(currency, on)
+        target = self._units(self.to, on)
+        if source is None or target is None:
+            return None
+        self.used.update(key for _, key in (source, target) if key is not None)
+        return amount * target[0] / source[0]
+
+
+@dataclass
+class _Sum:
+    amount: Decimal = Decimal(0)
+    unconverted: dict[str, tuple[Decimal, int]] = field(default_factory=dict)
+
+    def add(self, converter: _Converter, amount: Decimal, currency: str, on: date) -> None:
+        converted = converter.convert(amount, currency, on)
+        if converted is not None:
+            self.amount += converted
+            return
+        total, count = self.unconverted.get(currency, (Decimal(0), 0))
+        self.unconverted[currency] = (total + amount, count + 1)
+
+    def view(self) -> SumView:
+        return SumView(
+            cents(self.amount),
+            tuple((c, total, n) for c, (total, n) in sorted(self.unconverted.items())),
+        )
+
+
+@dataclass
+class _Figures:
+    pledged: _Sum = field(default_factory=_Sum)
+    committed: _Sum = field(default_factory=_Sum)
+    disbursed: _Sum = field(default_factory=_Sum)
+    jobs_permanent: int = 0
+    jobs_temporary: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+
+    def add_project(self, converter: _Converter, project: Project, status: Status) -> None:
+        self.statuses[status.value] += 1
+        if status is not Status.CANCELLED:
+            planned = project.plan.planned_investment
+            self.pledged.add(converter, planned.amount, planned.currency, project.announced_on())
+
+    def add_facts(self, converter: _Converter, project: Project, as_of: date | None) -> None:
+        for fact in project.facts.values():
+            if fact.retracted_by is not None or fact.kind not in LEDGER_KINDS:
+                continue
+            if as_of is not None and fact.effective_date > as_of:
+                continue
+            if fact.kind == "jobs_created":
+                self.jobs_permanent += fact.permanent
+                self.jobs_temporary += fact.temporary
+                continue
+            assert fact.amount is not None
+            total = self.committed if fact.kind == "committed" else self.disbursed
+            total.add(converter, fact.amount.amount, fact.amount.currency, fact.effective_date)
+
+    @property
+    def project_count(self) -> int:
+        return sum(self.statuses.values())
+
+    def view(self) -> FiguresView:
+        return FiguresView(
+            self.pledged.view(),
+            self.committed.view(),
+            self.disbursed.view(),
+            self.jobs_permanent,
+            self.jobs_temporary,
+            tuple(sorted(self.statuses.items())),
+        )
+
+
+def _ratio(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
+    if whole is None or whole == 0:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(PLACES, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass
+class _Known:
+    """Every aggregate of one portfolio as the events recorded by ``known_at`` leave it."""
+
+    portfolio: Portfolio | None
+    projects: list[Project]
+
+    def announced(self, as_of: date | None) -> Iterator[tuple[Project, Status]]:
+        for project in self.projects:
+            if as_of is None or project.announced_on() <= as_of:
+                yield project, project.status_as_of(as_of)
+
+
+class Oracle:
+    def __init__(self, events: Sequence[Any], rates: Iterable[FxRate]) -> None:
+        self.events = list(events)
+        self.rates: dict[str, list[FxRate]] = {}
+        for rate in rates:
+            self.rates.setdefault(rate.currency, []).append(rate)
+
+    @classmethod
+    def read(cls, tracker: Any, rates: Iterable[FxRate], page: int = 1000) -> Oracle:
+        """Every event the application stored, in the order of the notification log."""
+        events: list[Any] = []
+        start = 1
+        while True:
+            notifications = tracker.recorder.select_notifications(start=start, limit=page)
+            events.extend(tracker.mapper.to_domain_event(n) for n in notifications)
+            if len(notifications) < page:
+                return cls(events, rates)
+            start = notifications[-1].id + 1
+
+    def timestamps(self) -> list[datetime]:
+        return [event.timestamp for event in self.events]
+
+    def known(self, portfolio_id: UUID, known_at: datetime | None) -> _Known:
+        aggregates: dict[UUID, Any] = {}
+        for event in self.events:
+            if known_at is not None and event.timestamp > known_at:
+                continue
+            aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
+        portfolio = aggregates.get(portfolio_id)
+        projects = [
+            a
+            for a in aggregates.values()
+            if isinstance(a, Project) and a.portfolio_id == portfolio_id
+        ]
+        return _Known(portfolio if isinstance(portfolio, Portfolio) else None, projects)
+
+    # Building blocks
+
+    def _targets(
+        self, known: _Known, as_of: date | None, converter: _Converter
+    ) -> tuple[TargetsView | None, Decimal | None]:
+        targets = known.portfolio.targets_as_of(as_of) if known.portfolio else None
+        if targets is None:
+            return None, None
+        converted = converter.convert(
+            targets.investment.amount, targets.investment.currency, targets.effective_date
+        )
+        view = TargetsView(
+            version=targets.version,
+            effective_date=targets.effective_date,
+            investment=targets.investment.amount,
+            currency=targets.investment.currency,
+            investment_converted=None if converted is None else cents(converted),
+            jobs=targets.jobs,
+            projects=targets.projects,
+        )
+        return view, converted
+
+    def _figures(self, known: _Known, as_of: date | None, converter: _Converter) -> _Figures:
+        figures = _Figures()
+        for project, status in known.announced(as_of):
+            figures.add_project(converter, project, status)
+        for project in known.projects:
+            figures.add_facts(converter, project, as_of)
+        return figures
+
+    # Reports
+
+    def progress(
+        self,
+        portfolio_id: UUID,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        currency: str = USD,
+        fx_date: date | None = None,
+    ) -> ProgressView:
+        known = self.known(portfolio_id, known_at)
+        converter = _Converter(self.rates, currency, fx_date)
+        targets, investment = self._targets(known, as_of, converter)
+        figures = self._figures(known, as_of, converter)
+        ratios = (
+            _ratio(figures.committed.amount, investment),
+            _ratio(figures.disbursed.amount, investment),
+            _ratio(
+                figures.jobs_permanent + figures.jobs_temporary, targets.jobs if targets else None
+            ),
+            _ratio(figures.project_count, targets.projects if targets else None),
+        )
+        return ProgressView(targets, figures.view(), ratios, tuple(sorted(converter.used)))
+
+    def breakdown(
+        self,
+        portfolio_id: UUID,
+        by: str,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        currency: str = USD,
+        fx_date: date | None = None,
+    ) -> BreakdownView:
+        known = self.known(portfolio_id, known_at)
+        converter = _Converter(self.rates, currency, fx_date)
+        slices: dict[str, _Figures] = {}
+        for project, status in known.announced(as_of):
+            for key in _keys(project, status, by):
+                figures = slices.setdefault(key, _Figures())
+                figures.add_project(converter, project, status)
+                figures.add_facts(converter, project, as_of)
+        announced = {project.id for project, _ in known.announced(as_of)}
+        for project in known.projects:
+            if project.id not in announced and _has_ledger_facts(project, as_of):
+                slices.setdefault(NOT_ANNOUNCED, _Figures()).add_facts(converter, project, as_of)
+        return BreakdownView(
+            tuple((key, slices[key].view()) for key in sorted(slices)),
+            tuple(sorted(converter.used)),
+        )
+
+    def timeline(
+        self,
+        portfolio_id: UUID,
+        interval: str,
+        today: date,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        currency: str = USD,
+        fx_date: date | None = None,
+    ) -> TimelineView:
+        known = self.known(portfolio_id, known_at)
+        converter = _Converter(self.rates, currency, fx_date)
+        days = [project.announced_on() for project in known.projects]
+        days += [t.effective_date for t in (known.portfolio.targets if known.portfolio else [])]
+        days += [
+            fact.effective_date
+            for project in known.projects
+            for fact in project.facts.values()
+            if fact.retracted_by is None and fact.kind in LEDGER_KINDS
+        ]
+        points: list[PointView] = []
+        if days:
+            previous: int | None = None
+            for label, end in _periods(min(days), as_of or today, interval):
+                targets, _ = self._targets(known, end, converter)
+                figures = self._figures(known, end, converter)
+                restated = targets is not None and targets.version != previous
+                points.append(PointView(label, end, figures.view(), targets, restated))
+                previous = targets.version if targets else None
+        return TimelineView(tuple(points), tuple(sorted(converter.used)))
+
+
+NOT_ANNOUNCED = "(not yet announced)"
+
+
+def _has_ledger_facts(project: Project, as_of: date | None) -> bool:
+    return any(
+        fact.retracted_by is None
+        and fact.kind in LEDGER_KINDS
+        and (as_of is None or fact.effective_date <= as_of)
+        for fact in project.facts.values()
+    )
+
+
+def _keys(project: Project, status: Status, by: str) -> list[str]:
+    if by == "sector":
+        return [project.plan.sector]
+    if by == "status":
+        return [status.value]
+    if by == "region":
+        return sorted(set(project.plan.regions)) or ["(none)"]
+    if by == "country":
+        return sorted(set(project.plan.countries))
+    raise ValueError(by)
+
+
+def _periods(start: date, end: date, interval: str) -> Iterator[tuple[str, date]]:
+    """(label, last day) of each month or quarter from the one holding ``start`` to ``end``."""
+    months = {"month": 1, "quarter": 3}[interval]
+    index = start.year * 12 + (start.month - 1) // months * months  # first month, 0-based
+    while True:
+        year, month0 = divmod(index, 12)
+        if date(year, month0 + 1, 1) > end:
+            return
+        last_year, last_month0 = divmod(index + months - 1, 12)
+        last = date(last_year, last_month0 + 1, monthrange(last_year, last_month0 + 1)[1])
+        label = f"{year}-{month0 + 1:02d}" if months == 1 else f"{year}-Q{month0 // 3 + 1}"
+        yield label, min(last, end)
+        index += months
+
+
+# Reading the read model's reports into the same shape (by attribute, nothing imported)
+
+
+def _sum_view(total: Any) -> SumView:
+    return SumView(
+        cents(total.amount),
+        tuple(
+            (u.currency, u.amount, u.count)
+            for u in sorted(total.unconverted.values(), key=lambda u: u.currency)
+        ),
+    )
+
+
+def view_of_figures(figures: Any) -> FiguresView:
+    return FiguresView(
+        _sum_view(figures.pledged),
+        _sum_view(figures.committed),
+        _sum_view(figures.disbursed),
+        figures.jobs_permanent,
+        figures.jobs_temporary,
+        tuple(sorted((k, n) for k, n in figures.projects_by_status.items() if n)),
+    )
+
+
+def view_of_targets(targets: Any) -> TargetsView | None:
+    if targets is None:
+        return None
+    converted = targets.investment_converted
+    return TargetsView(
+        version=targets.version,
+        effective_date=targets.effective_date,
+        investment=targets.investment,
+        currency=targets.currency,
+        investment_converted=None if converted is None else cents(converted),
+        jobs=targets.jobs,
+        projects=targets.projects,
+    )
+
+
+def _rates_used(rates: Iterable[Any]) -> tuple[tuple[str, date], ...]:
+    return tuple(sorted((r.currency, r.rate_date) for r in rates))
+
+
+def view_of_progress(report: Any) -> ProgressView:
+    ratios = report.ratios
+    return ProgressView(
+        view_of_targets(report.targets),
+        view_of_figures(report.figures),
+        (ratios.committed, ratios.disbursed, ratios.jobs, ratios.projects),
+        _rates_used(report.rates_used),
+    )
+
+
+def view_of_breakdown(report: Any) -> BreakdownView:
+    return BreakdownView(
+        tuple((key, view_of_figures(f)) for key, f in sorted(report.slices.items())),
+        _rates_used(report.rates_used),
+    )
+
+
+def view_of_timeline(report: Any) -> TimelineView:
+    return TimelineView(
+        tuple(
+            PointView(
+                p.period,
+                p.end,
+                view_of_figures(p.figures),
+                view_of_targets(p.targets),
+                p.target_restated,
+            )
+            for p in report.points
+        ),
+        _rates_used(report.rates_used),
+    )

@@ -1,0 +1,415 @@
+"""``tracker projections status|rebuild`` and ``tracker projector``: running the read model.
+
+The read model is a projection of the event log (``tracker.readmodel``): these commands show
+how far it has got, rebuild it from the log, and run its projector as a process of its own
+(the scale-out path on PostgreSQL, where API processes run with ``TRACKER_PROJECTOR=external``).
+
+Exit codes: 0 ok, 1 the database is unreachable or not migrated or the work failed,
+2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from types import FrameType
+from typing import Any, NoReturn
+
+import click
+import psycopg
+from eventsourcing.domain import EventSourcingError
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlalchemy import Engine, column, func, select, table
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.expression import ColumnClause
+
+from tracker.application import TrackerApplication
+from tracker.cli import err, load_settings
+from tracker.migrate import MigrationError, current_revision, head_revision, is_at_head
+from tracker.readmodel.service import ReadModel
+from tracker.settings import Settings
+
+log = logging.getLogger("tracker.projector")
+out = Console()
+
+#: Everything a database, its drivers or the event store may raise while we work.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError,
+    EventSourcingError,
+    psycopg.Error,
+    OSError,
+)
+
+#: How often ``tracker projector`` checks that its worker threads are alive (seconds).
+WATCH_INTERVAL = 0.25
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr (never wrapped, never a traceback), then exit."""
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+    sys.exit(code)
+
+
+def reason(error: BaseException) -> str:
+    """The first line of what the driver said, without SQLAlchemy's decorations."""
+    cause = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    return lines[0] if lines else type(cause).__name__
+
+
+def where(settings: Settings) -> str:
+    """The database, for messages (the password is hidden)."""
+    if settings.is_postgres:
+        return f"{settings.url.render_as_string()} (schema {settings.db_schema})"
+    return str(settings.sqlite_path)
+
+
+def ready_settings() -> Settings:
+    """The settings, once the database is known to be reachable and migrated (else exit 1)."""
+    settings = load_settings()
+    if not settings.is_postgres and not settings.sqlite_path.is_file():
+        fail(f"there is no database file {settings.sqlite_path}; run `tracker migrate` first")
+    try:
+        if not is_at_head(settings):
+            revision = current_revision(settings)
+            state = "not migrated" if revision is None else f"at revision {revision}"
+            fail(
+                f"the database {where(settings)} is {state}, this code needs revision "
+                f"{head_revision()}; run `tracker migrate` first"
+            )
+    except MigrationError as error:
+        fail(str(error))
+    except DATABASE_ERRORS as error:
+        fail(f"cannot reach the database {where(settings)}: {reason(error)}")
+    return settings
+
+
+@contextmanager
+def opened(settings: Settings) -> Iterator[ReadModel]:
+    """The tracker application and a read model on it (not started), closed afterwards."""
+    try:
+        tracker = TrackerApplication(settings)
+    except DATABASE_ERRORS as error:
+        fail(f"cannot open the event store at {where(settings)}: {reason(error)}")
+    try:
+        readmodel = ReadModel(tracker, in_process=True)
+        try:
+            yield readmodel
+        finally:
+            readmodel.stop()
+    finally:
+        tracker.close()
+
+
+def count_events(
+    settings: Settings,
+    tracker: TrackerApplication,
+    engine: Engine,
+    *,
+    after: int | None = None,
+    upto: int | None = None,
+) -> int:
+    """How many events the log holds at positions ``after`` < p <= ``upto`` (both optional).
+
+    Positions are the same as counts on SQLite; on PostgreSQL a rolled-back write leaves a
+    gap in the sequence, so positions overstate how many events there are.
+    """
+    recorder = tracker.recorder
+    position: ColumnClause[Any]
+    if isinstance(recorder, PostgresApplicationRecorder):
+        position = column("notification_id")
+        events = table(recorder.events_table_name, position, schema=settings.db_schema)
+    elif isinstance(recorder, SQLiteApplicationRecorder):
+        position = column("rowid")
+        events = table(recorder.events_table_name, position)
+    else:  # pragma: no cover - only the two supported databases exist
+        raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+    query = select(func.count()).select_from(events)
+    if after is not None:
+        query = query.where(position > after)
+    if upto is not None:
+        query = query.where(position <= upto)
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+@dataclass(frozen=True)
+class Positions:
+    projection: str
+    applied: int
+    head: int
+    lag: int
+    pending_events: int
+
+
+def read_status(settings: Settings, readmodel: ReadModel) -> Positions:
+    projector = readmodel.projector
+    applied = projector.applied_position()
+    head = projector.head_position()
+    pending = count_events(settings, readmodel.tracker, readmodel.engine, after=applied)
+    return Positions(projector.name, applied, head, max(head - applied, 0), pending)
+
+
+# tracker projections …
+
+
+@click.group()
+def projections() -> None:
+    """Inspect and rebuild the read model (the projection of the event log).
+
+    The database comes from TRACKER_DATABASE_URL and TRACKER_DB_SCHEMA.
+    """
+
+
+@projections.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def status(as_json: bool) -> None:
+    """Show the applied position, the head of the event log and the lag between them.
+
+    Positions are global positions in the event log; "pending events" counts the events not
+    yet applied (on PostgreSQL the position sequence may have gaps, so it can be below the
+    lag).
+    """
+    settings = ready_settings()
+    with opened(settings) as readmodel:
+        try:
+            current = read_status(settings, readmodel)
+        except DATABASE_ERRORS as error:
+            fail(f"cannot read the positions: {reason(error)}")
+    if as_json:
+        click.echo(json.dumps(asdict(current)))
+        return
+    grid = Table(title=f"Read model at {escape(where(settings))}", title_justify="left")
+    grid.add_column("projection")
+    grid.add_column("applied position", justify="right")
+    grid.add_column("head position", justify="right")
+    grid.add_column("lag", justify="right")
+    grid.add_column("pending events", justify="right")
+    style = "green" if current.lag == 0 else "yellow"
+    grid.add_row(
+        current.projection,
+        str(current.applied),
+        str(current.head),
+        f"[{style}]{current.lag}[/{style}]",
+        str(current.pending_events),
+    )
+    out.print(grid)
+
+
+@projections.command()
+def rebuild() -> None:
+    """Empty the read model and apply the whole event log again, with a progress bar.
+
+    The event log is the source of truth and is not touched; neither are the FX rates.
+    While the rebuild runs, reports see a partly filled read model.
+    """
+    settings = ready_settings()
+    with opened(settings) as readmodel:
+        projector = readmodel.projector
+        started = time.monotonic()
+        columns = (
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("positions"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err, transient=False) as bar:
+            task = bar.add_task("rebuilding the read model", total=None)
+
+            def advance(applied: int, head: int) -> None:
+                bar.update(task, completed=applied, total=max(head, applied))
+
+            try:
+                head = projector.head_position()
+                bar.update(task, total=head)
+                position = projector.rebuild(progress=advance)
+                bar.update(task, completed=position, total=max(head, position))
+                applied = count_events(settings, readmodel.tracker, readmodel.engine, upto=position)
+            except DATABASE_ERRORS as error:
+                bar.stop()
+                fail(f"the rebuild stopped: {reason(error)}; run it again")
+        elapsed = time.monotonic() - started
+    rate = applied / elapsed if elapsed > 0 else float(applied)
+    out.print(
+        f"rebuilt the read model: {applied} events applied up to position {position} "
+        f"in {elapsed:.2f} s ({rate:,.0f} events/s)",
+        soft_wrap=True,
+        highlight=False,
+    )
+
+
+# tracker projector
+
+
+@contextmanager
+def logging_to_stderr() -> Iterator[None]:
+    """Log ``tracker.*`` at INFO on stderr (rich on a terminal, plain lines otherwise)."""
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        handler = RichHandler(console=Console(stderr=True), show_path=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("tracker")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@contextmanager
+def stop_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT ask for a graceful stop; a second one stops at once (exit 1)."""
+
+    def handle(signum: int, _: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.warning("%s again: stopping without waiting", name)
+            raise SystemExit(1)
+        log.info("%s received: stopping", name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def thread_failures_logged() -> Iterator[None]:
+    """An exception that ends a worker thread is one log line, not a traceback."""
+
+    def hook(failure: threading.ExceptHookArgs) -> None:
+        name = failure.thread.name if failure.thread else "?"
+        error = failure.exc_value or failure.exc_type()
+        log.error("worker thread %r failed: %s: %s", name, type(error).__name__, reason(error))
+
+    previous = threading.excepthook
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+
+
+def log_position(settings: Settings, readmodel: ReadModel) -> None:
+    try:
+        current = read_status(settings, readmodel)
+    except DATABASE_ERRORS as error:
+        log.warning("cannot read the positions: %s", reason(error))
+        return
+    log.info(
+        "applied position %d, head %d, lag %d (%d events pending)",
+        current.applied,
+        current.head,
+        current.lag,
+        current.pending_events,
+    )
+
+
+def run_until_stopped(
+    settings: Settings,
+    readmodel: ReadModel,
+    workers: Callable[[], list[threading.Thread]],
+    interval: float,
+) -> int:
+    """Watch the projector's threads until a signal comes; the exit code."""
+    stop = threading.Event()
+    with stop_signals(stop), thread_failures_logged():
+        try:
+            readmodel.start()
+        except DATABASE_ERRORS as error:
+            log.error("the projector could not start: %s", reason(error))
+            return 1
+        log_position(settings, readmodel)
+        next_log = time.monotonic() + interval
+        while not stop.wait(WATCH_INTERVAL):
+            dead = [thread.name for thread in workers() if not thread.is_alive()]
+            if dead:
+                log.error(
+                    "worker thread %s stopped unexpectedly; exiting so that a supervisor "
+                    "can restart the projector",
+                    ", ".join(repr(name) for name in dead),
+                )
+                return 1
+            if time.monotonic() >= next_log:
+                log_position(settings, readmodel)
+                next_log = time.monotonic() + interval
+    log_position(settings, readmodel)
+    readmodel.stop()
+    log.info("projector stopped")
+    return 0
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Catch up with the event log, then exit.")
+@click.option(
+    "--log-interval",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds between two log lines with the positions.",
+)
+def projector(once: bool, log_interval: float) -> None:
+    """Run the read-model projector as a process of its own.
+
+    It catches up with the event log, then applies new events as they are recorded (it
+    LISTENs on PostgreSQL and polls on SQLite) until SIGTERM or SIGINT, logging its position
+    every --log-interval seconds. Run it beside API processes started with
+    TRACKER_PROJECTOR=external. Several projectors may run at once: each batch of events is
+    applied exactly once.
+    """
+    settings = ready_settings()
+    with opened(settings) as readmodel:
+        if once:
+            started = time.monotonic()
+            try:
+                before = readmodel.projector.applied_position()
+                position = readmodel.projector.catch_up()
+                head = readmodel.projector.head_position()
+                applied = count_events(
+                    settings, readmodel.tracker, readmodel.engine, after=before, upto=position
+                )
+            except DATABASE_ERRORS as error:
+                fail(f"the projector could not catch up: {reason(error)}")
+            out.print(
+                f"caught up: {applied} events applied, position {position} "
+                f"(head {head}) in {time.monotonic() - started:.2f} s",
+                soft_wrap=True,
+                highlight=False,
+            )
+            return
+        with logging_to_stderr():
+            log.info("projector starting on %s", where(settings))
+            # The service keeps its threads private; a thread that dies (an error the service
+            # does not catch) must end the process rather than leave it idle.
+            code = run_until_stopped(settings, readmodel, lambda: readmodel._threads, log_interval)
+    sys.exit(code)

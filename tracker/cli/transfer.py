@@ -1,0 +1,227 @@
+"""``tracker import`` and ``tracker export``: bulk files in, portfolio files out."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import click
+from eventsourcing.persistence import PersistenceError
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import SQLAlchemyError
+
+from tracker.cli import err, load_settings, open_tracker
+from tracker.domain.errors import TrackerError
+from tracker.exporting import FORMATS, ExportQuery, Format, export_portfolio
+from tracker.importing import (
+    Importer,
+    ImportForbidden,
+    ImportRejected,
+    ImportReport,
+    file_kind,
+    import_rows,
+)
+from tracker.readmodel.projector import Projector
+
+#: Events applied to the read model between two progress updates after an import.
+CATCH_UP_STEP = 5000
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check every row and say what would be recorded; record nothing.",
+)
+@click.option(
+    "--actor",
+    default=None,
+    help="Who is recorded on rows whose actor cell is blank (default: your login name).",
+)
+def import_command(file: Path, dry_run: bool, actor: str | None) -> None:
+    """Import projects and their events from FILE (.csv or .json; see docs/import-format.md).
+
+    Every row is checked first; one bad row and nothing is recorded (every bad row is listed
+    as FILE:LINE: column: message). Importing the same file again records nothing new.
+    """
+    try:
+        kind = file_kind(file.name)
+    except TrackerError as error:
+        _fail(error.detail, 2)
+        return
+    settings = load_settings()
+    data = file.read_bytes()
+    importer = Importer(actor=(actor or _login()).strip() or "import")
+    with open_tracker(settings) as (tracker, engine), _progress() as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        try:
+            report = import_rows(
+                tracker,
+                data,
+                kind,
+                importer,
+                source=str(file),
+                dry_run=dry_run,
+                progress=progress,
+            )
+            position = None if dry_run else _catch_up(Projector(tracker, engine), bar)
+        except (ImportRejected, ImportForbidden) as error:
+            bar.stop()
+            for row_error in error.errors:
+                column = f" column {row_error.column}:" if row_error.column else ""
+                err.print(
+                    f"{file}:{row_error.line}:{column} {row_error.message}",
+                    highlight=False,
+                    markup=False,
+                    soft_wrap=True,
+                )
+            _fail(error.detail)
+            return
+        except TrackerError as error:
+            bar.stop()
+            _fail(f"{file}: {error.detail}")
+            return
+        except (PersistenceError, SQLAlchemyError) as error:
+            bar.stop()
+            _fail(f"{file}: the database failed: {error.__class__.__name__}: {error}")
+            return
+    _print_report(report, position)
+
+
+def _catch_up(projector: Projector, bar: Progress) -> int:
+    """Bring the read model up to date, showing how far it got."""
+    start, head = projector.applied_position(), projector.head_position()
+    task = bar.add_task("updating read model", total=max(head - start, 1))
+    position = start
+    while position < head:
+        position = projector.catch_up(until=min(position + CATCH_UP_STEP, head))
+        bar.update(task, completed=position - start)
+    position = projector.catch_up()
+    bar.update(task, completed=max(head - start, 1))
+    return position
+
+
+def _print_report(report: ImportReport, position: int | None) -> None:
+    if report.dry_run:
+        for row in report.rows:
+            click.echo(
+                f"line {row.line:>7}  {row.type:<15} {row.row_id:<24} {row.ref:<24} {row.outcome}"
+            )
+        click.echo(
+            f"dry run of {report.source}: {report.new} rows would be recorded, "
+            f"{report.already_recorded} already recorded; nothing was recorded"
+        )
+        return
+    rate = report.events_recorded / report.seconds if report.seconds else 0
+    speed = f" ({rate:,.0f} events/s)" if report.events_recorded else ""
+    click.echo(
+        f"imported {report.source}: {report.events_recorded} events recorded, "
+        f"{report.already_recorded} rows already recorded, in {report.seconds:.1f} s{speed}; "
+        f"read model at position {position}"
+    )
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "import"
+
+
+def _known_at(value: datetime | None) -> datetime | None:
+    """Times without a zone are UTC, as everywhere in the tracker."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+@click.command("export")
+@click.option("--portfolio", "portfolio_id", type=click.UUID, required=True, help="Portfolio id.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="File format.")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Figures as of this effective date (YYYY-MM-DD); not for csv.",
+)
+@click.option(
+    "--known-at",
+    type=click.DateTime(
+        ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S%z"]
+    ),
+    help="Only what had been recorded by this moment (ISO 8601, UTC if no zone).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file (default: standard output; xlsx needs a file or a pipe).",
+)
+@click.option("--reporting-org-ref", help="iati: your IATI organisation identifier.")
+@click.option("--reporting-org-name", help="iati: your organisation's name.")
+def export_command(
+    portfolio_id: UUID,
+    fmt: Format,
+    as_of: datetime | None,
+    known_at: datetime | None,
+    output: Path | None,
+    reporting_org_ref: str | None,
+    reporting_org_name: str | None,
+) -> None:
+    """Export a portfolio's projects, figures and events (csv is the import format)."""
+    from tracker.iati import ReportingOrg
+
+    if fmt == "xlsx" and output is None and sys.stdout.isatty():
+        _fail("xlsx is a binary file: give -o FILE or redirect the output", 2)
+    query = ExportQuery(portfolio_id, as_of.date() if as_of else None, _known_at(known_at))
+    settings = load_settings()
+    with open_tracker(settings) as (tracker, engine):
+        try:
+            org = None
+            if fmt == "iati" and (reporting_org_ref or reporting_org_name):
+                default = ReportingOrg.default_for(tracker.portfolio(portfolio_id))
+                org = ReportingOrg(
+                    reporting_org_ref or default.ref, reporting_org_name or default.name
+                )
+            Projector(tracker, engine).catch_up()
+            rendered = export_portfolio(tracker, engine, query, fmt, reporting_org=org)
+        except TrackerError as error:
+            _fail(error.detail, 2 if error.field in ("as_of", "format") else 1)
+            return
+        except (PersistenceError, SQLAlchemyError) as error:
+            _fail(f"the database failed: {error.__class__.__name__}: {error}")
+            return
+    if output is None:
+        sys.stdout.buffer.write(rendered.content)
+        sys.stdout.buffer.flush()
+        return
+    output.write_bytes(rendered.content)
+    err.print(f"wrote {output} ({len(rendered.content):,} bytes, {fmt})", highlight=False)

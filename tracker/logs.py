@@ -1,0 +1,153 @@
+"""Logging for the long-running commands (``tracker serve``, ``tracker projector``).
+
+Two formats, chosen with ``TRACKER_LOG_FORMAT``:
+
+- ``json``: one JSON object per line on stderr, with ``time`` (UTC, ISO 8601), ``level``,
+  ``logger`` and ``message``; an access-log line (logger ``tracker.access``) adds ``method``,
+  ``path``, ``route``, ``status``, ``duration_ms`` and ``client``; an error adds ``exception``
+  (the traceback as text). This is what log shippers (Docker, journald, Loki, …) want.
+- ``text``: one human line per message, ``TIME LEVEL LOGGER: MESSAGE``.
+- ``auto`` (the default): ``text`` when stderr is a terminal, ``json`` otherwise (in a
+  container, under systemd, into a pipe or a file).
+
+``TRACKER_LOG_LEVEL`` (``debug``, ``info`` (default), ``warning``, ``error``) sets the level,
+and ``TRACKER_ACCESS_LOG`` (``true`` (default) or ``false``) turns the one-line-per-request
+access log on or off (it costs a few per cent of a trivial request; see docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import msgspec
+
+from tracker.settings import SettingsError
+
+LogFormat = Literal["json", "text"]
+LEVELS = ("debug", "info", "warning", "error")
+#: Logger of the one-line-per-request access log (written by ``api.metrics``).
+ACCESS_LOGGER = "tracker.access"
+
+# The attributes every LogRecord has; anything else was passed with ``extra=`` and is kept.
+_STANDARD = frozenset(
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
+    | {"message", "asctime", "color_message", "taskName"}
+)
+_encode = msgspec.json.Encoder(enc_hook=str).encode
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """How to log, from ``TRACKER_LOG_FORMAT``, ``TRACKER_LOG_LEVEL``, ``TRACKER_ACCESS_LOG``."""
+
+    format: LogFormat = "json"
+    level: str = "info"
+    access_log: bool = True
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, terminal: bool | None = None
+    ) -> LogSettings:
+        env = os.environ if environ is None else environ
+        chosen = env.get("TRACKER_LOG_FORMAT", "auto").strip().lower()
+        if chosen not in ("auto", "json", "text"):
+            raise SettingsError(
+                f"TRACKER_LOG_FORMAT must be 'json', 'text' or 'auto', not {chosen!r}"
+            )
+        if chosen == "auto":
+            is_terminal = sys.stderr.isatty() if terminal is None else terminal
+            chosen = "text" if is_terminal else "json"
+        level = env.get("TRACKER_LOG_LEVEL", "info").strip().lower()
+        if level not in LEVELS:
+            raise SettingsError(f"TRACKER_LOG_LEVEL must be one of {', '.join(LEVELS)}")
+        access = env.get("TRACKER_ACCESS_LOG", "true").strip().lower()
+        if access not in ("true", "false", "1", "0", "yes", "no"):
+            raise SettingsError(f"TRACKER_ACCESS_LOG must be true or false, not {access!r}")
+        return cls(
+            format="text" if chosen == "text" else "json",
+            level=level,
+            access_log=access in ("true", "1", "yes"),
+        )
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": _utc(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return _encode(entry).decode()
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return _utc(record.created)
+
+
+def _utc(created: float) -> str:
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+
+
+def logging_config(settings: LogSettings) -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` dictionary (uvicorn takes it as ``log_config``).
+
+    Everything goes to the root logger's one handler on stderr: the tracker's own loggers,
+    uvicorn's, SQLAlchemy's and alembic's. uvicorn's own access log stays off: the tracker
+    writes its own (``tracker.access``), which knows the route and the duration.
+    """
+    formatter = JsonFormatter if settings.format == "json" else TextFormatter
+    level = settings.level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"default": {"()": f"{formatter.__module__}.{formatter.__qualname__}"}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": level, "handlers": ["default"]},
+        "loggers": {
+            "uvicorn": {"level": level, "handlers": [], "propagate": True},
+            "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
+            "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+            ACCESS_LOGGER: {
+                "level": "INFO" if settings.access_log else "WARNING",
+                "handlers": [],
+                "propagate": True,
+            },
+        },
+    }
+
+
+def configure(settings: LogSettings | None = None) -> LogSettings:
+    """Configure logging for this process (e.g. ``tracker projector``); the settings used."""
+    settings = settings or LogSettings.from_env()
+    logging.config.dictConfig(logging_config(settings))
+    return settings

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run migrate test check lint format clean
+.PHONY: install run migrate test check lint format clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ check: $(STAMP)
 
 test: check
 	$(BIN)/pytest
+
+# Performance figures next to their references (~10 min; not part of `make test`): bench/README.md
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 format: $(STAMP)
 	$(BIN)/ruff format tracker api tests migrations

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
 import msgspec
+import psycopg
+import sqlalchemy.exc
+from eventsourcing.persistence import InterfaceError, OperationalError
 from litestar import Request, Response
-from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Schema
@@ -120,19 +123,86 @@ class ProblemResponses(ReceiveRoutePlugin):
 
 
 class ClosedStructs(StructSchemaPlugin):
-    """Say ``additionalProperties: false`` for bodies that refuse unknown fields.
+    """Document request bodies as strictly as msgspec checks them.
 
-    Litestar documents every struct as open, so a client (or a contract test) reading the
-    OpenAPI document would expect a body with an extra field to be accepted, and it is
-    answered 400. The schema must say what the API does.
+    Litestar documents every struct as open, drops the constraints of list items and drops a
+    zero bound (``ge=0``) of an optional field, so a client (or a contract test) reading the
+    OpenAPI document would expect a body with an extra field, an empty party, a lower-case
+    region or a correction to -5 permanent jobs to be accepted, and each is answered 400.
+    The schema must say what the API does.
     """
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
         info = msgspec.inspect.type_info(field_definition.type_)
-        if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
+        if not isinstance(info, msgspec.inspect.StructType):
+            return schema
+        if info.forbid_unknown_fields:
             schema.additional_properties = False
+        for struct_field in info.fields:
+            prop = (schema.properties or {}).get(struct_field.encode_name)
+            if isinstance(prop, Schema) and schema.properties is not None:
+                schema.properties[struct_field.encode_name] = _constrained(prop, struct_field.type)
         return schema
+
+
+_OPENAPI_TYPE = {
+    msgspec.inspect.IntType: "integer",
+    msgspec.inspect.StrType: "string",
+    msgspec.inspect.ListType: "array",
+}
+#: msgspec constraint → Litestar ``Schema`` attribute, per msgspec type.
+_BOUNDS = {
+    msgspec.inspect.IntType: {
+        "ge": "minimum",
+        "le": "maximum",
+        "gt": "exclusive_minimum",
+        "lt": "exclusive_maximum",
+    },
+    msgspec.inspect.StrType: {
+        "min_length": "min_length",
+        "max_length": "max_length",
+        "pattern": "pattern",
+    },
+    msgspec.inspect.ListType: {"min_length": "min_items", "max_length": "max_items"},
+}
+
+
+def _constrained(schema: Schema, field_type: msgspec.inspect.Type) -> Schema:
+    """``schema`` with the bounds msgspec checks on ``field_type`` that it lacks."""
+    if isinstance(field_type, msgspec.inspect.UnionType):
+        if schema.one_of:
+            variants = [
+                next(
+                    (
+                        _constrained(variant, option)
+                        for option in field_type.types
+                        if isinstance(variant, Schema) and _matches(variant, option)
+                    ),
+                    variant,
+                )
+                for variant in schema.one_of
+            ]
+            return replace(schema, one_of=variants)
+        return schema
+    if isinstance(field_type, msgspec.inspect.Metadata):  # a Meta with examples or a description
+        return _constrained(schema, field_type.type)
+    bounds = _BOUNDS.get(type(field_type), {})
+    missing = {
+        attribute: getattr(field_type, bound)
+        for bound, attribute in bounds.items()
+        if getattr(field_type, bound) is not None and getattr(schema, attribute) is None
+    }
+    if isinstance(field_type, msgspec.inspect.ListType) and isinstance(schema.items, Schema):
+        missing["items"] = _constrained(schema.items, field_type.item_type)
+    return replace(schema, **missing) if missing else schema
+
+
+def _matches(variant: Schema, option: msgspec.inspect.Type) -> bool:
+    if isinstance(option, msgspec.inspect.Metadata):
+        option = option.type
+    expected = _OPENAPI_TYPE.get(type(option))
+    return expected is not None and variant.type == expected
 
 
 def problem(
@@ -221,7 +291,13 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     TrackerError: tracker_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    # The event store (eventsourcing), the read model and the key store (SQLAlchemy) and
+    # anything that talks to the driver directly: down, locked, out of connections.
     OperationalError: database_unavailable,
     InterfaceError: database_unavailable,
+    sqlalchemy.exc.OperationalError: database_unavailable,
+    sqlalchemy.exc.InterfaceError: database_unavailable,
+    sqlalchemy.exc.TimeoutError: database_unavailable,
+    psycopg.OperationalError: database_unavailable,
     Exception: unexpected_error,
 }

@@ -20,7 +20,7 @@ Currency = Annotated[
     str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["USD"])
 ]
 Text = Annotated[str, Meta(min_length=1, max_length=500)]
-Count = Annotated[int, Meta(ge=0, le=10_000_000_000)]
+Count = Annotated[int, Meta(ge=0, le=1_000_000_000)]
 Version = Annotated[int, Meta(ge=1, description="An event's version within its project")]
 Region = Annotated[str, Meta(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$", examples=["KZ-61"])]
 Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", examples=["KZ"])]

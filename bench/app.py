@@ -26,6 +26,7 @@ from uuid import UUID
 import anyio.to_thread
 import msgspec
 from litestar import Litestar, Response, get
+from litestar.di import Provide
 from litestar.params import FromPath
 
 from api.app import create_app
@@ -70,7 +71,8 @@ class ProgressCache:
 
 def create_bench_app() -> Litestar:
     app = create_app()
-    readmodel: ReadModel = app.dependencies["readmodel"].dependency()
+    provider = app.dependencies["readmodel"]
+    readmodel: ReadModel = provider.dependency() if isinstance(provider, Provide) else provider()
     cache = ProgressCache(readmodel)
 
     @get("/bench/progress-cached/{portfolio_id:uuid}", include_in_schema=False)

@@ -133,7 +133,19 @@ class Server:
 
 
 def start_server(env: dict[str, str], logs: Path, name: str) -> Server:
-    """The bench app (``tracker serve`` settings, one worker) on a free loopback port."""
+    """The bench app (``tracker serve`` settings, one worker) on a free loopback port.
+
+    Tried twice: on a shared machine the database may briefly refuse connections.
+    """
+    try:
+        return _start_server(env, logs, name)
+    except RuntimeError as error:
+        print(f"  {name} did not start ({str(error).splitlines()[-1]}); trying again", flush=True)
+        time.sleep(5)
+        return _start_server(env, logs, name)
+
+
+def _start_server(env: dict[str, str], logs: Path, name: str) -> Server:
     port = free_port()
     process = spawn(name, [sys.executable, "-m", "bench.serve", "--port", str(port)], env, logs)
     server = Server(process, port)
@@ -151,7 +163,30 @@ def start_server(env: dict[str, str], logs: Path, name: str) -> Server:
     raise RuntimeError(f"{name} was not ready in {START_TIMEOUT} s:\n{process.tail()}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used, all its threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int, *, timeout: float = 20.0, interval: float = 0.25) -> None:
+    """Until the process uses under 10 % of a core (requests queued by a load have drained)."""
+    deadline = time.monotonic() + timeout
+    try:
+        before = cpu_seconds(pid)
+        while time.monotonic() < deadline:
+            time.sleep(interval)
+            now = cpu_seconds(pid)
+            if now - before < 0.1 * interval:
+                return
+            before = now
+    except (OSError, ValueError, IndexError):
+        time.sleep(1.0)
+
+
 def start_projector(env: dict[str, str], logs: Path) -> Process:
+    """``tracker projector`` (it needs two connections: one to apply, one to LISTEN)."""
+    env = {**env, "TRACKER_DB_POOL_SIZE": "2"}
     return spawn("projector", [str(BIN / "tracker"), "projector", "--log-interval", "5"], env, logs)
 
 
@@ -299,34 +334,36 @@ def sampling_lag(
 class Profile:
     title: str
     samples: int
-    inclusive: list[tuple[str, float]]
+    #: Our own functions (tracker/, api/), by inclusive share of the samples.
+    ours: list[tuple[str, float]]
+    #: Self time (the innermost frame) added up by package.
+    packages: list[tuple[str, float]]
+    #: The functions with the most self time.
     own: list[tuple[str, float]]
 
 
-#: Frames that only carry the call (threads, event loop, click, wrappers): not interesting.
-_CARRIERS = re.compile(
-    r"^(Thread\.|_worker|_WorkItem|<module>|Command\.|Group\.|Context\.|Runner\.|run \(|"
-    r"asyncio_run|Server\.|_bootstrap|main \(|serve \(|_GeneratorContextManager|"
-    r"contextmanager|wrapper|inner|__call__ \(.*(middleware|routing))"
-)
+def _frame_name(frame: str) -> tuple[str, str]:
+    """``function (pkg/mod.py:12)`` (py-spy's short paths) → (``function (pkg/mod.py)``, ``pkg``).
 
-
-def _frame_name(frame: str) -> str:
-    """``function (path/file.py:line)`` → ``function (package/file.py)``."""
+    A module without a package (``threading.py``) is the standard library's: ``python``.
+    """
     found = re.match(r"^(.*) \((.*?):\d+\)$", frame)
     if not found:
-        return frame
+        return frame, "python"
     function, path = found.groups()
     parts = Path(path).parts
-    for anchor in ("site-packages", "main", "python3.11"):
-        if anchor in parts:
-            parts = parts[parts.index(anchor) + 1 :]
-            break
-    return f"{function} ({'/'.join(parts[-3:])})"
+    if REPO.parts == parts[: len(REPO.parts)]:
+        parts = parts[len(REPO.parts) :]
+    elif "site-packages" in parts:
+        parts = parts[parts.index("site-packages") + 1 :]
+    package = parts[0] if len(parts) > 1 else "python"
+    return f"{function} ({'/'.join(parts[-3:])})", package
 
 
-def summarize(raw: Path, title: str, *, focus: str | None = None, top: int = 12) -> Profile:
-    inclusive: Counter[str] = Counter()
+def summarize(raw: Path, title: str, *, focus: str | None = None, top: int = 10) -> Profile:
+    """What py-spy's raw (collapsed) samples say: our functions, packages, hottest frames."""
+    ours: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
     for line in raw.read_text(errors="replace").splitlines():
@@ -338,19 +375,19 @@ def summarize(raw: Path, title: str, *, focus: str | None = None, top: int = 12)
             continue
         count = int(count_text)
         total += count
-        names = [_frame_name(f) for f in frames]
-        for name in dict.fromkeys(names):
-            inclusive[name] += count
-        own[names[-1]] += count
+        named = [_frame_name(f) for f in frames]
+        for name in dict.fromkeys(n for n, package in named if package in ("tracker", "api")):
+            ours[name] += count
+        leaf, package = named[-1]
+        own[leaf] += count
+        packages[package] += count
+
+    def shares(counter: Counter[str]) -> list[tuple[str, float]]:
+        return [(name, 100 * count / total) for name, count in counter.most_common(top)]
+
     if not total:
-        return Profile(title, 0, [], [])
-    wanted = [(n, c) for n, c in inclusive.most_common() if not _CARRIERS.match(n)]
-    return Profile(
-        title,
-        total,
-        [(n, 100 * c / total) for n, c in wanted[:top]],
-        [(n, 100 * c / total) for n, c in own.most_common(top)],
-    )
+        return Profile(title, 0, [], [], [])
+    return Profile(title, total, shares(ours), shares(packages), shares(own))
 
 
 @contextmanager

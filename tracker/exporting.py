@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -618,6 +619,16 @@ def to_xlsx(export: PortfolioExport) -> bytes:
     return buffer.getvalue()
 
 
+#: What XML 1.0 cannot hold: most control characters, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Text for an XML file (xlsx, IATI). Recorders' text may hold characters XML cannot,
+    and stored events are never rewritten: show those as U+FFFD rather than fail."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 class _Sheet:
     """A write-only sheet: a frozen header, readable widths, dates as dates, amounts with
     two decimals."""
@@ -646,6 +657,8 @@ class _Sheet:
                 cell.number_format = number_format
                 values[index] = cell
         for index, value in enumerate(values):
+            if isinstance(value, str):
+                value = values[index] = xml_safe(value)  # an xlsx sheet is XML 1.0
             if isinstance(value, str) and value.startswith("="):
                 # text from recorders stays text: never a formula that a spreadsheet runs
                 cell = WriteOnlyCell(self.sheet, value)

@@ -32,7 +32,7 @@ from lxml import etree
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS, STAGES, Status
-from tracker.exporting import PortfolioExport, ProjectExport, amount_text
+from tracker.exporting import PortfolioExport, ProjectExport, amount_text, xml_safe
 
 IATI_VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -59,9 +59,11 @@ class ReportingOrg:
 def _sub(
     parent: etree._Element, tag: str, text: str | None = None, **attributes: str
 ) -> etree._Element:
-    element = etree.SubElement(parent, tag, {k.replace("_", "-"): v for k, v in attributes.items()})
+    element = etree.SubElement(
+        parent, tag, {k.replace("_", "-"): xml_safe(v) for k, v in attributes.items()}
+    )
     if text is not None:
-        element.text = text
+        element.text = xml_safe(text)
     return element
 
 

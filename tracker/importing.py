@@ -137,6 +137,8 @@ DATE_COLUMNS = frozenset(
     {"effective_date", "planned_start", "planned_end", "replacement_effective_date"}
 )
 MAX_REF = 200
+#: Counts (jobs, projects) fit the read model's integer columns with room to add them up.
+MAX_COUNT = 1_000_000_000
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CODE_PATTERNS = {
     "regions": (re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$"), "an ISO 3166-2 code such as KZ-61"),
@@ -337,6 +339,8 @@ def read_json(text: str) -> RawFile:
             return RawFile(
                 rows, [*errors, RowError(error.lineno, None, f"invalid JSON: {error.msg}")]
             )
+        except RecursionError:
+            return RawFile(rows, [*errors, RowError(line, None, "the JSON nests too deeply")])
         if not isinstance(item, dict):
             errors.append(RowError(line, None, "each row must be a JSON object"))
         else:
@@ -565,8 +569,11 @@ class _Cells:
         value = self.text(column, required=required)
         if value is None:
             return None
-        if not value.isdigit() or len(value) > 11:
+        if not value.isdigit():
             self.fail(column, f"{value!r} is not a whole number of at least 0")
+            return None
+        if len(value) > 10 or int(value) > MAX_COUNT:
+            self.fail(column, f"must be at most {MAX_COUNT:,}")
             return None
         return int(value)
 

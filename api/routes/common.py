@@ -21,19 +21,16 @@ from tracker.readmodel.service import ReadModel
 
 Tracker = NamedDependency[TrackerApplication]
 ReadModelDep = NamedDependency[ReadModel]
-# The bound sits on the integer, not on the optional: Litestar drops a zero ``ge`` from the
-# OpenAPI schema of an optional parameter, and the document would then allow -1.
-MinPosition = (
-    Annotated[
-        int,
-        QueryParameter(
-            ge=0,
-            description="Wait (at most 2 s) until the read model has applied this global "
-            "position, e.g. the `position` a write returned.",
-        ),
-    ]
-    | None
-)
+# Litestar checks a bound given on the optional but leaves a zero bound out of its OpenAPI
+# schema, which would then allow -1; the inner one puts it there.
+MinPosition = Annotated[
+    Annotated[int, QueryParameter(ge=0)] | None,
+    QueryParameter(
+        ge=0,
+        description="Wait (at most 2 s) until the read model has applied this global position, "
+        "e.g. the `position` a write returned.",
+    ),
+]
 
 IfMatch = Annotated[
     str | None,

@@ -25,11 +25,14 @@ from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 
 MAX_LIMIT = 1000
+#: The largest position one may ask for: the databases hold 64-bit integers and fail on a
+#: larger one; 2**53 is also the largest integer JSON (and the OpenAPI document) keeps exact.
+MAX_POSITION = 2**53
 
 Broadcaster = NamedDependency[EventBroadcaster]
 After = Annotated[
     int,
-    QueryParameter(ge=0, description="Only events after this global position."),
+    QueryParameter(ge=0, le=MAX_POSITION, description="Only events after this global position."),
 ]
 LastEventId = Annotated[
     str | None,
@@ -79,7 +82,7 @@ def resume_position(last_event_id: str | None, after: int | None) -> int | None:
     if last_event_id is None:
         return after
     text = last_event_id.strip()
-    if not text.isascii() or not text.isdigit():
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_POSITION:
         raise ValidationError(
             "must be the id of an event this stream sent, a global position such as 42",
             field="Last-Event-ID",
@@ -109,10 +112,12 @@ class FeedController(Controller):
         broadcaster: Broadcaster,
         last_event_id: LastEventId = None,
         after: Annotated[
-            int,
-            QueryParameter(ge=0, description="Start after this position (without the header)."),
-        ]
-        | None = None,
+            # The inner bounds are for the schema (see MinPosition), the outer ones are checked.
+            Annotated[int, QueryParameter(ge=0, le=MAX_POSITION)] | None,
+            QueryParameter(
+                ge=0, le=MAX_POSITION, description="Start after this position (without the header)."
+            ),
+        ] = None,
     ) -> ServerSentEvent:
         """Each event as ``id: <position>``, ``event: <type>``, ``data: <feed item>``.
 

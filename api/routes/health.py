@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get
+from litestar import Controller, get
+from litestar.exceptions import ServiceUnavailableException
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.routes.common import Tracker
@@ -18,16 +19,14 @@ class HealthController(Controller):
         return HealthOut("ok")
 
     @get("/ready", sync_to_thread=True, summary="The database is reachable and migrated")
-    def ready(self, tracker: Tracker) -> Response[HealthOut]:
+    def ready(self, tracker: Tracker) -> HealthOut:
+        """200 when ready, else 503 (problem+json, like every error) saying why."""
         try:
             at_head = is_at_head(tracker.settings)
         except SQLAlchemyError as error:
-            return Response(
-                HealthOut("unavailable", f"database unreachable: {error}"), status_code=503
-            )
+            raise ServiceUnavailableException(
+                f"database unreachable: {type(error).__name__}", headers={"Retry-After": "1"}
+            ) from error
         if not at_head:
-            return Response(
-                HealthOut("unavailable", "migrations are not at head; run `tracker migrate`"),
-                status_code=503,
-            )
-        return Response(HealthOut("ready"))
+            raise ServiceUnavailableException("migrations are not at head; run `tracker migrate`")
+        return HealthOut("ready")

@@ -9,8 +9,12 @@ from uuid import UUID
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIHeader,
     OpenAPIMediaType,
+    OpenAPIResponse,
     OpenAPIType,
     Operation,
     RequestBody,
@@ -23,7 +27,7 @@ from api.auth import principal_of
 from api.conditions import known_at_utc
 from api.errors import problem
 from api.routes.common import AsOf, KnownAt, ReadModelDep, Tracker
-from tracker.exporting import FORMATS, ExportQuery, Format, export_portfolio
+from tracker.exporting import FORMATS, MEDIA_TYPES, ExportQuery, Format, export_portfolio
 from tracker.importing import (
     Importer,
     ImportForbidden,
@@ -77,6 +81,32 @@ class ImportOperation(Operation):
                     ),
                     example=JSON_EXAMPLE,
                 ),
+            },
+        )
+
+
+@dataclass
+class ExportOperation(Operation):
+    """The answer is a file in one of four media types, which Litestar cannot describe."""
+
+    def __post_init__(self) -> None:
+        if self.responses is None or "200" not in self.responses:
+            return
+        text = Schema(type=OpenAPIType.STRING)
+        binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        self.responses["200"] = OpenAPIResponse(
+            description="The file; `Content-Disposition` names it "
+            "(`portfolio-<id>[-as-of-<date>][-known-at-<time>].<csv|json|xlsx|xml>`).",
+            headers={
+                "Content-Disposition": OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.STRING), description="attachment; filename=…"
+                )
+            },
+            content={
+                "text/csv": OpenAPIMediaType(schema=text),
+                "application/json": OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT)),
+                MEDIA_TYPES["xlsx"]: OpenAPIMediaType(schema=binary),
+                "application/xml": OpenAPIMediaType(schema=text),
             },
         )
 
@@ -146,6 +176,12 @@ class TransferController(Controller):
         status_code=200,
         request_max_body_size=MAX_IMPORT_BYTES,
         operation_class=ImportOperation,
+        responses={
+            200: ResponseSpec(
+                data_container=ImportOut,
+                description="Every row with its outcome: `new` or `already recorded`",
+            )
+        },
     )
     async def import_file(
         self,
@@ -191,7 +227,7 @@ class TransferController(Controller):
         "/api/v1/portfolios/{portfolio_id:uuid}/export",
         sync_to_thread=True,
         summary="Export a portfolio: csv (import format), xlsx, json or IATI 2.03 XML",
-        response_description="The file, with a Content-Disposition file name.",
+        operation_class=ExportOperation,
     )
     def export(
         self,

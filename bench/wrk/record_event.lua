@@ -1,14 +1,17 @@
 -- wrk script: POST a `committed` event to one of many projects, round robin.
--- Arguments (after `--`): a file with one project id per line, and a recorder API key.
+-- Arguments (after `--`): a file with one project id per line, a recorder API key and,
+-- optionally, a pause in milliseconds before each request (to pace the load).
 local ids = {}
 local token = ""
 local counter = 0
+local pause = 0
 
 function init(args)
   for line in io.lines(args[1]) do
     if #line > 0 then ids[#ids + 1] = line end
   end
   token = args[2]
+  pause = tonumber(args[3] or "0")
   -- Threads start at different projects so that they rarely write the same one at once.
   counter = math.random(#ids)
 end
@@ -23,4 +26,8 @@ function request()
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. token,
   }, body)
+end
+
+function delay()
+  return pause
 end

@@ -18,6 +18,7 @@ from uuid import UUID
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.sql import Select
 
+from tracker.domain.errors import ValidationError
 from tracker.domain.status import Status
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import exact_sum
@@ -25,6 +26,9 @@ from tracker.readmodel.fx import Rate, RateBook
 from tracker.readmodel.projector import naive_utc
 
 DIMENSIONS = ("sector", "region", "country", "status")
+#: At most this many points in one timeline (a century of months): each point is a few
+#: queries, and an ``as_of`` in the year 9999 would otherwise keep a worker busy for minutes.
+MAX_TIMELINE_POINTS = 1200
 #: The slice for facts effective before their project's announcement, so slices add up.
 NOT_ANNOUNCED = "(not yet announced)"
 
@@ -367,6 +371,15 @@ def timeline(conn: Connection, query: ReportQuery, interval: str, today: date) -
     end = query.as_of or today
     points: list[TimelinePoint] = []
     previous: TargetsInForce | None = None
+    months = 1 if interval == "month" else 3
+    if start is not None and (
+        (end.year - start.year) * 12 + end.month - start.month >= MAX_TIMELINE_POINTS * months
+    ):
+        raise ValidationError(
+            f"a timeline from {start} to {end} would have more than {MAX_TIMELINE_POINTS} "
+            f"{interval}s; give an earlier as_of or use interval=quarter",
+            field="as_of",
+        )
     if start is not None:
         for label, period_end in _periods(start, end, interval):
             at = replace(query, as_of=period_end)

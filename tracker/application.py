@@ -56,8 +56,20 @@ class RecordedEvent:
 
     event: Any
     position: int
-    corrected_by: tuple[int, ...]
-    retracted_by: int | None
+    corrected_by: tuple[int, ...] = ()
+    retracted_by: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return str(type(self.event).KIND)
+
+    @property
+    def version(self) -> int:
+        return int(self.event.originator_version)
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return UUID(str(self.event.originator_id))
 
 
 class TrackerApplication(Application[UUID]):
@@ -215,10 +227,20 @@ class TrackerApplication(Application[UUID]):
         return self._load(Project, project_id, known_at)
 
     def project_history(self, project_id: UUID) -> list[RecordedEvent]:
-        events = list(self.events.get(project_id))
-        if not events:
+        history = self.recorded_events(project_id)
+        if not history:
             raise NotFound(f"there is no project {project_id}")
-        positions = event_positions(self.recorder, project_id)
+        return history
+
+    def recorded_events(
+        self, aggregate_id: UUID, *, known_at: datetime | None = None
+    ) -> list[RecordedEvent]:
+        """An aggregate's events recorded by ``known_at``, marked with what corrected them."""
+        recorded: list[Any] = list(self.events.get(aggregate_id))
+        events = [e for e in recorded if known_at is None or e.timestamp <= known_at]
+        if not events:
+            return []
+        positions = event_positions(self.recorder, aggregate_id)
         corrected_by: dict[int, list[int]] = {}
         retracted_by: dict[int, int] = {}
         for event in events:

@@ -29,7 +29,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, select
 
-from tracker.application import TrackerApplication
+from tracker.application import RecordedEvent, TrackerApplication
 from tracker.domain import commands as c
 from tracker.domain.errors import NotFound, ValidationError
 from tracker.domain.portfolio import Portfolio, Targets
@@ -38,7 +38,6 @@ from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money, Source
 from tracker.importing import COLUMNS, KEY_PREFIX, join_list
 from tracker.readmodel import tables as t
-from tracker.store import event_positions
 
 Format = Literal["csv", "xlsx", "json", "iati"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json", "iati")
@@ -73,32 +72,10 @@ class ExportQuery:
 
 
 @dataclass(frozen=True)
-class StoredEvent:
-    """An event as recorded, with its global position and the marks later events put on it."""
-
-    event: Any
-    position: int
-    corrected_by: tuple[int, ...] = ()
-    retracted_by: int | None = None
-
-    @property
-    def kind(self) -> str:
-        return str(type(self.event).KIND)
-
-    @property
-    def version(self) -> int:
-        return int(self.event.originator_version)
-
-    @property
-    def aggregate_id(self) -> UUID:
-        return UUID(str(self.event.originator_id))
-
-
-@dataclass(frozen=True)
 class ProjectExport:
     project: Project
     figures: ProjectFigures
-    events: list[StoredEvent]
+    events: list[RecordedEvent]
 
     @property
     def last_recorded_at(self) -> datetime:
@@ -111,7 +88,7 @@ class PortfolioExport:
     query: ExportQuery
     portfolio: Portfolio
     targets: Targets | None
-    portfolio_events: list[StoredEvent]
+    portfolio_events: list[RecordedEvent]
     projects: list[ProjectExport]
     generated_at: datetime
 
@@ -126,34 +103,7 @@ class Rendered:
 # Gathering
 
 
-def _stored(
-    tracker: TrackerApplication, aggregate_id: UUID, known_at: datetime | None
-) -> list[StoredEvent]:
-    """The aggregate's events recorded by ``known_at``, marked with what corrected them then."""
-    recorded: list[Any] = list(tracker.events.get(aggregate_id))
-    events = [e for e in recorded if known_at is None or e.timestamp <= known_at]
-    if not events:
-        return []
-    positions = event_positions(tracker.recorder, aggregate_id)
-    corrected_by: dict[int, list[int]] = {}
-    retracted_by: dict[int, int] = {}
-    for event in events:
-        if isinstance(event, Project.Corrected):
-            corrected_by.setdefault(event.corrects, []).append(event.originator_version)
-        elif isinstance(event, Project.Retracted):
-            retracted_by[event.retracts] = event.originator_version
-    return [
-        StoredEvent(
-            e,
-            positions[e.originator_version],
-            tuple(corrected_by.get(e.originator_version, ())),
-            retracted_by.get(e.originator_version),
-        )
-        for e in events
-    ]
-
-
-def _fold(events: Sequence[StoredEvent]) -> Any:
+def _fold(events: Sequence[RecordedEvent]) -> Any:
     aggregate = None
     for stored in events:
         aggregate = stored.event.mutate(aggregate)
@@ -168,7 +118,7 @@ def gather(
     now: datetime | None = None,
 ) -> PortfolioExport:
     """The portfolio and each of its projects, folded as known at ``known_at``."""
-    portfolio_events = _stored(tracker, query.portfolio_id, query.known_at)
+    portfolio_events = tracker.recorded_events(query.portfolio_id, known_at=query.known_at)
     portfolio = _fold(portfolio_events)
     if not isinstance(portfolio, Portfolio):
         when = f" recorded by {query.known_at.isoformat()}" if query.known_at else ""
@@ -183,7 +133,7 @@ def gather(
         )
     projects: list[ProjectExport] = []
     for project_id in project_ids:
-        events = _stored(tracker, UUID(project_id), query.known_at)
+        events = tracker.recorded_events(UUID(project_id), known_at=query.known_at)
         project = _fold(events)
         if not isinstance(project, Project):
             continue  # not recorded yet by known_at
@@ -284,7 +234,7 @@ def source_dict(source: Source | None) -> dict[str, Any] | None:
 # CSV: the import format
 
 
-def row_id_of(stored: StoredEvent) -> str:
+def row_id_of(stored: RecordedEvent) -> str:
     """The row id an event is exported under: the one it was imported with, if it was."""
     key = stored.event.idempotency_key
     if key and key.startswith(KEY_PREFIX):
@@ -302,7 +252,7 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _event_cells(stored: StoredEvent, row_ids: dict[tuple[UUID, int], str]) -> dict[str, str]:
+def _event_cells(stored: RecordedEvent, row_ids: dict[tuple[UUID, int], str]) -> dict[str, str]:
     """One event as a row of the import format (blank cells left out)."""
     e = stored.event
     cells: dict[str, str] = {
@@ -352,7 +302,7 @@ def _event_cells(stored: StoredEvent, row_ids: dict[tuple[UUID, int], str]) -> d
 
 
 def _project_event_cells(
-    stored: StoredEvent, row_ids: dict[tuple[UUID, int], str]
+    stored: RecordedEvent, row_ids: dict[tuple[UUID, int], str]
 ) -> dict[str, str]:
     e = stored.event
     if isinstance(e, Project.InvestmentCommitted | Project.FundsDisbursed):
@@ -419,7 +369,7 @@ def _targets_dict(targets: Targets | None) -> dict[str, Any] | None:
     }
 
 
-def event_dict(stored: StoredEvent) -> dict[str, Any]:
+def event_dict(stored: RecordedEvent) -> dict[str, Any]:
     e = stored.event
     return {
         "type": stored.kind,
@@ -667,7 +617,7 @@ class _Sheet:
         self.sheet.append(values)
 
 
-def _event_line(project: Project, stored: StoredEvent) -> list[Any]:
+def _event_line(project: Project, stored: RecordedEvent) -> list[Any]:
     e = stored.event
     amount = getattr(e, "amount", None)
     details = payload(e)

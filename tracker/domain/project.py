@@ -208,21 +208,22 @@ class Project(TrackedAggregate):
         def to_fact(self) -> Fact:
             raise NotImplementedError
 
-    class InvestmentCommitted(FactEvent):
+    class MoneyEvent(FactEvent):
+        """A fact that is an amount of money."""
+
+        TOPIC: ClassVar[str] = "tracker:Project.MoneyEvent"
+        amount: Money
+
+        def to_fact(self) -> Fact:
+            return Fact(self.KIND, self.originator_version, self.effective_date, self.amount)
+
+    class InvestmentCommitted(MoneyEvent):
         TOPIC: ClassVar[str] = "tracker:Project.InvestmentCommitted"
         KIND: ClassVar[str] = "committed"
-        amount: Money
 
-        def to_fact(self) -> Fact:
-            return Fact(self.KIND, self.originator_version, self.effective_date, self.amount)
-
-    class FundsDisbursed(FactEvent):
+    class FundsDisbursed(MoneyEvent):
         TOPIC: ClassVar[str] = "tracker:Project.FundsDisbursed"
         KIND: ClassVar[str] = "disbursed"
-        amount: Money
-
-        def to_fact(self) -> Fact:
-            return Fact(self.KIND, self.originator_version, self.effective_date, self.amount)
 
     class JobsCreated(FactEvent):
         TOPIC: ClassVar[str] = "tracker:Project.JobsCreated"

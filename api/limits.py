@@ -37,7 +37,8 @@ def _key_identifier(request: Request[Any, Any, Any]) -> str:
     return key_id_of(request) or "none"
 
 
-def _has_key(request: Request[Any, Any, Any]) -> bool:
+async def _has_key(request: Request[Any, Any, Any]) -> bool:
+    """Async on purpose: Litestar would run a sync check in a worker thread on every request."""
     return key_id_of(request) is not None
 
 

@@ -1028,8 +1028,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "--scale-events",
         type=int,
         default=200_000,
-        help="events in the as-of-at-scale data set (the issue's 1,000,000 takes ~15 min "
-        "to project on PostgreSQL here; see bench/README.md)",
+        help="events in the as-of-at-scale data set (the issue's 1,000,000 takes ~12 min to "
+        "project on PostgreSQL here: raise --scale-seconds too; see bench/README.md)",
     )
     parser.add_argument(
         "--scale-seconds",

@@ -89,7 +89,8 @@ class Settings:
         if self.is_postgres:
             url = self.url
             env.update(
-                PERSISTENCE_MODULE="eventsourcing.postgres",
+                # The library's own, held to db_timeout while the database is down.
+                PERSISTENCE_MODULE="tracker.persistence:TimelyPostgresFactory",
                 POSTGRES_DBNAME=url.database or "postgres",
                 POSTGRES_HOST=url.host or "127.0.0.1",
                 POSTGRES_PORT=str(url.port or 5432),

@@ -33,6 +33,7 @@ from typing import Any
 from uuid import UUID
 
 import hypothesis.strategies as st
+import pytest
 import schemathesis
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.python import asgi
@@ -52,7 +53,7 @@ from tracker.settings import Settings
 EXAMPLE_PORTFOLIO = UUID("6a1f9b1e-3c55-4c9e-9d1e-0b7f1b2c3d4e")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 #: Random cases per operation and generation mode, on top of examples and coverage cases.
-MAX_EXAMPLES = 100
+MAX_EXAMPLES = 60
 #: A safety net only: the run normally takes well under a minute. (Not schemathesis's own
 #: max-time, which keeps fuzzing until the time is used up.)
 MAX_SECONDS = 120
@@ -269,6 +270,7 @@ def write_figures(outcome: Outcome) -> None:
     (ARTIFACTS / "contract.json").write_text(json.dumps(figures, indent=2) + "\n")
 
 
+@pytest.mark.slow
 def test_every_answer_is_documented_and_none_is_a_server_error(tmp_path: Path) -> None:
     # No rate limits: thousands of requests a minute from one key are the point here.
     settings = Settings(

@@ -19,7 +19,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 TRACKER_SERVICES = ("migrate", "api", "projector")
 #: Modules that read TRACKER_* variables from the environment.
-CONFIG_MODULES = (REPO / "tracker" / "settings.py", REPO / "tracker" / "logs.py")
+CONFIG_MODULES = (
+    REPO / "tracker" / "settings.py",
+    REPO / "tracker" / "logs.py",
+    REPO / "api" / "metrics.py",
+)
 BUILD_TOOLS = re.compile(
     r"\b(gcc|g\+\+|clang|make|build-essential|cmake|python3?-dev|libpq-dev|cargo|rustc|git)\b"
 )

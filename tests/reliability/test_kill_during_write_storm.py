@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.reliability.conftest import Backend
 from tests.reliability.harness import (
@@ -95,6 +96,7 @@ def storm(
             pending = None
 
 
+@pytest.mark.slow
 def test_no_acknowledged_write_is_lost_when_the_server_is_killed(
     backend: Backend, tmp_path: Path
 ) -> None:

@@ -46,7 +46,7 @@ from tests.reliability.harness import (
     write_figures,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 DOWN_SECONDS = 3.0
 DEADLINE = 90.0

@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.reliability.harness import (
     Ledger,
@@ -112,6 +113,7 @@ def writer(
             time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_a_rival_process_on_the_sqlite_file_costs_503s_not_500s_nor_writes(
     tmp_path: Path,
 ) -> None:

@@ -336,6 +336,7 @@ ProjectLife.TestCase.settings = settings(
     max_examples=150,
     stateful_step_count=40,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_project_life = ProjectLife.TestCase

@@ -126,6 +126,7 @@ def _catch_up(projector: Projector, bar: Progress) -> int:
         position = projector.catch_up(until=min(position + CATCH_UP_STEP, head))
         bar.update(task, completed=position - start)
     position = projector.catch_up()
+    projector.refresh_statistics()
     bar.update(task, completed=max(head - start, 1))
     return position
 

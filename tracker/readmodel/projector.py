@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.application import TrackerApplication
@@ -169,7 +169,20 @@ class Projector:
                 break
             if progress:
                 progress(applied, head)
-        return self.catch_up()
+        position = self.catch_up()
+        self.refresh_statistics()
+        return position
+
+    def refresh_statistics(self) -> None:
+        """After a bulk change, let the query planner see the new sizes of the tables."""
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                schema = conn.get_execution_options()["schema_translate_map"][None]
+                quote = conn.dialect.identifier_preparer.quote
+                for table in t.DERIVED:
+                    conn.execute(text(f"ANALYZE {quote(schema)}.{quote(table.name)}"))
+            else:
+                conn.execute(text("PRAGMA optimize"))
 
 
 # How each event changes the view

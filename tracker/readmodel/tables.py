@@ -95,6 +95,7 @@ plans = Table(
     Column("superseded_at", DateTime),
     Column("superseded_position", Integer),
     Index("ix_rm_plans_portfolio", "portfolio_id", "recorded_at"),
+    Index("ix_rm_plans_project", "project_id", "superseded_position"),
 )
 
 #: Every status a project took, with when it took effect and when that was recorded.

@@ -5,6 +5,7 @@ answer they got."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -260,3 +261,153 @@ def wait_until(condition: Any, timeout: float, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return bool(condition())
+
+
+class TcpProxy:
+    """A TCP relay from a local port to PostgreSQL that can be cut: a network partition,
+    or a database that is gone, without touching the shared PostgreSQL cluster."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        """Refuse new connections and drop every open one."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                downstream, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                downstream.close()
+                continue
+            with self._lock:
+                self._sockets += [downstream, upstream]
+            for source, sink in ((downstream, upstream), (upstream, downstream)):
+                threading.Thread(target=self._relay, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _relay(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+class SteadyLoad:
+    """Light steady traffic: one write, then reads (with the key and without: public reads
+    go straight to the event store), every 50 ms; every answer is tallied. A write that is
+    refused or unanswered is retried with its ``Idempotency-Key`` until it is acknowledged."""
+
+    def __init__(self, server: Server, token: str, portfolio: str, project: str) -> None:
+        self.server, self.token = server, token
+        self.portfolio, self.project = portfolio, project
+        self.ledger = Ledger()
+        self.reads: Counter[int] = Counter()
+        self.bad_reads: list[str] = []
+        #: requests that got no answer in time: while the database is down, none may hang
+        self.hung: list[str] = []
+        self.stop = threading.Event()
+        self.down = threading.Event()
+        self.answers_while_down: Counter[int] = Counter()
+        self.first_ack_after_restart: float | None = None
+        #: the write in hand (retried until acknowledged) and the next request number
+        self.pending: str | None = None
+        self.sequence = 0
+        self.restarted_at: float | None = None
+
+    def run(self, deadline: float, *, settle: bool = True) -> None:
+        """Until ``stop`` is set and, with ``settle``, the write in hand is acknowledged."""
+        # Every answer must come within 10 s: a request that hangs is a failure too.
+        public = httpx.Client(base_url=self.server.base_url, timeout=10)
+        with client(self.server, self.token, timeout=10) as api, public:
+            while (
+                not self.stop.is_set() or (settle and self.pending)
+            ) and time.monotonic() < deadline:
+                if self.pending is None:
+                    self.pending = f"req-{self.sequence}"
+                    self.sequence += 1
+                if self.write(api, self.pending):
+                    self.pending = None
+                self.read(api, public)
+                time.sleep(0.05)
+
+    def write(self, api: httpx.Client, request_id: str) -> bool:
+        body = {
+            "type": "committed",
+            "amount": {"amount": "10.00", "currency": "USD"},
+            "effective_date": "2025-02-01",
+            "source": {"title": request_id},
+        }
+        self.ledger.count_sent()
+        try:
+            response = api.post(
+                f"/api/v1/projects/{self.project}/events",
+                json=body,
+                headers={"Idempotency-Key": request_id},
+            )
+        except httpx.TransportError as error:
+            self.ledger.no_answer(request_id)
+            if isinstance(error, httpx.TimeoutException):
+                self.hung.append(f"POST {request_id}: no answer within 10 s")
+            return False
+        self.ledger.answer(request_id, self.project, response)
+        if self.down.is_set():
+            self.answers_while_down[response.status_code] += 1
+        if response.is_success and self.restarted_at and self.first_ack_after_restart is None:
+            self.first_ack_after_restart = time.monotonic()
+        return response.is_success
+
+    def read(self, api: httpx.Client, public: httpx.Client) -> None:
+        for reader, path, params in (
+            (public, f"/api/v1/projects/{self.project}", {}),
+            (public, f"/api/v1/projects/{self.project}/events", {}),
+            (api, f"/api/v1/projects/{self.project}", {}),
+            (api, f"/api/v1/portfolios/{self.portfolio}/progress", {}),
+            (api, "/api/v1/projects", {"portfolio": self.portfolio}),
+        ):
+            try:
+                response = reader.get(path, params=params)
+            except httpx.TransportError as error:
+                self.hung.append(f"GET {path}: no answer ({error!r})")
+                continue
+            self.reads[response.status_code] += 1
+            if self.down.is_set():
+                self.answers_while_down[response.status_code] += 1
+            if response.status_code >= 400:
+                if not response.headers.get("content-type", "").startswith(PROBLEM):
+                    self.bad_reads.append(f"{path}: {response.status_code} {response.text[:200]}")
+                elif response.status_code == 503 and "retry-after" not in response.headers:
+                    self.bad_reads.append(f"{path}: 503 without Retry-After")

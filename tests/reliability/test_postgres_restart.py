@@ -2,19 +2,22 @@
 by itself.
 
 A real ``tracker serve`` on PostgreSQL (``TRACKER_DB_TIMEOUT=2``) takes a light, steady load of
-writes and reads (a project, its history, the portfolio's progress, the public list). The
-PostgreSQL cluster is stopped (``pg_ctlcluster stop``, fast mode: every connection is cut),
-held down for a few seconds, and started again; the API is never restarted.
+writes and reads (a project and its history without a key, as the public reads them, and with
+one; the portfolio's progress; the project list). The PostgreSQL cluster is stopped
+(``pg_ctlcluster stop``, fast mode: every connection is cut), held down for five seconds, and
+started again; the API is never restarted.
 
 While the database is down every answer must be 503 ``application/problem+json`` with a
-``Retry-After``; no answer may be a 500. Once it is back, writes succeed again without anyone
-touching the API. A write answered 503 or not at all is retried with its ``Idempotency-Key``,
-as a client should: in the end each write is stored exactly once and every acknowledged one
-is in the store. PostgreSQL is started again whatever happens. Figures go to
+``Retry-After``; no answer may be a 500, and none may keep the client waiting past its 10 s
+timeout. Once it is back, writes succeed again without anyone touching the API. A write
+answered 503 or not at all is retried with its ``Idempotency-Key``, as a client should: in the
+end each write is stored exactly once and every acknowledged one is in the store. PostgreSQL
+is started again whatever happens. Figures go to
 ``test-artifacts/reliability/postgres-restart.json``.
 
 This stops the shared test cluster for a few seconds: it is skipped without
-``pg_ctlcluster`` (and fails instead under ``TRACKER_REQUIRE_POSTGRES=1``).
+``pg_ctlcluster`` (and fails instead under ``TRACKER_REQUIRE_POSTGRES=1``). A longer outage
+is in test_postgres_outage.py, behind a proxy, without stopping the cluster.
 """
 
 from __future__ import annotations
@@ -24,18 +27,15 @@ import shutil
 import subprocess
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from tests.reliability.harness import (
-    PROBLEM,
-    Ledger,
     Server,
+    SteadyLoad,
     announce,
     client,
     create_portfolio,
@@ -48,7 +48,7 @@ from tests.reliability.harness import (
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-DOWN_SECONDS = 3.0
+DOWN_SECONDS = 5.0
 DEADLINE = 90.0
 
 
@@ -102,80 +102,6 @@ def cluster(postgres_url: str) -> Iterator[tuple[str, str]]:
         assert wait_until(lambda: pg_ready(postgres_url), timeout=60, interval=0.5)
 
 
-class Load:
-    """Light steady traffic: one write, then reads, every 50 ms; every answer is tallied."""
-
-    def __init__(self, server: Server, token: str, portfolio: str, project: str) -> None:
-        self.server, self.token = server, token
-        self.portfolio, self.project = portfolio, project
-        self.ledger = Ledger()
-        self.reads: Counter[int] = Counter()
-        self.bad_reads: list[str] = []
-        self.stop = threading.Event()
-        self.down = threading.Event()
-        self.answers_while_down: Counter[int] = Counter()
-        self.first_ack_after_restart: float | None = None
-        self.restarted_at: float | None = None
-
-    def run(self, deadline: float) -> None:
-        pending: str | None = None
-        sequence = 0
-        with client(self.server, self.token, timeout=15) as api:
-            while (not self.stop.is_set() or pending) and time.monotonic() < deadline:
-                if pending is None:
-                    pending = f"req-{sequence}"
-                    sequence += 1
-                if self.write(api, pending):
-                    pending = None
-                self.read(api)
-                time.sleep(0.05)
-
-    def write(self, api: httpx.Client, request_id: str) -> bool:
-        body = {
-            "type": "committed",
-            "amount": {"amount": "10.00", "currency": "USD"},
-            "effective_date": "2025-02-01",
-            "source": {"title": request_id},
-        }
-        self.ledger.count_sent()
-        try:
-            response = api.post(
-                f"/api/v1/projects/{self.project}/events",
-                json=body,
-                headers={"Idempotency-Key": request_id},
-            )
-        except httpx.TransportError:
-            self.ledger.no_answer(request_id)
-            return False
-        self.ledger.answer(request_id, self.project, response)
-        if self.down.is_set():
-            self.answers_while_down[response.status_code] += 1
-        if response.is_success and self.restarted_at and self.first_ack_after_restart is None:
-            self.first_ack_after_restart = time.monotonic()
-        return response.is_success
-
-    def read(self, api: httpx.Client) -> None:
-        for path, params in (
-            (f"/api/v1/projects/{self.project}", {}),
-            (f"/api/v1/projects/{self.project}/events", {}),
-            (f"/api/v1/portfolios/{self.portfolio}/progress", {}),
-            ("/api/v1/projects", {"portfolio": self.portfolio}),
-        ):
-            try:
-                response = api.get(path, params=params)
-            except httpx.TransportError as error:
-                self.bad_reads.append(f"{path}: no answer ({error!r})")
-                continue
-            self.reads[response.status_code] += 1
-            if self.down.is_set():
-                self.answers_while_down[response.status_code] += 1
-            if response.status_code >= 400:
-                if not response.headers.get("content-type", "").startswith(PROBLEM):
-                    self.bad_reads.append(f"{path}: {response.status_code} {response.text[:200]}")
-                elif response.status_code == 503 and "retry-after" not in response.headers:
-                    self.bad_reads.append(f"{path}: 503 without Retry-After")
-
-
 def test_postgres_restart_is_answered_503_and_the_api_recovers_by_itself(
     cluster: tuple[str, str], postgres_url: str, postgres_schema: str, tmp_path: Path
 ) -> None:
@@ -188,7 +114,7 @@ def test_postgres_restart_is_answered_503_and_the_api_recovers_by_itself(
         with client(server, admin) as api:
             portfolio = create_portfolio(api)
             project = announce(api, portfolio, "Plant under load")
-        load = Load(server, recorder, portfolio, project)
+        load = SteadyLoad(server, recorder, portfolio, project)
         worker = threading.Thread(target=load.run, args=(started + DEADLINE,), daemon=True)
         worker.start()
         assert wait_until(lambda: load.ledger.acks() >= 20, timeout=30)
@@ -240,6 +166,7 @@ def test_postgres_restart_is_answered_503_and_the_api_recovers_by_itself(
             "retries_answered_as_replays": len(ledger.replayed),
             "refused_yet_stored": len(refused_yet_stored),
             "answers_while_down": {str(k): v for k, v in sorted(load.answers_while_down.items())},
+            "requests_without_answer_in_10_s": len(load.hung),
             "answers_by_status": {str(k): v for k, v in sorted(all_statuses.items())},
             "seconds_from_restart_to_first_write": (
                 round(load.first_ack_after_restart - load.restarted_at, 1)
@@ -256,6 +183,7 @@ def test_postgres_restart_is_answered_503_and_the_api_recovers_by_itself(
     assert not [s for s in all_statuses if s > 500 and s != 503], all_statuses
     assert load.answers_while_down[503] > 0, load.answers_while_down
     assert not ledger.malformed and not load.bad_reads, (ledger.malformed, load.bad_reads[:5])
+    assert not load.hung, load.hung[:5]
     assert not server.errors_logged(), server.errors_logged()[:3]
     assert recovered, "no write succeeded within 30 s of PostgreSQL being back"
     assert server.starts == 1, "the API was never restarted"

@@ -46,6 +46,7 @@ class FxController(Controller):
             check_currency(rate.currency, field=f"{field}.currency")
             rates.append(Rate(rate.currency, rate.date, units, rate.source, rate.illustrative))
         written = put_rates(readmodel.engine, rates, naive_utc(today_utc()))
+        readmodel.rates_changed()
         return RatesOut(written, rates_out(rates))
 
     @get("/", sync_to_thread=True, summary="Every known exchange rate")

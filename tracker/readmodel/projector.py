@@ -52,6 +52,11 @@ class Projector:
         with self.engine.connect() as conn:
             return self._read_position(conn)
 
+    @property
+    def seen_position(self) -> int | None:
+        """The last position this process saw applied (no database round trip)."""
+        return self._position
+
     def head_position(self) -> int:
         return self.tracker.recorder.max_notification_id() or 0
 

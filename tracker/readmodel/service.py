@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
@@ -24,6 +25,9 @@ T = TypeVar("T")
 #: How long a read with ``min_position`` waits for the projector at most (seconds).
 MAX_WAIT = 2.0
 POLL_INTERVAL = 0.5
+#: How long a cached report may be served at most, and how many are kept.
+REPORT_TTL = 10.0
+REPORT_CACHE_SIZE = 256
 
 
 class ReadModel:
@@ -44,6 +48,9 @@ class ReadModel:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._reports: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
+        self._reports_lock = threading.Lock()
+        self._rates_version = 0
         if in_process:
             tracker.after_save.append(self._after_save)
 
@@ -116,6 +123,39 @@ class ReadModel:
             time.sleep(0.02)
             applied = self.projector.applied_position()
         return applied
+
+    # Reports served from memory
+
+    def cached_report(self, key: Hashable, min_position: int | None) -> Any | None:
+        """A report computed at the position this process has seen applied, if still fresh.
+
+        Only an in-process projector knows the position without asking the database; the
+        entry also dies with new exchange rates here and after ``REPORT_TTL`` seconds (rates
+        put by another process move no position).
+        """
+        position = self.projector.seen_position if self.in_process else None
+        if position is None or (min_position is not None and position < min_position):
+            return None
+        with self._reports_lock:
+            entry = self._reports.get((key, self._rates_version))
+        if entry is None or entry[0] != position or entry[1] < time.monotonic():
+            return None
+        return entry[2]
+
+    def remember_report(self, key: Hashable, position: int, report: Any) -> None:
+        with self._reports_lock:
+            self._reports[(key, self._rates_version)] = (
+                position,
+                time.monotonic() + REPORT_TTL,
+                report,
+            )
+            while len(self._reports) > REPORT_CACHE_SIZE:
+                self._reports.popitem(last=False)
+
+    def rates_changed(self) -> None:
+        with self._reports_lock:
+            self._rates_version += 1
+            self._reports.clear()
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:

@@ -1,0 +1,35 @@
+"""The progress report is served from memory, yet never older than what was applied."""
+
+from __future__ import annotations
+
+from litestar.testing import TestClient
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+def committed(client: Client, portfolio_id: str) -> tuple[str, int, list[dict[str, object]]]:
+    body = client.get(f"/api/v1/portfolios/{portfolio_id}/progress").json()
+    return body["committed"]["amount"], body["position"], body["committed"]["unconverted"]
+
+
+def test_a_write_or_new_rates_are_seen_by_the_next_read(
+    client: Client, portfolio_id: str, project_id: str
+) -> None:
+    events = f"/api/v1/projects/{project_id}/events"
+    amount = {"type": "committed", "amount": {"amount": "5000", "currency": "KZT"}}
+    first = client.post(events, json=amount).json()
+    before = committed(client, portfolio_id)
+    assert before[0] == "0.00" and before[2][0]["currency"] == "KZT"
+    assert committed(client, portfolio_id) == before  # the same answer, from memory
+
+    usd = {"type": "committed", "amount": {"amount": "7.50", "currency": "USD"}}
+    second = client.post(events, json=usd).json()
+    after = committed(client, portfolio_id)
+    assert after[0] == "7.50" and after[1] >= second["position"] > first["position"]
+
+    rates = {
+        "rates": [{"date": "2020-01-01", "currency": "KZT", "units_per_usd": "500", "source": "t"}]
+    }
+    assert client.put("/api/v1/fx-rates", json=rates).status_code == 200
+    converted = committed(client, portfolio_id)
+    assert converted[0] == "17.50" and converted[2] == []  # 5000 KZT / 500 + 7.50 USD

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
@@ -80,6 +80,7 @@ COLUMNS: tuple[str, ...] = (
     "source_url",
     "actor",
 )
+T = TypeVar("T")
 REQUIRED_COLUMNS = ("row_id", "type")
 #: Columns every row may fill, whatever its type.
 COMMON = frozenset({"row_id", "type", "effective_date", "source_title", "source_url", "actor"})
@@ -532,38 +533,25 @@ class _Cells:
             return None
         return value
 
-    def day(self, column: str, *, required: bool = False) -> date | None:
+    def _parsed(self, column: str, required: bool, parse: Callable[[str], T]) -> T | None:
+        """The cell read by ``parse``; a ValidationError it raises becomes this row's error."""
         value = self.text(column, required=required)
         if value is None:
             return None
         try:
-            return date.fromisoformat(value) if len(value) == 10 else _bad_date()
-        except ValueError:
-            self.fail(column, f"{value!r} is not a date such as 2025-03-31")
+            return parse(value)
+        except ValidationError as error:
+            self.fail(column, error.detail)
             return None
+
+    def day(self, column: str, *, required: bool = False) -> date | None:
+        return self._parsed(column, required, _parse_day)
 
     def amount(self, column: str, *, required: bool = False) -> Decimal | None:
-        value = self.text(column, required=required)
-        if value is None:
-            return None
-        try:
-            return parse_amount(value, field=column)
-        except ValidationError as error:
-            self.fail(column, error.detail)
-            return None
+        return self._parsed(column, required, lambda value: parse_amount(value, field=column))
 
     def currency(self, column: str, *, required: bool = False) -> str | None:
-        value = self.text(column, required=required)
-        if value is None:
-            return None
-        if not _CURRENCY.match(value):
-            self.fail(column, f"{value!r} is not an ISO 4217 currency code such as USD")
-            return None
-        try:
-            return check_currency(value, field=column)
-        except ValidationError as error:
-            self.fail(column, error.detail)
-            return None
+        return self._parsed(column, required, lambda value: _parse_currency(value, column))
 
     def count(self, column: str, *, required: bool = False) -> int | None:
         value = self.text(column, required=required)
@@ -601,6 +589,19 @@ class _Cells:
                 self.fail(column, f"{code!r} is not {pattern[1]}")
                 return None
         return codes
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else _bad_date()
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a date such as 2025-03-31") from None
+
+
+def _parse_currency(value: str, column: str) -> str:
+    if not _CURRENCY.match(value):
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as USD")
+    return check_currency(value, field=column)
 
 
 def _bad_date() -> date:

@@ -9,7 +9,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.auth import make_guard
+from api.auth import authentication
 from api.dashboard import DashboardController, static_files_router
 from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
 from api.limits import rate_limits
@@ -78,11 +78,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"broadcaster": broadcaster}),
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ProblemResponses(), ClosedStructs()],
-        guards=[make_guard(keys, public_reads=settings.public_reads)],
         # Metrics first (outermost), so that rate-limited and refused requests count too.
         middleware=[
             metrics.middleware,
             *rate_limits(settings.rate_limit_per_address, settings.rate_limit_per_key),
+            authentication(keys, public_reads=settings.public_reads),
         ],
         # The process configures logging (tracker.logs, from `tracker serve`); Litestar's
         # default would replace the root handlers with its own format.

@@ -22,6 +22,7 @@ from api.routes.portfolios import PortfolioController
 from api.routes.projects import ProjectController
 from api.routes.reports import ReportController
 from api.routes.transfer import TransferController
+from api.single_flight import SingleFlight
 from api.stream import EventBroadcaster
 from tracker.application import TrackerApplication
 from tracker.keys import KeyStore
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "readmodel": Provide(provide_readmodel, sync_to_thread=False),
             "broadcaster": Provide(provide_broadcaster, sync_to_thread=False),
         },
-        state=State({"broadcaster": broadcaster}),
+        state=State({"broadcaster": broadcaster, "report_flights": SingleFlight()}),
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ProblemResponses(), ClosedStructs()],
         # Metrics first (outermost), so that rate-limited and refused requests count too.

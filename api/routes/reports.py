@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import anyio.to_thread
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
 
 from api.conditions import known_at_utc, today_utc
 from api.report_views import breakdown_out, progress_out, timeline_out
 from api.routes.common import AsOf, KnownAt, MinPosition, ReadModelDep
 from api.schemas import BreakdownOut, ProgressOut, TimelineOut
+from api.single_flight import SingleFlight
 from tracker.application import TrackerApplication
 from tracker.domain.errors import ValidationError
 from tracker.domain.values import check_currency
@@ -71,9 +72,12 @@ class ReportController(Controller):
         currency: Currency = "USD",
         fx: Fx = "latest",
         min_position: MinPosition = None,
+        *,
+        request: Request[Any, Any, Any],
     ) -> ProgressOut:
         """The most read figure: served from memory while nothing new was applied, so a
-        busy dashboard costs no thread hop and no query per request."""
+        busy dashboard costs no thread hop and no query per request; concurrent misses
+        share one computation."""
         key = ("progress", portfolio_id, as_of, known_at_utc(known_at), currency, fx)
         cached = readmodel.cached_report(key, min_position)
         if isinstance(cached, ProgressOut):
@@ -86,7 +90,12 @@ class ReportController(Controller):
             readmodel.remember_report(key, position, report)
             return report
 
-        return await anyio.to_thread.run_sync(compute)
+        if min_position is not None:  # it may need a later position than a shared answer
+            return await anyio.to_thread.run_sync(compute)
+        flights: SingleFlight = request.app.state.report_flights
+        # Keyed by the applied position too: a request that comes after new events were
+        # applied never shares a computation that started before them.
+        return await flights.run((key, readmodel.projector.seen_position), compute)
 
     @get("/breakdown", sync_to_thread=True, summary="Figures by sector, region, country or status")
     def breakdown(

@@ -133,7 +133,7 @@ class Server:
 
 
 def start_server(env: dict[str, str], logs: Path, name: str) -> Server:
-    """The bench app (``tracker serve`` settings, one worker) on a free loopback port.
+    """The API (``tracker serve`` settings, one worker) on a free loopback port.
 
     Tried twice: on a shared machine the database may briefly refuse connections.
     """

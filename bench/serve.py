@@ -1,4 +1,4 @@
-"""``python -m bench.serve --port N``: ``tracker serve`` with the bench app (bench/app.py).
+"""``python -m bench.serve --port N``: the production app with ``tracker serve``'s settings.
 
 The uvicorn settings are ``tracker serve``'s (one worker, the same loop, HTTP parser, logging
 and access log), so a figure measured here is the production server's.
@@ -20,7 +20,7 @@ def main() -> None:
     args = parser.parse_args()
     logs = LogSettings.from_env()
     uvicorn.run(
-        "bench.app:create_bench_app",
+        "api.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,

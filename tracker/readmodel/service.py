@@ -78,7 +78,7 @@ class ReadModel:
         self._threads.append(thread)
 
     def _after_save(self, position: int) -> None:
-        self._guarded(lambda: self.projector.catch_up(until=position))
+        self._guarded(lambda: self.projector.ensure_applied(position))
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -1,0 +1,391 @@
+"""How a batch of events changes the read-model tables, applied in memory and written at once.
+
+One statement per row was the projector's whole cost (building the statement, and on
+PostgreSQL a round trip each). Here a batch first fetches, in a few ``SELECT … IN``, the rows
+its events refer to (the projects they touch, the ledger and plan rows they correct), then
+applies every event to those rows in memory, and finally writes each table with one
+executemany: the new rows, the rows it superseded, and one update per touched project.
+
+Corrections and retractions may refer to a fact recorded earlier in the same batch: the
+current row of each fact is kept in one dict, whether it came from the database (it has an
+``id``) or was created by this batch (it has none yet, and is still to be inserted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, update
+
+from tracker.domain.portfolio import Portfolio
+from tracker.domain.project import Project
+from tracker.domain.status import Status
+from tracker.readmodel import tables as t
+
+Row = dict[str, Any]
+#: The ledger row of a fact: (project id, version of the event that recorded the fact).
+FactKey = tuple[str, int]
+
+LEDGER_KINDS = frozenset({"committed", "disbursed", "jobs_created"})
+#: The project columns an event may change (the rest are fixed by ``Announced``).
+PROJECT_CHANGES = (
+    "title",
+    "sector",
+    "regions",
+    "countries",
+    "status",
+    "planned_investment",
+    "currency",
+    "planned_jobs",
+    "last_event_on",
+    "last_recorded_at",
+    "version",
+)
+#: How many keys one ``IN (…)`` carries at most (SQLite allows 32,766 parameters).
+IN_CHUNK = 1000
+
+# Statements, built once.
+INSERT = {
+    table: insert(table)
+    for table in (t.portfolios, t.targets, t.projects, t.plans, t.statuses, t.facts)
+}
+SUPERSEDE = {
+    table: update(table)
+    .where(table.c.id == bindparam("row_id"))
+    .values(superseded_at=bindparam("at"), superseded_position=bindparam("position"))
+    for table in (t.plans, t.facts)
+}
+UPDATE_PROJECT = (
+    update(t.projects)
+    .where(t.projects.c.project_id == bindparam("row_id"))
+    .values({name: bindparam(name) for name in PROJECT_CHANGES})
+)
+SELECT_PROJECTS = select(t.projects).where(
+    t.projects.c.project_id.in_(bindparam("ids", expanding=True))
+)
+SELECT_CURRENT_PLANS = (
+    select(t.plans)
+    .where(t.plans.c.project_id.in_(bindparam("ids", expanding=True)))
+    .where(t.plans.c.superseded_position.is_(None))
+)
+SELECT_CURRENT_FACTS = (
+    select(t.facts)
+    .where(
+        tuple_(t.facts.c.project_id, t.facts.c.fact_version).in_(bindparam("ids", expanding=True))
+    )
+    .where(t.facts.c.superseded_position.is_(None))
+)
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """Recorded times are stored as naive UTC on both databases."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def apply_events(conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+    """Apply ``(position, event)`` pairs, in order, inside the caller's transaction."""
+    batch = ViewBatch()
+    batch.fetch(conn, events)
+    for position, event in events:
+        batch.apply(event, position)
+    batch.write(conn)
+
+
+class ViewBatch:
+    """The rows one batch of events creates and changes, until they are written."""
+
+    def __init__(self) -> None:
+        self.new_rows: dict[Table, list[Row]] = {table: [] for table in INSERT}
+        #: Current rows of the projects this batch touches, by id (fetched or new).
+        self.projects: dict[str, Row] = {}
+        #: Projects announced in this batch: inserted with their final values.
+        self.announced: set[str] = set()
+        #: Fetched projects that changed: updated once each.
+        self.changed_projects: set[str] = set()
+        #: The current (not superseded) plan row of each project and ledger row of each fact.
+        self.plans: dict[str, Row] = {}
+        self.facts: dict[FactKey, Row] = {}
+        #: Fetched rows this batch superseded, per table.
+        self.superseded: dict[Table, list[Row]] = {t.plans: [], t.facts: []}
+
+    # Reading what the events refer to
+
+    def fetch(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        """Fetch the existing rows the events will change, a few ``SELECT``s in all."""
+        announced: set[str] = set()
+        projects: set[str] = set()
+        plans: set[str] = set()
+        facts: set[FactKey] = set()
+        for _, event in events:
+            if not isinstance(event, Project.Event):
+                continue
+            project_id = str(event.originator_id)
+            if isinstance(event, Project.Announced):
+                announced.add(project_id)
+                continue
+            projects.add(project_id)
+            if isinstance(event, Project.Corrected) and event.corrects == 1:
+                plans.add(project_id)
+            elif isinstance(event, Project.Corrected):
+                facts.add((project_id, event.corrects))
+            elif isinstance(event, Project.Retracted):
+                facts.add((project_id, event.retracts))
+        # A project announced in this batch has all its rows in this batch.
+        for row in _select_in(conn, SELECT_PROJECTS, projects - announced):
+            self.projects[row["project_id"]] = row
+        for row in _select_in(conn, SELECT_CURRENT_PLANS, plans - announced):
+            self.plans[row["project_id"]] = row
+        wanted = [key for key in facts if key[0] not in announced]
+        for row in _select_in(conn, SELECT_CURRENT_FACTS, wanted):
+            self.facts[(row["project_id"], row["fact_version"])] = row
+
+    # Applying events in memory
+
+    def apply(self, event: Any, position: int) -> None:
+        recorded_at = naive_utc(event.timestamp)
+        if isinstance(event, Portfolio.Event):
+            self._apply_portfolio_event(event, position, recorded_at)
+        elif isinstance(event, Project.Announced):
+            self._announce(event, position, recorded_at)
+        elif isinstance(event, Project.Event):
+            self._apply_project_event(event, position, recorded_at)
+
+    def _apply_portfolio_event(self, event: Any, position: int, recorded_at: datetime) -> None:
+        portfolio_id = str(event.originator_id)
+        if isinstance(event, Portfolio.Established):
+            self.new_rows[t.portfolios].append(
+                {
+                    "portfolio_id": portfolio_id,
+                    "name": event.name,
+                    "forum": event.forum,
+                    "established_on": event.established_on,
+                    "illustrative": event.illustrative,
+                    "recorded_at": recorded_at,
+                }
+            )
+        elif isinstance(event, Portfolio.TargetsRestated):
+            self.new_rows[t.targets].append(
+                {
+                    "portfolio_id": portfolio_id,
+                    "version": event.originator_version,
+                    "effective_date": event.effective_date,
+                    "investment": event.investment.amount,
+                    "currency": event.investment.currency,
+                    "jobs": event.jobs,
+                    "projects": event.projects,
+                    "source_title": event.source.title if event.source else None,
+                    "source_url": event.source.url if event.source else None,
+                    "recorded_at": recorded_at,
+                    "recorded_position": position,
+                }
+            )
+
+    def _announce(self, event: Any, position: int, recorded_at: datetime) -> None:
+        common = {"project_id": str(event.originator_id), "portfolio_id": str(event.portfolio_id)}
+        plan = _plan_values(event)
+        project = {
+            **common,
+            **plan,
+            "title": event.title,
+            "status": Status.ANNOUNCED.value,
+            "illustrative": event.illustrative,
+            "announced_on": event.effective_date,
+            "last_event_on": event.effective_date,
+            "last_recorded_at": recorded_at,
+            "version": 1,
+        }
+        self.projects[common["project_id"]] = project
+        self.announced.add(common["project_id"])
+        self.new_rows[t.projects].append(project)
+        self._add_plan(
+            {
+                **common,
+                **plan,
+                "announced_on": event.effective_date,
+                "recorded_at": recorded_at,
+                "recorded_position": position,
+            }
+        )
+        self.new_rows[t.statuses].append(
+            {
+                **common,
+                "version": 1,
+                "status": Status.ANNOUNCED.value,
+                "effective_date": event.effective_date,
+                "recorded_at": recorded_at,
+                "recorded_position": position,
+            }
+        )
+
+    def _apply_project_event(self, event: Any, position: int, recorded_at: datetime) -> None:
+        project = self.projects[str(event.originator_id)]
+        common = {"project_id": project["project_id"], "portfolio_id": project["portfolio_id"]}
+        if isinstance(event, Project.FactEvent):
+            if event.KIND in LEDGER_KINDS:
+                self._add_fact(
+                    {
+                        **common,
+                        **_fact_values(event),
+                        "fact_version": event.originator_version,
+                        "recorded_at": recorded_at,
+                        "recorded_position": position,
+                    }
+                )
+        elif isinstance(event, Project.StatusEvent):
+            self.new_rows[t.statuses].append(
+                {
+                    **common,
+                    "version": event.originator_version,
+                    "status": event.status.value,
+                    "effective_date": event.effective_date,
+                    "recorded_at": recorded_at,
+                    "recorded_position": position,
+                }
+            )
+            project["status"] = event.status.value
+        elif isinstance(event, Project.Corrected) and event.corrects == 1:
+            project.update(self._correct_plan(event, project["project_id"], position, recorded_at))
+        elif isinstance(event, Project.Corrected):
+            self._correct_fact(event, project["project_id"], position, recorded_at)
+        elif isinstance(event, Project.Retracted):
+            self._supersede_fact((project["project_id"], event.retracts), position, recorded_at)
+        project["version"] = event.originator_version
+        project["last_recorded_at"] = recorded_at
+        project["last_event_on"] = max(project["last_event_on"], event.effective_date)
+        if project["project_id"] not in self.announced:
+            self.changed_projects.add(project["project_id"])
+
+    def _add_plan(self, row: Row) -> None:
+        row.update(superseded_at=None, superseded_position=None)
+        self.plans[row["project_id"]] = row
+        self.new_rows[t.plans].append(row)
+
+    def _add_fact(self, row: Row) -> None:
+        row.update(superseded_at=None, superseded_position=None)
+        self.facts[(row["project_id"], row["fact_version"])] = row
+        self.new_rows[t.facts].append(row)
+
+    def _supersede(self, table: Table, row: Row, position: int, recorded_at: datetime) -> None:
+        """Close ``row``: in memory if this batch created it, else by its id when written."""
+        if "id" in row:
+            self.superseded[table].append(
+                {"row_id": row["id"], "at": recorded_at, "position": position}
+            )
+        else:
+            row.update(superseded_at=recorded_at, superseded_position=position)
+
+    def _supersede_fact(self, key: FactKey, position: int, recorded_at: datetime) -> Row | None:
+        """Close the current row of a fact; return it (``None`` if it is not a ledger fact)."""
+        current = self.facts.pop(key, None)
+        if current is not None:
+            self._supersede(t.facts, current, position, recorded_at)
+        return current
+
+    def _correct_fact(
+        self, event: Any, project_id: str, position: int, recorded_at: datetime
+    ) -> None:
+        """Supersede the corrected ledger row and open one with the replacement values."""
+        old = self._supersede_fact((project_id, event.corrects), position, recorded_at)
+        if old is None:
+            return
+        values = event.replacement.given()
+        row = _reopened(old, position, recorded_at)
+        if "amount" in values:
+            row.update(amount=values["amount"].amount, currency=values["amount"].currency)
+        for name in ("effective_date", "permanent", "temporary"):
+            if name in values:
+                row[name] = values[name]
+        self._add_fact(row)
+
+    def _correct_plan(
+        self, event: Any, project_id: str, position: int, recorded_at: datetime
+    ) -> Row:
+        """Supersede the plan row and open the corrected one; return the project's changes."""
+        values = event.replacement.given()
+        current = self.plans.pop(project_id)
+        self._supersede(t.plans, current, position, recorded_at)
+        replacement = _plan_replacement(values)
+        self._add_plan({**_reopened(current, position, recorded_at), **replacement})
+        if "title" in values:
+            replacement["title"] = values["title"]
+        return replacement
+
+    # Writing
+
+    def write(self, conn: Connection) -> None:
+        """Write every change with one executemany per table and kind of change."""
+        for table, rows in self.new_rows.items():
+            if rows:
+                conn.execute(INSERT[table], rows)
+        for table, closed in self.superseded.items():
+            if closed:
+                conn.execute(SUPERSEDE[table], closed)
+        if self.changed_projects:
+            conn.execute(
+                UPDATE_PROJECT,
+                [
+                    {"row_id": project_id, **_project_changes(self.projects[project_id])}
+                    for project_id in sorted(self.changed_projects)
+                ],
+            )
+
+
+def _select_in(conn: Connection, statement: Any, keys: Iterable[Any]) -> Iterator[Row]:
+    """The rows ``statement`` finds for ``keys`` (its expanding ``ids``), a chunk at a time."""
+    wanted = sorted(keys)
+    for start in range(0, len(wanted), IN_CHUNK):
+        for row in conn.execute(statement, {"ids": wanted[start : start + IN_CHUNK]}):
+            yield dict(row._mapping)
+
+
+def _reopened(current: Row, position: int, recorded_at: datetime) -> Row:
+    """A copy of a superseded row, as the start of the row that replaces it."""
+    row = {key: value for key, value in current.items() if key != "id"}
+    row.update(recorded_at=recorded_at, recorded_position=position)
+    row.update(superseded_at=None, superseded_position=None)
+    return row
+
+
+def _project_changes(project: Row) -> Row:
+    return {name: project[name] for name in PROJECT_CHANGES}
+
+
+def _plan_values(plan: Any) -> Row:
+    """The plan columns, from an ``Announced`` event (or anything shaped like a plan)."""
+    return {
+        "sector": plan.sector,
+        "regions": " ".join(plan.regions),
+        "countries": " ".join(plan.countries),
+        "planned_investment": plan.planned_investment.amount,
+        "currency": plan.planned_investment.currency,
+        "planned_jobs": plan.planned_jobs,
+    }
+
+
+def _fact_values(event: Any) -> Row:
+    amount = getattr(event, "amount", None)
+    return {
+        "kind": event.KIND,
+        "amount": amount.amount if amount else None,
+        "currency": amount.currency if amount else None,
+        "permanent": getattr(event, "permanent", 0),
+        "temporary": getattr(event, "temporary", 0),
+        "effective_date": event.effective_date,
+    }
+
+
+def _plan_replacement(values: dict[str, Any]) -> Row:
+    plan: Row = {}
+    if "sector" in values:
+        plan["sector"] = values["sector"]
+    for name in ("regions", "countries"):
+        if name in values:
+            plan[name] = " ".join(values[name])
+    if "planned_investment" in values:
+        plan["planned_investment"] = values["planned_investment"].amount
+        plan["currency"] = values["planned_investment"].currency
+    if "planned_jobs" in values:
+        plan["planned_jobs"] = values["planned_jobs"]
+    return plan

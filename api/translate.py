@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from api import schemas as s
-from tracker.application import RecordedEvent
+from tracker.application import RecordedEvent, ledger_of
 from tracker.domain import commands as c
 from tracker.domain.errors import ValidationError
+from tracker.domain.ledger import ProjectLedger
 from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS
@@ -135,18 +136,22 @@ def portfolio_out(p: Portfolio, as_of: date | None, known_at: datetime | None) -
     )
 
 
-def project_out(p: Project, as_of: date | None, known_at: datetime | None) -> s.ProjectOut:
-    figures = p.figures_as_of(as_of)
-    plan = p.plan
+def project_out(
+    p: Project | ProjectLedger, as_of: date | None, known_at: datetime | None
+) -> s.ProjectOut:
+    """The project view; a bare aggregate (from ``tracker.project``) has its ledger loaded."""
+    ledger = ledger_of(p)
+    figures = ledger.figures_as_of(as_of)
+    plan = ledger.plan
     return s.ProjectOut(
-        id=p.id,
-        portfolio_id=p.portfolio_id,
+        id=ledger.id,
+        portfolio_id=ledger.portfolio_id,
         title=plan.title,
         sector=plan.sector,
         regions=list(plan.regions),
         countries=list(plan.countries),
         parties=list(plan.parties),
-        illustrative=p.illustrative,
+        illustrative=ledger.illustrative,
         status=figures.status.value,
         iati_activity_status=IATI_ACTIVITY_STATUS[figures.status],
         planned_investment=money_out(plan.planned_investment),
@@ -161,9 +166,9 @@ def project_out(p: Project, as_of: date | None, known_at: datetime | None) -> s.
             figures.jobs_permanent + figures.jobs_temporary,
         ),
         milestones=list(figures.milestones),
-        announced_on=p.announced_on(),
-        version=p.version,
-        last_recorded_at=p.modified_on,
+        announced_on=ledger.announced_on(),
+        version=ledger.version,
+        last_recorded_at=ledger.modified_on,
         as_of=as_of,
         known_at=known_at,
     )

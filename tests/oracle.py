@@ -44,6 +44,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from uuid import UUID
 
+from tracker.domain.ledger import ProjectLedger
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.status import Status
@@ -186,13 +187,13 @@ class _Figures:
     jobs_temporary: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
 
-    def add_project(self, converter: _Converter, project: Project, status: Status) -> None:
+    def add_project(self, converter: _Converter, project: ProjectLedger, status: Status) -> None:
         self.statuses[status.value] += 1
         if status is not Status.CANCELLED:
             planned = project.plan.planned_investment
             self.pledged.add(converter, planned.amount, planned.currency, project.announced_on())
 
-    def add_facts(self, converter: _Converter, project: Project, as_of: date | None) -> None:
+    def add_facts(self, converter: _Converter, project: ProjectLedger, as_of: date | None) -> None:
         for fact in project.facts.values():
             if fact.retracted_by is not None or fact.kind not in LEDGER_KINDS:
                 continue
@@ -232,9 +233,9 @@ class _Known:
     """Every aggregate of one portfolio as the events recorded by ``known_at`` leave it."""
 
     portfolio: Portfolio | None
-    projects: list[Project]
+    projects: list[ProjectLedger]
 
-    def announced(self, as_of: date | None) -> Iterator[tuple[Project, Status]]:
+    def announced(self, as_of: date | None) -> Iterator[tuple[ProjectLedger, Status]]:
         for project in self.projects:
             if as_of is None or project.announced_on() <= as_of:
                 yield project, project.status_as_of(as_of)
@@ -264,13 +265,15 @@ class Oracle:
 
     def known(self, portfolio_id: UUID, known_at: datetime | None) -> _Known:
         aggregates: dict[UUID, Any] = {}
+        histories: dict[UUID, list[Any]] = {}
         for event in self.events:
             if known_at is not None and event.timestamp > known_at:
                 continue
             aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
+            histories.setdefault(event.originator_id, []).append(event)
         portfolio = aggregates.get(portfolio_id)
         projects = [
-            a
+            ProjectLedger.of(histories[a.id])
             for a in aggregates.values()
             if isinstance(a, Project) and a.portfolio_id == portfolio_id
         ]
@@ -394,7 +397,7 @@ class Oracle:
 NOT_ANNOUNCED = "(not yet announced)"
 
 
-def _has_ledger_facts(project: Project, as_of: date | None) -> bool:
+def _has_ledger_facts(project: ProjectLedger, as_of: date | None) -> bool:
     return any(
         fact.retracted_by is None
         and fact.kind in LEDGER_KINDS
@@ -403,7 +406,7 @@ def _has_ledger_facts(project: Project, as_of: date | None) -> bool:
     )
 
 
-def _keys(project: Project, status: Status, by: str) -> list[str]:
+def _keys(project: ProjectLedger, status: Status, by: str) -> list[str]:
     if by == "sector":
         return [project.plan.sector]
     if by == "status":

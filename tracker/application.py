@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
@@ -14,8 +15,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper
 
-from tracker.domain.base import TrackedAggregate
-from tracker.domain.commands import ProjectCommand
+from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
+from tracker.domain.commands import ProjectCommand, target_version
 from tracker.domain.errors import (
     ConcurrentWrite,
     Forbidden,
@@ -23,10 +24,12 @@ from tracker.domain.errors import (
     ValidationError,
     VersionMismatch,
 )
+from tracker.domain.ledger import ProjectLedger
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Plan, Project
 from tracker.domain.values import Envelope, Money
 from tracker.encoding import MsgspecMapper
+from tracker.receipts import find_receipts, receipts_of
 from tracker.settings import Settings
 from tracker.store import event_positions
 
@@ -86,6 +89,14 @@ class TrackerApplication(Application[UUID]):
         self.after_save: list[Callable[[int], None]] = []
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save as the library does, with the receipts of the events' idempotency keys."""
+        pending = [
+            event
+            for obj in objs
+            if obj is not None
+            for event in getattr(obj, "pending_events", [obj])
+        ]
+        kwargs.setdefault("receipts", receipts_of(pending))
         recordings = super().save(*objs, **kwargs)
         if recordings:
             for listener in self.after_save:
@@ -122,7 +133,7 @@ class TrackerApplication(Application[UUID]):
         if order:
             rank = {key: index for index, key in enumerate(order)}
             events.sort(key=lambda e: rank.get((e.originator_id, e.originator_version), len(rank)))
-        recordings = self.events.put(events)
+        recordings = self.events.put(events, receipts=receipts_of(events))
         if self.snapshots is not None and crossed:
             snapshot_class: Any = self.snapshot_class
             self.snapshots.put(
@@ -219,12 +230,52 @@ class TrackerApplication(Application[UUID]):
     ) -> Recorded:
         def execute(project: Project) -> None:
             _check_scope(scope, project.portfolio_id)
-            project.execute(command, envelope)
+            version = target_version(command)
+            target = None if version is None else self.event_at(project, version)
+            project.execute(command, envelope, target=target)
 
         return self._change(Project, project_id, envelope, expected_version, execute)
 
     def project(self, project_id: UUID, *, known_at: datetime | None = None) -> Project:
-        return self._load(Project, project_id, known_at)
+        """The project aggregate: its plan, status and what its rules need (from the latest
+        snapshot, so its cost does not grow with the history). Its facts and figures are in
+        :meth:`project_ledger`."""
+        project = self._load(Project, project_id, known_at)
+        version = project.version  # the ledger of the very state handed out
+        _remember_ledger(
+            project, lambda: self.project_ledger(project_id, known_at=known_at, version=version)
+        )
+        return project
+
+    def project_ledger(
+        self, project_id: UUID, *, known_at: datetime | None = None, version: int | None = None
+    ) -> ProjectLedger:
+        """The project with every fact it recorded (by ``known_at``, up to ``version``): a
+        fold of its events."""
+        events: Iterable[Any] = self.events.get(project_id, lte=version)
+        if known_at is not None:
+            events = [e for e in events if e.timestamp <= known_at]
+        try:
+            return ProjectLedger.of(events)
+        except ValueError:
+            when = f" recorded by {known_at}" if known_at is not None else ""
+            raise NotFound(f"there is no project {project_id}{when}") from None
+
+    def event_at(self, project: Project, version: int) -> Project.Event | None:
+        """The project's stored event of ``version`` (one indexed read), if it has one."""
+        if not 1 <= version <= project.version:
+            return None
+        stored = self.recorder.select_events(project.id, gt=version - 1, lte=version)
+        if not stored:
+            return None
+        event = self.mapper.to_domain_event(stored[0])
+        return event if isinstance(event, Project.Event) else None
+
+    def command_records(
+        self, aggregate_id: UUID, keys: Collection[str]
+    ) -> dict[str, CommandRecord]:
+        """The records of those of ``keys`` that an aggregate's events were recorded under."""
+        return find_receipts(self.recorder, aggregate_id, keys)
 
     def project_history(self, project_id: UUID) -> list[RecordedEvent]:
         history = self.recorded_events(project_id)
@@ -266,7 +317,7 @@ class TrackerApplication(Application[UUID]):
         aggregate: Any
         if known_at is None:
             try:
-                aggregate = self.repository.get(aggregate_id)
+                aggregate = self.repository.get(aggregate_id, projector_func=_fold_onto)
             except AggregateNotFoundError:
                 raise NotFound(f"there is no {noun} {aggregate_id}") from None
         else:
@@ -291,32 +342,30 @@ class TrackerApplication(Application[UUID]):
                 _IDEMPOTENCY_NAMESPACE,
                 f"{cls.__name__}:{envelope.actor}:{envelope.idempotency_key}",
             )
-            earlier = self._earlier(cls, new_id, envelope)
+            earlier = self._earlier(new_id, envelope)
             if earlier is not None:
                 return earlier
             aggregate = create(new_id)
         try:
             recordings = self.save(aggregate)
         except IntegrityError:
-            earlier = self._earlier(cls, aggregate.id, envelope)
+            earlier = self._earlier(aggregate.id, envelope)
             if earlier is None:  # pragma: no cover - a conflict means the row exists
                 raise
             return earlier
         return Recorded(aggregate.id, aggregate.version, recordings[-1].notification.id)
 
-    def _earlier(self, cls: type[A], aggregate_id: UUID, envelope: Envelope) -> Recorded | None:
-        try:
-            aggregate = self._load(cls, aggregate_id, None)
-        except NotFound:
+    def _earlier(self, aggregate_id: UUID, envelope: Envelope) -> Recorded | None:
+        """The answer to an earlier request with the envelope's idempotency key, if any."""
+        key = envelope.idempotency_key
+        if key is None:
             return None
-        record = aggregate.earlier_command(envelope)
-        if record is None:  # pragma: no cover - ids from keys are only made with that key
+        records = self.command_records(aggregate_id, (key,))
+        record = earlier_command(records.get(key), envelope)
+        if record is None:
             return None
-        return self._replay(aggregate.id, record.version)
-
-    def _replay(self, aggregate_id: UUID, version: int) -> Recorded:
-        position = event_positions(self.recorder, aggregate_id)[version]
-        return Recorded(aggregate_id, version, position, replayed=True)
+        position = event_positions(self.recorder, aggregate_id, version=record.version)
+        return Recorded(aggregate_id, record.version, position[record.version], replayed=True)
 
     def _change(
         self,
@@ -335,10 +384,10 @@ class TrackerApplication(Application[UUID]):
             if attempt:
                 # Jittered backoff, so colliding writers spread out instead of colliding again.
                 time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
+            earlier = self._earlier(aggregate_id, envelope)
+            if earlier is not None:
+                return earlier
             aggregate = self._load(cls, aggregate_id, None)
-            record = aggregate.earlier_command(envelope)
-            if record is not None:
-                return self._replay(aggregate.id, record.version)
             if expected_version is not None and aggregate.version != expected_version:
                 raise VersionMismatch(expected_version, aggregate.version)
             change(aggregate)
@@ -360,6 +409,38 @@ def _check_scope(scope: UUID | None, portfolio_id: UUID) -> None:
     """A key scoped to one portfolio writes only there."""
     if scope is not None and scope != portfolio_id:
         raise Forbidden(f"this key may only write to portfolio {scope}", field="portfolio_id")
+
+
+def _fold_onto(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's projector without its per-event protocol check (most of a replay's cost)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+#: Ledger loaders of projects handed out by ``TrackerApplication.project``, by object id,
+#: each dropped with its project (see :func:`ledger_of`).
+_LEDGER_LOADERS: dict[int, Callable[[], ProjectLedger]] = {}
+
+
+def _remember_ledger(project: Project, load: Callable[[], ProjectLedger]) -> None:
+    key = id(project)
+    _LEDGER_LOADERS[key] = load
+    weakref.finalize(project, _LEDGER_LOADERS.pop, key, None)
+
+
+def ledger_of(project: Project | ProjectLedger) -> ProjectLedger:
+    """The ledger of a project from :meth:`TrackerApplication.project`, folded on demand.
+
+    A bridge for callers that load the aggregate and then want its figures (the API's
+    project routes): new code calls :meth:`TrackerApplication.project_ledger` directly.
+    """
+    if isinstance(project, ProjectLedger):
+        return project
+    load = _LEDGER_LOADERS.get(id(project))
+    if load is None:
+        raise TypeError("this project was not loaded by TrackerApplication.project")
+    return load()
 
 
 def _fold(events: Sequence[DomainEventProtocol[UUID]]) -> Any:

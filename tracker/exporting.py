@@ -1,9 +1,9 @@
 """Export a portfolio: its projects' figures as of a day and as known at a moment, and the events.
 
-Figures come from the domain's own fold (each project's events recorded by ``known_at``,
-then ``figures_as_of(as_of)``), the same rules the reports follow: a project counts once it
-was announced by ``as_of`` and recorded by ``known_at``. The read model only lists which
-projects belong to the portfolio.
+Figures come from the domain's own fold (each project's events recorded by ``known_at``
+into a ``ProjectLedger``, then ``figures_as_of(as_of)``), the same rules the reports follow:
+a project counts once it was announced by ``as_of`` and recorded by ``known_at``. The read
+model only lists which projects belong to the portfolio.
 
 Formats: ``csv`` is the import format (docs/import-format.md), one row per event, so an
 export imports into another database with the same reports; ``json`` and ``xlsx`` carry
@@ -32,8 +32,9 @@ from sqlalchemy import Engine, select
 from tracker.application import RecordedEvent, TrackerApplication
 from tracker.domain import commands as c
 from tracker.domain.errors import NotFound, ValidationError
+from tracker.domain.ledger import ProjectFigures, ProjectLedger
 from tracker.domain.portfolio import Portfolio, Targets
-from tracker.domain.project import Project, ProjectFigures
+from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money, Source
 from tracker.importing import COLUMNS, KEY_PREFIX, join_list
@@ -73,9 +74,13 @@ class ExportQuery:
 
 @dataclass(frozen=True)
 class ProjectExport:
-    project: Project
+    ledger: ProjectLedger
     figures: ProjectFigures
     events: list[RecordedEvent]
+
+    @property
+    def project(self) -> Project:
+        return self.ledger.project
 
     @property
     def last_recorded_at(self) -> datetime:
@@ -134,12 +139,12 @@ def gather(
     projects: list[ProjectExport] = []
     for project_id in project_ids:
         events = tracker.recorded_events(UUID(project_id), known_at=query.known_at)
-        project = _fold(events)
-        if not isinstance(project, Project):
+        if not events or not isinstance(events[0].event, Project.Announced):
             continue  # not recorded yet by known_at
-        if query.as_of is not None and project.announced_on() > query.as_of:
+        ledger = ProjectLedger.of(e.event for e in events)
+        if query.as_of is not None and ledger.announced_on() > query.as_of:
             continue  # announced later: the reports do not count it either
-        projects.append(ProjectExport(project, project.figures_as_of(query.as_of), events))
+        projects.append(ProjectExport(ledger, ledger.figures_as_of(query.as_of), events))
     projects.sort(key=lambda p: p.events[0].position)
     return PortfolioExport(
         query=query,

@@ -126,7 +126,8 @@ def _activity(root: etree._Element, item: ProjectExport, org: ReportingOrg, as_o
         code=plan.sector,
         percentage="100",
     )
-    for fact in sorted(project.facts.values(), key=lambda f: (f.effective_date, f.version)):
+    facts = item.ledger.facts.values()
+    for fact in sorted(facts, key=lambda f: (f.effective_date, f.version)):
         if fact.retracted_by is not None or fact.amount is None or fact.effective_date > as_of:
             continue
         transaction = _sub(activity, "transaction", ref=f"{project.id}:{fact.version}")

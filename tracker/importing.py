@@ -34,7 +34,7 @@ from eventsourcing.persistence import IntegrityError
 
 from tracker.application import TrackerApplication
 from tracker.domain import commands as c
-from tracker.domain.base import TrackedAggregate
+from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
 from tracker.domain.errors import (
     Conflict,
     Forbidden,
@@ -43,7 +43,7 @@ from tracker.domain.errors import (
     ValidationError,
 )
 from tracker.domain.portfolio import Portfolio
-from tracker.domain.project import Plan, Project
+from tracker.domain.project import Plan, Project, event_kind
 from tracker.domain.values import Envelope, Money, Source, check_currency, parse_amount
 
 #: Every column of the format, in the order the template and the CSV export write them.
@@ -887,12 +887,19 @@ def project_id_for(ref: str) -> UUID:
 
 
 class Workspace:
-    """Aggregates as the rows applied so far leave them; existing ones load from the store."""
+    """Aggregates as the rows applied so far leave them; existing ones load from the store.
 
-    def __init__(self, tracker: TrackerApplication) -> None:
+    It also remembers which version each row_id produced: for this file's rows as they are
+    applied, and for earlier imports from the stored receipts, read once per aggregate for
+    the keys this file mentions.
+    """
+
+    def __init__(self, tracker: TrackerApplication, rows: Iterable[Row] = ()) -> None:
         self.tracker = tracker
         self.aggregates: dict[UUID, TrackedAggregate | None] = {}
         self.created_on_line: dict[UUID, int] = {}
+        self.wanted = _keys_by_aggregate(rows)
+        self.records: dict[UUID, dict[str, CommandRecord]] = {}
 
     def get(self, aggregate_id: UUID) -> TrackedAggregate | None:
         if aggregate_id not in self.aggregates:
@@ -901,6 +908,10 @@ class Workspace:
             except AggregateNotFoundError:
                 found = None
             self.aggregates[aggregate_id] = found
+            wanted = self.wanted.get(aggregate_id, ())
+            self.records[aggregate_id] = (
+                self.tracker.command_records(aggregate_id, wanted) if found and wanted else {}
+            )
         return self.aggregates[aggregate_id]
 
     def portfolio(self, ref: str, *, column: str = "portfolio_ref") -> Portfolio:
@@ -938,15 +949,55 @@ class Workspace:
             return self._create(row, envelope, project_id_for(row.project_ref or ""), payload)
         if isinstance(payload, RestateTargets):
             portfolio = self.portfolio(row.portfolio_ref or "")
-            if _already(portfolio, envelope):
+            if self._already(portfolio, envelope):
                 return "already recorded", portfolio
             portfolio.restate_targets(payload.investment, payload.jobs, payload.projects, envelope)
-            return "new", portfolio
+            return self._new(portfolio, envelope)
         project = self.project(row.project_ref or "")
-        if _already(project, envelope):
+        if self._already(project, envelope):
             return "already recorded", project
-        project.execute(self._command(project, row, payload), envelope)
-        return "new", project
+        command, target = self._command(project, payload)
+        project.execute(command, envelope, target=target)
+        return self._new(project, envelope)
+
+    def _new(
+        self, aggregate: TrackedAggregate, envelope: Envelope
+    ) -> tuple[Outcome, TrackedAggregate]:
+        if envelope.idempotency_key is not None:
+            self.records.setdefault(aggregate.id, {})[envelope.idempotency_key] = CommandRecord(
+                envelope.command_digest, aggregate.version
+            )
+        return "new", aggregate
+
+    def _already(self, aggregate: TrackedAggregate, envelope: Envelope) -> bool:
+        key = envelope.idempotency_key
+        record = None if key is None else self.records.get(aggregate.id, {}).get(key)
+        try:
+            return earlier_command(record, envelope) is not None
+        except IdempotencyKeyReused:
+            raise IdempotencyKeyReused(
+                "this row_id was already imported with different values; give a changed row a "
+                "new row_id (or record a correction)",
+                field="row_id",
+            ) from None
+
+    def _version_of(self, project: Project, row_id: str, column: str) -> int:
+        record = self.records.get(project.id, {}).get(KEY_PREFIX + row_id)
+        if record is None:
+            raise ValidationError(
+                f"this project has no imported row {row_id!r} (it must come earlier in this "
+                "file or from an earlier import)",
+                field=column,
+            )
+        return record.version
+
+    def _target(self, project: Project, version: int) -> Project.Event | None:
+        """The event of ``version``: applied in this run and not saved yet, or stored."""
+        pending = project.pending_events
+        if pending and pending[0].originator_version <= version <= project.version:
+            event = pending[version - pending[0].originator_version]
+            return event if isinstance(event, Project.Event) else None
+        return self.tracker.event_at(project, version)
 
     def _create(
         self,
@@ -962,7 +1013,7 @@ class Workspace:
         )
         existing = self.get(new_id)
         if existing is not None:
-            if _already(existing, envelope):
+            if self._already(existing, envelope):
                 return "already recorded", existing
             where = self.created_on_line.get(new_id)
             raise Conflict(
@@ -992,23 +1043,30 @@ class Workspace:
             )
         self.aggregates[new_id] = aggregate
         self.created_on_line[new_id] = row.line
-        return "new", aggregate
+        return self._new(aggregate, envelope)
 
-    def _command(self, project: Project, row: Row, payload: Payload) -> c.ProjectCommand:
+    def _command(
+        self, project: Project, payload: Payload
+    ) -> tuple[c.ProjectCommand, Project.Event | None]:
+        """The row's command, with the event it corrects or retracts (if it names one)."""
         if isinstance(payload, RecordEvent):
-            return payload.command
+            return payload.command, None
         if isinstance(payload, RetractRow):
-            return c.Retract(_version_of(project, payload.retracts, "retracts"), payload.reason)
+            version = self._version_of(project, payload.retracts, "retracts")
+            return c.Retract(version, payload.reason), self._target(project, version)
         assert isinstance(payload, CorrectRow)
-        version = _version_of(project, payload.corrects, "corrects")
+        version = self._version_of(project, payload.corrects, "corrects")
+        target = self._target(project, version)
         replacement = payload.replacement
         if payload.amount is not None or payload.currency is not None:
             # A blank amount or currency keeps the corrected value's.
-            kind = project.kinds.get(version)
+            kind = event_kind(target) if target is not None else None
             current = (
                 project.plan.planned_investment
                 if kind == "announced"
-                else getattr(project.facts.get(version), "amount", None)
+                else project.fact_of(target).amount
+                if isinstance(target, Project.FactEvent)
+                else None
             )
             if current is None:
                 raise ValidationError(
@@ -1022,29 +1080,25 @@ class Workspace:
                 replacement = replace(replacement, planned_investment=money)
             else:
                 replacement = replace(replacement, amount=money)
-        return c.Correct(version, payload.reason, replacement)
+        return c.Correct(version, payload.reason, replacement), target
 
 
-def _already(aggregate: TrackedAggregate, envelope: Envelope) -> bool:
-    try:
-        return aggregate.earlier_command(envelope) is not None
-    except IdempotencyKeyReused:
-        raise IdempotencyKeyReused(
-            "this row_id was already imported with different values; give a changed row a "
-            "new row_id (or record a correction)",
-            field="row_id",
-        ) from None
-
-
-def _version_of(project: Project, row_id: str, column: str) -> int:
-    record = project.commands.get(KEY_PREFIX + row_id)
-    if record is None:
-        raise ValidationError(
-            f"this project has no imported row {row_id!r} (it must come earlier in this file "
-            "or from an earlier import)",
-            field=column,
-        )
-    return record.version
+def _keys_by_aggregate(rows: Iterable[Row]) -> dict[UUID, set[str]]:
+    """The idempotency keys each aggregate's rows carry or name (corrects, retracts)."""
+    wanted: dict[UUID, set[str]] = {}
+    for row in rows:
+        payload = row.payload
+        if isinstance(payload, EstablishPortfolio | RestateTargets):
+            aggregate_id = portfolio_id_for(row.portfolio_ref or "")
+        else:
+            aggregate_id = project_id_for(row.project_ref or "")
+        keys = wanted.setdefault(aggregate_id, set())
+        keys.add(row.key)
+        if isinstance(payload, CorrectRow):
+            keys.add(KEY_PREFIX + payload.corrects)
+        elif isinstance(payload, RetractRow):
+            keys.add(KEY_PREFIX + payload.retracts)
+    return wanted
 
 
 #: The column a domain error's field names, per row type where it differs.
@@ -1199,7 +1253,7 @@ def check(
 ) -> tuple[list[RowOutcome], list[RowError], list[RowError]]:
     """Apply every row in memory; nothing is saved. Rows that build on a bad portfolio or
     announcement row are not judged."""
-    workspace = Workspace(tracker)
+    workspace = Workspace(tracker, rows)
     outcomes: list[RowOutcome] = []
     errors: list[RowError] = []
     forbidden: list[RowError] = []
@@ -1241,7 +1295,7 @@ def record(
 ) -> tuple[int, int | None]:
     """Apply the checked rows again on fresh state and save them, one transaction per batch
     of about ``batch_events`` events. Return the events recorded and the last position."""
-    workspace = Workspace(tracker)
+    workspace = Workspace(tracker, rows)
     touched: dict[UUID, TrackedAggregate] = {}
     order: list[tuple[UUID, int]] = []  # the events in the order of their rows
     pending = recorded = 0

@@ -1,4 +1,9 @@
-"""eventsourcing's PostgreSQL infrastructure, held to ``TRACKER_DB_TIMEOUT``.
+"""eventsourcing's infrastructure: recorders that write idempotency receipts with the events,
+and PostgreSQL held to ``TRACKER_DB_TIMEOUT``.
+
+Both application recorders insert the receipts given to ``insert_events(..., receipts=…)``
+(see tracker/receipts.py) in the events' own transaction.
+
 
 Left alone, the library behaves badly while PostgreSQL is down:
 
@@ -25,7 +30,12 @@ from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresFactory,
 )
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 from eventsourcing.utils import Environment
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from tracker import receipts
 
 T = TypeVar("T")
 #: Pause between two attempts, as the library's own retries pause.
@@ -91,6 +101,13 @@ class TimelyApplicationRecorder(PostgresApplicationRecorder):
         )
         return result
 
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """The library's hook for writes that go with the events (before its table lock)."""
+        receipts.insert_postgres(curs, self.datastore.schema, kwargs.get("receipts", ()))
+        super()._insert_events(curs, stored_events, **kwargs)
+
     def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
         return _within(
             self.datastore.pool.timeout, lambda: _select_notifications(self, *args, **kwargs)
@@ -111,3 +128,18 @@ class TimelyPostgresFactory(PostgresFactory):
         super().__init__(env)
         pool = self.datastore.pool
         pool.reconnect_timeout = max(float(pool.timeout), 1.0)
+
+
+class ReceiptingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    """Events and the notification log, with the receipts of their idempotency keys."""
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        receipts.insert_sqlite(c, kwargs.get("receipts", ()))
+        return notification_ids
+
+
+class ReceiptingSQLiteFactory(SQLiteFactory):
+    application_recorder_class = ReceiptingSQLiteApplicationRecorder

@@ -106,7 +106,8 @@ class Settings:
         else:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             env.update(
-                PERSISTENCE_MODULE="eventsourcing.sqlite",
+                # The library's, writing idempotency receipts with the events.
+                PERSISTENCE_MODULE="tracker.persistence:ReceiptingSQLiteFactory",
                 SQLITE_DBNAME=str(self.sqlite_path),
                 SQLITE_LOCK_TIMEOUT=str(self.db_timeout),
             )

@@ -11,24 +11,35 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 
-def event_positions(recorder: ApplicationRecorder, originator_id: UUID) -> dict[int, int]:
-    """Map each version of one aggregate to its position in the global notification log."""
+def event_positions(
+    recorder: ApplicationRecorder, originator_id: UUID, *, version: int | None = None
+) -> dict[int, int]:
+    """Map each version of one aggregate (or only ``version``) to its position in the global
+    notification log."""
     rows: list[Any]
     if isinstance(recorder, SQLiteApplicationRecorder):
         statement = (
             f"SELECT originator_version, rowid FROM {recorder.events_table_name} "
             "WHERE originator_id = ?"
         )
+        params: tuple[Any, ...] = (originator_id.hex,)
+        if version is not None:
+            statement += " AND originator_version = ?"
+            params += (version,)
         with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (originator_id.hex,))
+            cursor.execute(statement, params)
             rows = [tuple(row) for row in cursor.fetchall()]
     elif isinstance(recorder, PostgresApplicationRecorder):
         query = SQL(
             "SELECT originator_version, notification_id FROM {}.{} WHERE originator_id = %s"
         ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        pg_params: tuple[Any, ...] = (originator_id,)
+        if version is not None:
+            query += SQL(" AND originator_version = %s")
+            pg_params += (version,)
         with recorder.datastore.transaction(commit=False) as pg_cursor:
-            pg_cursor.execute(query, (originator_id,))
+            pg_cursor.execute(query, pg_params)
             rows = [(r["originator_version"], r["notification_id"]) for r in pg_cursor.fetchall()]
     else:  # pragma: no cover - only the two supported databases exist
         raise TypeError(f"unsupported recorder {type(recorder).__name__}")
-    return {int(version): int(position) for version, position in rows}
+    return {int(v): int(position) for v, position in rows}

@@ -16,6 +16,7 @@ from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.utils import Environment, EnvType
 
 from tracker.application import TrackerApplication
+from tracker.domain.base import CommandRecord
 from tracker.migrate import current_revision, downgrade, head_revision, is_at_head, upgrade
 from tracker.settings import Settings
 
@@ -301,9 +302,14 @@ def test_the_product_tables_match_the_code_that_queries_them(blank_settings: Set
     from tracker.keys import metadata as keys_metadata
     from tracker.readmodel.database import create_readmodel_engine
     from tracker.readmodel.tables import metadata as readmodel_metadata
+    from tracker.receipts import metadata as receipts_metadata
 
     metadata = MetaData()
-    for table in [*readmodel_metadata.tables.values(), *keys_metadata.tables.values()]:
+    for table in [
+        *readmodel_metadata.tables.values(),
+        *keys_metadata.tables.values(),
+        *receipts_metadata.tables.values(),
+    ]:
         table.to_metadata(metadata)
 
     upgrade(blank_settings)
@@ -327,3 +333,36 @@ def test_the_product_tables_match_the_code_that_queries_them(blank_settings: Set
             assert compare_metadata(context, metadata) == []
     finally:
         engine.dispose()
+
+
+def test_receipts_are_read_from_the_events_recorded_before_them(
+    blank_settings: Settings,
+) -> None:
+    """Revision 0005 finds the idempotency keys of earlier events and drops old snapshots."""
+    upgrade(blank_settings, "0004")
+    project_id = uuid.uuid4()
+    keyed = b'{"idempotency_key":"import:row-7","command_digest":"abc","actor":"desk"}'
+    unkeyed = b'{"idempotency_key":null,"command_digest":null,"actor":"desk"}'
+    app = TrackerApplication(blank_settings)
+    try:
+        app.recorder.insert_events(
+            [
+                StoredEvent(project_id, 1, "tracker:Project.Announced", unkeyed),
+                StoredEvent(project_id, 2, "tracker:Project.InvestmentCommitted", keyed),
+            ]
+        )
+        assert app.snapshots is not None
+        app.snapshots.recorder.insert_events([StoredEvent(project_id, 2, "old", b"{}")])
+    finally:
+        app.close()
+
+    upgrade(blank_settings)
+
+    app = TrackerApplication(blank_settings)
+    try:
+        records = app.command_records(project_id, ["import:row-7", "import:row-8"])
+        assert records == {"import:row-7": CommandRecord("abc", 2)}
+        assert app.snapshots is not None
+        assert list(app.snapshots.recorder.select_events(project_id)) == []
+    finally:
+        app.close()

@@ -54,6 +54,7 @@ from tracker.domain.commands import (
     Retract,
 )
 from tracker.domain.errors import InvalidTransition
+from tracker.domain.ledger import ProjectLedger
 from tracker.domain.project import Plan, Project
 from tracker.domain.status import COMPLETABLE, RESUMED, STAGES, TERMINAL, Status, next_status
 from tracker.domain.values import Envelope, Money
@@ -217,7 +218,7 @@ def status_moves(project: Project) -> list[str]:
     return moves
 
 
-def replacement(history: History, project: Project, version: int) -> Replacement:
+def replacement(history: History, project: ProjectLedger, version: int) -> Replacement:
     """New values for event ``version``: one or more of the values its type can correct."""
     label = f"correction of {version}"
     if version == 1:
@@ -249,7 +250,7 @@ def replacement(history: History, project: Project, version: int) -> Replacement
     return Replacement(name=f"{fact.name} (renamed)", effective_date=new_date)
 
 
-def project_command(history: History, project: Project) -> ProjectCommand | None:
+def project_command(history: History, project: ProjectLedger) -> ProjectCommand | None:
     """A random command the project accepts now (``None``: nothing fits the drawn kind)."""
     live = sorted(v for v, f in project.facts.items() if f.retracted_by is None)
     kind = history.draw(
@@ -293,7 +294,7 @@ def project_command(history: History, project: Project) -> ProjectCommand | None
     if kind == "milestone":
         return ReachMilestone(f"milestone {len(project.facts) + 1}")
     if kind == "status":
-        moves = status_moves(project)
+        moves = status_moves(project.project)
         return ChangeStatus(history.draw(st.sampled_from(moves), "status")) if moves else None
     if kind == "complete":
         return Complete() if project.status in COMPLETABLE else None
@@ -343,7 +344,7 @@ def make_history(history: History) -> None:
             continue
         else:
             project_id = history.draw(st.sampled_from(history.projects), "project")
-            project = tracker.project(project_id)
+            project = tracker.project_ledger(project_id)
             command = project_command(history, project)
             if command is None:
                 continue

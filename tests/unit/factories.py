@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from uuid import uuid4
 
+from tracker.domain.commands import ProjectCommand, target_version
+from tracker.domain.ledger import ProjectLedger
 from tracker.domain.project import Plan, Project
 from tracker.domain.values import Envelope, Money
 
@@ -36,3 +38,19 @@ def plan(**overrides: object) -> Plan:
 
 def announced(**overrides: object) -> Project:
     return Project.announce(uuid4(), plan(**overrides), on("2024-01-10"))
+
+
+def record(project: Project, command: ProjectCommand, envelope: Envelope) -> None:
+    """Execute ``command``, handing a correction or retraction the event it names, found among
+    the project's uncollected events (as the application finds it in the event store)."""
+    version = target_version(command)
+    target = next(
+        (e for e in project.pending_events if e.originator_version == version and version),
+        None,
+    )
+    project.execute(command, envelope, target=target)  # type: ignore[arg-type]
+
+
+def ledger(project: Project) -> ProjectLedger:
+    """The ledger of a project whose events were not collected yet."""
+    return ProjectLedger.of(project.pending_events)

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.unit.factories import announced, on, plan, usd
+from tests.unit.factories import announced, ledger, on, plan, record, usd
+from tracker.domain.base import CommandRecord, command_record, earlier_command
 from tracker.domain.commands import (
     Cancel,
     ChangeStatus,
@@ -53,40 +54,41 @@ def test_an_announcement_with_a_bad_value_names_the_field(
 
 def test_figures_fold_facts_by_currency_and_effective_date() -> None:
     project = announced()
-    project.execute(CommitInvestment(usd("100")), on("2024-02-01"))
-    project.execute(CommitInvestment(Money(Decimal("5000"), "KZT")), on("2024-03-01"))
-    project.execute(DisburseFunds(usd("40")), on("2024-04-01"))
-    project.execute(CreateJobs(permanent=10, temporary=5), on("2024-05-01"))
-    project.execute(ReachMilestone("Groundbreaking"), on("2024-05-02"))
+    record(project, CommitInvestment(usd("100")), on("2024-02-01"))
+    record(project, CommitInvestment(Money(Decimal("5000"), "KZT")), on("2024-03-01"))
+    record(project, DisburseFunds(usd("40")), on("2024-04-01"))
+    record(project, CreateJobs(permanent=10, temporary=5), on("2024-05-01"))
+    record(project, ReachMilestone("Groundbreaking"), on("2024-05-02"))
 
-    now = project.figures_as_of(None)
+    now = ledger(project).figures_as_of(None)
     assert now.committed == (Money(Decimal("5000"), "KZT"), usd("100"))
     assert now.disbursed == (usd("40"),)
     assert (now.jobs_permanent, now.jobs_temporary) == (10, 5)
     assert now.milestones == ("Groundbreaking",)
 
-    march = project.figures_as_of(date(2024, 3, 15))
+    march = ledger(project).figures_as_of(date(2024, 3, 15))
     assert march.committed == (Money(Decimal("5000"), "KZT"), usd("100"))
     assert march.disbursed == ()
     assert march.jobs_permanent == 0
 
-    assert project.figures_as_of(date(2024, 1, 31)).committed == ()
+    assert ledger(project).figures_as_of(date(2024, 1, 31)).committed == ()
 
 
 def test_a_decrease_is_a_negative_amount_and_zero_is_refused() -> None:
     project = announced()
-    project.execute(CommitInvestment(usd("100")), on("2024-02-01"))
-    project.execute(CommitInvestment(usd("-30")), on("2024-02-02"))
-    assert project.figures_as_of().committed == (usd("70"),)
+    record(project, CommitInvestment(usd("100")), on("2024-02-01"))
+    record(project, CommitInvestment(usd("-30")), on("2024-02-02"))
+    assert ledger(project).figures_as_of().committed == (usd("70"),)
     with pytest.raises(ValidationError) as caught:
-        project.execute(CommitInvestment(usd("0")), on("2024-02-03"))
+        record(project, CommitInvestment(usd("0")), on("2024-02-03"))
     assert caught.value.field == "amount"
 
 
 def test_a_correction_replaces_values_and_can_move_the_effective_date() -> None:
     project = announced()
-    project.execute(CommitInvestment(usd("100")), on("2024-02-01"))
-    project.execute(
+    record(project, CommitInvestment(usd("100")), on("2024-02-01"))
+    record(
+        project,
         Correct(
             2,
             "wrong date and amount",
@@ -94,26 +96,26 @@ def test_a_correction_replaces_values_and_can_move_the_effective_date() -> None:
         ),
         on("2024-07-01"),
     )
-    assert project.figures_as_of().committed == (usd("120"),)
-    assert project.figures_as_of(date(2024, 5, 1)).committed == ()
-    assert project.facts[2].corrected_by == [3]
+    assert ledger(project).figures_as_of().committed == (usd("120"),)
+    assert ledger(project).figures_as_of(date(2024, 5, 1)).committed == ()
+    assert ledger(project).facts[2].corrected_by == [3]
 
 
 def test_correcting_the_announcement_changes_the_plan() -> None:
     project = announced()
-    project.execute(Correct(1, "restated", Replacement(planned_jobs=250)), on("2024-02-01"))
+    record(project, Correct(1, "restated", Replacement(planned_jobs=250)), on("2024-02-01"))
     assert project.plan.planned_jobs == 250
 
 
 def test_a_retraction_removes_the_fact_and_cannot_be_repeated() -> None:
     project = announced()
-    project.execute(DisburseFunds(usd("50")), on("2024-02-01"))
-    project.execute(Retract(2, "duplicate"), on("2024-02-02"))
-    assert project.figures_as_of().disbursed == ()
+    record(project, DisburseFunds(usd("50")), on("2024-02-01"))
+    record(project, Retract(2, "duplicate"), on("2024-02-02"))
+    assert ledger(project).figures_as_of().disbursed == ()
     with pytest.raises(Conflict, match="retracted"):
-        project.execute(Retract(2, "again"), on("2024-02-03"))
+        record(project, Retract(2, "again"), on("2024-02-03"))
     with pytest.raises(Conflict, match="retracted"):
-        project.execute(Correct(2, "fix", Replacement(amount=usd("1"))), on("2024-02-03"))
+        record(project, Correct(2, "fix", Replacement(amount=usd("1"))), on("2024-02-03"))
 
 
 @pytest.mark.parametrize(
@@ -129,28 +131,28 @@ def test_a_retraction_removes_the_fact_and_cannot_be_repeated() -> None:
 )
 def test_corrections_must_name_a_correctable_event(command: object, field: str) -> None:
     project = announced()
-    project.execute(CommitInvestment(usd("10")), on("2024-02-01"))
-    project.execute(Correct(2, "fix", Replacement(amount=usd("11"))), on("2024-02-02"))
+    record(project, CommitInvestment(usd("10")), on("2024-02-01"))
+    record(project, Correct(2, "fix", Replacement(amount=usd("11"))), on("2024-02-02"))
     with pytest.raises(ValidationError) as caught:
-        project.execute(command, on("2024-02-03"))  # type: ignore[arg-type]
+        record(project, command, on("2024-02-03"))  # type: ignore[arg-type]
     assert caught.value.field == field
 
 
 def test_the_announcement_cannot_be_retracted() -> None:
     with pytest.raises(Conflict, match="cancel"):
-        announced().execute(Retract(1, "never happened"), on("2024-02-01"))
+        record(announced(), Retract(1, "never happened"), on("2024-02-01"))
 
 
 def test_suspension_resumption_and_completion() -> None:
     project = announced()
-    project.execute(ChangeStatus("under_implementation"), on("2024-02-01"))
-    project.execute(ChangeStatus("suspended", "permits"), on("2024-03-01"))
+    record(project, ChangeStatus("under_implementation"), on("2024-02-01"))
+    record(project, ChangeStatus("suspended", "permits"), on("2024-03-01"))
     assert project.status is Status.SUSPENDED
     with pytest.raises(InvalidTransition):
-        project.execute(Complete(), on("2024-03-02"))
-    project.execute(ChangeStatus("resumed"), on("2024-04-01"))
+        record(project, Complete(), on("2024-03-02"))
+    record(project, ChangeStatus("resumed"), on("2024-04-01"))
     assert project.status is Status.UNDER_IMPLEMENTATION
-    project.execute(Complete(), on("2024-09-01"))
+    record(project, Complete(), on("2024-09-01"))
     assert project.status is Status.CLOSED
     assert project.status_as_of(date(2024, 3, 15)) is Status.SUSPENDED
     assert project.status_as_of(date(2024, 1, 15)) is Status.ANNOUNCED
@@ -158,30 +160,70 @@ def test_suspension_resumption_and_completion() -> None:
 
 def test_a_terminal_project_accepts_only_corrections_and_retractions() -> None:
     project = announced()
-    project.execute(CommitInvestment(usd("10")), on("2024-02-01"))
-    project.execute(Cancel("investor withdrew"), on("2024-03-01"))
+    record(project, CommitInvestment(usd("10")), on("2024-02-01"))
+    record(project, Cancel("investor withdrew"), on("2024-03-01"))
     with pytest.raises(Conflict, match="only corrections"):
-        project.execute(DisburseFunds(usd("1")), on("2024-03-02"))
-    project.execute(Retract(2, "never signed"), on("2024-03-03"))
-    assert project.figures_as_of().committed == ()
+        record(project, DisburseFunds(usd("1")), on("2024-03-02"))
+    record(project, Retract(2, "never signed"), on("2024-03-03"))
+    assert ledger(project).figures_as_of().committed == ()
 
 
 def test_jobs_must_count_something() -> None:
     with pytest.raises(ValidationError):
-        announced().execute(CreateJobs(0, 0), on("2024-02-01"))
+        record(announced(), CreateJobs(0, 0), on("2024-02-01"))
 
 
-def test_an_idempotency_key_is_remembered_with_its_request_digest() -> None:
-    project = announced()
+def test_an_idempotency_key_answers_the_same_request_and_refuses_another() -> None:
     envelope = Envelope("desk", date(2024, 2, 1), idempotency_key="k", command_digest="d1")
-    project.execute(CommitInvestment(usd("10")), envelope)
-    record = project.earlier_command(envelope)
-    assert record is not None and record.version == 2
+    project = announced()
+    record(project, CommitInvestment(usd("10")), envelope)
+    keyed = command_record(project.pending_events[-1])
+    assert keyed == ("k", CommandRecord("d1", 2))
+    assert earlier_command(keyed[1], envelope) == CommandRecord("d1", 2)
     with pytest.raises(IdempotencyKeyReused):
-        project.earlier_command(
-            Envelope("desk", date(2024, 2, 1), idempotency_key="k", command_digest="d2")
+        earlier_command(
+            keyed[1],
+            Envelope("desk", date(2024, 2, 1), idempotency_key="k", command_digest="d2"),
         )
-    assert project.earlier_command(on("2024-02-01")) is None
+    assert earlier_command(None, envelope) is None
+    assert command_record(project.pending_events[0]) is None  # announced without a key
+
+
+def test_the_aggregate_keeps_only_what_corrections_did_not_every_fact() -> None:
+    project = announced()
+    for day in range(1, 21):
+        record(project, CommitInvestment(usd(str(day))), on(f"2024-02-{day:02}"))
+    record(project, Correct(5, "typo", Replacement(amount=usd("50"))), on("2024-03-01"))
+    record(
+        project,
+        Correct(5, "again", Replacement(effective_date=date(2024, 1, 31))),
+        on("2024-03-02"),
+    )
+    record(project, Retract(7, "duplicate"), on("2024-03-03"))
+    assert set(project.amended) == {5, 7}
+    assert project.amended[5].corrected_by == (22, 23)
+    assert project.amended[5].replaced == Replacement(
+        amount=usd("50"), effective_date=date(2024, 1, 31)
+    )
+    assert project.amended[7].retracted_by == 24
+    fact = ledger(project).facts[5]
+    assert (fact.amount, fact.effective_date, fact.corrected_by) == (
+        usd("50"),
+        date(2024, 1, 31),
+        [22, 23],
+    )
+
+
+def test_a_correction_needs_the_event_it_names() -> None:
+    project = announced()
+    record(project, CommitInvestment(usd("10")), on("2024-02-01"))
+    with pytest.raises(ValidationError) as caught:
+        project.execute(Correct(2, "fix", Replacement(amount=usd("11"))), on("2024-02-02"))
+    assert caught.value.field == "corrects"
+    with pytest.raises(ValueError, match="is not event 2"):
+        project.execute(
+            Retract(2, "wrong target"), on("2024-02-02"), target=project.pending_events[0]
+        )
 
 
 def test_every_event_type_has_an_explicit_topic() -> None:

@@ -1,4 +1,4 @@
-"""What both aggregates share: the event envelope and the memory of idempotent commands."""
+"""What both aggregates share: the event envelope, and how an idempotent retry is recognised."""
 
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ class CommandRecord:
 
 
 class TrackedAggregate(Aggregate):
-    """An aggregate whose events carry the envelope and which remembers idempotency keys."""
+    """An aggregate whose events carry the envelope.
 
-    commands: dict[str, CommandRecord]
+    The aggregate does not remember idempotency keys: its state is snapshotted and must not
+    grow with the history. The application keeps one receipt per key, written with the event.
+    """
 
     def __init__(self) -> None:
         """State is set by events; the annotations type the snapshots."""
@@ -36,13 +38,7 @@ class TrackedAggregate(Aggregate):
         command_digest: str | None
 
         def apply(self, aggregate: Any) -> None:
-            if not hasattr(aggregate, "commands"):
-                aggregate.commands = {}
             self.fold_into(aggregate)
-            if self.idempotency_key is not None:
-                aggregate.commands[self.idempotency_key] = CommandRecord(
-                    self.command_digest, self.originator_version
-                )
 
         def fold_into(self, aggregate: Any) -> None:
             """Change the aggregate's state; each event type says how."""
@@ -50,21 +46,28 @@ class TrackedAggregate(Aggregate):
     def emit(self, event_class: type[Any], envelope: Envelope, **payload: Any) -> None:
         self.trigger_event(event_class, **envelope_fields(envelope), **payload)
 
-    def earlier_command(self, envelope: Envelope) -> CommandRecord | None:
-        """The record of an earlier command with the same idempotency key, if any.
 
-        The same key with another request is refused: it is a client bug, not a retry.
-        """
-        key = envelope.idempotency_key
-        if key is None or key not in self.commands:
-            return None
-        record = self.commands[key]
-        if record.digest != envelope.command_digest:
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was already used with a different request",
-                field="Idempotency-Key",
-            )
-        return record
+def earlier_command(record: CommandRecord | None, envelope: Envelope) -> CommandRecord | None:
+    """The earlier command answered by ``record`` (the receipt of the envelope's key), if any.
+
+    The same key with another request is refused: it is a client bug, not a retry.
+    """
+    if record is None or envelope.idempotency_key is None:
+        return None
+    if record.digest != envelope.command_digest:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was already used with a different request",
+            field="Idempotency-Key",
+        )
+    return record
+
+
+def command_record(event: Any) -> tuple[str, CommandRecord] | None:
+    """The idempotency key an event was recorded under, with its record; ``None`` without."""
+    key = getattr(event, "idempotency_key", None)
+    if key is None:
+        return None
+    return key, CommandRecord(event.command_digest, event.originator_version)
 
 
 def envelope_fields(envelope: Envelope) -> dict[str, Any]:

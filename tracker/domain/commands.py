@@ -97,3 +97,12 @@ ProjectCommand = (
     | Correct
     | Retract
 )
+
+
+def target_version(command: ProjectCommand) -> int | None:
+    """The version of the event a correction or retraction names; ``None`` for other commands."""
+    if isinstance(command, Correct):
+        return command.corrects
+    if isinstance(command, Retract):
+        return command.retracts
+    return None

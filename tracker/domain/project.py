@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -76,7 +74,11 @@ class Plan:
 
 @dataclass
 class Fact:
-    """A money, jobs or milestone fact as currently believed (corrections folded in)."""
+    """A money, jobs or milestone fact as currently believed (corrections folded in).
+
+    Facts are not kept on the aggregate (they grow with the history); a
+    :class:`~tracker.domain.ledger.ProjectLedger` folds them from the events.
+    """
 
     kind: str
     version: int
@@ -90,22 +92,21 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Amendment:
+    """What corrections and a retraction did to one fact: the values replaced so far (the
+    latest of each wins), the corrections, the retraction. Kept on the aggregate, because
+    corrected and retracted facts are few and the rules need them."""
+
+    replaced: Replacement = field(default_factory=Replacement)
+    corrected_by: tuple[int, ...] = ()
+    retracted_by: int | None = None
+
+
+@dataclass(frozen=True)
 class StatusEntry:
     effective_date: date
     status: Status
     version: int
-
-
-@dataclass(frozen=True)
-class ProjectFigures:
-    """A project's figures as of one effective date (``None``: everything recorded)."""
-
-    status: Status
-    committed: tuple[Money, ...]
-    disbursed: tuple[Money, ...]
-    jobs_permanent: int
-    jobs_temporary: int
-    milestones: tuple[str, ...]
 
 
 def check_plan(plan: Plan) -> Plan:
@@ -133,13 +134,6 @@ def check_plan(plan: Plan) -> Plan:
     )
 
 
-def _total_by_currency(amounts: list[Money]) -> tuple[Money, ...]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for money in amounts:
-        totals[money.currency] += money.amount
-    return tuple(Money(totals[c], c) for c in sorted(totals))
-
-
 class Project(TrackedAggregate):
     """A joint project. Every change is an event; corrections point at what they correct."""
 
@@ -151,8 +145,7 @@ class Project(TrackedAggregate):
     status: Status
     before_suspension: Status | None
     status_history: list[StatusEntry]
-    kinds: dict[int, str]
-    facts: dict[int, Fact]
+    amended: dict[int, Amendment]
 
     def __init__(self) -> None:
         """State is set by the ``Announced`` event; annotations above type the snapshots."""
@@ -193,8 +186,7 @@ class Project(TrackedAggregate):
             project.status = Status.ANNOUNCED
             project.before_suspension = None
             project.status_history = [StatusEntry(self.effective_date, Status.ANNOUNCED, 1)]
-            project.kinds = {1: self.KIND}
-            project.facts = {}
+            project.amended = {}
 
     class FactEvent(Event):
         """An event that adds a fact to the project's ledger."""
@@ -202,8 +194,7 @@ class Project(TrackedAggregate):
         TOPIC: ClassVar[str] = "tracker:Project.FactEvent"
 
         def fold_into(self, project: Project) -> None:
-            project.kinds[self.originator_version] = self.KIND
-            project.facts[self.originator_version] = self.to_fact()
+            """The fact itself is not kept: only the ledger folds facts."""
 
         def to_fact(self) -> Fact:
             raise NotImplementedError
@@ -257,7 +248,6 @@ class Project(TrackedAggregate):
         reason: str | None
 
         def fold_into(self, project: Project) -> None:
-            project.kinds[self.originator_version] = self.KIND
             if self.status is Status.SUSPENDED:
                 project.before_suspension = project.status
             elif project.status is Status.SUSPENDED:
@@ -287,15 +277,16 @@ class Project(TrackedAggregate):
         replacement: Replacement
 
         def fold_into(self, project: Project) -> None:
-            project.kinds[self.originator_version] = self.KIND
             values = self.replacement.given()
             if self.corrects == 1:
                 project.plan = replace(project.plan, **values)
                 return
-            fact = project.facts[self.corrects]
-            fact.corrected_by.append(self.originator_version)
-            for name, value in values.items():
-                setattr(fact, name, value)
+            earlier = project.amended.get(self.corrects, Amendment())
+            project.amended[self.corrects] = replace(
+                earlier,
+                replaced=Replacement(**{**earlier.replaced.given(), **values}),
+                corrected_by=(*earlier.corrected_by, self.originator_version),
+            )
 
     class Retracted(Event):
         TOPIC: ClassVar[str] = "tracker:Project.Retracted"
@@ -304,8 +295,8 @@ class Project(TrackedAggregate):
         reason: str
 
         def fold_into(self, project: Project) -> None:
-            project.kinds[self.originator_version] = self.KIND
-            project.facts[self.retracts].retracted_by = self.originator_version
+            earlier = project.amended.get(self.retracts, Amendment())
+            project.amended[self.retracts] = replace(earlier, retracted_by=self.originator_version)
 
     @classmethod
     def announce(
@@ -339,12 +330,19 @@ class Project(TrackedAggregate):
             command_digest=envelope.command_digest,
         )
 
-    def execute(self, command: ProjectCommand, envelope: Envelope) -> None:
-        """Apply one recorder command, or raise the domain error that forbids it."""
+    def execute(
+        self, command: ProjectCommand, envelope: Envelope, *, target: Project.Event | None = None
+    ) -> None:
+        """Apply one recorder command, or raise the domain error that forbids it.
+
+        A correction or retraction needs ``target``: the stored event it names (the caller
+        loads it by version; ``None`` when there is none). The aggregate does not keep its
+        past events, only what corrections and retractions did to them.
+        """
         if isinstance(command, Correct):
-            self._correct(command, envelope)
+            self._correct(command, envelope, target)
         elif isinstance(command, Retract):
-            self._retract(command, envelope)
+            self._retract(command, envelope, target)
         elif self.status in TERMINAL:
             raise Conflict(
                 f"the project is {self.status}; only corrections and retractions "
@@ -385,8 +383,8 @@ class Project(TrackedAggregate):
         else:  # pragma: no cover - the union above is exhaustive
             raise TypeError(f"unknown command {command!r}")
 
-    def _correct(self, command: Correct, envelope: Envelope) -> None:
-        kind = self._correctable_kind(command.corrects, field="corrects")
+    def _correct(self, command: Correct, envelope: Envelope, target: Event | None) -> None:
+        kind = self._correctable_kind(command.corrects, target, field="corrects")
         values = command.replacement.given()
         if not values:
             raise ValidationError(
@@ -408,7 +406,8 @@ class Project(TrackedAggregate):
             names = set(values) | ({"countries"} if "regions" in values else set())
             replacement = Replacement(**{name: getattr(checked, name) for name in names})
         else:
-            fact = replace(self.facts[command.corrects], **values)
+            assert isinstance(target, Project.FactEvent)  # every correctable kind but one
+            fact = replace(self.fact_of(target), **values)
             if fact.amount is not None:
                 _nonzero(fact.amount)
             if kind == "jobs_created":
@@ -423,8 +422,8 @@ class Project(TrackedAggregate):
             replacement=replacement,
         )
 
-    def _retract(self, command: Retract, envelope: Envelope) -> None:
-        kind = self._correctable_kind(command.retracts, field="retracts")
+    def _retract(self, command: Retract, envelope: Envelope, target: Event | None) -> None:
+        kind = self._correctable_kind(command.retracts, target, field="retracts")
         if kind == "announced":
             raise Conflict("an announcement cannot be retracted; cancel the project instead")
         self.emit(
@@ -434,22 +433,35 @@ class Project(TrackedAggregate):
             reason=check_text(command.reason, field="reason"),
         )
 
-    def _correctable_kind(self, version: int, *, field: str) -> str:
-        kind = self.kinds.get(version)
-        if kind is None:
+    def _correctable_kind(self, version: int, target: Event | None, *, field: str) -> str:
+        if target is None or not 1 <= version <= self.version:
             raise ValidationError(f"this project has no event with version {version}", field=field)
+        if target.originator_id != self.id or target.originator_version != version:
+            raise ValueError(f"{target!r} is not event {version} of project {self.id}")
+        kind = event_kind(target)
         if kind not in CORRECTABLE:
             raise ValidationError(
                 f"event {version} is a {kind!r} event; only "
                 f"{', '.join(sorted(CORRECTABLE))} events can be corrected or retracted",
                 field=field,
             )
-        fact = self.facts.get(version)
-        if fact is not None and fact.retracted_by is not None:
+        amendment = self.amended.get(version)
+        if amendment is not None and amendment.retracted_by is not None:
             raise Conflict(
-                f"event {version} was retracted by event {fact.retracted_by}", field=field
+                f"event {version} was retracted by event {amendment.retracted_by}", field=field
             )
         return kind
+
+    def fact_of(self, event: FactEvent) -> Fact:
+        """The fact ``event`` recorded, as currently believed: corrections folded in."""
+        fact = event.to_fact()
+        amendment = self.amended.get(fact.version)
+        if amendment is not None:
+            for name, value in amendment.replaced.given().items():
+                setattr(fact, name, value)
+            fact.corrected_by = list(amendment.corrected_by)
+            fact.retracted_by = amendment.retracted_by
+        return fact
 
     def announced_on(self) -> date:
         return self.status_history[0].effective_date
@@ -459,30 +471,6 @@ class Project(TrackedAggregate):
             return self.status
         known = [e for e in self.status_history if e.effective_date <= as_of]
         return max(known, key=lambda e: (e.effective_date, e.version)).status
-
-    def figures_as_of(self, as_of: date | None = None) -> ProjectFigures:
-        """Fold the ledger: facts effective by ``as_of`` that are not retracted."""
-        live = [
-            f
-            for f in self.facts.values()
-            if f.retracted_by is None and (as_of is None or f.effective_date <= as_of)
-        ]
-        return ProjectFigures(
-            status=self.status_as_of(as_of),
-            committed=_total_by_currency(
-                [f.amount for f in live if f.kind == "committed" and f.amount]
-            ),
-            disbursed=_total_by_currency(
-                [f.amount for f in live if f.kind == "disbursed" and f.amount]
-            ),
-            jobs_permanent=sum(f.permanent for f in live),
-            jobs_temporary=sum(f.temporary for f in live),
-            milestones=tuple(
-                f.name
-                for f in sorted(live, key=lambda f: (f.effective_date, f.version))
-                if f.kind == "milestone" and f.name
-            ),
-        )
 
 
 def _nonzero(amount: Money) -> Money:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy.exc import NoResultFound
 
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
@@ -220,7 +221,7 @@ class ViewBatch:
         )
 
     def _apply_project_event(self, event: Any, position: int, recorded_at: datetime) -> None:
-        project = self.projects[str(event.originator_id)]
+        project = _found(self.projects, str(event.originator_id), "project")
         common = {"project_id": project["project_id"], "portfolio_id": project["portfolio_id"]}
         if isinstance(event, Project.FactEvent):
             if event.KIND in LEDGER_KINDS:
@@ -304,7 +305,8 @@ class ViewBatch:
     ) -> Row:
         """Supersede the plan row and open the corrected one; return the project's changes."""
         values = event.replacement.given()
-        current = self.plans.pop(project_id)
+        current = _found(self.plans, project_id, "current plan")
+        del self.plans[project_id]
         self._supersede(t.plans, current, position, recorded_at)
         replacement = _plan_replacement(values)
         self._add_plan({**_reopened(current, position, recorded_at), **replacement})
@@ -338,6 +340,14 @@ def _select_in(conn: Connection, statement: Any, keys: Iterable[Any]) -> Iterato
     for start in range(0, len(wanted), IN_CHUNK):
         for row in conn.execute(statement, {"ids": wanted[start : start + IN_CHUNK]}):
             yield dict(row._mapping)
+
+
+def _found(rows: dict[Any, Row], key: Any, what: str) -> Row:
+    """The row an event refers to; a view without it cannot be projected further."""
+    try:
+        return rows[key]
+    except KeyError:
+        raise NoResultFound(f"the read model has no {what} row for {key}") from None
 
 
 def _reopened(current: Row, position: int, recorded_at: datetime) -> Row:

@@ -7,12 +7,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from api import schemas as s
-from tracker.application import RecordedEvent, ledger_of
+from tracker.application import RecordedEvent
 from tracker.domain import commands as c
 from tracker.domain.errors import ValidationError
 from tracker.domain.ledger import ProjectLedger
 from tracker.domain.portfolio import Portfolio, Targets
-from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Envelope, Money, Source
 
@@ -137,10 +136,9 @@ def portfolio_out(p: Portfolio, as_of: date | None, known_at: datetime | None) -
 
 
 def project_out(
-    p: Project | ProjectLedger, as_of: date | None, known_at: datetime | None
+    ledger: ProjectLedger, as_of: date | None, known_at: datetime | None
 ) -> s.ProjectOut:
-    """The project view; a bare aggregate (from ``tracker.project``) has its ledger loaded."""
-    ledger = ledger_of(p)
+    """The project view, from the fold of its events (``tracker.project_ledger``)."""
     figures = ledger.figures_as_of(as_of)
     plan = ledger.plan
     return s.ProjectOut(

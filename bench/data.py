@@ -24,6 +24,7 @@ from tracker.domain.commands import (
     Correct,
     CreateJobs,
     DisburseFunds,
+    ProjectCommand,
     ReachMilestone,
     Replacement,
     Retract,
@@ -93,37 +94,42 @@ def new_project(portfolio_id: UUID, n: int, rng: random.Random) -> Project:
 
 
 def add_events(project: Project, count: int, rng: random.Random) -> None:
-    """``count`` more events: money and jobs facts, milestones, corrections and retractions."""
+    """``count`` more events: money and jobs facts, milestones, corrections and retractions.
+
+    The project is built in memory (its events are saved later, in batches), so a correction
+    or retraction is handed the event it names from the money facts kept here, as the
+    application hands it the stored event.
+    """
     currency = project.plan.planned_investment.currency
     last = project.version
+    money_facts: dict[int, Any] = {}
     for _ in range(count):
         last_day = FIRST_DAY + timedelta(days=rng.randrange(60, DAYS))
         env = envelope(last_day)
         roll = rng.random()
-        facts = [v for v, f in project.facts.items() if f.amount is not None and not f.retracted_by]
-        if roll < 0.04 and facts:
-            project.execute(
-                Correct(
-                    rng.choice(facts),
-                    "bench correction",
-                    Replacement(amount=Money(Decimal(rng.randrange(1, 900) * 1000), currency)),
-                ),
-                env,
-            )
-        elif roll < 0.06 and facts:
-            project.execute(Retract(rng.choice(facts), "bench retraction"), env)
-        elif roll < 0.40:
-            project.execute(
-                CommitInvestment(Money(Decimal(rng.randrange(1, 900) * 1000), currency)), env
+        if roll < 0.06 and money_facts:
+            version = rng.choice(list(money_facts))
+            if roll < 0.04:
+                amount = Money(Decimal(rng.randrange(1, 900) * 1000), currency)
+                correct = Correct(version, "bench correction", Replacement(amount=amount))
+                project.execute(correct, env, target=money_facts[version])
+            else:
+                retract = Retract(version, "bench retraction")
+                project.execute(retract, env, target=money_facts.pop(version))
+            continue
+        if roll < 0.40:
+            command: ProjectCommand = CommitInvestment(
+                Money(Decimal(rng.randrange(1, 900) * 1000), currency)
             )
         elif roll < 0.75:
-            project.execute(
-                DisburseFunds(Money(Decimal(rng.randrange(1, 300) * 1000), currency)), env
-            )
+            command = DisburseFunds(Money(Decimal(rng.randrange(1, 300) * 1000), currency))
         elif roll < 0.95:
-            project.execute(CreateJobs(rng.randrange(1, 20), rng.randrange(0, 20)), env)
+            command = CreateJobs(rng.randrange(1, 20), rng.randrange(0, 20))
         else:
-            project.execute(ReachMilestone(f"milestone {project.version - last}"), env)
+            command = ReachMilestone(f"milestone {project.version - last}")
+        project.execute(command, env)
+        if isinstance(command, CommitInvestment | DisburseFunds):
+            money_facts[project.version] = project.pending_events[-1]
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import time
-import weakref
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -240,12 +239,7 @@ class TrackerApplication(Application[UUID]):
         """The project aggregate: its plan, status and what its rules need (from the latest
         snapshot, so its cost does not grow with the history). Its facts and figures are in
         :meth:`project_ledger`."""
-        project = self._load(Project, project_id, known_at)
-        version = project.version  # the ledger of the very state handed out
-        _remember_ledger(
-            project, lambda: self.project_ledger(project_id, known_at=known_at, version=version)
-        )
-        return project
+        return self._load(Project, project_id, known_at)
 
     def project_ledger(
         self, project_id: UUID, *, known_at: datetime | None = None, version: int | None = None
@@ -416,31 +410,6 @@ def _fold_onto(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
-
-
-#: Ledger loaders of projects handed out by ``TrackerApplication.project``, by object id,
-#: each dropped with its project (see :func:`ledger_of`).
-_LEDGER_LOADERS: dict[int, Callable[[], ProjectLedger]] = {}
-
-
-def _remember_ledger(project: Project, load: Callable[[], ProjectLedger]) -> None:
-    key = id(project)
-    _LEDGER_LOADERS[key] = load
-    weakref.finalize(project, _LEDGER_LOADERS.pop, key, None)
-
-
-def ledger_of(project: Project | ProjectLedger) -> ProjectLedger:
-    """The ledger of a project from :meth:`TrackerApplication.project`, folded on demand.
-
-    A bridge for callers that load the aggregate and then want its figures (the API's
-    project routes): new code calls :meth:`TrackerApplication.project_ledger` directly.
-    """
-    if isinstance(project, ProjectLedger):
-        return project
-    load = _LEDGER_LOADERS.get(id(project))
-    if load is None:
-        raise TypeError("this project was not loaded by TrackerApplication.project")
-    return load()
 
 
 def _fold(events: Sequence[DomainEventProtocol[UUID]]) -> Any:

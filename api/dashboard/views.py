@@ -754,11 +754,11 @@ def project_page(
 ) -> dict[str, Any]:
     history = tracker.project_history(project_id)  # 404 for an unknown project
     events = [event_out(e) for e in history]
-    current = tracker.project(project_id)
+    current = tracker.project_ledger(project_id)
     notice = None
     figures: s.ProjectOut | None = None
     try:
-        project = tracker.project(project_id, known_at=moment.known_at)
+        project = tracker.project_ledger(project_id, known_at=moment.known_at)
         if moment.as_of is not None and moment.as_of < project.announced_on():
             notice = (
                 f"The project was announced on {f.day(project.announced_on())}, "

@@ -173,7 +173,7 @@ class ProjectController(Controller):
         """``as_of`` folds only facts effective by that date; ``known_at`` only events
         recorded by that moment. Both may be combined."""
         known_at = known_at_utc(known_at)
-        project = tracker.project(project_id, known_at=known_at)
+        project = tracker.project_ledger(project_id, known_at=known_at)
         if as_of is not None and as_of < project.announced_on():
             raise NotFound(
                 f"project {project_id} was announced on {project.announced_on()}, after {as_of}"

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import anyio
 import pytest
 
 from api.single_flight import SingleFlight
+
+T = TypeVar("T")
+
+
+def run(main: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """``anyio.run`` in a thread of its own: another test (Playwright's) may leave an event
+    loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, main, *args).result()
 
 
 def test_concurrent_calls_with_one_key_share_one_computation() -> None:
@@ -33,7 +45,7 @@ def test_concurrent_calls_with_one_key_share_one_computation() -> None:
             release.set()
         return results
 
-    results = anyio.run(main)
+    results = run(main)
     assert sorted(calls) == ["a", "b"]
     assert sorted(results) == ["report a"] * 3 + ["report b"]
 
@@ -66,7 +78,7 @@ def test_an_error_reaches_every_caller_and_the_next_call_computes_again() -> Non
         assert await flights.run("k", lambda: "fresh") == "fresh"
         return errors
 
-    errors = anyio.run(main)
+    errors = run(main)
     assert attempts == 1
     assert [str(e) for e in errors] == ["database down", "database down"]
 
@@ -74,5 +86,5 @@ def test_an_error_reaches_every_caller_and_the_next_call_computes_again() -> Non
 @pytest.mark.parametrize("key", [("progress", None), ("progress", 3)])
 def test_nothing_is_left_running_after_a_call(key: tuple[str, int | None]) -> None:
     flights = SingleFlight()
-    assert anyio.run(flights.run, key, lambda: 1) == 1
+    assert run(flights.run, key, lambda: 1) == 1
     assert not flights._running

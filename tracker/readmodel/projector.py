@@ -6,8 +6,9 @@ a restart or a second projector process never double-counts or skips an event.
 
 A batch is applied in memory and written with a few statements (``view_batch``); what costs
 per batch is then the handful of round trips around it, so each pass over the log does as
-few as it can: the position row is made sure of once per process, one statement both locks
-and reads the position, and a short batch ends the pass (nothing more was there to read).
+few as it can: the position row is made sure of once per process, a batch starts where this
+process left the position (the lock checks it), one statement both locks and reads the
+position, and a short batch ends the pass (nothing more was there to read).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class Projector:
         self._position: int | None = None
         #: Whether this process knows the position row exists (a rebuild deletes it).
         self._has_position_row = False
+        #: Where the next batch starts, as far as this process knows: it left the position
+        #: there. An idle pass then asks the read model nothing; a busy one finds out when
+        #: it locks the position (a rival moved it: read it again).
+        self._start: int | None = None
         #: Called after each committed batch with the new position (e.g. to wake SSE clients).
         self.listeners: list[Callable[[int], None]] = []
 
@@ -136,22 +141,23 @@ class Projector:
             return applied
 
     def _apply_next_batch(self, until: int | None, size: int) -> Applied:
+        start = self._start if self._start is not None else self.applied_position()
+        if until is not None and start >= until:
+            return Applied(start, 0)
+        notifications = self.tracker.recorder.select_notifications(
+            start=start, limit=size, stop=until, inclusive_of_start=False
+        )
+        if not notifications:
+            return Applied(start, 0)
+        end = notifications[-1].id
         with self.engine.begin() as conn:
-            start = self._read_position(conn)
-            if until is not None and start >= until:
-                return Applied(start, 0)
-            notifications = self.tracker.recorder.select_notifications(
-                start=start, limit=size, stop=until, inclusive_of_start=False
-            )
-            if not notifications:
-                return Applied(start, 0)
             # Lock the position row before writing (a row lock on PostgreSQL, the write lock
             # on SQLite), so that a rival projector waits here until this batch commits
             # instead of writing the same rows beside it; then make sure nobody moved it.
             if self._lock_position(conn) != start:
+                self._start = None
                 raise PositionMoved(f"{self.name} moved past {start} before this batch")
             self.apply(conn, notifications)
-            end = notifications[-1].id
             moved = conn.execute(
                 update(t.projection_position)
                 .where(_named == self.name)
@@ -159,8 +165,10 @@ class Projector:
                 .values(position=end)
             ).rowcount
             if moved != 1:
+                self._start = None
                 raise PositionMoved(f"{self.name} moved past {start} during this batch")
-            return Applied(end, len(notifications))
+        self._start = end
+        return Applied(end, len(notifications))
 
     def _lock_position(self, conn: Connection) -> int | None:
         """Lock the position row and read it (``None``: the row is gone, e.g. a rebuild)."""
@@ -203,6 +211,7 @@ class Projector:
                     conn.execute(table.delete())
             self._position = None
             self._has_position_row = False
+            self._start = None
         head = self.head_position()
         while True:
             with self._lock:  # between batches, writers' read-your-writes calls may run

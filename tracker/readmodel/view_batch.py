@@ -14,6 +14,7 @@ current row of each fact is kept in one dict, whether it came from the database 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,6 +95,39 @@ def apply_events(conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
     batch.write(conn)
 
 
+@dataclass
+class References:
+    """The existing rows a batch's events refer to: projects, plans and facts, by key."""
+
+    projects: set[str] = field(default_factory=set)
+    plans: set[str] = field(default_factory=set)
+    facts: set[FactKey] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, events: Sequence[tuple[int, Any]]) -> References:
+        found = cls()
+        announced: set[str] = set()
+        for _, event in events:
+            if not isinstance(event, Project.Event):
+                continue
+            project_id = str(event.originator_id)
+            if isinstance(event, Project.Announced):
+                announced.add(project_id)
+                continue
+            found.projects.add(project_id)
+            if isinstance(event, Project.Corrected) and event.corrects == 1:
+                found.plans.add(project_id)
+            elif isinstance(event, Project.Corrected):
+                found.facts.add((project_id, event.corrects))
+            elif isinstance(event, Project.Retracted):
+                found.facts.add((project_id, event.retracts))
+        # A project announced in this batch has all its rows in this batch.
+        found.projects -= announced
+        found.plans -= announced
+        found.facts = {key for key in found.facts if key[0] not in announced}
+        return found
+
+
 class ViewBatch:
     """The rows one batch of events creates and changes, until they are written."""
 
@@ -115,31 +149,12 @@ class ViewBatch:
 
     def fetch(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
         """Fetch the existing rows the events will change, a few ``SELECT``s in all."""
-        announced: set[str] = set()
-        projects: set[str] = set()
-        plans: set[str] = set()
-        facts: set[FactKey] = set()
-        for _, event in events:
-            if not isinstance(event, Project.Event):
-                continue
-            project_id = str(event.originator_id)
-            if isinstance(event, Project.Announced):
-                announced.add(project_id)
-                continue
-            projects.add(project_id)
-            if isinstance(event, Project.Corrected) and event.corrects == 1:
-                plans.add(project_id)
-            elif isinstance(event, Project.Corrected):
-                facts.add((project_id, event.corrects))
-            elif isinstance(event, Project.Retracted):
-                facts.add((project_id, event.retracts))
-        # A project announced in this batch has all its rows in this batch.
-        for row in _select_in(conn, SELECT_PROJECTS, projects - announced):
+        wanted = References.of(events)
+        for row in _select_in(conn, SELECT_PROJECTS, wanted.projects):
             self.projects[row["project_id"]] = row
-        for row in _select_in(conn, SELECT_CURRENT_PLANS, plans - announced):
+        for row in _select_in(conn, SELECT_CURRENT_PLANS, wanted.plans):
             self.plans[row["project_id"]] = row
-        wanted = [key for key in facts if key[0] not in announced]
-        for row in _select_in(conn, SELECT_CURRENT_FACTS, wanted):
+        for row in _select_in(conn, SELECT_CURRENT_FACTS, wanted.facts):
             self.facts[(row["project_id"], row["fact_version"])] = row
 
     # Applying events in memory

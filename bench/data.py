@@ -97,12 +97,13 @@ def add_events(project: Project, count: int, rng: random.Random) -> None:
     """``count`` more events: money and jobs facts, milestones, corrections and retractions.
 
     The project is built in memory (its events are saved later, in batches), so a correction
-    or retraction is handed the event it names from the money facts kept here, as the
-    application hands it the stored event.
+    or retraction is handed the events it needs (the money fact it names and the corrections
+    made to it) from those kept here, as the application hands it the stored events.
     """
     currency = project.plan.planned_investment.currency
     last = project.version
     money_facts: dict[int, Any] = {}
+    corrections: dict[int, Any] = {}
     for _ in range(count):
         last_day = FIRST_DAY + timedelta(days=rng.randrange(60, DAYS))
         env = envelope(last_day)
@@ -111,16 +112,20 @@ def add_events(project: Project, count: int, rng: random.Random) -> None:
             version = rng.choice(list(money_facts))
             if roll < 0.04:
                 amount = Money(Decimal(rng.randrange(1, 900) * 1000), currency)
-                correct = Correct(version, "bench correction", Replacement(amount=amount))
-                project.execute(correct, env, target=money_facts[version])
+                command: ProjectCommand = Correct(
+                    version, "bench correction", Replacement(amount=amount)
+                )
             else:
-                retract = Retract(version, "bench retraction")
-                project.execute(retract, env, target=money_facts.pop(version))
+                command = Retract(version, "bench retraction")
+            needed = {v: money_facts.get(v) or corrections[v] for v in project.needs(command)}
+            project.execute(command, env, events=needed)
+            if isinstance(command, Correct):
+                corrections[project.version] = project.pending_events[-1]
+            else:
+                money_facts.pop(version)
             continue
         if roll < 0.40:
-            command: ProjectCommand = CommitInvestment(
-                Money(Decimal(rng.randrange(1, 900) * 1000), currency)
-            )
+            command = CommitInvestment(Money(Decimal(rng.randrange(1, 900) * 1000), currency))
         elif roll < 0.75:
             command = DisburseFunds(Money(Decimal(rng.randrange(1, 300) * 1000), currency))
         elif roll < 0.95:

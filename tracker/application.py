@@ -15,7 +15,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper
 
 from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
-from tracker.domain.commands import ProjectCommand, target_version
+from tracker.domain.commands import ProjectCommand
 from tracker.domain.errors import (
     ConcurrentWrite,
     Forbidden,
@@ -30,7 +30,7 @@ from tracker.domain.values import Envelope, Money
 from tracker.encoding import MsgspecMapper
 from tracker.receipts import find_receipts, receipts_of
 from tracker.settings import Settings
-from tracker.store import event_positions
+from tracker.store import event_positions, select_events_at
 
 A = TypeVar("A", bound=TrackedAggregate)
 
@@ -227,13 +227,26 @@ class TrackerApplication(Application[UUID]):
         expected_version: int | None = None,
         scope: UUID | None = None,
     ) -> Recorded:
-        def execute(project: Project) -> None:
-            _check_scope(scope, project.portfolio_id)
-            version = target_version(command)
-            target = None if version is None else self.event_at(project, version)
-            project.execute(command, envelope, target=target)
+        return self._change(
+            Project,
+            project_id,
+            envelope,
+            expected_version,
+            lambda project: self.apply_command(project, command, envelope, scope=scope),
+        )
 
-        return self._change(Project, project_id, envelope, expected_version, execute)
+    def apply_command(
+        self,
+        project: Project,
+        command: ProjectCommand,
+        envelope: Envelope,
+        *,
+        scope: UUID | None = None,
+    ) -> None:
+        """Execute ``command`` on ``project`` (loaded, perhaps with unsaved events), handed
+        the stored events it needs; the caller saves."""
+        _check_scope(scope, project.portfolio_id)
+        project.execute(command, envelope, events=self.events_at(project, project.needs(command)))
 
     def project(self, project_id: UUID, *, known_at: datetime | None = None) -> Project:
         """The project aggregate: its plan, status and what its rules need (from the latest
@@ -255,15 +268,16 @@ class TrackerApplication(Application[UUID]):
             when = f" recorded by {known_at}" if known_at is not None else ""
             raise NotFound(f"there is no project {project_id}{when}") from None
 
-    def event_at(self, project: Project, version: int) -> Project.Event | None:
-        """The project's stored event of ``version`` (one indexed read), if it has one."""
-        if not 1 <= version <= project.version:
-            return None
-        stored = self.recorder.select_events(project.id, gt=version - 1, lte=version)
-        if not stored:
-            return None
-        event = self.mapper.to_domain_event(stored[0])
-        return event if isinstance(event, Project.Event) else None
+    def events_at(self, project: Project, versions: Collection[int]) -> dict[int, Project.Event]:
+        """The project's events at ``versions``, by version: those not saved yet from
+        memory, the others in one indexed read; a version with no event is missing."""
+        found = _unsaved_events_at(project, versions)
+        wanted = [v for v in versions if v not in found]
+        for stored in select_events_at(self.recorder, project.id, wanted):
+            event = self.mapper.to_domain_event(stored)
+            if isinstance(event, Project.Event):
+                found[stored.originator_version] = event
+        return found
 
     def command_records(
         self, aggregate_id: UUID, keys: Collection[str]
@@ -336,20 +350,20 @@ class TrackerApplication(Application[UUID]):
                 _IDEMPOTENCY_NAMESPACE,
                 f"{cls.__name__}:{envelope.actor}:{envelope.idempotency_key}",
             )
-            earlier = self._earlier(new_id, envelope)
+            earlier = self.earlier_answer(new_id, envelope)
             if earlier is not None:
                 return earlier
             aggregate = create(new_id)
         try:
             recordings = self.save(aggregate)
         except IntegrityError:
-            earlier = self._earlier(aggregate.id, envelope)
+            earlier = self.earlier_answer(aggregate.id, envelope)
             if earlier is None:  # pragma: no cover - a conflict means the row exists
                 raise
             return earlier
         return Recorded(aggregate.id, aggregate.version, recordings[-1].notification.id)
 
-    def _earlier(self, aggregate_id: UUID, envelope: Envelope) -> Recorded | None:
+    def earlier_answer(self, aggregate_id: UUID, envelope: Envelope) -> Recorded | None:
         """The answer to an earlier request with the envelope's idempotency key, if any."""
         key = envelope.idempotency_key
         if key is None:
@@ -378,7 +392,7 @@ class TrackerApplication(Application[UUID]):
             if attempt:
                 # Jittered backoff, so colliding writers spread out instead of colliding again.
                 time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
-            earlier = self._earlier(aggregate_id, envelope)
+            earlier = self.earlier_answer(aggregate_id, envelope)
             if earlier is not None:
                 return earlier
             aggregate = self._load(cls, aggregate_id, None)
@@ -403,6 +417,21 @@ def _check_scope(scope: UUID | None, portfolio_id: UUID) -> None:
     """A key scoped to one portfolio writes only there."""
     if scope is not None and scope != portfolio_id:
         raise Forbidden(f"this key may only write to portfolio {scope}", field="portfolio_id")
+
+
+def _unsaved_events_at(project: Project, versions: Collection[int]) -> dict[int, Project.Event]:
+    """Those of ``versions`` that are among the project's pending (contiguous) events."""
+    pending = project.pending_events
+    if not pending:
+        return {}
+    first = pending[0].originator_version
+    found: dict[int, Project.Event] = {}
+    for version in versions:
+        if first <= version < first + len(pending):
+            event = pending[version - first]
+            if isinstance(event, Project.Event):
+                found[version] = event
+    return found
 
 
 def _fold_onto(aggregate: Any, events: Iterable[Any]) -> Any:

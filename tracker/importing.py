@@ -43,7 +43,7 @@ from tracker.domain.errors import (
     ValidationError,
 )
 from tracker.domain.portfolio import Portfolio
-from tracker.domain.project import Plan, Project, event_kind
+from tracker.domain.project import NO_EVENTS, Plan, Project, event_kind
 from tracker.domain.values import Envelope, Money, Source, check_currency, parse_amount
 
 #: Every column of the format, in the order the template and the CSV export write them.
@@ -956,8 +956,8 @@ class Workspace:
         project = self.project(row.project_ref or "")
         if self._already(project, envelope):
             return "already recorded", project
-        command, target = self._command(project, payload)
-        project.execute(command, envelope, target=target)
+        command, events = self._command(project, payload)
+        project.execute(command, envelope, events=events)
         return self._new(project, envelope)
 
     def _new(
@@ -991,13 +991,10 @@ class Workspace:
             )
         return record.version
 
-    def _target(self, project: Project, version: int) -> Project.Event | None:
-        """The event of ``version``: applied in this run and not saved yet, or stored."""
-        pending = project.pending_events
-        if pending and pending[0].originator_version <= version <= project.version:
-            event = pending[version - pending[0].originator_version]
-            return event if isinstance(event, Project.Event) else None
-        return self.tracker.event_at(project, version)
+    def _history(self, project: Project, version: int) -> dict[int, Project.Event]:
+        """Event ``version`` and the corrections made to it, by version: applied in this run
+        and not saved yet, or stored."""
+        return self.tracker.events_at(project, project.history_of(version))
 
     def _create(
         self,
@@ -1047,16 +1044,18 @@ class Workspace:
 
     def _command(
         self, project: Project, payload: Payload
-    ) -> tuple[c.ProjectCommand, Project.Event | None]:
-        """The row's command, with the event it corrects or retracts (if it names one)."""
+    ) -> tuple[c.ProjectCommand, Mapping[int, Project.Event]]:
+        """The row's command, with the events it needs: the event it corrects or retracts
+        and the corrections made to that event so far."""
         if isinstance(payload, RecordEvent):
-            return payload.command, None
+            return payload.command, NO_EVENTS
         if isinstance(payload, RetractRow):
             version = self._version_of(project, payload.retracts, "retracts")
-            return c.Retract(version, payload.reason), self._target(project, version)
+            return c.Retract(version, payload.reason), self._history(project, version)
         assert isinstance(payload, CorrectRow)
         version = self._version_of(project, payload.corrects, "corrects")
-        target = self._target(project, version)
+        events = self._history(project, version)
+        target = events.get(version)
         replacement = payload.replacement
         if payload.amount is not None or payload.currency is not None:
             # A blank amount or currency keeps the corrected value's.
@@ -1064,7 +1063,7 @@ class Workspace:
             current = (
                 project.plan.planned_investment
                 if kind == "announced"
-                else project.fact_of(target).amount
+                else project.current_fact(target, events).amount
                 if isinstance(target, Project.FactEvent)
                 else None
             )
@@ -1080,7 +1079,7 @@ class Workspace:
                 replacement = replace(replacement, planned_investment=money)
             else:
                 replacement = replace(replacement, amount=money)
-        return c.Correct(version, payload.reason, replacement), target
+        return c.Correct(version, payload.reason, replacement), events
 
 
 def _keys_by_aggregate(rows: Iterable[Row]) -> dict[UUID, set[str]]:

@@ -1,11 +1,13 @@
-"""What the event store knows that the library does not hand out: global positions."""
+"""What the event store knows that the library does not hand out: global positions, and
+an aggregate's events at chosen versions."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
@@ -43,3 +45,36 @@ def event_positions(
     else:  # pragma: no cover - only the two supported databases exist
         raise TypeError(f"unsupported recorder {type(recorder).__name__}")
     return {int(v): int(position) for v, position in rows}
+
+
+def select_events_at(
+    recorder: ApplicationRecorder, originator_id: UUID, versions: Collection[int]
+) -> list[StoredEvent]:
+    """The stored events of one aggregate at ``versions`` (one indexed read), in version
+    order; a version with no event is left out."""
+    if not versions:
+        return []
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        marks = ", ".join("?" * len(versions))
+        statement = (
+            f"{recorder.select_events_statement}AND originator_version IN ({marks}) "
+            "ORDER BY originator_version"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (originator_id.hex, *versions))
+            rows = [
+                (row["originator_version"], row["topic"], row["state"]) for row in cursor.fetchall()
+            ]
+    elif isinstance(recorder, PostgresApplicationRecorder):
+        query = recorder.select_events_statement + SQL(
+            " AND originator_version = ANY(%s) ORDER BY originator_version"
+        )
+        with recorder.datastore.get_connection() as conn, conn.cursor() as pg_cursor:
+            pg_cursor.execute(query, (originator_id, list(versions)), prepare=True)
+            rows = [
+                (r["originator_version"], r["topic"], bytes(r["state"]))
+                for r in pg_cursor.fetchall()
+            ]
+    else:  # pragma: no cover - only the two supported databases exist
+        raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+    return [StoredEvent(originator_id, version, topic, state) for version, topic, state in rows]

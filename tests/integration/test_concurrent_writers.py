@@ -109,6 +109,7 @@ def test_snapshots_do_not_change_what_is_read(tracker: TrackerApplication) -> No
     from_snapshot = tracker.project(project_id)
     folded = tracker.project(project_id, known_at=from_snapshot.modified_on)
     assert from_snapshot.version == folded.version
-    assert from_snapshot.amended == folded.amended
+    assert from_snapshot.corrections == folded.corrections
+    assert from_snapshot.retracted == folded.retracted
     assert from_snapshot.status_history == folded.status_history
     assert from_snapshot.plan == folded.plan

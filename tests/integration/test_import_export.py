@@ -452,6 +452,49 @@ def test_a_later_file_adds_to_and_corrects_what_an_earlier_one_imported(store: S
     assert store.load(later).events_recorded == 0
 
 
+def _copper_row(row_id: str, kind: str, **cells: str) -> dict[str, str]:
+    return {
+        "row_id": row_id,
+        "type": kind,
+        "project_ref": "copper-plant",
+        "effective_date": "2025-06-01",
+        **cells,
+    }
+
+
+@pytest.mark.parametrize("batch_events", [1, 1000], ids=["each-row-saved", "one-batch"])
+def test_a_blank_amount_keeps_the_value_earlier_corrections_left_saved_or_not(
+    store: Store, batch_events: int
+) -> None:
+    """A correction's blank cells keep the fact's current values: the fact folded with the
+    corrections before it, whether those are stored or still unsaved rows of the same file."""
+    store.load(TEMPLATE.read_bytes())
+    first = rows(
+        _copper_row("cu-21", "committed", amount="100.00", currency="USD"),
+        _copper_row("cu-22", "corrected", corrects="cu-21", reason="typo", amount="150.00"),
+        _copper_row("cu-23", "corrected", corrects="cu-21", reason="euros", currency="EUR"),
+    )
+    assert store.load(first, batch_events=batch_events).events_recorded == 3
+    copper_id = project_id_for("copper-plant")
+    version = store.tracker.command_records(copper_id, ["import:cu-21"])["import:cu-21"].version
+    fact = store.tracker.project_ledger(copper_id).facts[version]
+    assert fact.amount == Money(Decimal("150.00"), "EUR")
+    later = rows(
+        _copper_row("cu-24", "corrected", corrects="cu-21", reason="dollars", currency="USD"),
+        _copper_row("cu-25", "retracted", retracts="cu-21", reason="duplicate"),
+    )
+    assert store.load(later, batch_events=batch_events).events_recorded == 2
+    fact = store.tracker.project_ledger(copper_id).facts[version]
+    assert (fact.amount, fact.retracted_by) == (Money(Decimal("150.00"), "USD"), version + 4)
+    too_late = rows(
+        _copper_row("cu-26", "corrected", corrects="cu-21", reason="again", amount="1.00")
+    )
+    with pytest.raises(ImportRejected) as excinfo:
+        store.load(too_late)
+    assert errors_of(excinfo) == {(2, "corrects")}
+    assert f"retracted by event {version + 4}" in excinfo.value.errors[0].message
+
+
 def test_a_changed_row_under_a_row_id_already_imported_is_refused(store: Store) -> None:
     store.load(TEMPLATE.read_bytes())
     changed = TEMPLATE.read_text().replace(",20000000.00,USD", ",21000000.00,USD")
@@ -587,10 +630,11 @@ def test_events_recorded_by_an_import_replay_to_the_same_state_with_snapshots(
     assert snapshots  # snapshot interval 5 in the tests
     loaded = store.tracker.project(project_id)  # from the latest snapshot
     replayed = store.tracker.project(project_id, known_at=datetime.now(UTC))  # every event
-    assert (loaded.plan, loaded.status, loaded.amended) == (
+    assert (loaded.plan, loaded.status, loaded.corrections, loaded.retracted) == (
         replayed.plan,
         replayed.status,
-        replayed.amended,
+        replayed.corrections,
+        replayed.retracted,
     )
     assert loaded.version == replayed.version == 13
 

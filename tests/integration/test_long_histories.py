@@ -1,7 +1,9 @@
 """A long history: loads stay bounded, and what the aggregate no longer keeps is still right.
 
-The aggregate's snapshot holds no facts and no idempotency keys; corrections load the event
-they name from the store, and keys are answered from receipts written with their events.
+The aggregate's snapshot holds no facts and no idempotency keys, only the versions of the
+corrections and retractions of each fact they touched; a correction or retraction loads the
+event it names and those corrections from the store, and keys are answered from receipts
+written with their events.
 """
 
 from __future__ import annotations
@@ -12,13 +14,21 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from tracker.application import TrackerApplication
-from tracker.domain.commands import CommitInvestment, Correct, DisburseFunds, Replacement, Retract
+from tracker.domain.commands import (
+    CommitInvestment,
+    Correct,
+    CreateJobs,
+    DisburseFunds,
+    Replacement,
+    Retract,
+)
 from tracker.domain.errors import Conflict, IdempotencyKeyReused, ValidationError
 from tracker.domain.project import Plan
 from tracker.domain.values import Envelope, Money
+from tracker.migrate import upgrade
 from tracker.settings import Settings
 
 HISTORY = 64  # past several snapshots (every 5 events in the tests)
@@ -96,6 +106,27 @@ def test_a_fact_far_back_in_a_long_history_can_be_corrected_and_retracted(
     assert caught.value.field == "retracts"
 
 
+def test_a_correction_far_back_is_checked_against_what_earlier_corrections_left(
+    tracker: TrackerApplication, long_project: UUID
+) -> None:
+    desk = Envelope("desk", date(2025, 3, 1))
+    jobs = tracker.record(long_project, CreateJobs(3, 0), desk).version
+    seasonal = Correct(jobs, "seasonal", Replacement(permanent=0, temporary=5))
+    first = tracker.record(long_project, seasonal, desk).version
+    for _ in range(2 * tracker.settings.snapshot_interval):  # past more snapshots
+        tracker.record(long_project, DisburseFunds(usd("1")), desk)
+    with pytest.raises(ValidationError, match="at least one permanent or temporary job"):
+        tracker.record(long_project, Correct(jobs, "none", Replacement(temporary=0)), desk)
+    second = tracker.record(long_project, Correct(jobs, "fewer", Replacement(temporary=2)), desk)
+
+    project = tracker.project(long_project)
+    assert project.corrections == {jobs: (first, second.version)}
+    handed = tracker.events_at(project, project.history_of(jobs))
+    assert sorted(handed) == [jobs, first, second.version]
+    fact = tracker.project_ledger(long_project).facts[jobs]
+    assert (fact.permanent, fact.temporary, fact.corrected_by) == (0, 2, [first, second.version])
+
+
 def test_a_receipt_exists_only_with_its_event(
     tracker: TrackerApplication, long_project: UUID
 ) -> None:
@@ -122,3 +153,32 @@ def test_a_second_receipt_for_a_key_fails_the_whole_transaction(
         tracker.save(project)
     assert tracker.project(long_project).version == HISTORY + 1
     assert tracker.command_records(long_project, ["key-1"])["key-1"].version == 3
+
+
+def test_migration_0006_drops_the_snapshots_that_kept_values(blank_settings: Settings) -> None:
+    """Snapshots are a cache: those of the old shape go, and the project loads from events."""
+    upgrade(blank_settings, "0005")
+    app = TrackerApplication(blank_settings)
+    try:
+        desk = Envelope("desk", date(2025, 1, 1))
+        portfolio = app.establish_portfolio("P", "F", date(2024, 10, 22), desk)
+        plan = Plan("Plant", "energy", ("KZ-61",), (), (), usd("100"), 10, None, None)
+        project_id = app.announce_project(portfolio.id, plan, desk).id
+        app.record(project_id, CommitInvestment(usd("5")), desk)
+        assert app.snapshots is not None
+        old_shape = b'{"topic":"tracker:Project","state":{"amended":{"2":{}}}}'
+        app.snapshots.recorder.insert_events(
+            [StoredEvent(project_id, 2, "eventsourcing.domain:Snapshot", old_shape)]
+        )
+    finally:
+        app.close()
+
+    upgrade(blank_settings)
+
+    app = TrackerApplication(blank_settings)
+    try:
+        assert app.snapshots is not None
+        assert list(app.snapshots.recorder.select_events(project_id)) == []
+        assert app.project(project_id).version == 2
+    finally:
+        app.close()

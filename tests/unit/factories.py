@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from uuid import uuid4
 
-from tracker.domain.commands import ProjectCommand, target_version
+from tracker.domain.commands import ProjectCommand
 from tracker.domain.ledger import ProjectLedger
 from tracker.domain.project import Plan, Project
 from tracker.domain.values import Envelope, Money
@@ -41,14 +42,20 @@ def announced(**overrides: object) -> Project:
 
 
 def record(project: Project, command: ProjectCommand, envelope: Envelope) -> None:
-    """Execute ``command``, handing a correction or retraction the event it names, found among
-    the project's uncollected events (as the application finds it in the event store)."""
-    version = target_version(command)
-    target = next(
-        (e for e in project.pending_events if e.originator_version == version and version),
-        None,
-    )
-    project.execute(command, envelope, target=target)  # type: ignore[arg-type]
+    """Execute ``command``, handing a correction or retraction the events it needs (the event
+    it names and the corrections made to that event), found among the project's uncollected
+    events as the application finds them in the event store."""
+    project.execute(command, envelope, events=unsaved(project, project.needs(command)))
+
+
+def unsaved(project: Project, versions: Iterable[int]) -> dict[int, Project.Event]:
+    """Those of the project's uncollected events whose versions are listed."""
+    wanted = set(versions)
+    return {
+        e.originator_version: e
+        for e in project.pending_events
+        if e.originator_version in wanted and isinstance(e, Project.Event)
+    }
 
 
 def ledger(project: Project) -> ProjectLedger:

@@ -7,14 +7,15 @@ step the invariants must hold:
 - a refused command raises a domain error and leaves the aggregate exactly as it was;
 - the collected events carry versions 1..n, and the aggregate is at version n;
 - the figures (now and as of a few dates), folded by the aggregate's ledger (its facts
-  through the live aggregate's record of corrections), equal a fold of the collected events
-  written here independently of the domain: unretracted facts, corrections applied, summed
-  by currency;
+  through the live aggregate's record of which corrections touched them), equal a fold of
+  the collected events written here independently of the domain: unretracted facts,
+  corrections applied, summed by currency;
 - a closed or cancelled project stays so, and then takes only corrections and retractions;
 - no correction or retraction ever names an event retracted before it;
 - replaying the collected events (``event.mutate``) gives the same state (status, plan,
   corrections), and the ledger folded from them the same figures;
-- the aggregate's state holds no per-fact entry except for corrected or retracted facts.
+- the aggregate keeps, per fact, only versions: the corrections of each corrected fact that
+  is not retracted and the retraction of each retracted one, nothing for other facts.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ from tracker.domain.commands import (
     ReachMilestone,
     Replacement,
     Retract,
-    target_version,
 )
 from tracker.domain.errors import Conflict, TrackerError
 from tracker.domain.ledger import ProjectLedger
@@ -158,9 +158,13 @@ def expected_figures(facts: dict[int, ModelFact], as_of: date | None) -> dict[st
 
 
 def live_ledger(project: Project, events: list[Any]) -> ProjectLedger:
-    """The ledger with the live aggregate's record of corrections (not a refold)."""
+    """The ledger with the live aggregate's record of corrections (not a refold): each fact
+    folded with the corrections the aggregate names for it."""
+    by_version = {e.originator_version: e for e in events}
     facts = {
-        e.originator_version: project.fact_of(e) for e in events if isinstance(e, Project.FactEvent)
+        e.originator_version: project.current_fact(e, by_version)
+        for e in events
+        if isinstance(e, Project.FactEvent)
     }
     return ProjectLedger(project, facts)
 
@@ -184,7 +188,8 @@ def state_of(project: Project) -> tuple[Any, ...]:
             project.status,
             project.before_suspension,
             project.plan,
-            project.amended,
+            project.corrections,
+            project.retracted,
             project.status_history,
         )
     )
@@ -208,10 +213,11 @@ class ProjectLife(RuleBasedStateMachine):
         before = state_of(self.project)
         named = getattr(command, "corrects", None) or getattr(command, "retracts", None)
         named_a_retracted_event = named is not None and self.retracted(named)
-        version = target_version(command)
-        target = next((e for e in self.events if e.originator_version == version), None)
+        # What the application reads from the store: the events it needs that exist.
+        needed = set(self.project.needs(command))
+        handed = {e.originator_version: e for e in self.events if e.originator_version in needed}
         try:
-            self.project.execute(command, Envelope("desk", day), target=target)
+            self.project.execute(command, Envelope("desk", day), events=handed)
         except TrackerError as error:
             self.refused += 1
             assert self.project.collect_events() == [], f"{command} left pending events"
@@ -313,9 +319,19 @@ class ProjectLife(RuleBasedStateMachine):
             assert actual_figures(ledger, as_of) == expected_figures(facts, as_of), as_of
 
     @invariant()
-    def only_corrected_or_retracted_facts_are_kept(self) -> None:
-        named = {getattr(e, "corrects", None) or getattr(e, "retracts", None) for e in self.events}
-        assert set(self.project.amended) <= named - {1, None}
+    def only_versions_of_corrected_or_retracted_facts_are_kept(self) -> None:
+        retracted: dict[int, int] = {}
+        corrections: dict[int, tuple[int, ...]] = {}
+        for event in self.events:
+            kind = type(event).KIND
+            if kind == "retracted":
+                retracted[event.retracts] = event.originator_version
+                corrections.pop(event.retracts, None)
+            elif kind == "corrected" and event.corrects != 1:
+                earlier = corrections.get(event.corrects, ())
+                corrections[event.corrects] = (*earlier, event.originator_version)
+        assert self.project.retracted == retracted
+        assert self.project.corrections == corrections
 
     @invariant()
     def terminal_states_stay_terminal(self) -> None:
@@ -345,7 +361,8 @@ class ProjectLife(RuleBasedStateMachine):
         assert replayed.version == self.project.version
         assert replayed.status is self.project.status
         assert replayed.plan == self.project.plan
-        assert replayed.amended == self.project.amended
+        assert replayed.corrections == self.project.corrections
+        assert replayed.retracted == self.project.retracted
         folded = ProjectLedger.of(self.events)
         live = live_ledger(self.project, self.events)
         for as_of in PROBES:

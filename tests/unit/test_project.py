@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.unit.factories import announced, ledger, on, plan, record, usd
+from tests.unit.factories import announced, ledger, on, plan, record, unsaved, usd
 from tracker.domain.base import CommandRecord, command_record, earlier_command
 from tracker.domain.commands import (
     Cancel,
@@ -200,12 +200,11 @@ def test_the_aggregate_keeps_only_what_corrections_did_not_every_fact() -> None:
         on("2024-03-02"),
     )
     record(project, Retract(7, "duplicate"), on("2024-03-03"))
-    assert set(project.amended) == {5, 7}
-    assert project.amended[5].corrected_by == (22, 23)
-    assert project.amended[5].replaced == Replacement(
-        amount=usd("50"), effective_date=date(2024, 1, 31)
-    )
-    assert project.amended[7].retracted_by == 24
+    assert project.corrections == {5: (22, 23)}
+    assert project.retracted == {7: 24}
+    assert project.needs(Correct(5, "x", Replacement(amount=usd("1")))) == (5, 22, 23)
+    assert project.needs(Retract(6, "x")) == (6,)
+    assert project.needs(Retract(99, "x")) == ()
     fact = ledger(project).facts[5]
     assert (fact.amount, fact.effective_date, fact.corrected_by) == (
         usd("50"),
@@ -222,8 +221,45 @@ def test_a_correction_needs_the_event_it_names() -> None:
     assert caught.value.field == "corrects"
     with pytest.raises(ValueError, match="is not event 2"):
         project.execute(
-            Retract(2, "wrong target"), on("2024-02-02"), target=project.pending_events[0]
+            Retract(2, "wrong target"), on("2024-02-02"), events={2: project.pending_events[0]}
         )
+
+
+def test_a_correction_is_checked_against_the_values_earlier_corrections_left() -> None:
+    project = announced()
+    record(project, CreateJobs(3, 0), on("2024-02-01"))
+    record(project, Correct(2, "more", Replacement(permanent=0, temporary=4)), on("2024-02-02"))
+    with pytest.raises(ValidationError, match="at least one permanent or temporary job"):
+        record(project, Correct(2, "none", Replacement(temporary=0)), on("2024-02-03"))
+    record(project, Correct(2, "fewer", Replacement(temporary=2)), on("2024-02-04"))
+    assert project.needs(Retract(2, "x")) == (2, 3, 4)
+
+
+def test_a_correction_must_be_handed_the_earlier_corrections_of_its_fact() -> None:
+    project = announced()
+    record(project, CommitInvestment(usd("10")), on("2024-02-01"))
+    record(project, Correct(2, "typo", Replacement(amount=usd("12"))), on("2024-02-02"))
+    only_the_fact = unsaved(project, [2])
+    with pytest.raises(ValueError, match=r"correction 3 .* was not handed"):
+        project.execute(
+            Correct(2, "again", Replacement(amount=usd("13"))),
+            on("2024-02-03"),
+            events=only_the_fact,
+        )
+
+
+def test_a_retracted_fact_is_refused_naming_the_retraction_and_needs_no_corrections() -> None:
+    project = announced()
+    record(project, CommitInvestment(usd("10")), on("2024-02-01"))
+    record(project, Correct(2, "typo", Replacement(amount=usd("12"))), on("2024-02-02"))
+    record(project, Retract(2, "duplicate"), on("2024-02-03"))
+    assert (project.corrections, project.retracted) == ({}, {2: 4})
+    assert project.needs(Retract(2, "again")) == (2,)
+    with pytest.raises(Conflict, match="event 2 was retracted by event 4") as caught:
+        record(project, Correct(2, "fix", Replacement(amount=usd("1"))), on("2024-02-04"))
+    assert caught.value.field == "corrects"
+    facts = ledger(project).facts
+    assert (facts[2].amount, facts[2].corrected_by, facts[2].retracted_by) == (usd("12"), [3], 4)
 
 
 def test_every_event_type_has_an_explicit_topic() -> None:

@@ -44,13 +44,22 @@ class ProjectLedger:
         """Fold a project's events, in version order, from its announcement on."""
         project: Any = None
         fact_events: list[Project.FactEvent] = []
+        corrections: dict[int, list[Project.Corrected]] = defaultdict(list)
         for event in events:
             project = event.mutate(project)
             if isinstance(event, Project.FactEvent):
                 fact_events.append(event)
+            elif isinstance(event, Project.Corrected):
+                corrections[event.corrects].append(event)
         if not isinstance(project, Project):
             raise ValueError("a project's events begin with its announcement")
-        return cls(project, {e.originator_version: project.fact_of(e) for e in fact_events})
+        return cls(
+            project,
+            {
+                e.originator_version: project.fact_of(e, corrections.get(e.originator_version, ()))
+                for e in fact_events
+            },
+        )
 
     @property
     def id(self) -> UUID:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from types import MappingProxyType
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -22,6 +24,7 @@ from tracker.domain.commands import (
     ReachMilestone,
     Replacement,
     Retract,
+    target_version,
 )
 from tracker.domain.errors import Conflict, InvalidTransition, ValidationError
 from tracker.domain.status import COMPLETABLE, TERMINAL, Status, next_status
@@ -33,6 +36,9 @@ from tracker.domain.values import (
     check_region,
     check_text,
 )
+
+#: No stored events: what commands other than corrections and retractions are handed.
+NO_EVENTS: Mapping[int, Any] = MappingProxyType({})
 
 MONEY_FACTS = frozenset({"committed", "disbursed"})
 FACT_KINDS = MONEY_FACTS | {"jobs_created", "milestone"}
@@ -92,17 +98,6 @@ class Fact:
 
 
 @dataclass(frozen=True)
-class Amendment:
-    """What corrections and a retraction did to one fact: the values replaced so far (the
-    latest of each wins), the corrections, the retraction. Kept on the aggregate, because
-    corrected and retracted facts are few and the rules need them."""
-
-    replaced: Replacement = field(default_factory=Replacement)
-    corrected_by: tuple[int, ...] = ()
-    retracted_by: int | None = None
-
-
-@dataclass(frozen=True)
 class StatusEntry:
     effective_date: date
     status: Status
@@ -145,7 +140,10 @@ class Project(TrackedAggregate):
     status: Status
     before_suspension: Status | None
     status_history: list[StatusEntry]
-    amended: dict[int, Amendment]
+    #: Fact version -> the version of the event that retracted it.
+    retracted: dict[int, int]
+    #: Fact version -> the versions of the corrections made to it (while it is not retracted).
+    corrections: dict[int, tuple[int, ...]]
 
     def __init__(self) -> None:
         """State is set by the ``Announced`` event; annotations above type the snapshots."""
@@ -186,7 +184,8 @@ class Project(TrackedAggregate):
             project.status = Status.ANNOUNCED
             project.before_suspension = None
             project.status_history = [StatusEntry(self.effective_date, Status.ANNOUNCED, 1)]
-            project.amended = {}
+            project.retracted = {}
+            project.corrections = {}
 
     class FactEvent(Event):
         """An event that adds a fact to the project's ledger."""
@@ -277,16 +276,12 @@ class Project(TrackedAggregate):
         replacement: Replacement
 
         def fold_into(self, project: Project) -> None:
-            values = self.replacement.given()
             if self.corrects == 1:
-                project.plan = replace(project.plan, **values)
+                project.plan = replace(project.plan, **self.replacement.given())
                 return
-            earlier = project.amended.get(self.corrects, Amendment())
-            project.amended[self.corrects] = replace(
-                earlier,
-                replaced=Replacement(**{**earlier.replaced.given(), **values}),
-                corrected_by=(*earlier.corrected_by, self.originator_version),
-            )
+            # Only the version: the values stay in this event, handed back when needed.
+            earlier = project.corrections.get(self.corrects, ())
+            project.corrections[self.corrects] = (*earlier, self.originator_version)
 
     class Retracted(Event):
         TOPIC: ClassVar[str] = "tracker:Project.Retracted"
@@ -295,8 +290,9 @@ class Project(TrackedAggregate):
         reason: str
 
         def fold_into(self, project: Project) -> None:
-            earlier = project.amended.get(self.retracts, Amendment())
-            project.amended[self.retracts] = replace(earlier, retracted_by=self.originator_version)
+            # A retracted fact can no longer be corrected: its corrections are not needed.
+            project.corrections.pop(self.retracts, None)
+            project.retracted[self.retracts] = self.originator_version
 
     @classmethod
     def announce(
@@ -330,19 +326,38 @@ class Project(TrackedAggregate):
             command_digest=envelope.command_digest,
         )
 
+    def needs(self, command: ProjectCommand) -> tuple[int, ...]:
+        """The versions of the stored events ``command`` must be handed (``execute(events=)``).
+
+        A correction or retraction needs the event it names and the corrections made to it so
+        far (the aggregate keeps their versions, not their values); other commands need none.
+        """
+        version = target_version(command)
+        return () if version is None else self.history_of(version)
+
+    def history_of(self, version: int) -> tuple[int, ...]:
+        """The versions that say what event ``version`` now records: the event and the
+        corrections made to it so far (none if the project has no such event)."""
+        if not 1 <= version <= self.version:
+            return ()
+        return (version, *self.corrections.get(version, ()))
+
     def execute(
-        self, command: ProjectCommand, envelope: Envelope, *, target: Project.Event | None = None
+        self,
+        command: ProjectCommand,
+        envelope: Envelope,
+        *,
+        events: Mapping[int, Project.Event] = NO_EVENTS,
     ) -> None:
         """Apply one recorder command, or raise the domain error that forbids it.
 
-        A correction or retraction needs ``target``: the stored event it names (the caller
-        loads it by version; ``None`` when there is none). The aggregate does not keep its
-        past events, only what corrections and retractions did to them.
+        ``events`` holds, by version, the stored events :meth:`needs` names for ``command``
+        (the caller reads them from the store; a version with no event is simply missing).
         """
         if isinstance(command, Correct):
-            self._correct(command, envelope, target)
+            self._correct(command, envelope, events)
         elif isinstance(command, Retract):
-            self._retract(command, envelope, target)
+            self._retract(command, envelope, events)
         elif self.status in TERMINAL:
             raise Conflict(
                 f"the project is {self.status}; only corrections and retractions "
@@ -383,8 +398,8 @@ class Project(TrackedAggregate):
         else:  # pragma: no cover - the union above is exhaustive
             raise TypeError(f"unknown command {command!r}")
 
-    def _correct(self, command: Correct, envelope: Envelope, target: Event | None) -> None:
-        kind = self._correctable_kind(command.corrects, target, field="corrects")
+    def _correct(self, command: Correct, envelope: Envelope, events: Mapping[int, Event]) -> None:
+        kind, target = self._named(command.corrects, events, field="corrects")
         values = command.replacement.given()
         if not values:
             raise ValidationError(
@@ -407,13 +422,7 @@ class Project(TrackedAggregate):
             replacement = Replacement(**{name: getattr(checked, name) for name in names})
         else:
             assert isinstance(target, Project.FactEvent)  # every correctable kind but one
-            fact = replace(self.fact_of(target), **values)
-            if fact.amount is not None:
-                _nonzero(fact.amount)
-            if kind == "jobs_created":
-                _check_jobs(fact.permanent, fact.temporary)
-            if fact.name is not None:
-                check_text(fact.name, field="replacement.name")
+            _check_fact(replace(self.current_fact(target, events), **values), kind)
         self.emit(
             self.Corrected,
             envelope,
@@ -422,8 +431,8 @@ class Project(TrackedAggregate):
             replacement=replacement,
         )
 
-    def _retract(self, command: Retract, envelope: Envelope, target: Event | None) -> None:
-        kind = self._correctable_kind(command.retracts, target, field="retracts")
+    def _retract(self, command: Retract, envelope: Envelope, events: Mapping[int, Event]) -> None:
+        kind, _ = self._named(command.retracts, events, field="retracts")
         if kind == "announced":
             raise Conflict("an announcement cannot be retracted; cancel the project instead")
         self.emit(
@@ -433,11 +442,13 @@ class Project(TrackedAggregate):
             reason=check_text(command.reason, field="reason"),
         )
 
-    def _correctable_kind(self, version: int, target: Event | None, *, field: str) -> str:
+    def _named(self, version: int, events: Mapping[int, Event], *, field: str) -> tuple[str, Event]:
+        """The kind of the event a correction or retraction names, and the event, if the
+        rules let it be corrected or retracted."""
+        target = events.get(version)
         if target is None or not 1 <= version <= self.version:
             raise ValidationError(f"this project has no event with version {version}", field=field)
-        if target.originator_id != self.id or target.originator_version != version:
-            raise ValueError(f"{target!r} is not event {version} of project {self.id}")
+        self._check_is_own(target, version)
         kind = event_kind(target)
         if kind not in CORRECTABLE:
             raise ValidationError(
@@ -445,22 +456,39 @@ class Project(TrackedAggregate):
                 f"{', '.join(sorted(CORRECTABLE))} events can be corrected or retracted",
                 field=field,
             )
-        amendment = self.amended.get(version)
-        if amendment is not None and amendment.retracted_by is not None:
-            raise Conflict(
-                f"event {version} was retracted by event {amendment.retracted_by}", field=field
-            )
-        return kind
+        retracted_by = self.retracted.get(version)
+        if retracted_by is not None:
+            raise Conflict(f"event {version} was retracted by event {retracted_by}", field=field)
+        return kind, target
 
-    def fact_of(self, event: FactEvent) -> Fact:
-        """The fact ``event`` recorded, as currently believed: corrections folded in."""
+    def _check_is_own(self, event: Event, version: int) -> None:
+        """A caller handing another event than the one asked for is a bug, not bad input."""
+        if event.originator_id != self.id or event.originator_version != version:
+            raise ValueError(f"{event!r} is not event {version} of project {self.id}")
+
+    def current_fact(self, target: FactEvent, events: Mapping[int, Event]) -> Fact:
+        """The fact ``target`` recorded as now believed, folded with the corrections made to
+        it, which ``events`` must hold (:meth:`needs` names them)."""
+        corrections = []
+        for version in self.corrections.get(target.originator_version, ()):
+            correction = events.get(version)
+            if not isinstance(correction, Project.Corrected):
+                raise ValueError(f"correction {version} of project {self.id} was not handed")
+            self._check_is_own(correction, version)
+            corrections.append(correction)
+        return self.fact_of(target, corrections)
+
+    def fact_of(self, event: FactEvent, corrections: Iterable[Corrected] = ()) -> Fact:
+        """The fact ``event`` recorded, with ``corrections`` (the corrections made to it, in
+        version order) folded in and the retraction this project knows of."""
         fact = event.to_fact()
-        amendment = self.amended.get(fact.version)
-        if amendment is not None:
-            for name, value in amendment.replaced.given().items():
+        for correction in corrections:
+            if correction.corrects != fact.version:
+                raise ValueError(f"{correction!r} does not correct event {fact.version}")
+            for name, value in correction.replacement.given().items():
                 setattr(fact, name, value)
-            fact.corrected_by = list(amendment.corrected_by)
-            fact.retracted_by = amendment.retracted_by
+            fact.corrected_by.append(correction.originator_version)
+        fact.retracted_by = self.retracted.get(fact.version)
         return fact
 
     def announced_on(self) -> date:
@@ -481,6 +509,16 @@ def _nonzero(amount: Money) -> Money:
             "must not be zero; record a decrease as a negative amount", field="amount"
         )
     return amount
+
+
+def _check_fact(fact: Fact, kind: str) -> None:
+    """A corrected fact must still be one the recorder could have recorded."""
+    if fact.amount is not None:
+        _nonzero(fact.amount)
+    if kind == "jobs_created":
+        _check_jobs(fact.permanent, fact.temporary)
+    if fact.name is not None:
+        check_text(fact.name, field="replacement.name")
 
 
 def _check_jobs(permanent: int, temporary: int) -> None:

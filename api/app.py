@@ -25,6 +25,7 @@ from api.routes.transfer import TransferController
 from api.single_flight import SingleFlight
 from api.stream import EventBroadcaster
 from tracker.application import TrackerApplication
+from tracker.group_commit import GroupCommit
 from tracker.keys import KeyStore
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     broadcaster = EventBroadcaster()
     readmodel.projector.listeners.append(broadcaster.publish)
     keys = KeyStore(readmodel.engine)
+    writes = GroupCommit(tracker)
     metrics = Metrics(readmodel)
 
     def provide_tracker() -> TrackerApplication:
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return broadcaster
 
     def close() -> None:
+        writes.close()
         readmodel.stop()
         tracker.close()
 
@@ -76,7 +79,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "readmodel": Provide(provide_readmodel, sync_to_thread=False),
             "broadcaster": Provide(provide_broadcaster, sync_to_thread=False),
         },
-        state=State({"broadcaster": broadcaster, "report_flights": SingleFlight()}),
+        state=State(
+            {"broadcaster": broadcaster, "report_flights": SingleFlight(), "writes": writes}
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ProblemResponses(), ClosedStructs()],
         # Metrics first (outermost), so that rate-limited and refused requests count too.
@@ -88,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The process configures logging (tracker.logs, from `tracker serve`); Litestar's
         # default would replace the root handlers with its own format.
         logging_config=None,
+        before_send=[metrics.before_send],
         on_startup=[readmodel.start],
         on_shutdown=[broadcaster.close, close],
         openapi_config=OpenAPIConfig(

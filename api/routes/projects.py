@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -46,6 +47,7 @@ from api.schemas import (
 from api.translate import command, event_out, money, project_out
 from tracker.domain.errors import NotFound
 from tracker.domain.project import Plan
+from tracker.group_commit import GroupCommit
 from tracker.readmodel.queries import ProjectFilter
 
 PROJECT_EXAMPLE = {
@@ -184,27 +186,25 @@ class ProjectController(Controller):
     def history(self, tracker: Tracker, project_id: FromPath[UUID]) -> HistoryOut:
         return HistoryOut(project_id, [event_out(e) for e in tracker.project_history(project_id)])
 
-    @post(
-        "/{project_id:uuid}/events",
-        sync_to_thread=True,
-        summary="Record an event on a project",
-        status_code=201,
-    )
-    def record(
+    @post("/{project_id:uuid}/events", summary="Record an event on a project", status_code=201)
+    async def record(
         self,
         request: Request[Any, Any, Any],
-        tracker: Tracker,
         project_id: FromPath[UUID],
         data: Annotated[ProjectEventIn, Body(examples=EVENT_EXAMPLES)],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RecordedOut]:
+        """Saved with the writes of concurrent requests in one transaction (group commit);
+        answered once that transaction committed."""
         envelope = write_envelope(request, data, idempotency_key)
-        recorded = tracker.record(
+        writes: GroupCommit = request.app.state.writes
+        answer = writes.submit(
             project_id,
             command(data),
             envelope,
             expected_version=expected_version(if_match),
             scope=scope_of(request),
         )
+        recorded = await asyncio.wrap_future(answer)
         return created(recorded, f"/api/v1/projects/{project_id}/events")

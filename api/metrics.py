@@ -147,6 +147,11 @@ class ProjectorPositions(Collector):
         )
 
 
+#: Where a request's start time and answer status wait in its scope's state.
+_STARTED = "metrics_started"
+_STATUS = "metrics_status"
+
+
 class Metrics:
     """The middleware and the ``/metrics`` route of one app."""
 
@@ -172,27 +177,30 @@ class Metrics:
 
     @staticmethod
     def middleware(app: ASGIApp) -> ASGIApp:
-        """Count, time and log every HTTP request (outermost, so 429s and 401s count too)."""
+        """Note when each HTTP request started; :meth:`before_send` observes it when its
+        answer ends (outermost middleware, so that 429s count too)."""
 
-        async def measured(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
-                await app(scope, receive, send)
-                return
-            started = time.perf_counter()
-            status = 500
+        async def timed(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == ScopeType.HTTP:
+                scope.setdefault("state", {})[_STARTED] = time.perf_counter()
+            await app(scope, receive, send)
 
-            async def send_and_watch(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
+        return timed
 
-            try:
-                await app(scope, receive, send_and_watch)
-            finally:
-                _observe(scope, status, time.perf_counter() - started)
+    @staticmethod
+    def before_send(message: Message, scope: Scope) -> None:
+        """Count, time and log a request once its answer is sent.
 
-        return measured
+        An error raised by a handler (401, 404, 409, 503, …) becomes its answer in Litestar's
+        exception handling, outside every middleware: only a hook on ``send`` sees its status.
+        """
+        state = scope.get("state", {})
+        if message["type"] == "http.response.start":
+            state[_STATUS] = message["status"]
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            started = state.pop(_STARTED, None)
+            if started is not None:
+                _observe(scope, state.get(_STATUS, 500), time.perf_counter() - started)
 
 
 def _observe(scope: Scope, status: int, seconds: float) -> None:

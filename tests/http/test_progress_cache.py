@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 from litestar.testing import TestClient
+
+from api.app import create_app
+from tracker.settings import Settings
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -33,3 +39,22 @@ def test_a_write_or_new_rates_are_seen_by_the_next_read(
     assert client.put("/api/v1/fx-rates", json=rates).status_code == 200
     converted = committed(client, portfolio_id)
     assert converted[0] == "17.50" and converted[2] == []  # 5000 KZT / 500 + 7.50 USD
+
+
+def test_with_an_external_projector_the_cache_follows_its_position(
+    settings: Settings, client: Client, portfolio_id: str, project_id: str
+) -> None:
+    """An API process that does not project learns the projector's position by itself: a
+    report served from memory moves on once the separate projector applied a write."""
+    external = create_app(replace(settings, projector_in_process=False))
+    with TestClient(external) as reader:
+        before = committed(reader, portfolio_id)
+        assert committed(reader, portfolio_id) == before  # from memory
+        usd = {"type": "committed", "amount": {"amount": "7.50", "currency": "USD"}}
+        # Written and applied by the other app (this test's stand-in for `tracker projector`).
+        written = client.post(f"/api/v1/projects/{project_id}/events", json=usd).json()
+        deadline = time.monotonic() + 5
+        while committed(reader, portfolio_id)[0] != "7.50" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        amount, position, _ = committed(reader, portfolio_id)
+        assert amount == "7.50" and position >= written["position"]

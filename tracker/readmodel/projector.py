@@ -137,7 +137,7 @@ class Projector:
                 applied = self._apply_next_batch(until, size)
             except PositionMoved:
                 continue
-            self._announce(applied.position)
+            self.announce(applied.position)
             return applied
 
     def _apply_next_batch(self, until: int | None, size: int) -> Applied:
@@ -187,7 +187,9 @@ class Projector:
         to_event = self.tracker.mapper.to_domain_event
         apply_events(conn, [(n.id, to_event(n)) for n in notifications])
 
-    def _announce(self, position: int) -> None:
+    def announce(self, position: int) -> None:
+        """Note ``position`` as applied (by this process, or by the projector process that
+        :meth:`ReadModel.start` watches) and wake whoever waits for it."""
         with self._applied:
             if self._position is None or position > self._position:
                 self._position = position

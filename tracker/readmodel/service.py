@@ -25,6 +25,8 @@ T = TypeVar("T")
 #: How long a read with ``min_position`` waits for the projector at most (seconds).
 MAX_WAIT = 2.0
 POLL_INTERVAL = 0.5
+#: How often a process without the projector reads its position (seconds).
+WATCH_INTERVAL = 0.05
 #: How long a cached report may be served at most, and how many are kept.
 REPORT_TTL = 10.0
 REPORT_CACHE_SIZE = 256
@@ -57,8 +59,10 @@ class ReadModel:
     # Lifecycle
 
     def start(self) -> None:
-        """Catch up now, then keep catching up in the background."""
+        """Catch up now, then keep catching up in the background (or, with an external
+        projector, keep learning its position)."""
         if not self.in_process:
+            self._spawn(self._watch, "projector-watch")
             return
         self._guarded(self.projector.catch_up)
         self._spawn(self._run, "projector")
@@ -86,6 +90,13 @@ class ReadModel:
             self._wake.clear()
             if not self._stop.is_set():
                 self._guarded(self.projector.catch_up)
+
+    def _watch(self) -> None:
+        """With a separate projector process, read its position every ``WATCH_INTERVAL``: the
+        reports cached by position and the SSE clients then move with it, and no request
+        needs a query to learn it."""
+        while not self._stop.wait(WATCH_INTERVAL):
+            self._guarded(lambda: self.projector.announce(self.projector.applied_position()))
 
     def _listen(self) -> None:
         """Wake the projector on PostgreSQL's NOTIFY (the event store sends one per insert)."""
@@ -129,11 +140,13 @@ class ReadModel:
     def cached_report(self, key: Hashable, min_position: int | None) -> Any | None:
         """A report computed at the position this process has seen applied, if still fresh.
 
-        Only an in-process projector knows the position without asking the database; the
-        entry also dies with new exchange rates here and after ``REPORT_TTL`` seconds (rates
-        put by another process move no position).
+        The position is known without asking the database: an in-process projector announces
+        it, and with an external one it is read every ``WATCH_INTERVAL`` (so a read without
+        ``min_position`` may lag that much behind). The entry also dies with new exchange
+        rates here and after ``REPORT_TTL`` seconds (rates put by another process move no
+        position).
         """
-        position = self.projector.seen_position if self.in_process else None
+        position = self.projector.seen_position
         if position is None or (min_position is not None and position < min_position):
             return None
         with self._reports_lock:

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # One listener per process wakes every SSE client; tests reach it through app.state.
     broadcaster = EventBroadcaster()
     readmodel.projector.listeners.append(broadcaster.publish)
-    keys = KeyStore(readmodel.engine)
+    keys = KeyStore(readmodel.engine, remember_for=settings.key_cache_seconds)
     writes = GroupCommit(tracker)
     metrics = Metrics(readmodel)
 

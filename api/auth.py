@@ -83,7 +83,11 @@ def authentication(keys: KeyStore, *, public_reads: bool) -> Any:
 async def _authorize(scope: HTTPScope, keys: KeyStore, public_reads: bool) -> None:
     needed = required_role(scope["method"], scope["path"], public_reads=public_reads)
     token = _token(scope)
-    principal = await anyio.to_thread.run_sync(keys.authenticate, token) if token else None
+    principal = None
+    if token:
+        principal = keys.remembered(token) or await anyio.to_thread.run_sync(
+            keys.authenticate, token
+        )
     if token and principal is None:
         raise NotAuthorizedException("the API key is unknown or revoked", headers=CHALLENGE)
     scope.setdefault("state", {})["principal"] = principal

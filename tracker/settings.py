@@ -36,6 +36,9 @@ class Settings:
     #: Requests per minute per client address and per API key (0: no limit).
     rate_limit_per_address: int = 3000
     rate_limit_per_key: int = 1200
+    #: Seconds a verified API key is trusted without asking the database again (so a key
+    #: revoked elsewhere may still work that long; 0: ask on every request).
+    key_cache_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -53,6 +56,7 @@ class Settings:
                 public_reads=_flag("TRACKER_PUBLIC_READS", env.get("TRACKER_PUBLIC_READS", "true")),
                 rate_limit_per_address=int(env.get("TRACKER_RATE_LIMIT_PER_ADDRESS", "3000")),
                 rate_limit_per_key=int(env.get("TRACKER_RATE_LIMIT_PER_KEY", "1200")),
+                key_cache_seconds=float(env.get("TRACKER_KEY_CACHE_SECONDS", "5")),
             )
         except ValueError as error:
             raise SettingsError(f"invalid TRACKER_* setting: {error}") from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -82,18 +83,29 @@ def test_a_scoped_key_writes_only_to_its_portfolio(
     assert announce.status_code == 201, announce.text
 
 
-def test_a_revoked_key_stops_working(
-    anonymous_client: Client, settings: Settings, project_id: str
+def revoke(settings: Settings, name: str) -> None:
+    """As ``tracker keys revoke`` does, from another process's key store."""
+    engine = create_readmodel_engine(settings, pool_size=1)
+    try:
+        KeyStore(engine).revoke(name)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("cache_seconds", [0.0, 2.0])
+def test_a_revoked_key_stops_working_within_the_key_cache_time(
+    settings: Settings, project_id: str, cache_seconds: float
 ) -> None:
     token = make_key(settings, "temp", Role.RECORDER)
     url = f"/api/v1/projects/{project_id}/events"
-    assert anonymous_client.post(url, json=MILESTONE, headers=bearer(token)).status_code == 201
-    engine = create_readmodel_engine(settings, pool_size=1)
-    try:
-        KeyStore(engine).revoke("temp")
-    finally:
-        engine.dispose()
-    problem(anonymous_client.post(url, json=MILESTONE, headers=bearer(token)), 401)
+    with TestClient(create_app(replace(settings, key_cache_seconds=cache_seconds))) as app:
+        assert app.post(url, json=MILESTONE, headers=bearer(token)).status_code == 201
+        revoke(settings, "temp")
+        if cache_seconds:
+            # Still trusted from memory, until the cache time has passed since it was checked.
+            assert app.post(url, json=MILESTONE, headers=bearer(token)).status_code == 201
+            time.sleep(cache_seconds + 0.1)
+        problem(app.post(url, json=MILESTONE, headers=bearer(token)), 401)
 
 
 def test_keys_are_stored_only_as_hashes(settings: Settings) -> None:

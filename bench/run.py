@@ -1026,14 +1026,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scale-events",
         type=int,
-        default=200_000,
-        help="events in the as-of-at-scale data set (the issue's 1,000,000 takes ~12 min to "
-        "project on PostgreSQL here: raise --scale-seconds too; see bench/README.md)",
+        default=1_000_000,
+        help="events in the as-of-at-scale data set (the issue's size; see bench/README.md)",
     )
     parser.add_argument(
         "--scale-seconds",
         type=float,
-        default=300.0,
+        default=900.0,
         help="time limit for generating (1/3) and projecting (2/3) the scale data set",
     )
     parser.add_argument("--skip-scale", action="store_true")

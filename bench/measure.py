@@ -53,6 +53,23 @@ def median_seconds(work: Callable[[], object], *, repeat: int, budget: float) ->
     return statistics.median(times)
 
 
+def interleaved_medians(
+    first: Callable[[], object], second: Callable[[], object], *, repeat: int, budget: float
+) -> tuple[float, float]:
+    """The median times of two pieces of work run turn about, so that whatever else the
+    machine does meanwhile weighs on both alike (their ratio is the figure)."""
+    times: tuple[list[float], list[float]] = ([], [])
+    deadline = time.monotonic() + budget
+    for _ in range(repeat):
+        for work, spent in zip((first, second), times, strict=True):
+            started = time.perf_counter()
+            work()
+            spent.append(time.perf_counter() - started)
+        if time.monotonic() > deadline:
+            break
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 # Tools that may be missing
 
 

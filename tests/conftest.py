@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from tracker.application import TrackerApplication
 from tracker.migrate import upgrade
 from tracker.settings import Settings
 
@@ -66,3 +67,11 @@ def settings(blank_settings: Settings) -> Settings:
     """Settings for a migrated, empty database of each kind."""
     upgrade(blank_settings)
     return blank_settings
+
+
+@pytest.fixture
+def tracker(settings: Settings) -> Iterator[TrackerApplication]:
+    """The application on that database, closed afterwards."""
+    app = TrackerApplication(settings)
+    yield app
+    app.close()

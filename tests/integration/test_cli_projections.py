@@ -129,13 +129,6 @@ def record_story(tracker: TrackerApplication) -> Story:
 
 
 @pytest.fixture
-def tracker(settings: Settings) -> Iterator[TrackerApplication]:
-    app = TrackerApplication(settings)
-    yield app
-    app.close()
-
-
-@pytest.fixture
 def reader(tracker: TrackerApplication) -> Iterator[ReadModel]:
     """Reads the read model the way an API process with TRACKER_PROJECTOR=external does."""
     readmodel = ReadModel(tracker, in_process=False)

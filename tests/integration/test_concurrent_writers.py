@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
-
-import pytest
 
 from tracker.application import Recorded, TrackerApplication
 from tracker.domain.commands import CommitInvestment, ReachMilestone
 from tracker.domain.errors import VersionMismatch
 from tracker.domain.project import Plan
 from tracker.domain.values import Envelope, Money
-from tracker.settings import Settings
 
 WRITERS = 8
 WRITES_EACH = 12
-
-
-@pytest.fixture
-def tracker(settings: Settings) -> Iterator[TrackerApplication]:
-    app = TrackerApplication(settings)
-    yield app
-    app.close()
 
 
 def new_project(tracker: TrackerApplication) -> UUID:

@@ -16,17 +16,9 @@ from tracker.domain.errors import NotFound, ValidationError, VersionMismatch
 from tracker.domain.project import Plan
 from tracker.domain.values import Envelope, Money
 from tracker.group_commit import GroupCommit
-from tracker.settings import Settings
 
 DESK = Envelope("desk", date(2025, 2, 1))
 USD = CommitInvestment(Money(Decimal("10.00"), "USD"))
-
-
-@pytest.fixture
-def tracker(settings: Settings) -> Iterator[TrackerApplication]:
-    app = TrackerApplication(settings)
-    yield app
-    app.close()
 
 
 @pytest.fixture

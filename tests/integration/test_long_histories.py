@@ -8,7 +8,6 @@ written with their events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -42,13 +41,6 @@ def keyed(n: int, digest: str | None = None) -> Envelope:
     return Envelope(
         "desk", date(2025, 2, 1), idempotency_key=f"key-{n}", command_digest=digest or f"d-{n}"
     )
-
-
-@pytest.fixture
-def tracker(settings: Settings) -> Iterator[TrackerApplication]:
-    app = TrackerApplication(settings)
-    yield app
-    app.close()
 
 
 @pytest.fixture

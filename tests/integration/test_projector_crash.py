@@ -73,13 +73,6 @@ DIMENSIONS = ("sector", "region", "country", "status")
 
 
 @pytest.fixture
-def tracker(settings: Settings) -> Iterator[TrackerApplication]:
-    app = TrackerApplication(settings)
-    yield app
-    app.close()
-
-
-@pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
     readmodel_engine = create_readmodel_engine(settings, pool_size=4)
     put_rates(

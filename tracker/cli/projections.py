@@ -28,7 +28,6 @@ from eventsourcing.domain import EventSourcingError
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -45,9 +44,10 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from tracker.application import TrackerApplication
 from tracker.cli import err, load_settings
+from tracker.logs import JsonFormatter, LogSettings, TextFormatter
 from tracker.migrate import MigrationError, current_revision, head_revision, is_at_head
 from tracker.readmodel.service import ReadModel
-from tracker.settings import Settings
+from tracker.settings import Settings, SettingsError
 
 log = logging.getLogger("tracker.projector")
 out = Console()
@@ -264,18 +264,15 @@ def rebuild() -> None:
 
 
 @contextmanager
-def logging_to_stderr() -> Iterator[None]:
-    """Log ``tracker.*`` at INFO on stderr (rich on a terminal, plain lines otherwise)."""
-    handler: logging.Handler
-    if sys.stderr.isatty():
-        handler = RichHandler(console=Console(stderr=True), show_path=False)
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+def logging_to_stderr(settings: LogSettings) -> Iterator[None]:
+    """Log ``tracker.*`` on stderr in ``tracker serve``'s format (``TRACKER_LOG_FORMAT``: one
+    JSON object per line, or text on a terminal) at ``TRACKER_LOG_LEVEL``."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if settings.format == "json" else TextFormatter())
     logger = logging.getLogger("tracker")
     level = logger.level
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    logger.setLevel(settings.level.upper())
     try:
         yield
     finally:
@@ -388,6 +385,10 @@ def projector(once: bool, log_interval: float) -> None:
     applied exactly once.
     """
     settings = ready_settings()
+    try:
+        logs = LogSettings.from_env()
+    except SettingsError as error:
+        fail(str(error), code=2)
     with opened(settings) as readmodel:
         if once:
             started = time.monotonic()
@@ -407,7 +408,7 @@ def projector(once: bool, log_interval: float) -> None:
                 highlight=False,
             )
             return
-        with logging_to_stderr():
+        with logging_to_stderr(logs):
             log.info("projector starting on %s", where(settings))
             # The service keeps its threads private; a thread that dies (an error the service
             # does not catch) must end the process rather than leave it idle.

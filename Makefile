@@ -29,7 +29,7 @@ check: $(STAMP)
 test: check
 	$(BIN)/pytest
 
-# Performance figures next to their references (~15 min; not part of `make test`): bench/README.md
+# Performance figures next to their references (~8 min; not part of `make test`): bench/README.md
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

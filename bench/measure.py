@@ -150,7 +150,7 @@ class Server:
 
 
 def start_server(env: dict[str, str], logs: Path, name: str) -> Server:
-    """The API (``tracker serve`` settings, one worker) on a free loopback port.
+    """The API (``tracker serve``, one worker) on a free loopback port.
 
     Tried twice: on a shared machine the database may briefly refuse connections.
     """
@@ -164,7 +164,8 @@ def start_server(env: dict[str, str], logs: Path, name: str) -> Server:
 
 def _start_server(env: dict[str, str], logs: Path, name: str) -> Server:
     port = free_port()
-    process = spawn(name, [sys.executable, "-m", "bench.serve", "--port", str(port)], env, logs)
+    command = [str(BIN / "tracker"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    process = spawn(name, command, env, logs)
     server = Server(process, port)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

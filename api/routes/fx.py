@@ -16,8 +16,8 @@ from api.schemas import RatesIn, RatesOut
 from tracker.domain.errors import ValidationError
 from tracker.domain.values import check_currency, parse_amount
 from tracker.readmodel import tables as t
+from tracker.readmodel.database import naive_utc
 from tracker.readmodel.fx import Rate, put_rates
-from tracker.readmodel.projector import naive_utc
 
 RATES_EXAMPLE = {
     "rates": [

@@ -18,8 +18,9 @@ from tracker.cli import err, load_settings, open_tracker
 from tracker.demo import demo_rates, load_demo
 from tracker.readmodel import reports
 from tracker.readmodel import tables as t
+from tracker.readmodel.database import naive_utc
 from tracker.readmodel.fx import put_rates
-from tracker.readmodel.projector import Projector, naive_utc
+from tracker.readmodel.projector import Projector
 from tracker.readmodel.reports import ReportQuery, Total
 
 out = Console()

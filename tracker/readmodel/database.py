@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,11 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Numeric, TypeDecorator, TypeEngine
 
 from tracker.settings import Settings
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """Recorded times are stored as naive UTC on both databases."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 class Amount(TypeDecorator[Decimal]):

@@ -23,9 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.application import TrackerApplication
 from tracker.readmodel import tables as t
-from tracker.readmodel.view_batch import apply_events, naive_utc
-
-__all__ = ["BATCH", "NAME", "REBUILD_BATCH", "PositionMoved", "Projector", "naive_utc"]
+from tracker.readmodel.view_batch import apply_events
 
 NAME = "readmodel"
 #: Events per transaction when catching up (at most: a batch holds what is pending).

@@ -21,9 +21,8 @@ from sqlalchemy.sql import Select
 from tracker.domain.errors import ValidationError
 from tracker.domain.status import Status
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import exact_sum
+from tracker.readmodel.database import exact_sum, naive_utc
 from tracker.readmodel.fx import Rate, RateBook
-from tracker.readmodel.projector import naive_utc
 
 DIMENSIONS = ("sector", "region", "country", "status")
 #: At most this many points in one timeline (a century of months): each point is a few

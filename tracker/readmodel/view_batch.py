@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, update
@@ -25,6 +25,7 @@ from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.status import Status
 from tracker.readmodel import tables as t
+from tracker.readmodel.database import naive_utc
 
 Row = dict[str, Any]
 #: The ledger row of a fact: (project id, version of the event that recorded the fact).
@@ -79,11 +80,6 @@ SELECT_CURRENT_FACTS = (
     )
     .where(t.facts.c.superseded_position.is_(None))
 )
-
-
-def naive_utc(moment: datetime) -> datetime:
-    """Recorded times are stored as naive UTC on both databases."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def apply_events(conn: Connection, events: Sequence[tuple[int, Any]]) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from api import schemas as s
 from tracker.application import RecordedEvent
 from tracker.domain import commands as c
-from tracker.domain.errors import ValidationError
 from tracker.domain.ledger import ProjectLedger
 from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.status import IATI_ACTIVITY_STATUS
@@ -43,12 +42,7 @@ def envelope(
 ) -> Envelope:
     source = Source(body.source.title, body.source.url) if body.source else None
     effective = body.effective_date or default_date or today
-    if effective > today + timedelta(days=1):  # a day of slack for time zones east of UTC
-        raise ValidationError(
-            f"{effective} is in the future; record facts once they have happened",
-            field="effective_date",
-        )
-    return Envelope(actor, effective, source, idempotency_key, digest)
+    return Envelope(actor, effective, source, idempotency_key, digest, today=today)
 
 
 def replacement(body: s.ReplacementIn) -> c.Replacement:

@@ -9,7 +9,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from tracker.domain.errors import IdempotencyKeyReused
-from tracker.domain.values import Envelope, Source
+from tracker.domain.values import Envelope, Source, check_envelope
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ def command_record(event: Any) -> tuple[str, CommandRecord] | None:
 
 
 def envelope_fields(envelope: Envelope) -> dict[str, Any]:
+    """The stored fields of an envelope, once its values are checked."""
+    envelope = check_envelope(envelope)
     return {
         "actor": envelope.actor,
         "effective_date": envelope.effective_date,

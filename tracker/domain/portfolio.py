@@ -9,9 +9,16 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from tracker.domain.base import TrackedAggregate
+from tracker.domain.base import TrackedAggregate, envelope_fields
 from tracker.domain.errors import ValidationError
-from tracker.domain.values import Envelope, Money, Source, check_currency, check_text
+from tracker.domain.values import (
+    Envelope,
+    Money,
+    Source,
+    check_currency,
+    check_effective_date,
+    check_text,
+)
 
 
 @dataclass(frozen=True)
@@ -92,13 +99,9 @@ class Portfolio(TrackedAggregate):
             id=portfolio_id or uuid4(),
             name=check_text(name, field="name"),
             forum=check_text(forum, field="forum"),
-            established_on=established_on,
+            established_on=check_effective_date(established_on, field="established_on"),
             illustrative=illustrative,
-            actor=envelope.actor,
-            effective_date=envelope.effective_date,
-            source=envelope.source,
-            idempotency_key=envelope.idempotency_key,
-            command_digest=envelope.command_digest,
+            **envelope_fields(envelope),
         )
 
     def restate_targets(

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from tracker.domain.base import TrackedAggregate
+from tracker.domain.base import TrackedAggregate, envelope_fields
 from tracker.domain.commands import (
     Cancel,
     ChangeStatus,
@@ -33,6 +33,9 @@ from tracker.domain.values import (
     Money,
     check_country,
     check_currency,
+    check_effective_date,
+    check_optional_text,
+    check_planned_date,
     check_region,
     check_text,
 )
@@ -118,6 +121,8 @@ def check_plan(plan: Plan) -> Plan:
         raise ValidationError("must not be negative", field="planned_investment")
     if plan.planned_jobs < 0:
         raise ValidationError("must not be negative", field="planned_jobs")
+    check_planned_date(plan.planned_start, field="planned_start")
+    check_planned_date(plan.planned_end, field="planned_end")
     if plan.planned_start and plan.planned_end and plan.planned_end < plan.planned_start:
         raise ValidationError("must not be before planned_start", field="planned_end")
     return replace(
@@ -319,11 +324,7 @@ class Project(TrackedAggregate):
             planned_jobs=plan.planned_jobs,
             planned_start=plan.planned_start,
             planned_end=plan.planned_end,
-            actor=envelope.actor,
-            effective_date=envelope.effective_date,
-            source=envelope.source,
-            idempotency_key=envelope.idempotency_key,
-            command_digest=envelope.command_digest,
+            **envelope_fields(envelope),
         )
 
     def needs(self, command: ProjectCommand) -> tuple[int, ...]:
@@ -380,23 +381,43 @@ class Project(TrackedAggregate):
                 self.MilestoneReached,
                 envelope,
                 name=check_text(command.name, field="name"),
-                description=command.description,
+                description=check_optional_text(
+                    command.description, field="description", max_length=5000, free=True
+                ),
             )
         elif isinstance(command, ChangeStatus):
             status = next_status(self.status, command.status, self.before_suspension)
-            self.emit(self.StatusChanged, envelope, status=status, reason=command.reason)
+            self._check_status_date(envelope)
+            self.emit(self.StatusChanged, envelope, status=status, reason=_reason(command.reason))
         elif isinstance(command, Complete):
             if self.status not in COMPLETABLE:
                 raise InvalidTransition(
                     f"only a project under implementation or operational can be completed; "
                     f"it is {self.status}"
                 )
-            self.emit(self.Completed, envelope, status=Status.CLOSED, reason=command.reason)
+            self._check_status_date(envelope)
+            self.emit(
+                self.Completed, envelope, status=Status.CLOSED, reason=_reason(command.reason)
+            )
         elif isinstance(command, Cancel):
-            reason = check_text(command.reason, field="reason")
+            reason = check_text(command.reason, field="reason", free=True)
+            self._check_status_date(envelope)
             self.emit(self.Cancelled, envelope, status=Status.CANCELLED, reason=reason)
         else:  # pragma: no cover - the union above is exhaustive
             raise TypeError(f"unknown command {command!r}")
+
+    def _check_status_date(self, envelope: Envelope) -> None:
+        """A status holds from its date until the next one: a status dated before the one in
+        force (or before the announcement) would make the current status, the status as of a
+        date and the IATI dates disagree."""
+        latest = max(self.status_history, key=lambda e: (e.effective_date, e.version))
+        if envelope.effective_date < latest.effective_date:
+            raise Conflict(
+                f"a status change dated {envelope.effective_date} is before the project's "
+                f"{latest.status} status of {latest.effective_date} (version {latest.version}); "
+                "status changes are recorded in date order",
+                field="effective_date",
+            )
 
     def _correct(self, command: Correct, envelope: Envelope, events: Mapping[int, Event]) -> None:
         kind, target = self._named(command.corrects, events, field="corrects")
@@ -422,12 +443,18 @@ class Project(TrackedAggregate):
             replacement = Replacement(**{name: getattr(checked, name) for name in names})
         else:
             assert isinstance(target, Project.FactEvent)  # every correctable kind but one
+            if command.replacement.effective_date is not None:
+                check_effective_date(
+                    command.replacement.effective_date,
+                    field="replacement.effective_date",
+                    today=envelope.today,
+                )
             _check_fact(replace(self.current_fact(target, events), **values), kind)
         self.emit(
             self.Corrected,
             envelope,
             corrects=command.corrects,
-            reason=check_text(command.reason, field="reason"),
+            reason=check_text(command.reason, field="reason", free=True),
             replacement=replacement,
         )
 
@@ -439,7 +466,7 @@ class Project(TrackedAggregate):
             self.Retracted,
             envelope,
             retracts=command.retracts,
-            reason=check_text(command.reason, field="reason"),
+            reason=check_text(command.reason, field="reason", free=True),
         )
 
     def _named(self, version: int, events: Mapping[int, Event], *, field: str) -> tuple[str, Event]:
@@ -499,6 +526,10 @@ class Project(TrackedAggregate):
             return self.status
         known = [e for e in self.status_history if e.effective_date <= as_of]
         return max(known, key=lambda e: (e.effective_date, e.version)).status
+
+
+def _reason(reason: str | None) -> str | None:
+    return check_optional_text(reason, field="reason", free=True)
 
 
 def _nonzero(amount: Money) -> Money:

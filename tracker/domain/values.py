@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 import pycountry
 
 from tracker.domain.errors import ValidationError
 
-_AMOUNT = re.compile(r"^-?\d{1,18}(\.\d{1,6})?$")
+# ASCII digits only: ``\d`` would also read "٥" or "１２" as numbers.
+_AMOUNT = re.compile(r"^-?[0-9]{1,18}(\.[0-9]{1,6})?$")
+#: Control characters (Unicode category Cc). A line of text may hold none; free text may
+#: hold tabs and line breaks. PostgreSQL cannot store NUL in text at all.
+_CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: The earliest effective date the tracker accepts: older dates are typing errors (1927 for
+#: 2027, 0001 for a blank), and each one would stretch every timeline over decades.
+EARLIEST_DATE = date(1950, 1, 1)
+#: Planned dates may lie in the future, but not beyond this.
+LATEST_PLANNED_DATE = date(2100, 12, 31)
+#: How far past the recorder's today an effective date may lie (time zones east of UTC).
+FUTURE_SLACK = timedelta(days=1)
 
 
 def parse_amount(text: str, *, field: str = "amount") -> Decimal:
@@ -42,13 +54,56 @@ def check_region(code: str, *, field: str = "regions") -> str:
     return code
 
 
-def check_text(value: str, *, field: str, max_length: int = 500) -> str:
+def check_text(value: str, *, field: str, max_length: int = 500, free: bool = False) -> str:
+    """A trimmed, non-blank text of at most ``max_length`` characters with no control
+    characters; ``free`` text (a reason, a description) may hold tabs and line breaks."""
     stripped = value.strip()
     if not stripped:
         raise ValidationError("must not be blank", field=field)
     if len(stripped) > max_length:
         raise ValidationError(f"must be at most {max_length} characters", field=field)
+    control = (_CONTROL_IN_TEXT if free else _CONTROL_IN_LINE).search(stripped)
+    if control:
+        raise ValidationError(
+            f"must not contain the control character U+{ord(control.group()):04X}"
+            + ("" if free else " (this text is one line)"),
+            field=field,
+        )
     return stripped
+
+
+def check_optional_text(
+    value: str | None, *, field: str, max_length: int = 500, free: bool = False
+) -> str | None:
+    return (
+        None if value is None else check_text(value, field=field, max_length=max_length, free=free)
+    )
+
+
+def check_effective_date(
+    day: date, *, field: str = "effective_date", today: date | None = None
+) -> date:
+    """An effective date is when something happened: not before :data:`EARLIEST_DATE` and,
+    when the recorder's ``today`` is known, not after it (with a day of slack)."""
+    if day < EARLIEST_DATE:
+        raise ValidationError(
+            f"{day} is before {EARLIEST_DATE}, the earliest date the tracker accepts", field=field
+        )
+    if today is not None and day > today + FUTURE_SLACK:
+        raise ValidationError(
+            f"{day} is in the future; record facts once they have happened", field=field
+        )
+    return day
+
+
+def check_planned_date(day: date | None, *, field: str) -> date | None:
+    if day is not None and not EARLIEST_DATE <= day <= LATEST_PLANNED_DATE:
+        raise ValidationError(
+            f"{day} is outside the planned dates the tracker accepts "
+            f"({EARLIEST_DATE} to {LATEST_PLANNED_DATE})",
+            field=field,
+        )
+    return day
 
 
 @dataclass(frozen=True)
@@ -76,7 +131,8 @@ class Envelope:
     """What every event carries besides its payload.
 
     ``idempotency_key`` and ``command_digest`` make retried requests safe: the key is stored
-    inside the event itself, so the check is as durable and atomic as the event.
+    inside the event itself, so the check is as durable and atomic as the event. ``today`` is
+    the recorder's date, when known: effective dates after it are refused. It is not stored.
     """
 
     actor: str
@@ -84,3 +140,26 @@ class Envelope:
     source: Source | None = None
     idempotency_key: str | None = None
     command_digest: str | None = None
+    today: date | None = None
+
+
+def check_envelope(envelope: Envelope) -> Envelope:
+    """Check what an event will carry besides its payload; return the envelope as stored."""
+    check_effective_date(envelope.effective_date, today=envelope.today)
+    source = envelope.source
+    if source is not None:
+        url = source.url
+        if url is not None and (
+            not url.startswith(("http://", "https://"))
+            or _CONTROL_IN_LINE.search(url)
+            or " " in url
+        ):
+            raise ValidationError(
+                "must be an http:// or https:// address without spaces", field="source.url"
+            )
+        source = Source(check_text(source.title, field="source.title"), url)
+    return replace(
+        envelope,
+        actor=check_text(envelope.actor, field="actor", max_length=200),
+        source=source,
+    )

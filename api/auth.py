@@ -7,6 +7,7 @@ establishing portfolios, restating targets and setting exchange rates needs an a
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio.to_thread
@@ -24,8 +25,12 @@ ADMIN_WRITES = [
     ("PUT", re.compile(r"^/api/v1/fx-rates/?$")),
 ]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
-_KEY_ID = re.compile(r"^trk_([0-9a-f]{12})_")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tracker"'}
+#: Where a middleware outside this one (the per-key rate limit, ``api.limits``) leaves a
+#: check to run on each request's key once it is verified, before its role is checked: an
+#: unknown or wrong key never reaches it.
+KEY_CHECK = "verified_key_check"
+KeyCheck = Callable[[Scope, Principal], Awaitable[None]]
 
 
 def required_role(method: str, path: str, *, public_reads: bool) -> Role | None:
@@ -49,12 +54,6 @@ def _token(scope: Scope) -> str | None:
         if name == b"x-api-key":
             api_key = value.decode("latin-1")
     return api_key
-
-
-def key_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    """The id part of a presented key, unverified (enough to count its requests)."""
-    found = _KEY_ID.match(_token(connection.scope) or "")
-    return found.group(1) if found else None
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
@@ -90,7 +89,11 @@ async def _authorize(scope: HTTPScope, keys: KeyStore, public_reads: bool) -> No
         )
     if token and principal is None:
         raise NotAuthorizedException("the API key is unknown or revoked", headers=CHALLENGE)
-    scope.setdefault("state", {})["principal"] = principal
+    state = scope.setdefault("state", {})
+    state["principal"] = principal
+    check: KeyCheck | None = state.get(KEY_CHECK)
+    if principal is not None and check is not None:
+        await check(scope, principal)
     if needed is None:
         return
     if principal is None:

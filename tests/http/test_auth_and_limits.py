@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from litestar.testing import TestClient
@@ -158,6 +158,66 @@ def test_the_per_key_limit_counts_each_key(settings: Settings) -> None:
         statuses = [client.get("/api/v1/fx-rates", headers=token).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
         assert client.get("/api/v1/fx-rates").status_code == 200  # no key: not this limit
+
+
+def test_wrong_secrets_do_not_use_up_the_victims_key_limit(settings: Settings) -> None:
+    """Only a verified key counts against its own limit: guessing at a key's secret (its id is
+    not secret) counts against the guesser's address, never against the key's owner."""
+    limited = replace(settings, rate_limit_per_address=0, rate_limit_per_key=3)
+    victim = make_key(settings, "victim", Role.READER)
+    key_id = victim.split("_")[1]
+    forged = bearer(f"trk_{key_id}_" + "x" * 43)
+    with TestClient(create_app(limited)) as client:
+        guesses = [client.get("/api/v1/fx-rates", headers=forged).status_code for _ in range(10)]
+        assert guesses == [401] * 10
+        real = bearer(victim)
+        mine = [client.get("/api/v1/fx-rates", headers=real).status_code for _ in range(4)]
+        assert mine == [200, 200, 200, 429]  # the key's own three, then its limit
+
+
+def test_wrong_secrets_count_against_the_address(settings: Settings) -> None:
+    limited = replace(settings, rate_limit_per_address=5, rate_limit_per_key=3)
+    forged = bearer("trk_0123456789ab_" + "x" * 43)
+    with TestClient(create_app(limited)) as client:
+        statuses = [client.get("/api/v1/fx-rates", headers=forged).status_code for _ in range(6)]
+        assert statuses == [401] * 5 + [429]
+
+
+def test_a_key_over_its_limit_gets_429_with_retry_after(settings: Settings) -> None:
+    limited = replace(settings, rate_limit_per_address=0, rate_limit_per_key=2)
+    token = bearer(make_key(settings, "busy", Role.READER))
+    with TestClient(create_app(limited)) as client:
+        for _ in range(2):
+            assert client.get("/api/v1/fx-rates", headers=token).status_code == 200
+        response = client.get("/api/v1/fx-rates", headers=token)
+        problem(response, 429)
+        assert 1 <= int(response.headers["retry-after"]) <= 60
+
+
+def test_retry_after_only_on_429(limited_client: Client, settings: Settings) -> None:
+    """RFC 9110: Retry-After says when to come back, so only a 429 or 503 carries it (the
+    RateLimit-* headers go on every answer)."""
+    admin = bearer(make_key(settings, "admin", Role.ADMIN))
+    ok = limited_client.get("/api/v1/fx-rates")
+    assert ok.status_code == 200
+    created = limited_client.post(
+        "/api/v1/portfolios",
+        json={"name": "P", "forum": "F", "established_on": "2024-01-01"},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    invalid = limited_client.post(  # a portfolio that does not exist: 422
+        "/api/v1/projects", json=project_body(str(uuid4())), headers=admin
+    )
+    problem(invalid, 422)
+    for answer in (ok, created, invalid):
+        assert "retry-after" not in answer.headers, answer.status_code
+        assert "ratelimit-limit" in answer.headers
+    statuses = [limited_client.get("/api/v1/fx-rates").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    limited = limited_client.get("/api/v1/fx-rates")
+    problem(limited, 429)
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
 
 
 def test_oversized_bodies_are_413(client: Client, project_id: str) -> None:

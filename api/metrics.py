@@ -225,6 +225,8 @@ def _observe(scope: Scope, status: int, seconds: float) -> None:
                 "route": route,
                 "status": status,
                 "duration_ms": duration_ms,
-                "client": f"{client[0]}:{client[1]}" if client else None,
+                # The address the per-address rate limit counted (a trusted proxy's
+                # X-Forwarded-For, else the peer); the port says nothing behind a proxy.
+                "client": client[0] if client else None,
             },
         )

@@ -4,8 +4,10 @@ Two formats, chosen with ``TRACKER_LOG_FORMAT``:
 
 - ``json``: one JSON object per line on stderr, with ``time`` (UTC, ISO 8601), ``level``,
   ``logger`` and ``message``; an access-log line (logger ``tracker.access``) adds ``method``,
-  ``path``, ``route``, ``status``, ``duration_ms`` and ``client``; an error adds ``exception``
-  (the traceback as text). This is what log shippers (Docker, journald, Loki, …) want.
+  ``path``, ``route``, ``status``, ``duration_ms`` and ``client`` (the address the
+  per-address rate limit counted: the connection's peer, or the ``X-Forwarded-For`` client
+  when the peer is one of ``TRACKER_TRUSTED_PROXIES``); an error adds ``exception`` (the
+  traceback as text). This is what log shippers (Docker, journald, Loki, …) want.
 - ``text``: one human line per message, ``TIME LEVEL LOGGER: MESSAGE``.
 - ``auto`` (the default): ``text`` when stderr is a terminal, ``json`` otherwise (in a
   container, under systemd, into a pipe or a file).

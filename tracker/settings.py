@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/tracker.db"
+_Number = TypeVar("_Number", int, float)
 
 
 class SettingsError(ValueError):
@@ -39,6 +42,18 @@ class Settings:
     #: Seconds a verified API key is trusted without asking the database again (so a key
     #: revoked elsewhere may still work that long; 0: ask on every request).
     key_cache_seconds: float = 5.0
+    #: Addresses or networks of the reverse proxies whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed (none: the headers are ignored and the client is the
+    #: connection's peer).
+    trusted_proxies: tuple[str, ...] = ()
+    #: Seconds a client may take from connecting (or from the first byte of a request on a
+    #: kept-alive connection) until its request headers are complete; then it is disconnected.
+    header_timeout: float = 10.0
+    #: Seconds an idle kept-alive connection stays open between requests.
+    keep_alive_timeout: int = 5
+    #: Connections plus requests in flight per process above which new requests get 503
+    #: (0: no limit).
+    max_connections: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -57,6 +72,14 @@ class Settings:
                 rate_limit_per_address=int(env.get("TRACKER_RATE_LIMIT_PER_ADDRESS", "3000")),
                 rate_limit_per_key=int(env.get("TRACKER_RATE_LIMIT_PER_KEY", "1200")),
                 key_cache_seconds=float(env.get("TRACKER_KEY_CACHE_SECONDS", "5")),
+                trusted_proxies=_networks(env.get("TRACKER_TRUSTED_PROXIES", "")),
+                header_timeout=_positive(
+                    "TRACKER_HEADER_TIMEOUT", float(env.get("TRACKER_HEADER_TIMEOUT", "10"))
+                ),
+                keep_alive_timeout=_positive(
+                    "TRACKER_KEEP_ALIVE_TIMEOUT", int(env.get("TRACKER_KEEP_ALIVE_TIMEOUT", "5"))
+                ),
+                max_connections=int(env.get("TRACKER_MAX_CONNECTIONS", "0")),
             )
         except ValueError as error:
             raise SettingsError(f"invalid TRACKER_* setting: {error}") from error
@@ -129,3 +152,25 @@ def _flag(name: str, value: str) -> bool:
     if lowered not in ("true", "false", "1", "0", "yes", "no"):
         raise ValueError(f"{name} must be true or false, not {value!r}")
     return lowered in ("true", "1", "yes")
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks (``10.0.0.0/8``, ``::1``)."""
+    found = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"TRACKER_TRUSTED_PROXIES: {item!r} is not an IP address or network"
+            ) from None
+        found.append(item)
+    return tuple(found)
+
+
+def _positive(name: str, value: _Number) -> _Number:
+    if value <= 0:
+        raise ValueError(f"{name} must be more than 0, not {value}")
+    return value

@@ -92,10 +92,15 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     stderr is not a terminal) or plain text (TRACKER_LOG_FORMAT=text); TRACKER_LOG_LEVEL sets
     the level and TRACKER_ACCESS_LOG=false turns the per-request access log off. SIGTERM
     stops gracefully: requests in flight finish, then the read model and pools close.
+
+    X-Forwarded-For is believed only from TRACKER_TRUSTED_PROXIES (default: nobody); a
+    client has TRACKER_HEADER_TIMEOUT seconds (10) to send its request headers, and an idle
+    connection is closed after TRACKER_KEEP_ALIVE_TIMEOUT (5).
     """
     import uvicorn
 
     from api.metrics import remove_shared, share_between_workers
+    from api.server import uvicorn_options
     from tracker.logs import LogSettings, logging_config
 
     settings = load_settings()
@@ -117,6 +122,9 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
             log_level=logs.level,
             log_config=logging_config(logs),
             access_log=False,  # the app writes its own, with the route and the duration
+            # X-Forwarded-* only from TRACKER_TRUSTED_PROXIES; header, keep-alive and
+            # connection limits (TRACKER_HEADER_TIMEOUT, …).
+            **uvicorn_options(settings),
         )
     finally:
         remove_shared(metrics_dir)

@@ -223,7 +223,7 @@ def assert_applied_exactly_once(tracker: TrackerApplication, engine: Engine) -> 
     oracle = Oracle.read(tracker, RATES)
     rows = view_rows(engine)
     counts = {name: sum(table.values()) for name, table in rows.items()}
-    assert counts == {**expected_row_counts(oracle), "rm_position": 1}
+    assert counts == {**expected_row_counts(oracle), "rm_position": 1, "rm_failures": 0}
     assert Projector(tracker, engine).applied_position() == tracker.recorder.max_notification_id()
 
 

@@ -9,21 +9,38 @@ per batch is then the handful of round trips around it, so each pass over the lo
 few as it can: the position row is made sure of once per process, a batch starts where this
 process left the position (the lock checks it), one statement both locks and reads the
 position, and a short batch ends the pass (nothing more was there to read).
+
+No single event may stop the projector. A batch that fails for a reason other than the
+database being unavailable is applied again one event at a time; an event that still fails is
+*set aside*: recorded in ``rm_failures`` with its reason, in the same transaction that moves
+the position past it. Readiness, metrics and ``tracker projections status`` report it until a
+rebuild applies it (docs/operations.md).
+
+A rebuild writes a complete view into copies of the tables beside the live ones and swaps it
+in, in one transaction, once it has reached the head: readers keep the old figures meanwhile,
+and a rebuild that stops leaves them as they were.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import psycopg
+import sqlalchemy.exc
+from eventsourcing import persistence
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.application import TrackerApplication
 from tracker.readmodel import tables as t
-from tracker.readmodel.view_batch import apply_events
+from tracker.readmodel.database import naive_utc
+from tracker.readmodel.tables import LIVE, Views, rebuild_views
+from tracker.readmodel.view_batch import apply_events, storable
 
 NAME = "readmodel"
 #: Events per transaction when catching up (at most: a batch holds what is pending).
@@ -33,10 +50,41 @@ REBUILD_BATCH = 5000
 
 _position = t.projection_position.c.position
 _named = t.projection_position.c.name
+log = logging.getLogger("tracker.readmodel")
+
+#: The database is unavailable, busy or gone: try the same events again later. Anything else
+#: an event raises while it is applied is the event's own doing, and it is set aside.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    sqlalchemy.exc.DisconnectionError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    OSError,
+)
+#: How much of an error's text a failure row keeps.
+ERROR_TEXT = 2000
+
+
+#: The position row of a rebuild's copies, beside the live one.
+REBUILD_NAME = f"{NAME}:rebuild"
+#: How often a rebuild tries to catch up with writes that arrive while it swaps.
+SWAP_ATTEMPTS = 3
+
+
+class RebuildFailed(Exception):
+    """The rebuild could not swap its copies in; the live view is untouched."""
 
 
 class PositionMoved(Exception):
     """Another projector applied the same events first; this batch was rolled back."""
+
+
+#: Not an event's fault: let the caller try the same events again.
+TRY_AGAIN: tuple[type[BaseException], ...] = (PositionMoved, *UNAVAILABLE)
 
 
 @dataclass(frozen=True)
@@ -47,11 +95,31 @@ class Applied:
     events: int
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """An event the projector could not apply, and why."""
+
+    position: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    error: str
+    failed_at: datetime
+
+
 class Projector:
-    def __init__(self, tracker: TrackerApplication, engine: Engine, *, name: str = NAME) -> None:
+    def __init__(
+        self,
+        tracker: TrackerApplication,
+        engine: Engine,
+        *,
+        name: str = NAME,
+        views: Views = LIVE,
+    ) -> None:
         self.tracker = tracker
         self.engine = engine
         self.name = name
+        self.views = views
         self._lock = threading.Lock()
         self._applied = threading.Condition()
         self._position: int | None = None
@@ -147,6 +215,49 @@ class Projector:
         )
         if not notifications:
             return Applied(start, 0)
+        try:
+            end = self._commit(start, lambda conn: self.apply(conn, notifications), notifications)
+        except TRY_AGAIN:
+            raise
+        except Exception:  # noqa: BLE001 - one event's fault: find it, one event at a time
+            end = start
+            for notification in notifications:
+                end = self._apply_or_set_aside(end, notification)
+        return Applied(end, len(notifications))
+
+    def _apply_or_set_aside(self, start: int, notification: Notification) -> int:
+        """Apply one event; if it fails for a reason of its own, set it aside instead."""
+        try:
+            return self._commit(
+                start, lambda conn: self.apply(conn, [notification]), [notification]
+            )
+        except TRY_AGAIN:
+            raise
+        except Exception as error:  # noqa: BLE001 - recorded with its reason, and reported
+            failure = _set_aside(notification, error)
+            log.error(
+                "the read model set aside event %s (%s v%s) and went on: %s",
+                failure.position,
+                failure.originator_id,
+                failure.originator_version,
+                failure.error,
+            )
+            return self._commit(
+                start,
+                lambda conn: conn.execute(
+                    insert(self.views.failures).values(storable(vars(failure)))
+                ),
+                [notification],
+            )
+
+    def _commit(
+        self,
+        start: int,
+        change: Callable[[Connection], object],
+        notifications: Sequence[Notification],
+    ) -> int:
+        """Make ``change`` and move the position from ``start`` past ``notifications``, in one
+        transaction; return the new position."""
         end = notifications[-1].id
         with self.engine.begin() as conn:
             # Lock the position row before writing (a row lock on PostgreSQL, the write lock
@@ -155,7 +266,7 @@ class Projector:
             if self._lock_position(conn) != start:
                 self._start = None
                 raise PositionMoved(f"{self.name} moved past {start} before this batch")
-            self.apply(conn, notifications)
+            change(conn)
             moved = conn.execute(
                 update(t.projection_position)
                 .where(_named == self.name)
@@ -166,7 +277,7 @@ class Projector:
                 self._start = None
                 raise PositionMoved(f"{self.name} moved past {start} during this batch")
         self._start = end
-        return Applied(end, len(notifications))
+        return end
 
     def _lock_position(self, conn: Connection) -> int | None:
         """Lock the position row and read it (``None``: the row is gone, e.g. a rebuild)."""
@@ -183,7 +294,7 @@ class Projector:
     def apply(self, conn: Connection, notifications: Sequence[Notification]) -> None:
         """Apply a batch inside the caller's transaction (the view change and nothing else)."""
         to_event = self.tracker.mapper.to_domain_event
-        apply_events(conn, [(n.id, to_event(n)) for n in notifications])
+        apply_events(conn, [(n.id, to_event(n)) for n in notifications], self.views)
 
     def announce(self, position: int) -> None:
         """Note ``position`` as applied (by this process, or by the projector process that
@@ -204,25 +315,87 @@ class Projector:
         return self.applied_position()
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Empty the view and apply the whole log again, in big batches."""
-        with self._lock:
-            with self.engine.begin() as conn:
-                for table in t.DERIVED:
-                    conn.execute(table.delete())
-            self._position = None
-            self._has_position_row = False
-            self._start = None
+        """Apply the whole log again into copies of the view's tables, in big batches, and
+        swap them in once they reach the head. Readers keep the live figures meanwhile; a
+        rebuild that stops leaves them untouched (the next one starts its copies afresh)."""
+        copies = Projector(self.tracker, self.engine, name=REBUILD_NAME, views=rebuild_views())
+        copies.prepare_copies()
         head = self.head_position()
         while True:
-            with self._lock:  # between batches, writers' read-your-writes calls may run
-                applied = self._next_batch(None, REBUILD_BATCH)
+            applied = copies._next_batch(None, REBUILD_BATCH)
             if progress and applied.events:
                 progress(applied.position, head)
             if applied.events < REBUILD_BATCH:
                 break
-        position = self.catch_up()
+        for _ in range(SWAP_ATTEMPTS):
+            copies.catch_up()  # sets aside what fails, so the swap's own catch-up will not
+            try:
+                position = self._swap_in(copies)
+                break
+            except TRY_AGAIN:
+                raise
+            except Exception as error:  # noqa: BLE001 - an event written meanwhile failed
+                log.warning("the rebuild's last events failed (%s); catching up again", error)
+        else:
+            raise RebuildFailed(f"the rebuild could not reach the head in {SWAP_ATTEMPTS} tries")
         self.refresh_statistics()
         return position
+
+    def prepare_copies(self) -> None:
+        """Empty copies of the tables, and a position row at the start of the log."""
+        with self.engine.begin() as conn:
+            tables = self.views.all()
+            tables[0].metadata.drop_all(conn, tables=tables)
+            tables[0].metadata.create_all(conn, tables=tables)
+            conn.execute(delete(t.projection_position).where(_named == self.name))
+            conn.execute(insert(t.projection_position).values(name=self.name, position=0))
+        self._start = 0
+        self._has_position_row = True
+
+    def _swap_in(self, copies: Projector) -> int:
+        """In one transaction: hold the live position, bring the copies to the head, replace
+        the live rows with theirs and move the live position there; drop the copies."""
+        with self._lock, self.engine.begin() as conn:
+            live = self._lock_position(conn)
+            position = copies._lock_position(conn)
+            if position is None:
+                raise RebuildFailed("the rebuild's position row is gone (a rival rebuild?)")
+            while notifications := self.tracker.recorder.select_notifications(
+                start=position, limit=REBUILD_BATCH, inclusive_of_start=False
+            ):
+                copies.apply(conn, notifications)
+                position = notifications[-1].id
+            for table, copy in zip(self.views.all(), copies.views.all(), strict=True):
+                conn.execute(delete(table))
+                names = [c.name for c in table.columns if not (c.primary_key and c.name == "id")]
+                rows = select(*(copy.c[name] for name in names))
+                if "id" in copy.c:
+                    rows = rows.order_by(copy.c.id)
+                conn.execute(insert(table).from_select(names, rows))
+            if live is None:
+                conn.execute(
+                    insert(t.projection_position).values(name=self.name, position=position)
+                )
+            else:
+                conn.execute(
+                    update(t.projection_position)
+                    .where(_named == self.name)
+                    .values(position=position)
+                )
+            conn.execute(delete(t.projection_position).where(_named == copies.name))
+            tables = copies.views.all()
+            tables[0].metadata.drop_all(conn, tables=tables)
+            self._start = position
+            self._has_position_row = True
+        self.announce(position)
+        return position
+
+    def set_aside(self) -> list[SetAside]:
+        """The events this view set aside, oldest first."""
+        failures = self.views.failures
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(failures).order_by(failures.c.position))
+            return [SetAside(**row._mapping) for row in rows]
 
     def refresh_statistics(self) -> None:
         """After a bulk change, let the query planner see the new sizes of the tables."""
@@ -234,3 +407,14 @@ class Projector:
                     conn.execute(text(f"ANALYZE {quote(schema)}.{quote(table.name)}"))
             else:
                 conn.execute(text("PRAGMA optimize"))
+
+
+def _set_aside(notification: Notification, error: BaseException) -> SetAside:
+    return SetAside(
+        position=notification.id,
+        originator_id=str(notification.originator_id),
+        originator_version=notification.originator_version,
+        topic=notification.topic,
+        error=f"{type(error).__name__}: {error}"[:ERROR_TEXT],
+        failed_at=naive_utc(datetime.now(UTC)),
+    )

@@ -8,6 +8,8 @@ new one with the replacement values.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    quoted_name,
 )
 
 from tracker.readmodel.database import Amount
@@ -166,5 +169,52 @@ projection_position = Table(
 )
 
 
-#: The tables the projector derives from the event store; a rebuild empties exactly these.
-DERIVED = (portfolios, targets, projects, plans, statuses, facts, projection_position)
+#: Events the projector could not apply and set aside (docs/operations.md: "Events the
+#: read model set aside"): the view lacks them until a rebuild applies them.
+projection_failures = Table(
+    "rm_failures",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("originator_id", String(ID), nullable=False),
+    Column("originator_version", Integer, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("failed_at", DateTime, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Views:
+    """The tables one projection writes: the live ones, or a rebuild's copies beside them."""
+
+    portfolios: Table
+    targets: Table
+    projects: Table
+    plans: Table
+    statuses: Table
+    facts: Table
+    failures: Table
+
+    def all(self) -> tuple[Table, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+LIVE = Views(portfolios, targets, projects, plans, statuses, facts, projection_failures)
+#: A rebuild writes into copies of the live tables, named with this suffix, and swaps them in.
+REBUILD_SUFFIX = "_next"
+
+
+def rebuild_views() -> Views:
+    """Copies of the live tables (indexes included, renamed) in a metadata of their own."""
+    copies = MetaData()
+    tables = []
+    for table in LIVE.all():
+        copy = table.to_metadata(copies, name=table.name + REBUILD_SUFFIX)
+        for index in copy.indexes:
+            index.name = quoted_name(f"{index.name}{REBUILD_SUFFIX}", None)
+        tables.append(copy)
+    return Views(*tables)
+
+
+#: The tables the projector derives from the event store.
+DERIVED = (*LIVE.all(), projection_position)

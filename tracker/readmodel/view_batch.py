@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, update
@@ -24,8 +25,8 @@ from sqlalchemy.exc import NoResultFound
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.status import Status
-from tracker.readmodel import tables as t
 from tracker.readmodel.database import naive_utc
+from tracker.readmodel.tables import LIVE, Views
 
 Row = dict[str, Any]
 #: The ledger row of a fact: (project id, version of the event that recorded the fact).
@@ -49,42 +50,53 @@ PROJECT_CHANGES = (
 #: How many keys one ``IN (…)`` carries at most (SQLite allows 32,766 parameters).
 IN_CHUNK = 1000
 
-# Statements, built once.
-INSERT = {
-    table: insert(table)
-    for table in (t.portfolios, t.targets, t.projects, t.plans, t.statuses, t.facts)
-}
-SUPERSEDE = {
-    table: update(table)
-    .where(table.c.id == bindparam("row_id"))
-    .values(superseded_at=bindparam("at"), superseded_position=bindparam("position"))
-    for table in (t.plans, t.facts)
-}
-UPDATE_PROJECT = (
-    update(t.projects)
-    .where(t.projects.c.project_id == bindparam("row_id"))
-    .values({name: bindparam(name) for name in PROJECT_CHANGES})
-)
-SELECT_PROJECTS = select(t.projects).where(
-    t.projects.c.project_id.in_(bindparam("ids", expanding=True))
-)
-SELECT_CURRENT_PLANS = (
-    select(t.plans)
-    .where(t.plans.c.project_id.in_(bindparam("ids", expanding=True)))
-    .where(t.plans.c.superseded_position.is_(None))
-)
-SELECT_CURRENT_FACTS = (
-    select(t.facts)
-    .where(
-        tuple_(t.facts.c.project_id, t.facts.c.fact_version).in_(bindparam("ids", expanding=True))
+
+@dataclass(frozen=True)
+class Statements:
+    """The statements a batch runs against one set of view tables, built once per set."""
+
+    insert: dict[Table, Any]
+    supersede: dict[Table, Any]
+    update_project: Any
+    select_projects: Any
+    select_current_plans: Any
+    select_current_facts: Any
+
+
+@cache
+def statements(views: Views) -> Statements:
+    projects, plans, facts = views.projects, views.plans, views.facts
+    return Statements(
+        insert={
+            table: insert(table)
+            for table in (views.portfolios, views.targets, projects, plans, views.statuses, facts)
+        },
+        supersede={
+            table: update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(superseded_at=bindparam("at"), superseded_position=bindparam("position"))
+            for table in (plans, facts)
+        },
+        update_project=update(projects)
+        .where(projects.c.project_id == bindparam("row_id"))
+        .values({name: bindparam(name) for name in PROJECT_CHANGES}),
+        select_projects=select(projects).where(
+            projects.c.project_id.in_(bindparam("ids", expanding=True))
+        ),
+        select_current_plans=select(plans)
+        .where(plans.c.project_id.in_(bindparam("ids", expanding=True)))
+        .where(plans.c.superseded_position.is_(None)),
+        select_current_facts=select(facts)
+        .where(
+            tuple_(facts.c.project_id, facts.c.fact_version).in_(bindparam("ids", expanding=True))
+        )
+        .where(facts.c.superseded_position.is_(None)),
     )
-    .where(t.facts.c.superseded_position.is_(None))
-)
 
 
-def apply_events(conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+def apply_events(conn: Connection, events: Sequence[tuple[int, Any]], views: Views = LIVE) -> None:
     """Apply ``(position, event)`` pairs, in order, inside the caller's transaction."""
-    batch = ViewBatch()
+    batch = ViewBatch(views)
     batch.fetch(conn, events)
     for position, event in events:
         batch.apply(event, position)
@@ -127,8 +139,10 @@ class References:
 class ViewBatch:
     """The rows one batch of events creates and changes, until they are written."""
 
-    def __init__(self) -> None:
-        self.new_rows: dict[Table, list[Row]] = {table: [] for table in INSERT}
+    def __init__(self, views: Views = LIVE) -> None:
+        self.views = views
+        self.sql = statements(views)
+        self.new_rows: dict[Table, list[Row]] = {table: [] for table in self.sql.insert}
         #: Current rows of the projects this batch touches, by id (fetched or new).
         self.projects: dict[str, Row] = {}
         #: Projects announced in this batch: inserted with their final values.
@@ -139,18 +153,18 @@ class ViewBatch:
         self.plans: dict[str, Row] = {}
         self.facts: dict[FactKey, Row] = {}
         #: Fetched rows this batch superseded, per table.
-        self.superseded: dict[Table, list[Row]] = {t.plans: [], t.facts: []}
+        self.superseded: dict[Table, list[Row]] = {table: [] for table in self.sql.supersede}
 
     # Reading what the events refer to
 
     def fetch(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
         """Fetch the existing rows the events will change, a few ``SELECT``s in all."""
         wanted = References.of(events)
-        for row in _select_in(conn, SELECT_PROJECTS, wanted.projects):
+        for row in _select_in(conn, self.sql.select_projects, wanted.projects):
             self.projects[row["project_id"]] = row
-        for row in _select_in(conn, SELECT_CURRENT_PLANS, wanted.plans):
+        for row in _select_in(conn, self.sql.select_current_plans, wanted.plans):
             self.plans[row["project_id"]] = row
-        for row in _select_in(conn, SELECT_CURRENT_FACTS, wanted.facts):
+        for row in _select_in(conn, self.sql.select_current_facts, wanted.facts):
             self.facts[(row["project_id"], row["fact_version"])] = row
 
     # Applying events in memory
@@ -167,7 +181,7 @@ class ViewBatch:
     def _apply_portfolio_event(self, event: Any, position: int, recorded_at: datetime) -> None:
         portfolio_id = str(event.originator_id)
         if isinstance(event, Portfolio.Established):
-            self.new_rows[t.portfolios].append(
+            self.new_rows[self.views.portfolios].append(
                 {
                     "portfolio_id": portfolio_id,
                     "name": event.name,
@@ -178,7 +192,7 @@ class ViewBatch:
                 }
             )
         elif isinstance(event, Portfolio.TargetsRestated):
-            self.new_rows[t.targets].append(
+            self.new_rows[self.views.targets].append(
                 {
                     "portfolio_id": portfolio_id,
                     "version": event.originator_version,
@@ -210,7 +224,7 @@ class ViewBatch:
         }
         self.projects[common["project_id"]] = project
         self.announced.add(common["project_id"])
-        self.new_rows[t.projects].append(project)
+        self.new_rows[self.views.projects].append(project)
         self._add_plan(
             {
                 **common,
@@ -220,7 +234,7 @@ class ViewBatch:
                 "recorded_position": position,
             }
         )
-        self.new_rows[t.statuses].append(
+        self.new_rows[self.views.statuses].append(
             {
                 **common,
                 "version": 1,
@@ -246,7 +260,7 @@ class ViewBatch:
                     }
                 )
         elif isinstance(event, Project.StatusEvent):
-            self.new_rows[t.statuses].append(
+            self.new_rows[self.views.statuses].append(
                 {
                     **common,
                     "version": event.originator_version,
@@ -272,12 +286,12 @@ class ViewBatch:
     def _add_plan(self, row: Row) -> None:
         row.update(superseded_at=None, superseded_position=None)
         self.plans[row["project_id"]] = row
-        self.new_rows[t.plans].append(row)
+        self.new_rows[self.views.plans].append(row)
 
     def _add_fact(self, row: Row) -> None:
         row.update(superseded_at=None, superseded_position=None)
         self.facts[(row["project_id"], row["fact_version"])] = row
-        self.new_rows[t.facts].append(row)
+        self.new_rows[self.views.facts].append(row)
 
     def _supersede(self, table: Table, row: Row, position: int, recorded_at: datetime) -> None:
         """Close ``row``: in memory if this batch created it, else by its id when written."""
@@ -292,7 +306,7 @@ class ViewBatch:
         """Close the current row of a fact; return it (``None`` if it is not a ledger fact)."""
         current = self.facts.pop(key, None)
         if current is not None:
-            self._supersede(t.facts, current, position, recorded_at)
+            self._supersede(self.views.facts, current, position, recorded_at)
         return current
 
     def _correct_fact(
@@ -318,7 +332,7 @@ class ViewBatch:
         values = event.replacement.given()
         current = _found(self.plans, project_id, "current plan")
         del self.plans[project_id]
-        self._supersede(t.plans, current, position, recorded_at)
+        self._supersede(self.views.plans, current, position, recorded_at)
         replacement = _plan_replacement(values)
         self._add_plan({**_reopened(current, position, recorded_at), **replacement})
         if "title" in values:
@@ -331,18 +345,29 @@ class ViewBatch:
         """Write every change with one executemany per table and kind of change."""
         for table, rows in self.new_rows.items():
             if rows:
-                conn.execute(INSERT[table], rows)
+                conn.execute(self.sql.insert[table], [storable(row) for row in rows])
         for table, closed in self.superseded.items():
             if closed:
-                conn.execute(SUPERSEDE[table], closed)
+                conn.execute(self.sql.supersede[table], closed)
         if self.changed_projects:
             conn.execute(
-                UPDATE_PROJECT,
+                self.sql.update_project,
                 [
-                    {"row_id": project_id, **_project_changes(self.projects[project_id])}
+                    {"row_id": project_id, **storable(_project_changes(self.projects[project_id]))}
                     for project_id in sorted(self.changed_projects)
                 ],
             )
+
+
+def storable(row: Row) -> Row:
+    """``row`` with every NUL in its text replaced by U+FFFD: PostgreSQL text cannot hold NUL,
+    and events stored before the domain refused it must still reach the reports."""
+    if any(isinstance(value, str) and "\x00" in value for value in row.values()):
+        return {
+            name: value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+            for name, value in row.items()
+        }
+    return row
 
 
 def _select_in(conn: Connection, statement: Any, keys: Iterable[Any]) -> Iterator[Row]:

@@ -53,27 +53,42 @@ def _configured_timeout() -> float:
 
 
 class _SlowClients:
-    """Counts the connections closed for slow headers and logs them now and then."""
+    """Counts the connections closed for slow headers and logs the count: at the first, then
+    at most once per :data:`LOG_EVERY` seconds while more are closed."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._closed = 0
-        self._logged_at = 0.0
+        self._logged_at = -LOG_EVERY
+        #: When the report of the count so far is due (``None``: none is scheduled).
+        self._report_due: float | None = None
 
-    def closed(self, timeout: float) -> None:
+    def closed(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
         with self._lock:
             self._closed += 1
             now = time.monotonic()
-            if now - self._logged_at < LOG_EVERY:
+            # A report overdue by a second: its event loop stopped before it ran.
+            if self._report_due is not None and now < self._report_due + 1:
                 return
-            count, self._closed, self._logged_at = self._closed, 0, now
-        log.warning(
-            "closed %d connection(s) that sent no complete request headers within %g s "
-            "(TRACKER_HEADER_TIMEOUT)",
-            count,
-            timeout,
-            extra={"closed_connections": count, "header_timeout": timeout},
-        )
+            wait = self._logged_at + LOG_EVERY - now
+            if wait > 0:
+                self._report_due = now + wait
+                loop.call_later(wait, self._log, timeout)
+                return
+        self._log(timeout)
+
+    def _log(self, timeout: float) -> None:
+        with self._lock:
+            count, self._closed = self._closed, 0
+            self._logged_at, self._report_due = time.monotonic(), None
+        if count:
+            log.warning(
+                "closed %d connection(s) that sent no complete request headers within %g s "
+                "(TRACKER_HEADER_TIMEOUT)",
+                count,
+                timeout,
+                extra={"closed_connections": count, "header_timeout": timeout},
+            )
 
 
 slow_clients = _SlowClients()
@@ -104,7 +119,7 @@ class HeaderDeadline:
         self._head_deadline = None
         if not self.transport.is_closing():
             self.transport.close()
-            slow_clients.closed(timeout)
+            slow_clients.closed(self.loop, timeout)
 
 
 class H11HeaderDeadline(HeaderDeadline, H11Protocol):

@@ -189,6 +189,10 @@ def test_slow_clients_are_disconnected_and_others_served(plain: Server) -> None:
     assert max(c for c in closed if c is not None) < HEADER_TIMEOUT + SLACK
     assert min(c for c in closed if c is not None) >= HEADER_TIMEOUT * 0.9
     assert httpx.get(f"{plain.base_url}/health", timeout=5).status_code == 200
+    # Said in the log, though not once per connection (a flood would flood it too).
+    reports = [line for line in plain.log_path.read_text().splitlines() if "api.server" in line]
+    assert reports and len(reports) < len(closed)
+    assert json.loads(reports[0])["header_timeout"] == HEADER_TIMEOUT
 
 
 def get_health(sock: socket.socket) -> bytes:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
 
 import msgspec
+from litestar import Request
+from litestar.exceptions import ValidationException
 
+from api.schemas import CANONICAL_ID
 from tracker.domain.errors import ValidationError
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 MAX_KEY_LENGTH = 200
+_CANONICAL_ID = re.compile(CANONICAL_ID)
 
 
 def etag(version: int) -> str:
@@ -47,12 +53,60 @@ def request_digest(method: str, path: str, body: msgspec.Struct) -> str:
     return hashlib.sha256(f"{method} {path}\n".encode() + encoded).hexdigest()
 
 
-def known_at_utc(known_at: datetime | None) -> datetime | None:
-    """Timestamps without a zone are read as UTC, like every recorded time."""
-    if known_at is not None and known_at.tzinfo is None:
-        return known_at.replace(tzinfo=UTC)
-    return known_at
+#: The dates a read may ask about (``as_of``, and ``known_at`` in UTC): wide enough for any
+#: real question, narrow enough that every date the reports compute from them exists.
+READABLE_FROM = date(1900, 1, 1)
+READABLE_UNTIL = date(2199, 12, 31)
+
+
+def read_moment(
+    as_of: date | None, known_at: datetime | None
+) -> tuple[date | None, datetime | None]:
+    """The moment a read asks about, checked: ``known_at`` without a zone is read as UTC, like
+    every recorded time; either outside the readable dates is a 400 naming the parameter."""
+    if as_of is not None and not READABLE_FROM <= as_of <= READABLE_UNTIL:
+        raise _unreadable("as_of", as_of.isoformat())
+    if known_at is None:
+        return as_of, None
+    if known_at.tzinfo is None:
+        known_at = known_at.replace(tzinfo=UTC)
+    try:
+        readable = READABLE_FROM <= known_at.astimezone(UTC).date() <= READABLE_UNTIL
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before year 1 in UTC
+        readable = False
+    if not readable:
+        raise _unreadable("known_at", known_at.isoformat())
+    return as_of, known_at
+
+
+def _unreadable(name: str, value: str) -> ValidationException:
+    message = f"{value} is outside the readable dates {READABLE_FROM} to {READABLE_UNTIL}"
+    return ValidationException(
+        f"{name}: {message}", extra=[{"key": name, "message": message, "source": "query"}]
+    )
 
 
 def today_utc() -> datetime:
     return datetime.now(UTC)
+
+
+async def canonical_ids(request: Request[Any, Any, Any]) -> None:
+    """Refuse an id in the path or the ``portfolio`` filter written in another form than the
+    canonical one (lower case, hyphens): one id, one spelling, in links, caches and logs.
+    Async on purpose: Litestar runs a sync hook in a worker thread on every request."""
+    segments = None
+    for name, value in request.path_params.items():
+        if isinstance(value, UUID):
+            segments = segments or request.scope["path"].split("/")
+            if str(value) not in segments:
+                raise _not_canonical(name, "path")
+    portfolio = request.query_params.get("portfolio")
+    if portfolio and not _CANONICAL_ID.match(portfolio):
+        raise _not_canonical("portfolio", "query")
+
+
+def _not_canonical(name: str, source: str) -> ValidationException:
+    message = "must be a UUID written in lower case with hyphens"
+    return ValidationException(
+        f"{name}: {message}", extra=[{"key": name, "message": message, "source": source}]
+    )

@@ -24,6 +24,7 @@ from litestar.typing import FieldDefinition
 from msgspec import Struct
 
 from tracker.domain.errors import (
+    Busy,
     Conflict,
     Forbidden,
     IdempotencyKeyReused,
@@ -39,6 +40,7 @@ log = logging.getLogger("tracker.api")
 
 #: Domain error → (HTTP status, problem type slug). The most specific class wins.
 STATUS_OF: list[tuple[type[TrackerError], int, str]] = [
+    (Busy, 503, "busy"),
     (NotFound, 404, "not-found"),
     (Forbidden, 403, "forbidden"),
     (VersionMismatch, 412, "version-mismatch"),
@@ -229,7 +231,8 @@ def problem(
 
 def tracker_error(_: Request[Any, Any, Any], error: TrackerError) -> Response[dict[str, Any]]:
     status, slug = next((s, t) for cls, s, t in STATUS_OF if isinstance(error, cls))
-    return problem(status, error.detail, slug=slug, field=error.field)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Busy) else None
+    return problem(status, error.detail, slug=slug, field=error.field, headers=headers)
 
 
 def _field_path(key: str | None, message: str) -> str | None:
@@ -282,6 +285,11 @@ def database_unavailable(_: Request[Any, Any, Any], error: Exception) -> Respons
     )
 
 
+def nested_too_deeply(_: Request[Any, Any, Any], error: RecursionError) -> Response[Any]:
+    """A body nested deeper than the decoder can follow (``[[[[…]]]]``) is malformed input."""
+    return problem(400, "the body is nested too deeply to be read", slug="malformed-request")
+
+
 def unexpected_error(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     log.exception("unexpected error", exc_info=error)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "an unexpected error occurred; it was logged")
@@ -299,5 +307,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     sqlalchemy.exc.InterfaceError: database_unavailable,
     sqlalchemy.exc.TimeoutError: database_unavailable,
     psycopg.OperationalError: database_unavailable,
+    RecursionError: nested_too_deeply,
     Exception: unexpected_error,
 }

@@ -11,6 +11,8 @@ What is exposed:
   ``tracker_projector_lag_events``: where the read model's projector is, where the event log
   ends and the difference, read from the database when ``/metrics`` is scraped (two indexed
   single-row queries), so they are right whichever process projects (``TRACKER_PROJECTOR``);
+- ``tracker_projector_lag_seconds`` (how long the oldest event not yet applied has waited)
+  and ``tracker_projector_set_aside_events`` (events the read model could not apply);
 - with one worker, the usual ``process_*`` and ``python_*`` metrics.
 
 Several workers (``tracker serve --workers N``): a scrape reaches one worker, yet must count
@@ -123,13 +125,12 @@ class ProjectorPositions(Collector):
         self.readmodel = readmodel
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        projector = self.readmodel.projector
         try:
-            applied = projector.applied_position()
-            head = projector.head_position()
+            state = self.readmodel.projector.state()
         except DATABASE_ERRORS as error:  # a scrape must answer even when the DB does not
             log.warning("cannot read the projector's position for /metrics: %s", error)
             return
+        applied, head = state.applied, state.head
         yield GaugeMetricFamily(
             "tracker_projector_applied_position",
             "Global position of the last event the read model has applied.",
@@ -144,6 +145,17 @@ class ProjectorPositions(Collector):
             "tracker_projector_lag_events",
             "Positions recorded but not yet applied to the read model (head - applied).",
             value=max(head - applied, 0),
+        )
+        if state.lag_seconds is not None:
+            yield GaugeMetricFamily(
+                "tracker_projector_lag_seconds",
+                "How long the oldest event not yet applied to the read model has waited.",
+                value=state.lag_seconds,
+            )
+        yield GaugeMetricFamily(
+            "tracker_projector_set_aside_events",
+            "Events the read model could not apply and set aside (the reports lack them).",
+            value=len(state.set_aside),
         )
 
 

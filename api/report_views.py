@@ -146,4 +146,5 @@ def timeline_out(report: Timeline, position: int) -> s.TimelineOut:
         ],
         fx_rates_used=rates_out(report.rates_used),
         position=position,
+        left_out_before=report.left_out_before,
     )

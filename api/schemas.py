@@ -11,7 +11,7 @@ from msgspec import Meta, Struct, field
 Amount = Annotated[
     str,
     Meta(
-        pattern=r"^-?\d{1,18}(\.\d{1,6})?$",
+        pattern=r"^-?[0-9]{1,18}(\.[0-9]{1,6})?$",
         description="A decimal amount written as a JSON string; numbers are refused.",
         examples=["1500000.00"],
     ),
@@ -20,6 +20,17 @@ Currency = Annotated[
     str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["USD"])
 ]
 Text = Annotated[str, Meta(min_length=1, max_length=500)]
+#: An id in its one written form: lower-case hex with hyphens (``uuid.UUID`` would also take
+#: upper case, braces, ``urn:uuid:`` and no hyphens).
+CANONICAL_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+Id = Annotated[
+    str,
+    Meta(
+        pattern=CANONICAL_ID,
+        description="A UUID in lower case with hyphens",
+        examples=["6a1f9b1e-3c55-4c9e-9d1e-0b7f1b2c3d4e"],
+    ),
+]
 Count = Annotated[int, Meta(ge=0, le=1_000_000_000)]
 Version = Annotated[int, Meta(ge=1, description="An event's version within its project")]
 Region = Annotated[str, Meta(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$", examples=["KZ-61"])]
@@ -57,7 +68,7 @@ class TargetsIn(Recording, kw_only=True):
 
 
 class ProjectIn(Recording, kw_only=True):
-    portfolio_id: UUID
+    portfolio_id: Id
     title: Text
     sector: Annotated[str, Meta(min_length=1, max_length=100)]
     regions: list[Region] = []
@@ -334,6 +345,9 @@ class TimelineOut(Struct):
     points: list[TimelinePointOut]
     fx_rates_used: list[RateOut]
     position: int
+    #: Set when the portfolio's first fact lies further back than the timeline's 240 periods:
+    #: the start of the first period it keeps.
+    left_out_before: date | None = None
 
 
 class RateIn(Struct, forbid_unknown_fields=True):

@@ -155,7 +155,9 @@ class TrackerApplication(Application[UUID]):
         envelope: Envelope,
         *,
         illustrative: bool = False,
+        scope: UUID | None = None,
     ) -> Recorded:
+        check_unscoped(scope, "establishing a portfolio")
         return self._create(
             Portfolio,
             envelope,
@@ -180,7 +182,7 @@ class TrackerApplication(Application[UUID]):
         expected_version: int | None = None,
         scope: UUID | None = None,
     ) -> Recorded:
-        _check_scope(scope, portfolio_id)
+        check_scope(scope, portfolio_id)
         return self._change(
             Portfolio,
             portfolio_id,
@@ -203,7 +205,7 @@ class TrackerApplication(Application[UUID]):
         illustrative: bool = False,
         scope: UUID | None = None,
     ) -> Recorded:
-        _check_scope(scope, portfolio_id)
+        check_scope(scope, portfolio_id)
         try:
             self.portfolio(portfolio_id)
         except NotFound:
@@ -233,6 +235,7 @@ class TrackerApplication(Application[UUID]):
             envelope,
             expected_version,
             lambda project: self.apply_command(project, command, envelope, scope=scope),
+            permit=lambda project: check_scope(scope, project.portfolio_id),
         )
 
     def apply_command(
@@ -245,7 +248,7 @@ class TrackerApplication(Application[UUID]):
     ) -> None:
         """Execute ``command`` on ``project`` (loaded, perhaps with unsaved events), handed
         the stored events it needs; the caller saves."""
-        _check_scope(scope, project.portfolio_id)
+        check_scope(scope, project.portfolio_id)
         project.execute(command, envelope, events=self.events_at(project, project.needs(command)))
 
     def project(self, project_id: UUID, *, known_at: datetime | None = None) -> Project:
@@ -382,9 +385,13 @@ class TrackerApplication(Application[UUID]):
         envelope: Envelope,
         expected_version: int | None,
         change: Callable[[A], None],
+        *,
+        permit: Callable[[A], None] | None = None,
     ) -> Recorded:
         """Load, change and save; on a concurrent write, retry from the fresh state.
 
+        ``permit`` raises if the caller may not change the aggregate: it runs before an
+        idempotent replay is answered, so a key cannot learn another portfolio's answers.
         With ``expected_version`` (If-Match) the caller asked for exactly that state, so a
         concurrent write is reported as a version mismatch instead of being retried.
         """
@@ -392,10 +399,12 @@ class TrackerApplication(Application[UUID]):
             if attempt:
                 # Jittered backoff, so colliding writers spread out instead of colliding again.
                 time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
+            aggregate = self._load(cls, aggregate_id, None)
+            if permit is not None:
+                permit(aggregate)
             earlier = self.earlier_answer(aggregate_id, envelope)
             if earlier is not None:
                 return earlier
-            aggregate = self._load(cls, aggregate_id, None)
             if expected_version is not None and aggregate.version != expected_version:
                 raise VersionMismatch(expected_version, aggregate.version)
             change(aggregate)
@@ -413,10 +422,20 @@ class TrackerApplication(Application[UUID]):
         )
 
 
-def _check_scope(scope: UUID | None, portfolio_id: UUID) -> None:
-    """A key scoped to one portfolio writes only there."""
+def check_scope(scope: UUID | None, portfolio_id: UUID | None) -> None:
+    """A key scoped to one portfolio writes only there (``portfolio_id`` ``None``: a write
+    that belongs to no one portfolio, such as establishing one: only unscoped keys)."""
     if scope is not None and scope != portfolio_id:
         raise Forbidden(f"this key may only write to portfolio {scope}", field="portfolio_id")
+
+
+def check_unscoped(scope: UUID | None, what: str) -> None:
+    """Writes that reach beyond one portfolio need a key scoped to none."""
+    if scope is not None:
+        raise Forbidden(
+            f"this key may only write to portfolio {scope}; {what} needs an admin key that is "
+            "not scoped to a portfolio"
+        )
 
 
 def _unsaved_events_at(project: Project, versions: Collection[int]) -> dict[int, Project.Event]:

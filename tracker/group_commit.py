@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from tracker.application import Recorded, TrackerApplication
+from tracker.application import Recorded, TrackerApplication, check_scope
 from tracker.domain.commands import ProjectCommand
 from tracker.domain.errors import VersionMismatch
 from tracker.domain.project import Project
@@ -162,13 +162,14 @@ class GroupCommit:
     def _stage(self, write: _Write, projects: dict[UUID, Project]) -> int | None:
         """Apply the command to its project in memory; the version it made, or ``None``
         when its answer is already given (an idempotent replay)."""
+        project = projects.get(write.project_id)
+        if project is None:
+            project = projects[write.project_id] = self.tracker.project(write.project_id)
+        check_scope(write.scope, project.portfolio_id)  # before a replay is answered
         earlier = self.tracker.earlier_answer(write.project_id, write.envelope)
         if earlier is not None:
             write.answer.set_result(earlier)
             return None
-        project = projects.get(write.project_id)
-        if project is None:
-            project = projects[write.project_id] = self.tracker.project(write.project_id)
         if write.expected_version is not None and project.version != write.expected_version:
             raise VersionMismatch(write.expected_version, project.version)
         self.tracker.apply_command(project, write.command, write.envelope, scope=write.scope)

@@ -42,6 +42,11 @@ class Settings:
     #: Seconds a verified API key is trusted without asking the database again (so a key
     #: revoked elsewhere may still work that long; 0: ask on every request).
     key_cache_seconds: float = 5.0
+    #: Seconds the oldest event not yet applied to the read model may wait before ``/ready``
+    #: answers 503 (the projector is stuck or far behind).
+    ready_max_lag: float = 30.0
+    #: Reports computed at once per process; more wait (at most 5 s, then 503).
+    report_workers: int = 2
     #: Addresses or networks of the reverse proxies whose ``X-Forwarded-For`` and
     #: ``X-Forwarded-Proto`` are believed (none: the headers are ignored and the client is the
     #: connection's peer).
@@ -72,6 +77,8 @@ class Settings:
                 rate_limit_per_address=int(env.get("TRACKER_RATE_LIMIT_PER_ADDRESS", "3000")),
                 rate_limit_per_key=int(env.get("TRACKER_RATE_LIMIT_PER_KEY", "1200")),
                 key_cache_seconds=float(env.get("TRACKER_KEY_CACHE_SECONDS", "5")),
+                ready_max_lag=float(env.get("TRACKER_READY_MAX_LAG", "30")),
+                report_workers=int(env.get("TRACKER_REPORT_WORKERS", "2")),
                 trusted_proxies=_networks(env.get("TRACKER_TRUSTED_PROXIES", "")),
                 header_timeout=_positive(
                     "TRACKER_HEADER_TIMEOUT", float(env.get("TRACKER_HEADER_TIMEOUT", "10"))

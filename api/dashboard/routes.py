@@ -243,7 +243,7 @@ class DashboardController(Controller):
             return _not_found(f"There is no project {project_id}.")
         path = f"/projects/{project_id}"
         context.update(url=link_maker(path, params), path=path)
-        return render("project.html", context)
+        return render("project.html", context, 400 if moment.problems else 200)
 
     @staticmethod
     def _portfolio(
@@ -268,7 +268,8 @@ class DashboardController(Controller):
             context.update(url=link_maker(path, params), path=path)
             return render_html("portfolio.html", context)
 
+        status = 400 if moment.problems else 200  # the page says what was wrong
         try:
-            return html_response(PAGES.get(key, make))
+            return html_response(PAGES.get(key, make), status)
         except NotFound:
             return _not_found(f"There is no portfolio {portfolio_id}.")

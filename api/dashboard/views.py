@@ -18,10 +18,11 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
+from litestar.exceptions import ValidationException
 from sqlalchemy import Connection, exists, func, select
 
 from api import schemas as s
-from api.conditions import known_at_utc, today_utc
+from api.conditions import read_moment, today_utc
 from api.dashboard import format as f
 from api.dashboard.charts import Band, Marker, Segment, Series, bar, line_chart
 from api.report_views import breakdown_out, progress_out, timeline_out
@@ -87,11 +88,16 @@ def parse_moment(params: Mapping[str, str]) -> Moment:
     known_at = None
     if text := params.get("known_at", "").strip():
         try:
-            known_at = known_at_utc(datetime.fromisoformat(text))
+            known_at = datetime.fromisoformat(text)
         except ValueError:
             problems.append(
                 f"“Known at” must be a moment such as 2025-04-01T09:30 (UTC), not “{text}”."
             )
+    try:
+        as_of, known_at = read_moment(as_of, known_at)
+    except ValidationException as error:
+        problems.append(f"{error.detail}.")
+        as_of = known_at = None
     return Moment(as_of, known_at, tuple(problems))
 
 
@@ -598,7 +604,7 @@ def portfolio_page(
         except NotFound:
             missing_then = True
     today = today_utc().date()
-    with readmodel.connection() as conn:
+    with readmodel.report_budget(), readmodel.connection() as conn:
         progress = progress_out(reports.progress(conn, query), position)
         breakdowns = {
             by: breakdown_out(reports.breakdown(conn, query, by), position) for by in BREAKDOWNS

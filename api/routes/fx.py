@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, put
+from litestar import Controller, Request, get, put
 from litestar.openapi.spec import Example
 from litestar.params import Body
 from sqlalchemy import select
 
 from api.conditions import today_utc
 from api.report_views import rates_out
-from api.routes.common import ReadModelDep
+from api.routes.common import ReadModelDep, scope_of
 from api.schemas import RatesIn, RatesOut
+from tracker.application import check_unscoped
 from tracker.domain.errors import ValidationError
 from tracker.domain.values import check_currency, parse_amount
 from tracker.readmodel import tables as t
@@ -34,9 +35,13 @@ class FxController(Controller):
     @put("/", sync_to_thread=True, summary="Add or replace exchange rates")
     def put_rates(
         self,
+        request: Request[Any, Any, Any],
         readmodel: ReadModelDep,
         data: Annotated[RatesIn, Body(examples=[Example(value=RATES_EXAMPLE)])],
     ) -> RatesOut:
+        """Rates convert every portfolio's figures: only an admin key that is not scoped to a
+        portfolio may set them."""
+        check_unscoped(scope_of(request), "setting exchange rates")
         rates = []
         for index, rate in enumerate(data.rates):
             field = f"rates[{index}]"

@@ -6,7 +6,7 @@ from litestar import Controller, get
 from litestar.exceptions import ServiceUnavailableException
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.routes.common import Tracker
+from api.routes.common import ReadModelDep, Tracker
 from api.schemas import HealthOut
 from tracker.migrate import is_at_head
 
@@ -18,9 +18,16 @@ class HealthController(Controller):
     def health(self) -> HealthOut:
         return HealthOut("ok")
 
-    @get("/ready", sync_to_thread=True, summary="The database is reachable and migrated")
-    def ready(self, tracker: Tracker) -> HealthOut:
-        """200 when ready, else 503 (problem+json, like every error) saying why."""
+    @get(
+        "/ready",
+        sync_to_thread=True,
+        summary="The database is reachable and migrated, and the read model is complete and "
+        "current",
+    )
+    def ready(self, tracker: Tracker, readmodel: ReadModelDep) -> HealthOut:
+        """200 when ready, else 503 (problem+json, like every error) saying why: the database
+        cannot be reached or is not migrated, the read model set events aside, or its oldest
+        unapplied event has waited longer than ``TRACKER_READY_MAX_LAG`` seconds."""
         try:
             at_head = is_at_head(tracker.settings)
         except SQLAlchemyError as error:
@@ -29,4 +36,7 @@ class HealthController(Controller):
             ) from error
         if not at_head:
             raise ServiceUnavailableException("migrations are not at head; run `tracker migrate`")
+        trouble = readmodel.projector.state().trouble(tracker.settings.ready_max_lag)
+        if trouble is not None:
+            raise ServiceUnavailableException(trouble, headers={"Retry-After": "5"})
         return HealthOut("ready")

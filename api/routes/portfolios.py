@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 
-from api.conditions import expected_version, known_at_utc
+from api.conditions import expected_version, read_moment
 from api.routes.common import (
     AsOf,
     IdempotencyKey,
@@ -58,7 +58,12 @@ class PortfolioController(Controller):
     ) -> Response[RecordedOut]:
         envelope = write_envelope(request, data, idempotency_key, default_date=data.established_on)
         recorded = tracker.establish_portfolio(
-            data.name, data.forum, data.established_on, envelope, illustrative=data.illustrative
+            data.name,
+            data.forum,
+            data.established_on,
+            envelope,
+            illustrative=data.illustrative,
+            scope=scope_of(request),
         )
         return created(recorded, f"/api/v1/portfolios/{recorded.id}")
 
@@ -70,7 +75,7 @@ class PortfolioController(Controller):
         as_of: AsOf = None,
         known_at: KnownAt = None,
     ) -> Response[PortfolioOut]:
-        known_at = known_at_utc(known_at)
+        as_of, known_at = read_moment(as_of, known_at)
         portfolio = tracker.portfolio(portfolio_id, known_at=known_at)
         return tagged(portfolio_out(portfolio, as_of, known_at), portfolio.version)
 

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 
-from api.conditions import expected_version, known_at_utc
+from api.conditions import expected_version, read_moment
 from api.routes.common import (
     AsOf,
     IdempotencyKey,
@@ -127,7 +127,7 @@ class ProjectController(Controller):
             planned_end=data.planned_end,
         )
         recorded = tracker.announce_project(
-            data.portfolio_id,
+            UUID(data.portfolio_id),
             plan,
             envelope,
             illustrative=data.illustrative,
@@ -174,7 +174,7 @@ class ProjectController(Controller):
     ) -> Response[ProjectOut]:
         """``as_of`` folds only facts effective by that date; ``known_at`` only events
         recorded by that moment. Both may be combined."""
-        known_at = known_at_utc(known_at)
+        as_of, known_at = read_moment(as_of, known_at)
         project = tracker.project_ledger(project_id, known_at=known_at)
         if as_of is not None and as_of < project.announced_on():
             raise NotFound(

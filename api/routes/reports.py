@@ -11,7 +11,7 @@ import anyio.to_thread
 from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
 
-from api.conditions import known_at_utc, today_utc
+from api.conditions import read_moment, today_utc
 from api.report_views import breakdown_out, progress_out, timeline_out
 from api.routes.common import AsOf, KnownAt, MinPosition, ReadModelDep
 from api.schemas import BreakdownOut, ProgressOut, TimelineOut
@@ -51,8 +51,9 @@ def report_query(
         fx_date = date.fromisoformat(fixed.group(1)) if fixed else None
     except ValueError:
         raise ValidationError(f"{fx!r} does not name a real date", field="fx") from None
+    as_of, known_at = read_moment(as_of, known_at)
     tracker.portfolio(portfolio_id)  # 404 for an unknown portfolio
-    return ReportQuery(portfolio_id, as_of, known_at_utc(known_at), currency, fx_date)
+    return ReportQuery(portfolio_id, as_of, known_at, currency, fx_date)
 
 
 class ReportController(Controller):
@@ -78,7 +79,7 @@ class ReportController(Controller):
         """The most read figure: served from memory while nothing new was applied, so a
         busy dashboard costs no thread hop and no query per request; concurrent misses
         share one computation."""
-        key = ("progress", portfolio_id, as_of, known_at_utc(known_at), currency, fx)
+        key = ("progress", portfolio_id, *read_moment(as_of, known_at), currency, fx)
         cached = readmodel.cached_report(key, min_position)
         if isinstance(cached, ProgressOut):
             return cached
@@ -86,7 +87,7 @@ class ReportController(Controller):
         def compute() -> ProgressOut:
             position = readmodel.wait_for(min_position)
             query = report_query(readmodel.tracker, portfolio_id, as_of, known_at, currency, fx)
-            report = progress_out(readmodel.query(lambda c: reports.progress(c, query)), position)
+            report = progress_out(readmodel.report(lambda c: reports.progress(c, query)), position)
             readmodel.remember_report(key, position, report)
             return report
 
@@ -111,7 +112,7 @@ class ReportController(Controller):
     ) -> BreakdownOut:
         position = readmodel.wait_for(min_position)
         query = report_query(readmodel.tracker, portfolio_id, as_of, known_at, currency, fx)
-        return breakdown_out(readmodel.query(lambda c: reports.breakdown(c, query, by)), position)
+        return breakdown_out(readmodel.report(lambda c: reports.breakdown(c, query, by)), position)
 
     @get("/timeline", sync_to_thread=True, summary="Cumulative figures per month or quarter")
     def timeline(
@@ -128,5 +129,5 @@ class ReportController(Controller):
         position = readmodel.wait_for(min_position)
         query = report_query(readmodel.tracker, portfolio_id, as_of, known_at, currency, fx)
         today = today_utc().date()
-        report = readmodel.query(lambda c: reports.timeline(c, query, interval, today))
+        report = readmodel.report(lambda c: reports.timeline(c, query, interval, today))
         return timeline_out(report, position)

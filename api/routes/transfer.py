@@ -24,7 +24,7 @@ from litestar.params import FromPath, QueryParameter
 from msgspec import Struct
 
 from api.auth import principal_of
-from api.conditions import known_at_utc
+from api.conditions import read_moment
 from api.errors import problem
 from api.routes.common import AsOf, KnownAt, ReadModelDep, Tracker
 from tracker.exporting import FORMATS, MEDIA_TYPES, ExportQuery, Format, export_portfolio
@@ -245,8 +245,9 @@ class TransferController(Controller):
         rules as the reports), and their events. `csv` is the import format and takes no
         `as_of`: importing it into another database reproduces every report."""
         fmt: Format = format
-        query = ExportQuery(portfolio_id, as_of, known_at_utc(known_at))
-        rendered = export_portfolio(tracker, readmodel.engine, query, fmt)
+        query = ExportQuery(portfolio_id, *read_moment(as_of, known_at))
+        with readmodel.report_budget():
+            rendered = export_portfolio(tracker, readmodel.engine, query, fmt)
         return Response(
             rendered.content,
             media_type=rendered.media_type,

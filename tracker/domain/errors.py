@@ -50,3 +50,9 @@ class VersionMismatch(TrackerError):
 
 class IdempotencyKeyReused(TrackerError):
     """The idempotency key was already used for a different request."""
+
+
+class Busy(TrackerError):
+    """Too much of this kind of work is in hand already; nothing was done, retry shortly."""
+
+    retry_after = 2

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import sqlalchemy.exc
@@ -107,6 +108,37 @@ class SetAside:
     failed_at: datetime
 
 
+@dataclass(frozen=True)
+class ProjectionState:
+    """Where a projection stands: what readiness, metrics and ``projections status`` report."""
+
+    applied: int
+    head: int
+    #: How long the oldest event not yet applied has been waiting (0: none waits); ``None``
+    #: when that event cannot be read (the projector will set it aside).
+    lag_seconds: float | None
+    set_aside: list[SetAside]
+
+    def trouble(self, max_lag_seconds: float) -> str | None:
+        """Why the read model cannot be trusted to be complete and current, if it cannot."""
+        if self.set_aside:
+            first = self.set_aside[0]
+            return (
+                f"the read model set aside {len(self.set_aside)} event(s) it could not apply, "
+                f"first at position {first.position} ({first.error}); the reports lack them "
+                "until `tracker projections rebuild` applies them"
+            )
+        if self.lag_seconds is None:
+            return f"the event after position {self.applied} cannot be read by the projector"
+        if self.lag_seconds > max_lag_seconds:
+            return (
+                f"the read model is {self.lag_seconds:.1f} s behind the event log (applied "
+                f"position {self.applied}, head {self.head}; TRACKER_READY_MAX_LAG is "
+                f"{max_lag_seconds:g} s)"
+            )
+        return None
+
+
 class Projector:
     def __init__(
         self,
@@ -145,6 +177,22 @@ class Projector:
 
     def head_position(self) -> int:
         return self.tracker.recorder.max_notification_id() or 0
+
+    def state(self) -> ProjectionState:
+        """Positions, lag and set-aside events, read from the database (so they are right
+        whichever process projects)."""
+        applied = self.applied_position()
+        waiting = self.tracker.recorder.select_notifications(
+            start=applied, limit=1, inclusive_of_start=False
+        )
+        lag: float | None = 0.0
+        if waiting:
+            try:
+                event: Any = self.tracker.mapper.to_domain_event(waiting[0])
+                lag = max((datetime.now(UTC) - event.timestamp).total_seconds(), 0.0)
+            except Exception:  # noqa: BLE001 - reported as an unreadable event (lag None)
+                lag = None
+        return ProjectionState(applied, self.head_position(), lag, self.set_aside())
 
     def _read_position(self, conn: Connection) -> int:
         position = conn.execute(select(_position).where(_named == self.name)).scalar_one_or_none()

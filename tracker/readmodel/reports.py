@@ -18,7 +18,6 @@ from uuid import UUID
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.sql import Select
 
-from tracker.domain.errors import ValidationError
 from tracker.domain.status import Status
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import exact_sum, naive_utc
@@ -27,7 +26,9 @@ from tracker.readmodel.fx import Rate, RateBook
 DIMENSIONS = ("sector", "region", "country", "status")
 #: At most this many points in one timeline (a century of months): each point is a few
 #: queries, and an ``as_of`` in the year 9999 would otherwise keep a worker busy for minutes.
-MAX_TIMELINE_POINTS = 1200
+#: A timeline keeps its latest periods, at most this many (20 years of months): each point
+#: is a report of its own, and a fact dated decades back must not cost seconds per request.
+MAX_TIMELINE_POINTS = 240
 #: The slice for facts effective before their project's announcement, so slices add up.
 NOT_ANNOUNCED = "(not yet announced)"
 
@@ -356,6 +357,9 @@ class Timeline:
     interval: str
     points: list[TimelinePoint]
     rates_used: list[Rate]
+    #: When the portfolio's first fact lies further back than the timeline's
+    #: :data:`MAX_TIMELINE_POINTS` periods: the start of the first period it keeps.
+    left_out_before: date | None = None
 
 
 INTERVALS = ("month", "quarter")
@@ -367,18 +371,16 @@ def timeline(conn: Connection, query: ReportQuery, interval: str, today: date) -
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
     book = RateBook.load(conn, query.fx_date)
     start = _first_day(conn, query)
-    end = query.as_of or today
+    # Nothing is effective after today (the domain refuses later dates), so the periods end
+    # there even when ``as_of`` lies further ahead.
+    end = min(query.as_of or today, today)
     points: list[TimelinePoint] = []
     previous: TargetsInForce | None = None
     months = 1 if interval == "month" else 3
-    if start is not None and (
-        (end.year - start.year) * 12 + end.month - start.month >= MAX_TIMELINE_POINTS * months
-    ):
-        raise ValidationError(
-            f"a timeline from {start} to {end} would have more than {MAX_TIMELINE_POINTS} "
-            f"{interval}s; give an earlier as_of or use interval=quarter",
-            field="as_of",
-        )
+    earliest = _period_start(end, months, back=MAX_TIMELINE_POINTS - 1)
+    left_out_before = None
+    if start is not None and start < earliest:
+        start = left_out_before = earliest
     if start is not None:
         for label, period_end in _periods(start, end, interval):
             at = replace(query, as_of=period_end)
@@ -390,7 +392,13 @@ def timeline(conn: Connection, query: ReportQuery, interval: str, today: date) -
                 TimelinePoint(label, period_end, _figures(conn, at, book), targets, restated)
             )
             previous = targets
-    return Timeline(query, interval, points, _used(book))
+    return Timeline(query, interval, points, _used(book), left_out_before)
+
+
+def _period_start(day: date, months: int, *, back: int) -> date:
+    """The first day of the period ``back`` periods of ``months`` before the one of ``day``."""
+    index = day.year * 12 + (day.month - 1) // months * months - back * months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def _first_day(conn: Connection, query: ReportQuery) -> date | None:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.application import TrackerApplication
+from tracker.domain.errors import Busy
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import Projector
 
@@ -30,6 +31,8 @@ WATCH_INTERVAL = 0.05
 #: How long a cached report may be served at most, and how many are kept.
 REPORT_TTL = 10.0
 REPORT_CACHE_SIZE = 256
+#: How long a report waits for a slot of the report budget before it is refused (seconds).
+REPORT_WAIT = 5.0
 
 
 class ReadModel:
@@ -53,6 +56,7 @@ class ReadModel:
         self._reports: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
         self._reports_lock = threading.Lock()
         self._rates_version = 0
+        self._report_slots = threading.BoundedSemaphore(self.settings.report_workers)
         if in_process:
             tracker.after_save.append(self._after_save)
 
@@ -178,3 +182,23 @@ class ReadModel:
     def query(self, report: Callable[[Connection], T]) -> T:
         with self.connection() as conn:
             return report(conn)
+
+    @contextmanager
+    def report_budget(self) -> Iterator[None]:
+        """Hold one of the process's report slots (``TRACKER_REPORT_WORKERS``) while a report
+        is computed. Reports cost CPU in proportion to the data; without a bound, a few dozen
+        heavy requests starve every other request of the interpreter. A request that finds no
+        slot within ``REPORT_WAIT`` seconds is refused as busy (503, Retry-After)."""
+        if not self._report_slots.acquire(timeout=REPORT_WAIT):
+            raise Busy(
+                f"{self.settings.report_workers} reports are being computed already; retry shortly"
+            )
+        try:
+            yield
+        finally:
+            self._report_slots.release()
+
+    def report(self, compute: Callable[[Connection], T]) -> T:
+        """A report computed within the budget (:meth:`report_budget`)."""
+        with self.report_budget():
+            return self.query(compute)

@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import delete
 
 from tests.unit.factories import plan
@@ -153,12 +154,14 @@ def test_status_projector_once_and_rebuild(
     assert head is not None and head >= story.events == 13
 
     behind = status_of(settings)
+    assert behind.pop("lag_seconds") > 0  # the oldest pending event has waited
     assert behind == {
         "projection": "readmodel",
         "applied": 0,
         "head": head,
         "lag": head,
         "pending_events": story.events,
+        "set_aside": [],
     }
     table = run(settings, "projections", "status")
     assert table.exit_code == 0, table.output
@@ -169,6 +172,7 @@ def test_status_projector_once_and_rebuild(
     assert f"{story.events} events applied, position {head} (head {head})" in once.stdout
     caught_up = status_of(settings)
     assert (caught_up["applied"], caught_up["lag"], caught_up["pending_events"]) == (head, 0, 0)
+    assert caught_up["lag_seconds"] == 0
     again = run(settings, "projector", "--once")
     assert again.exit_code == 0 and "0 events applied" in again.stdout
 
@@ -209,6 +213,8 @@ def test_rebuild_of_an_empty_log(settings: Settings) -> None:
         "head": 0,
         "lag": 0,
         "pending_events": 0,
+        "lag_seconds": 0.0,
+        "set_aside": [],
     }
 
 
@@ -383,3 +389,25 @@ def test_projector_process_outlives_a_database_failure_and_recovers(
     projector_process.send_signal(signal.SIGTERM)
     assert projector_process.wait(timeout=PATIENCE) == 0, log_of(tmp_path)
     assert "Traceback" not in log_of(tmp_path)
+
+
+def test_status_lists_the_events_set_aside_and_a_rebuild_tries_them_again(
+    settings: Settings, tracker: TrackerApplication
+) -> None:
+    record_story(tracker)
+    (bad,) = tracker.recorder.insert_events(
+        [StoredEvent(uuid4(), 1, "tracker:Project.NoSuchEvent", b"{}")]
+    )
+    assert run(settings, "projector", "--once").exit_code == 0
+    status = status_of(settings)
+    assert status["applied"] == status["head"] == bad
+    (failure,) = status["set_aside"]
+    assert failure["position"] == bad
+    assert failure["topic"] == "tracker:Project.NoSuchEvent"
+    table = run(settings, "projections", "status")
+    assert "1 event(s) set aside" in table.stdout
+    assert "NoSuchEvent" in table.stdout
+
+    rebuilt = run(settings, "projections", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert [f["position"] for f in status_of(settings)["set_aside"]] == [bad]

@@ -160,14 +160,39 @@ class Positions:
     head: int
     lag: int
     pending_events: int
+    #: How long the oldest pending event has waited (None: it cannot be read).
+    lag_seconds: float | None
+    #: Events the projector could not apply and set aside: the reports lack them.
+    set_aside: list[dict[str, object]]
 
 
 def read_status(settings: Settings, readmodel: ReadModel) -> Positions:
     projector = readmodel.projector
-    applied = projector.applied_position()
-    head = projector.head_position()
-    pending = count_events(settings, readmodel.tracker, readmodel.engine, after=applied)
-    return Positions(projector.name, applied, head, max(head - applied, 0), pending)
+    state = projector.state()
+    pending = count_events(settings, readmodel.tracker, readmodel.engine, after=state.applied)
+    return Positions(
+        projector.name,
+        state.applied,
+        state.head,
+        max(state.head - state.applied, 0),
+        pending,
+        state.lag_seconds,
+        [
+            {
+                "position": failure.position,
+                "aggregate": failure.originator_id,
+                "version": failure.originator_version,
+                "topic": failure.topic,
+                "error": failure.error,
+                "failed_at": failure.failed_at.isoformat(),
+            }
+            for failure in state.set_aside
+        ],
+    )
+
+
+def failures_columns() -> tuple[str, ...]:
+    return ("position", "aggregate", "version", "topic", "error")
 
 
 # tracker projections …
@@ -184,7 +209,8 @@ def projections() -> None:
 @projections.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def status(as_json: bool) -> None:
-    """Show the applied position, the head of the event log and the lag between them.
+    """Show the applied position, the head of the event log and the lag between them, and
+    the events the projector set aside because it could not apply them.
 
     Positions are global positions in the event log; "pending events" counts the events not
     yet applied (on PostgreSQL the position sequence may have gaps, so it can be below the
@@ -205,15 +231,29 @@ def status(as_json: bool) -> None:
     grid.add_column("head position", justify="right")
     grid.add_column("lag", justify="right")
     grid.add_column("pending events", justify="right")
+    grid.add_column("oldest pending", justify="right")
     style = "green" if current.lag == 0 else "yellow"
+    waited = "unreadable" if current.lag_seconds is None else f"{current.lag_seconds:.1f} s"
     grid.add_row(
         current.projection,
         str(current.applied),
         str(current.head),
         f"[{style}]{current.lag}[/{style}]",
         str(current.pending_events),
+        waited,
     )
     out.print(grid)
+    if current.set_aside:
+        failures = Table(
+            title=f"[red]{len(current.set_aside)} event(s) set aside[/red]: the reports lack "
+            "them until `tracker projections rebuild` applies them",
+            title_justify="left",
+        )
+        for name in failures_columns():
+            failures.add_column(name)
+        for failure in current.set_aside:
+            failures.add_row(*(escape(str(failure[name])) for name in failures_columns()))
+        out.print(failures)
 
 
 @projections.command()
@@ -221,7 +261,9 @@ def rebuild() -> None:
     """Empty the read model and apply the whole event log again, with a progress bar.
 
     The event log is the source of truth and is not touched; neither are the FX rates.
-    While the rebuild runs, reports see a partly filled read model.
+    The rebuild writes into copies of the tables and swaps them in once it reaches the head:
+    reports show the old figures until then, and a rebuild that stops leaves them as they
+    were. Events set aside before are tried again.
     """
     settings = ready_settings()
     with opened(settings) as readmodel:

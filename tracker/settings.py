@@ -59,6 +59,9 @@ class Settings:
     #: Connections plus requests in flight per process above which new requests get 503
     #: (0: no limit).
     max_connections: int = 0
+    #: Imports (``POST /api/v1/imports``) one process runs at once; one more is answered 503
+    #: with ``Retry-After``.
+    max_concurrent_imports: int = 2
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -87,6 +90,13 @@ class Settings:
                     "TRACKER_KEEP_ALIVE_TIMEOUT", int(env.get("TRACKER_KEEP_ALIVE_TIMEOUT", "5"))
                 ),
                 max_connections=int(env.get("TRACKER_MAX_CONNECTIONS", "0")),
+                max_concurrent_imports=_positive(
+                    "TRACKER_MAX_CONCURRENT_IMPORTS",
+                    _whole(
+                        "TRACKER_MAX_CONCURRENT_IMPORTS",
+                        env.get("TRACKER_MAX_CONCURRENT_IMPORTS", "2"),
+                    ),
+                ),
             )
         except ValueError as error:
             raise SettingsError(f"invalid TRACKER_* setting: {error}") from error
@@ -181,3 +191,10 @@ def _positive(name: str, value: _Number) -> _Number:
     if value <= 0:
         raise ValueError(f"{name} must be more than 0, not {value}")
     return value
+
+
+def _whole(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None

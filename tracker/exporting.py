@@ -37,7 +37,14 @@ from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money, Source
-from tracker.importing import COLUMNS, KEY_PREFIX, join_list
+from tracker.importing import (
+    COLUMNS,
+    FORMULA_CHARACTERS,
+    KEY_PREFIX,
+    TEXT_COLUMNS,
+    join_list,
+    quote_formula,
+)
 from tracker.readmodel import tables as t
 
 Format = Literal["csv", "xlsx", "json", "iati"]
@@ -258,7 +265,8 @@ def _day(value: date | None) -> str:
 
 
 def _event_cells(stored: RecordedEvent, row_ids: dict[tuple[UUID, int], str]) -> dict[str, str]:
-    """One event as a row of the import format (blank cells left out)."""
+    """One event as a row of the import format (blank cells left out). A text cell that a
+    spreadsheet would run as a formula gets one ``'`` in front, which the importer removes."""
     e = stored.event
     cells: dict[str, str] = {
         "row_id": row_ids[(stored.aggregate_id, stored.version)],
@@ -303,7 +311,7 @@ def _event_cells(stored: RecordedEvent, row_ids: dict[tuple[UUID, int], str]) ->
     else:
         cells["project_ref"] = str(stored.aggregate_id)
         cells.update(_project_event_cells(stored, row_ids))
-    return {k: v for k, v in cells.items() if v != ""}
+    return {k: quote_formula(v) if k in TEXT_COLUMNS else v for k, v in cells.items() if v != ""}
 
 
 def _project_event_cells(
@@ -614,10 +622,12 @@ class _Sheet:
         for index, value in enumerate(values):
             if isinstance(value, str):
                 value = values[index] = xml_safe(value)  # an xlsx sheet is XML 1.0
-            if isinstance(value, str) and value.startswith("="):
-                # text from recorders stays text: never a formula that a spreadsheet runs
+            if isinstance(value, str) and value.startswith(FORMULA_CHARACTERS):
+                # text from recorders stays text: never a formula that a spreadsheet runs,
+                # even once the cell is edited (the quote prefix); the value is kept exact
                 cell = WriteOnlyCell(self.sheet, value)
                 cell.data_type = "s"
+                cell.quotePrefix = True
                 values[index] = cell
         self.sheet.append(values)
 

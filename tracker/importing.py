@@ -1,12 +1,18 @@
 """Bulk import: portfolios, projects and their events from one CSV or JSON format.
 
-The format is documented in ``docs/import-format.md``. An import runs in two passes:
+The format is documented in ``docs/import-format.md``. The file is read as a stream, a
+window of rows at a time (never whole), in three passes:
 
+0. *Survey*: count the rows, find row ids used twice and the rows corrections name.
 1. *Check*: every row is parsed and applied to in-memory aggregates (loaded from the store
    when they already exist), in file order, so the domain's own rules judge each row. Every
    bad row is collected; one bad row and nothing is recorded.
-2. *Record*: the rows are applied again to freshly loaded aggregates and saved in batches,
-   one transaction per batch, so events carry the time they were actually recorded.
+2. *Record*: the file is read again and its new rows applied to freshly loaded aggregates
+   and saved in batches, one transaction per batch, so events carry the time they were
+   actually recorded. An interruption leaves a prefix of the file recorded.
+
+Memory holds the aggregates the file touches (about 2 KB a project) and one window of rows;
+each row's outcome goes to a temporary SQLite file.
 
 Idempotency is the domain's: each row's event carries ``idempotency_key = "import:<row_id>"``
 and a digest of the row, and ids derive from the file's references, so importing the same file
@@ -15,18 +21,23 @@ again finds every row already recorded and records nothing.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
+import os
 import re
+import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Literal, TypeVar
+from itertools import compress
+from typing import IO, Any, Literal, TypeVar, overload
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
@@ -141,6 +152,10 @@ MAX_REF = 200
 #: Counts (jobs, projects) fit the read model's integer columns with room to add them up.
 MAX_COUNT = 1_000_000_000
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+#: Numbers and dates take ASCII digits only: ``str.isdigit``, ``int()`` and ``\d`` would take
+#: "٥" for 5 and "²" for 2 (or fail on it).
+_COUNT = re.compile(r"[0-9]+")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CODE_PATTERNS = {
     "regions": (re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$"), "an ISO 3166-2 code such as KZ-61"),
     "countries": (re.compile(r"^[A-Z]{2}$"), "an ISO 3166-1 alpha-2 code such as KZ"),
@@ -230,10 +245,55 @@ class RawRow:
     cells: dict[str, str]
 
 
-@dataclass
-class RawFile:
-    rows: list[RawRow]
-    errors: list[RowError]
+#: What an import reads: the file's bytes, its path, or an open binary file that can seek
+#: (the API's spooled request body). A file is read as a stream, one window of rows at a time.
+ImportSource = bytes | bytearray | str | os.PathLike[str] | IO[bytes]
+NOT_UTF8 = "the file is not UTF-8 text"
+#: A physical line longer than this is not a row of the format (its longest cell holds 5,000
+#: characters); reading stops there rather than hold the line.
+MAX_LINE = 1 << 20
+#: A JSON row object may take at most this many characters.
+MAX_JSON_ROW = 1 << 20
+_CHUNK = 1 << 16
+#: Columns that are not text: a leading ``'`` there is not the formula quote.
+_NOT_TEXT = frozenset(
+    {
+        "type",
+        "effective_date",
+        "amount",
+        "currency",
+        "planned_jobs",
+        "planned_start",
+        "planned_end",
+        "illustrative",
+        "jobs",
+        "projects",
+        "permanent",
+        "temporary",
+        "status",
+        "replacement_effective_date",
+    }
+)
+TEXT_COLUMNS = frozenset(COLUMNS) - _NOT_TEXT
+#: What a spreadsheet may take a text cell starting with for a formula (CSV injection).
+FORMULA_CHARACTERS = ("=", "+", "-", "@", "\t", "\r")
+#: A text cell starting with one of these is quoted with one ``'`` in a CSV export, so that no
+#: spreadsheet runs it; the importer removes the quote (docs/import-format.md).
+FORMULA_START = (*FORMULA_CHARACTERS, "'")
+
+
+def quote_formula(text: str) -> str:
+    """A text cell as the CSV export writes it: one ``'`` before a text that a spreadsheet
+    would run as a formula, or that starts with ``'`` itself (so the quote can be undone)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def unquote_formula(text: str) -> str:
+    """A text cell as imported: one leading ``'`` removed when a formula character (or
+    another ``'``) follows it."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:
+        return text[1:]
+    return text
 
 
 def file_kind(name: str) -> Literal["csv", "json"]:
@@ -246,55 +306,104 @@ def file_kind(name: str) -> Literal["csv", "json"]:
     raise ValidationError(f"{name}: the file name must end in .csv or .json", field="file")
 
 
-def read_file(data: bytes, kind: Literal["csv", "json"]) -> RawFile:
+@contextmanager
+def opened(data: ImportSource) -> Iterator[IO[bytes]]:
+    """The source as a binary stream that can be read again from the start."""
+    if isinstance(data, bytes | bytearray):
+        yield io.BytesIO(data)
+    elif isinstance(data, str | os.PathLike):
+        with open(data, "rb") as stream:
+            yield stream
+    else:
+        yield data
+
+
+def read_rows(stream: IO[bytes], kind: Literal["csv", "json"]) -> Iterator[RawRow | RowError]:
+    """The file's records from its start, in order, with the errors met while reading them
+    (a file-level error such as a bad header or broken JSON ends the rows)."""
+    stream.seek(0)
+    if kind == "csv":
+        yield from _read_csv(stream)
+    else:
+        yield from _read_json(stream)
+
+
+def _undecodable_line(stream: IO[bytes]) -> int:
+    """The line of the file's first byte that is not UTF-8 (read again in chunks)."""
+    stream.seek(0)
+    line, carry = 1, b""
+    while True:
+        chunk = stream.read(_CHUNK)
+        data = carry + chunk
+        carry = b""
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if not (chunk and error.reason == "unexpected end of data"):
+                return line + data[: error.start].count(b"\n")
+            carry, data = data[error.start :], data[: error.start]  # a character cut in two
+        if not chunk:
+            return line
+        line += data.count(b"\n")
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _lines(text: IO[str]) -> Iterator[str]:
+    while line := text.readline(MAX_LINE):
+        if len(line) == MAX_LINE and not line.endswith(("\n", "\r")):
+            raise _LineTooLong
+        yield line
+
+
+def _read_csv(stream: IO[bytes]) -> Iterator[RawRow | RowError]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        return RawFile([], [RowError(line, None, "the file is not UTF-8 text")])
-    return read_csv(text) if kind == "csv" else read_json(text)
+        yield from _csv_records(text)
+    except UnicodeDecodeError:
+        yield RowError(_undecodable_line(stream), None, NOT_UTF8)
+    finally:
+        text.detach()  # the stream stays open for the next pass
 
 
-def read_csv(text: str) -> RawFile:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    errors: list[RowError] = []
-    rows: list[RawRow] = []
+def _csv_records(text: IO[str]) -> Iterator[RawRow | RowError]:
+    reader = csv.reader(_lines(text))
+    line = 1
     try:
         header = next(reader, None)
-    except csv.Error as error:
-        return RawFile([], [RowError(1, None, f"unreadable CSV: {error}")])
-    if header is None:
-        return RawFile(
-            [], [RowError(1, None, "the file is empty; the first line must name the columns")]
-        )
-    columns = [name.strip() for name in header]
-    errors.extend(_check_header(columns))
-    if errors:
-        return RawFile([], errors)
-    line = reader.line_num + 1
-    try:
+        if header is None:
+            yield RowError(1, None, "the file is empty; the first line must name the columns")
+            return
+        columns = [name.strip() for name in header]
+        header_errors = _check_header(columns)
+        if header_errors:
+            yield from header_errors
+            return
+        named = [(name, name in TEXT_COLUMNS) for name in columns]
+        width = len(columns)
+        line = reader.line_num + 1
         for record in reader:
             start, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(record) > len(columns):
-                errors.append(
-                    RowError(
-                        start,
-                        None,
-                        f"{len(record)} cells, but the header names {len(columns)} columns",
+            if len(record) > width:
+                if any(cell.strip() for cell in record):
+                    yield RowError(
+                        start, None, f"{len(record)} cells, but the header names {width} columns"
                     )
-                )
                 continue
             cells = {}
-            for name, value in zip(columns, record, strict=False):
+            # most cells are blank: compress skips them without a step of Python each
+            for (name, is_text), value in compress(zip(named, record, strict=False), record):
                 value = value.strip()
                 if value:
-                    cells[name] = value
-            rows.append(RawRow(start, cells))
+                    cells[name] = unquote_formula(value) if is_text else value
+            if cells:
+                yield RawRow(start, cells)
     except csv.Error as error:
-        errors.append(RowError(line, None, f"unreadable CSV: {error}"))
-    return RawFile(rows, errors)
+        yield RowError(line, None, f"unreadable CSV: {error}")
+    except _LineTooLong:
+        yield RowError(line, None, f"unreadable CSV: a line longer than {MAX_LINE:,} characters")
 
 
 def _check_header(columns: list[str]) -> list[RowError]:
@@ -312,71 +421,139 @@ def _check_header(columns: list[str]) -> list[RowError]:
     return errors
 
 
-def read_json(text: str) -> RawFile:
+class _JsonText:
+    """The file's text, decoded as far as it is needed, with the line of any position in it.
+
+    ``text`` holds the file from line ``base_line`` on (what was read is dropped as the
+    reader moves on); positions are indexes into it."""
+
+    _SPACE = re.compile(r"[ \t\r\n]*")
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.text = ""
+        self.eof = False
+        self.base_line = 1  # the line of text[0]
+        self.counted = 0  # newlines are counted in text[:counted]
+        self.counted_line = 1  # the line of text[counted]
+
+    def fill(self, end: int) -> None:
+        """Read on until the text holds ``end`` characters, or the file ends."""
+        held = len(self.text)
+        if held >= end or self.eof:
+            return
+        pieces = [self.text]
+        while held < end and not self.eof:
+            chunk = self.stream.read(_CHUNK)
+            piece = self.decoder.decode(chunk, final=not chunk)
+            self.eof = not chunk
+            pieces.append(piece)
+            held += len(piece)
+        self.text = "".join(pieces)
+
+    def at(self, index: int) -> str:
+        """The character at ``index``, or ``""`` at the end of the file."""
+        if index >= len(self.text):
+            self.fill(index + _CHUNK)
+        return self.text[index : index + 1]
+
+    def skip_space(self, index: int) -> int:
+        while True:
+            space = self._SPACE.match(self.text, index)
+            assert space is not None  # it matches nothing at least
+            index = space.end()
+            if index < len(self.text) or self.eof:
+                return index
+            self.fill(index + _CHUNK)
+
+    def line(self, index: int) -> int:
+        """The file's line at ``index`` (positions asked for only move forward)."""
+        if index > self.counted:
+            self.counted_line += self.text.count("\n", self.counted, index)
+            self.counted = index
+        return self.counted_line
+
+    def decode(self, decoder: json.JSONDecoder, index: int) -> tuple[Any, int]:
+        """The JSON value at ``index`` and the position after it; a value cut by the end of
+        what was read is read on, up to :data:`MAX_JSON_ROW` characters."""
+        self.fill(index + _CHUNK)
+        while True:
+            try:
+                value, end = decoder.raw_decode(self.text, index)
+            except json.JSONDecodeError:
+                if self.eof or len(self.text) - index > MAX_JSON_ROW:
+                    raise
+                self.fill(len(self.text) + _CHUNK)
+                continue
+            if end < len(self.text) or self.eof:
+                return value, end
+            self.fill(len(self.text) + _CHUNK)  # a number may go on
+
+    def error_line(self, error: json.JSONDecodeError) -> int:
+        return self.base_line + error.lineno - 1
+
+    def drop(self, index: int) -> int:
+        """Forget the text before ``index``; the same position is then 0."""
+        if index < _CHUNK:
+            return index
+        self.line(index)
+        self.base_line = self.counted_line
+        self.text = self.text[index:]
+        self.counted = 0
+        return 0
+
+
+def _read_json(stream: IO[bytes]) -> Iterator[RawRow | RowError]:
+    try:
+        yield from _json_records(_JsonText(stream))
+    except UnicodeDecodeError:
+        yield RowError(_undecodable_line(stream), None, NOT_UTF8)
+
+
+def _json_records(text: _JsonText) -> Iterator[RawRow | RowError]:
     """A JSON array of row objects; each row keeps the line where its object starts."""
     decoder = json.JSONDecoder(parse_float=Decimal)
-    errors: list[RowError] = []
-    rows: list[RawRow] = []
-    index = _skip_space(text, 0)
-    if index >= len(text) or text[index] != "[":
-        return RawFile([], [RowError(_line_at(text, index), None, "expected a JSON array of rows")])
-    index = _skip_space(text, index + 1)
+    index = text.skip_space(0)
+    if text.at(index) != "[":
+        yield RowError(text.line(index), None, "expected a JSON array of rows")
+        return
+    index = text.skip_space(index + 1)
     expect_item = False
     while True:
-        if index >= len(text):
-            return RawFile(
-                rows,
-                [
-                    *errors,
-                    RowError(_line_at(text, index), None, "unexpected end of the JSON array"),
-                ],
-            )
-        if text[index] == "]" and not expect_item:
+        if not text.at(index):
+            yield RowError(text.line(index), None, "unexpected end of the JSON array")
+            return
+        if text.at(index) == "]" and not expect_item:
             break
-        line = _line_at(text, index)
+        line = text.line(index)
         try:
-            item, index = decoder.raw_decode(text, index)
+            item, index = text.decode(decoder, index)
         except json.JSONDecodeError as error:
-            return RawFile(
-                rows, [*errors, RowError(error.lineno, None, f"invalid JSON: {error.msg}")]
-            )
+            yield RowError(text.error_line(error), None, f"invalid JSON: {error.msg}")
+            return
         except RecursionError:
-            return RawFile(rows, [*errors, RowError(line, None, "the JSON nests too deeply")])
+            yield RowError(line, None, "the JSON nests too deeply")
+            return
         if not isinstance(item, dict):
-            errors.append(RowError(line, None, "each row must be a JSON object"))
+            yield RowError(line, None, "each row must be a JSON object")
         else:
             cells, cell_errors = _json_cells(item, line)
-            errors.extend(cell_errors)
+            yield from cell_errors
             if cells:
-                rows.append(RawRow(line, cells))
-        index = _skip_space(text, index)
-        if index < len(text) and text[index] == ",":
-            index = _skip_space(text, index + 1)
+                yield RawRow(line, cells)
+        index = text.drop(text.skip_space(index))
+        if text.at(index) == ",":
+            index = text.skip_space(index + 1)
             expect_item = True
         else:
             expect_item = False
-            if index >= len(text) or text[index] != "]":
-                return RawFile(
-                    rows,
-                    [
-                        *errors,
-                        RowError(_line_at(text, index), None, "expected ',' or ']' after a row"),
-                    ],
-                )
-    trailing = _skip_space(text, index + 1)
-    if trailing < len(text):
-        errors.append(RowError(_line_at(text, trailing), None, "unexpected text after the array"))
-    return RawFile(rows, errors)
-
-
-def _skip_space(text: str, index: int) -> int:
-    while index < len(text) and text[index] in " \t\r\n":
-        index += 1
-    return index
-
-
-def _line_at(text: str, index: int) -> int:
-    return text.count("\n", 0, index) + 1
+            if text.at(index) != "]":
+                yield RowError(text.line(index), None, "expected ',' or ']' after a row")
+                return
+    trailing = text.skip_space(index + 1)
+    if text.at(trailing):
+        yield RowError(text.line(trailing), None, "unexpected text after the array")
 
 
 def _json_cells(item: dict[str, Any], line: int) -> tuple[dict[str, str], list[RowError]]:
@@ -391,6 +568,8 @@ def _json_cells(item: dict[str, Any], line: int) -> tuple[dict[str, str], list[R
             continue
         if isinstance(value, str):
             text = value.strip()
+            if name in TEXT_COLUMNS:
+                text = unquote_formula(text)
         elif name in AMOUNT_COLUMNS:
             errors.append(RowError(line, name, 'amounts are decimal strings such as "1500000.00"'))
             continue
@@ -402,7 +581,7 @@ def _json_cells(item: dict[str, Any], line: int) -> tuple[dict[str, str], list[R
             if not all(isinstance(v, str) for v in value):
                 errors.append(RowError(line, name, "must be a list of strings"))
                 continue
-            text = join_list([v.strip() for v in value if v.strip()])
+            text = join_list([v.strip() for v in value if v.strip()])  # items as they are
         else:
             errors.append(RowError(line, name, f"unexpected JSON value {value!r}"))
             continue
@@ -557,8 +736,8 @@ class _Cells:
         value = self.text(column, required=required)
         if value is None:
             return None
-        if not value.isdigit():
-            self.fail(column, f"{value!r} is not a whole number of at least 0")
+        if not _COUNT.fullmatch(value):
+            self.fail(column, f"{value!r} is not a whole number of at least 0 (digits 0-9)")
             return None
         if len(value) > 10 or int(value) > MAX_COUNT:
             self.fail(column, f"must be at most {MAX_COUNT:,}")
@@ -593,58 +772,146 @@ class _Cells:
 
 def _parse_day(value: str) -> date:
     try:
-        return date.fromisoformat(value) if len(value) == 10 else _bad_date()
+        return date.fromisoformat(value) if _DAY.fullmatch(value) else _bad_date()
     except ValueError:
         raise ValidationError(f"{value!r} is not a date such as 2025-03-31") from None
 
 
 def _parse_currency(value: str, column: str) -> str:
+    if value in _CURRENCIES_SEEN:
+        return value
     if not _CURRENCY.match(value):
         raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as USD")
-    return check_currency(value, field=column)
+    _CURRENCIES_SEEN.add(check_currency(value, field=column))
+    return value
+
+
+#: Currency codes found in ISO 4217 already: a file repeats a few codes on every row, and
+#: asking pycountry each time is a tenth of the time it takes to parse a row.
+_CURRENCIES_SEEN: set[str] = set()
 
 
 def _bad_date() -> date:
     raise ValueError
 
 
-def parse_rows(
-    raw: RawFile,
+#: Rows read, parsed and checked (or recorded) at a time: with the aggregates, what an import
+#: holds in memory, whatever the size of the file.
+WINDOW_ROWS = 1000
+
+
+def _owner(cells: Mapping[str, str]) -> UUID:
+    """The aggregate a row belongs to: row ids name rows within a project (or a portfolio's
+    own rows)."""
+    project_ref = cells.get("project_ref")
+    if project_ref is not None:
+        return project_id_for(project_ref)
+    return portfolio_id_for(cells.get("portfolio_ref", ""))
+
+
+@dataclass
+class Survey:
+    """What one quick read of the whole file tells before any row is checked."""
+
+    rows: int = 0
+    #: Hashes of the (aggregate, row_id) pairs that occur more than once (or collide).
+    duplicates: frozenset[int] = frozenset()
+    #: The (aggregate, idempotency key) pairs that corrections and retractions name: the only
+    #: rows whose versions and events the import must remember past their window.
+    referenced: set[tuple[UUID, str]] = field(default_factory=set)
+    undecodable: RowError | None = None
+
+
+def survey(
+    stream: IO[bytes], kind: Literal["csv", "json"], progress: Progress | None = None
+) -> Survey:
+    """Count the rows, find the row ids used twice and the rows that others name.
+
+    Row-id hashes go to a temporary SQLite file (not a set in memory) to find the repeated
+    ones, so the survey's memory does not grow with the file either."""
+    found = Survey()
+    duplicates: set[int] = set()
+    total = _size(stream)
+    with closing(sqlite3.connect("")) as scratch:  # "": a private temporary file
+        scratch.execute("CREATE TABLE ids (hash INTEGER NOT NULL)")
+        hashes: list[tuple[int]] = []
+        for item in read_rows(stream, kind):
+            if isinstance(item, RowError):
+                if item.message == NOT_UTF8:
+                    found.undecodable = item
+                continue
+            found.rows += 1
+            cells = item.cells
+            row_id = cells.get("row_id")
+            if row_id is not None:
+                hashes.append((hash((_owner(cells), row_id)),))
+            for column in ("corrects", "retracts"):
+                if column in cells and "project_ref" in cells:
+                    target = project_id_for(cells["project_ref"]), KEY_PREFIX + cells[column]
+                    found.referenced.add(target)
+            if len(hashes) >= WINDOW_ROWS:
+                scratch.executemany("INSERT INTO ids VALUES (?)", hashes)
+                hashes.clear()
+                if progress:
+                    progress("reading", min(stream.tell(), total), total)
+        scratch.executemany("INSERT INTO ids VALUES (?)", hashes)
+        repeated = scratch.execute("SELECT hash FROM ids GROUP BY hash HAVING count(*) > 1")
+        duplicates.update(value for (value,) in repeated)
+    found.duplicates = frozenset(duplicates)
+    if progress:
+        progress("reading", total, total)
+    return found
+
+
+def _size(stream: IO[bytes]) -> int:
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def parsed_windows(
+    stream: IO[bytes],
+    kind: Literal["csv", "json"],
+    found: Survey,
+    errors: list[RowError],
     *,
     today: date,
     failed: Failed | None = None,
-    progress: Progress | None = None,
-) -> tuple[list[Row], list[RowError]]:
-    """Every row parsed, and every cell that could not be (all of them, not the first).
-    ``failed`` collects the references whose portfolio or announcement row is bad."""
-    errors = list(raw.errors)
-    rows: list[Row] = []
-    seen: dict[tuple[str, str], int] = {}
-    if progress:
-        progress("reading", 0, len(raw.rows))
-    for done, record in enumerate(raw.rows, 1):
-        if progress and (done % 2000 == 0 or done == len(raw.rows)):
-            progress("reading", done, len(raw.rows))
-        row = parse_row(record, errors, today=today)
+) -> Iterator[list[Row]]:
+    """The file's rows parsed, :data:`WINDOW_ROWS` at a time; every cell that could not be
+    parsed goes to ``errors`` (all of them, not the first). ``failed`` collects the
+    references whose portfolio or announcement row is bad."""
+    window: list[Row] = []
+    first_use: dict[tuple[UUID, str], int] = {}  # only for the row ids the survey saw twice
+    for item in read_rows(stream, kind):
+        if isinstance(item, RowError):
+            errors.append(item)
+            continue
+        row = parse_row(item, errors, today=today)
+        cells = item.cells
         if row is None and failed is not None:
-            failed.add(record.cells.get("type"), record.cells)
-        row_id = record.cells.get("row_id")
+            failed.add(cells.get("type"), cells)
+        row_id = cells.get("row_id")
         if row_id is None:
             continue
-        # row ids name rows within a project (or a portfolio's own rows)
-        owner = record.cells.get("project_ref") or f"portfolio:{record.cells.get('portfolio_ref')}"
-        if (owner, row_id) in seen:
-            first = seen[(owner, row_id)]
-            errors.append(
-                RowError(
-                    record.line, "row_id", f"row_id {row_id!r} is already used on line {first}"
+        key = (_owner(cells), row_id)
+        if hash(key) in found.duplicates:
+            first = first_use.setdefault(key, item.line)
+            if first != item.line:
+                errors.append(
+                    RowError(
+                        item.line, "row_id", f"row_id {row_id!r} is already used on line {first}"
+                    )
                 )
-            )
-            continue
-        seen[(owner, row_id)] = record.line
+                continue
         if row is not None:
-            rows.append(row)
-    return rows, _first_per_cell(errors)
+            window.append(row)
+            if len(window) >= WINDOW_ROWS:
+                yield window
+                window = []
+    if window:
+        yield window
 
 
 def _first_per_cell(errors: list[RowError]) -> list[RowError]:
@@ -840,7 +1107,7 @@ def _canonical(column: str, value: str) -> str | None:
             return value
     if column == "illustrative":
         return None if value.lower() == "false" else value.lower()
-    return str(int(value)) if value.isdigit() else value
+    return str(int(value)) if _COUNT.fullmatch(value) else value
 
 
 def row_digest(cells: Mapping[str, str]) -> str:
@@ -862,7 +1129,7 @@ def row_digest(cells: Mapping[str, str]) -> str:
 
 
 def _is_uuid(ref: str) -> UUID | None:
-    if len(ref) != 36:
+    if len(ref) != 36 or not ref.isascii():  # UUID() reads other digits too
         return None
     try:
         return UUID(ref)
@@ -889,28 +1156,57 @@ def project_id_for(ref: str) -> UUID:
 class Workspace:
     """Aggregates as the rows applied so far leave them; existing ones load from the store.
 
-    It also remembers which version each row_id produced: for this file's rows as they are
-    applied, and for earlier imports from the stored receipts, read once per aggregate for
-    the keys this file mentions.
+    It also remembers which version each row_id produced: for this file's rows that a
+    correction or retraction names (``referenced``; every row when it is ``None``) as they
+    are applied, and for earlier imports from the stored receipts, read once per window of
+    rows for each aggregate that was in the store before, for the keys the window mentions.
+
+    Checking (``keep_events``), nothing is saved: each applied row's event is dropped at once
+    unless a later row may need it (the events of named rows, corrections and retractions),
+    so the check holds the aggregates, not the events. ``absent`` are aggregates known not to
+    be in the store (the check found that this file creates them): they are not looked for.
     """
 
-    def __init__(self, tracker: TrackerApplication, rows: Iterable[Row] = ()) -> None:
+    def __init__(
+        self,
+        tracker: TrackerApplication,
+        *,
+        referenced: set[tuple[UUID, str]] | None = None,
+        keep_events: bool = False,
+        absent: Iterable[UUID] = (),
+    ) -> None:
         self.tracker = tracker
         self.aggregates: dict[UUID, TrackedAggregate | None] = {}
         self.created_on_line: dict[UUID, int] = {}
-        self.wanted = _keys_by_aggregate(rows)
-        self.records: dict[UUID, dict[str, CommandRecord]] = {}
+        self.referenced = referenced
+        self.keep_events = keep_events
+        self.absent = frozenset(absent)
+        self.stored: set[UUID] = set()  # aggregates that were in the store when loaded
+        self.wanted: dict[UUID, set[str]] = {}
+        self.receipts: dict[UUID, dict[str, CommandRecord]] = {}  # this window's, stored
+        self.records: dict[UUID, dict[str, CommandRecord]] = {}  # this run's, named rows
+        self.unsaved: dict[tuple[UUID, int], Any] = {}
+
+    def begin(self, window: Iterable[Row]) -> None:
+        """Start on a window of rows: the keys they carry or name, per aggregate."""
+        self.wanted = _keys_by_aggregate(window)
+        self.receipts = {}
 
     def get(self, aggregate_id: UUID) -> TrackedAggregate | None:
         if aggregate_id not in self.aggregates:
-            try:
-                found: Any = self.tracker.repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                found = None
+            found: Any = None
+            if aggregate_id not in self.absent:
+                try:
+                    found = self.tracker.repository.get(aggregate_id)
+                except AggregateNotFoundError:
+                    found = None
             self.aggregates[aggregate_id] = found
+            if found is not None:
+                self.stored.add(aggregate_id)
+        if aggregate_id in self.stored and aggregate_id not in self.receipts:
             wanted = self.wanted.get(aggregate_id, ())
-            self.records[aggregate_id] = (
-                self.tracker.command_records(aggregate_id, wanted) if found and wanted else {}
+            self.receipts[aggregate_id] = (
+                self.tracker.command_records(aggregate_id, wanted) if wanted else {}
             )
         return self.aggregates[aggregate_id]
 
@@ -963,15 +1259,27 @@ class Workspace:
     def _new(
         self, aggregate: TrackedAggregate, envelope: Envelope
     ) -> tuple[Outcome, TrackedAggregate]:
-        if envelope.idempotency_key is not None:
-            self.records.setdefault(aggregate.id, {})[envelope.idempotency_key] = CommandRecord(
+        key = envelope.idempotency_key
+        named = key is not None and (
+            self.referenced is None or (aggregate.id, key) in self.referenced
+        )
+        if key is not None and named:
+            self.records.setdefault(aggregate.id, {})[key] = CommandRecord(
                 envelope.command_digest, aggregate.version
             )
+        if self.keep_events:
+            for event in aggregate.collect_events():
+                if named or isinstance(event, Project.Corrected | Project.Retracted):
+                    self.unsaved[(aggregate.id, event.originator_version)] = event
         return "new", aggregate
+
+    def _record_of(self, aggregate_id: UUID, key: str) -> CommandRecord | None:
+        record = self.receipts.get(aggregate_id, {}).get(key)
+        return record if record is not None else self.records.get(aggregate_id, {}).get(key)
 
     def _already(self, aggregate: TrackedAggregate, envelope: Envelope) -> bool:
         key = envelope.idempotency_key
-        record = None if key is None else self.records.get(aggregate.id, {}).get(key)
+        record = None if key is None else self._record_of(aggregate.id, key)
         try:
             return earlier_command(record, envelope) is not None
         except IdempotencyKeyReused:
@@ -982,7 +1290,7 @@ class Workspace:
             ) from None
 
     def _version_of(self, project: Project, row_id: str, column: str) -> int:
-        record = self.records.get(project.id, {}).get(KEY_PREFIX + row_id)
+        record = self._record_of(project.id, KEY_PREFIX + row_id)
         if record is None:
             raise ValidationError(
                 f"this project has no imported row {row_id!r} (it must come earlier in this "
@@ -993,8 +1301,15 @@ class Workspace:
 
     def _history(self, project: Project, version: int) -> dict[int, Project.Event]:
         """Event ``version`` and the corrections made to it, by version: applied in this run
-        and not saved yet, or stored."""
-        return self.tracker.events_at(project, project.history_of(version))
+        (kept while checking, or not saved yet), or stored."""
+        versions = project.history_of(version)
+        found = {
+            v: self.unsaved[(project.id, v)] for v in versions if (project.id, v) in self.unsaved
+        }
+        rest = [v for v in versions if v not in found]
+        if rest:
+            found.update(self.tracker.events_at(project, rest))
+        return found
 
     def _create(
         self,
@@ -1162,27 +1477,116 @@ class RowOutcome:
     outcome: Outcome
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """What the check saw of a row, to find it again when recording."""
+
+    line: int
+    row_id: str
+    actor: str | None
+    digest: str
+    new: bool
+
+
+class RowOutcomes(Sequence[RowOutcome]):
+    """Every checked row's outcome, in file order, kept in a private temporary SQLite file
+    rather than in memory (an import of a million rows answers with a million outcomes).
+    :meth:`close` deletes it; so does the garbage collector."""
+
+    _FIELDS = "line, row_id, type, ref, new, actor, digest"
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("", check_same_thread=False)  # "": a temporary file
+        self._db.execute(
+            "CREATE TABLE outcomes (line INTEGER, row_id TEXT, type TEXT, ref TEXT, "
+            "new INTEGER, actor TEXT, digest TEXT)"
+        )
+        self._count = 0
+        self.new = 0
+
+    def add(self, rows: list[tuple[Row, bool]]) -> None:
+        self._db.executemany(
+            f"INSERT INTO outcomes ({self._FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(r.line, r.row_id, r.kind, r.ref, new, r.actor, r.digest) for r, new in rows],
+        )
+        self._count += len(rows)
+        self.new += sum(new for _, new in rows)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> RowOutcome: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[RowOutcome]: ...
+
+    def __getitem__(self, index: int | slice) -> RowOutcome | list[RowOutcome]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        found = self._select("WHERE rowid = ?", (index + 1,))
+        return _outcome(next(found))
+
+    def __iter__(self) -> Iterator[RowOutcome]:
+        for chunk in self.chunks():
+            yield from chunk
+
+    def chunks(self, size: int = WINDOW_ROWS) -> Iterator[list[RowOutcome]]:
+        """The outcomes in file order, ``size`` at a time."""
+        for start in range(0, self._count, size):
+            rows = self._select("WHERE rowid > ? AND rowid <= ?", (start, start + size))
+            yield [_outcome(row) for row in rows]
+
+    def checked(self) -> Iterator[_Checked]:
+        for start in range(0, self._count, WINDOW_ROWS):
+            query = "WHERE rowid > ? AND rowid <= ?"
+            for row in self._select(query, (start, start + WINDOW_ROWS)):
+                yield _Checked(row[0], row[1], row[5], row[6], bool(row[4]))
+
+    def _select(self, where: str, values: tuple[int, ...]) -> Iterator[tuple[Any, ...]]:
+        query = f"SELECT {self._FIELDS} FROM outcomes {where} ORDER BY rowid"
+        return iter(self._db.execute(query, values).fetchall())
+
+
+def _outcome(row: tuple[Any, ...]) -> RowOutcome:
+    return RowOutcome(row[0], row[1], row[2], row[3], "new" if row[4] else "already recorded")
+
+
 @dataclass
 class ImportReport:
     source: str
     dry_run: bool
-    rows: list[RowOutcome] = field(default_factory=list)
+    rows: Sequence[RowOutcome] = ()
     events_recorded: int = 0
     position: int | None = None
     seconds: float = 0.0
 
     @property
     def new(self) -> int:
+        if isinstance(self.rows, RowOutcomes):
+            return self.rows.new
         return sum(1 for r in self.rows if r.outcome == "new")
 
     @property
     def already_recorded(self) -> int:
         return len(self.rows) - self.new
 
+    def close(self) -> None:
+        """Let go of the rows' outcomes (a temporary file)."""
+        if isinstance(self.rows, RowOutcomes):
+            self.rows.close()
+
 
 def import_rows(
     tracker: TrackerApplication,
-    data: bytes,
+    data: ImportSource,
     kind: Literal["csv", "json"],
     importer: Importer,
     *,
@@ -1194,28 +1598,48 @@ def import_rows(
 ) -> ImportReport:
     """Check every row, then (unless ``dry_run``) record the new ones in batches.
 
+    The file is read as a stream, three times: a quick survey (rows, repeated row ids, rows
+    that others name), the check, and the recording, each :data:`WINDOW_ROWS` rows at a time.
+
     Raises :class:`ImportRejected` listing every bad row (nothing recorded),
     :class:`ImportForbidden` for rows the importer may not record, and
-    :class:`ImportInterrupted` when another writer changed a project mid-way.
+    :class:`ImportInterrupted` when another writer changed a project mid-way (or the file
+    changed between the check and the recording).
     """
     started = time.perf_counter()
     today = today or datetime.now(UTC).date()
-    failed = Failed()
-    rows, errors = parse_rows(read_file(data, kind), today=today, failed=failed, progress=progress)
-    report = ImportReport(source, dry_run)
-    outcomes, domain_errors, forbidden = check(tracker, rows, importer, today, progress, failed)
-    errors = sorted([*errors, *domain_errors], key=lambda e: e.line)
-    if errors:
-        raise ImportRejected(source, errors)
-    if not rows:
-        raise ImportRejected(source, [RowError(1, None, "the file has no rows to import")])
-    if forbidden:
-        raise ImportForbidden(source, forbidden)
-    report.rows = outcomes
-    if not dry_run and report.new:
-        report.events_recorded, report.position = record(
-            tracker, rows, importer, today, progress, batch_events
-        )
+    with opened(data) as stream:
+        found = survey(stream, kind, progress)
+        if found.undecodable is not None:
+            raise ImportRejected(source, [found.undecodable])
+        outcomes = RowOutcomes()
+        try:
+            errors, forbidden, created = check(
+                tracker, stream, kind, importer, today, found, outcomes, progress
+            )
+            if errors:
+                raise ImportRejected(source, errors)
+            if not outcomes:
+                raise ImportRejected(source, [RowError(1, None, "the file has no rows to import")])
+            if forbidden:
+                raise ImportForbidden(source, forbidden)
+            report = ImportReport(source, dry_run, outcomes)
+            if not dry_run and report.new:
+                report.events_recorded, report.position = record(
+                    tracker,
+                    stream,
+                    kind,
+                    importer,
+                    today,
+                    found,
+                    outcomes,
+                    created,
+                    progress,
+                    batch_events,
+                )
+        except BaseException:
+            outcomes.close()
+            raise
     report.seconds = time.perf_counter() - started
     return report
 
@@ -1244,57 +1668,74 @@ class Failed:
 
 def check(
     tracker: TrackerApplication,
-    rows: list[Row],
+    stream: IO[bytes],
+    kind: Literal["csv", "json"],
     importer: Importer,
     today: date,
+    found: Survey,
+    outcomes: RowOutcomes,
     progress: Progress | None = None,
-    failed: Failed | None = None,
-) -> tuple[list[RowOutcome], list[RowError], list[RowError]]:
-    """Apply every row in memory; nothing is saved. Rows that build on a bad portfolio or
-    announcement row are not judged."""
-    workspace = Workspace(tracker, rows)
-    outcomes: list[RowOutcome] = []
+) -> tuple[list[RowError], list[RowError], set[UUID]]:
+    """Apply every row in memory, window by window; nothing is saved. Rows that build on a bad
+    portfolio or announcement row are not judged. Return every bad row, the rows the importer
+    may not import, and the aggregates the file creates."""
+    workspace = Workspace(tracker, referenced=found.referenced, keep_events=True)
+    parse_errors: list[RowError] = []
     errors: list[RowError] = []
     forbidden: list[RowError] = []
-    failed = failed or Failed()
+    failed = Failed()
+    done = 0
     if progress:
-        progress("checking", 0, len(rows))
-    for done, row in enumerate(rows, 1):
-        if progress and (done % 500 == 0 or done == len(rows)):
-            progress("checking", done, len(rows))
-        if failed.blocks(row):
-            continue
-        denied = _permission(row, importer)
-        try:
-            outcome, aggregate = workspace.apply(row, importer, today)
-        except TrackerError as error:
-            errors.append(RowError(row.line, column_of(row, error), error.detail))
-            failed.add(row.kind, {"portfolio_ref": row.ref, "project_ref": row.ref})
-            continue
-        scope = importer.portfolio_scope
-        if denied is None and scope is not None and _portfolio_of(row, aggregate) != scope:
-            denied = RowError(
-                row.line,
-                "project_ref" if row.project_ref else "portfolio_ref",
-                "this key may only import rows of its own portfolio",
-            )
-        if denied is not None:
-            forbidden.append(denied)
-        outcomes.append(RowOutcome(row.line, row.row_id, row.kind, row.ref, outcome))
-    return outcomes, errors, forbidden
+        progress("checking", 0, found.rows)
+    windows = parsed_windows(stream, kind, found, parse_errors, today=today, failed=failed)
+    for window in windows:
+        workspace.begin(window)
+        checked: list[tuple[Row, bool]] = []
+        for row in window:
+            if failed.blocks(row):
+                continue
+            denied = _permission(row, importer)
+            try:
+                outcome, aggregate = workspace.apply(row, importer, today)
+            except TrackerError as error:
+                errors.append(RowError(row.line, column_of(row, error), error.detail))
+                failed.add(row.kind, {"portfolio_ref": row.ref, "project_ref": row.ref})
+                continue
+            scope = importer.portfolio_scope
+            if denied is None and scope is not None and _portfolio_of(row, aggregate) != scope:
+                denied = RowError(
+                    row.line,
+                    "project_ref" if row.project_ref else "portfolio_ref",
+                    "this key may only import rows of its own portfolio",
+                )
+            if denied is not None:
+                forbidden.append(denied)
+            checked.append((row, outcome == "new"))
+        outcomes.add(checked)
+        done += len(window)
+        if progress:
+            progress("checking", min(done, found.rows), found.rows)
+    errors = sorted([*_first_per_cell(parse_errors), *errors], key=lambda e: e.line)
+    return errors, forbidden, set(workspace.created_on_line)
 
 
 def record(
     tracker: TrackerApplication,
-    rows: list[Row],
+    stream: IO[bytes],
+    kind: Literal["csv", "json"],
     importer: Importer,
     today: date,
+    found: Survey,
+    outcomes: RowOutcomes,
+    created: set[UUID],
     progress: Progress | None = None,
     batch_events: int = BATCH_EVENTS,
 ) -> tuple[int, int | None]:
-    """Apply the checked rows again on fresh state and save them, one transaction per batch
-    of about ``batch_events`` events. Return the events recorded and the last position."""
-    workspace = Workspace(tracker, rows)
+    """Read the file again and apply its new rows on fresh state, saving them one transaction
+    per batch of about ``batch_events`` events. Return the events recorded and the last
+    position. Each row must be the one the check saw on that line: a file that changed since
+    is not recorded past the change."""
+    workspace = Workspace(tracker, referenced=found.referenced, absent=created)
     touched: dict[UUID, TrackedAggregate] = {}
     order: list[tuple[UUID, int]] = []  # the events in the order of their rows
     pending = recorded = 0
@@ -1302,7 +1743,7 @@ def record(
     batch_line = 0  # the first line whose event is not saved yet
 
     def flush() -> None:
-        nonlocal pending, recorded, position
+        nonlocal pending, recorded, position, batch_line
         if not touched:
             return
         try:
@@ -1316,33 +1757,181 @@ def record(
         if recordings:
             position = recordings[-1].notification.id
         recorded += pending
-        pending = 0
+        pending = batch_line = 0
         touched.clear()
         order.clear()
 
     if progress:
-        progress("recording", 0, len(rows))
-    for done, row in enumerate(rows, 1):
-        try:
-            outcome, aggregate = workspace.apply(row, importer, today)
-        except TrackerError as error:
-            raise ImportInterrupted(
-                f"line {row.line} no longer applies ({error.detail}): another writer changed "
-                f"its project meanwhile. The rows before line {batch_line or row.line} were "
-                "recorded, the others not; import the file again (rows already recorded are "
-                "skipped)"
-            ) from None
-        if outcome == "new":
-            if not pending:
-                batch_line = row.line
-            touched[aggregate.id] = aggregate
-            order.append((aggregate.id, aggregate.version))
-            pending += 1
-        if pending >= batch_events:
-            flush()
+        progress("recording", 0, found.rows)
+    windows = _new_rows(stream, kind, outcomes, today=today)
+    try:
+        for done, window in windows:
+            workspace.begin(window)
+            for row in window:
+                try:
+                    outcome, aggregate = workspace.apply(row, importer, today)
+                except TrackerError as error:
+                    raise ImportInterrupted(
+                        f"line {row.line} no longer applies ({error.detail}): another writer "
+                        f"changed its project meanwhile. The rows before line "
+                        f"{batch_line or row.line} were recorded, the others not; import the "
+                        "file again (rows already recorded are skipped)"
+                    ) from None
+                if outcome == "new":
+                    if not pending:
+                        batch_line = row.line
+                    touched[aggregate.id] = aggregate
+                    order.append((aggregate.id, aggregate.version))
+                    pending += 1
+                if pending >= batch_events:
+                    flush()
             if progress:
-                progress("recording", done, len(rows))
+                progress("recording", done, found.rows)
+    except _FileChanged as change:
+        raise ImportInterrupted(
+            f"the file changed after it was checked (line {change.line} is not the row that "
+            f"was checked): the rows before line {batch_line or change.line} were recorded, "
+            "the others not. Check the file and import it again; the rows already recorded "
+            "are skipped"
+        ) from None
     flush()
-    if progress:
-        progress("recording", len(rows), len(rows))
     return recorded, position
+
+
+class _FileChanged(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _new_rows(
+    stream: IO[bytes], kind: Literal["csv", "json"], outcomes: RowOutcomes, *, today: date
+) -> Iterator[tuple[int, list[Row]]]:
+    """The rows the check found new, parsed again, :data:`WINDOW_ROWS` rows of the file at a
+    time (with how many rows were read so far). Every row must be the one the check saw on
+    its line (its row_id, actor and digest), or :class:`_FileChanged` says where it is not;
+    the rows recorded before the check are not parsed again."""
+    checked = outcomes.checked()
+    window: list[Row] = []
+    errors: list[RowError] = []
+    read = 0
+    for item in read_rows(stream, kind):
+        if isinstance(item, RowError):
+            raise _FileChanged(item.line)
+        seen = next(checked, None)
+        cells = item.cells
+        if seen is None or (seen.line, seen.row_id, seen.actor) != (
+            item.line,
+            cells.get("row_id"),
+            cells.get("actor"),
+        ):
+            raise _FileChanged(item.line)
+        read += 1
+        if seen.new:
+            row = parse_row(item, errors, today=today)
+            if row is None or row.digest != seen.digest:
+                raise _FileChanged(item.line)
+            window.append(row)
+        elif row_digest(cells) != seen.digest:
+            raise _FileChanged(item.line)
+        if read % WINDOW_ROWS == 0:
+            yield read, window
+            window = []
+    left = next(checked, None)
+    if left is not None:
+        raise _FileChanged(left.line)
+    yield read, window
+
+
+# The state of an import
+
+
+@dataclass(frozen=True)
+class ImportStatus:
+    """How much of a file is recorded, by its rows' idempotency keys (``import:<row_id>``).
+
+    Recording goes in batches, one transaction each, in file order: an import that was
+    interrupted (killed, or stopped by a conflict) leaves a prefix of the file recorded, and
+    importing the file again records the rest, exactly once.
+    """
+
+    source: str
+    rows: int
+    recorded: int
+    #: Rows whose row_id is recorded with other values (a later import would refuse them).
+    changed: int
+    first_not_recorded: int | None
+    first_changed: int | None
+
+    @property
+    def not_recorded(self) -> int:
+        return self.rows - self.recorded - self.changed
+
+
+def import_status(
+    tracker: TrackerApplication,
+    data: ImportSource,
+    kind: Literal["csv", "json"],
+    *,
+    source: str = "upload",
+) -> ImportStatus:
+    """Which of the file's rows are recorded: the stored receipt of each row's key, on its
+    project (or portfolio), holds the row's digest. Nothing is checked or recorded; a row
+    without a row_id or a reference counts as not recorded."""
+    rows = recorded = changed = 0
+    first_not_recorded: int | None = None
+    first_changed: int | None = None
+    window: list[tuple[int, UUID, str, str]] = []
+    unreadable: list[RowError] = []
+
+    def judge() -> None:
+        nonlocal recorded, changed, first_not_recorded, first_changed
+        keys: dict[UUID, set[str]] = {}
+        for _, aggregate_id, key, _ in window:
+            keys.setdefault(aggregate_id, set()).add(key)
+        receipts = {a: tracker.command_records(a, wanted) for a, wanted in keys.items()}
+        for line, aggregate_id, key, digest in window:
+            receipt = receipts[aggregate_id].get(key)
+            if receipt is not None and receipt.digest == digest:
+                recorded += 1
+            elif receipt is not None:
+                changed += 1
+                first_changed = _earlier(first_changed, line)
+            else:
+                first_not_recorded = _earlier(first_not_recorded, line)
+        window.clear()
+
+    with opened(data) as stream:
+        for item in read_rows(stream, kind):
+            if isinstance(item, RowError):
+                if item.message == NOT_UTF8:
+                    raise ImportRejected(source, [item])
+                if not rows:
+                    unreadable.append(item)  # the header, or the file as a whole
+                continue
+            rows += 1
+            cells = item.cells
+            row_id, kind_of_row = cells.get("row_id"), cells.get("type")
+            ref = cells.get("project_ref")
+            if kind_of_row in ("portfolio", "targets"):
+                ref = cells.get("portfolio_ref")
+            if row_id is None or ref is None:
+                first_not_recorded = _earlier(first_not_recorded, item.line)
+                continue
+            aggregate_id = (
+                portfolio_id_for(ref)
+                if kind_of_row in ("portfolio", "targets")
+                else project_id_for(ref)
+            )
+            window.append((item.line, aggregate_id, KEY_PREFIX + row_id, row_digest(cells)))
+            if len(window) >= WINDOW_ROWS:
+                judge()
+        judge()
+    if not rows:
+        no_rows = RowError(1, None, "the file has no rows to import")
+        raise ImportRejected(source, unreadable or [no_rows])
+    return ImportStatus(source, rows, recorded, changed, first_not_recorded, first_changed)
+
+
+def _earlier(line: int | None, other: int) -> int:
+    return other if line is None else min(line, other)

@@ -6,7 +6,7 @@ import getpass
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import click
@@ -23,10 +23,13 @@ from tracker.importing import (
     ImportForbidden,
     ImportRejected,
     ImportReport,
+    ImportStatus,
     file_kind,
     import_rows,
+    import_status,
 )
 from tracker.readmodel.projector import Projector
+from tracker.settings import Settings
 
 #: Events applied to the read model between two progress updates after an import.
 CATCH_UP_STEP = 5000
@@ -57,23 +60,36 @@ def _progress() -> Progress:
     help="Check every row and say what would be recorded; record nothing.",
 )
 @click.option(
+    "--status",
+    is_flag=True,
+    help="Say how many of FILE's rows are already recorded and how many are not (after an "
+    "interrupted import, say); record nothing.",
+)
+@click.option(
     "--actor",
     default=None,
     help="Who is recorded on rows whose actor cell is blank (default: your login name).",
 )
-def import_command(file: Path, dry_run: bool, actor: str | None) -> None:
+def import_command(file: Path, dry_run: bool, status: bool, actor: str | None) -> None:
     """Import projects and their events from FILE (.csv or .json; see docs/import-format.md).
 
     Every row is checked first; one bad row and nothing is recorded (every bad row is listed
-    as FILE:LINE: column: message). Importing the same file again records nothing new.
+    as FILE:LINE: column: message). Then the rows are recorded in batches of 1,000, one
+    transaction each: an interrupted import leaves the first batches recorded, and importing
+    the same file again records the rest, exactly once (--status shows how far it got).
     """
     try:
         kind = file_kind(file.name)
     except TrackerError as error:
         _fail(error.detail, 2)
         return
+    if status and dry_run:
+        _fail("--status and --dry-run do not go together: --status records nothing anyway", 2)
+        return
     settings = load_settings()
-    data = file.read_bytes()
+    if status:
+        _print_status(_status(settings, file, kind))
+        return
     importer = Importer(actor=(actor or _login()).strip() or "import")
     with open_tracker(settings) as (tracker, engine), _progress() as bar:
         tasks: dict[str, Any] = {}
@@ -86,7 +102,7 @@ def import_command(file: Path, dry_run: bool, actor: str | None) -> None:
         try:
             report = import_rows(
                 tracker,
-                data,
+                file,
                 kind,
                 importer,
                 source=str(file),
@@ -96,14 +112,7 @@ def import_command(file: Path, dry_run: bool, actor: str | None) -> None:
             position = None if dry_run else _catch_up(Projector(tracker, engine), bar)
         except (ImportRejected, ImportForbidden) as error:
             bar.stop()
-            for row_error in error.errors:
-                column = f" column {row_error.column}:" if row_error.column else ""
-                err.print(
-                    f"{file}:{row_error.line}:{column} {row_error.message}",
-                    highlight=False,
-                    markup=False,
-                    soft_wrap=True,
-                )
+            _print_row_errors(file, error)
             _fail(error.detail)
             return
         except TrackerError as error:
@@ -114,7 +123,49 @@ def import_command(file: Path, dry_run: bool, actor: str | None) -> None:
             bar.stop()
             _fail(f"{file}: the database failed: {error.__class__.__name__}: {error}")
             return
-    _print_report(report, position)
+    try:
+        _print_report(report, position)
+    finally:
+        report.close()
+
+
+def _print_row_errors(file: Path, error: ImportRejected | ImportForbidden) -> None:
+    for row_error in error.errors:
+        column = f" column {row_error.column}:" if row_error.column else ""
+        err.print(
+            f"{file}:{row_error.line}:{column} {row_error.message}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def _status(settings: Settings, file: Path, kind: Literal["csv", "json"]) -> ImportStatus:
+    with open_tracker(settings) as (tracker, _):
+        try:
+            return import_status(tracker, file, kind, source=str(file))
+        except ImportRejected as error:
+            _print_row_errors(file, error)
+            _fail(error.detail)
+            raise  # not reached: _fail exits
+        except (PersistenceError, SQLAlchemyError) as error:
+            _fail(f"{file}: the database failed: {error.__class__.__name__}: {error}")
+            raise  # not reached
+
+
+def _print_status(status: ImportStatus) -> None:
+    first = status.first_not_recorded
+    where = f" (the first on line {first})" if first is not None else ""
+    text = (
+        f"{status.source}: {status.rows} rows; {status.recorded} recorded, "
+        f"{status.not_recorded} not recorded{where}"
+    )
+    if status.changed:
+        text += (
+            f"; {status.changed} recorded with other values (the first on line "
+            f"{status.first_changed}): give a changed row a new row_id"
+        )
+    click.echo(text)
 
 
 def _catch_up(projector: Projector, bar: Progress) -> int:

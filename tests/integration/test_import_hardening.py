@@ -1,0 +1,467 @@
+"""Imports and exports, hardened: a file is read as a stream in windows of rows (so an import
+holds a window, not the file), spreadsheet formulas never leave in an export, only ASCII digits
+count as numbers, and an interrupted import tells how far it got. On both databases."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tracemalloc
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+import tracker.importing as importing
+from tests.integration.test_import_export import (
+    TEMPLATE,
+    Store,
+    cli_env,
+    empty_twin,
+    errors_of,
+    generate,
+    project_ids,
+    rows,
+    store,
+)
+from tracker.cli import main
+from tracker.domain.commands import CommitInvestment, Correct, ReachMilestone, Replacement
+from tracker.domain.project import Plan
+from tracker.domain.values import Envelope, Money, Source
+from tracker.importing import (
+    ImportRejected,
+    import_rows,
+    import_status,
+    portfolio_id_for,
+    project_id_for,
+)
+from tracker.settings import Settings
+
+__all__ = ["empty_twin", "store"]  # fixtures shared with test_import_export
+
+DESK = importing.Importer("desk")
+
+
+def outcomes(report: Any) -> list[tuple[int, str, str, str, str]]:
+    return [(r.line, r.row_id, r.type, r.ref, r.outcome) for r in report.rows]
+
+
+def stored(store: Store) -> list[tuple[str | None, str, int]]:
+    """Every stored event: its idempotency key, kind and version, in log order."""
+    notifications = store.tracker.recorder.select_notifications(0, 1_000_000)
+    events = [store.tracker.mapper.to_domain_event(n) for n in notifications]
+    return [
+        (getattr(e, "idempotency_key", None), type(e).__name__, e.originator_version)
+        for e in events
+    ]
+
+
+# 1. Streaming: windows of rows, the same result as the whole file at once
+
+
+@pytest.fixture
+def small_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows of 7 rows, so that small files span many of them."""
+    monkeypatch.setattr(importing, "WINDOW_ROWS", 7)
+
+
+def test_an_import_streamed_from_a_file_gives_the_same_result_as_from_bytes(
+    store: Store, empty_twin: Store, tmp_path: Path, small_windows: None
+) -> None:
+    data = generate(projects=3, events_per_project=12).encode()
+    path = tmp_path / "rows.csv"
+    path.write_bytes(data)
+    from_bytes = import_rows(store.tracker, data, "csv", DESK, batch_events=5)
+    from_path = import_rows(empty_twin.tracker, path, "csv", DESK, batch_events=5)
+    assert outcomes(from_path) == outcomes(from_bytes)
+    assert from_path.events_recorded == from_bytes.events_recorded == 2 + 3 * 13
+    assert stored(empty_twin) == stored(store)
+    with path.open("rb") as stream:  # an open binary file streams too (the API's spool)
+        again = import_rows(empty_twin.tracker, stream, "csv", DESK)
+    assert again.events_recorded == 0 and again.already_recorded == 2 + 3 * 13
+
+
+def test_json_rows_stream_in_windows_and_name_their_lines(
+    store: Store, small_windows: None
+) -> None:
+    records = list(csv.DictReader(io.StringIO(generate(projects=2, events_per_project=10))))
+    items = [{k: v for k, v in record.items() if v} for record in records]
+    text = "[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]\n"
+    report = store.load(text, "json")
+    assert report.events_recorded == len(items) == 24
+    assert [r.line for r in report.rows] == list(range(2, 26))  # one object per line
+    bad = text.replace('"amount": "1007.00"', '"amount": 1007.0')
+    with pytest.raises(ImportRejected) as excinfo:
+        store.load(bad, "json")
+    assert errors_of(excinfo) == {(11, "amount"), (22, "amount")}
+
+
+def test_a_refusal_lists_every_bad_row_of_every_window_and_records_nothing(
+    store: Store, small_windows: None
+) -> None:
+    lines = generate(projects=3, events_per_project=12).splitlines(keepends=True)
+    # line 4 (window 1): a bad date; line 20 (window 3): a reused row_id; line 40: a bad amount
+    lines[3] = lines[3].replace("2020-01-01", "2020-01-32")
+    lines[19] = lines[19].replace("prj-1-3,", "prj-1-2,")
+    lines[39] = lines[39].replace(",1010.00,", ",1O10.00,")
+    with pytest.raises(ImportRejected) as excinfo:
+        store.load("".join(lines))
+    assert errors_of(excinfo) == {(4, "effective_date"), (20, "row_id"), (40, "amount")}
+    messages = {e.line: e.message for e in excinfo.value.errors}
+    assert messages[20] == "row_id 'prj-1-2' is already used on line 19"
+    assert store.head() == 0
+
+
+def test_a_correction_names_a_row_many_windows_earlier(store: Store, small_windows: None) -> None:
+    lines = [
+        {
+            "row_id": "p",
+            "type": "portfolio",
+            "portfolio_ref": "pf",
+            "title": "P",
+            "forum": "F",
+            "effective_date": "2024-10-22",
+        },
+        {
+            "row_id": "a",
+            "type": "announced",
+            "portfolio_ref": "pf",
+            "project_ref": "plant",
+            "effective_date": "2025-01-10",
+            "title": "Plant",
+            "sector": "energy",
+            "regions": "KZ-61",
+            "amount": "1000000",
+            "currency": "USD",
+        },
+        {
+            "row_id": "c",
+            "type": "committed",
+            "project_ref": "plant",
+            "effective_date": "2025-02-01",
+            "amount": "100.00",
+            "currency": "USD",
+        },
+        *(
+            {
+                "row_id": f"m{i}",
+                "type": "milestone",
+                "project_ref": "plant",
+                "effective_date": "2025-02-02",
+                "name": f"Step {i}",
+            }
+            for i in range(30)
+        ),
+        {
+            "row_id": "k1",
+            "type": "corrected",
+            "project_ref": "plant",
+            "effective_date": "2025-03-01",
+            "corrects": "c",
+            "reason": "typo",
+            "amount": "150.00",
+        },
+        *(
+            {
+                "row_id": f"n{i}",
+                "type": "milestone",
+                "project_ref": "plant",
+                "effective_date": "2025-03-02",
+                "name": f"Later {i}",
+            }
+            for i in range(20)
+        ),
+        {
+            "row_id": "k2",
+            "type": "corrected",
+            "project_ref": "plant",
+            "effective_date": "2025-04-01",
+            "corrects": "c",
+            "reason": "in euros",
+            "currency": "EUR",
+        },
+        {
+            "row_id": "r",
+            "type": "retracted",
+            "project_ref": "plant",
+            "effective_date": "2025-04-02",
+            "retracts": "m3",
+            "reason": "duplicate",
+        },
+    ]
+    text = rows(*lines)
+    assert store.load(text, dry_run=True).new == len(lines)
+    assert store.load(text, batch_events=4).events_recorded == len(lines)
+    plant = store.tracker.project_ledger(project_id_for("plant"))
+    assert plant.figures_as_of().committed == (Money(Decimal("150.00"), "EUR"),)
+    assert "Step 3" not in plant.figures_as_of().milestones
+    again = store.load(text)
+    assert (again.events_recorded, again.already_recorded) == (0, len(lines))
+
+
+def test_a_dry_run_holds_a_window_of_rows_in_memory_not_the_file(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted by tracemalloc, not timed: reading, decoding and parsing the whole file at once
+    took about 20 times its size (docs/RELIABILITY.md); a window of rows is a constant, and
+    here a small one (the default, 1,000 rows, is about 1.5 MB)."""
+    monkeypatch.setattr(importing, "WINDOW_ROWS", 100)
+    store.load(TEMPLATE.read_bytes(), dry_run=True)  # loads the code lists (ISO 3166) once
+    path = tmp_path / "big.csv"
+    path.write_text(generate(projects=20, events_per_project=1000))
+    size = path.stat().st_size  # about 1.5 MB, 20,022 rows
+    tracemalloc.start()
+    try:
+        report = import_rows(store.tracker, path, "csv", DESK, dry_run=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.new == 2 + 20 * 1001
+    assert peak < size / 2, f"peak {peak:,} bytes for a file of {size:,}"
+
+
+def test_the_body_is_not_held_twice_a_file_that_changes_midway_is_refused(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is read again to record it: if it changed since it was checked, the rows it
+    then says are not what was checked, and nothing unchecked is recorded."""
+    path = tmp_path / "rows.csv"
+    path.write_bytes(TEMPLATE.read_bytes())
+    real_check = importing.check
+
+    def check_then_edit(*args: Any, **kwargs: Any) -> Any:
+        checked = real_check(*args, **kwargs)
+        path.write_text(TEMPLATE.read_text().replace(",4000000.00,USD", ",9000000.00,USD"))
+        return checked
+
+    monkeypatch.setattr(importing, "check", check_then_edit)
+    monkeypatch.setattr(importing, "WINDOW_ROWS", 2)
+    with pytest.raises(importing.ImportInterrupted) as excinfo:
+        import_rows(store.tracker, path, "csv", DESK, batch_events=1)
+    assert excinfo.value.detail.startswith("the file changed after it was checked (line 8 ")
+    assert "the rows before line 8 were recorded" in excinfo.value.detail
+    assert store.head() == 6  # the rows before line 8, each saved in its own batch
+
+
+# 2. Formula injection: an export never starts a text cell with = + - @ tab or CR
+
+
+FORMULAS = {
+    "title": '=HYPERLINK("http://evil.example","click")',
+    "sector": "+cmd|' /C calc'!A0",
+    "parties": ("-2+3", "@SUM(A1:A9)"),
+    "milestone": "=1+2",
+    "reason": "'=already quoted by hand",
+    "source": "-minus",
+}
+
+
+def record_formulas(store: Store) -> Any:
+    tracker = store.tracker
+    on = Envelope("=desk", date(2025, 1, 10), source=Source(FORMULAS["source"]))
+    portfolio = tracker.establish_portfolio("@portfolio", "+forum", date(2024, 10, 22), on)
+    plan = Plan(
+        title=FORMULAS["title"],
+        sector=FORMULAS["sector"],
+        regions=("KZ-61",),
+        countries=(),
+        parties=FORMULAS["parties"],
+        planned_investment=Money(Decimal("5000"), "USD"),
+        planned_jobs=10,
+        planned_start=None,
+        planned_end=None,
+    )
+    project = tracker.announce_project(portfolio.id, plan, on).id
+    tracker.record(project, ReachMilestone(FORMULAS["milestone"], "'plain"), on)
+    tracker.record(project, CommitInvestment(Money(Decimal("5000"), "USD")), on)
+    tracker.record(
+        project,
+        Correct(3, FORMULAS["reason"], Replacement(amount=Money(Decimal("-5000"), "USD"))),
+        on,
+    )
+    return portfolio.id
+
+
+def test_the_csv_export_neutralises_formulas_and_an_import_restores_them_exactly(
+    store: Store, empty_twin: Store
+) -> None:
+    portfolio = record_formulas(store)
+    exported = store.export(portfolio, "csv")
+    records = list(csv.DictReader(io.StringIO(exported.decode())))
+    announced = next(r for r in records if r["type"] == "announced")
+    assert announced["title"] == "'" + FORMULAS["title"]
+    assert announced["sector"] == "'" + FORMULAS["sector"]
+    assert announced["actor"] == "'=desk"
+    assert announced["source_title"] == "'-minus"
+    assert announced["amount"] == "5000"
+    assert announced["parties"] == "'-2+3;@SUM(A1:A9)"  # the cell, not each item
+    milestone = next(r for r in records if r["type"] == "milestone")
+    assert (milestone["name"], milestone["description"]) == ("'=1+2", "''plain")
+    correction = next(r for r in records if r["type"] == "corrected")
+    assert correction["reason"] == "''=already quoted by hand"
+    assert correction["amount"] == "-5000"  # amounts stay numbers, negative ones too
+    portfolio_row = next(r for r in records if r["type"] == "portfolio")
+    assert (portfolio_row["title"], portfolio_row["forum"]) == ("'@portfolio", "'+forum")
+    dangerous = ("=", "+", "-", "@", "\t", "\r")
+    for record in records:
+        for column, cell in record.items():
+            if column != "amount":
+                assert not cell.startswith(dangerous), (column, cell)
+
+    empty_twin.load(exported)
+    copy = empty_twin.tracker.project(next(iter(project_ids_of(store, portfolio))))
+    assert copy.plan.title == FORMULAS["title"]
+    assert copy.plan.sector == FORMULAS["sector"]
+    assert copy.plan.parties == FORMULAS["parties"]
+    events = empty_twin.tracker.project_history(copy.id)
+    assert events[1].event.name == FORMULAS["milestone"]  # type: ignore[attr-defined]
+    assert events[1].event.description == "'plain"  # type: ignore[attr-defined]
+    assert events[3].event.reason == FORMULAS["reason"]  # type: ignore[attr-defined]
+    assert {e.event.actor for e in events} == {"=desk"}
+    assert events[0].event.source == Source("-minus")
+    assert empty_twin.tracker.portfolio(portfolio).name == "@portfolio"
+    assert empty_twin.export(portfolio, "csv") == exported  # the round trip is exact
+
+
+def project_ids_of(store: Store, portfolio: Any) -> list[UUID]:
+    store.projector.catch_up()
+    return [UUID(p) for p in project_ids(store.engine, portfolio)]
+
+
+def test_the_xlsx_export_marks_formula_like_text_as_text(store: Store) -> None:
+    portfolio = record_formulas(store)
+    book = load_workbook(io.BytesIO(store.export(portfolio, "xlsx")))
+    projects = book["Projects"]
+    header = [c.value for c in projects[1]]
+    title = projects.cell(row=2, column=header.index("title") + 1)
+    sector = projects.cell(row=2, column=header.index("sector") + 1)
+    for cell, text in ((title, FORMULAS["title"]), (sector, FORMULAS["sector"])):
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True)
+    events = book["Events"]
+    header = [c.value for c in events[1]]
+    amounts = [r[header.index("amount")].value for r in events.iter_rows(min_row=2)]
+    assert Decimal("5000") in amounts  # numbers stay numbers
+
+
+def test_the_importer_removes_one_quote_before_a_formula_character(store: Store) -> None:
+    text = TEMPLATE.read_text().replace("Copper cathode plant", "'=Copper")
+    text = text.replace("Cross-border logistics hub", "''+Hub")
+    text = text.replace("Foundation stone laid", "'Foundation")
+    text = text.replace("Ceremony with both ministers", "'@ceremony")
+    store.load(text)
+    copper = store.tracker.project(project_id_for("copper-plant"))
+    assert copper.plan.title == "=Copper"
+    assert store.tracker.project(project_id_for("logistics-hub")).plan.title == "'+Hub"
+    milestone = store.tracker.project_history(copper.id)[6].event
+    assert (milestone.name, milestone.description) == ("'Foundation", "@ceremony")  # type: ignore[attr-defined]
+
+
+# 3. Only ASCII digits are numbers
+
+
+DIGIT_CASES = {
+    "arabic-indic amount": ("committed", "amount", "٥"),
+    "fullwidth amount": ("committed", "amount", "１２.５"),
+    "superscript planned jobs": ("announced", "planned_jobs", "²"),
+    "arabic-indic permanent jobs": ("jobs_created", "permanent", "٥"),
+    "superscript temporary jobs": ("jobs_created", "temporary", "³"),
+    "fullwidth target jobs": ("targets", "jobs", "１２"),
+    "devanagari projects": ("targets", "projects", "७४"),
+    "fullwidth date": ("committed", "effective_date", "２０２５-０２-１５"),
+    "arabic-indic planned start": ("announced", "planned_start", "٢٠٢٥-02-01"),
+}
+
+
+def with_cell(kind: str, column: str, value: str) -> str:
+    """The template with ``column`` of its first ``kind`` row set to ``value``."""
+    records = list(csv.DictReader(io.StringIO(TEMPLATE.read_text())))
+    target = next(r for r in records if r["type"] == kind)
+    target[column] = value
+    return rows(*records)
+
+
+@pytest.mark.parametrize("case", DIGIT_CASES.values(), ids=DIGIT_CASES.keys())
+def test_numbers_and_dates_take_ascii_digits_only(store: Store, case: tuple[str, str, str]) -> None:
+    kind, column, value = case
+    with pytest.raises(ImportRejected) as excinfo:
+        store.load(with_cell(kind, column, value), source="digits.csv")
+    assert errors_of(excinfo) == {(next_line(kind), column)}
+    assert repr(value) in excinfo.value.errors[0].message
+    assert store.head() == 0
+
+
+def next_line(kind: str) -> int:
+    records = list(csv.DictReader(io.StringIO(TEMPLATE.read_text())))
+    return next(i for i, r in enumerate(records, 2) if r["type"] == kind)
+
+
+@pytest.mark.parametrize("case", DIGIT_CASES.values(), ids=DIGIT_CASES.keys())
+def test_json_numbers_and_dates_take_ascii_digits_only(
+    store: Store, case: tuple[str, str, str]
+) -> None:
+    kind, column, value = case
+    records = list(csv.DictReader(io.StringIO(with_cell(kind, column, value))))
+    items = [{k: v for k, v in r.items() if v} for r in records]
+    text = "[\n" + ",\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n]"
+    with pytest.raises(ImportRejected) as excinfo:
+        store.load(text, "json")
+    assert errors_of(excinfo) == {(next_line(kind), column)}
+    assert store.head() == 0
+
+
+def test_a_reference_that_looks_like_an_id_with_other_digits_is_not_that_id() -> None:
+    real = portfolio_id_for("kz-uz-2024")
+    lookalike = str(real).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert lookalike != str(real) and portfolio_id_for(lookalike) != real
+
+
+# 4. An interrupted import: how far it got, and a rerun records the rest exactly once
+
+
+def test_the_status_of_a_file_tells_what_is_recorded_and_a_rerun_records_the_rest_once(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "template.csv"
+    path.write_bytes(TEMPLATE.read_bytes())
+    lines = TEMPLATE.read_text().splitlines(keepends=True)
+    store.load("".join(lines[:7]))  # an import interrupted after its first batch: 6 rows
+    status = import_status(store.tracker, path, "csv")
+    assert (status.rows, status.recorded, status.not_recorded, status.changed) == (15, 6, 9, 0)
+    assert status.first_not_recorded == 8
+
+    rerun = import_rows(store.tracker, path, "csv", DESK)
+    assert (rerun.events_recorded, rerun.already_recorded) == (9, 6)
+    keys = [key for key, _, _ in stored(store)]
+    assert len(keys) == len(set(keys)) == 15  # every row exactly once
+    done = import_status(store.tracker, path, "csv")
+    assert (done.recorded, done.not_recorded, done.first_not_recorded) == (15, 0, None)
+
+    changed = tmp_path / "changed.csv"
+    changed.write_text(TEMPLATE.read_text().replace(",20000000.00,USD", ",21000000.00,USD"))
+    assert import_status(store.tracker, changed, "csv").changed == 1
+
+
+def test_tracker_import_status_on_the_command_line(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "template.csv"
+    path.write_bytes(TEMPLATE.read_bytes())
+    lines = TEMPLATE.read_text().splitlines(keepends=True)
+    store.load("".join(lines[:5]))
+    runner = CliRunner()
+    env = cli_env(settings)
+    status = runner.invoke(main, ["import", "--status", str(path)], env=env)
+    assert status.exit_code == 0, status.output
+    assert f"{path}: 15 rows; 4 recorded, 11 not recorded (the first on line 6)" in status.stdout
+    assert store.head() == 4  # --status records nothing
+    assert runner.invoke(main, ["import", str(path)], env=env).exit_code == 0
+    done = runner.invoke(main, ["import", "--status", str(path)], env=env)
+    assert f"{path}: 15 rows; 15 recorded, 0 not recorded" in done.stdout
+    both = runner.invoke(main, ["import", "--status", "--dry-run", str(path)], env=env)
+    assert both.exit_code == 2

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import anyio.to_thread
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
@@ -21,12 +24,14 @@ from litestar.openapi.spec import (
     Schema,
 )
 from litestar.params import FromPath, QueryParameter
+from litestar.response import Stream
 from msgspec import Struct
 
 from api.auth import principal_of
 from api.conditions import read_moment
 from api.errors import problem
 from api.routes.common import AsOf, KnownAt, ReadModelDep, Tracker
+from tracker.application import TrackerApplication
 from tracker.exporting import FORMATS, MEDIA_TYPES, ExportQuery, Format, export_portfolio
 from tracker.importing import (
     Importer,
@@ -37,8 +42,13 @@ from tracker.importing import (
 )
 from tracker.keys import Role
 
-#: A CSV of 100,000 rows is about 8 MB.
+#: A CSV of 100,000 rows is about 8 MB. The body is spooled to a temporary file and read as
+#: a stream, so the size costs disk and time, not memory (docs/import-format.md).
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
+#: Seconds a client refused for too many imports at once is asked to wait.
+IMPORTS_RETRY_AFTER = 10
+#: Rows of the answer encoded per chunk of its stream.
+ANSWER_ROWS = 1000
 CSV_EXAMPLE = (
     "row_id,type,portfolio_ref,project_ref,effective_date,title,sector,regions,amount,"
     "currency,planned_jobs,status\n"
@@ -130,7 +140,8 @@ class ImportOut(Struct):
     rows: list[ImportedRowOut]
 
 
-def import_out(report: ImportReport) -> ImportOut:
+def import_out(report: ImportReport, *, rows: bool = True) -> ImportOut:
+    """The answer to an import (``rows=False``: without the rows, but counting them)."""
     return ImportOut(
         dry_run=report.dry_run,
         rows_total=len(report.rows),
@@ -139,8 +150,57 @@ def import_out(report: ImportReport) -> ImportOut:
         events_recorded=report.events_recorded,
         position=report.position,
         seconds=round(report.seconds, 3),
-        rows=[ImportedRowOut(r.line, r.row_id, r.type, r.ref, r.outcome) for r in report.rows],
+        rows=[ImportedRowOut(r.line, r.row_id, r.type, r.ref, r.outcome) for r in report.rows]
+        if rows
+        else [],
     )
+
+
+def import_answer(report: ImportReport) -> Iterator[bytes]:
+    """:class:`ImportOut` as JSON, encoded a chunk of rows at a time (an import of a million
+    rows answers with a million outcomes, read back from the report's temporary file)."""
+    try:
+        head = msgspec.json.encode(import_out(report, rows=False))
+        yield head[: -len(b"]}")]  # ..."rows":[
+        separator = b""
+        rows = report.rows
+        for start in range(0, len(rows), ANSWER_ROWS):
+            chunk = [
+                ImportedRowOut(r.line, r.row_id, r.type, r.ref, r.outcome)
+                for r in rows[start : start + ANSWER_ROWS]
+            ]
+            yield separator + msgspec.json.encode(chunk)[1:-1]
+            separator = b","
+        yield b"]}"
+    finally:
+        report.close()
+
+
+class ImportSlots:
+    """How many imports this process runs at once (``TRACKER_MAX_CONCURRENT_IMPORTS``).
+
+    Taken and given back on the event loop, so a plain counter is enough."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.taken = 0
+
+    def take(self) -> bool:
+        if self.taken >= self.limit:
+            return False
+        self.taken += 1
+        return True
+
+    def give_back(self) -> None:
+        self.taken -= 1
+
+
+def import_slots(request: Request[Any, Any, Any], tracker: TrackerApplication) -> ImportSlots:
+    state = request.app.state
+    if "import_slots" not in state:
+        state["import_slots"] = ImportSlots(tracker.settings.max_concurrent_imports)
+    slots: ImportSlots = state["import_slots"]
+    return slots
 
 
 def _kind(request: Request[Any, Any, Any]) -> Literal["csv", "json"]:
@@ -195,16 +255,31 @@ class TransferController(Controller):
         """Every row is checked first; a file with any bad row records nothing and is answered
         with 422 and an `errors` list of `{line, column, message}` naming every bad row. Rows
         already recorded by an earlier import of the same file are reported, not recorded
-        again."""
+        again. The rows are recorded in batches, one transaction each: an interrupted import
+        leaves a prefix of the file recorded, and sending the file again records the rest,
+        exactly once. A process runs at most `TRACKER_MAX_CONCURRENT_IMPORTS` imports at once;
+        one more is answered 503 with `Retry-After`."""
         kind = _kind(request)
-        body = await request.body()
+        slots = import_slots(request, tracker)
+        if not slots.take():
+            return problem(
+                503,
+                f"this server already runs {slots.limit} imports "
+                "(TRACKER_MAX_CONCURRENT_IMPORTS); nothing was recorded, send the file again "
+                f"in {IMPORTS_RETRY_AFTER} seconds",
+                slug="too-many-imports",
+                headers={"Retry-After": str(IMPORTS_RETRY_AFTER)},
+            )
         importer = importer_of(request)
         try:
-            report = await anyio.to_thread.run_sync(
-                lambda: import_rows(
-                    tracker, body, kind, importer, source=f"upload.{kind}", dry_run=dry_run
+            with tempfile.TemporaryFile(prefix="tracker-import-") as body:
+                async for chunk in request.stream():
+                    body.write(chunk)
+                report = await anyio.to_thread.run_sync(
+                    lambda: import_rows(
+                        tracker, body, kind, importer, source=f"upload.{kind}", dry_run=dry_run
+                    )
                 )
-            )
         except ImportRejected as error:
             return problem(
                 422,
@@ -221,7 +296,9 @@ class TransferController(Controller):
                 field=error.field,
                 errors=[e.as_dict() for e in error.errors],
             )
-        return Response(import_out(report))
+        finally:
+            slots.give_back()
+        return Stream(import_answer(report), media_type="application/json")
 
     @get(
         "/api/v1/portfolios/{portfolio_id:uuid}/export",

@@ -465,3 +465,65 @@ def test_tracker_import_status_on_the_command_line(
     assert f"{path}: 15 rows; 15 recorded, 0 not recorded" in done.stdout
     both = runner.invoke(main, ["import", "--status", "--dry-run", str(path)], env=env)
     assert both.exit_code == 2
+
+
+# Reading a stream: errors keep their lines however far into the file they are
+
+
+def json_lines(projects: int, events: int) -> list[str]:
+    """A JSON array with one row object per line: the object on line n is row n - 1."""
+    records = csv.DictReader(io.StringIO(generate(projects=projects, events_per_project=events)))
+    items = [json.dumps({k: v for k, v in r.items() if v}) for r in records]
+    return ["[", *(item + "," for item in items[:-1]), items[-1], "]"]
+
+
+def read_all(data: bytes, kind: str) -> tuple[int, list[importing.RowError]]:
+    found = list(importing.read_rows(io.BytesIO(data), kind))  # type: ignore[arg-type]
+    rows = sum(isinstance(item, importing.RawRow) for item in found)
+    return rows, [item for item in found if isinstance(item, importing.RowError)]
+
+
+def test_a_long_json_array_is_read_in_pieces_with_the_right_lines() -> None:
+    lines = json_lines(10, 100)  # 1,012 rows, about 150 kB: several pieces of 64 kB
+    rows, errors = read_all("\n".join(lines).encode(), "json")
+    assert (rows, errors) == (1012, [])
+    broken = [*lines]
+    broken[899] = broken[899].replace('"type": ', '"type" ')  # line 900
+    rows, errors = read_all("\n".join(broken).encode(), "json")
+    assert rows == 898  # the rows before it
+    assert [(e.line, e.message) for e in errors] == [(900, "invalid JSON: Expecting ':' delimiter")]
+    rows, errors = read_all("\n".join(lines[:-1]).encode(), "json")  # no closing bracket
+    assert rows == 1012
+    assert [(e.line, e.message) for e in errors] == [(1013, "expected ',' or ']' after a row")]
+    spaced = "\n".join(lines).replace(",\n", ",\n\n\n").encode()
+    rows, errors = read_all(spaced, "json")
+    assert (rows, errors) == (1012, [])
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_a_byte_that_is_not_utf8_far_into_the_file_is_the_one_error(
+    store: Store, kind: str
+) -> None:
+    if kind == "csv":
+        lines = generate(projects=10, events_per_project=100).splitlines()
+    else:
+        lines = json_lines(10, 100)
+    data = "\n".join(lines).encode().splitlines(keepends=True)
+    data[799] = data[799].replace(b"Milestone", b"Mil\xe9stone")  # line 800: Latin-1
+    assert b"\xe9" in data[799]
+    with pytest.raises(ImportRejected) as excinfo:
+        store.load(b"".join(data), kind)
+    assert [(e.line, e.message) for e in excinfo.value.errors] == [
+        (800, "the file is not UTF-8 text")
+    ]
+    assert store.head() == 0
+
+
+def test_a_line_too_long_to_be_a_row_ends_the_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importing, "MAX_LINE", 1000)
+    text = TEMPLATE.read_text().replace("Ceremony with both ministers", "x" * 2000)
+    rows, errors = read_all(text.encode(), "csv")
+    assert rows == 8  # lines 2 to 9; line 10 holds the long cell
+    assert [(e.line, e.message) for e in errors] == [
+        (10, "unreadable CSV: a line longer than 1,000 characters")
+    ]

@@ -20,7 +20,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -348,7 +348,12 @@ def make_history(history: History) -> None:
             command = project_command(history, project)
             if command is None:
                 continue
-            tracker.record(project_id, command, history.envelope(type(command).__name__))
+            envelope = history.envelope(type(command).__name__)
+            if isinstance(command, ChangeStatus | Complete | Cancel):
+                # Status changes are recorded in date order (a backdated one is a 409).
+                latest = max(entry.effective_date for entry in project.status_history)
+                envelope = replace(envelope, effective_date=max(envelope.effective_date, latest))
+            tracker.record(project_id, command, envelope)
             event(type(command).__name__)
         history.checkpoint()
 

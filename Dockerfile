@@ -16,7 +16,7 @@ COPY api ./api
 # is removed so that the runtime has no installer.
 RUN pip install . \
     && pip uninstall --yes pip setuptools
-# tracker.migrate looks for the alembic scripts next to the installed `tracker` package.
+# tracker.eventstore.migrate looks for the alembic scripts next to the installed `tracker` package.
 COPY alembic.ini /opt/venv/lib/python3.11/site-packages/alembic.ini
 COPY migrations /opt/venv/lib/python3.11/site-packages/migrations
 

@@ -4,7 +4,7 @@ Alembic owns every table, including the eventsourcing library's event store: the
 application runs with the library's ``CREATE_TABLE=false``.
 
 Configuration comes from a :class:`tracker.settings.Settings`, either the one passed in
-``config.attributes["settings"]`` (see :mod:`tracker.migrate`) or ``Settings.from_env()``
+``config.attributes["settings"]`` (see :mod:`tracker.eventstore.migrate`) or ``Settings.from_env()``
 (the ``TRACKER_*`` variables, e.g. for the ``alembic`` command line). A caller may also
 pass an open SQLAlchemy connection in ``config.attributes["connection"]``; the migrations
 then run in that connection's transaction and the caller commits.
@@ -31,7 +31,7 @@ config = context.config
 
 if config.config_file_name is not None and "settings" not in config.attributes:
     # Only when run from the alembic command line: an application calling
-    # tracker.migrate keeps its own logging configuration.
+    # tracker.eventstore.migrate keeps its own logging configuration.
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
@@ -73,7 +73,7 @@ def _run(connection: Connection, settings: Settings) -> None:
 def run_migrations_offline() -> None:
     raise RuntimeError(
         "offline mode (alembic --sql) is not supported: the migrations need a live "
-        "connection; run them online (alembic upgrade head, or tracker.migrate.upgrade)"
+        "connection; run them online (alembic upgrade head, or tracker.eventstore.migrate.upgrade)"
     )
 
 

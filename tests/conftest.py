@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from tracker.application import TrackerApplication
-from tracker.migrate import upgrade
+from tracker.eventstore.migrate import upgrade
 from tracker.settings import Settings
 
 POSTGRES_URL = os.environ.get(

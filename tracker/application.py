@@ -27,10 +27,10 @@ from tracker.domain.ledger import ProjectLedger
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Plan, Project
 from tracker.domain.values import Envelope, Money
-from tracker.encoding import MsgspecMapper
-from tracker.receipts import find_receipts, receipts_of
+from tracker.eventstore.encoding import MsgspecMapper
+from tracker.eventstore.receipts import receipts_of
+from tracker.eventstore.recorders import TrackerRecorder
 from tracker.settings import Settings
-from tracker.store import event_positions, select_events_at
 
 A = TypeVar("A", bound=TrackedAggregate)
 
@@ -141,6 +141,15 @@ class TrackerApplication(Application[UUID]):
         for listener in self.after_save:
             listener(recordings[-1].notification.id)
         return recordings
+
+    @property
+    def store(self) -> TrackerRecorder:
+        """The event store's recorder, with what the tracker asks it beyond the library's
+        interface (positions, events at versions, receipts, counts)."""
+        recorder = self.recorder
+        if not isinstance(recorder, TrackerRecorder):  # pragma: no cover - set in settings
+            raise TypeError(f"{type(recorder).__name__} is not one of the tracker's recorders")
+        return recorder
 
     def construct_mapper(self) -> Mapper[UUID]:
         return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
@@ -276,7 +285,7 @@ class TrackerApplication(Application[UUID]):
         memory, the others in one indexed read; a version with no event is missing."""
         found = _unsaved_events_at(project, versions)
         wanted = [v for v in versions if v not in found]
-        for stored in select_events_at(self.recorder, project.id, wanted):
+        for stored in self.store.select_events_at(project.id, wanted):
             event = self.mapper.to_domain_event(stored)
             if isinstance(event, Project.Event):
                 found[stored.originator_version] = event
@@ -286,7 +295,7 @@ class TrackerApplication(Application[UUID]):
         self, aggregate_id: UUID, keys: Collection[str]
     ) -> dict[str, CommandRecord]:
         """The records of those of ``keys`` that an aggregate's events were recorded under."""
-        return find_receipts(self.recorder, aggregate_id, keys)
+        return self.store.find_receipts(aggregate_id, keys)
 
     def project_history(self, project_id: UUID) -> list[RecordedEvent]:
         history = self.recorded_events(project_id)
@@ -302,7 +311,7 @@ class TrackerApplication(Application[UUID]):
         events = [e for e in recorded if known_at is None or e.timestamp <= known_at]
         if not events:
             return []
-        positions = event_positions(self.recorder, aggregate_id)
+        positions = self.store.event_positions(aggregate_id)
         corrected_by: dict[int, list[int]] = {}
         retracted_by: dict[int, int] = {}
         for event in events:
@@ -375,7 +384,7 @@ class TrackerApplication(Application[UUID]):
         record = earlier_command(records.get(key), envelope)
         if record is None:
             return None
-        position = event_positions(self.recorder, aggregate_id, version=record.version)
+        position = self.store.event_positions(aggregate_id, version=record.version)
         return Recorded(aggregate_id, record.version, position[record.version], replayed=True)
 
     def _change(

@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.routes.common import ReadModelDep, Tracker
 from api.schemas import HealthOut
-from tracker.migrate import is_at_head
+from tracker.eventstore.migrate import is_at_head
 
 
 class HealthController(Controller):

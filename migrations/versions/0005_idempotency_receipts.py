@@ -4,7 +4,7 @@ Why: a project's snapshot held every fact, every event's kind and every idempote
 loading a project grew with its history (2 MB and 78-114x slower at 10,000 events). The
 aggregates now keep only what their rules need, and the memory of idempotent commands moves
 to this table, written by the event store's recorder in the events' own transaction
-(``tracker.receipts.receipts_table`` mirrors it; tests/integration/test_migrations.py
+(``tracker.eventstore.receipts.receipts_table`` mirrors it; tests/integration/test_migrations.py
 compares them).
 
 - The receipts of events recorded before this revision are read from the events themselves

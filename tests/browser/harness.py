@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tracker.migrate import upgrade
+from tracker.eventstore.migrate import upgrade
 from tracker.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from pathlib import Path
 from litestar.testing import TestClient
 
 from api.app import create_app
-from tracker.migrate import upgrade
+from tracker.eventstore.migrate import upgrade
 from tracker.settings import Settings
 
 AGREED = Path(__file__).with_name("openapi.json")

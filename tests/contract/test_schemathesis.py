@@ -45,8 +45,8 @@ from tracker.domain.commands import CommitInvestment, CreateJobs, DisburseFunds
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Plan
 from tracker.domain.values import Envelope, Money
+from tracker.eventstore.migrate import upgrade
 from tracker.keys import Role
-from tracker.migrate import upgrade
 from tracker.settings import Settings
 
 #: The portfolio id the documented examples of ``POST /api/v1/projects`` name.

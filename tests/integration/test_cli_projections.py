@@ -38,7 +38,7 @@ from tracker.domain.commands import (
     Retract,
 )
 from tracker.domain.values import Envelope, Money
-from tracker.migrate import upgrade
+from tracker.eventstore.migrate import upgrade
 from tracker.readmodel import reports
 from tracker.readmodel import tables as t
 from tracker.readmodel.fx import Rate, put_rates

@@ -41,6 +41,7 @@ from tracker.domain.commands import (
 from tracker.domain.project import Plan
 from tracker.domain.status import Status
 from tracker.domain.values import Envelope, Money, Source
+from tracker.eventstore.migrate import upgrade
 from tracker.exporting import ExportQuery, export_portfolio
 from tracker.importing import (
     COLUMNS,
@@ -52,7 +53,6 @@ from tracker.importing import (
     portfolio_id_for,
     project_id_for,
 )
-from tracker.migrate import upgrade
 from tracker.readmodel import reports
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import create_readmodel_engine

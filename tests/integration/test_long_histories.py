@@ -27,7 +27,7 @@ from tracker.domain.commands import (
 from tracker.domain.errors import Conflict, IdempotencyKeyReused, ValidationError
 from tracker.domain.project import Plan
 from tracker.domain.values import Envelope, Money
-from tracker.migrate import upgrade
+from tracker.eventstore.migrate import upgrade
 from tracker.settings import Settings
 
 HISTORY = 64  # past several snapshots (every 5 events in the tests)

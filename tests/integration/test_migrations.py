@@ -17,7 +17,13 @@ from eventsourcing.utils import Environment, EnvType
 
 from tracker.application import TrackerApplication
 from tracker.domain.base import CommandRecord
-from tracker.migrate import current_revision, downgrade, head_revision, is_at_head, upgrade
+from tracker.eventstore.migrate import (
+    current_revision,
+    downgrade,
+    head_revision,
+    is_at_head,
+    upgrade,
+)
 from tracker.settings import Settings
 
 #: Created by the library even with POSTGRES_ENABLE_DB_FUNCTIONS off, but only ever called
@@ -299,10 +305,10 @@ def test_the_product_tables_match_the_code_that_queries_them(blank_settings: Set
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import MetaData
 
+    from tracker.eventstore.receipts import metadata as receipts_metadata
     from tracker.keys import metadata as keys_metadata
     from tracker.readmodel.database import create_readmodel_engine
     from tracker.readmodel.tables import metadata as readmodel_metadata
-    from tracker.receipts import metadata as receipts_metadata
 
     metadata = MetaData()
     for table in [

@@ -58,7 +58,7 @@ from tracker.domain.ledger import ProjectLedger
 from tracker.domain.project import Plan, Project
 from tracker.domain.status import COMPLETABLE, RESUMED, STAGES, TERMINAL, Status, next_status
 from tracker.domain.values import Envelope, Money
-from tracker.migrate import upgrade
+from tracker.eventstore.migrate import upgrade
 from tracker.readmodel import reports
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.fx import Rate, put_rates

@@ -21,7 +21,7 @@ from tracker.domain.commands import (
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.values import Money, Source
-from tracker.encoding import MsgspecMapper
+from tracker.eventstore.encoding import MsgspecMapper
 
 
 def test_every_project_event_survives_the_round_trip() -> None:

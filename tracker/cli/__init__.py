@@ -37,7 +37,7 @@ def open_tracker(settings: Settings) -> Iterator[tuple[TrackerApplication, Engin
     from sqlalchemy.exc import SQLAlchemyError
 
     from tracker.application import TrackerApplication
-    from tracker.migrate import is_at_head
+    from tracker.eventstore.migrate import is_at_head
     from tracker.readmodel.database import create_readmodel_engine
 
     try:
@@ -70,7 +70,7 @@ def migrate() -> None:
     """Apply every database migration (alembic upgrade head)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from tracker.migrate import head_revision, upgrade
+    from tracker.eventstore.migrate import head_revision, upgrade
 
     settings = load_settings()
     try:

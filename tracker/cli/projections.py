@@ -20,13 +20,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from types import FrameType
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 import psycopg
 from eventsourcing.domain import EventSourcingError
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -38,14 +36,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
-from sqlalchemy import Engine, column, func, select, table
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql.expression import ColumnClause
 
 from tracker.application import TrackerApplication
 from tracker.cli import err, load_settings
+from tracker.eventstore.migrate import MigrationError, current_revision, head_revision, is_at_head
 from tracker.logs import JsonFormatter, LogSettings, TextFormatter
-from tracker.migrate import MigrationError, current_revision, head_revision, is_at_head
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings, SettingsError
 
@@ -121,38 +117,6 @@ def opened(settings: Settings) -> Iterator[ReadModel]:
         tracker.close()
 
 
-def count_events(
-    settings: Settings,
-    tracker: TrackerApplication,
-    engine: Engine,
-    *,
-    after: int | None = None,
-    upto: int | None = None,
-) -> int:
-    """How many events the log holds at positions ``after`` < p <= ``upto`` (both optional).
-
-    Positions are the same as counts on SQLite; on PostgreSQL a rolled-back write leaves a
-    gap in the sequence, so positions overstate how many events there are.
-    """
-    recorder = tracker.recorder
-    position: ColumnClause[Any]
-    if isinstance(recorder, PostgresApplicationRecorder):
-        position = column("notification_id")
-        events = table(recorder.events_table_name, position, schema=settings.db_schema)
-    elif isinstance(recorder, SQLiteApplicationRecorder):
-        position = column("rowid")
-        events = table(recorder.events_table_name, position)
-    else:  # pragma: no cover - only the two supported databases exist
-        raise TypeError(f"unsupported recorder {type(recorder).__name__}")
-    query = select(func.count()).select_from(events)
-    if after is not None:
-        query = query.where(position > after)
-    if upto is not None:
-        query = query.where(position <= upto)
-    with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
-
-
 @dataclass(frozen=True)
 class Positions:
     projection: str
@@ -169,7 +133,7 @@ class Positions:
 def read_status(settings: Settings, readmodel: ReadModel) -> Positions:
     projector = readmodel.projector
     state = projector.state()
-    pending = count_events(settings, readmodel.tracker, readmodel.engine, after=state.applied)
+    pending = readmodel.tracker.store.count_events(after=state.applied)
     return Positions(
         projector.name,
         state.applied,
@@ -288,7 +252,7 @@ def rebuild() -> None:
                 bar.update(task, total=head)
                 position = projector.rebuild(progress=advance)
                 bar.update(task, completed=position, total=max(head, position))
-                applied = count_events(settings, readmodel.tracker, readmodel.engine, upto=position)
+                applied = readmodel.tracker.store.count_events(upto=position)
             except DATABASE_ERRORS as error:
                 bar.stop()
                 fail(f"the rebuild stopped: {reason(error)}; run it again")
@@ -438,9 +402,7 @@ def projector(once: bool, log_interval: float) -> None:
                 before = readmodel.projector.applied_position()
                 position = readmodel.projector.catch_up()
                 head = readmodel.projector.head_position()
-                applied = count_events(
-                    settings, readmodel.tracker, readmodel.engine, after=before, upto=position
-                )
+                applied = readmodel.tracker.store.count_events(after=before, upto=position)
             except DATABASE_ERRORS as error:
                 fail(f"the projector could not catch up: {reason(error)}")
             out.print(

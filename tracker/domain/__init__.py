@@ -1,0 +1,1 @@
+"""The domain: aggregates, values and rules, free of I/O."""

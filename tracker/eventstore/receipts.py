@@ -1,0 +1,52 @@
+"""Idempotency receipts: which version each idempotency key produced, per aggregate.
+
+A receipt is written by the event store's recorder in the same transaction as its event
+(``TrackerApplication.save`` passes them down), so there is a receipt exactly when there is
+an event; a second receipt for the same key fails the whole transaction, and the writer's
+retry then finds the first one and answers it as a replay. The aggregates no longer remember
+keys themselves: their snapshots would grow with every keyed command. Each recorder
+(``tracker.eventstore.recorders``) writes and reads them in its own SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import BigInteger, Column, MetaData, Table, Text, Uuid
+
+from tracker.domain.base import command_record
+
+TABLE = "idempotency_receipts"
+
+metadata = MetaData()
+#: Mirrors migration 0005 (tests/integration/test_migrations.py compares them).
+receipts_table = Table(
+    TABLE,
+    metadata,
+    Column("aggregate_id", Uuid, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("digest", Text),
+    Column("version", BigInteger, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    aggregate_id: UUID
+    key: str
+    digest: str | None
+    version: int
+
+
+def receipts_of(events: Iterable[Any]) -> list[Receipt]:
+    """A receipt for every event recorded under an idempotency key."""
+    found = []
+    for event in events:
+        keyed = command_record(event)
+        if keyed is not None:
+            key, record = keyed
+            found.append(Receipt(event.originator_id, key, record.digest, record.version))
+    return found

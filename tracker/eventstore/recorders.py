@@ -1,0 +1,313 @@
+"""eventsourcing's infrastructure, one recorder per database, each owning its SQL.
+
+Beyond the library's interface the tracker asks its event store a few things (the global
+positions of an aggregate's events, an aggregate's events at chosen versions, the receipts of
+idempotency keys, how many events lie between two positions): :class:`TrackerRecorder` names
+them, and each database's recorder answers them in its own SQL, so no caller switches on the
+kind of database. Both application recorders insert the receipts given to
+``insert_events(..., receipts=…)`` (see tracker/eventstore/receipts.py) in the events' own
+transaction.
+
+
+Left alone, the library behaves badly while PostgreSQL is down:
+
+- each recorder call is retried ten times on a connection error, and each attempt waits up to
+  the pool timeout for a connection, so a request waits some 22 s (with a 2 s timeout) before
+  it can answer 503, holding a worker thread all along;
+- the pool retries a lost connection with a doubling delay for five minutes, so after an
+  outage of half a minute it may be another half a minute before it tries again, and the
+  API keeps answering 503 although the database is back.
+
+Here a recorder call is retried for at most ``TRACKER_DB_TIMEOUT`` seconds, and the pool gives
+up on a lost connection after as long: the next request then asks for a new one at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresFactory,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
+from eventsourcing.utils import Environment
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composable, Composed, Identifier
+
+from tracker.domain.base import CommandRecord
+from tracker.eventstore.receipts import TABLE as RECEIPTS
+from tracker.eventstore.receipts import Receipt
+
+T = TypeVar("T")
+#: Pause between two attempts, as the library's own retries pause.
+PAUSE = 0.2
+#: Keys looked up per statement (well under both databases' parameter limits).
+CHUNK = 500
+
+
+class TrackerRecorder:
+    """What the tracker asks of its event store beyond the library's recorder interface."""
+
+    def event_positions(self, originator_id: UUID, *, version: int | None = None) -> dict[int, int]:
+        """Map each version of one aggregate (or only ``version``) to its position in the
+        global notification log."""
+        raise NotImplementedError
+
+    def select_events_at(self, originator_id: UUID, versions: Collection[int]) -> list[StoredEvent]:
+        """The stored events of one aggregate at ``versions`` (one indexed read), in version
+        order; a version with no event is left out."""
+        raise NotImplementedError
+
+    def find_receipts(self, aggregate_id: UUID, keys: Collection[str]) -> dict[str, CommandRecord]:
+        """The receipts of some of one aggregate's keys (absent keys have none)."""
+        wanted = sorted(set(keys))
+        found: dict[str, CommandRecord] = {}
+        for start in range(0, len(wanted), CHUNK):
+            for key, digest, version in self._select_receipts(
+                aggregate_id, wanted[start : start + CHUNK]
+            ):
+                found[key] = CommandRecord(digest, int(version))
+        return found
+
+    def count_events(self, *, after: int | None = None, upto: int | None = None) -> int:
+        """How many events the log holds at positions ``after`` < p <= ``upto`` (both optional).
+
+        Positions are the same as counts on SQLite; on PostgreSQL a rolled-back write leaves a
+        gap in the sequence, so positions overstate how many events there are.
+        """
+        raise NotImplementedError
+
+    def _select_receipts(
+        self, aggregate_id: UUID, keys: list[str]
+    ) -> list[tuple[str, str | None, int]]:
+        raise NotImplementedError
+
+
+def _unretried(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The library's method without its retry decorator (``functools.wraps`` keeps it)."""
+    return getattr(method, "__wrapped__", method)
+
+
+def _within(budget: float, attempt: Callable[[], T]) -> T:
+    """Call ``attempt``, again after a connection error, until ``budget`` seconds are spent."""
+    deadline = time.monotonic() + budget
+    while True:
+        try:
+            return attempt()
+        except (InterfaceError, OperationalError):
+            if time.monotonic() + PAUSE >= deadline:
+                raise
+            time.sleep(PAUSE)
+
+
+_insert_events = _unretried(PostgresAggregateRecorder.insert_events)
+_select_events = _unretried(PostgresAggregateRecorder.select_events)
+_insert_notified = _unretried(PostgresApplicationRecorder.insert_events)
+_select_notifications = _unretried(PostgresApplicationRecorder.select_notifications)
+_max_notification_id = _unretried(PostgresApplicationRecorder.max_notification_id)
+
+
+class TimelyAggregateRecorder(PostgresAggregateRecorder):
+    """Snapshots: retried for at most the pool timeout."""
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        result: Sequence[int] | None = _within(
+            self.datastore.pool.timeout, lambda: _insert_events(self, stored_events, **kwargs)
+        )
+        return result
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Sequence[StoredEvent]:
+        result: Sequence[StoredEvent] = _within(
+            self.datastore.pool.timeout, lambda: _select_events(self, *args, **kwargs)
+        )
+        return result
+
+
+class TimelyApplicationRecorder(PostgresApplicationRecorder):
+    """Events and the notification log: retried for at most the pool timeout."""
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        result: Sequence[int] | None = _within(
+            self.datastore.pool.timeout, lambda: _insert_notified(self, stored_events, **kwargs)
+        )
+        return result
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Sequence[StoredEvent]:
+        result: Sequence[StoredEvent] = _within(
+            self.datastore.pool.timeout, lambda: _select_events(self, *args, **kwargs)
+        )
+        return result
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        return _within(
+            self.datastore.pool.timeout, lambda: _select_notifications(self, *args, **kwargs)
+        )
+
+    def max_notification_id(self) -> int | None:
+        result: int | None = _within(
+            self.datastore.pool.timeout, lambda: _max_notification_id(self)
+        )
+        return result
+
+
+class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
+    """PostgreSQL: the tracker's questions in PostgreSQL's SQL."""
+
+    def _table(self, name: str) -> Composable:
+        return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(name))
+
+    def event_positions(self, originator_id: UUID, *, version: int | None = None) -> dict[int, int]:
+        query: Composed = SQL(
+            "SELECT originator_version, notification_id FROM {} WHERE originator_id = %s"
+        ).format(self._table(self.events_table_name))
+        params: tuple[Any, ...] = (originator_id,)
+        if version is not None:
+            query += SQL(" AND originator_version = %s")
+            params += (version,)
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(query, params)
+            rows = cursor.fetchall()
+        return {int(r["originator_version"]): int(r["notification_id"]) for r in rows}
+
+    def select_events_at(self, originator_id: UUID, versions: Collection[int]) -> list[StoredEvent]:
+        if not versions:
+            return []
+        query = self.select_events_statement + SQL(
+            " AND originator_version = ANY(%s) ORDER BY originator_version"
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(query, (originator_id, list(versions)), prepare=True)
+            rows = cursor.fetchall()
+        return [
+            StoredEvent(originator_id, r["originator_version"], r["topic"], bytes(r["state"]))
+            for r in rows
+        ]
+
+    def count_events(self, *, after: int | None = None, upto: int | None = None) -> int:
+        query: Composed = SQL("SELECT count(*) AS n FROM {} WHERE notification_id > %s").format(
+            self._table(self.events_table_name)
+        )
+        params: tuple[Any, ...] = (after or 0,)
+        if upto is not None:
+            query += SQL(" AND notification_id <= %s")
+            params += (upto,)
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(query, params)
+            row = cursor.fetchone()
+        return int(row["n"]) if row else 0
+
+    def _select_receipts(
+        self, aggregate_id: UUID, keys: list[str]
+    ) -> list[tuple[str, str | None, int]]:
+        query = SQL(
+            "SELECT key, digest, version FROM {} WHERE aggregate_id = %s AND key = ANY(%s)"
+        ).format(self._table(RECEIPTS))
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(query, (aggregate_id, keys), prepare=True)
+            return [(r["key"], r["digest"], r["version"]) for r in cursor.fetchall()]
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """The library's hook for writes that go with the events (before its table lock)."""
+        receipts: Sequence[Receipt] = kwargs.get("receipts", ())
+        if receipts:
+            curs.executemany(
+                SQL(
+                    "INSERT INTO {} (aggregate_id, key, digest, version) VALUES (%s, %s, %s, %s)"
+                ).format(self._table(RECEIPTS)),
+                [(r.aggregate_id, r.key, r.digest, r.version) for r in receipts],
+            )
+        super()._insert_events(curs, stored_events, **kwargs)
+
+
+class TrackerPostgresFactory(PostgresFactory):
+    aggregate_recorder_class = TimelyAggregateRecorder
+    application_recorder_class = TrackerPostgresRecorder
+
+    def __init__(self, env: Environment | dict[str, str] | None) -> None:
+        super().__init__(env)
+        pool = self.datastore.pool
+        pool.reconnect_timeout = max(float(pool.timeout), 1.0)
+
+
+class TrackerSQLiteRecorder(TrackerRecorder, SQLiteApplicationRecorder):
+    """SQLite: the tracker's questions in SQLite's SQL, receipts written with the events."""
+
+    def event_positions(self, originator_id: UUID, *, version: int | None = None) -> dict[int, int]:
+        statement = (
+            f"SELECT originator_version, rowid FROM {self.events_table_name} "
+            "WHERE originator_id = ?"
+        )
+        params: tuple[Any, ...] = (originator_id.hex,)
+        if version is not None:
+            statement += " AND originator_version = ?"
+            params += (version,)
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, params)
+            return {int(row[0]): int(row[1]) for row in cursor.fetchall()}
+
+    def select_events_at(self, originator_id: UUID, versions: Collection[int]) -> list[StoredEvent]:
+        if not versions:
+            return []
+        marks = ", ".join("?" * len(versions))
+        statement = (
+            f"{self.select_events_statement}AND originator_version IN ({marks}) "
+            "ORDER BY originator_version"
+        )
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (originator_id.hex, *versions))
+            rows = cursor.fetchall()
+        return [
+            StoredEvent(originator_id, row["originator_version"], row["topic"], row["state"])
+            for row in rows
+        ]
+
+    def count_events(self, *, after: int | None = None, upto: int | None = None) -> int:
+        statement = f"SELECT count(*) FROM {self.events_table_name} WHERE rowid > ?"
+        params: tuple[Any, ...] = (after or 0,)
+        if upto is not None:
+            statement += " AND rowid <= ?"
+            params += (upto,)
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, params)
+            return int(cursor.fetchone()[0])
+
+    def _select_receipts(
+        self, aggregate_id: UUID, keys: list[str]
+    ) -> list[tuple[str, str | None, int]]:
+        marks = ", ".join("?" * len(keys))
+        statement = (
+            f"SELECT key, digest, version FROM {RECEIPTS} "
+            f"WHERE aggregate_id = ? AND key IN ({marks})"
+        )
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (aggregate_id.hex, *keys))
+            return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        receipts: Sequence[Receipt] = kwargs.get("receipts", ())
+        if receipts:
+            c.executemany(
+                f"INSERT INTO {RECEIPTS} (aggregate_id, key, digest, version) VALUES (?, ?, ?, ?)",
+                [(r.aggregate_id.hex, r.key, r.digest, r.version) for r in receipts],
+            )
+        return notification_ids
+
+
+class TrackerSQLiteFactory(SQLiteFactory):
+    application_recorder_class = TrackerSQLiteRecorder

@@ -36,8 +36,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from eventsourcing.persistence import PersistenceError
 from litestar import Response, get
 from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
@@ -52,16 +50,18 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.logs import ACCESS_LOGGER
+from tracker.readmodel.database import DATABASE_ERRORS
 from tracker.readmodel.service import ReadModel
+from tracker.settings import Settings
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: Latency buckets (seconds): from a cached read (~1 ms) to a slow report or a timed-out wait.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-DATABASE_ERRORS = (SQLAlchemyError, PersistenceError, psycopg.Error, OSError)
+#: What a scrape survives: the database's own errors, and the network's.
+SCRAPE_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, OSError)
 
 log = logging.getLogger("api.metrics")
 access = logging.getLogger(ACCESS_LOGGER)
@@ -100,7 +100,7 @@ def share_between_workers(workers: int) -> Path | None:
     """
     if workers <= 1:
         return None
-    chosen = os.environ.get("TRACKER_METRICS_DIR")
+    chosen = Settings.from_env().metrics_dir
     made: Path | None = None
     if chosen:
         directory = Path(chosen)
@@ -127,7 +127,7 @@ class ProjectorPositions(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         try:
             state = self.readmodel.projector.state()
-        except DATABASE_ERRORS as error:  # a scrape must answer even when the DB does not
+        except SCRAPE_ERRORS as error:  # a scrape must answer even when the DB does not
             log.warning("cannot read the projector's position for /metrics: %s", error)
             return
         applied, head = state.applied, state.head

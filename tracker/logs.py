@@ -23,20 +23,17 @@ import atexit
 import logging
 import logging.config
 import logging.handlers
-import os
 import queue
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgspec
 
-from tracker.settings import SettingsError
+from tracker.settings import Settings
 
 LogFormat = Literal["json", "text"]
-LEVELS = ("debug", "info", "warning", "error")
 #: Logger of the one-line-per-request access log (written by ``api.metrics``).
 ACCESS_LOGGER = "tracker.access"
 
@@ -50,35 +47,24 @@ _encode = msgspec.json.Encoder(enc_hook=str).encode
 
 @dataclass(frozen=True)
 class LogSettings:
-    """How to log, from ``TRACKER_LOG_FORMAT``, ``TRACKER_LOG_LEVEL``, ``TRACKER_ACCESS_LOG``."""
+    """How to log, from the settings ``TRACKER_LOG_FORMAT``, ``TRACKER_LOG_LEVEL`` and
+    ``TRACKER_ACCESS_LOG`` (tracker/settings.py)."""
 
     format: LogFormat = "json"
     level: str = "info"
     access_log: bool = True
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, *, terminal: bool | None = None
-    ) -> LogSettings:
-        env = os.environ if environ is None else environ
-        chosen = env.get("TRACKER_LOG_FORMAT", "auto").strip().lower()
-        if chosen not in ("auto", "json", "text"):
-            raise SettingsError(
-                f"TRACKER_LOG_FORMAT must be 'json', 'text' or 'auto', not {chosen!r}"
-            )
+    def of(cls, settings: Settings, *, terminal: bool | None = None) -> LogSettings:
+        """How to log with ``settings`` (``auto`` resolved for this process's stderr)."""
+        chosen = settings.log_format
         if chosen == "auto":
             is_terminal = sys.stderr.isatty() if terminal is None else terminal
             chosen = "text" if is_terminal else "json"
-        level = env.get("TRACKER_LOG_LEVEL", "info").strip().lower()
-        if level not in LEVELS:
-            raise SettingsError(f"TRACKER_LOG_LEVEL must be one of {', '.join(LEVELS)}")
-        access = env.get("TRACKER_ACCESS_LOG", "true").strip().lower()
-        if access not in ("true", "false", "1", "0", "yes", "no"):
-            raise SettingsError(f"TRACKER_ACCESS_LOG must be true or false, not {access!r}")
         return cls(
             format="text" if chosen == "text" else "json",
-            level=level,
-            access_log=access in ("true", "1", "yes"),
+            level=settings.log_level,
+            access_log=settings.access_log,
         )
 
 
@@ -178,10 +164,3 @@ def to_root_in_background() -> logging.Handler:
     writer.start()
     atexit.register(writer.stop)
     return _Unformatted(records)
-
-
-def configure(settings: LogSettings | None = None) -> LogSettings:
-    """Configure logging for this process (e.g. ``tracker projector``); the settings used."""
-    settings = settings or LogSettings.from_env()
-    logging.config.dictConfig(logging_config(settings))
-    return settings

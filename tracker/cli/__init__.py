@@ -104,11 +104,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     from tracker.logs import LogSettings, logging_config
 
     settings = load_settings()
-    try:
-        logs = LogSettings.from_env()
-    except SettingsError as error:
-        err.print(f"[red]error:[/red] {error}")
-        sys.exit(2)
+    logs = LogSettings.of(settings)
     if workers > 1 and not settings.is_postgres:
         err.print("[yellow]note:[/yellow] several workers on SQLite share one file lock")
     metrics_dir = share_between_workers(workers)

@@ -43,7 +43,7 @@ from tracker.cli import err, load_settings
 from tracker.eventstore.migrate import MigrationError, current_revision, head_revision, is_at_head
 from tracker.logs import JsonFormatter, LogSettings, TextFormatter
 from tracker.readmodel.service import ReadModel
-from tracker.settings import Settings, SettingsError
+from tracker.settings import Settings
 
 log = logging.getLogger("tracker.projector")
 out = Console()
@@ -391,10 +391,7 @@ def projector(once: bool, log_interval: float) -> None:
     applied exactly once.
     """
     settings = ready_settings()
-    try:
-        logs = LogSettings.from_env()
-    except SettingsError as error:
-        fail(str(error), code=2)
+    logs = LogSettings.of(settings)
     with opened(settings) as readmodel:
         if once:
             started = time.monotonic()

@@ -8,9 +8,6 @@ from dataclasses import replace
 from typing import Any
 
 import msgspec
-import psycopg
-import sqlalchemy.exc
-from eventsourcing.persistence import InterfaceError, OperationalError
 from litestar import Request, Response
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.exceptions import HTTPException, ValidationException
@@ -33,6 +30,7 @@ from tracker.domain.errors import (
     ValidationError,
     VersionMismatch,
 )
+from tracker.readmodel.database import DATABASE_UNAVAILABLE
 
 PROBLEM_JSON = "application/problem+json"
 _NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
@@ -301,12 +299,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: http_error,
     # The event store (eventsourcing), the read model and the key store (SQLAlchemy) and
     # anything that talks to the driver directly: down, locked, out of connections.
-    OperationalError: database_unavailable,
-    InterfaceError: database_unavailable,
-    sqlalchemy.exc.OperationalError: database_unavailable,
-    sqlalchemy.exc.InterfaceError: database_unavailable,
-    sqlalchemy.exc.TimeoutError: database_unavailable,
-    psycopg.OperationalError: database_unavailable,
+    **{error: database_unavailable for error in DATABASE_UNAVAILABLE},
     RecursionError: nested_too_deeply,
     Exception: unexpected_error,
 }

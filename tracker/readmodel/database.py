@@ -6,6 +6,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
+from eventsourcing import persistence
 from sqlalchemy import Engine, String, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine.interfaces import Dialect
@@ -14,6 +17,33 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Numeric, TypeDecorator, TypeEngine
 
 from tracker.settings import Settings
+
+#: Every error the database's layers raise: SQLAlchemy (the read model and the key store; it
+#: wraps the driver's errors), the event store (eventsourcing) and the driver (psycopg).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.SQLAlchemyError,
+    persistence.PersistenceError,
+    psycopg.Error,
+)
+#: The database is down, locked or out of connections, as each of those layers says it: the
+#: work never ran, and the same work may succeed when tried again shortly.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    psycopg.OperationalError,
+)
+#: The database is unavailable, busy or gone, or the connection to it broke: try the same
+#: events again later (the projector). Anything else an event raises while it is applied is
+#: the event's own doing, and it is set aside.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    *DATABASE_UNAVAILABLE,
+    sqlalchemy.exc.DisconnectionError,
+    psycopg.InterfaceError,
+    OSError,
+)
 
 
 def naive_utc(moment: datetime) -> datetime:

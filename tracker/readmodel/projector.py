@@ -30,16 +30,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
-import sqlalchemy.exc
-from eventsourcing import persistence
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.application import TrackerApplication
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import naive_utc
+from tracker.readmodel.database import UNAVAILABLE, naive_utc
 from tracker.readmodel.tables import LIVE, Views, rebuild_views
 from tracker.readmodel.view_batch import apply_events, storable
 
@@ -53,19 +50,6 @@ _position = t.projection_position.c.position
 _named = t.projection_position.c.name
 log = logging.getLogger("tracker.readmodel")
 
-#: The database is unavailable, busy or gone: try the same events again later. Anything else
-#: an event raises while it is applied is the event's own doing, and it is set aside.
-UNAVAILABLE: tuple[type[BaseException], ...] = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,
-    sqlalchemy.exc.DisconnectionError,
-    persistence.OperationalError,
-    persistence.InterfaceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    OSError,
-)
 #: How much of an error's text a failure row keeps.
 ERROR_TEXT = 2000
 

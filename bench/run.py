@@ -15,6 +15,7 @@ import platform
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -27,11 +28,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 from psycopg import sql
 
 from bench import data
 from bench.measure import (
+    BIN,
     REPO,
     LagSamples,
     Profile,
@@ -70,6 +73,12 @@ POSTGRES_URL = os.environ.get(
     "TRACKER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 READ_CONNECTIONS = 64
+#: The documented peak memory (MB) of an import of a 64 MiB file (docs/import-format.md), for
+#: ``tracker import`` and for the API serving it.
+IMPORT_PEAK_MB = 250
+IMPORT_API_PEAK_MB = 350
+#: The slowest ``/health`` answer (ms) while the API runs two such imports.
+IMPORT_HEALTH_MS = 1000
 WRITE_CONNECTIONS = 16
 LONG_HISTORY = 10_025  # 25 events past the snapshot at 10,000: the average case
 SHORT_HISTORY = 10
@@ -138,6 +147,7 @@ class Run:
     facts: dict[str, str] = field(default_factory=dict)
     py_spy: str | None = None
     access_log_measured: bool = False
+    import_memory_measured: bool = False
     logs: Path = field(default_factory=scratch_dir)
 
     def add(self, figure: Figure) -> Figure:
@@ -290,6 +300,10 @@ def measure_database(run: Run, db: Database) -> None:
         measure_histories(run, db, handle, portfolio)
         measure_rebuild(run, db, handle)
         measure_import(run, db, handle)
+        if run.args.import_memory_mib and not run.import_memory_measured:
+            run.import_memory_measured = True  # one database is enough: a dry run writes nothing
+            print(f"== {label}: import memory", flush=True)
+            measure_import_memory(run, db, handle)
     if not run.args.skip_scale:
         print(f"== {label}: as-of reports at scale", flush=True)
         measure_scale(run, db)
@@ -662,6 +676,179 @@ def measure_import(run: Run, db: Database, handle: Opened) -> None:
             ("≥", 0.5),
             note=f"batches of 1,000 rows per transaction; ~{state_size:.0f} bytes per event; "
             "read-model catch-up after the import not included",
+        )
+    )
+
+
+def sized_import_file(path: Path, mib: float, make: Callable[[int], bytes]) -> int:
+    """Write ``make(n)`` to ``path`` for the largest ``n`` whose file stays within ``mib``
+    MiB (the size grows in proportion to ``n``, but for the digits of its references); the
+    ``n`` chosen."""
+    target = mib * 2**20
+    n = max(1, int(target / len(make(100)) * 100))
+    content = make(n)
+    while len(content) > target and n > 1:
+        n = max(1, int(n * target / len(content) * 0.995))
+        content = make(n)
+    path.write_bytes(content)
+    return n
+
+
+def peak_rss_of_import(db: Database, path: Path) -> tuple[float, float]:
+    """``tracker import --dry-run FILE`` in a process of its own: its peak resident memory
+    (MB) and its wall time (s).
+
+    The peak is the child's own ``VmHWM``, read while it runs: the kernel's ``ru_maxrss`` of
+    a child also counts the parent's pages it was forked with (the harness holds the files
+    it generated)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(BIN / "tracker"), "import", "--dry-run", str(path)],
+        env=db.env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    peak = 0.0
+    while process.poll() is None:
+        with suppress(OSError, RuntimeError):  # it may exit between poll() and the read
+            peak = max(peak, resident_peak_mb(process.pid))
+        time.sleep(0.02)
+    if process.returncode != 0:
+        raise RuntimeError(f"tracker import --dry-run {path} exited with {process.returncode}")
+    return peak, time.perf_counter() - started
+
+
+def resident_peak_mb(pid: int) -> float:
+    """A running process's peak resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def measure_import_memory(run: Run, db: Database, handle: Opened) -> None:
+    """Peak memory of imports, which stream the file a window of rows at a time.
+
+    1. ``tracker import --dry-run`` of a file and of one four times as large with the same
+       projects (four times the rows each): memory must not follow the file's size.
+    2. The same for a file of the issue's size with the bench's usual 25 rows a project
+       (every project new, so its aggregate is held: about 2 KB each).
+    3. That file sent to the API twice at once (``POST /api/v1/imports?dry_run=true``, as
+       many as ``TRACKER_MAX_CONCURRENT_IMPORTS`` lets run; a third is refused) while
+       ``/health`` is asked every 50 ms: the server's peak memory and how long ``/health``
+       waited.
+    """
+    mib = run.args.import_memory_mib
+    small, large, wide = (run.logs / f"import-{n}.csv" for n in ("small", "large", "wide"))
+    projects = 1000
+    per_project = sized_import_file(small, mib / 4, lambda n: import_file(projects, n, seed=29))
+    large.write_bytes(import_file(projects, per_project * 4, seed=29))
+    small_mb, small_seconds = peak_rss_of_import(db, small)
+    large_mb, large_seconds = peak_rss_of_import(db, large)
+    size = large.stat().st_size / 2**20
+    run.add(
+        Figure(
+            "import memory",
+            db.label,
+            f"peak RSS, import --dry-run, {size:.0f} MiB ({projects:,} projects)",
+            large_mb,
+            "MB",
+            f"same, {small.stat().st_size / 2**20:.0f} MiB (¼ of the rows)",
+            small_mb,
+            ("≤", 1.25),
+            note=f"{per_project * 4:,} and {per_project:,} rows a project; dry runs "
+            f"{large_seconds:.0f} s and {small_seconds:.0f} s",
+        )
+    )
+    wide_projects = sized_import_file(wide, mib, lambda n: import_file(n, 25, seed=29))
+    wide_mb, wide_seconds = peak_rss_of_import(db, wide)
+    size = wide.stat().st_size / 2**20
+    run.add(
+        Figure(
+            "import memory",
+            db.label,
+            f"peak RSS, import --dry-run, {size:.0f} MiB ({wide_projects:,} projects × 25)",
+            wide_mb,
+            "MB",
+            "—",
+            None,
+            ("abs≤", IMPORT_PEAK_MB),
+            note=f"dry run {wide_seconds:.0f} s; before streaming the same file took "
+            "1,400 MB and 50 s",
+        )
+    )
+    _, token = KeyStore(handle.engine).create(f"bench-import-{uuid.uuid4().hex[:6]}", Role.ADMIN)
+    server = start_server(db.env, run.logs, f"api-import-{db.label}")
+    url = f"{server.url}/api/v1/imports"
+    headers = {"content-type": "text/csv", "authorization": f"Bearer {token}"}
+    try:
+        before = resident_peak_mb(server.pid)
+        waits: list[float] = []
+        answers: list[httpx.Response] = []
+        done = threading.Event()
+
+        def ask_health() -> None:
+            with httpx.Client(timeout=60) as client:
+                while not done.is_set():
+                    started = time.perf_counter()
+                    client.get(f"{server.url}/health")
+                    waits.append(time.perf_counter() - started)
+                    done.wait(0.05)
+
+        def send_file() -> None:
+            with wide.open("rb") as body:
+                answer = httpx.post(
+                    url, params={"dry_run": "true"}, content=body, headers=headers, timeout=900
+                )
+            answers.append(answer)
+
+        asking = threading.Thread(target=ask_health, daemon=True)
+        senders = [threading.Thread(target=send_file, daemon=True) for _ in range(2)]
+        started = time.perf_counter()
+        for thread in [asking, *senders]:
+            thread.start()
+        time.sleep(5)  # both bodies are up and being imported; a third is one too many
+        third = httpx.post(url, content=b"row_id,type\n", headers=headers, timeout=60)
+        for thread in senders:
+            thread.join(900)
+        seconds = time.perf_counter() - started
+        done.set()
+        asking.join(70)
+        statuses = sorted(a.status_code for a in answers)
+        if statuses != [200, 200]:
+            raise RuntimeError(f"POST /imports answered {statuses}: {answers[0].text[:300]}")
+        peak = resident_peak_mb(server.pid)
+    finally:
+        server.process.stop()
+    refused = f"{third.status_code}, Retry-After {third.headers.get('retry-after', '—')}"
+    run.add(
+        Figure(
+            "import memory",
+            db.label,
+            f"API peak RSS, 2 × POST /imports?dry_run=true, {size:.0f} MiB each",
+            peak,
+            "MB",
+            "the API's peak before them",
+            before,
+            ("abs≤", IMPORT_API_PEAK_MB),
+            note=f"both at once, {seconds:.0f} s; a third meanwhile: {refused}; answers "
+            f"{len(answers[0].content) / 2**20:.0f} MiB ({answers[0].json()['rows_total']:,} "
+            "rows) each",
+        )
+    )
+    run.add(
+        Figure(
+            "import memory",
+            db.label,
+            "/health slowest answer during those imports",
+            max(waits) * 1000,
+            "ms",
+            "/health median during them",
+            percentile(waits, 0.5) * 1000,
+            ("abs≤", IMPORT_HEALTH_MS),
+            note=f"{len(waits)} requests, one every 50 ms; before streaming: 2.9 s with one "
+            "import, 6.2 s with two (full garbage collections over what the imports hold)",
         )
     )
 
@@ -1044,6 +1231,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--import-projects", type=int, default=200, help="× 25 rows each")
+    parser.add_argument(
+        "--import-memory-mib",
+        type=float,
+        default=63,
+        help="size (MiB) of the files whose imports' peak memory is measured (at most 63: "
+        "the API takes 64 MiB; 0: skip)",
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip py-spy")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/BENCHMARKS.md")
     parser.add_argument(
@@ -1056,6 +1250,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         args.seconds = 2.0
         args.scale_projects, args.scale_events, args.scale_seconds = 500, 5_000, 60.0
         args.import_projects = 20
+        args.import_memory_mib = 4
     return args
 
 

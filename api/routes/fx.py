@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, put
 from litestar.openapi.spec import Example
 from litestar.params import Body
-from sqlalchemy import select
 
 from api.conditions import today_utc
 from api.report_views import rates_out
@@ -16,9 +15,8 @@ from api.schemas import RatesIn, RatesOut
 from tracker.application import check_unscoped
 from tracker.domain.errors import ValidationError
 from tracker.domain.values import check_currency, parse_amount
-from tracker.readmodel import tables as t
 from tracker.readmodel.database import naive_utc
-from tracker.readmodel.fx import Rate, put_rates
+from tracker.readmodel.fx import Rate, list_rates, put_rates
 
 RATES_EXAMPLE = {
     "rates": [
@@ -56,12 +54,5 @@ class FxController(Controller):
 
     @get("/", sync_to_thread=True, summary="Every known exchange rate")
     def list_rates(self, readmodel: ReadModelDep) -> RatesOut:
-        with readmodel.connection() as conn:
-            rows = conn.execute(
-                select(t.fx_rates).order_by(t.fx_rates.c.currency, t.fx_rates.c.rate_date)
-            )
-            rates = [
-                Rate(r.currency, r.rate_date, r.units_per_usd, r.source, r.illustrative)
-                for r in rows
-            ]
+        rates = readmodel.query(list_rates)
         return RatesOut(len(rates), rates_out(rates))

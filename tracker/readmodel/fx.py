@@ -55,6 +55,15 @@ def put_rates(engine: Engine, rates: list[Rate], recorded_at: datetime) -> int:
     return len(rates)
 
 
+def list_rates(conn: Connection) -> list[Rate]:
+    """Every known rate, by currency and then date."""
+    rows = conn.execute(select(t.fx_rates).order_by(t.fx_rates.c.currency, t.fx_rates.c.rate_date))
+    return [
+        Rate(row.currency, row.rate_date, row.units_per_usd, row.source, row.illustrative)
+        for row in rows
+    ]
+
+
 @dataclass
 class RateBook:
     """Every known rate, and the rates a report actually used."""
@@ -66,13 +75,8 @@ class RateBook:
     @classmethod
     def load(cls, conn: Connection, fixed_date: date | None = None) -> RateBook:
         by_currency: dict[str, list[Rate]] = {}
-        rows = conn.execute(
-            select(t.fx_rates).order_by(t.fx_rates.c.currency, t.fx_rates.c.rate_date)
-        )
-        for row in rows:
-            by_currency.setdefault(row.currency, []).append(
-                Rate(row.currency, row.rate_date, row.units_per_usd, row.source, row.illustrative)
-            )
+        for rate in list_rates(conn):
+            by_currency.setdefault(rate.currency, []).append(rate)
         return cls(by_currency, fixed_date)
 
     def rate(self, currency: str, on: date) -> Rate | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -163,12 +164,11 @@ def import_answer(report: ImportReport) -> Iterator[bytes]:
         head = msgspec.json.encode(import_out(report, rows=False))
         yield head[: -len(b"]}")]  # ..."rows":[
         separator = b""
-        rows = report.rows
-        for start in range(0, len(rows), ANSWER_ROWS):
-            chunk = [
-                ImportedRowOut(r.line, r.row_id, r.type, r.ref, r.outcome)
-                for r in rows[start : start + ANSWER_ROWS]
-            ]
+        rows = iter(report.rows)  # read back in pages, not a query per row
+        while chunk := [
+            ImportedRowOut(r.line, r.row_id, r.type, r.ref, r.outcome)
+            for r in islice(rows, ANSWER_ROWS)
+        ]:
             yield separator + msgspec.json.encode(chunk)[1:-1]
             separator = b","
         yield b"]}"

@@ -37,15 +37,15 @@ from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money, Source
-from tracker.importing import (
+from tracker.readmodel import tables as t
+from tracker.transfer.columns import (
     COLUMNS,
     FORMULA_CHARACTERS,
-    KEY_PREFIX,
     TEXT_COLUMNS,
     join_list,
     quote_formula,
 )
-from tracker.readmodel import tables as t
+from tracker.transfer.references import KEY_PREFIX
 
 Format = Literal["csv", "xlsx", "json", "iati"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json", "iati")

@@ -17,9 +17,9 @@ from litestar.testing import TestClient
 import api.routes.transfer as transfer
 from api.app import create_app
 from tests.http.conftest import make_key
-from tracker.importing import portfolio_id_for, project_id_for
 from tracker.keys import Role
 from tracker.settings import Settings, SettingsError
+from tracker.transfer.references import portfolio_id_for, project_id_for
 
 Client = TestClient  # type: ignore[type-arg]
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,9 +15,9 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from tests.http.conftest import make_key
-from tracker.importing import portfolio_id_for, project_id_for
 from tracker.keys import Role
 from tracker.settings import Settings
+from tracker.transfer.references import portfolio_id_for, project_id_for
 
 Client = TestClient  # type: ignore[type-arg]
 ROOT = Path(__file__).resolve().parents[2]

@@ -43,22 +43,16 @@ from tracker.domain.status import Status
 from tracker.domain.values import Envelope, Money, Source
 from tracker.eventstore.migrate import upgrade
 from tracker.exporting import ExportQuery, export_portfolio
-from tracker.importing import (
-    COLUMNS,
-    Importer,
-    ImportInterrupted,
-    ImportRejected,
-    RowError,
-    import_rows,
-    portfolio_id_for,
-    project_id_for,
-)
 from tracker.readmodel import reports
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.fx import Rate, put_rates
 from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
+from tracker.transfer.columns import COLUMNS
+from tracker.transfer.errors import ImportInterrupted, ImportRejected, RowError
+from tracker.transfer.importer import Importer, import_rows
+from tracker.transfer.references import portfolio_id_for, project_id_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "docs" / "import-template.csv"
@@ -602,7 +596,7 @@ def test_a_writer_colliding_with_a_batch_stops_the_import_and_a_rerun_completes_
 def test_a_row_that_no_longer_applies_when_recording_stops_the_import(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tracker.importing as importing
+    import tracker.transfer.importer as importing
 
     store.load(TEMPLATE.read_bytes())
     real_check = importing.check

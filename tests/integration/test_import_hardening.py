@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-import tracker.importing as importing
+import tracker.transfer.importer as importing
 from tests.integration.test_import_export import (
     TEMPLATE,
     Store,
@@ -34,14 +34,12 @@ from tracker.cli import main
 from tracker.domain.commands import CommitInvestment, Correct, ReachMilestone, Replacement
 from tracker.domain.project import Plan
 from tracker.domain.values import Envelope, Money, Source
-from tracker.importing import (
-    ImportRejected,
-    import_rows,
-    import_status,
-    portfolio_id_for,
-    project_id_for,
-)
 from tracker.settings import Settings
+from tracker.transfer import errors, readers, windows
+from tracker.transfer.errors import ImportRejected
+from tracker.transfer.importer import import_rows
+from tracker.transfer.references import portfolio_id_for, project_id_for
+from tracker.transfer.status import import_status
 
 __all__ = ["empty_twin", "store"]  # fixtures shared with test_import_export
 
@@ -68,7 +66,7 @@ def stored(store: Store) -> list[tuple[str | None, str, int]]:
 @pytest.fixture
 def small_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     """Windows of 7 rows, so that small files span many of them."""
-    monkeypatch.setattr(importing, "WINDOW_ROWS", 7)
+    monkeypatch.setattr(windows, "WINDOW_ROWS", 7)
 
 
 def test_an_import_streamed_from_a_file_gives_the_same_result_as_from_bytes(
@@ -211,7 +209,7 @@ def test_a_dry_run_holds_a_window_of_rows_in_memory_not_the_file(
     """Counted by tracemalloc, not timed: reading, decoding and parsing the whole file at once
     took about 20 times its size (docs/RELIABILITY.md); a window of rows is a constant, and
     here a small one (the default, 1,000 rows, is about 1.5 MB)."""
-    monkeypatch.setattr(importing, "WINDOW_ROWS", 100)
+    monkeypatch.setattr(windows, "WINDOW_ROWS", 100)
     store.load(TEMPLATE.read_bytes(), dry_run=True)  # loads the code lists (ISO 3166) once
     path = tmp_path / "big.csv"
     path.write_text(generate(projects=20, events_per_project=1000))
@@ -241,8 +239,8 @@ def test_the_body_is_not_held_twice_a_file_that_changes_midway_is_refused(
         return checked
 
     monkeypatch.setattr(importing, "check", check_then_edit)
-    monkeypatch.setattr(importing, "WINDOW_ROWS", 2)
-    with pytest.raises(importing.ImportInterrupted) as excinfo:
+    monkeypatch.setattr(windows, "WINDOW_ROWS", 2)
+    with pytest.raises(errors.ImportInterrupted) as excinfo:
         import_rows(store.tracker, path, "csv", DESK, batch_events=1)
     assert excinfo.value.detail.startswith("the file changed after it was checked (line 8 ")
     assert "the rows before line 8 were recorded" in excinfo.value.detail
@@ -477,10 +475,10 @@ def json_lines(projects: int, events: int) -> list[str]:
     return ["[", *(item + "," for item in items[:-1]), items[-1], "]"]
 
 
-def read_all(data: bytes, kind: str) -> tuple[int, list[importing.RowError]]:
-    found = list(importing.read_rows(io.BytesIO(data), kind))  # type: ignore[arg-type]
-    rows = sum(isinstance(item, importing.RawRow) for item in found)
-    return rows, [item for item in found if isinstance(item, importing.RowError)]
+def read_all(data: bytes, kind: str) -> tuple[int, list[errors.RowError]]:
+    found = list(readers.read_rows(io.BytesIO(data), kind))  # type: ignore[arg-type]
+    rows = sum(isinstance(item, readers.RawRow) for item in found)
+    return rows, [item for item in found if isinstance(item, errors.RowError)]
 
 
 def test_a_long_json_array_is_read_in_pieces_with_the_right_lines() -> None:
@@ -520,7 +518,7 @@ def test_a_byte_that_is_not_utf8_far_into_the_file_is_the_one_error(
 
 
 def test_a_line_too_long_to_be_a_row_ends_the_reading(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importing, "MAX_LINE", 1000)
+    monkeypatch.setattr(readers, "MAX_LINE", 1000)
     text = TEMPLATE.read_text().replace("Ceremony with both ministers", "x" * 2000)
     rows, errors = read_all(text.encode(), "csv")
     assert rows == 8  # lines 2 to 9; line 10 holds the long cell

@@ -28,8 +28,8 @@ from tests.reliability.harness import (
     wait_until,
 )
 from tracker.application import TrackerApplication
-from tracker.importing import BATCH_EVENTS
 from tracker.settings import Settings
+from tracker.transfer.importer import BATCH_EVENTS
 
 PROJECTS, EVENTS_PER_PROJECT = 300, 50
 ROWS = 2 + PROJECTS * (EVENTS_PER_PROJECT + 1)  # 15,302: about 16 batches

@@ -6,7 +6,7 @@ import getpass
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 import click
@@ -18,18 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from tracker.cli import err, load_settings, open_tracker
 from tracker.domain.errors import TrackerError
 from tracker.exporting import FORMATS, ExportQuery, Format, export_portfolio
-from tracker.importing import (
-    Importer,
-    ImportForbidden,
-    ImportRejected,
-    ImportReport,
-    ImportStatus,
-    file_kind,
-    import_rows,
-    import_status,
-)
 from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
+from tracker.transfer.errors import ImportForbidden, ImportRejected
+from tracker.transfer.importer import Importer, ImportReport, import_rows
+from tracker.transfer.readers import FileKind, file_kind
+from tracker.transfer.status import ImportStatus, import_status
 
 #: Events applied to the read model between two progress updates after an import.
 CATCH_UP_STEP = 5000
@@ -140,7 +134,7 @@ def _print_row_errors(file: Path, error: ImportRejected | ImportForbidden) -> No
         )
 
 
-def _status(settings: Settings, file: Path, kind: Literal["csv", "json"]) -> ImportStatus:
+def _status(settings: Settings, file: Path, kind: FileKind) -> ImportStatus:
     with open_tracker(settings) as (tracker, _):
         try:
             return import_status(tracker, file, kind, source=str(file))

@@ -1,0 +1,353 @@
+"""Reading an import file as a stream: its records, one raw row at a time.
+
+CSV and JSON are read from the start each pass, a piece at a time, never whole: a record is
+its first line and its non-blank cells as text (formula quotes removed from text cells).
+What cannot be read (a bad header, broken JSON, a byte that is not UTF-8, a line too long)
+is a :class:`RowError` naming its line, and a file-level error ends the records.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import compress
+from typing import IO, Any, Literal
+
+from tracker.domain.errors import ValidationError
+from tracker.transfer.columns import (
+    AMOUNT_COLUMNS,
+    COLUMNS,
+    LIST_COLUMNS,
+    REQUIRED_COLUMNS,
+    TEXT_COLUMNS,
+    join_list,
+    unquote_formula,
+)
+from tracker.transfer.errors import RowError
+
+#: The two formats a file may be in.
+FileKind = Literal["csv", "json"]
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One record of the file: its first line and its non-blank cells as text."""
+
+    line: int
+    cells: dict[str, str]
+
+
+#: What an import reads: the file's bytes, its path, or an open binary file that can seek
+#: (the API's spooled request body). A file is read as a stream, one window of rows at a time.
+ImportSource = bytes | bytearray | str | os.PathLike[str] | IO[bytes]
+NOT_UTF8 = "the file is not UTF-8 text"
+#: A physical line longer than this is not a row of the format (its longest cell holds 5,000
+#: characters); reading stops there rather than hold the line.
+MAX_LINE = 1 << 20
+#: A JSON row object may take at most this many characters.
+MAX_JSON_ROW = 1 << 20
+_CHUNK = 1 << 16
+
+
+def file_kind(name: str) -> FileKind:
+    """The format a file name says (``.csv`` or ``.json``), or :class:`ValidationError`."""
+    lowered = name.lower()
+    if lowered.endswith(".csv"):
+        return "csv"
+    if lowered.endswith(".json"):
+        return "json"
+    raise ValidationError(f"{name}: the file name must end in .csv or .json", field="file")
+
+
+@contextmanager
+def opened(data: ImportSource) -> Iterator[IO[bytes]]:
+    """The source as a binary stream that can be read again from the start."""
+    if isinstance(data, bytes | bytearray):
+        yield io.BytesIO(data)
+    elif isinstance(data, str | os.PathLike):
+        with open(data, "rb") as stream:
+            yield stream
+    else:
+        yield data
+
+
+def read_rows(stream: IO[bytes], kind: FileKind) -> Iterator[RawRow | RowError]:
+    """The file's records from its start, in order, with the errors met while reading them
+    (a file-level error such as a bad header or broken JSON ends the rows)."""
+    stream.seek(0)
+    try:
+        if kind == "csv":
+            yield from _read_csv(stream)
+        else:
+            yield from _json_records(_JsonText(stream))
+    except UnicodeDecodeError:
+        yield RowError(_undecodable_line(stream), None, NOT_UTF8)
+
+
+def stream_size(stream: IO[bytes]) -> int:
+    """The size of the file in bytes; the stream is left at its start."""
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _undecodable_line(stream: IO[bytes]) -> int:
+    """The line of the file's first byte that is not UTF-8 (read again in chunks)."""
+    stream.seek(0)
+    line, carry = 1, b""
+    while True:
+        chunk = stream.read(_CHUNK)
+        data = carry + chunk
+        carry = b""
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if not (chunk and error.reason == "unexpected end of data"):
+                return line + data[: error.start].count(b"\n")
+            carry, data = data[error.start :], data[: error.start]  # a character cut in two
+        if not chunk:
+            return line
+        line += data.count(b"\n")
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _lines(text: IO[str]) -> Iterator[str]:
+    while line := text.readline(MAX_LINE):
+        if len(line) == MAX_LINE and not line.endswith(("\n", "\r")):
+            raise _LineTooLong
+        yield line
+
+
+def _read_csv(stream: IO[bytes]) -> Iterator[RawRow | RowError]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        yield from _csv_records(text)
+    finally:
+        text.detach()  # the stream stays open for the next pass
+
+
+def _csv_records(text: IO[str]) -> Iterator[RawRow | RowError]:
+    reader = csv.reader(_lines(text))
+    line = 1
+    try:
+        header = next(reader, None)
+        if header is None:
+            yield RowError(1, None, "the file is empty; the first line must name the columns")
+            return
+        columns = [name.strip() for name in header]
+        header_errors = _check_header(columns)
+        if header_errors:
+            yield from header_errors
+            return
+        named = [(name, name in TEXT_COLUMNS) for name in columns]
+        width = len(columns)
+        line = reader.line_num + 1
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            if len(record) > width:
+                if any(cell.strip() for cell in record):
+                    yield RowError(
+                        start, None, f"{len(record)} cells, but the header names {width} columns"
+                    )
+                continue
+            cells = {}
+            # most cells are blank: compress skips them without a step of Python each
+            for (name, is_text), value in compress(zip(named, record, strict=False), record):
+                value = value.strip()
+                if value:
+                    cells[name] = unquote_formula(value) if is_text else value
+            if cells:
+                yield RawRow(start, cells)
+    except csv.Error as error:
+        yield RowError(line, None, f"unreadable CSV: {error}")
+    except _LineTooLong:
+        yield RowError(line, None, f"unreadable CSV: a line longer than {MAX_LINE:,} characters")
+
+
+def _check_header(columns: list[str]) -> list[RowError]:
+    errors = []
+    seen: set[str] = set()
+    for name in columns:
+        if name not in COLUMNS:
+            errors.append(RowError(1, name or "(blank)", f"unknown column {name!r}"))
+        elif name in seen:
+            errors.append(RowError(1, name, f"column {name!r} appears twice"))
+        seen.add(name)
+    for name in REQUIRED_COLUMNS:
+        if name not in seen:
+            errors.append(RowError(1, name, f"the header must name the column {name!r}"))
+    return errors
+
+
+class _JsonText:
+    """The file's text, decoded as far as it is needed, with the line of any position in it.
+
+    ``text`` holds the file from line ``base_line`` on (what was read is dropped as the
+    reader moves on); positions are indexes into it."""
+
+    _SPACE = re.compile(r"[ \t\r\n]*")
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.text = ""
+        self.eof = False
+        self.base_line = 1  # the line of text[0]
+        self.counted = 0  # newlines are counted in text[:counted]
+        self.counted_line = 1  # the line of text[counted]
+
+    def fill(self, end: int) -> None:
+        """Read on until the text holds ``end`` characters, or the file ends."""
+        held = len(self.text)
+        if held >= end or self.eof:
+            return
+        pieces = [self.text]
+        while held < end and not self.eof:
+            chunk = self.stream.read(_CHUNK)
+            piece = self.decoder.decode(chunk, final=not chunk)
+            self.eof = not chunk
+            pieces.append(piece)
+            held += len(piece)
+        self.text = "".join(pieces)
+
+    def at(self, index: int) -> str:
+        """The character at ``index``, or ``""`` at the end of the file."""
+        if index >= len(self.text):
+            self.fill(index + _CHUNK)
+        return self.text[index : index + 1]
+
+    def skip_space(self, index: int) -> int:
+        while True:
+            space = self._SPACE.match(self.text, index)
+            assert space is not None  # it matches nothing at least
+            index = space.end()
+            if index < len(self.text) or self.eof:
+                return index
+            self.fill(index + _CHUNK)
+
+    def line(self, index: int) -> int:
+        """The file's line at ``index`` (positions asked for only move forward)."""
+        if index > self.counted:
+            self.counted_line += self.text.count("\n", self.counted, index)
+            self.counted = index
+        return self.counted_line
+
+    def decode(self, decoder: json.JSONDecoder, index: int) -> tuple[Any, int]:
+        """The JSON value at ``index`` and the position after it; a value cut by the end of
+        what was read is read on, up to :data:`MAX_JSON_ROW` characters."""
+        self.fill(index + _CHUNK)
+        while True:
+            try:
+                value, end = decoder.raw_decode(self.text, index)
+            except json.JSONDecodeError:
+                if self.eof or len(self.text) - index > MAX_JSON_ROW:
+                    raise
+                self.fill(len(self.text) + _CHUNK)
+                continue
+            if end < len(self.text) or self.eof:
+                return value, end
+            self.fill(len(self.text) + _CHUNK)  # a number may go on
+
+    def error_line(self, error: json.JSONDecodeError) -> int:
+        return self.base_line + error.lineno - 1
+
+    def drop(self, index: int) -> int:
+        """Forget the text before ``index``; the same position is then 0."""
+        if index < _CHUNK:
+            return index
+        self.line(index)
+        self.base_line = self.counted_line
+        self.text = self.text[index:]
+        self.counted = 0
+        return 0
+
+
+def _json_records(text: _JsonText) -> Iterator[RawRow | RowError]:
+    """A JSON array of row objects; each row keeps the line where its object starts."""
+    decoder = json.JSONDecoder(parse_float=Decimal)
+    index = text.skip_space(0)
+    if text.at(index) != "[":
+        yield RowError(text.line(index), None, "expected a JSON array of rows")
+        return
+    index = text.skip_space(index + 1)
+    expect_item = False
+    while True:
+        if not text.at(index):
+            yield RowError(text.line(index), None, "unexpected end of the JSON array")
+            return
+        if text.at(index) == "]" and not expect_item:
+            break
+        line = text.line(index)
+        try:
+            item, index = text.decode(decoder, index)
+        except json.JSONDecodeError as error:
+            yield RowError(text.error_line(error), None, f"invalid JSON: {error.msg}")
+            return
+        except RecursionError:
+            yield RowError(line, None, "the JSON nests too deeply")
+            return
+        if not isinstance(item, dict):
+            yield RowError(line, None, "each row must be a JSON object")
+        else:
+            cells, cell_errors = _json_cells(item, line)
+            yield from cell_errors
+            if cells:
+                yield RawRow(line, cells)
+        index = text.drop(text.skip_space(index))
+        if text.at(index) == ",":
+            index = text.skip_space(index + 1)
+            expect_item = True
+        else:
+            expect_item = False
+            if text.at(index) != "]":
+                yield RowError(text.line(index), None, "expected ',' or ']' after a row")
+                return
+    trailing = text.skip_space(index + 1)
+    if text.at(trailing):
+        yield RowError(text.line(trailing), None, "unexpected text after the array")
+
+
+def _json_cells(item: dict[str, Any], line: int) -> tuple[dict[str, str], list[RowError]]:
+    """JSON values as the cells a CSV would hold (amounts must be strings, as in the API)."""
+    cells: dict[str, str] = {}
+    errors: list[RowError] = []
+    for name, value in item.items():
+        if name not in COLUMNS:
+            errors.append(RowError(line, name, f"unknown column {name!r}"))
+            continue
+        if value is None:
+            continue
+        if isinstance(value, str):
+            text = value.strip()
+            if name in TEXT_COLUMNS:
+                text = unquote_formula(text)
+        elif name in AMOUNT_COLUMNS:
+            errors.append(RowError(line, name, 'amounts are decimal strings such as "1500000.00"'))
+            continue
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            text = str(value)
+        elif isinstance(value, list) and name in LIST_COLUMNS:
+            if not all(isinstance(v, str) for v in value):
+                errors.append(RowError(line, name, "must be a list of strings"))
+                continue
+            text = join_list([v.strip() for v in value if v.strip()])  # items as they are
+        else:
+            errors.append(RowError(line, name, f"unexpected JSON value {value!r}"))
+            continue
+        if text:
+            cells[name] = text
+    return cells, errors

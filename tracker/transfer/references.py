@@ -1,0 +1,59 @@
+"""How a file's references name what is in the store.
+
+A ``portfolio_ref`` or ``project_ref`` is the aggregate's own id, or any text an id derives
+from (stable, so a later file's events and a re-import find what the first import created).
+A row's ``row_id`` becomes its event's idempotency key, ``import:<row_id>``, and the CSV
+export writes an imported event under the row id it came with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+KEY_PREFIX = "import:"
+_IMPORT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:tracker:import")
+#: Row types whose rows belong to a portfolio rather than to a project.
+PORTFOLIO_ROWS = ("portfolio", "targets")
+
+
+def _is_uuid(ref: str) -> UUID | None:
+    if len(ref) != 36 or not ref.isascii():  # UUID() reads other digits too
+        return None
+    try:
+        return UUID(ref)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def portfolio_id_for(ref: str) -> UUID:
+    """A portfolio reference: the portfolio's own id, or any text an id derives from."""
+    return _is_uuid(ref) or uuid5(_IMPORT_NAMESPACE, f"Portfolio:{ref}")
+
+
+@lru_cache(maxsize=65536)
+def project_id_for(ref: str) -> UUID:
+    """A project reference: the project's own id, or any text an id derives from (stable, so
+    a later file's events and a re-import find the project the first import announced)."""
+    return _is_uuid(ref) or uuid5(_IMPORT_NAMESPACE, f"Project:{ref}")
+
+
+def owner_of(cells: Mapping[str, str]) -> UUID:
+    """The aggregate a row belongs to, as far as its cells say before it is checked: row ids
+    name rows within a project (or a portfolio's own rows)."""
+    project_ref = cells.get("project_ref")
+    if project_ref is not None:
+        return project_id_for(project_ref)
+    return portfolio_id_for(cells.get("portfolio_ref", ""))
+
+
+def aggregate_id_for(kind: str | None, ref: str) -> UUID:
+    """The aggregate a row of type ``kind`` names with ``ref``."""
+    return portfolio_id_for(ref) if kind in PORTFOLIO_ROWS else project_id_for(ref)
+
+
+def row_key(row_id: str) -> str:
+    """The idempotency key of a row's event."""
+    return KEY_PREFIX + row_id

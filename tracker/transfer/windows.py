@@ -1,0 +1,154 @@
+"""Reading a file in windows of rows: the survey before the check, and the parsed rows.
+
+An import never holds the file: each pass reads it from the start, :data:`WINDOW_ROWS` rows
+at a time. The survey first counts the rows and finds what a window alone cannot see: the
+row ids used twice and the rows that corrections and retractions name.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO
+from uuid import UUID
+
+from tracker.transfer.errors import RowError
+from tracker.transfer.readers import NOT_UTF8, FileKind, read_rows, stream_size
+from tracker.transfer.references import owner_of, project_id_for, row_key
+from tracker.transfer.rows import Row, parse_row
+
+#: Rows read, parsed and checked (or recorded) at a time: with the aggregates, what an import
+#: holds in memory, whatever the size of the file. Read as ``windows.WINDOW_ROWS`` elsewhere,
+#: so that one setting (a test's smaller windows) holds for every pass.
+WINDOW_ROWS = 1000
+#: What an import reports as it goes: the stage, how far it got, and how far it goes.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Survey:
+    """What one quick read of the whole file tells before any row is checked."""
+
+    rows: int = 0
+    #: Hashes of the (aggregate, row_id) pairs that occur more than once (or collide).
+    duplicates: frozenset[int] = frozenset()
+    #: The (aggregate, idempotency key) pairs that corrections and retractions name: the only
+    #: rows whose versions and events the import must remember past their window.
+    referenced: set[tuple[UUID, str]] = field(default_factory=set)
+    undecodable: RowError | None = None
+
+
+def survey(stream: IO[bytes], kind: FileKind, progress: Progress | None = None) -> Survey:
+    """Count the rows, find the row ids used twice and the rows that others name.
+
+    Row-id hashes go to a temporary SQLite file (not a set in memory) to find the repeated
+    ones, so the survey's memory does not grow with the file either."""
+    found = Survey()
+    duplicates: set[int] = set()
+    total = stream_size(stream)
+    with closing(sqlite3.connect("")) as scratch:  # "": a private temporary file
+        scratch.execute("CREATE TABLE ids (hash INTEGER NOT NULL)")
+        hashes: list[tuple[int]] = []
+        for item in read_rows(stream, kind):
+            if isinstance(item, RowError):
+                if item.message == NOT_UTF8:
+                    found.undecodable = item
+                continue
+            found.rows += 1
+            cells = item.cells
+            row_id = cells.get("row_id")
+            if row_id is not None:
+                hashes.append((hash((owner_of(cells), row_id)),))
+            for column in ("corrects", "retracts"):
+                if column in cells and "project_ref" in cells:
+                    target = project_id_for(cells["project_ref"]), row_key(cells[column])
+                    found.referenced.add(target)
+            if len(hashes) >= WINDOW_ROWS:
+                scratch.executemany("INSERT INTO ids VALUES (?)", hashes)
+                hashes.clear()
+                if progress:
+                    progress("reading", min(stream.tell(), total), total)
+        scratch.executemany("INSERT INTO ids VALUES (?)", hashes)
+        repeated = scratch.execute("SELECT hash FROM ids GROUP BY hash HAVING count(*) > 1")
+        duplicates.update(value for (value,) in repeated)
+    found.duplicates = frozenset(duplicates)
+    if progress:
+        progress("reading", total, total)
+    return found
+
+
+def parsed_windows(
+    stream: IO[bytes],
+    kind: FileKind,
+    found: Survey,
+    errors: list[RowError],
+    *,
+    today: date,
+    failed: Failed | None = None,
+) -> Iterator[list[Row]]:
+    """The file's rows parsed, :data:`WINDOW_ROWS` at a time; every cell that could not be
+    parsed goes to ``errors`` (all of them, not the first). ``failed`` collects the
+    references whose portfolio or announcement row is bad."""
+    window: list[Row] = []
+    first_use: dict[tuple[UUID, str], int] = {}  # only for the row ids the survey saw twice
+    for item in read_rows(stream, kind):
+        if isinstance(item, RowError):
+            errors.append(item)
+            continue
+        row = parse_row(item, errors, today=today)
+        cells = item.cells
+        if row is None and failed is not None:
+            failed.add(cells.get("type"), cells)
+        row_id = cells.get("row_id")
+        if row_id is None:
+            continue
+        key = (owner_of(cells), row_id)
+        if hash(key) in found.duplicates:
+            first = first_use.setdefault(key, item.line)
+            if first != item.line:
+                errors.append(
+                    RowError(
+                        item.line, "row_id", f"row_id {row_id!r} is already used on line {first}"
+                    )
+                )
+                continue
+        if row is not None:
+            window.append(row)
+            if len(window) >= WINDOW_ROWS:
+                yield window
+                window = []
+    if window:
+        yield window
+
+
+def first_error_per_cell(errors: list[RowError]) -> list[RowError]:
+    """One error per cell (a JSON value refused while reading is not also "blank"), by line."""
+    unique: dict[tuple[int, str | None], RowError] = {}
+    for error in errors:
+        unique.setdefault((error.line, error.column), error)
+    return sorted(unique.values(), key=lambda e: e.line)
+
+
+@dataclass
+class Failed:
+    """References whose creating row is bad: the rows that build on them are not judged
+    (the creating row's error says why; judging them would only repeat it)."""
+
+    portfolios: set[str] = field(default_factory=set)
+    projects: set[str] = field(default_factory=set)
+
+    def add(self, kind: str | None, cells: Mapping[str, str]) -> None:
+        if kind == "portfolio" and "portfolio_ref" in cells:
+            self.portfolios.add(cells["portfolio_ref"])
+        elif kind == "announced" and "project_ref" in cells:
+            self.projects.add(cells["project_ref"])
+
+    def blocks(self, row: Row) -> bool:
+        if row.kind in ("targets", "announced") and row.portfolio_ref in self.portfolios:
+            if row.kind == "announced" and row.project_ref is not None:
+                self.projects.add(row.project_ref)
+            return True
+        return row.kind not in ("portfolio", "announced") and row.project_ref in self.projects

@@ -1,0 +1,293 @@
+"""The import workspace: the aggregates a file touches, in memory, as its rows leave them.
+
+The check applies every row here with nothing saved, so the domain's own rules judge each
+row in file order; the recording applies the new rows again on freshly loaded aggregates and
+saves them in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import date
+from typing import Any, Literal
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from tracker.application import TrackerApplication
+from tracker.domain import commands as c
+from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
+from tracker.domain.errors import Conflict, IdempotencyKeyReused, ValidationError
+from tracker.domain.portfolio import Portfolio
+from tracker.domain.project import NO_EVENTS, Project, event_kind
+from tracker.domain.values import Envelope, Money
+from tracker.transfer.references import portfolio_id_for, project_id_for, row_key
+from tracker.transfer.rows import (
+    Announce,
+    CorrectRow,
+    EstablishPortfolio,
+    Payload,
+    RecordEvent,
+    RestateTargets,
+    RetractRow,
+    Row,
+)
+
+Outcome = Literal["new", "already recorded"]
+
+
+class Workspace:
+    """Aggregates as the rows applied so far leave them; existing ones load from the store.
+
+    It also remembers which version each row_id produced: for this file's rows that a
+    correction or retraction names (``referenced``; every row when it is ``None``) as they
+    are applied, and for earlier imports from the stored receipts, read once per window of
+    rows for each aggregate that was in the store before, for the keys the window mentions.
+
+    Checking (``keep_events``), nothing is saved: each applied row's event is dropped at once
+    unless a later row may need it (the events of named rows, corrections and retractions),
+    so the check holds the aggregates, not the events. ``absent`` are aggregates known not to
+    be in the store (the check found that this file creates them): they are not looked for.
+    """
+
+    def __init__(
+        self,
+        tracker: TrackerApplication,
+        *,
+        referenced: set[tuple[UUID, str]] | None = None,
+        keep_events: bool = False,
+        absent: Iterable[UUID] = (),
+    ) -> None:
+        self.tracker = tracker
+        self.aggregates: dict[UUID, TrackedAggregate | None] = {}
+        self.created_on_line: dict[UUID, int] = {}
+        self.referenced = referenced
+        self.keep_events = keep_events
+        self.absent = frozenset(absent)
+        self.stored: set[UUID] = set()  # aggregates that were in the store when loaded
+        self.wanted: dict[UUID, set[str]] = {}
+        self.receipts: dict[UUID, dict[str, CommandRecord]] = {}  # this window's, stored
+        self.records: dict[UUID, dict[str, CommandRecord]] = {}  # this run's, named rows
+        self.unsaved: dict[tuple[UUID, int], Any] = {}
+
+    def begin(self, window: Iterable[Row]) -> None:
+        """Start on a window of rows: the keys they carry or name, per aggregate."""
+        self.wanted = _keys_by_aggregate(window)
+        self.receipts = {}
+
+    def get(self, aggregate_id: UUID) -> TrackedAggregate | None:
+        if aggregate_id not in self.aggregates:
+            found: Any = None
+            if aggregate_id not in self.absent:
+                try:
+                    found = self.tracker.repository.get(aggregate_id)
+                except AggregateNotFoundError:
+                    found = None
+            self.aggregates[aggregate_id] = found
+            if found is not None:
+                self.stored.add(aggregate_id)
+        if aggregate_id in self.stored and aggregate_id not in self.receipts:
+            wanted = self.wanted.get(aggregate_id, ())
+            self.receipts[aggregate_id] = (
+                self.tracker.command_records(aggregate_id, wanted) if wanted else {}
+            )
+        return self.aggregates[aggregate_id]
+
+    def portfolio(self, ref: str, *, column: str = "portfolio_ref") -> Portfolio:
+        aggregate = self.get(portfolio_id_for(ref))
+        if not isinstance(aggregate, Portfolio):
+            raise ValidationError(
+                f"there is no portfolio {ref!r} (establish it with a 'portfolio' row first)",
+                field=column,
+            )
+        return aggregate
+
+    def project(self, ref: str) -> Project:
+        aggregate = self.get(project_id_for(ref))
+        if not isinstance(aggregate, Project):
+            raise ValidationError(
+                f"there is no project {ref!r} (announce it with an 'announced' row first)",
+                field="project_ref",
+            )
+        return aggregate
+
+    def apply(self, row: Row, actor: str, today: date) -> tuple[Outcome, TrackedAggregate]:
+        """Apply one row (``actor``: who imports, for a row that names nobody); say whether it
+        is new or was recorded by an earlier import."""
+        envelope = Envelope(
+            actor=row.actor or actor,
+            effective_date=row.effective_date or today,
+            source=row.source,
+            idempotency_key=row.key,
+            command_digest=row.digest,
+        )
+        payload = row.payload
+        if isinstance(payload, EstablishPortfolio):
+            return self._create(row, envelope, payload)
+        if isinstance(payload, Announce):
+            self.portfolio(row.portfolio_ref or "")
+            return self._create(row, envelope, payload)
+        if isinstance(payload, RestateTargets):
+            portfolio = self.portfolio(row.portfolio_ref or "")
+            if self._already(portfolio, envelope):
+                return "already recorded", portfolio
+            portfolio.restate_targets(payload.investment, payload.jobs, payload.projects, envelope)
+            return self._new(portfolio, envelope)
+        project = self.project(row.project_ref or "")
+        if self._already(project, envelope):
+            return "already recorded", project
+        command, events = self._command(project, payload)
+        project.execute(command, envelope, events=events)
+        return self._new(project, envelope)
+
+    def _new(
+        self, aggregate: TrackedAggregate, envelope: Envelope
+    ) -> tuple[Outcome, TrackedAggregate]:
+        key = envelope.idempotency_key
+        named = key is not None and (
+            self.referenced is None or (aggregate.id, key) in self.referenced
+        )
+        if key is not None and named:
+            self.records.setdefault(aggregate.id, {})[key] = CommandRecord(
+                envelope.command_digest, aggregate.version
+            )
+        if self.keep_events:
+            for event in aggregate.collect_events():
+                if named or isinstance(event, Project.Corrected | Project.Retracted):
+                    self.unsaved[(aggregate.id, event.originator_version)] = event
+        return "new", aggregate
+
+    def _record_of(self, aggregate_id: UUID, key: str) -> CommandRecord | None:
+        record = self.receipts.get(aggregate_id, {}).get(key)
+        return record if record is not None else self.records.get(aggregate_id, {}).get(key)
+
+    def _already(self, aggregate: TrackedAggregate, envelope: Envelope) -> bool:
+        key = envelope.idempotency_key
+        record = None if key is None else self._record_of(aggregate.id, key)
+        try:
+            return earlier_command(record, envelope) is not None
+        except IdempotencyKeyReused:
+            raise IdempotencyKeyReused(
+                "this row_id was already imported with different values; give a changed row a "
+                "new row_id (or record a correction)",
+                field="row_id",
+            ) from None
+
+    def _version_of(self, project: Project, row_id: str, column: str) -> int:
+        record = self._record_of(project.id, row_key(row_id))
+        if record is None:
+            raise ValidationError(
+                f"this project has no imported row {row_id!r} (it must come earlier in this "
+                "file or from an earlier import)",
+                field=column,
+            )
+        return record.version
+
+    def _history(self, project: Project, version: int) -> dict[int, Project.Event]:
+        """Event ``version`` and the corrections made to it, by version: applied in this run
+        (kept while checking, or not saved yet), or stored."""
+        versions = project.history_of(version)
+        found = {
+            v: self.unsaved[(project.id, v)] for v in versions if (project.id, v) in self.unsaved
+        }
+        rest = [v for v in versions if v not in found]
+        if rest:
+            found.update(self.tracker.events_at(project, rest))
+        return found
+
+    def _create(
+        self, row: Row, envelope: Envelope, payload: EstablishPortfolio | Announce
+    ) -> tuple[Outcome, TrackedAggregate]:
+        new_id = row.aggregate_id
+        noun, column = (
+            ("portfolio", "portfolio_ref")
+            if isinstance(payload, EstablishPortfolio)
+            else ("project", "project_ref")
+        )
+        existing = self.get(new_id)
+        if existing is not None:
+            if self._already(existing, envelope):
+                return "already recorded", existing
+            where = self.created_on_line.get(new_id)
+            raise Conflict(
+                f"{row.ref!r} already names a {type(existing).__name__.lower()} "
+                + (f"(created on line {where})" if where else "that this row did not create")
+                + f"; give the {noun} another reference",
+                field=column,
+            )
+        aggregate: TrackedAggregate
+        if isinstance(payload, EstablishPortfolio):
+            aggregate = Portfolio.establish(
+                payload.name,
+                payload.forum,
+                envelope.effective_date,
+                envelope,
+                illustrative=payload.illustrative,
+                portfolio_id=new_id,
+            )
+        else:
+            portfolio = self.portfolio(row.portfolio_ref or "")
+            aggregate = Project.announce(
+                portfolio.id,
+                payload.plan,
+                envelope,
+                illustrative=payload.illustrative,
+                project_id=new_id,
+            )
+        self.aggregates[new_id] = aggregate
+        self.created_on_line[new_id] = row.line
+        return self._new(aggregate, envelope)
+
+    def _command(
+        self, project: Project, payload: Payload
+    ) -> tuple[c.ProjectCommand, Mapping[int, Project.Event]]:
+        """The row's command, with the events it needs: the event it corrects or retracts
+        and the corrections made to that event so far."""
+        if isinstance(payload, RecordEvent):
+            return payload.command, NO_EVENTS
+        if isinstance(payload, RetractRow):
+            version = self._version_of(project, payload.retracts, "retracts")
+            return c.Retract(version, payload.reason), self._history(project, version)
+        assert isinstance(payload, CorrectRow)
+        version = self._version_of(project, payload.corrects, "corrects")
+        events = self._history(project, version)
+        target = events.get(version)
+        replacement = payload.replacement
+        if payload.amount is not None or payload.currency is not None:
+            # A blank amount or currency keeps the corrected value's.
+            kind = event_kind(target) if target is not None else None
+            current = (
+                project.plan.planned_investment
+                if kind == "announced"
+                else project.current_fact(target, events).amount
+                if isinstance(target, Project.FactEvent)
+                else None
+            )
+            if current is None:
+                raise ValidationError(
+                    f"a {kind!r} event has no amount to correct", field="replacement.amount"
+                )
+            money = Money(
+                payload.amount if payload.amount is not None else current.amount,
+                payload.currency or current.currency,
+            )
+            if kind == "announced":
+                replacement = replace(replacement, planned_investment=money)
+            else:
+                replacement = replace(replacement, amount=money)
+        return c.Correct(version, payload.reason, replacement), events
+
+
+def _keys_by_aggregate(rows: Iterable[Row]) -> dict[UUID, set[str]]:
+    """The idempotency keys each aggregate's rows carry or name (corrects, retracts)."""
+    wanted: dict[UUID, set[str]] = {}
+    for row in rows:
+        payload = row.payload
+        keys = wanted.setdefault(row.aggregate_id, set())
+        keys.add(row.key)
+        if isinstance(payload, CorrectRow):
+            keys.add(row_key(payload.corrects))
+        elif isinstance(payload, RetractRow):
+            keys.add(row_key(payload.retracts))
+    return wanted

@@ -33,10 +33,11 @@ from api.conditions import read_moment
 from api.errors import problem
 from api.routes.common import AsOf, KnownAt, ReadModelDep, Tracker
 from tracker.application import TrackerApplication
-from tracker.exporting import FORMATS, MEDIA_TYPES, ExportQuery, Format, export_portfolio
 from tracker.keys import Role
 from tracker.transfer.errors import ImportForbidden, ImportRejected
+from tracker.transfer.export import FORMATS, MEDIA_TYPES, Format, export_portfolio
 from tracker.transfer.importer import Importer, ImportReport, import_rows
+from tracker.transfer.portfolio_export import ExportQuery
 
 #: A CSV of 100,000 rows is about 8 MB. The body is spooled to a temporary file and read as
 #: a stream, so the size costs disk and time, not memory (docs/import-format.md).

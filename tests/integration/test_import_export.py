@@ -42,7 +42,6 @@ from tracker.domain.project import Plan
 from tracker.domain.status import Status
 from tracker.domain.values import Envelope, Money, Source
 from tracker.eventstore.migrate import upgrade
-from tracker.exporting import ExportQuery, export_portfolio
 from tracker.readmodel import reports
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import create_readmodel_engine
@@ -51,7 +50,9 @@ from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
 from tracker.transfer.columns import COLUMNS
 from tracker.transfer.errors import ImportInterrupted, ImportRejected, RowError
+from tracker.transfer.export import export_portfolio
 from tracker.transfer.importer import Importer, import_rows
+from tracker.transfer.portfolio_export import ExportQuery
 from tracker.transfer.references import portfolio_id_for, project_id_for
 
 ROOT = Path(__file__).resolve().parents[2]

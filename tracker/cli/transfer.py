@@ -17,11 +17,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.cli import err, load_settings, open_tracker
 from tracker.domain.errors import TrackerError
-from tracker.exporting import FORMATS, ExportQuery, Format, export_portfolio
 from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
 from tracker.transfer.errors import ImportForbidden, ImportRejected
+from tracker.transfer.export import FORMATS, Format, export_portfolio
+from tracker.transfer.export_iati import ReportingOrg
 from tracker.transfer.importer import Importer, ImportReport, import_rows
+from tracker.transfer.portfolio_export import ExportQuery
 from tracker.transfer.readers import FileKind, file_kind
 from tracker.transfer.status import ImportStatus, import_status
 
@@ -243,8 +245,6 @@ def export_command(
     reporting_org_name: str | None,
 ) -> None:
     """Export a portfolio's projects, figures and events (csv is the import format)."""
-    from tracker.iati import ReportingOrg
-
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         _fail("xlsx is a binary file: give -o FILE or redirect the output", 2)
     query = ExportQuery(portfolio_id, as_of.date() if as_of else None, _known_at(known_at))

@@ -5,5 +5,7 @@ reads its file as a stream (:mod:`~tracker.transfer.readers`), checks each row
 (:mod:`~tracker.transfer.rows`) by applying it to in-memory aggregates
 (:mod:`~tracker.transfer.workspace`), then records the new rows in batches
 (:mod:`~tracker.transfer.importer`); :mod:`~tracker.transfer.status` says how much of a file
-an interrupted import recorded.
+an interrupted import recorded. An export gathers a portfolio as known at a moment
+(:mod:`~tracker.transfer.portfolio_export`) and writes it in one format
+(:mod:`~tracker.transfer.export`).
 """

@@ -32,7 +32,8 @@ from lxml import etree
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS, STAGES, Status
-from tracker.exporting import PortfolioExport, ProjectExport, amount_text, xml_safe
+from tracker.transfer.export_values import amount_text, xml_safe
+from tracker.transfer.portfolio_export import PortfolioExport, ProjectExport
 
 IATI_VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

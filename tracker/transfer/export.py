@@ -1,0 +1,81 @@
+"""Exporting a portfolio: the formats, and each one's media type and file name.
+
+``csv`` is the import format (docs/import-format.md), one row per event, so an export
+imports into another database with the same reports; ``json`` and ``xlsx`` carry the
+figures and every event; ``iati`` is IATI activity XML 2.03.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import Engine
+
+from tracker.application import TrackerApplication
+from tracker.domain.errors import ValidationError
+from tracker.transfer.export_csv import to_csv
+from tracker.transfer.export_iati import ReportingOrg, to_iati
+from tracker.transfer.export_json import to_json
+from tracker.transfer.export_xlsx import to_xlsx
+from tracker.transfer.portfolio_export import ExportQuery, gather
+
+Format = Literal["csv", "xlsx", "json", "iati"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json", "iati")
+MEDIA_TYPES: dict[Format, str] = {
+    "csv": "text/csv",  # UTF-8; the API adds the charset parameter
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "iati": "application/xml",
+}
+EXTENSIONS: dict[Format, str] = {"csv": "csv", "xlsx": "xlsx", "json": "json", "iati": "xml"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def export_portfolio(
+    tracker: TrackerApplication,
+    engine: Engine,
+    query: ExportQuery,
+    fmt: Format,
+    *,
+    reporting_org: ReportingOrg | None = None,
+    now: datetime | None = None,
+) -> Rendered:
+    """The portfolio in one format, with its media type and a file name."""
+    if fmt not in FORMATS:
+        raise ValidationError(
+            f"{fmt!r} is not an export format; use one of {', '.join(FORMATS)}", field="format"
+        )
+    if fmt == "csv" and query.as_of is not None:
+        raise ValidationError(
+            "the csv export is the import format: it carries every event as known at "
+            "known_at, so it takes no as_of (json, xlsx and iati give figures as of a day)",
+            field="as_of",
+        )
+    export = gather(tracker, engine, query, now=now)
+    if fmt == "csv":
+        content = to_csv(export).encode()
+    elif fmt == "json":
+        content = to_json(export)
+    elif fmt == "xlsx":
+        content = to_xlsx(export)
+    else:
+        org = reporting_org or ReportingOrg.default_for(export.portfolio)
+        content = to_iati(export, org)
+    return Rendered(content, MEDIA_TYPES[fmt], filename(query, fmt))
+
+
+def filename(query: ExportQuery, fmt: Format) -> str:
+    name = f"portfolio-{query.portfolio_id}"
+    if query.as_of is not None:
+        name += f"-as-of-{query.as_of.isoformat()}"
+    if query.known_at is not None:
+        name += f"-known-at-{query.known_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return f"{name}.{EXTENSIONS[fmt]}"

@@ -1,0 +1,99 @@
+"""The JSON export: the portfolio, its targets, and each project's figures and events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from tracker.application import RecordedEvent
+from tracker.domain.portfolio import Targets
+from tracker.domain.status import IATI_ACTIVITY_STATUS
+from tracker.domain.values import Money
+from tracker.transfer.export_values import day_text, event_payload, plain, source_dict
+from tracker.transfer.portfolio_export import PortfolioExport, ProjectExport
+
+
+def _money_list(values: Iterable[Money]) -> list[dict[str, str]]:
+    return [plain(m) for m in values]
+
+
+def _targets_dict(targets: Targets | None) -> dict[str, Any] | None:
+    if targets is None:
+        return None
+    return {
+        "version": targets.version,
+        "effective_date": targets.effective_date.isoformat(),
+        "investment": plain(targets.investment),
+        "jobs": targets.jobs,
+        "projects": targets.projects,
+        "source": source_dict(targets.source),
+    }
+
+
+def event_dict(stored: RecordedEvent) -> dict[str, Any]:
+    e = stored.event
+    return {
+        "type": stored.kind,
+        "version": stored.version,
+        "position": stored.position,
+        "effective_date": e.effective_date.isoformat(),
+        "recorded_at": e.timestamp.isoformat(),
+        "actor": e.actor,
+        "source": source_dict(e.source),
+        "payload": event_payload(e),
+        "corrected_by": list(stored.corrected_by),
+        "retracted_by": stored.retracted_by,
+    }
+
+
+def project_dict(item: ProjectExport) -> dict[str, Any]:
+    p, f = item.project, item.figures
+    return {
+        "id": str(p.id),
+        "title": p.plan.title,
+        "sector": p.plan.sector,
+        "regions": list(p.plan.regions),
+        "countries": list(p.plan.countries),
+        "parties": list(p.plan.parties),
+        "illustrative": p.illustrative,
+        "status": f.status.value,
+        "iati_activity_status": IATI_ACTIVITY_STATUS[f.status],
+        "announced_on": p.announced_on().isoformat(),
+        "planned_investment": plain(p.plan.planned_investment),
+        "planned_jobs": p.plan.planned_jobs,
+        "planned_start": day_text(p.plan.planned_start) or None,
+        "planned_end": day_text(p.plan.planned_end) or None,
+        "committed": _money_list(f.committed),
+        "disbursed": _money_list(f.disbursed),
+        "jobs_created": {
+            "permanent": f.jobs_permanent,
+            "temporary": f.jobs_temporary,
+            "total": f.jobs_permanent + f.jobs_temporary,
+        },
+        "milestones": list(f.milestones),
+        "version": p.version,
+        "last_recorded_at": item.last_recorded_at.isoformat(),
+        "events": [event_dict(e) for e in item.events],
+    }
+
+
+def to_json(export: PortfolioExport) -> bytes:
+    portfolio = export.portfolio
+    document = {
+        "portfolio": {
+            "id": str(portfolio.id),
+            "name": portfolio.name,
+            "forum": portfolio.forum,
+            "established_on": portfolio.established_on.isoformat(),
+            "illustrative": portfolio.illustrative,
+            "targets": _targets_dict(export.targets),
+            "target_history": [_targets_dict(t) for t in portfolio.targets],
+        },
+        "as_of": day_text(export.query.as_of) or None,
+        "known_at": export.query.known_at.isoformat() if export.query.known_at else None,
+        "generated_at": export.generated_at.isoformat(),
+        "projects": [project_dict(p) for p in export.projects],
+    }
+    return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"

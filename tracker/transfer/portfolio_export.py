@@ -1,0 +1,106 @@
+"""A portfolio as it is exported: its projects' figures as of a day and as known at a moment,
+and the events.
+
+Figures come from the domain's own fold (each project's events recorded by ``known_at``
+into a ``ProjectLedger``, then ``figures_as_of(as_of)``), the same rules the reports follow:
+a project counts once it was announced by ``as_of`` and recorded by ``known_at``. The read
+model only lists which projects belong to the portfolio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine, select
+
+from tracker.application import RecordedEvent, TrackerApplication
+from tracker.domain.errors import NotFound
+from tracker.domain.ledger import ProjectFigures, ProjectLedger
+from tracker.domain.portfolio import Portfolio, Targets
+from tracker.domain.project import Project
+from tracker.readmodel import tables as t
+
+
+@dataclass(frozen=True)
+class ExportQuery:
+    portfolio_id: UUID
+    as_of: date | None = None
+    known_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProjectExport:
+    ledger: ProjectLedger
+    figures: ProjectFigures
+    events: list[RecordedEvent]
+
+    @property
+    def project(self) -> Project:
+        return self.ledger.project
+
+    @property
+    def last_recorded_at(self) -> datetime:
+        moments: list[datetime] = [e.event.timestamp for e in self.events]
+        return max(moments)
+
+
+@dataclass(frozen=True)
+class PortfolioExport:
+    query: ExportQuery
+    portfolio: Portfolio
+    targets: Targets | None
+    portfolio_events: list[RecordedEvent]
+    projects: list[ProjectExport]
+    generated_at: datetime
+
+
+def _fold(events: Sequence[RecordedEvent]) -> Any:
+    aggregate = None
+    for stored in events:
+        aggregate = stored.event.mutate(aggregate)
+    return aggregate
+
+
+def gather(
+    tracker: TrackerApplication,
+    engine: Engine,
+    query: ExportQuery,
+    *,
+    now: datetime | None = None,
+) -> PortfolioExport:
+    """The portfolio and each of its projects, folded as known at ``known_at``."""
+    portfolio_events = tracker.recorded_events(query.portfolio_id, known_at=query.known_at)
+    portfolio = _fold(portfolio_events)
+    if not isinstance(portfolio, Portfolio):
+        when = f" recorded by {query.known_at.isoformat()}" if query.known_at else ""
+        raise NotFound(f"there is no portfolio {query.portfolio_id}{when}")
+    with engine.connect() as conn:
+        project_ids = list(
+            conn.execute(
+                select(t.projects.c.project_id).where(
+                    t.projects.c.portfolio_id == str(query.portfolio_id)
+                )
+            ).scalars()
+        )
+    projects: list[ProjectExport] = []
+    for project_id in project_ids:
+        events = tracker.recorded_events(UUID(project_id), known_at=query.known_at)
+        if not events or not isinstance(events[0].event, Project.Announced):
+            continue  # not recorded yet by known_at
+        ledger = ProjectLedger.of(e.event for e in events)
+        if query.as_of is not None and ledger.announced_on() > query.as_of:
+            continue  # announced later: the reports do not count it either
+        projects.append(ProjectExport(ledger, ledger.figures_as_of(query.as_of), events))
+    projects.sort(key=lambda p: p.events[0].position)
+    return PortfolioExport(
+        query=query,
+        portfolio=portfolio,
+        targets=portfolio.targets_as_of(query.as_of),
+        portfolio_events=portfolio_events,
+        projects=projects,
+        generated_at=now or datetime.now(UTC),
+    )

@@ -57,14 +57,15 @@ from bench.measure import (
 from tracker.application import TrackerApplication
 from tracker.domain.commands import CommitInvestment
 from tracker.domain.values import Envelope, Money
-from tracker.importing import COLUMNS, Importer, import_rows
+from tracker.eventstore.migrate import upgrade
 from tracker.keys import KeyStore, Role
-from tracker.migrate import upgrade
 from tracker.readmodel import reports
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import BATCH, Projector
 from tracker.readmodel.reports import ReportQuery
 from tracker.settings import Settings
+from tracker.transfer.columns import COLUMNS
+from tracker.transfer.importer import Importer, import_rows
 
 DOCS = REPO / "docs" / "BENCHMARKS.md"
 BEGIN = "<!-- bench:begin (written by `make bench`; edit outside these markers) -->"

@@ -199,7 +199,7 @@ def check(
     done = 0
     if progress:
         progress("checking", 0, found.rows)
-    parsed = parsed_windows(stream, kind, found, parse_errors, today=today, failed=failed)
+    parsed = parsed_windows(stream, kind, found, parse_errors, failed=failed)
     for window in parsed:
         workspace.begin(window)
         checked: list[tuple[Row, bool]] = []
@@ -275,7 +275,7 @@ def record(
 
     if progress:
         progress("recording", 0, found.rows)
-    new_rows = _new_rows(stream, kind, outcomes, today=today)
+    new_rows = _new_rows(stream, kind, outcomes)
     try:
         for done, window in new_rows:
             workspace.begin(window)
@@ -317,7 +317,7 @@ class _FileChanged(Exception):
 
 
 def _new_rows(
-    stream: IO[bytes], kind: FileKind, outcomes: RowOutcomes, *, today: date
+    stream: IO[bytes], kind: FileKind, outcomes: RowOutcomes
 ) -> Iterator[tuple[int, list[Row]]]:
     """The rows the check found new, parsed again, :data:`WINDOW_ROWS` rows of the file at a
     time (with how many rows were read so far). Every row must be the one the check saw on
@@ -340,7 +340,7 @@ def _new_rows(
             raise _FileChanged(item.line)
         read += 1
         if seen.new:
-            row = parse_row(item, errors, today=today)
+            row = parse_row(item, errors)
             if row is None or row.digest != seen.digest:
                 raise _FileChanged(item.line)
             window.append(row)

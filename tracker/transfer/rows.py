@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 from uuid import UUID
@@ -243,7 +243,7 @@ def _bad_date() -> date:
     raise ValueError
 
 
-def parse_row(raw: RawRow, errors: list[RowError], *, today: date) -> Row | None:
+def parse_row(raw: RawRow, errors: list[RowError]) -> Row | None:
     """The row its cells say, or ``None`` with an error per bad cell added to ``errors``."""
     before = len(errors)
     cells = _Cells(raw, errors)
@@ -262,11 +262,8 @@ def parse_row(raw: RawRow, errors: list[RowError], *, today: date) -> Row | None
         cells.ref("portfolio_ref") if kind in ("portfolio", "targets", "announced") else None
     )
     project_ref = cells.ref("project_ref") if kind not in PORTFOLIO_ROWS else None
+    # Whether the day is in the future is the domain's rule, judged when the row is applied.
     effective = cells.day("effective_date", required=kind not in ("corrected", "retracted"))
-    if effective is not None and effective > today + timedelta(days=1):
-        cells.fail(
-            "effective_date", f"{effective} is in the future; record facts once they have happened"
-        )
     source = _source(cells)
     actor = cells.text("actor", max_length=200)
     payload = _payload(kind, cells)

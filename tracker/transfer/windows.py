@@ -11,7 +11,6 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import date
 from typing import IO
 from uuid import UUID
 
@@ -86,7 +85,6 @@ def parsed_windows(
     found: Survey,
     errors: list[RowError],
     *,
-    today: date,
     failed: Failed | None = None,
 ) -> Iterator[list[Row]]:
     """The file's rows parsed, :data:`WINDOW_ROWS` at a time; every cell that could not be
@@ -98,7 +96,7 @@ def parsed_windows(
         if isinstance(item, RowError):
             errors.append(item)
             continue
-        row = parse_row(item, errors, today=today)
+        row = parse_row(item, errors)
         cells = item.cells
         if row is None and failed is not None:
             failed.add(cells.get("type"), cells)

@@ -114,13 +114,15 @@ class Workspace:
 
     def apply(self, row: Row, actor: str, today: date) -> tuple[Outcome, TrackedAggregate]:
         """Apply one row (``actor``: who imports, for a row that names nobody); say whether it
-        is new or was recorded by an earlier import."""
+        is new or was recorded by an earlier import. ``today`` dates the rows that give no
+        effective date, and the domain refuses effective dates after it."""
         envelope = Envelope(
             actor=row.actor or actor,
             effective_date=row.effective_date or today,
             source=row.source,
             idempotency_key=row.key,
             command_digest=row.digest,
+            today=today,
         )
         payload = row.payload
         if isinstance(payload, EstablishPortfolio):

@@ -18,10 +18,10 @@ from api.metrics import Metrics
 from api.routes.feed import FeedController
 from api.routes.fx import FxController
 from api.routes.health import HealthController
-from api.routes.listing import StaleController
 from api.routes.portfolios import PortfolioController
 from api.routes.projects import ProjectController
 from api.routes.reports import ReportController
+from api.routes.stale import StaleController
 from api.routes.transfer import TransferController
 from api.single_flight import SingleFlight
 from api.stream import EventBroadcaster

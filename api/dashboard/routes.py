@@ -27,7 +27,7 @@ from litestar.static_files import create_static_files_router
 from api.conditions import today_utc
 from api.dashboard import format as f
 from api.dashboard import views
-from api.routes.common import ReadModelDep, Tracker
+from api.params import ReadModelDep, Tracker
 from tracker.domain.errors import NotFound
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project

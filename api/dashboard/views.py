@@ -25,10 +25,12 @@ from api import schemas as s
 from api.conditions import read_moment, today_utc
 from api.dashboard import format as f
 from api.dashboard.charts import Band, Marker, Segment, Series, bar, line_chart
-from api.report_views import breakdown_out, progress_out, timeline_out
-from api.routes.listing import amount_text, stale_out, summary_out
-from api.routes.reports import report_query
-from api.translate import event_out, portfolio_out, project_out
+from api.params import report_query
+from api.presenters.events import event_out
+from api.presenters.portfolios import portfolio_out
+from api.presenters.projects import project_out, stale_out, summary_out
+from api.presenters.reports import breakdown_out, progress_out, timeline_out
+from api.presenters.values import exact_amount
 from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound
 from tracker.domain.status import Status
@@ -567,7 +569,7 @@ def _as_then(item: s.ProjectSummaryOut, then: reports.ProjectAsOf) -> s.ProjectS
         regions=list(then.regions),
         countries=list(then.countries),
         status=then.status,
-        planned_investment=s.MoneyOut(amount_text(then.planned_investment), then.currency),
+        planned_investment=s.MoneyOut(exact_amount(then.planned_investment), then.currency),
         planned_jobs=then.planned_jobs,
     )
 

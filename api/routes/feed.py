@@ -7,7 +7,7 @@ the log, so it is never behind, and a position in it is the one every write retu
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio.to_thread
 from litestar import Controller, get
@@ -15,14 +15,12 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent
 
-from api.routes.common import Tracker
+from api.params import Tracker
+from api.presenters.events import feed_event_out
 from api.schemas import FeedEventOut, FeedOut
 from api.stream import EventBroadcaster, event_stream
-from api.translate import event_payload, source_out
 from tracker.application import TrackerApplication
 from tracker.domain.errors import ValidationError
-from tracker.domain.portfolio import Portfolio
-from tracker.domain.project import Project
 
 MAX_LIMIT = 1000
 #: The largest position one may ask for: the databases hold 64-bit integers and fail on a
@@ -44,36 +42,14 @@ LastEventId = Annotated[
 ]
 
 
-def aggregate_type(event: Any) -> str:
-    if isinstance(event, Project.Event):
-        return "project"
-    if isinstance(event, Portfolio.Event):
-        return "portfolio"
-    return type(event).__name__.lower()  # pragma: no cover - only two aggregates exist
-
-
 def read_feed(tracker: TrackerApplication, after: int, limit: int) -> list[FeedEventOut]:
     notifications = tracker.recorder.select_notifications(
         start=after, limit=limit, inclusive_of_start=False
     )
-    items = []
-    for notification in notifications:
-        event: Any = tracker.mapper.to_domain_event(notification)
-        items.append(
-            FeedEventOut(
-                position=notification.id,
-                aggregate_type=aggregate_type(event),
-                aggregate_id=event.originator_id,
-                type=type(event).KIND,
-                version=event.originator_version,
-                effective_date=event.effective_date,
-                recorded_at=event.timestamp,
-                actor=event.actor,
-                source=source_out(event.source),
-                payload=event_payload(event),
-            )
-        )
-    return items
+    return [
+        feed_event_out(notification.id, tracker.mapper.to_domain_event(notification))
+        for notification in notifications
+    ]
 
 
 def resume_position(last_event_id: str | None, after: int | None) -> int | None:

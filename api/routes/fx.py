@@ -8,15 +8,14 @@ from litestar import Controller, Request, get, put
 from litestar.openapi.spec import Example
 from litestar.params import Body
 
+from api.commands import rates, scope_of
 from api.conditions import today_utc
-from api.report_views import rates_out
-from api.routes.common import ReadModelDep, scope_of
+from api.params import ReadModelDep
+from api.presenters.rates import rates_out
 from api.schemas import RatesIn, RatesOut
 from tracker.application import check_unscoped
-from tracker.domain.errors import ValidationError
-from tracker.domain.values import check_currency, parse_amount
 from tracker.readmodel.database import naive_utc
-from tracker.readmodel.fx import Rate, list_rates, put_rates
+from tracker.readmodel.fx import list_rates, put_rates
 
 RATES_EXAMPLE = {
     "rates": [
@@ -40,17 +39,10 @@ class FxController(Controller):
         """Rates convert every portfolio's figures: only an admin key that is not scoped to a
         portfolio may set them."""
         check_unscoped(scope_of(request), "setting exchange rates")
-        rates = []
-        for index, rate in enumerate(data.rates):
-            field = f"rates[{index}]"
-            units = parse_amount(rate.units_per_usd, field=f"{field}.units_per_usd")
-            if units <= 0:
-                raise ValidationError("must be positive", field=f"{field}.units_per_usd")
-            check_currency(rate.currency, field=f"{field}.currency")
-            rates.append(Rate(rate.currency, rate.date, units, rate.source, rate.illustrative))
-        written = put_rates(readmodel.engine, rates, naive_utc(today_utc()))
+        checked = rates(data)
+        written = put_rates(readmodel.engine, checked, naive_utc(today_utc()))
         readmodel.rates_changed()
-        return RatesOut(written, rates_out(rates))
+        return RatesOut(written, rates_out(checked))
 
     @get("/", sync_to_thread=True, summary="Every known exchange rate")
     def list_rates(self, readmodel: ReadModelDep) -> RatesOut:

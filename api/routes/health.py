@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.exceptions import ServiceUnavailableException
-from sqlalchemy.exc import SQLAlchemyError
 
-from api.routes.common import ReadModelDep, Tracker
+from api.params import ReadModelDep, Tracker
 from api.schemas import HealthOut
 from tracker.eventstore.migrate import is_at_head
+from tracker.readmodel.database import DATABASE_ERRORS
 
 
 class HealthController(Controller):
@@ -30,7 +30,7 @@ class HealthController(Controller):
         unapplied event has waited longer than ``TRACKER_READY_MAX_LAG`` seconds."""
         try:
             at_head = is_at_head(tracker.settings)
-        except SQLAlchemyError as error:
+        except DATABASE_ERRORS as error:
             raise ServiceUnavailableException(
                 f"database unreachable: {type(error).__name__}", headers={"Retry-After": "1"}
             ) from error

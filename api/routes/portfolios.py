@@ -9,20 +9,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 
+from api.commands import money, scope_of, write_envelope
 from api.conditions import expected_version, read_moment
-from api.routes.common import (
-    AsOf,
-    IdempotencyKey,
-    IfMatch,
-    KnownAt,
-    Tracker,
-    created,
-    scope_of,
-    tagged,
-    write_envelope,
-)
+from api.params import AsOf, IdempotencyKey, IfMatch, KnownAt, Tracker
+from api.presenters.portfolios import portfolio_out
+from api.responses import created, tagged
 from api.schemas import PortfolioIn, PortfolioOut, RecordedOut, TargetsIn
-from api.translate import money, portfolio_out
 
 PORTFOLIO_EXAMPLE = {
     "name": "Kazakhstan–Uzbekistan industrial cooperation",

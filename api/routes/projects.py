@@ -8,10 +8,11 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, QueryParameter
 
+from api.commands import command, plan, scope_of, write_envelope
 from api.conditions import expected_version, read_moment
-from api.routes.common import (
+from api.params import (
     AsOf,
     IdempotencyKey,
     IfMatch,
@@ -19,23 +20,10 @@ from api.routes.common import (
     MinPosition,
     ReadModelDep,
     Tracker,
-    created,
-    scope_of,
-    tagged,
-    write_envelope,
 )
-from api.routes.listing import (
-    CountryCode,
-    Cursor,
-    Limit,
-    PortfolioFilter,
-    RegionCode,
-    Sector,
-    Sort,
-    StatusFilter,
-    TitlePart,
-    project_page,
-)
+from api.presenters.events import event_out
+from api.presenters.projects import project_out, summary_out
+from api.responses import created, tagged
 from api.schemas import (
     HistoryOut,
     ProjectEventIn,
@@ -44,11 +32,47 @@ from api.schemas import (
     ProjectPageOut,
     RecordedOut,
 )
-from api.translate import command, event_out, money, project_out
 from tracker.domain.errors import NotFound
-from tracker.domain.project import Plan
+from tracker.domain.status import Status
 from tracker.group_commit import GroupCommit
-from tracker.readmodel.queries import ProjectFilter
+from tracker.readmodel import queries
+from tracker.readmodel.queries import ProjectFilter, SortKey
+
+MAX_LIMIT = 500
+
+Sort = Annotated[
+    SortKey,
+    QueryParameter(
+        description="Order of the list; `-` for descending. Ties are broken by project id. "
+        "`planned_investment` orders by currency, then amount (amounts are not converted).",
+    ),
+]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Projects per page.")]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=2000,
+        description="The `next_cursor` of the previous page, with the same filters and sort.",
+    ),
+]
+Sector = Annotated[str | None, QueryParameter(max_length=100, description="Exact sector.")]
+PortfolioFilter = Annotated[UUID | None, QueryParameter(description="Projects of this portfolio.")]
+StatusFilter = Annotated[Status | None, QueryParameter(description="Projects in this status.")]
+TitlePart = Annotated[
+    str | None,
+    QueryParameter(min_length=1, max_length=200, description="Part of the title, in any case."),
+]
+RegionCode = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$",
+        description="Projects in this ISO 3166-2 region.",
+    ),
+]
+CountryCode = Annotated[
+    str | None,
+    QueryParameter(pattern=r"^[A-Z]{2}$", description="Projects in this ISO 3166-1 country."),
+]
 
 PROJECT_EXAMPLE = {
     "portfolio_id": "6a1f9b1e-3c55-4c9e-9d1e-0b7f1b2c3d4e",
@@ -115,20 +139,9 @@ class ProjectController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RecordedOut]:
         envelope = write_envelope(request, data, idempotency_key)
-        plan = Plan(
-            title=data.title,
-            sector=data.sector,
-            regions=tuple(data.regions),
-            countries=tuple(data.countries),
-            parties=tuple(data.parties),
-            planned_investment=money(data.planned_investment, "planned_investment"),
-            planned_jobs=data.planned_jobs,
-            planned_start=data.planned_start,
-            planned_end=data.planned_end,
-        )
         recorded = tracker.announce_project(
             UUID(data.portfolio_id),
-            plan,
+            plan(data),
             envelope,
             illustrative=data.illustrative,
             scope=scope_of(request),
@@ -160,9 +173,11 @@ class ProjectController(Controller):
             status=status.value if status else None,
             q=q,
         )
-        return project_page(
-            readmodel, filters, sort=sort, limit=limit, cursor=cursor, min_position=min_position
+        position = readmodel.wait_for(min_position)
+        page = readmodel.query(
+            lambda c: queries.list_projects(c, filters, sort=sort, limit=limit, cursor=cursor)
         )
+        return ProjectPageOut([summary_out(r) for r in page.rows], page.next_cursor, position)
 
     @get("/{project_id:uuid}", sync_to_thread=True, summary="A project's figures")
     def show(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -12,48 +10,11 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
 
 from api.conditions import read_moment, today_utc
-from api.report_views import breakdown_out, progress_out, timeline_out
-from api.routes.common import AsOf, KnownAt, MinPosition, ReadModelDep
+from api.params import AsOf, Currency, Fx, KnownAt, MinPosition, ReadModelDep, report_query
+from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from api.schemas import BreakdownOut, ProgressOut, TimelineOut
 from api.single_flight import SingleFlight
-from tracker.application import TrackerApplication
-from tracker.domain.errors import ValidationError
-from tracker.domain.values import check_currency
 from tracker.readmodel import reports
-from tracker.readmodel.reports import ReportQuery
-
-Currency = Annotated[
-    str,
-    QueryParameter(pattern=r"^[A-Z]{3}$", description="Report currency (ISO 4217)."),
-]
-Fx = Annotated[
-    str,
-    QueryParameter(
-        pattern=r"^(latest|fixed:\d{4}-\d{2}-\d{2})$",
-        description="`latest`: each amount at the latest rate on or before its value date; "
-        "`fixed:YYYY-MM-DD`: every amount at the rates of that date.",
-    ),
-]
-_FIXED = re.compile(r"^fixed:(\d{4}-\d{2}-\d{2})$")
-
-
-def report_query(
-    tracker: TrackerApplication,
-    portfolio_id: UUID,
-    as_of: AsOf,
-    known_at: KnownAt,
-    currency: str,
-    fx: str,
-) -> ReportQuery:
-    check_currency(currency)
-    fixed = _FIXED.match(fx)
-    try:
-        fx_date = date.fromisoformat(fixed.group(1)) if fixed else None
-    except ValueError:
-        raise ValidationError(f"{fx!r} does not name a real date", field="fx") from None
-    as_of, known_at = read_moment(as_of, known_at)
-    tracker.portfolio(portfolio_id)  # 404 for an unknown portfolio
-    return ReportQuery(portfolio_id, as_of, known_at, currency, fx_date)
 
 
 class ReportController(Controller):

@@ -31,7 +31,7 @@ from msgspec import Struct
 from api.auth import principal_of
 from api.conditions import read_moment
 from api.errors import problem
-from api.routes.common import AsOf, KnownAt, ReadModelDep, Tracker
+from api.params import AsOf, KnownAt, ReadModelDep, Tracker
 from tracker.application import TrackerApplication
 from tracker.keys import Role
 from tracker.transfer.errors import ImportForbidden, ImportRejected

@@ -1,11 +1,15 @@
-"""Translation of read-model reports into response bodies (money as strings, 2 places)."""
+"""Read-model reports (progress, breakdown, timeline) to response bodies.
+
+Converted amounts are rounded to cents; amounts left unconverted and targets are exact.
+"""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from api import schemas as s
-from tracker.readmodel.fx import Rate
+from api.presenters.rates import rates_out
+from api.presenters.values import exact_amount, in_cents, jobs_out
 from tracker.readmodel.reports import (
     Breakdown,
     Figures,
@@ -16,40 +20,27 @@ from tracker.readmodel.reports import (
     Total,
 )
 
-CENT = Decimal("0.01")
-
-
-def cents(amount: Decimal) -> str:
-    return str(amount.quantize(CENT, rounding=ROUND_HALF_EVEN))
-
-
-def exact(amount: Decimal) -> str:
-    """An exact amount without the trailing zeros a database may add (at least 2 places)."""
-    text = format(amount.normalize(), "f")
-    whole, _, fraction = text.partition(".")
-    return f"{whole}.{fraction.ljust(2, '0')}"
-
 
 def total_out(total: Total) -> s.TotalOut:
     return s.TotalOut(
-        amount=cents(total.amount),
+        amount=in_cents(total.amount),
         currency=total.currency,
         unconverted=[
-            s.UnconvertedOut(u.currency, exact(u.amount), u.count)
+            s.UnconvertedOut(u.currency, exact_amount(u.amount), u.count)
             for u in sorted(total.unconverted.values(), key=lambda u: u.currency)
         ],
     )
 
 
-def targets_out(targets: TargetsInForce | None) -> s.TargetsInForceOut | None:
+def targets_in_force_out(targets: TargetsInForce | None) -> s.TargetsInForceOut | None:
     if targets is None:
         return None
     converted = targets.investment_converted
     return s.TargetsInForceOut(
         version=targets.version,
         effective_date=targets.effective_date,
-        investment=s.MoneyOut(exact(targets.investment), targets.currency),
-        investment_in_report_currency=cents(converted) if converted is not None else None,
+        investment=s.MoneyOut(exact_amount(targets.investment), targets.currency),
+        investment_in_report_currency=in_cents(converted) if converted is not None else None,
         jobs=targets.jobs,
         projects=targets.projects,
         source=(
@@ -58,29 +49,14 @@ def targets_out(targets: TargetsInForce | None) -> s.TargetsInForceOut | None:
     )
 
 
-def rates_out(rates: list[Rate]) -> list[s.RateOut]:
-    return [
-        s.RateOut(r.currency, r.rate_date, exact(r.units_per_usd), r.source, r.illustrative)
-        for r in rates
-    ]
-
-
 def figures_out(figures: Figures) -> s.FiguresOut:
     return s.FiguresOut(
         pledged=total_out(figures.pledged),
         committed=total_out(figures.committed),
         disbursed=total_out(figures.disbursed),
-        jobs_created=_jobs(figures),
+        jobs_created=jobs_out(figures.jobs_permanent, figures.jobs_temporary),
         projects=figures.project_count,
         projects_by_status=dict(sorted(figures.projects_by_status.items())),
-    )
-
-
-def _jobs(figures: Figures) -> s.JobsOut:
-    return s.JobsOut(
-        figures.jobs_permanent,
-        figures.jobs_temporary,
-        figures.jobs_permanent + figures.jobs_temporary,
     )
 
 
@@ -104,11 +80,11 @@ def progress_out(report: Progress, position: int) -> s.ProgressOut:
         as_of=q.as_of,
         known_at=q.known_at,
         currency=q.currency,
-        targets=targets_out(report.targets),
+        targets=targets_in_force_out(report.targets),
         pledged=total_out(figures.pledged),
         committed=total_out(figures.committed),
         disbursed=total_out(figures.disbursed),
-        jobs_created=_jobs(figures),
+        jobs_created=jobs_out(figures.jobs_permanent, figures.jobs_temporary),
         projects=figures.project_count,
         projects_by_status=dict(sorted(figures.projects_by_status.items())),
         ratios=_ratios(report.ratios),
@@ -140,7 +116,11 @@ def timeline_out(report: Timeline, position: int) -> s.TimelineOut:
         currency=q.currency,
         points=[
             s.TimelinePointOut(
-                p.period, p.end, figures_out(p.figures), targets_out(p.targets), p.target_restated
+                p.period,
+                p.end,
+                figures_out(p.figures),
+                targets_in_force_out(p.targets),
+                p.target_restated,
             )
             for p in report.points
         ],

@@ -1,0 +1,144 @@
+"""Request bodies to the domain's commands, and what every write carries with them.
+
+A write's body becomes a command (or a plan, or rates) here; its envelope names the actor (the
+key's name), the effective date, the source and the idempotency key; its scope is the
+portfolio a scoped key may write to.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from litestar import Request
+
+from api import schemas as s
+from api.auth import principal_of
+from api.conditions import idempotency_key, request_digest, today_utc
+from tracker.domain import commands as c
+from tracker.domain.errors import ValidationError
+from tracker.domain.project import Plan
+from tracker.domain.values import Envelope, Money, Source, check_currency, parse_amount
+from tracker.readmodel.fx import Rate
+
+
+def money(body: s.MoneyIn, field: str) -> Money:
+    return Money.of(body.amount, body.currency, field=field)
+
+
+def envelope(
+    body: s.Recording,
+    actor: str,
+    *,
+    today: date,
+    idempotency_key: str | None,
+    digest: str | None,
+    default_date: date | None = None,
+) -> Envelope:
+    source = Source(body.source.title, body.source.url) if body.source else None
+    effective = body.effective_date or default_date or today
+    return Envelope(actor, effective, source, idempotency_key, digest, today=today)
+
+
+def write_envelope(
+    request: Request[Any, Any, Any],
+    body: s.Recording,
+    key_header: str | None,
+    **defaults: Any,
+) -> Envelope:
+    """The envelope of a write: its key's name is the actor, stored on the event."""
+    key = idempotency_key(key_header)
+    digest = request_digest(request.method, request.url.path, body) if key else None
+    principal = principal_of(request)
+    return envelope(
+        body,
+        principal.name if principal else "anonymous",
+        today=today_utc().date(),
+        idempotency_key=key,
+        digest=digest,
+        **defaults,
+    )
+
+
+def scope_of(request: Request[Any, Any, Any]) -> UUID | None:
+    """The portfolio a scoped key may write to (``None``: any)."""
+    principal = principal_of(request)
+    return principal.portfolio_id if principal else None
+
+
+def plan(body: s.ProjectIn) -> Plan:
+    """What an announced project plans."""
+    return Plan(
+        title=body.title,
+        sector=body.sector,
+        regions=tuple(body.regions),
+        countries=tuple(body.countries),
+        parties=tuple(body.parties),
+        planned_investment=money(body.planned_investment, "planned_investment"),
+        planned_jobs=body.planned_jobs,
+        planned_start=body.planned_start,
+        planned_end=body.planned_end,
+    )
+
+
+def replacement(body: s.ReplacementIn) -> c.Replacement:
+    def tup(values: list[str] | None) -> tuple[str, ...] | None:
+        return None if values is None else tuple(values)
+
+    return c.Replacement(
+        amount=money(body.amount, "replacement.amount") if body.amount else None,
+        effective_date=body.effective_date,
+        permanent=body.permanent,
+        temporary=body.temporary,
+        name=body.name,
+        title=body.title,
+        sector=body.sector,
+        regions=tup(body.regions),
+        countries=tup(body.countries),
+        parties=tup(body.parties),
+        planned_investment=(
+            money(body.planned_investment, "replacement.planned_investment")
+            if body.planned_investment
+            else None
+        ),
+        planned_jobs=body.planned_jobs,
+        planned_start=body.planned_start,
+        planned_end=body.planned_end,
+    )
+
+
+def command(body: s.ProjectEventIn) -> c.ProjectCommand:
+    match body:
+        case s.InvestmentCommittedIn():
+            return c.CommitInvestment(money(body.amount, "amount"))
+        case s.FundsDisbursedIn():
+            return c.DisburseFunds(money(body.amount, "amount"))
+        case s.JobsCreatedIn():
+            return c.CreateJobs(body.permanent, body.temporary)
+        case s.MilestoneIn():
+            return c.ReachMilestone(body.name, body.description)
+        case s.StatusChangedIn():
+            return c.ChangeStatus(body.status, body.reason)
+        case s.CompletedIn():
+            return c.Complete(body.reason)
+        case s.CancelledIn():
+            return c.Cancel(body.reason)
+        case s.CorrectedIn():
+            return c.Correct(body.corrects, body.reason, replacement(body.replacement))
+        case s.RetractedIn():
+            return c.Retract(body.retracts, body.reason)
+    raise TypeError(f"unknown event body {body!r}")  # pragma: no cover
+
+
+def rates(body: s.RatesIn) -> list[Rate]:
+    """Exchange rates to add or replace, each checked (a positive amount, a known currency)."""
+    checked = []
+    for index, rate in enumerate(body.rates):
+        field = f"rates[{index}]"
+        units = parse_amount(rate.units_per_usd, field=f"{field}.units_per_usd")
+        if units <= 0:
+            raise ValidationError("must be positive", field=f"{field}.units_per_usd")
+        check_currency(rate.currency, field=f"{field}.currency")
+        checked.append(Rate(rate.currency, rate.date, units, rate.source, rate.illustrative))
+    return checked

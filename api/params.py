@@ -1,0 +1,99 @@
+"""The parameters controllers share, and their reading into the core's queries.
+
+Dependencies (the tracker application, the read model), the headers of a write (``If-Match``,
+``Idempotency-Key``), the moment of a read (``as_of``, ``known_at``) and a report's currency
+and exchange rates.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, QueryParameter
+
+from api.conditions import read_moment
+from tracker.application import TrackerApplication
+from tracker.domain.errors import ValidationError
+from tracker.domain.values import check_currency
+from tracker.readmodel.reports import ReportQuery
+from tracker.readmodel.service import ReadModel
+
+Tracker = NamedDependency[TrackerApplication]
+ReadModelDep = NamedDependency[ReadModel]
+# Litestar checks a bound given on the optional but leaves a zero bound out of its OpenAPI
+# schema, which would then allow -1; the inner one puts it there.
+MinPosition = Annotated[
+    Annotated[int, QueryParameter(ge=0)] | None,
+    QueryParameter(
+        ge=0,
+        description="Wait (at most 2 s) until the read model has applied this global position, "
+        "e.g. the `position` a write returned.",
+    ),
+]
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        description='Write only if the current version is this one (W/"3"); else 412.',
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        description="Retrying with the same key and body returns the first response and "
+        "records nothing new; the same key with another body is refused (422).",
+    ),
+]
+
+AsOf = Annotated[
+    date | None,
+    QueryParameter(description="Count only facts effective on or before this date."),
+]
+KnownAt = Annotated[
+    datetime | None,
+    QueryParameter(
+        description="Count only events recorded by this ISO 8601 moment (UTC if no zone)."
+    ),
+]
+
+Currency = Annotated[
+    str,
+    QueryParameter(pattern=r"^[A-Z]{3}$", description="Report currency (ISO 4217)."),
+]
+Fx = Annotated[
+    str,
+    QueryParameter(
+        pattern=r"^(latest|fixed:\d{4}-\d{2}-\d{2})$",
+        description="`latest`: each amount at the latest rate on or before its value date; "
+        "`fixed:YYYY-MM-DD`: every amount at the rates of that date.",
+    ),
+]
+_FIXED = re.compile(r"^fixed:(\d{4}-\d{2}-\d{2})$")
+
+
+def report_query(
+    tracker: TrackerApplication,
+    portfolio_id: UUID,
+    as_of: AsOf,
+    known_at: KnownAt,
+    currency: str,
+    fx: str,
+) -> ReportQuery:
+    """The report a request asks for, checked; 404 for an unknown portfolio."""
+    check_currency(currency)
+    fixed = _FIXED.match(fx)
+    try:
+        fx_date = date.fromisoformat(fixed.group(1)) if fixed else None
+    except ValueError:
+        raise ValidationError(f"{fx!r} does not name a real date", field="fx") from None
+    as_of, known_at = read_moment(as_of, known_at)
+    tracker.portfolio(portfolio_id)  # 404 for an unknown portfolio
+    return ReportQuery(portfolio_id, as_of, known_at, currency, fx_date)

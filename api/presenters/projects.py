@@ -1,0 +1,75 @@
+"""A project: its figures from the fold of its events, and its row in lists of projects."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from api import schemas as s
+from api.presenters.values import exact_amount, jobs_out, money_out
+from tracker.domain.ledger import ProjectLedger
+from tracker.domain.status import IATI_ACTIVITY_STATUS
+from tracker.readmodel.queries import ProjectRow
+
+
+def project_out(
+    ledger: ProjectLedger, as_of: date | None, known_at: datetime | None
+) -> s.ProjectOut:
+    """The project view, from the fold of its events (``tracker.project_ledger``)."""
+    figures = ledger.figures_as_of(as_of)
+    plan = ledger.plan
+    return s.ProjectOut(
+        id=ledger.id,
+        portfolio_id=ledger.portfolio_id,
+        title=plan.title,
+        sector=plan.sector,
+        regions=list(plan.regions),
+        countries=list(plan.countries),
+        parties=list(plan.parties),
+        illustrative=ledger.illustrative,
+        status=figures.status.value,
+        iati_activity_status=IATI_ACTIVITY_STATUS[figures.status],
+        planned_investment=money_out(plan.planned_investment),
+        planned_jobs=plan.planned_jobs,
+        planned_start=plan.planned_start,
+        planned_end=plan.planned_end,
+        committed=[money_out(m) for m in figures.committed],
+        disbursed=[money_out(m) for m in figures.disbursed],
+        jobs_created=jobs_out(figures.jobs_permanent, figures.jobs_temporary),
+        milestones=list(figures.milestones),
+        announced_on=ledger.announced_on(),
+        version=ledger.version,
+        last_recorded_at=ledger.modified_on,
+        as_of=as_of,
+        known_at=known_at,
+    )
+
+
+def _summary(row: ProjectRow) -> dict[str, Any]:
+    return {
+        "id": UUID(row.project_id),
+        "portfolio_id": UUID(row.portfolio_id),
+        "title": row.title,
+        "sector": row.sector,
+        "regions": list(row.regions),
+        "countries": list(row.countries),
+        "status": row.status,
+        "planned_investment": s.MoneyOut(exact_amount(row.planned_investment), row.currency),
+        "planned_jobs": row.planned_jobs,
+        "illustrative": row.illustrative,
+        "announced_on": row.announced_on,
+        "last_event_on": row.last_event_on,
+        "version": row.version,
+    }
+
+
+def summary_out(row: ProjectRow) -> s.ProjectSummaryOut:
+    """A project in a list, as the read model currently holds it."""
+    return s.ProjectSummaryOut(**_summary(row))
+
+
+def stale_out(row: ProjectRow, today: date) -> s.StaleProjectOut:
+    return s.StaleProjectOut(
+        **_summary(row), days_since_last_event=(today - row.last_event_on).days
+    )

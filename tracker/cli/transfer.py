@@ -108,8 +108,7 @@ def import_command(file: Path, dry_run: bool, status: bool, actor: str | None) -
             position = None if dry_run else _catch_up(Projector(tracker, engine), bar)
         except (ImportRejected, ImportForbidden) as error:
             bar.stop()
-            _print_row_errors(file, error)
-            _fail(error.detail)
+            _refuse(file, error)
             return
         except TrackerError as error:
             bar.stop()
@@ -117,7 +116,7 @@ def import_command(file: Path, dry_run: bool, status: bool, actor: str | None) -
             return
         except (PersistenceError, SQLAlchemyError) as error:
             bar.stop()
-            _fail(f"{file}: the database failed: {error.__class__.__name__}: {error}")
+            _fail(f"{file}: {_database_failed(error)}")
             return
     try:
         _print_report(report, position)
@@ -125,7 +124,12 @@ def import_command(file: Path, dry_run: bool, status: bool, actor: str | None) -
         report.close()
 
 
-def _print_row_errors(file: Path, error: ImportRejected | ImportForbidden) -> None:
+def _database_failed(error: Exception) -> str:
+    return f"the database failed: {error.__class__.__name__}: {error}"
+
+
+def _refuse(file: Path, error: ImportRejected | ImportForbidden) -> None:
+    """Every bad row as FILE:LINE: column: message, then the refusal; exits."""
     for row_error in error.errors:
         column = f" column {row_error.column}:" if row_error.column else ""
         err.print(
@@ -134,6 +138,7 @@ def _print_row_errors(file: Path, error: ImportRejected | ImportForbidden) -> No
             markup=False,
             soft_wrap=True,
         )
+    _fail(error.detail)
 
 
 def _status(settings: Settings, file: Path, kind: FileKind) -> ImportStatus:
@@ -141,11 +146,10 @@ def _status(settings: Settings, file: Path, kind: FileKind) -> ImportStatus:
         try:
             return import_status(tracker, file, kind, source=str(file))
         except ImportRejected as error:
-            _print_row_errors(file, error)
-            _fail(error.detail)
-            raise  # not reached: _fail exits
+            _refuse(file, error)
+            raise  # not reached: _refuse exits
         except (PersistenceError, SQLAlchemyError) as error:
-            _fail(f"{file}: the database failed: {error.__class__.__name__}: {error}")
+            _fail(f"{file}: {_database_failed(error)}")
             raise  # not reached
 
 
@@ -263,7 +267,7 @@ def export_command(
             _fail(error.detail, 2 if error.field in ("as_of", "format") else 1)
             return
         except (PersistenceError, SQLAlchemyError) as error:
-            _fail(f"the database failed: {error.__class__.__name__}: {error}")
+            _fail(_database_failed(error))
             return
     if output is None:
         sys.stdout.buffer.write(rendered.content)

@@ -13,7 +13,7 @@ from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.values import Money
 from tracker.transfer.columns import COLUMNS, LIST_COLUMNS, TEXT_COLUMNS, join_list, quote_formula
-from tracker.transfer.export_values import amount_text, day_text
+from tracker.transfer.export_values import day_text, money_dict
 from tracker.transfer.portfolio_export import PortfolioExport
 from tracker.transfer.references import KEY_PREFIX
 
@@ -27,9 +27,7 @@ def row_id_of(stored: RecordedEvent) -> str:
 
 
 def _money_cells(money: Money | None) -> dict[str, str]:
-    if money is None:
-        return {}
-    return {"amount": amount_text(money.amount), "currency": money.currency}
+    return {} if money is None else money_dict(money)
 
 
 def _event_cells(stored: RecordedEvent, row_ids: dict[tuple[UUID, int], str]) -> dict[str, str]:

@@ -11,12 +11,18 @@ from tracker.application import RecordedEvent
 from tracker.domain.portfolio import Targets
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money
-from tracker.transfer.export_values import day_text, event_payload, plain, source_dict
+from tracker.transfer.export_values import (
+    day_text,
+    event_payload,
+    money_dict,
+    plain,
+    source_dict,
+)
 from tracker.transfer.portfolio_export import PortfolioExport, ProjectExport
 
 
 def _money_list(values: Iterable[Money]) -> list[dict[str, str]]:
-    return [plain(m) for m in values]
+    return [money_dict(m) for m in values]
 
 
 def _targets_dict(targets: Targets | None) -> dict[str, Any] | None:

@@ -33,10 +33,15 @@ def amount_text(amount: Decimal) -> str:
     return format(amount, "f")
 
 
+def money_dict(money: Money) -> dict[str, str]:
+    """An amount of money as the exports write it: a decimal string and its currency."""
+    return {"amount": amount_text(money.amount), "currency": money.currency}
+
+
 def plain(value: Any) -> Any:
     """Domain values as JSON-friendly data (amounts stay decimal strings)."""
     if isinstance(value, Money):
-        return {"amount": amount_text(value.amount), "currency": value.currency}
+        return money_dict(value)
     if isinstance(value, c.Replacement):
         return {k: plain(v) for k, v in value.given().items()}
     if isinstance(value, date | datetime):

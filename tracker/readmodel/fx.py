@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, delete, insert, select, tuple_
+from sqlalchemy import Connection, Engine, delete, func, insert, select, tuple_
 
 from tracker.readmodel import tables as t
 
@@ -62,6 +62,14 @@ def list_rates(conn: Connection) -> list[Rate]:
         Rate(row.currency, row.rate_date, row.units_per_usd, row.source, row.illustrative)
         for row in rows
     ]
+
+
+def rates_version(conn: Connection) -> tuple[int, datetime | None]:
+    """Changes whenever rates are added or replaced (which moves no position in the log)."""
+    row = conn.execute(
+        select(func.count(), func.max(t.fx_rates.c.recorded_at)).select_from(t.fx_rates)
+    ).one()
+    return int(row[0]), row[1]
 
 
 @dataclass

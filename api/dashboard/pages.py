@@ -1,0 +1,157 @@
+"""What each page shows, gathered through the very functions the API answers with.
+
+The portfolio page calls ``report_query`` and ``progress_out``/``breakdown_out``/``timeline_out``
+exactly as ``GET /api/v1/portfolios/{id}/progress`` (and its siblings) do, the project table
+``summary_out`` over the rows ``GET /api/v1/projects`` lists, the stale list
+``queries.stale_projects`` as ``GET /api/v1/portfolios/{id}/stale``, and the project page
+``project_out``/``event_out`` as ``GET /api/v1/projects/{id}`` and its ``/events``. So a
+figure on screen is the API's own string, merely formatted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from api import schemas as s
+from api.conditions import today_utc
+from api.dashboard import format as f
+from api.dashboard.audit import audit_trail
+from api.dashboard.breakdowns import breakdown_view
+from api.dashboard.cards import headline
+from api.dashboard.params import Moment, TableQuery
+from api.dashboard.timeline import timeline_view
+from api.params import report_query
+from api.presenters.events import event_out
+from api.presenters.portfolios import portfolio_out
+from api.presenters.projects import project_out, stale_out, summary_out
+from api.presenters.reports import breakdown_out, progress_out, timeline_out
+from tracker.application import TrackerApplication
+from tracker.domain.errors import NotFound
+from tracker.readmodel import pages, queries, reports
+from tracker.readmodel.queries import ProjectFilter
+from tracker.readmodel.service import ReadModel
+
+#: Rows the table shows at first, and at most with "show all"; the rest are counted.
+TABLE_ROWS = 25
+TABLE_ROWS_ALL = 1000
+BREAKDOWNS = ("country", "sector", "region")
+
+
+def portfolio_page(
+    tracker: TrackerApplication,
+    readmodel: ReadModel,
+    portfolio_id: UUID,
+    moment: Moment,
+    table: TableQuery,
+    position: int,
+) -> dict[str, Any]:
+    """Everything the portfolio page shows; ``position`` is the read model's applied one."""
+    query = report_query(
+        tracker, portfolio_id, moment.as_of, moment.known_at, "USD", "latest"
+    )  # 404 for an unknown portfolio, as the API
+    portfolio = tracker.portfolio(portfolio_id)
+    missing_then = False
+    if moment.known_at is not None:
+        try:
+            portfolio = tracker.portfolio(portfolio_id, known_at=moment.known_at)
+        except NotFound:
+            missing_then = True
+    today = today_utc().date()
+    filters = ProjectFilter(
+        portfolio_id=portfolio_id,
+        sector=table.sector,
+        region=table.region,
+        country=table.country,
+        status=table.status,
+        q=table.q,
+    )
+    with readmodel.report_budget(), readmodel.connection() as conn:
+        progress = progress_out(reports.progress(conn, query), position)
+        breakdowns = {
+            by: breakdown_out(reports.breakdown(conn, query, by), position) for by in BREAKDOWNS
+        }
+        timeline = timeline_out(pages.quarterly_or_monthly_timeline(conn, query, today), position)
+        table_rows = pages.project_table(conn, filters, table.sort, query)
+        stale_rows = queries.stale_projects(conn, portfolio_id, days=table.stale_days, today=today)
+        links = pages.portfolio_links(conn)
+        illustrative_projects = pages.has_illustrative_projects(conn, portfolio_id)
+    rows = [summary_out(r) for r in table_rows]
+    stale = [stale_out(r, today) for r in stale_rows]
+    illustrative_rates = any(r.illustrative for r in progress.fx_rates_used)
+    api_params = {"as_of": moment.as_of_text, "known_at": moment.known_at_param}
+    api_query = urlencode({k: v for k, v in api_params.items() if v})
+    api_url = f"/api/v1/portfolios/{portfolio_id}/progress"
+    return {
+        "api_url": f"{api_url}?{api_query}" if api_query else api_url,
+        "portfolio": portfolio_out(portfolio, moment.as_of, moment.known_at),
+        "portfolio_missing_then": missing_then,
+        "portfolios": links,
+        "moment": moment,
+        "table": table,
+        "today": today,
+        "position": position,
+        "progress": progress,
+        "cards": headline(progress),
+        "breakdowns": [breakdown_view(breakdowns[by]) for by in BREAKDOWNS],
+        "options": {
+            "sector": [(k.key, f.sector(k.key)) for k in breakdowns["sector"].slices],
+            "region": [
+                (k.key, f.region(k.key)) for k in breakdowns["region"].slices if "-" in k.key
+            ],
+            "country": [(k.key, f.country(k.key)) for k in breakdowns["country"].slices],
+            "status": [(st, f.status(st)) for st in f.STATUS_ORDER],
+        },
+        "timeline": timeline_view(timeline),
+        "rows": rows[: TABLE_ROWS_ALL if table.show_all else TABLE_ROWS],
+        "matching": len(rows),
+        "stale": stale,
+        "illustrative": {
+            "portfolio": portfolio.illustrative,
+            "projects": illustrative_projects,
+            "rates": illustrative_rates,
+        },
+        "problems": moment.problems + table.problems,
+    }
+
+
+def project_page(
+    tracker: TrackerApplication, readmodel: ReadModel, project_id: UUID, moment: Moment
+) -> dict[str, Any]:
+    """Everything the project page shows: its figures as of the moment, and its audit trail."""
+    history = tracker.project_history(project_id)  # 404 for an unknown project
+    events = [event_out(e) for e in history]
+    current = tracker.project_ledger(project_id)
+    notice = None
+    figures: s.ProjectOut | None = None
+    try:
+        project = tracker.project_ledger(project_id, known_at=moment.known_at)
+        if moment.as_of is not None and moment.as_of < project.announced_on():
+            notice = (
+                f"The project was announced on {f.day(project.announced_on())}, "
+                f"after {f.day(moment.as_of)}: it had no figures then."
+            )
+        else:
+            figures = project_out(project, moment.as_of, moment.known_at)
+    except NotFound:
+        notice = f"The project had not been recorded by {f.moment(moment.known_at)}."
+    latest = project_out(current, None, None)
+    try:
+        portfolio = portfolio_out(tracker.portfolio(latest.portfolio_id), None, None)
+    except NotFound:  # pragma: no cover - a project always belongs to a portfolio
+        portfolio = None
+    links = readmodel.query(pages.portfolio_links)
+    return {
+        "project": latest,
+        "figures": figures,
+        "notice": notice,
+        "portfolio": portfolio,
+        "portfolios": links,
+        "moment": moment,
+        "entries": audit_trail(events, moment.known_at),
+        "corrections": sum(1 for e in events if e.type == "corrected"),
+        "retractions": sum(1 for e in events if e.type == "retracted"),
+        "today": today_utc().date(),
+        "problems": moment.problems,
+    }

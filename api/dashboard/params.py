@@ -1,0 +1,164 @@
+"""What the reader asked for, from the query string: the moment, the table's filters.
+
+Malformed values are explained on the page instead of answered with a 400: a person typed
+them. The settings a page keeps in its links are the ones named in ``VIEW_PARAMS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request
+from litestar.exceptions import ValidationException
+
+from api.conditions import read_moment
+from tracker.domain.status import Status
+from tracker.readmodel.queries import SORTS
+
+DEFAULT_SORT = "-planned_investment"
+DEFAULT_STALE_DAYS = 90
+#: The query parameters a page keeps when any one of them changes.
+VIEW_PARAMS = (
+    "as_of",
+    "known_at",
+    "sector",
+    "region",
+    "country",
+    "status",
+    "q",
+    "sort",
+    "stale_days",
+    "rows",
+)
+
+
+def query_params(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {key: str(value) for key, value in request.query_params.items()}
+
+
+def min_position(params: Mapping[str, str]) -> int | None:
+    text = params.get("min_position", "")
+    return int(text) if text.isdigit() else None
+
+
+def link_maker(path: str, params: Mapping[str, str]) -> Any:
+    """``url(sort="title")``: this page's URL with one setting changed and the rest kept."""
+    kept = {k: params[k] for k in VIEW_PARAMS if params.get(k)}
+
+    def url(**changes: str | None) -> str:
+        merged = {**kept, **changes}
+        query = urlencode({k: v for k, v in merged.items() if v})
+        return f"{path}?{query}" if query else path
+
+    return url
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Which moment every figure is for: effective ``as_of`` and recorded ``known_at``."""
+
+    as_of: date | None = None
+    known_at: datetime | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def is_latest(self) -> bool:
+        return self.as_of is None and self.known_at is None
+
+    @property
+    def as_of_text(self) -> str:
+        return self.as_of.isoformat() if self.as_of else ""
+
+    @property
+    def known_at_text(self) -> str:
+        """For ``<input type=datetime-local>``: UTC, no zone, to the millisecond at most."""
+        if self.known_at is None:
+            return ""
+        utc = self.known_at.astimezone(UTC).replace(tzinfo=None)
+        return utc.isoformat(timespec="milliseconds" if utc.microsecond else "seconds")
+
+    @property
+    def known_at_param(self) -> str:
+        return self.known_at.isoformat().replace("+00:00", "Z") if self.known_at else ""
+
+
+def parse_moment(params: Mapping[str, str]) -> Moment:
+    problems = []
+    as_of = None
+    if text := params.get("as_of", "").strip():
+        try:
+            as_of = date.fromisoformat(text)
+        except ValueError:
+            problems.append(f"“As of” must be a date such as 2025-03-31, not “{text}”.")
+    known_at = None
+    if text := params.get("known_at", "").strip():
+        try:
+            known_at = datetime.fromisoformat(text)
+        except ValueError:
+            problems.append(
+                f"“Known at” must be a moment such as 2025-04-01T09:30 (UTC), not “{text}”."
+            )
+    try:
+        as_of, known_at = read_moment(as_of, known_at)
+    except ValidationException as error:
+        problems.append(f"{error.detail}.")
+        as_of = known_at = None
+    return Moment(as_of, known_at, tuple(problems))
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    sector: str | None = None
+    region: str | None = None
+    country: str | None = None
+    status: str | None = None
+    q: str | None = None
+    sort: str = DEFAULT_SORT
+    stale_days: int = DEFAULT_STALE_DAYS
+    show_all: bool = False
+    problems: tuple[str, ...] = ()
+
+    @property
+    def filtered(self) -> bool:
+        return any((self.sector, self.region, self.country, self.status, self.q))
+
+
+def parse_table(params: Mapping[str, str]) -> TableQuery:
+    problems = []
+
+    def text(name: str, limit: int = 200) -> str | None:
+        value = params.get(name, "").strip()
+        return value[:limit] or None
+
+    sort = text("sort") or DEFAULT_SORT
+    if sort not in SORTS:
+        problems.append(f"Unknown sort order “{sort}”; sorted by planned investment instead.")
+        sort = DEFAULT_SORT
+    status = text("status")
+    if status is not None and status not in {s.value for s in Status}:
+        problems.append(f"Unknown status “{status}”; showing every status.")
+        status = None
+    days = DEFAULT_STALE_DAYS
+    if raw := text("stale_days"):
+        try:
+            days = int(raw)
+            if not 1 <= days <= 36_500:
+                raise ValueError(raw)
+        except ValueError:
+            problems.append(f"“No news for” must be a number of days, not “{raw}”.")
+            days = DEFAULT_STALE_DAYS
+    return TableQuery(
+        sector=text("sector", 100),
+        region=text("region", 10),
+        country=text("country", 2),
+        status=status,
+        q=text("q"),
+        sort=sort,
+        stale_days=days,
+        show_all=params.get("rows") == "all",
+        problems=tuple(problems),
+    )

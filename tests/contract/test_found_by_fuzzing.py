@@ -20,6 +20,7 @@ from lxml import etree
 from api.app import create_app
 from tests.http.conftest import make_key, project_body
 from tests.integration.test_projector_never_stops import stored_with
+from tests.problems import PROBLEM_JSON, assert_problem
 from tests.unit.factories import plan
 from tracker.application import TrackerApplication
 from tracker.domain.portfolio import Portfolio
@@ -30,7 +31,6 @@ from tracker.readmodel.reports import MAX_TIMELINE_POINTS
 from tracker.settings import Settings
 
 Client = TestClient[Any]
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
@@ -93,10 +93,7 @@ def test_a_timeline_far_from_today_is_refused_not_computed(client: Client, as_of
         )
     )
     url = f"/api/v1/portfolios/{portfolio}/timeline"
-    far = client.get(url, params={"as_of": as_of})
-    assert far.status_code == 400, far.text
-    assert far.headers["content-type"].startswith(PROBLEM)
-    assert far.json()["field"] == "as_of"
+    assert_problem(client.get(url, params={"as_of": as_of}), 400, "as_of")
 
 
 def test_a_timeline_ends_today_and_keeps_its_latest_periods(client: Client) -> None:
@@ -127,9 +124,7 @@ def test_a_timeline_ends_today_and_keeps_its_latest_periods(client: Client) -> N
 @pytest.mark.parametrize("after", ["9223372036854775808", str(2**53 + 1)])
 def test_a_position_beyond_the_integer_range_is_a_bad_request(client: Client, after: str) -> None:
     for path in ("/api/v1/events", "/api/v1/events/stream"):
-        response = client.get(path, params={"after": after})
-        assert response.status_code == 400, response.text
-        assert response.headers["content-type"].startswith(PROBLEM)
+        assert_problem(client.get(path, params={"after": after}), 400)
     resumed = client.get("/api/v1/events/stream", headers={"Last-Event-ID": after})
     assert resumed.status_code == 422
     assert resumed.json()["field"] == "Last-Event-ID"
@@ -140,9 +135,7 @@ def test_ready_answers_503_as_a_problem_when_the_database_is_not_migrated(
 ) -> None:
     with TestClient(create_app(blank_settings)) as client:
         response = client.get("/ready")
-    assert response.status_code == 503
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert "tracker migrate" in response.json()["detail"]
+    assert "tracker migrate" in assert_problem(response, 503)["detail"]
 
 
 def test_the_document_says_what_the_api_refuses(client: Client) -> None:
@@ -170,7 +163,7 @@ def test_the_document_says_what_the_api_refuses(client: Client) -> None:
             }
             assert {"400", "401", "404", "429", "503"} <= set(errors), (method, path)
             for answer in errors.values():
-                assert list(answer["content"]) == [PROBLEM], (method, path)
+                assert list(answer["content"]) == [PROBLEM_JSON], (method, path)
 
 
 # Strategies for two classes of input that once answered 500: bodies nested deeper than a
@@ -195,7 +188,7 @@ DAYS = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.
 def assert_answered_as_a_problem_or_success(response: Any) -> None:
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
-        assert response.headers["content-type"].startswith(PROBLEM), response.text
+        assert response.headers["content-type"].startswith(PROBLEM_JSON), response.text
 
 
 @examples(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -234,4 +227,4 @@ def test_no_moment_is_a_server_error(client: Client, known_at: str, as_of: str, 
             response = client.get(url, params=params)
             assert response.status_code < 500, response.text
             if response.status_code >= 400 and url.startswith("/api"):
-                assert response.headers["content-type"].startswith(PROBLEM)
+                assert response.headers["content-type"].startswith(PROBLEM_JSON)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import select
 
 from api.app import create_app
 from tests.http.conftest import make_key, project_body
+from tests.problems import assert_problem
 from tracker.keys import KeyStore, Role, api_keys
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.settings import Settings
@@ -26,15 +26,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
-
-
 def test_writes_without_a_key_are_401(anonymous_client: Client, project_id: str) -> None:
     response = anonymous_client.post(f"/api/v1/projects/{project_id}/events", json=MILESTONE)
-    body = problem(response, 401)
+    body = assert_problem(response, 401)
     assert "recorder" in body["detail"]
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert anonymous_client.get(f"/api/v1/projects/{project_id}").status_code == 200
@@ -42,7 +36,7 @@ def test_writes_without_a_key_are_401(anonymous_client: Client, project_id: str)
 
 def test_a_wrong_key_is_401_even_for_reads(anonymous_client: Client, project_id: str) -> None:
     bad = bearer("trk_0123456789ab_" + "x" * 43)
-    problem(anonymous_client.get(f"/api/v1/projects/{project_id}", headers=bad), 401)
+    assert_problem(anonymous_client.get(f"/api/v1/projects/{project_id}", headers=bad), 401)
 
 
 def test_a_reader_cannot_write_and_a_recorder_cannot_administer(
@@ -51,10 +45,10 @@ def test_a_reader_cannot_write_and_a_recorder_cannot_administer(
     reader = bearer(make_key(settings, "reader", Role.READER))
     recorder = bearer(make_key(settings, "desk", Role.RECORDER))
     url = f"/api/v1/projects/{project_id}/events"
-    problem(anonymous_client.post(url, json=MILESTONE, headers=reader), 403)
+    assert_problem(anonymous_client.post(url, json=MILESTONE, headers=reader), 403)
     assert anonymous_client.post(url, json=MILESTONE, headers=recorder).status_code == 201
     targets = {"investment": {"amount": "1", "currency": "USD"}, "jobs": 1, "projects": 1}
-    problem(
+    assert_problem(
         anonymous_client.post(
             f"/api/v1/portfolios/{portfolio_id}/targets", json=targets, headers=recorder
         ),
@@ -63,7 +57,7 @@ def test_a_reader_cannot_write_and_a_recorder_cannot_administer(
     rates = {
         "rates": [{"date": "2025-01-01", "currency": "KZT", "units_per_usd": "500", "source": "x"}]
     }
-    problem(anonymous_client.put("/api/v1/fx-rates", json=rates, headers=recorder), 403)
+    assert_problem(anonymous_client.put("/api/v1/fx-rates", json=rates, headers=recorder), 403)
     events = anonymous_client.get(url).json()["events"]
     assert events[-1]["actor"] == "desk"
 
@@ -77,7 +71,7 @@ def test_a_scoped_key_writes_only_to_its_portfolio(
     ).json()["id"]
     scoped = bearer(make_key(settings, "other-desk", Role.RECORDER, UUID(other)))
     url = f"/api/v1/projects/{project_id}/events"
-    body = problem(anonymous_client.post(url, json=MILESTONE, headers=scoped), 403)
+    body = assert_problem(anonymous_client.post(url, json=MILESTONE, headers=scoped), 403)
     assert other in body["detail"]
     announce = anonymous_client.post("/api/v1/projects", json=project_body(other), headers=scoped)
     assert announce.status_code == 201, announce.text
@@ -105,7 +99,7 @@ def test_a_revoked_key_stops_working_within_the_key_cache_time(
             # Still trusted from memory, until the cache time has passed since it was checked.
             assert app.post(url, json=MILESTONE, headers=bearer(token)).status_code == 201
             time.sleep(cache_seconds + 0.1)
-        problem(app.post(url, json=MILESTONE, headers=bearer(token)), 401)
+        assert_problem(app.post(url, json=MILESTONE, headers=bearer(token)), 401)
 
 
 def test_keys_are_stored_only_as_hashes(settings: Settings) -> None:
@@ -128,7 +122,7 @@ def closed_client(settings: Settings) -> Iterator[Client]:
 
 
 def test_reads_can_be_closed(closed_client: Client, settings: Settings) -> None:
-    problem(closed_client.get("/api/v1/fx-rates"), 401)
+    assert_problem(closed_client.get("/api/v1/fx-rates"), 401)
     reader = bearer(make_key(settings, "reader", Role.READER))
     assert closed_client.get("/api/v1/fx-rates", headers=reader).status_code == 200
     assert closed_client.get("/health").status_code == 200
@@ -147,7 +141,7 @@ def test_rate_limits_answer_429_with_retry_after(
     statuses = [limited_client.get("/api/v1/fx-rates").status_code for _ in range(6)]
     assert statuses[:5] == [200] * 5
     response = limited_client.get("/api/v1/fx-rates")
-    problem(response, 429)
+    assert_problem(response, 429)
     assert int(response.headers["retry-after"]) >= 1
 
 
@@ -190,7 +184,7 @@ def test_a_key_over_its_limit_gets_429_with_retry_after(settings: Settings) -> N
         for _ in range(2):
             assert client.get("/api/v1/fx-rates", headers=token).status_code == 200
         response = client.get("/api/v1/fx-rates", headers=token)
-        problem(response, 429)
+        assert_problem(response, 429)
         assert 1 <= int(response.headers["retry-after"]) <= 60
 
 
@@ -209,20 +203,20 @@ def test_retry_after_only_on_429(limited_client: Client, settings: Settings) -> 
     invalid = limited_client.post(  # a portfolio that does not exist: 422
         "/api/v1/projects", json=project_body(str(uuid4())), headers=admin
     )
-    problem(invalid, 422)
+    assert_problem(invalid, 422)
     for answer in (ok, created, invalid):
         assert "retry-after" not in answer.headers, answer.status_code
         assert "ratelimit-limit" in answer.headers
     statuses = [limited_client.get("/api/v1/fx-rates").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     limited = limited_client.get("/api/v1/fx-rates")
-    problem(limited, 429)
+    assert_problem(limited, 429)
     assert 1 <= int(limited.headers["retry-after"]) <= 60
 
 
 def test_oversized_bodies_are_413(client: Client, project_id: str) -> None:
     huge = {"type": "milestone", "name": "x", "description": "y" * 2_000_000}
-    problem(client.post(f"/api/v1/projects/{project_id}/events", json=huge), 413)
+    assert_problem(client.post(f"/api/v1/projects/{project_id}/events", json=huge), 413)
 
 
 def test_openapi_declares_the_key_scheme(client: Client) -> None:

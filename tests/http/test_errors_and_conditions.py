@@ -9,18 +9,9 @@ import pytest
 from litestar.testing import TestClient
 
 from tests.http.conftest import project_body
+from tests.problems import assert_problem
 
 Client = TestClient  # type: ignore[type-arg]
-
-
-def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = dict(response.json())
-    assert body["status"] == status and body["title"] and body["detail"]
-    if field is not None:
-        assert body["field"] == field, body
-    return body
 
 
 def events_url(project_id: str) -> str:

@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 import api.routes.transfer as transfer
 from api.app import create_app
 from tests.http.conftest import make_key
+from tests.problems import assert_problem
 from tracker.keys import Role
 from tracker.settings import Settings, SettingsError
 from tracker.transfer.references import portfolio_id_for, project_id_for
@@ -81,11 +82,9 @@ def test_a_third_concurrent_import_is_refused_with_retry_after(
         assert len(started) == 2
 
         refused = post_rows(client, TEMPLATE, dry_run=True)
-        assert refused.status_code == 503, refused.text
-        assert refused.headers["content-type"].startswith("application/problem+json")
+        problem = assert_problem(refused, 503)
         assert int(refused.headers["retry-after"]) >= 1
-        problem = refused.json()
-        assert problem["status"] == 503 and "2 imports" in problem["detail"]
+        assert "2 imports" in problem["detail"]
         assert len(started) == 2  # the refused one never began
 
         release.set()
@@ -138,10 +137,7 @@ def test_unicode_digits_are_a_422_naming_line_and_column(
     client: Client, old: bytes, new: bytes, line: int, column: str
 ) -> None:
     assert old in TEMPLATE
-    response = post_rows(client, TEMPLATE.replace(old, new))
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    errors = response.json()["errors"]
+    errors = assert_problem(post_rows(client, TEMPLATE.replace(old, new)), 422)["errors"]
     assert [(e["line"], e["column"]) for e in errors] == [(line, column)]
     assert client.get(f"/api/v1/portfolios/{portfolio_id_for('kz-uz-2024')}").status_code == 404
 

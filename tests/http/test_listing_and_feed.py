@@ -20,6 +20,7 @@ from litestar.testing.transport import TestClientTransport as LitestarTransport
 
 from api.stream import EventBroadcaster
 from tests.http.conftest import project_body
+from tests.problems import assert_problem
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -237,10 +238,7 @@ def test_a_bad_cursor_or_parameter_is_a_problem_naming_it(
     assert by_title is not None
     forged = base64.urlsafe_b64encode(json.dumps(["title", ["x"]]).encode()).decode()
     for cursor in ("not a cursor", "e30", forged):
-        response = client.get("/api/v1/projects", params={"cursor": cursor})
-        assert response.status_code == 422, cursor
-        assert response.headers["content-type"].startswith("application/problem+json")
-        assert response.json()["field"] == "cursor"
+        assert_problem(client.get("/api/v1/projects", params={"cursor": cursor}), 422, "cursor")
     other_sort = client.get("/api/v1/projects", params={"cursor": by_title, "sort": "-title"})
     assert other_sort.status_code == 422
     assert other_sort.json()["field"] == "cursor"
@@ -253,10 +251,7 @@ def test_a_bad_cursor_or_parameter_is_a_problem_naming_it(
         ({"country": "KAZ"}, "country"),
         ({"portfolio": "not-a-uuid"}, "portfolio"),
     ]:
-        response = client.get("/api/v1/projects", params=params)
-        assert response.status_code == 400, params
-        assert response.headers["content-type"].startswith("application/problem+json")
-        assert response.json()["field"] == name
+        assert_problem(client.get("/api/v1/projects", params=params), 400, name)
 
 
 # Stale projects
@@ -298,8 +293,7 @@ def test_stale_of_an_unknown_portfolio_is_404_and_days_must_be_positive(
     client: Client, catalogue: Catalogue
 ) -> None:
     unknown = client.get("/api/v1/portfolios/6a1f9b1e-3c55-4c9e-9d1e-0b7f1b2c3d4e/stale")
-    assert unknown.status_code == 404
-    assert unknown.headers["content-type"].startswith("application/problem+json")
+    assert_problem(unknown, 404)
     zero = client.get(f"/api/v1/portfolios/{catalogue.portfolio}/stale", params={"days": 0})
     assert zero.status_code == 400
     assert zero.json()["field"] == "days"
@@ -533,6 +527,4 @@ def test_the_stream_keeps_alive_starts_at_the_newest_event_and_ends_on_shutdown(
 
 def test_a_malformed_last_event_id_is_a_problem_naming_the_header(client: Client) -> None:
     response = client.get("/api/v1/events/stream", headers={"Last-Event-ID": "seven"})
-    assert response.status_code == 422
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["field"] == "Last-Event-ID"
+    assert_problem(response, 422, "Last-Event-ID")

@@ -15,6 +15,7 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from tests.http.conftest import make_key
+from tests.problems import assert_problem
 from tracker.keys import Role
 from tracker.settings import Settings
 from tracker.transfer.references import portfolio_id_for, project_id_for
@@ -34,14 +35,6 @@ def post_rows(client: Client, body: bytes, *, dry_run: bool = False, **headers: 
         content=body,
         headers={**CSV, **headers},
     )
-
-
-def problem_of(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = dict(response.json())
-    assert body["status"] == status and body["detail"]
-    return body
 
 
 def test_an_imported_file_shows_in_the_reports_at_once(client: Client) -> None:
@@ -111,7 +104,7 @@ def test_bad_rows_are_a_422_listing_every_one(client: Client) -> None:
         .replace(b",KZT,", b",kzt,")
         .replace(b",agreed,", b",closed,")
     )
-    body = problem_of(post_rows(client, bad), 422)
+    body = assert_problem(post_rows(client, bad), 422)
     assert body["errors"] == [
         {
             "line": 7,
@@ -131,13 +124,13 @@ def test_bad_rows_are_a_422_listing_every_one(client: Client) -> None:
 
 
 def test_other_media_types_are_refused(client: Client) -> None:
-    problem_of(post_rows(client, TEMPLATE, **{"content-type": "text/plain"}), 415)
-    problem_of(client.post("/api/v1/imports", content=b"", headers=CSV), 422)
+    assert_problem(post_rows(client, TEMPLATE, **{"content-type": "text/plain"}), 415)
+    assert_problem(client.post("/api/v1/imports", content=b"", headers=CSV), 422)
 
 
 def test_keys_limit_what_may_be_imported(client: Client, app: Litestar, settings: Settings) -> None:
     recorder = make_key(settings, "desk", Role.RECORDER)
-    denied = problem_of(post_rows(client, TEMPLATE, Authorization=f"Bearer {recorder}"), 403)
+    denied = assert_problem(post_rows(client, TEMPLATE, Authorization=f"Bearer {recorder}"), 403)
     assert [(e["line"], e["column"]) for e in denied["errors"]] == [(2, "type"), (3, "type")]
 
     assert post_rows(client, TEMPLATE).status_code == 200  # the admin key may
@@ -151,11 +144,11 @@ def test_keys_limit_what_may_be_imported(client: Client, app: Litestar, settings
     assert events["events"][-1]["actor"] == "desk"  # the key's name, as for every write
 
     posing = more.replace(b"cu-11", b"cu-12").replace(b",USD,\n", b",USD,someone else\n")
-    problem_of(post_rows(client, posing, Authorization=f"Bearer {recorder}"), 403)
+    assert_problem(post_rows(client, posing, Authorization=f"Bearer {recorder}"), 403)
 
     scoped = make_key(settings, "other desk", Role.RECORDER, uuid4())
     elsewhere = more.replace(b"cu-11", b"cu-13")
-    problem_of(post_rows(client, elsewhere, Authorization=f"Bearer {scoped}"), 403)
+    assert_problem(post_rows(client, elsewhere, Authorization=f"Bearer {scoped}"), 403)
 
     anonymous = TestClient(app)
     assert post_rows(anonymous, more).status_code == 401
@@ -217,10 +210,10 @@ def test_an_export_as_of_a_day_names_it_and_shows_that_day(client: Client) -> No
 def test_export_errors_are_problems_naming_the_field(client: Client) -> None:
     assert post_rows(client, TEMPLATE).status_code == 200
     url = f"/api/v1/portfolios/{PORTFOLIO}/export"
-    assert problem_of(client.get(url, params={"format": "pdf"}), 400)["field"] == "format"
+    assert_problem(client.get(url, params={"format": "pdf"}), 400, "format")
     as_of = client.get(url, params={"format": "csv", "as_of": "2025-01-01"})
-    assert problem_of(as_of, 422)["field"] == "as_of"
+    assert_problem(as_of, 422, "as_of")
     unknown = client.get(f"/api/v1/portfolios/{uuid4()}/export", params={"format": "json"})
-    problem_of(unknown, 404)
+    assert_problem(unknown, 404)
     early = client.get(url, params={"format": "json", "known_at": "2000-01-01T00:00:00Z"})
-    problem_of(early, 404)
+    assert_problem(early, 404)

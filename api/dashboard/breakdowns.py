@@ -65,7 +65,9 @@ def breakdown_view(report: s.BreakdownOut) -> BreakdownView:
                 ratio=f.percent(committed / pledged) if pledged else "—",
                 bar=bar(
                     [
-                        Segment(float(value), css, f"{what}: {f.money(value, currency)}", edge)
+                        Segment(
+                            float(value), css, f"{what}: {f.short_money(value, currency)}", edge
+                        )
                         for value, css, what, edge in (
                             (pledged, "fill-pledged", "Planned", "bar-edge"),
                             (committed, "fill-committed", "Committed", None),
@@ -73,9 +75,9 @@ def breakdown_view(report: s.BreakdownOut) -> BreakdownView:
                         )
                     ],
                     scale=scale,
-                    label=f"{label}: {f.money(committed, currency)} committed and "
-                    f"{f.money(disbursed, currency)} disbursed of "
-                    f"{f.money(pledged, currency)} planned",
+                    label=f"{label}: {f.short_money(committed, currency)} committed and "
+                    f"{f.short_money(disbursed, currency)} disbursed of "
+                    f"{f.short_money(pledged, currency)} planned",
                     css="bar bar-thin",
                     height=12,
                 ),

@@ -29,7 +29,7 @@ class Card:
 def _unconverted_note(total: s.TotalOut) -> str | None:
     if not total.unconverted:
         return None
-    parts = [f"{u.currency} {f.short_amount(u.amount)} ({u.count})" for u in total.unconverted]
+    parts = [f"{f.short_money(u.amount, u.currency)} ({u.count})" for u in total.unconverted]
     return "Not converted for want of a rate: " + ", ".join(parts)
 
 
@@ -54,13 +54,13 @@ def headline(progress: s.ProgressOut) -> list[Card]:
                 figure_text=f.short_amount(total.amount),
                 figure_unit=currency,
                 target=investment,
-                target_text=f.money(investment, currency) if investment else None,
+                target_text=f.short_money(investment, currency) if investment else None,
                 target_noun="investment pledge",
                 ratio=ratio,
                 bar=bar(
                     [Segment(value, css, f"{title}: {f.full_money(total.amount, currency)}")],
                     scale=goal or value,
-                    label=f"{title} {f.money(total.amount, currency)}, "
+                    label=f"{title} {f.short_money(total.amount, currency)}, "
                     f"{f.percent(ratio)} of the pledge",
                 ),
                 note=_unconverted_note(total),

@@ -1,4 +1,12 @@
-"""How figures read on screen: short money, percentages, dates, names of codes.
+"""How figures read on screen: money, percentages, dates, names of codes.
+
+Money reads in one of three ways, each with its function (and template filter):
+
+- :func:`short_amount`: rounded for the eye, without the currency (``1.98 bn``), where the
+  currency is set apart;
+- :func:`short_money`: the same with its currency (``USD 1.98 bn``);
+- :func:`full_money`: every digit, grouped, with its currency (``USD 1,978,555,649.45``), for
+  audit trails, where rounding would hide a correction.
 
 The exact figure always travels with the short one (in a ``<data value>``), so what is rounded
 for the eye is never what is compared or copied.
@@ -82,7 +90,8 @@ def short_amount(value: str | Decimal | int | None) -> str:
     return f"{_round(amount, 2):,}"
 
 
-def money(value: str | Decimal | int | None, currency: str) -> str:
+def short_money(value: str | Decimal | int | None, currency: str) -> str:
+    """``USD 1.98 bn``: :func:`short_amount` with its currency."""
     return f"{currency} {short_amount(value)}"
 
 

@@ -58,9 +58,9 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        money=f.money,
-        full_money=f.full_money,
         short_amount=f.short_amount,
+        short_money=f.short_money,
+        full_money=f.full_money,
         number=f.number,
         percent=f.percent,
         day=f.day,

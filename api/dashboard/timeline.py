@@ -65,9 +65,9 @@ def timeline_view(report: s.TimelineOut) -> dict[str, Any]:
         Marker(
             day=t.effective_date,
             value=_amount(t.investment_in_report_currency),
-            label=f.short_amount(f.decimal(t.investment_in_report_currency)),
+            label=f.short_amount(t.investment_in_report_currency),
             title=f"Targets stated {f.day(t.effective_date)}: "
-            f"{f.money(t.investment_in_report_currency, currency)}, {t.jobs:,} jobs, "
+            f"{f.short_money(t.investment_in_report_currency, currency)}, {t.jobs:,} jobs, "
             f"{t.projects} projects" + (f" — {t.source.title}" if t.source else ""),
         )
         for t in restatements
@@ -81,9 +81,9 @@ def timeline_view(report: s.TimelineOut) -> dict[str, Any]:
             Band(
                 start,
                 p.end,
-                f"{p.period}: committed {f.money(p.figures.committed.amount, currency)}, "
-                f"disbursed {f.money(p.figures.disbursed.amount, currency)}, "
-                f"planned {f.money(p.figures.pledged.amount, currency)}",
+                f"{p.period}: committed {f.short_money(p.figures.committed.amount, currency)}, "
+                f"disbursed {f.short_money(p.figures.disbursed.amount, currency)}, "
+                f"planned {f.short_money(p.figures.pledged.amount, currency)}",
             )
         )
         previous_end = p.end
@@ -94,9 +94,9 @@ def timeline_view(report: s.TimelineOut) -> dict[str, Any]:
     last = points[-1]
     description = (
         f"Cumulative figures from {points[0].period} to {last.period}: "
-        f"{f.money(last.figures.committed.amount, currency)} committed, "
-        f"{f.money(last.figures.disbursed.amount, currency)} disbursed, "
-        f"{f.money(last.figures.pledged.amount, currency)} planned by the projects. "
+        f"{f.short_money(last.figures.committed.amount, currency)} committed, "
+        f"{f.short_money(last.figures.disbursed.amount, currency)} disbursed, "
+        f"{f.short_money(last.figures.pledged.amount, currency)} planned by the projects. "
         f"The investment target was stated {len(restatements)} times."
     )
     title = f"Investment over time ({currency} {word})".replace(" )", ")")

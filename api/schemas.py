@@ -421,3 +421,22 @@ class FeedEventOut(Struct):
 class FeedOut(Struct):
     items: list[FeedEventOut]
     next_after: int
+
+
+class ImportedRowOut(Struct):
+    line: int
+    row_id: str
+    type: str
+    ref: str
+    outcome: str
+
+
+class ImportOut(Struct):
+    dry_run: bool
+    rows_total: int
+    new: int
+    already_recorded: int
+    events_recorded: int
+    position: int | None
+    seconds: float
+    rows: list[ImportedRowOut]

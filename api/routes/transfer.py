@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import anyio.to_thread
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
@@ -26,17 +23,18 @@ from litestar.openapi.spec import (
 )
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
-from msgspec import Struct
 
 from api.auth import principal_of
 from api.conditions import read_moment
 from api.errors import problem
 from api.params import AsOf, KnownAt, ReadModelDep, Tracker
+from api.presenters.imports import import_answer
+from api.schemas import ImportOut
 from tracker.application import TrackerApplication
 from tracker.keys import Role
 from tracker.transfer.errors import ImportForbidden, ImportRejected
 from tracker.transfer.export import FORMATS, MEDIA_TYPES, Format, export_portfolio
-from tracker.transfer.importer import Importer, ImportReport, import_rows
+from tracker.transfer.importer import Importer, import_rows
 from tracker.transfer.portfolio_export import ExportQuery
 
 #: A CSV of 100,000 rows is about 8 MB. The body is spooled to a temporary file and read as
@@ -44,8 +42,6 @@ from tracker.transfer.portfolio_export import ExportQuery
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 #: Seconds a client refused for too many imports at once is asked to wait.
 IMPORTS_RETRY_AFTER = 10
-#: Rows of the answer encoded per chunk of its stream.
-ANSWER_ROWS = 1000
 CSV_EXAMPLE = (
     "row_id,type,portfolio_ref,project_ref,effective_date,title,sector,regions,amount,"
     "currency,planned_jobs,status\n"
@@ -116,60 +112,6 @@ class ExportOperation(Operation):
                 "application/xml": OpenAPIMediaType(schema=text),
             },
         )
-
-
-class ImportedRowOut(Struct):
-    line: int
-    row_id: str
-    type: str
-    ref: str
-    outcome: str
-
-
-class ImportOut(Struct):
-    dry_run: bool
-    rows_total: int
-    new: int
-    already_recorded: int
-    events_recorded: int
-    position: int | None
-    seconds: float
-    rows: list[ImportedRowOut]
-
-
-def import_out(report: ImportReport, *, rows: bool = True) -> ImportOut:
-    """The answer to an import (``rows=False``: without the rows, but counting them)."""
-    return ImportOut(
-        dry_run=report.dry_run,
-        rows_total=len(report.rows),
-        new=report.new,
-        already_recorded=report.already_recorded,
-        events_recorded=report.events_recorded,
-        position=report.position,
-        seconds=round(report.seconds, 3),
-        rows=[ImportedRowOut(r.line, r.row_id, r.type, r.ref, r.outcome) for r in report.rows]
-        if rows
-        else [],
-    )
-
-
-def import_answer(report: ImportReport) -> Iterator[bytes]:
-    """:class:`ImportOut` as JSON, encoded a chunk of rows at a time (an import of a million
-    rows answers with a million outcomes, read back from the report's temporary file)."""
-    try:
-        head = msgspec.json.encode(import_out(report, rows=False))
-        yield head[: -len(b"]}")]  # ..."rows":[
-        separator = b""
-        rows = iter(report.rows)  # read back in pages, not a query per row
-        while chunk := [
-            ImportedRowOut(r.line, r.row_id, r.type, r.ref, r.outcome)
-            for r in islice(rows, ANSWER_ROWS)
-        ]:
-            yield separator + msgspec.json.encode(chunk)[1:-1]
-            separator = b","
-        yield b"]}"
-    finally:
-        report.close()
 
 
 class ImportSlots:

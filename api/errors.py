@@ -9,11 +9,10 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Schema
-from litestar.plugins import ReceiveRoutePlugin
+from litestar.plugins import OpenAPISchemaPlugin, ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ExceptionHandlersMap
@@ -122,7 +121,7 @@ class ProblemResponses(ReceiveRoutePlugin):
             handler.responses = {**documented, **(handler.responses or {})}
 
 
-class ClosedStructs(StructSchemaPlugin):
+class ClosedStructs(OpenAPISchemaPlugin):
     """Document request bodies as strictly as msgspec checks them.
 
     Litestar documents every struct as open, drops the constraints of list items and drops a
@@ -130,10 +129,22 @@ class ClosedStructs(StructSchemaPlugin):
     OpenAPI document would expect a body with an extra field, an empty party, a lower-case
     region or a correction to -5 permanent jobs to be accepted, and each is answered 400.
     The schema must say what the API does.
+
+    It takes Litestar's own schema of a struct (from the plugin after it that describes
+    structs) and adds what that one leaves out.
     """
 
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return not field_definition.is_union and field_definition.is_subclass_of(Struct)
+
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
-        schema = super().to_openapi_schema(field_definition, schema_creator)
+        plugins = list(schema_creator.plugins)
+        litestars = next(
+            plugin
+            for plugin in plugins[plugins.index(self) + 1 :]
+            if schema_creator.plugin_supports_field(plugin, field_definition)
+        )
+        schema: Schema = litestars.to_openapi_schema(field_definition, schema_creator)
         info = msgspec.inspect.type_info(field_definition.type_)
         if not isinstance(info, msgspec.inspect.StructType):
             return schema

@@ -25,6 +25,7 @@ check: $(STAMP)
 	$(BIN)/ruff check tracker api tests migrations
 	$(BIN)/ruff format --check tracker api tests migrations
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: check
 	$(BIN)/pytest

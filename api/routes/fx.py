@@ -46,5 +46,5 @@ class FxController(Controller):
 
     @get("/", sync_to_thread=True, summary="Every known exchange rate")
     def list_rates(self, readmodel: ReadModelDep) -> RatesOut:
-        rates = readmodel.query(list_rates)
-        return RatesOut(len(rates), rates_out(rates))
+        known = readmodel.query(list_rates)
+        return RatesOut(len(known), rates_out(known))

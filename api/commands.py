@@ -18,7 +18,7 @@ from api.auth import principal_of
 from api.conditions import idempotency_key, request_digest, today_utc
 from tracker.domain import commands as c
 from tracker.domain.errors import ValidationError
-from tracker.domain.project import Plan
+from tracker.domain.plan import Plan
 from tracker.domain.values import Envelope, Money, Source, check_currency, parse_amount
 from tracker.readmodel.fx import Rate
 

@@ -24,8 +24,9 @@ from tracker.domain.errors import (
     VersionMismatch,
 )
 from tracker.domain.ledger import ProjectLedger
+from tracker.domain.plan import Plan
 from tracker.domain.portfolio import Portfolio
-from tracker.domain.project import Plan, Project
+from tracker.domain.project import Project
 from tracker.domain.values import Envelope, Money
 from tracker.eventstore.encoding import MsgspecMapper
 from tracker.eventstore.receipts import receipts_of

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from tracker.application import TrackerApplication
 from tracker.domain import commands as c
-from tracker.domain.project import Plan
+from tracker.domain.plan import Plan
 from tracker.domain.values import Envelope, Money, Source
 from tracker.readmodel.fx import Rate
 

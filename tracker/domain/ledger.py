@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from tracker.domain.project import Fact, Plan, Project, StatusEntry
+from tracker.domain.plan import Plan
+from tracker.domain.project import Fact, Project, StatusEntry
 from tracker.domain.status import Status
 from tracker.domain.values import Money
 

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from tracker.domain import commands as c
 from tracker.domain.errors import TrackerError, ValidationError
-from tracker.domain.project import Plan
+from tracker.domain.plan import Plan
 from tracker.domain.values import Money, Source, check_currency, parse_amount
 from tracker.transfer.columns import (
     AMOUNT_COLUMNS,

@@ -200,11 +200,13 @@ class Metrics:
         return timed
 
     @staticmethod
-    def before_send(message: Message, scope: Scope) -> None:
+    async def before_send(message: Message, scope: Scope) -> None:
         """Count, time and log a request once its answer is sent.
 
         An error raised by a handler (401, 404, 409, 503, …) becomes its answer in Litestar's
         exception handling, outside every middleware: only a hook on ``send`` sees its status.
+        Async on purpose: Litestar runs a synchronous hook in a worker thread, twice per
+        request (178.8 µs a request instead of 31.7 µs, docs/architecture.md).
         """
         state = scope.get("state", {})
         if message["type"] == "http.response.start":

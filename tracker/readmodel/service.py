@@ -11,16 +11,16 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
-from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.application import TrackerApplication
 from tracker.domain.errors import Busy
-from tracker.readmodel.database import create_readmodel_engine
+from tracker.readmodel.database import DATABASE_ERRORS, create_readmodel_engine
 from tracker.readmodel.projector import Projector
 
 log = logging.getLogger("tracker.readmodel")
+#: What a failed catch-up may raise without failing the write or the thread that triggered it.
+GUARDED: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, OSError)
 T = TypeVar("T")
 
 #: How long a read with ``min_position`` waits for the projector at most (seconds).
@@ -122,7 +122,7 @@ class ReadModel:
         stored, and the background thread or the next write will apply it."""
         try:
             work()
-        except (SQLAlchemyError, PersistenceError, psycopg.Error, OSError) as error:
+        except GUARDED as error:
             log.warning("projector could not catch up yet: %s", error)
 
     # Reading

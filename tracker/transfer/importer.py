@@ -159,7 +159,7 @@ def import_rows(
                 raise ImportForbidden(source, forbidden)
             report = ImportReport(source, dry_run, outcomes)
             if not dry_run and report.new:
-                report.events_recorded, report.position = record(
+                report.events_recorded, report.position = record_in_batches(
                     tracker,
                     stream,
                     kind,
@@ -231,7 +231,7 @@ def check(
     return errors, forbidden, set(workspace.created_on_line)
 
 
-def record(
+def record_in_batches(
     tracker: TrackerApplication,
     stream: IO[bytes],
     kind: FileKind,

@@ -9,21 +9,10 @@ from api import schemas as s
 from api.presenters.values import as_recorded, source_out
 from tracker.application import RecordedEvent
 from tracker.domain import commands as c
+from tracker.domain.base import payload_of
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.values import Money
-
-_ENVELOPE_FIELDS = {
-    "originator_id",
-    "originator_version",
-    "originator_topic",
-    "timestamp",
-    "actor",
-    "effective_date",
-    "source",
-    "idempotency_key",
-    "command_digest",
-}
 
 
 def _plain(value: Any) -> Any:
@@ -41,7 +30,7 @@ def _plain(value: Any) -> Any:
 
 def event_payload(event: Any) -> dict[str, Any]:
     """What an event says besides its envelope."""
-    return {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE_FIELDS}
+    return {k: _plain(v) for k, v in payload_of(event).items()}
 
 
 def event_out(recorded: RecordedEvent) -> s.EventOut:

@@ -70,6 +70,27 @@ def command_record(event: Any) -> tuple[str, CommandRecord] | None:
     return key, CommandRecord(event.command_digest, event.originator_version)
 
 
+#: What every stored event carries besides its payload: the library's and the envelope's.
+ENVELOPE_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "actor",
+        "effective_date",
+        "source",
+        "idempotency_key",
+        "command_digest",
+    }
+)
+
+
+def payload_of(event: Any) -> dict[str, Any]:
+    """What an event says besides its envelope, as its own values."""
+    return {name: value for name, value in vars(event).items() if name not in ENVELOPE_FIELDS}
+
+
 def envelope_fields(envelope: Envelope) -> dict[str, Any]:
     """The stored fields of an envelope, once its values are checked."""
     envelope = check_envelope(envelope)

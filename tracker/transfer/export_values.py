@@ -10,22 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from tracker.domain import commands as c
+from tracker.domain.base import payload_of
 from tracker.domain.values import Money, Source
-
-#: The fields every event carries besides its payload.
-_ENVELOPE = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "originator_topic",
-        "timestamp",
-        "actor",
-        "effective_date",
-        "source",
-        "idempotency_key",
-        "command_digest",
-    }
-)
 
 
 def amount_text(amount: Decimal) -> str:
@@ -61,7 +47,7 @@ def plain(value: Any) -> Any:
 
 def event_payload(event: Any) -> dict[str, Any]:
     """What an event says besides its envelope, as plain data."""
-    return {k: plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
+    return {k: plain(v) for k, v in payload_of(event).items()}
 
 
 def source_dict(source: Source | None) -> dict[str, Any] | None:

@@ -16,10 +16,10 @@ from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
 from api.limits import rate_limits
 from api.metrics import Metrics
 from api.routes.feed import FeedController
-from api.routes.fx import FxController
 from api.routes.health import HealthController
 from api.routes.portfolios import PortfolioController
 from api.routes.projects import ProjectController
+from api.routes.rate_sets import PortfolioRateSetsController, RateSetController
 from api.routes.reports import ReportController
 from api.routes.stale import StaleController
 from api.routes.transfer import TransferController
@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PortfolioController,
             ProjectController,
             ReportController,
-            FxController,
+            RateSetController,
+            PortfolioRateSetsController,
             StaleController,
             FeedController,
             DashboardController,

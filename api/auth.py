@@ -1,7 +1,8 @@
 """Who may do what: API keys, roles and scopes, enforced by one middleware for the whole app.
 
 Reads are public unless ``TRACKER_PUBLIC_READS=false``; every write needs a recorder key, and
-establishing portfolios, restating targets and setting exchange rates needs an admin key.
+establishing portfolios, restating targets, choosing a portfolio's rate sets and writing
+rate sets needs an admin key.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ OPEN_PATHS = re.compile(r"^/(health|ready|docs)(/|$)")
 ADMIN_WRITES = [
     ("POST", re.compile(r"^/api/v1/portfolios/?$")),
     ("POST", re.compile(r"^/api/v1/portfolios/[^/]+/targets/?$")),
-    ("PUT", re.compile(r"^/api/v1/fx-rates/?$")),
+    ("PUT", re.compile(r"^/api/v1/portfolios/[^/]+/rate-sets/?$")),
+    ("POST", re.compile(r"^/api/v1/rate-sets(/|$)")),
 ]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tracker"'}

@@ -17,10 +17,9 @@ from api import schemas as s
 from api.auth import principal_of
 from api.conditions import idempotency_key, request_digest, today_utc
 from tracker.domain import commands as c
-from tracker.domain.errors import ValidationError
 from tracker.domain.plan import Plan
-from tracker.domain.values import Envelope, Money, Source, check_currency, parse_amount
-from tracker.readmodel.fx import Rate
+from tracker.domain.rate_set import PublishedRate
+from tracker.domain.values import Envelope, Money, Source, parse_amount
 
 
 def money(body: s.MoneyIn, field: str) -> Money:
@@ -131,14 +130,11 @@ def command(body: s.ProjectEventIn) -> c.ProjectCommand:
     raise TypeError(f"unknown event body {body!r}")  # pragma: no cover
 
 
-def rates(body: s.RatesIn) -> list[Rate]:
-    """Exchange rates to add or replace, each checked (a positive amount, a known currency)."""
-    checked = []
-    for index, rate in enumerate(body.rates):
-        field = f"rates[{index}]"
-        units = parse_amount(rate.units_per_usd, field=f"{field}.units_per_usd")
-        if units <= 0:
-            raise ValidationError("must be positive", field=f"{field}.units_per_usd")
-        check_currency(rate.currency, field=f"{field}.currency")
-        checked.append(Rate(rate.currency, rate.date, units, rate.source, rate.illustrative))
-    return checked
+def published_rate(body: s.RateIn | s.RateCorrectionIn, prefix: str = "") -> PublishedRate:
+    units = parse_amount(body.units_per_usd, field=f"{prefix}units_per_usd")
+    return PublishedRate(body.currency, body.date, units)
+
+
+def published_rates(body: s.RatesIn) -> list[PublishedRate]:
+    """The rates of a publication (the rate set checks them all before any is recorded)."""
+    return [published_rate(rate, f"rates[{index}].") for index, rate in enumerate(body.rates)]

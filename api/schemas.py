@@ -191,6 +191,7 @@ class PortfolioOut(Struct):
     version: int
     targets: TargetsOut | None
     target_history: list[TargetsOut]
+    rate_sets: list[UUID]
     as_of: date | None
     known_at: datetime | None
 
@@ -280,11 +281,23 @@ class RatiosOut(Struct):
 
 
 class RateOut(Struct):
+    """One rate of a rate set: units of ``currency`` per US dollar on ``date``."""
+
     currency: str
     date: date
     units_per_usd: str
-    source: str
+    rate_set_id: UUID
+    rate_set: str
     illustrative: bool
+    source: SourceOut | None
+    recorded_at: datetime | None
+
+
+class RateSetSummaryOut(Struct):
+    id: UUID
+    name: str
+    illustrative: bool
+    recorded_at: datetime
 
 
 class FiguresOut(Struct):
@@ -310,6 +323,7 @@ class ProgressOut(Struct):
     projects_by_status: dict[str, int]
     ratios: RatiosOut
     fx_rates_used: list[RateOut]
+    fx_rate_sets: list[RateSetSummaryOut]
     position: int
 
 
@@ -326,6 +340,7 @@ class BreakdownOut(Struct):
     currency: str
     slices: list[SliceOut]
     fx_rates_used: list[RateOut]
+    fx_rate_sets: list[RateSetSummaryOut]
     position: int
 
 
@@ -344,6 +359,7 @@ class TimelineOut(Struct):
     currency: str
     points: list[TimelinePointOut]
     fx_rates_used: list[RateOut]
+    fx_rate_sets: list[RateSetSummaryOut]
     position: int
     #: Set when the portfolio's first fact lies further back than the timeline's 240 periods:
     #: the start of the first period it keeps.
@@ -354,17 +370,47 @@ class RateIn(Struct, forbid_unknown_fields=True):
     date: date
     currency: Currency
     units_per_usd: Amount
-    source: Text
+
+
+class RateSetIn(Recording, kw_only=True):
+    name: Text
     illustrative: bool = False
 
 
-class RatesIn(Struct, forbid_unknown_fields=True):
-    rates: Annotated[list[RateIn], Meta(min_length=1, max_length=10_000)]
+class RatesIn(Recording, kw_only=True):
+    rates: Annotated[list[RateIn], Meta(min_length=1, max_length=50_000)]
 
 
-class RatesOut(Struct):
-    written: int
+class RateCorrectionIn(Recording, kw_only=True):
+    date: date
+    currency: Currency
+    units_per_usd: Amount
+    reason: Text
+
+
+class RateWithdrawalIn(Recording, kw_only=True):
+    date: date
+    currency: Currency
+    reason: Text
+
+
+class RateSetChoiceIn(Recording, kw_only=True):
+    """The rate sets a portfolio converts with, the first with a rate for a currency winning."""
+
+    rate_sets: Annotated[list[UUID], Meta(max_length=10)]
+
+
+class RateSetOut(Struct):
+    id: UUID
+    name: str
+    illustrative: bool
+    version: int
+    known_at: datetime | None
     rates: list[RateOut]
+
+
+class RateSetsOut(Struct):
+    items: list[RateSetSummaryOut]
 
 
 class ProjectSummaryOut(Struct):

@@ -27,6 +27,7 @@ from tracker.domain.ledger import ProjectLedger
 from tracker.domain.plan import Plan
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
+from tracker.domain.rate_set import RateSet
 from tracker.domain.values import Envelope, Money
 from tracker.eventstore.encoding import MsgspecMapper
 from tracker.eventstore.receipts import receipts_of
@@ -77,13 +78,21 @@ class RecordedEvent:
 
 class TrackerApplication(Application[UUID]):
     name = "Tracker"
-    snapshotting_intervals: ClassVar[dict[Any, int]] = {Project: 50, Portfolio: 50}
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {
+        Project: 50,
+        Portfolio: 50,
+        RateSet: 50,
+    }
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         interval = settings.snapshot_interval
         # The library reads the intervals from the instance; the setting is per deployment.
-        self.snapshotting_intervals = {Project: interval, Portfolio: interval}  # type: ignore[misc]
+        self.snapshotting_intervals = {  # type: ignore[misc]
+            Project: interval,
+            Portfolio: interval,
+            RateSet: interval,
+        }
         super().__init__(env=settings.eventsourcing_env())
         #: Called with the last global position after every successful save.
         self.after_save: list[Callable[[int], None]] = []
@@ -203,6 +212,67 @@ class TrackerApplication(Application[UUID]):
 
     def portfolio(self, portfolio_id: UUID, *, known_at: datetime | None = None) -> Portfolio:
         return self._load(Portfolio, portfolio_id, known_at)
+
+    def choose_rate_sets(
+        self,
+        portfolio_id: UUID,
+        rate_sets: list[UUID],
+        envelope: Envelope,
+        *,
+        expected_version: int | None = None,
+        scope: UUID | None = None,
+    ) -> Recorded:
+        """Name the rate sets the portfolio converts with, each of which must exist."""
+        check_scope(scope, portfolio_id)
+        for index, rate_set_id in enumerate(rate_sets):
+            try:
+                self.rate_set(rate_set_id)
+            except NotFound:
+                raise ValidationError(
+                    f"there is no rate set {rate_set_id}", field=f"rate_sets[{index}]"
+                ) from None
+        return self._change(
+            Portfolio,
+            portfolio_id,
+            envelope,
+            expected_version,
+            lambda p: p.choose_rate_sets(rate_sets, envelope),
+        )
+
+    # Rate sets: reference data beyond any one portfolio, written by unscoped keys only
+
+    def establish_rate_set(
+        self,
+        name: str,
+        envelope: Envelope,
+        *,
+        illustrative: bool = False,
+        scope: UUID | None = None,
+    ) -> Recorded:
+        check_unscoped(scope, "establishing a rate set")
+        return self._create(
+            RateSet,
+            envelope,
+            lambda new_id: RateSet.establish(
+                name, envelope, illustrative=illustrative, rate_set_id=new_id
+            ),
+        )
+
+    def change_rate_set(
+        self,
+        rate_set_id: UUID,
+        change: Callable[[RateSet], Any],
+        envelope: Envelope,
+        *,
+        expected_version: int | None = None,
+        scope: UUID | None = None,
+    ) -> Recorded:
+        """Publish, correct or withdraw rates (``change`` calls the aggregate's method)."""
+        check_unscoped(scope, "publishing exchange rates")
+        return self._change(RateSet, rate_set_id, envelope, expected_version, change)
+
+    def rate_set(self, rate_set_id: UUID, *, known_at: datetime | None = None) -> RateSet:
+        return self._load(RateSet, rate_set_id, known_at)
 
     # Projects
 
@@ -388,6 +458,11 @@ class TrackerApplication(Application[UUID]):
         position = self.store.event_positions(aggregate_id, version=record.version)
         return Recorded(aggregate_id, record.version, position[record.version], replayed=True)
 
+    def _position_of(self, aggregate: TrackedAggregate) -> int:
+        return self.store.event_positions(aggregate.id, version=aggregate.version)[
+            aggregate.version
+        ]
+
     def _change(
         self,
         cls: type[A],
@@ -418,6 +493,8 @@ class TrackerApplication(Application[UUID]):
             if expected_version is not None and aggregate.version != expected_version:
                 raise VersionMismatch(expected_version, aggregate.version)
             change(aggregate)
+            if not aggregate.pending_events:  # nothing new (rates published before)
+                return Recorded(aggregate.id, aggregate.version, self._position_of(aggregate))
             try:
                 recordings = self.save(aggregate)
             except IntegrityError:

@@ -18,8 +18,8 @@ from uuid import UUID
 from tracker.application import TrackerApplication
 from tracker.domain import commands as c
 from tracker.domain.plan import Plan
+from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money, Source
-from tracker.readmodel.fx import Rate
 
 ACTOR = "demo-loader"
 SEED = 2024
@@ -98,7 +98,8 @@ PRODUCTS = {
 }
 #: Illustrative units per US dollar at the start and the end of the demo period.
 FX_PATHS = {"KZT": (Decimal("452"), Decimal("522")), "UZS": (Decimal("11250"), Decimal("12950"))}
-FX_SOURCE = "Illustrative demo rate (not an official rate)"
+FX_SOURCE = "Illustrative demo rates (not official rates)"
+RATE_SET = "Illustrative (demo)"
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class DemoResult:
     events_replayed: int
 
 
-def demo_rates(first: date = FIRST_DAY, last: date = LAST_DAY) -> list[Rate]:
+def demo_rates(first: date = FIRST_DAY, last: date = LAST_DAY) -> list[PublishedRate]:
     """A rate on the first day of every month, moving steadily between the two ends."""
     months = (last.year - first.year) * 12 + last.month - first.month
     rates = []
@@ -118,7 +119,7 @@ def demo_rates(first: date = FIRST_DAY, last: date = LAST_DAY) -> list[Rate]:
         day = date(first.year + year, month + 1, 1)
         for currency, (start, end) in FX_PATHS.items():
             units = (start + (end - start) * step / months).quantize(Decimal("0.01"))
-            rates.append(Rate(currency, day, units, FX_SOURCE, illustrative=True))
+            rates.append(PublishedRate(currency, day, units))
     return rates
 
 
@@ -161,6 +162,7 @@ class DemoLoader:
             self._envelope(date(2023, 2, 1), Source("Forbes.kz, February 2023")),
         )
         self._count(portfolio)
+        self._rates(portfolio.id)
         for day, projects, usd, jobs, source in TARGETS:
             self._count(
                 self.tracker.restate_targets(
@@ -178,6 +180,23 @@ class DemoLoader:
             if progress:
                 progress(index + 1, PROJECTS)
         return DemoResult(portfolio.id, PROJECTS, self.recorded, self.replayed)
+
+    def _rates(self, portfolio_id: UUID) -> None:
+        """The demo's own illustrative rate set, which only the demo portfolio converts with."""
+        established = self.tracker.establish_rate_set(
+            RATE_SET, self._envelope(FIRST_DAY), illustrative=True
+        )
+        self._count(established)
+        rates = [r for r in demo_rates() if r.rate_date <= self.last_day]
+        envelope = self._envelope(FIRST_DAY, Source(FX_SOURCE))
+        self._count(
+            self.tracker.change_rate_set(
+                established.id, lambda rate_set: rate_set.publish(rates, envelope), envelope
+            )
+        )
+        self._count(
+            self.tracker.choose_rate_sets(portfolio_id, [established.id], self._envelope(FIRST_DAY))
+        )
 
     def _announced_on(self, index: int) -> date:
         """Projects join in the waves the restatements report: 42, 60, 69, then 74."""
@@ -300,7 +319,7 @@ class DemoLoader:
         return Money((usd * units).quantize(Decimal("1")), currency)
 
 
-RATES = {(r.currency, r.rate_date): r.units_per_usd for r in demo_rates()}
+RATES = {r.key: r.units_per_usd for r in demo_rates()}
 
 
 def load_demo(

@@ -12,8 +12,8 @@ class PageCache:
     """Rendered portfolio pages, shared by every open dashboard showing the same view.
 
     When an event is recorded every open dashboard asks for its page again at once; the key
-    holds the read model's applied position (and the exchange rates' version, which moves
-    no position), so they share one rendering and a new fact always misses the cache.
+    holds the read model's applied position (exchange rates are events too), so they share
+    one rendering and a new fact or rate always misses the cache.
     """
 
     def __init__(self, size: int = 64, ttl: float = 60.0) -> None:

@@ -30,7 +30,6 @@ from api.dashboard.rendering import STATIC, STATIC_PATH, html_response, render, 
 from api.params import ReadModelDep, Tracker
 from tracker.domain.errors import NotFound
 from tracker.readmodel import pages as page_queries
-from tracker.readmodel.fx import rates_version
 
 PAGES = PageCache()
 
@@ -103,9 +102,8 @@ class DashboardController(Controller):
         moment = parse_moment(params)
         table = parse_table(params)
         position = readmodel.wait_for(min_position(params))
-        fx_version = readmodel.query(rates_version)
         view = tuple(sorted((k, v) for k, v in params.items() if k in VIEW_PARAMS))
-        key = (path, portfolio_id, view, position, fx_version, today_utc().date())
+        key = (path, portfolio_id, view, position, today_utc().date())
 
         def make() -> str:
             context = pages.portfolio_page(

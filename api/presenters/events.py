@@ -12,6 +12,7 @@ from tracker.domain import commands as c
 from tracker.domain.base import payload_of
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
+from tracker.domain.rate_set import RateSet
 from tracker.domain.values import Money
 
 
@@ -56,7 +57,9 @@ def aggregate_type(event: Any) -> str:
         return "project"
     if isinstance(event, Portfolio.Event):
         return "portfolio"
-    return type(event).__name__.lower()  # pragma: no cover - only two aggregates exist
+    if isinstance(event, RateSet.Event):
+        return "rate_set"
+    return type(event).__name__.lower()  # pragma: no cover - every aggregate is named above
 
 
 def feed_event_out(position: int, event: Any) -> s.FeedEventOut:

@@ -31,6 +31,7 @@ def portfolio_out(p: Portfolio, as_of: date | None, known_at: datetime | None) -
         version=p.version,
         targets=targets_out(in_force) if in_force else None,
         target_history=[targets_out(t) for t in p.targets],
+        rate_sets=list(p.rate_sets),
         as_of=as_of,
         known_at=known_at,
     )

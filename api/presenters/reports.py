@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from api import schemas as s
-from api.presenters.rates import rates_out
+from api.presenters.rates import rate_sets_out, rates_out
 from api.presenters.values import exact_amount, in_cents, jobs_out
 from tracker.readmodel.reports import (
     Breakdown,
@@ -89,6 +89,7 @@ def progress_out(report: Progress, position: int) -> s.ProgressOut:
         projects_by_status=dict(sorted(figures.projects_by_status.items())),
         ratios=_ratios(report.ratios),
         fx_rates_used=rates_out(report.rates_used),
+        fx_rate_sets=rate_sets_out(report.rate_sets),
         position=position,
     )
 
@@ -103,6 +104,7 @@ def breakdown_out(report: Breakdown, position: int) -> s.BreakdownOut:
         currency=q.currency,
         slices=[s.SliceOut(key, figures_out(f)) for key, f in report.slices.items()],
         fx_rates_used=rates_out(report.rates_used),
+        fx_rate_sets=rate_sets_out(report.rate_sets),
         position=position,
     )
 
@@ -125,6 +127,7 @@ def timeline_out(report: Timeline, position: int) -> s.TimelineOut:
             for p in report.points
         ],
         fx_rates_used=rates_out(report.rates_used),
+        fx_rate_sets=rate_sets_out(report.rate_sets),
         position=position,
         left_out_before=report.left_out_before,
     )

@@ -15,11 +15,9 @@ from rich.table import Table
 from sqlalchemy import select
 
 from tracker.cli import err, load_settings, open_tracker
-from tracker.demo import demo_rates, load_demo
+from tracker.demo import load_demo
 from tracker.readmodel import reports
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import naive_utc
-from tracker.readmodel.fx import put_rates
 from tracker.readmodel.projector import Projector
 from tracker.readmodel.reports import ReportQuery, Total
 
@@ -38,7 +36,6 @@ def demo(if_empty: bool) -> None:
         if if_empty and tracker.recorder.max_notification_id():
             click.echo("the database already holds events; demo not loaded (--if-empty)")
             return
-        put_rates(engine, demo_rates(), naive_utc(datetime.now(UTC)))
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task("loading demo projects", total=74)
             result = load_demo(

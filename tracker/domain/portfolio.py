@@ -33,6 +33,10 @@ class Targets:
     source: Source | None
 
 
+#: A portfolio converts with at most this many rate sets.
+MAX_RATE_SETS = 10
+
+
 class Portfolio(TrackedAggregate):
     TOPIC: ClassVar[str] = "tracker:Portfolio"
 
@@ -41,6 +45,8 @@ class Portfolio(TrackedAggregate):
     established_on: date
     illustrative: bool
     targets: list[Targets]
+    #: The rate sets that convert its figures, in order of preference (none before chosen).
+    rate_sets: tuple[UUID, ...] = ()
 
     def __init__(self) -> None:
         """State is set by the ``Established`` event; annotations type the snapshots."""
@@ -83,6 +89,14 @@ class Portfolio(TrackedAggregate):
                 )
             )
 
+    class RateSetsChosen(Event):
+        TOPIC: ClassVar[str] = "tracker:Portfolio.RateSetsChosen"
+        KIND: ClassVar[str] = "rate_sets_chosen"
+        rate_sets: tuple[UUID, ...]
+
+        def fold_into(self, portfolio: Portfolio) -> None:
+            portfolio.rate_sets = self.rate_sets
+
     @classmethod
     def establish(
         cls,
@@ -118,6 +132,14 @@ class Portfolio(TrackedAggregate):
         self.emit(
             self.TargetsRestated, envelope, investment=investment, jobs=jobs, projects=projects
         )
+
+    def choose_rate_sets(self, rate_sets: list[UUID], envelope: Envelope) -> None:
+        """Convert with these rate sets, the first that has a rate for a currency winning."""
+        if len(rate_sets) > MAX_RATE_SETS:
+            raise ValidationError(f"must name at most {MAX_RATE_SETS} rate sets", field="rate_sets")
+        if len(set(rate_sets)) != len(rate_sets):
+            raise ValidationError("names a rate set twice", field="rate_sets")
+        self.emit(self.RateSetsChosen, envelope, rate_sets=tuple(rate_sets))
 
     def targets_as_of(self, as_of: date | None = None) -> Targets | None:
         """The statement in force on ``as_of``: the latest effective by then."""

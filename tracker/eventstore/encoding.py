@@ -20,6 +20,8 @@ from eventsourcing.persistence import Mapper, MapperDeserialisationError, Stored
 from eventsourcing.utils import get_topic, resolve_topic
 
 _ENVELOPE_FIELDS = ("originator_id", "originator_version")
+#: Class-level values an aggregate may give as the default of newer state (not descriptors).
+_PLAIN_DEFAULTS = (tuple, frozenset, str, int, bool)
 
 
 class MsgspecTranscoder(Transcoder):
@@ -91,8 +93,18 @@ def _as_dict(struct: msgspec.Struct) -> dict[str, Any]:
     return {name: getattr(struct, name) for name in struct.__struct_fields__}
 
 
-def _struct_for(name: str, hints: dict[str, Any]) -> type[msgspec.Struct]:
-    return msgspec.defstruct(name, list(hints.items()), forbid_unknown_fields=False)
+def _struct_for(
+    name: str, hints: dict[str, Any], defaults: dict[str, Any] | None = None
+) -> type[msgspec.Struct]:
+    """A struct of ``hints``; a field with a default may be missing from older data."""
+    defaults = defaults or {}
+    fields = [
+        (field, hint, defaults[field]) if field in defaults else (field, hint)
+        for field, hint in hints.items()
+    ]
+    # Fields with defaults go last, as Python's own signatures require.
+    fields.sort(key=lambda f: len(f) == 3)
+    return msgspec.defstruct(name, fields, forbid_unknown_fields=False)
 
 
 @cache
@@ -112,7 +124,8 @@ class _SnapshotOuter(msgspec.Struct):
 
 @cache
 def _aggregate_state_decoder(cls: type[Any]) -> msgspec.json.Decoder[Any]:
-    """Aggregates declare their state as annotations; those type the snapshot's state."""
+    """Aggregates declare their state as annotations; those type the snapshot's state. A
+    class-level value is the default for snapshots taken before that state existed."""
     hints = {
         name: hint
         for name, hint in typing.get_type_hints(cls).items()
@@ -120,7 +133,12 @@ def _aggregate_state_decoder(cls: type[Any]) -> msgspec.json.Decoder[Any]:
     }
     hints["_created_on"] = datetime
     hints["_modified_on"] = datetime
-    return msgspec.json.Decoder(_struct_for(f"{cls.__qualname__}State", hints))
+    defaults = {
+        name: value
+        for name in hints
+        if isinstance(value := getattr(cls, name, None), _PLAIN_DEFAULTS)
+    }
+    return msgspec.json.Decoder(_struct_for(f"{cls.__qualname__}State", hints, defaults))
 
 
 def _decode_snapshot(data: bytes) -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""Exchange rates: reference data beside the ledger, used only when reporting.
+"""Exchange rates as the read model knows them: rate sets, their rates, portfolios' choices.
 
-A rate says how many units of a currency one US dollar buys on a date. Amounts convert at
-the latest rate on or before their value date (or at one fixed date); every rate used is
-listed in the report, and an amount without a usable rate is reported as unconverted.
+A rate says how many units of a currency one US dollar buys on a date. A portfolio converts
+with the rate sets it chose (as chosen by ``known_at``), preferring the first that has a
+rate: the latest on or before the amount's value date (or one fixed date), as known at
+``known_at``. Every rate used is listed in the report with its set, and an amount without a
+usable rate is reported as unconverted.
 """
 
 from __future__ import annotations
@@ -11,99 +13,170 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, tuple_
+from sqlalchemy import Connection, or_, select
 
 from tracker.readmodel import tables as t
+from tracker.readmodel.database import naive_utc
 
 USD = "USD"
 
 
 @dataclass(frozen=True)
+class RateSetRow:
+    rate_set_id: str
+    name: str
+    illustrative: bool
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class Rate:
+    """One published rate, with the set that published it and where it came from."""
+
     currency: str
     rate_date: date
     units_per_usd: Decimal
-    source: str
-    illustrative: bool = False
+    rate_set_id: str
+    rate_set: str
+    illustrative: bool
+    source_title: str | None = None
+    source_url: str | None = None
+    recorded_at: datetime | None = None
 
 
-def put_rates(engine: Engine, rates: list[Rate], recorded_at: datetime) -> int:
-    """Insert or replace rates (one transaction); return how many were written."""
-    with engine.begin() as conn:
-        keys = [(r.currency, r.rate_date) for r in rates]
-        if keys:
-            conn.execute(
-                delete(t.fx_rates).where(
-                    tuple_(t.fx_rates.c.currency, t.fx_rates.c.rate_date).in_(keys)
-                )
-            )
-            conn.execute(
-                insert(t.fx_rates),
-                [
-                    {
-                        "currency": r.currency,
-                        "rate_date": r.rate_date,
-                        "units_per_usd": r.units_per_usd,
-                        "source": r.source,
-                        "illustrative": r.illustrative,
-                        "recorded_at": recorded_at,
-                    }
-                    for r in rates
-                ],
-            )
-    return len(rates)
-
-
-def list_rates(conn: Connection) -> list[Rate]:
-    """Every known rate, by currency and then date."""
-    rows = conn.execute(select(t.fx_rates).order_by(t.fx_rates.c.currency, t.fx_rates.c.rate_date))
+def _known(table: Any, known_at: datetime | None) -> list[Any]:
+    """Rows recorded by ``known_at`` (every row without it) and not superseded then."""
+    if known_at is None:
+        return [table.c.superseded_position.is_(None)]
+    moment = naive_utc(known_at)
     return [
-        Rate(row.currency, row.rate_date, row.units_per_usd, row.source, row.illustrative)
+        table.c.recorded_at <= moment,
+        or_(table.c.superseded_at.is_(None), table.c.superseded_at > moment),
+    ]
+
+
+def rate_sets(conn: Connection, known_at: datetime | None = None) -> list[RateSetRow]:
+    """Every rate set established by ``known_at``, by name."""
+    query = select(t.rate_sets).order_by(t.rate_sets.c.name, t.rate_sets.c.rate_set_id)
+    if known_at is not None:
+        query = query.where(t.rate_sets.c.recorded_at <= naive_utc(known_at))
+    return [
+        RateSetRow(r.rate_set_id, r.name, r.illustrative, r.recorded_at)
+        for r in conn.execute(query)
+    ]
+
+
+def chosen_rate_sets(
+    conn: Connection, portfolio_id: UUID, known_at: datetime | None = None
+) -> list[RateSetRow]:
+    """The rate sets the portfolio converted with at ``known_at``, preferred first."""
+    query = (
+        select(t.rate_choices.c.rate_sets)
+        .where(t.rate_choices.c.portfolio_id == str(portfolio_id))
+        .order_by(t.rate_choices.c.version.desc())
+        .limit(1)
+    )
+    if known_at is not None:
+        query = query.where(t.rate_choices.c.recorded_at <= naive_utc(known_at))
+    chosen = (conn.execute(query).scalar_one_or_none() or "").split()
+    by_id = {s.rate_set_id: s for s in rate_sets(conn, known_at) if s.rate_set_id in chosen}
+    return [by_id[i] for i in chosen if i in by_id]
+
+
+def rates_of(
+    conn: Connection, sets: list[RateSetRow], known_at: datetime | None = None
+) -> list[Rate]:
+    """The rates of ``sets`` in force at ``known_at``, by set, currency and date."""
+    names = {s.rate_set_id: s for s in sets}
+    if not names:
+        return []
+    rows = conn.execute(
+        select(t.rates)
+        .where(t.rates.c.rate_set_id.in_(sorted(names)), *_known(t.rates, known_at))
+        .order_by(t.rates.c.rate_set_id, t.rates.c.currency, t.rates.c.rate_date)
+    )
+    return [
+        Rate(
+            row.currency,
+            row.rate_date,
+            row.units_per_usd,
+            row.rate_set_id,
+            names[row.rate_set_id].name,
+            names[row.rate_set_id].illustrative,
+            row.source_title,
+            row.source_url,
+            row.recorded_at,
+        )
         for row in rows
     ]
 
 
-def rates_version(conn: Connection) -> tuple[int, datetime | None]:
-    """Changes whenever rates are added or replaced (which moves no position in the log)."""
-    row = conn.execute(
-        select(func.count(), func.max(t.fx_rates.c.recorded_at)).select_from(t.fx_rates)
-    ).one()
-    return int(row[0]), row[1]
+def published_rates_of(
+    conn: Connection, rate_set_id: UUID, known_at: datetime | None = None
+) -> tuple[RateSetRow, list[Rate]] | None:
+    """One rate set (``None`` if unknown at ``known_at``) and its rates in force then."""
+    found = [s for s in rate_sets(conn, known_at) if s.rate_set_id == str(rate_set_id)]
+    return (found[0], rates_of(conn, found, known_at)) if found else None
 
 
 @dataclass
 class RateBook:
-    """Every known rate, and the rates a report actually used."""
+    """The rates a portfolio converts with at one moment, and those a report actually used."""
 
-    rates: dict[str, list[Rate]]
+    sets: list[RateSetRow]
+    #: Per (set id, currency): the rates by date, and their dates for bisecting.
+    rates: dict[tuple[str, str], list[Rate]]
     fixed_date: date | None = None
-    used: dict[tuple[str, date], Rate] = field(default_factory=dict)
+    used: dict[tuple[str, str, date], Rate] = field(default_factory=dict)
+    _dates: dict[tuple[str, str], list[date]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, conn: Connection, fixed_date: date | None = None) -> RateBook:
-        by_currency: dict[str, list[Rate]] = {}
-        for rate in list_rates(conn):
-            by_currency.setdefault(rate.currency, []).append(rate)
-        return cls(by_currency, fixed_date)
+    def load(
+        cls,
+        conn: Connection,
+        portfolio_id: UUID,
+        known_at: datetime | None = None,
+        fixed_date: date | None = None,
+    ) -> RateBook:
+        sets = chosen_rate_sets(conn, portfolio_id, known_at)
+        by_key: dict[tuple[str, str], list[Rate]] = {}
+        for rate in rates_of(conn, sets, known_at):
+            by_key.setdefault((rate.rate_set_id, rate.currency), []).append(rate)
+        dates = {key: [r.rate_date for r in rates] for key, rates in by_key.items()}
+        return cls(sets, by_key, fixed_date, _dates=dates)
+
+    @property
+    def illustrative_used(self) -> bool:
+        return any(rate.illustrative for rate in self.used.values())
 
     def rate(self, currency: str, on: date) -> Rate | None:
-        """The latest rate on or before ``on`` (or the fixed date); USD is always 1."""
-        if currency == USD:
-            return Rate(USD, on, Decimal(1), "identity")
+        """The preferred set's latest rate on or before ``on`` (or the fixed date)."""
         day = self.fixed_date or on
-        rates = self.rates.get(currency, [])
-        index = bisect.bisect_right([r.rate_date for r in rates], day)
-        return rates[index - 1] if index else None
+        for rate_set in self.sets:
+            key = (rate_set.rate_set_id, currency)
+            index = bisect.bisect_right(self._dates.get(key, []), day)
+            if index:
+                return self.rates[key][index - 1]
+        return None
 
     def convert(self, amount: Decimal, currency: str, on: date, to: str) -> Decimal | None:
         if currency == to:
             return amount
-        source = self.rate(currency, on)
-        target = self.rate(to, on)
-        if source is None or target is None:
+        rates = {code: self.rate(code, on) for code in (currency, to) if code != USD}
+        found = {code: rate for code, rate in rates.items() if rate is not None}
+        if len(found) < len(rates):
             return None
-        for used in (source, target):
-            if used.currency != USD:
-                self.used[(used.currency, used.rate_date)] = used
-        return amount / source.units_per_usd * target.units_per_usd
+        for rate in found.values():
+            self.used[(rate.rate_set_id, rate.currency, rate.rate_date)] = rate
+        one = Decimal(1)
+        return (
+            amount
+            / (found[currency].units_per_usd if currency in found else one)
+            * (found[to].units_per_usd if to in found else one)
+        )
+
+    def used_rates(self) -> list[Rate]:
+        return sorted(self.used.values(), key=lambda r: (r.currency, r.rate_date, r.rate_set))

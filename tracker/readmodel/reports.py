@@ -21,7 +21,7 @@ from sqlalchemy.sql import Select
 from tracker.domain.status import Status
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import exact_sum, naive_utc
-from tracker.readmodel.fx import Rate, RateBook
+from tracker.readmodel.fx import Rate, RateBook, RateSetRow
 
 DIMENSIONS = ("sector", "region", "country", "status")
 #: At most this many points in one timeline (a century of months): each point is a few
@@ -118,6 +118,7 @@ class Progress:
     figures: Figures
     ratios: Ratios
     rates_used: list[Rate]
+    rate_sets: list[RateSetRow]
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class Breakdown:
     by: str
     slices: dict[str, Figures]
     rates_used: list[Rate]
+    rate_sets: list[RateSetRow]
 
 
 # Filters shared by every query
@@ -292,7 +294,7 @@ def _figures(conn: Connection, query: ReportQuery, book: RateBook) -> Figures:
 
 
 def progress(conn: Connection, query: ReportQuery) -> Progress:
-    book = RateBook.load(conn, query.fx_date)
+    book = _rate_book(conn, query)
     targets = targets_in_force(conn, query, book)
     figures = _figures(conn, query, book)
     investment = targets.investment_converted if targets else None
@@ -304,7 +306,7 @@ def progress(conn: Connection, query: ReportQuery) -> Progress:
         ),
         projects=_ratio(figures.project_count, targets.projects if targets else None),
     )
-    return Progress(query, targets, figures, ratios, _used(book))
+    return Progress(query, targets, figures, ratios, book.used_rates(), book.sets)
 
 
 def breakdown(conn: Connection, query: ReportQuery, by: str) -> Breakdown:
@@ -315,7 +317,7 @@ def breakdown(conn: Connection, query: ReportQuery, by: str) -> Breakdown:
     """
     if by not in DIMENSIONS:
         raise ValueError(f"cannot break down by {by!r}")
-    book = RateBook.load(conn, query.fx_date)
+    book = _rate_book(conn, query)
     projects = projects_as_of(conn, query)
     slices: dict[str, Figures] = defaultdict(lambda: Figures.empty(query.currency))
     for project in projects.values():
@@ -326,7 +328,7 @@ def breakdown(conn: Connection, query: ReportQuery, by: str) -> Breakdown:
         keys = _keys(owner, by) if owner else (NOT_ANNOUNCED,)
         for key in keys:
             _add_fact(slices[key], book, row)
-    return Breakdown(query, by, dict(sorted(slices.items())), _used(book))
+    return Breakdown(query, by, dict(sorted(slices.items())), book.used_rates(), book.sets)
 
 
 def _keys(project: ProjectAsOf, by: str) -> Iterable[str]:
@@ -338,8 +340,8 @@ def _keys(project: ProjectAsOf, by: str) -> Iterable[str]:
     return (getattr(project, by),)
 
 
-def _used(book: RateBook) -> list[Rate]:
-    return sorted(book.used.values(), key=lambda r: (r.currency, r.rate_date))
+def _rate_book(conn: Connection, query: ReportQuery) -> RateBook:
+    return RateBook.load(conn, query.portfolio_id, query.known_at, query.fx_date)
 
 
 @dataclass(frozen=True)
@@ -357,6 +359,7 @@ class Timeline:
     interval: str
     points: list[TimelinePoint]
     rates_used: list[Rate]
+    rate_sets: list[RateSetRow]
     #: When the portfolio's first fact lies further back than the timeline's
     #: :data:`MAX_TIMELINE_POINTS` periods: the start of the first period it keeps.
     left_out_before: date | None = None
@@ -369,7 +372,7 @@ def timeline(conn: Connection, query: ReportQuery, interval: str, today: date) -
     """Cumulative figures at the end of each month or quarter, up to ``as_of`` (or today)."""
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
-    book = RateBook.load(conn, query.fx_date)
+    book = _rate_book(conn, query)
     start = _first_day(conn, query)
     # Nothing is effective after today (the domain refuses later dates), so the periods end
     # there even when ``as_of`` lies further ahead.
@@ -392,7 +395,7 @@ def timeline(conn: Connection, query: ReportQuery, interval: str, today: date) -
                 TimelinePoint(label, period_end, _figures(conn, at, book), targets, restated)
             )
             previous = targets
-    return Timeline(query, interval, points, _used(book), left_out_before)
+    return Timeline(query, interval, points, book.used_rates(), book.sets, left_out_before)
 
 
 def _period_start(day: date, months: int, *, back: int) -> date:

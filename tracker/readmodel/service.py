@@ -55,7 +55,6 @@ class ReadModel:
         self._threads: list[threading.Thread] = []
         self._reports: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
         self._reports_lock = threading.Lock()
-        self._rates_version = 0
         self._report_slots = threading.BoundedSemaphore(self.settings.report_workers)
         if in_process:
             tracker.after_save.append(self._after_save)
@@ -146,33 +145,27 @@ class ReadModel:
 
         The position is known without asking the database: an in-process projector announces
         it, and with an external one it is read every ``WATCH_INTERVAL`` (so a read without
-        ``min_position`` may lag that much behind). The entry also dies with new exchange
-        rates here and after ``REPORT_TTL`` seconds (rates put by another process move no
-        position).
+        ``min_position`` may lag that much behind). The entry also dies after ``REPORT_TTL``
+        seconds.
         """
         position = self.projector.seen_position
         if position is None or (min_position is not None and position < min_position):
             return None
         with self._reports_lock:
-            entry = self._reports.get((key, self._rates_version))
+            entry = self._reports.get(key)
         if entry is None or entry[0] != position or entry[1] < time.monotonic():
             return None
         return entry[2]
 
     def remember_report(self, key: Hashable, position: int, report: Any) -> None:
         with self._reports_lock:
-            self._reports[(key, self._rates_version)] = (
+            self._reports[key] = (
                 position,
                 time.monotonic() + REPORT_TTL,
                 report,
             )
             while len(self._reports) > REPORT_CACHE_SIZE:
                 self._reports.popitem(last=False)
-
-    def rates_changed(self) -> None:
-        with self._reports_lock:
-            self._rates_version += 1
-            self._reports.clear()
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:

@@ -149,15 +149,45 @@ facts = Table(
     Index("ix_rm_facts_project", "project_id", "fact_version"),
 )
 
-fx_rates = Table(
-    "fx_rates",
+#: Named sources of exchange rates (``RateSet`` aggregates).
+rate_sets = Table(
+    "rm_rate_sets",
     metadata,
-    Column("currency", String(3), primary_key=True),
-    Column("rate_date", Date, primary_key=True),
-    Column("units_per_usd", Amount, nullable=False),
-    Column("source", Text, nullable=False),
+    Column("rate_set_id", String(ID), primary_key=True),
+    Column("name", Text, nullable=False),
     Column("illustrative", Boolean, nullable=False),
     Column("recorded_at", DateTime, nullable=False),
+)
+
+#: Every rate each set published, bitemporal like the ledger: a correction closes the row
+#: and opens one with the new value; a withdrawal only closes it.
+rates = Table(
+    "rm_rates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rate_set_id", String(ID), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("rate_date", Date, nullable=False),
+    Column("units_per_usd", Amount, nullable=False),
+    Column("source_title", Text),
+    Column("source_url", Text),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+    Column("superseded_at", DateTime),
+    Column("superseded_position", Integer),
+    Index("ix_rm_rates_set", "rate_set_id", "currency", "rate_date", "superseded_position"),
+)
+
+#: Which rate sets each portfolio converts with (space-separated ids, preferred first), in
+#: every version it chose, so a report known at a past moment uses the choice of then.
+rate_choices = Table(
+    "rm_rate_choices",
+    metadata,
+    Column("portfolio_id", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("rate_sets", Text, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
 )
 
 #: The position up to which the read model has applied the notification log.
@@ -193,13 +223,27 @@ class Views:
     plans: Table
     statuses: Table
     facts: Table
+    rate_sets: Table
+    rates: Table
+    rate_choices: Table
     failures: Table
 
     def all(self) -> tuple[Table, ...]:
         return tuple(getattr(self, f.name) for f in fields(self))
 
 
-LIVE = Views(portfolios, targets, projects, plans, statuses, facts, projection_failures)
+LIVE = Views(
+    portfolios,
+    targets,
+    projects,
+    plans,
+    statuses,
+    facts,
+    rate_sets,
+    rates,
+    rate_choices,
+    projection_failures,
+)
 #: A rebuild writes into copies of the live tables, named with this suffix, and swaps them in.
 REBUILD_SUFFIX = "_next"
 

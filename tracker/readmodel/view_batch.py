@@ -26,6 +26,7 @@ from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.status import Status
 from tracker.readmodel.database import naive_utc
+from tracker.readmodel.rate_views import RateRows
 from tracker.readmodel.tables import LIVE, Views
 
 Row = dict[str, Any]
@@ -154,6 +155,8 @@ class ViewBatch:
         self.facts: dict[FactKey, Row] = {}
         #: Fetched rows this batch superseded, per table.
         self.superseded: dict[Table, list[Row]] = {table: [] for table in self.sql.supersede}
+        #: What rate sets and portfolios' choices of them change.
+        self.rates = RateRows(views)
 
     # Reading what the events refer to
 
@@ -171,6 +174,8 @@ class ViewBatch:
 
     def apply(self, event: Any, position: int) -> None:
         recorded_at = naive_utc(event.timestamp)
+        if self.rates.apply(event, position, recorded_at):
+            return
         if isinstance(event, Portfolio.Event):
             self._apply_portfolio_event(event, position, recorded_at)
         elif isinstance(event, Project.Announced):
@@ -357,6 +362,7 @@ class ViewBatch:
                     for project_id in sorted(self.changed_projects)
                 ],
             )
+        self.rates.write(conn)
 
 
 def storable(row: Row) -> Row:

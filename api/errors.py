@@ -30,6 +30,7 @@ from tracker.domain.errors import (
     VersionMismatch,
 )
 from tracker.readmodel.database import DATABASE_UNAVAILABLE
+from tracker.transfer.errors import ImportForbidden, ImportRejected
 
 PROBLEM_JSON = "application/problem+json"
 _NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
@@ -214,6 +215,18 @@ def _matches(variant: Schema, option: msgspec.inspect.Type) -> bool:
         option = option.type
     expected = _OPENAPI_TYPE.get(type(option))
     return expected is not None and variant.type == expected
+
+
+def rows_problem(error: ImportRejected | ImportForbidden) -> Response[dict[str, Any]]:
+    """A file refused: 422 for bad rows, 403 for rows the key may not record, each listed."""
+    forbidden = isinstance(error, ImportForbidden)
+    return problem(
+        403 if forbidden else 422,
+        error.detail,
+        slug="forbidden" if forbidden else "invalid-rows",
+        field=error.field,
+        errors=[e.as_dict() for e in error.errors],
+    )
 
 
 def problem(

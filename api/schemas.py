@@ -409,6 +409,14 @@ class RateSetOut(Struct):
     rates: list[RateOut]
 
 
+class RateImportOut(Struct):
+    id: UUID
+    version: int
+    position: int
+    rates_in_file: int
+    rates_new: int
+
+
 class RateSetsOut(Struct):
     items: list[RateSetSummaryOut]
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Any
 from uuid import UUID
 
+import anyio.to_thread
 from litestar import Controller, Request, Response, get, post, put
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 
 from api.commands import published_rate, published_rates, scope_of, write_envelope
 from api.conditions import expected_version, read_moment
+from api.errors import rows_problem
 from api.params import IdempotencyKey, IfMatch, KnownAt, ReadModelDep, Tracker
 from api.presenters.events import event_out
 from api.presenters.rates import rate_set_out, rate_sets_out
@@ -18,6 +21,7 @@ from api.responses import created, tagged
 from api.schemas import (
     EventOut,
     RateCorrectionIn,
+    RateImportOut,
     RateSetChoiceIn,
     RateSetIn,
     RateSetOut,
@@ -25,9 +29,13 @@ from api.schemas import (
     RatesIn,
     RateWithdrawalIn,
     RecordedOut,
+    Recording,
+    SourceIn,
 )
 from tracker.domain.errors import NotFound
 from tracker.readmodel.fx import published_rates_of, rate_sets
+from tracker.transfer.errors import ImportRejected
+from tracker.transfer.rate_file import import_rate_file
 
 RATES_EXAMPLE = {
     "rates": [
@@ -169,6 +177,46 @@ class RateSetController(Controller):
             scope=scope_of(request),
         )
         return created(recorded, f"/api/v1/rate-sets/{rate_set_id}")
+
+    @post(
+        "/{rate_set_id:uuid}/imports",
+        summary="Publish an official rate file (CSV: date, currency, units_per_usd)",
+        status_code=201,
+    )
+    async def import_file(
+        self,
+        request: Request[Any, Any, Any],
+        tracker: Tracker,
+        rate_set_id: FromPath[UUID],
+        source_title: FromQuery[str | None] = None,
+        source_url: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        """The body is the file (docs/rates.md). All or nothing: every bad cell is listed
+        with its line and column, and nothing is published unless every rate is good."""
+        body = await request.body()
+        source = SourceIn(source_title, source_url) if source_title else None
+        envelope = write_envelope(request, Recording(source=source), None)
+        try:
+            done = await anyio.to_thread.run_sync(
+                lambda: import_rate_file(
+                    tracker,
+                    rate_set_id,
+                    io.BytesIO(body),
+                    "the rate file",
+                    envelope,
+                    scope=scope_of(request),
+                )
+            )
+        except ImportRejected as error:
+            return rows_problem(error)
+        recorded = done.recorded
+        return Response(
+            RateImportOut(
+                recorded.id, recorded.version, recorded.position, done.rates_in_file, done.rates_new
+            ),
+            status_code=201,
+            headers={"Location": f"/api/v1/rate-sets/{rate_set_id}"},
+        )
 
 
 class PortfolioRateSetsController(Controller):

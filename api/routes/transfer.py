@@ -26,7 +26,7 @@ from litestar.response import Stream
 
 from api.auth import principal_of
 from api.conditions import read_moment
-from api.errors import problem
+from api.errors import problem, rows_problem
 from api.params import AsOf, KnownAt, ReadModelDep, Tracker
 from api.presenters.imports import import_answer
 from api.schemas import ImportOut
@@ -220,22 +220,8 @@ class TransferController(Controller):
                         tracker, body, kind, importer, source=f"upload.{kind}", dry_run=dry_run
                     )
                 )
-        except ImportRejected as error:
-            return problem(
-                422,
-                error.detail,
-                slug="invalid-rows",
-                field=error.field,
-                errors=[e.as_dict() for e in error.errors],
-            )
-        except ImportForbidden as error:
-            return problem(
-                403,
-                error.detail,
-                slug="forbidden",
-                field=error.field,
-                errors=[e.as_dict() for e in error.errors],
-            )
+        except (ImportRejected, ImportForbidden) as error:
+            return rows_problem(error)
         finally:
             slots.give_back()
         return Stream(import_answer(report), media_type="application/json")

@@ -71,7 +71,11 @@ def test_a_portfolio_converts_only_with_the_sets_it_names(
     assert after["pledged"]["unconverted"] == []
     [used] = after["fx_rates_used"]
     assert used["rate_set_id"] == rate_set and used["rate_set"] == "NBK official"
-    assert (used["currency"], used["date"], used["units_per_usd"]) == ("KZT", "2024-01-01", "500.00")
+    assert (used["currency"], used["date"], used["units_per_usd"]) == (
+        "KZT",
+        "2024-01-01",
+        "500.00",
+    )
     assert [s["name"] for s in after["fx_rate_sets"]] == ["NBK official"]
 
     # Another portfolio, with KZT amounts of its own, does not pick the set up.
@@ -233,3 +237,55 @@ def _uuid(text: str) -> Any:
     from uuid import UUID
 
     return UUID(text)
+
+
+def import_file(client: Client, rate_set: str, text: str, **params: str) -> Any:
+    return client.post(
+        f"/api/v1/rate-sets/{rate_set}/imports",
+        content=text.encode(),
+        params=params,
+        headers={"Content-Type": "text/csv"},
+    )
+
+
+def test_an_official_rate_file_is_published_whole_or_not_at_all(
+    client: Client, portfolio_id: str
+) -> None:
+    rate_set = give_rates_over_http(client, portfolio_id, [KZT_500])
+    good = "\ufeffdate,currency,units_per_usd\n2024-01-01,KZT,500\n2024-02-01,KZT,505.5\n"
+    first = import_file(client, rate_set, good, source_title="National Bank of Kazakhstan")
+    assert first.status_code == 201, first.text
+    assert (first.json()["rates_in_file"], first.json()["rates_new"]) == (2, 1)
+    again = import_file(client, rate_set, good)
+    assert again.json()["rates_new"] == 0 and again.json()["version"] == first.json()["version"]
+    rates = client.get(f"/api/v1/rate-sets/{rate_set}").json()["rates"]
+    assert [(r["date"], r["units_per_usd"]) for r in rates] == [
+        ("2024-01-01", "500.00"),
+        ("2024-02-01", "505.50"),
+    ]
+    assert rates[1]["source"]["title"] == "National Bank of Kazakhstan"
+
+    bad = (
+        "date,currency,units_per_usd\n"
+        "2024-03-01,KZT,510\n"
+        "01.03.2024,KZT,510\n"
+        "2024-03-01,USD,1\n"
+        "2024-03-01,UZS,-3\n"
+        "2024-03-01,XYZ,3\n"
+    )
+    body = assert_problem(import_file(client, rate_set, bad), 422)
+    assert [(e["line"], e["column"]) for e in body["errors"]] == [
+        (3, "date"),
+        (4, "currency"),
+        (5, "units_per_usd"),
+        (6, "currency"),
+    ]
+    # A different value for a published rate is a correction: refused, naming its line.
+    changed = "date,currency,units_per_usd\n2024-04-01,KZT,511\n2024-02-01,KZT,506\n"
+    body = assert_problem(import_file(client, rate_set, changed), 422)
+    assert [(e["line"], e["column"]) for e in body["errors"]] == [(3, "date")]
+    assert "already published" in body["errors"][0]["message"]
+    for header in ("date;currency;units_per_usd\n", "day,currency,rate\n", ""):
+        assert_problem(import_file(client, rate_set, header + "2024-05-01,KZT,1\n"), 422)
+    final = client.get(f"/api/v1/rate-sets/{rate_set}").json()
+    assert len(final["rates"]) == 2 and final["version"] == first.json()["version"]

@@ -98,7 +98,10 @@ def _register() -> None:
     main.add_command(projections)
     main.add_command(projector)
 
+    from tracker.cli.rates import rates
     from tracker.cli.transfer import export_command, import_command
+
+    main.add_command(rates)
 
     main.add_command(import_command)
     main.add_command(export_command)

@@ -86,7 +86,7 @@ def import_command(file: Path, dry_run: bool, status: bool, actor: str | None) -
     if status:
         _print_status(_status(settings, file, kind))
         return
-    importer = Importer(actor=(actor or _login()).strip() or "import")
+    importer = Importer(actor=(actor or login_name()).strip() or "import")
     with open_tracker(settings) as (tracker, engine), _progress() as bar:
         tasks: dict[str, Any] = {}
 
@@ -202,7 +202,8 @@ def _print_report(report: ImportReport, position: int | None) -> None:
     )
 
 
-def _login() -> str:
+def login_name() -> str:
+    """Who runs the command, recorded as the actor of what it records."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):

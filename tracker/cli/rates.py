@@ -1,0 +1,104 @@
+"""``tracker rates``: rate sets, official rate files, and the sets a portfolio converts with."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from tracker.cli import err, load_settings, open_tracker
+from tracker.cli.transfer import login_name
+from tracker.domain.errors import TrackerError
+from tracker.domain.values import Envelope, Source
+from tracker.readmodel.fx import rate_sets
+from tracker.readmodel.projector import Projector
+from tracker.transfer.errors import ImportRejected
+from tracker.transfer.rate_file import import_rate_file
+
+
+def _envelope(source_title: str | None = None, source_url: str | None = None) -> Envelope:
+    today = datetime.now(UTC).date()
+    source = Source(source_title, source_url) if source_title else None
+    return Envelope(login_name(), today, source, today=today)
+
+
+def _fail(error: TrackerError) -> None:
+    if isinstance(error, ImportRejected):
+        for row in error.errors:
+            err.print(f"line {row.line}, column {row.column or '-'}: {row.message}")
+    err.print(f"[red]error:[/red] {error.detail}")
+    sys.exit(1)
+
+
+@click.group()
+def rates() -> None:
+    """Rate sets: named sources of exchange rates, each rate an event."""
+
+
+@rates.command("list")
+def list_sets() -> None:
+    """List the rate sets."""
+    with open_tracker(load_settings()) as (_, engine), engine.connect() as conn:
+        found = rate_sets(conn)
+    table = Table("id", "name", "illustrative", "established")
+    for row in found:
+        table.add_row(
+            row.rate_set_id,
+            row.name,
+            "yes" if row.illustrative else "",
+            f"{row.recorded_at:%Y-%m-%d %H:%M}",
+        )
+    Console().print(table)
+
+
+@rates.command("establish")
+@click.argument("name")
+@click.option("--illustrative", is_flag=True, help="Its rates are not official ones.")
+def establish(name: str, illustrative: bool) -> None:
+    """Establish a rate set and print its id."""
+    with open_tracker(load_settings()) as (tracker, engine):
+        try:
+            recorded = tracker.establish_rate_set(name, _envelope(), illustrative=illustrative)
+        except TrackerError as error:
+            _fail(error)
+        Projector(tracker, engine).catch_up()
+    click.echo(recorded.id)
+
+
+@rates.command("import")
+@click.argument("rate_set_id", type=click.UUID)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source-title", help="Where the rates come from (e.g. the bank's name).")
+@click.option("--source-url", help="Its address.")
+def import_file(
+    rate_set_id: UUID, path: Path, source_title: str | None, source_url: str | None
+) -> None:
+    """Publish an official rate file (docs/rates.md): all its rates, or none."""
+    with open_tracker(load_settings()) as (tracker, engine), path.open("rb") as stream:
+        try:
+            done = import_rate_file(
+                tracker, rate_set_id, stream, str(path), _envelope(source_title, source_url)
+            )
+        except TrackerError as error:
+            _fail(error)
+        Projector(tracker, engine).catch_up()
+    click.echo(f"{path}: {done.rates_in_file} rates, {done.rates_new} new")
+
+
+@rates.command("choose")
+@click.argument("portfolio_id", type=click.UUID)
+@click.argument("rate_set_ids", type=click.UUID, nargs=-1)
+def choose(portfolio_id: UUID, rate_set_ids: tuple[UUID, ...]) -> None:
+    """Name the rate sets a portfolio converts with, preferred first (none: no conversion)."""
+    with open_tracker(load_settings()) as (tracker, engine):
+        try:
+            tracker.choose_rate_sets(portfolio_id, list(rate_set_ids), _envelope())
+        except TrackerError as error:
+            _fail(error)
+        Projector(tracker, engine).catch_up()
+    click.echo(f"portfolio {portfolio_id} converts with {len(rate_set_ids)} rate set(s)")

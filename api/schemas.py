@@ -239,6 +239,8 @@ class EventOut(Struct):
     payload: dict[str, Any]
     corrected_by: list[int]
     retracted_by: int | None
+    #: Recorded at a simulated time by the offline demo loader, not really then.
+    recorded_at_simulated: bool = False
 
 
 class HistoryOut(Struct):
@@ -470,6 +472,8 @@ class FeedEventOut(Struct):
     actor: str
     source: SourceOut | None
     payload: dict[str, Any]
+    #: Recorded at a simulated time by the offline demo loader, not really then.
+    recorded_at_simulated: bool = False
 
 
 class FeedOut(Struct):

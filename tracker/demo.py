@@ -11,11 +11,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from tracker.application import TrackerApplication
+from tracker.application import Recorded, TrackerApplication
+from tracker.demo_clock import Lag, RecordingClock
 from tracker.domain import commands as c
 from tracker.domain.plan import Plan
 from tracker.domain.rate_set import PublishedRate
@@ -100,6 +101,13 @@ PRODUCTS = {
 FX_PATHS = {"KZT": (Decimal("452"), Decimal("522")), "UZS": (Decimal("11250"), Decimal("12950"))}
 FX_SOURCE = "Illustrative demo rates (not official rates)"
 RATE_SET = "Illustrative (demo)"
+#: A rate published wrong and corrected after the Samarkand forum (22 Oct 2024).
+MISPUBLISHED = {
+    ("UZS", date(2024, 9, 1)): PublishedRate("UZS", date(2024, 9, 1), Decimal("12150.00"))
+}
+RATE_CORRECTED_ON = date(2024, 11, 12)
+#: Two moments worth comparing (README): the forum's day, and a report known then.
+SAMARKAND_FORUM = date(2024, 10, 22)
 
 
 @dataclass(frozen=True)
@@ -133,70 +141,171 @@ def _split(total: int, parts: int, rng: random.Random, unit: int) -> list[int]:
 
 
 class DemoLoader:
-    """Replays the demo's commands through the application, each with its own key."""
+    """Replays the demo's commands through the application, each with its own key, at
+    simulated recording times (see :mod:`tracker.demo_clock`)."""
 
-    def __init__(self, tracker: TrackerApplication, today: date) -> None:
+    def __init__(self, tracker: TrackerApplication, today: date, now: datetime) -> None:
         self.tracker = tracker
         self.last_day = min(LAST_DAY, today)
         self.rng = random.Random(SEED)
+        self.clock = RecordingClock(now, random.Random(SEED + 1))
+        self.ids: dict[str, UUID] = {}
+        self.established: datetime | None = None
         self.counter = 0
         self.recorded = 0
         self.replayed = 0
 
-    def _envelope(self, day: date, source: Source | None = None) -> Envelope:
+    def _step(
+        self,
+        aggregate: str,
+        day: date,
+        run: Callable[[Envelope], Recorded],
+        *,
+        source: Source | None = None,
+        lag: Lag = Lag.REPORT,
+        not_before: datetime | None = None,
+    ) -> datetime:
+        """Plan one command on ``aggregate``, effective on ``day`` and recorded ``lag`` after
+        it (and not before ``not_before``); return when it is recorded."""
         self.counter += 1
         key = f"demo:{self.counter}"
-        return Envelope(ACTOR, day, source, idempotency_key=key, command_digest=key)
+        at = self.clock.time_for(aggregate, day, lag, not_before=not_before)
+        envelope = Envelope(
+            ACTOR, day, source, idempotency_key=key, command_digest=key, simulated_at=at
+        )
+        self.clock.plan(at, lambda: self._count(run(envelope)))
+        return at
 
-    def _count(self, recorded: object) -> None:
-        if getattr(recorded, "replayed", False):
+    def _count(self, recorded: Recorded) -> None:
+        if recorded.replayed:
             self.replayed += 1
         else:
             self.recorded += 1
 
+    def _establish(
+        self, name: str, make: Callable[[Envelope], Recorded]
+    ) -> Callable[[Envelope], Recorded]:
+        def run(envelope: Envelope) -> Recorded:
+            recorded = make(envelope)
+            self.ids[name] = recorded.id
+            return recorded
+
+        return run
+
     def load(self, progress: Callable[[int, int], None] | None = None) -> DemoResult:
-        portfolio = self.tracker.establish_portfolio(
-            "Kazakhstan–Uzbekistan joint industrial portfolio",
-            "Kazakhstan–Uzbekistan interregional cooperation forums",
+        tracker = self.tracker
+        self.established = self._step(
+            "portfolio",
             date(2023, 2, 1),
-            self._envelope(date(2023, 2, 1), Source("Forbes.kz, February 2023")),
+            self._establish(
+                "portfolio",
+                lambda e: tracker.establish_portfolio(
+                    "Kazakhstan–Uzbekistan joint industrial portfolio",
+                    "Kazakhstan–Uzbekistan interregional cooperation forums",
+                    date(2023, 2, 1),
+                    e,
+                ),
+            ),
+            source=Source("Forbes.kz, February 2023"),
+            lag=Lag.SAME_DAY,
         )
-        self._count(portfolio)
-        self._rates(portfolio.id)
+        self._rates()
         for day, projects, usd, jobs, source in TARGETS:
-            self._count(
-                self.tracker.restate_targets(
-                    portfolio.id,
-                    Money(Decimal(usd), "USD"),
-                    jobs,
-                    projects,
-                    self._envelope(day, Source(source)),
-                )
+            self._step(
+                "portfolio",
+                day,
+                self._restate(Money(Decimal(usd), "USD"), jobs, projects),
+                source=Source(source),
+                lag=Lag.SAME_DAY,
             )
         investments = _split(PLEDGE_USD, PROJECTS, self.rng, 1_000_000)
         planned_jobs = _split(PLEDGE_JOBS, PROJECTS, self.rng, 10)
         for index in range(PROJECTS):
-            self._project(portfolio.id, index, investments[index], planned_jobs[index])
-            if progress:
-                progress(index + 1, PROJECTS)
-        return DemoResult(portfolio.id, PROJECTS, self.recorded, self.replayed)
+            self._project(index, investments[index], planned_jobs[index])
+        total = self.clock.planned
+        for done in self.clock.run():
+            if progress and (done % 50 == 0 or done == total):
+                progress(done, total)
+        return DemoResult(self.ids["portfolio"], PROJECTS, self.recorded, self.replayed)
 
-    def _rates(self, portfolio_id: UUID) -> None:
-        """The demo's own illustrative rate set, which only the demo portfolio converts with."""
-        established = self.tracker.establish_rate_set(
-            RATE_SET, self._envelope(FIRST_DAY), illustrative=True
+    def _rates(self) -> None:
+        """The demo's own illustrative rate set, which only the demo portfolio converts with:
+        each month's rates published on the month's first day, and one of them corrected
+        after the Samarkand forum, so a report known at the forum converts with the rate
+        published then."""
+        tracker = self.tracker
+        rates_established = self._step(
+            "rates",
+            FIRST_DAY,
+            self._establish(
+                "rates", lambda e: tracker.establish_rate_set(RATE_SET, e, illustrative=True)
+            ),
+            lag=Lag.SAME_DAY,
         )
-        self._count(established)
-        rates = [r for r in demo_rates() if r.rate_date <= self.last_day]
-        envelope = self._envelope(FIRST_DAY, Source(FX_SOURCE))
-        self._count(
-            self.tracker.change_rate_set(
-                established.id, lambda rate_set: rate_set.publish(rates, envelope), envelope
+        self._step(
+            "portfolio",
+            FIRST_DAY,
+            lambda e: tracker.choose_rate_sets(self.ids["portfolio"], [self.ids["rates"]], e),
+            lag=Lag.SAME_DAY,
+            not_before=rates_established,
+        )
+        by_month: dict[date, list[PublishedRate]] = {}
+        for rate in demo_rates(last=self.last_day):
+            published = MISPUBLISHED.get(rate.key, rate)
+            by_month.setdefault(rate.rate_date, []).append(published)
+        for day, rates in sorted(by_month.items()):
+            self._step(
+                "rates",
+                day,
+                self._publish(rates),
+                source=Source(FX_SOURCE),
+                lag=Lag.SAME_DAY,
             )
-        )
-        self._count(
-            self.tracker.choose_rate_sets(portfolio_id, [established.id], self._envelope(FIRST_DAY))
-        )
+        for wrong in MISPUBLISHED.values():
+            if wrong.rate_date > self.last_day:
+                continue
+            right = PublishedRate(wrong.currency, wrong.rate_date, RATES[wrong.key])
+            self._step(
+                "rates",
+                RATE_CORRECTED_ON,
+                self._correct(right),
+                source=Source(FX_SOURCE),
+                lag=Lag.SAME_DAY,
+            )
+
+    def _restate(
+        self, investment: Money, jobs: int, projects: int
+    ) -> Callable[[Envelope], Recorded]:
+        def run(envelope: Envelope) -> Recorded:
+            return self.tracker.restate_targets(
+                self.ids["portfolio"], investment, jobs, projects, envelope
+            )
+
+        return run
+
+    def _publish(self, rates: list[PublishedRate]) -> Callable[[Envelope], Recorded]:
+        def run(envelope: Envelope) -> Recorded:
+            return self.tracker.change_rate_set(
+                self.ids["rates"], lambda r: r.publish(rates, envelope), envelope
+            )
+
+        return run
+
+    def _correct(self, rate: PublishedRate) -> Callable[[Envelope], Recorded]:
+        reason = "Illustrative: the published rate was mistyped"
+
+        def run(envelope: Envelope) -> Recorded:
+            return self.tracker.change_rate_set(
+                self.ids["rates"], lambda r: r.correct(rate, reason, envelope), envelope
+            )
+
+        return run
+
+    def _record(self, name: str, command: c.ProjectCommand) -> Callable[[Envelope], Recorded]:
+        def run(envelope: Envelope) -> Recorded:
+            return self.tracker.record(self.ids[name], command, envelope)
+
+        return run
 
     def _announced_on(self, index: int) -> date:
         """Projects join in the waves the restatements report: 42, 60, 69, then 74."""
@@ -211,7 +320,7 @@ class DemoLoader:
                 return first + timedelta(days=self.rng.randrange((last - first).days + 1))
         raise ValueError(index)
 
-    def _project(self, portfolio_id: UUID, index: int, usd: int, jobs: int) -> None:
+    def _project(self, index: int, usd: int, jobs: int) -> None:
         rng = self.rng
         sector = SECTORS[index % len(SECTORS)]
         regions = (rng.choice(KZ_REGIONS), rng.choice(UZ_REGIONS))[: rng.choice((1, 2, 2))]
@@ -230,12 +339,27 @@ class DemoLoader:
             planned_start=announced_on + timedelta(days=90),
             planned_end=announced_on + timedelta(days=900),
         )
-        created = self.tracker.announce_project(
-            portfolio_id, plan, self._envelope(announced_on), illustrative=True
+        name = f"project-{index}"
+        tracker = self.tracker
+        self._step(
+            name,
+            announced_on,
+            self._establish(
+                name,
+                lambda e: tracker.announce_project(
+                    self.ids["portfolio"], plan, e, illustrative=True
+                ),
+            ),
+            not_before=self.established,
         )
-        self._count(created)
         for day, command in self._history(announced_on, Decimal(usd), jobs):
-            self._count(self.tracker.record(created.id, command, self._envelope(day)))
+            late = isinstance(command, c.Correct | c.Retract)
+            self._step(
+                name,
+                day,
+                self._record(name, command),
+                lag=Lag.AFTERTHOUGHT if late else Lag.REPORT,
+            )
 
     def _history(
         self, start: date, usd: Decimal, jobs: int
@@ -323,6 +447,9 @@ RATES = {r.key: r.units_per_usd for r in demo_rates()}
 
 
 def load_demo(
-    tracker: TrackerApplication, today: date, progress: Callable[[int, int], None] | None = None
+    tracker: TrackerApplication,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoResult:
-    return DemoLoader(tracker, today).load(progress)
+    """Load the demo as it would have been recorded up to ``now`` (simulated times)."""
+    return DemoLoader(tracker, now.date(), now).load(progress)

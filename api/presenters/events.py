@@ -49,6 +49,7 @@ def event_out(recorded: RecordedEvent) -> s.EventOut:
         payload=payload,
         corrected_by=list(recorded.corrected_by),
         retracted_by=recorded.retracted_by,
+        recorded_at_simulated=e.simulated,
     )
 
 
@@ -75,4 +76,5 @@ def feed_event_out(position: int, event: Any) -> s.FeedEventOut:
         actor=event.actor,
         source=source_out(event.source),
         payload=event_payload(event),
+        recorded_at_simulated=event.simulated,
     )

@@ -174,12 +174,13 @@ def _portfolios(bind: Any, events: sa.Table) -> list[tuple[UUID, int, bool]]:
 
 
 def _chosen(portfolio_id: UUID, version: int, sets: list[UUID], envelope: Envelope) -> Any:
+    fields = envelope_fields(envelope)
+    fields["timestamp"] = Portfolio.RateSetsChosen.create_timestamp()
     return Portfolio.RateSetsChosen(  # type: ignore[call-arg]
         originator_id=portfolio_id,
         originator_version=version + 1,
-        timestamp=Portfolio.RateSetsChosen.create_timestamp(),
         rate_sets=tuple(sets),
-        **envelope_fields(envelope),
+        **fields,
     )
 
 

@@ -37,9 +37,11 @@ def demo(if_empty: bool) -> None:
             click.echo("the database already holds events; demo not loaded (--if-empty)")
             return
         with Progress(console=err, transient=True) as bar:
-            task = bar.add_task("loading demo projects", total=74)
+            task = bar.add_task("loading the demo's events", total=None)
             result = load_demo(
-                tracker, datetime.now(UTC).date(), lambda done, _: bar.update(task, completed=done)
+                tracker,
+                datetime.now(UTC),
+                lambda done, total: bar.update(task, completed=done, total=total),
             )
         position = Projector(tracker, engine).catch_up()
     click.echo(
@@ -138,4 +140,12 @@ def _print(progress: reports.Progress, portfolio_id: UUID) -> None:
     if targets:
         out.print(f"targets in force since {targets.effective_date}: {targets.source_title or ''}")
     if progress.rates_used:
-        out.print(f"{len(progress.rates_used)} exchange rates used")
+        sets = sorted(
+            {
+                r.rate_set + (" (illustrative)" if r.illustrative else "")
+                for r in progress.rates_used
+            }
+        )
+        out.print(f"{len(progress.rates_used)} exchange rates used, from: {'; '.join(sets)}")
+    elif not progress.rate_sets:
+        out.print("this portfolio names no rate set: amounts in other currencies are unconverted")

@@ -36,6 +36,8 @@ class TrackedAggregate(Aggregate):
         source: Source | None
         idempotency_key: str | None
         command_digest: str | None
+        #: Recorded at a simulated time by the offline demo loader (see ``Envelope``).
+        simulated: bool
 
         def apply(self, aggregate: Any) -> None:
             self.fold_into(aggregate)
@@ -82,6 +84,7 @@ ENVELOPE_FIELDS = frozenset(
         "source",
         "idempotency_key",
         "command_digest",
+        "simulated",
     }
 )
 
@@ -100,4 +103,7 @@ def envelope_fields(envelope: Envelope) -> dict[str, Any]:
         "source": envelope.source,
         "idempotency_key": envelope.idempotency_key,
         "command_digest": envelope.command_digest,
+        "simulated": envelope.simulated_at is not None,
+        # The library stamps the event with the time now unless it is given one.
+        "timestamp": envelope.simulated_at,
     }

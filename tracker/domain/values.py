@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import pycountry
@@ -133,6 +133,10 @@ class Envelope:
     ``idempotency_key`` and ``command_digest`` make retried requests safe: the key is stored
     inside the event itself, so the check is as durable and atomic as the event. ``today`` is
     the recorder's date, when known: effective dates after it are refused. It is not stored.
+
+    ``simulated_at`` is a recording time that did not really happen, which only the offline
+    demo loader gives (the API and imports never set a recorded time): the event is recorded
+    as of then and marked ``simulated``, wherever it is stored and shown.
     """
 
     actor: str
@@ -141,6 +145,7 @@ class Envelope:
     idempotency_key: str | None = None
     command_digest: str | None = None
     today: date | None = None
+    simulated_at: datetime | None = None
 
 
 def check_envelope(envelope: Envelope) -> Envelope:

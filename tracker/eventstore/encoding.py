@@ -20,6 +20,8 @@ from eventsourcing.persistence import Mapper, MapperDeserialisationError, Stored
 from eventsourcing.utils import get_topic, resolve_topic
 
 _ENVELOPE_FIELDS = ("originator_id", "originator_version")
+#: Event fields added after events were first stored, with the value older events mean.
+_EVENT_DEFAULTS = {"simulated": False}
 #: Class-level values an aggregate may give as the default of newer state (not descriptors).
 _PLAIN_DEFAULTS = (tuple, frozenset, str, int, bool)
 
@@ -113,7 +115,8 @@ def _event_decoder(cls: type[Any]) -> msgspec.json.Decoder[Any]:
     fields = {
         f.name: hints[f.name] for f in dataclasses.fields(cls) if f.name not in _ENVELOPE_FIELDS
     }
-    return msgspec.json.Decoder(_struct_for(cls.__qualname__, fields))
+    defaults = {name: value for name, value in _EVENT_DEFAULTS.items() if name in fields}
+    return msgspec.json.Decoder(_struct_for(cls.__qualname__, fields, defaults))
 
 
 class _SnapshotOuter(msgspec.Struct):

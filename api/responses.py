@@ -9,7 +9,7 @@ from litestar import Response
 
 from api.conditions import etag
 from api.schemas import RecordedOut
-from tracker.application import Recorded
+from tracker.recording import Recorded
 
 
 def created(recorded: Recorded, location: str) -> Response[RecordedOut]:

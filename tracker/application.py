@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Mapper
-
-from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
+from tracker.domain.base import TrackedAggregate
 from tracker.domain.commands import ProjectCommand
 from tracker.domain.errors import (
-    ConcurrentWrite,
     Forbidden,
     NotFound,
     ValidationError,
-    VersionMismatch,
 )
 from tracker.domain.ledger import ProjectLedger
 from tracker.domain.plan import Plan
@@ -29,9 +21,7 @@ from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.rate_set import RateSet
 from tracker.domain.values import Envelope, Money
-from tracker.eventstore.encoding import MsgspecMapper
-from tracker.eventstore.receipts import receipts_of
-from tracker.eventstore.recorders import TrackerRecorder
+from tracker.recording import Recorded, RecordingApplication
 from tracker.settings import Settings
 
 A = TypeVar("A", bound=TrackedAggregate)
@@ -39,19 +29,6 @@ A = TypeVar("A", bound=TrackedAggregate)
 #: How often a write is retried when another writer changed the same aggregate meanwhile.
 WRITE_ATTEMPTS = 20
 _IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:tracker:idempotency")
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What a caller learns from a write: the aggregate, its new version, the event's position.
-
-    ``replayed`` is true when an earlier request with the same idempotency key is answered.
-    """
-
-    id: UUID
-    version: int
-    position: int
-    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,7 +53,7 @@ class RecordedEvent:
         return UUID(str(self.event.originator_id))
 
 
-class TrackerApplication(Application[UUID]):
+class TrackerApplication(RecordingApplication):
     name = "Tracker"
     snapshotting_intervals: ClassVar[dict[Any, int]] = {
         Project: 50,
@@ -94,75 +71,6 @@ class TrackerApplication(Application[UUID]):
             RateSet: interval,
         }
         super().__init__(env=settings.eventsourcing_env())
-        #: Called with the last global position after every successful save.
-        self.after_save: list[Callable[[int], None]] = []
-
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """Save as the library does, with the receipts of the events' idempotency keys."""
-        pending = [
-            event
-            for obj in objs
-            if obj is not None
-            for event in getattr(obj, "pending_events", [obj])
-        ]
-        kwargs.setdefault("receipts", receipts_of(pending))
-        recordings = super().save(*objs, **kwargs)
-        if recordings:
-            for listener in self.after_save:
-                listener(recordings[-1].notification.id)
-        return recordings
-
-    def save_many(
-        self,
-        aggregates: Sequence[TrackedAggregate],
-        *,
-        order: Sequence[tuple[UUID, int]] = (),
-    ) -> list[Any]:
-        """Save the new events of many aggregates in one transaction (bulk import).
-
-        ``order`` lists (aggregate id, version) pairs in the order the events should take in
-        the notification log (the order of the rows that made them); events not listed go
-        last. Unlike :meth:`save`, snapshots are taken from the aggregates in memory (they
-        hold the state just saved) and written together, not reloaded one by one.
-        """
-        events: list[Any] = []
-        crossed: list[TrackedAggregate] = []
-        for aggregate in aggregates:
-            new = aggregate.collect_events()
-            events.extend(new)
-            interval = self.snapshotting_intervals.get(type(aggregate))
-            if (
-                new
-                and interval
-                and aggregate.version // interval > (aggregate.version - len(new)) // interval
-            ):
-                crossed.append(aggregate)
-        if not events:
-            return []
-        if order:
-            rank = {key: index for index, key in enumerate(order)}
-            events.sort(key=lambda e: rank.get((e.originator_id, e.originator_version), len(rank)))
-        recordings = self.events.put(events, receipts=receipts_of(events))
-        if self.snapshots is not None and crossed:
-            snapshot_class: Any = self.snapshot_class
-            self.snapshots.put(
-                [getattr(type(a), "Snapshot", snapshot_class).take(a) for a in crossed]
-            )
-        for listener in self.after_save:
-            listener(recordings[-1].notification.id)
-        return recordings
-
-    @property
-    def store(self) -> TrackerRecorder:
-        """The event store's recorder, with what the tracker asks it beyond the library's
-        interface (positions, events at versions, receipts, counts)."""
-        recorder = self.recorder
-        if not isinstance(recorder, TrackerRecorder):  # pragma: no cover - set in settings
-            raise TypeError(f"{type(recorder).__name__} is not one of the tracker's recorders")
-        return recorder
-
-    def construct_mapper(self) -> Mapper[UUID]:
-        return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
 
     # Portfolios
 
@@ -362,12 +270,6 @@ class TrackerApplication(Application[UUID]):
                 found[stored.originator_version] = event
         return found
 
-    def command_records(
-        self, aggregate_id: UUID, keys: Collection[str]
-    ) -> dict[str, CommandRecord]:
-        """The records of those of ``keys`` that an aggregate's events were recorded under."""
-        return self.store.find_receipts(aggregate_id, keys)
-
     def project_history(self, project_id: UUID) -> list[RecordedEvent]:
         history = self.recorded_events(project_id)
         if not history:
@@ -400,114 +302,6 @@ class TrackerApplication(Application[UUID]):
             for e in events
         ]
 
-    # Shared mechanics
-
-    def _load(self, cls: type[A], aggregate_id: UUID, known_at: datetime | None) -> A:
-        """The aggregate as recorded now, or as the events recorded by ``known_at`` left it."""
-        noun = cls.__name__.lower()
-        aggregate: Any
-        if known_at is None:
-            try:
-                aggregate = self.repository.get(aggregate_id, projector_func=_fold_onto)
-            except AggregateNotFoundError:
-                raise NotFound(f"there is no {noun} {aggregate_id}") from None
-        else:
-            events: list[Any] = list(self.events.get(aggregate_id))
-            known = [e for e in events if e.timestamp <= known_at]
-            if not known:
-                raise NotFound(f"no {noun} {aggregate_id} had been recorded by {known_at}")
-            aggregate = _fold(known)
-        if not isinstance(aggregate, cls):
-            raise NotFound(f"there is no {noun} {aggregate_id}")
-        return aggregate
-
-    def _create(
-        self, cls: type[A], envelope: Envelope, create: Callable[[UUID | None], A]
-    ) -> Recorded:
-        """Create an aggregate; with an idempotency key its id derives from the key, so a
-        retried request finds the aggregate its first attempt created."""
-        if envelope.idempotency_key is None:
-            aggregate = create(None)
-        else:
-            new_id = uuid5(
-                _IDEMPOTENCY_NAMESPACE,
-                f"{cls.__name__}:{envelope.actor}:{envelope.idempotency_key}",
-            )
-            earlier = self.earlier_answer(new_id, envelope)
-            if earlier is not None:
-                return earlier
-            aggregate = create(new_id)
-        try:
-            recordings = self.save(aggregate)
-        except IntegrityError:
-            earlier = self.earlier_answer(aggregate.id, envelope)
-            if earlier is None:  # pragma: no cover - a conflict means the row exists
-                raise
-            return earlier
-        return Recorded(aggregate.id, aggregate.version, recordings[-1].notification.id)
-
-    def earlier_answer(self, aggregate_id: UUID, envelope: Envelope) -> Recorded | None:
-        """The answer to an earlier request with the envelope's idempotency key, if any."""
-        key = envelope.idempotency_key
-        if key is None:
-            return None
-        records = self.command_records(aggregate_id, (key,))
-        record = earlier_command(records.get(key), envelope)
-        if record is None:
-            return None
-        position = self.store.event_positions(aggregate_id, version=record.version)
-        return Recorded(aggregate_id, record.version, position[record.version], replayed=True)
-
-    def _position_of(self, aggregate: TrackedAggregate) -> int:
-        return self.store.event_positions(aggregate.id, version=aggregate.version)[
-            aggregate.version
-        ]
-
-    def _change(
-        self,
-        cls: type[A],
-        aggregate_id: UUID,
-        envelope: Envelope,
-        expected_version: int | None,
-        change: Callable[[A], None],
-        *,
-        permit: Callable[[A], None] | None = None,
-    ) -> Recorded:
-        """Load, change and save; on a concurrent write, retry from the fresh state.
-
-        ``permit`` raises if the caller may not change the aggregate: it runs before an
-        idempotent replay is answered, so a key cannot learn another portfolio's answers.
-        With ``expected_version`` (If-Match) the caller asked for exactly that state, so a
-        concurrent write is reported as a version mismatch instead of being retried.
-        """
-        for attempt in range(WRITE_ATTEMPTS):
-            if attempt:
-                # Jittered backoff, so colliding writers spread out instead of colliding again.
-                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
-            aggregate = self._load(cls, aggregate_id, None)
-            if permit is not None:
-                permit(aggregate)
-            earlier = self.earlier_answer(aggregate_id, envelope)
-            if earlier is not None:
-                return earlier
-            if expected_version is not None and aggregate.version != expected_version:
-                raise VersionMismatch(expected_version, aggregate.version)
-            change(aggregate)
-            if not aggregate.pending_events:  # nothing new (rates published before)
-                return Recorded(aggregate.id, aggregate.version, self._position_of(aggregate))
-            try:
-                recordings = self.save(aggregate)
-            except IntegrityError:
-                if expected_version is not None:
-                    current = self._load(cls, aggregate_id, None).version
-                    raise VersionMismatch(expected_version, current) from None
-                continue
-            return Recorded(aggregate.id, aggregate.version, recordings[-1].notification.id)
-        raise ConcurrentWrite(
-            f"{cls.__name__.lower()} {aggregate_id} is being changed by many writers at once; "
-            "retry the request"
-        )
-
 
 def check_scope(scope: UUID | None, portfolio_id: UUID | None) -> None:
     """A key scoped to one portfolio writes only there (``portfolio_id`` ``None``: a write
@@ -538,17 +332,3 @@ def _unsaved_events_at(project: Project, versions: Collection[int]) -> dict[int,
             if isinstance(event, Project.Event):
                 found[version] = event
     return found
-
-
-def _fold_onto(aggregate: Any, events: Iterable[Any]) -> Any:
-    """The library's projector without its per-event protocol check (most of a replay's cost)."""
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
-
-
-def _fold(events: Sequence[DomainEventProtocol[UUID]]) -> Any:
-    aggregate = None
-    for event in events:
-        aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
-    return aggregate

@@ -15,12 +15,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from tracker.application import Recorded, TrackerApplication
+from tracker.application import TrackerApplication
 from tracker.demo_clock import Lag, RecordingClock
 from tracker.domain import commands as c
 from tracker.domain.plan import Plan
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money, Source
+from tracker.recording import Recorded
 
 ACTOR = "demo-loader"
 SEED = 2024

@@ -21,11 +21,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from tracker.application import Recorded, TrackerApplication, check_scope
+from tracker.application import TrackerApplication, check_scope
 from tracker.domain.commands import ProjectCommand
 from tracker.domain.errors import VersionMismatch
 from tracker.domain.project import Project
 from tracker.domain.values import Envelope
+from tracker.recording import Recorded
 
 #: At most this many commands per transaction.
 MAX_BATCH = 256

@@ -7,11 +7,12 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from tracker.application import Recorded, TrackerApplication
+from tracker.application import TrackerApplication
 from tracker.domain.commands import CommitInvestment, ReachMilestone
 from tracker.domain.errors import VersionMismatch
 from tracker.domain.project import Plan
 from tracker.domain.values import Envelope, Money
+from tracker.recording import Recorded
 
 WRITERS = 8
 WRITES_EACH = 12

@@ -10,12 +10,13 @@ from uuid import UUID
 
 import pytest
 
-from tracker.application import Recorded, TrackerApplication
+from tracker.application import TrackerApplication
 from tracker.domain.commands import CommitInvestment, Correct, CreateJobs, Replacement
 from tracker.domain.errors import NotFound, ValidationError, VersionMismatch
 from tracker.domain.project import Plan
 from tracker.domain.values import Envelope, Money
 from tracker.group_commit import GroupCommit
+from tracker.recording import Recorded
 
 DESK = Envelope("desk", date(2025, 2, 1))
 USD = CommitInvestment(Money(Decimal("10.00"), "USD"))

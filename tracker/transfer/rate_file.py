@@ -18,10 +18,11 @@ from datetime import date
 from typing import IO
 from uuid import UUID
 
-from tracker.application import Recorded, TrackerApplication
+from tracker.application import TrackerApplication
 from tracker.domain.errors import TrackerError, ValidationError
 from tracker.domain.rate_set import MAX_RATES_PER_PUBLICATION, PublishedRate, check_rate
 from tracker.domain.values import Envelope, parse_amount
+from tracker.recording import Recorded
 from tracker.transfer.errors import ImportRejected, RowError
 
 COLUMNS = ("date", "currency", "units_per_usd")

@@ -44,6 +44,8 @@ COLUMNS: tuple[str, ...] = (
     "source_title",
     "source_url",
     "actor",
+    "rate_set_ref",
+    "rate_sets",
 )
 REQUIRED_COLUMNS = ("row_id", "type")
 #: Columns every row may fill, whatever its type.
@@ -85,9 +87,12 @@ TYPE_COLUMNS: dict[str, frozenset[str]] = {
         "replacement_effective_date",
     },
     "retracted": frozenset({"project_ref", "retracts", "reason"}),
+    "rate_set": frozenset({"rate_set_ref", "title", "illustrative"}),
+    "rate": frozenset({"rate_set_ref", "currency", "amount"}),
+    "rate_sets_chosen": frozenset({"portfolio_ref", "rate_sets"}),
 }
 ROW_TYPES = tuple(TYPE_COLUMNS)
-LIST_COLUMNS = frozenset({"regions", "countries", "parties"})
+LIST_COLUMNS = frozenset({"regions", "countries", "parties", "rate_sets"})
 AMOUNT_COLUMNS = frozenset({"amount"})
 INT_COLUMNS = frozenset({"planned_jobs", "jobs", "projects", "permanent", "temporary"})
 DATE_COLUMNS = frozenset(

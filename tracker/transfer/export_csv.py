@@ -1,5 +1,9 @@
 """The CSV export: the import format, one row per event, so an export imports into another
-database with the same reports (docs/import-format.md)."""
+database with the same reports (docs/import-format.md).
+
+The rate sets the portfolio named come first, one ``rate_set`` row each and one ``rate`` row
+per rate in force at known_at, so that the portfolio's ``rate_sets_chosen`` rows find them.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,12 @@ from uuid import UUID
 from tracker.application import RecordedEvent
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
-from tracker.domain.values import Money
+from tracker.domain.values import Money, Source
 from tracker.transfer.columns import COLUMNS, LIST_COLUMNS, TEXT_COLUMNS, join_list, quote_formula
-from tracker.transfer.export_values import day_text, money_dict
+from tracker.transfer.export_values import amount_text, day_text, money_dict
 from tracker.transfer.portfolio_export import PortfolioExport
+from tracker.transfer.rate_rows import NONE_CHOSEN
+from tracker.transfer.rate_set_export import ExportedRate, RateSetExport
 from tracker.transfer.references import KEY_PREFIX
 
 
@@ -26,24 +32,74 @@ def row_id_of(stored: RecordedEvent) -> str:
     return f"{stored.aggregate_id}:{stored.version}"
 
 
+def rate_row_id(rate_set_id: UUID, rate: ExportedRate) -> str:
+    """The row id a rate in force is exported under: one per set, currency and date, so the
+    same export imported twice records it once."""
+    return f"rate:{rate_set_id}:{rate.currency}:{rate.rate_date.isoformat()}"
+
+
 def _money_cells(money: Money | None) -> dict[str, str]:
     return {} if money is None else money_dict(money)
 
 
+def _source_cells(source: Source | None) -> dict[str, str]:
+    return {} if source is None else {"source_title": source.title, "source_url": source.url or ""}
+
+
+def _written(cells: dict[str, str]) -> dict[str, str]:
+    """Blank cells left out; a text cell that a spreadsheet would run as a formula gets one
+    ``'`` in front, which the importer removes."""
+    return {k: quote_formula(v) if k in TEXT_COLUMNS else v for k, v in cells.items() if v != ""}
+
+
+def _rate_set_rows(rate_set: RateSetExport) -> list[dict[str, str]]:
+    """A rate set as rows: its ``rate_set`` row, then one ``rate`` row per rate in force."""
+    established = rate_set.established
+    ref = str(rate_set.id)
+    rows = [
+        {
+            "row_id": row_id_of(established),
+            "type": "rate_set",
+            "rate_set_ref": ref,
+            "effective_date": established.event.effective_date.isoformat(),
+            "title": rate_set.name,
+            "illustrative": "true" if rate_set.illustrative else "",
+            "actor": established.event.actor,
+            **_source_cells(established.event.source),
+        }
+    ]
+    for rate in rate_set.rates:
+        rows.append(
+            {
+                "row_id": rate_row_id(rate_set.id, rate),
+                "type": "rate",
+                "rate_set_ref": ref,
+                "effective_date": rate.rate_date.isoformat(),
+                "currency": rate.currency,
+                "amount": amount_text(rate.units_per_usd),
+                "actor": rate.actor,
+                **_source_cells(rate.source),
+            }
+        )
+    return [_written(row) for row in rows]
+
+
 def _event_cells(stored: RecordedEvent, row_ids: dict[tuple[UUID, int], str]) -> dict[str, str]:
-    """One event as a row of the import format (blank cells left out). A text cell that a
-    spreadsheet would run as a formula gets one ``'`` in front, which the importer removes."""
+    """One event as a row of the import format (blank cells left out, formulas quoted)."""
     e = stored.event
     cells: dict[str, str] = {
         "row_id": row_ids[(stored.aggregate_id, stored.version)],
         "type": stored.kind if stored.kind != "established" else "portfolio",
         "effective_date": e.effective_date.isoformat(),
         "actor": e.actor,
+        **_source_cells(e.source),
     }
-    if e.source is not None:
-        cells["source_title"] = e.source.title
-        cells["source_url"] = e.source.url or ""
-    if isinstance(e, Portfolio.Established):
+    if isinstance(e, Portfolio.RateSetsChosen):
+        cells.update(
+            portfolio_ref=str(stored.aggregate_id),
+            rate_sets=join_list(str(i) for i in e.rate_sets) or NONE_CHOSEN,
+        )
+    elif isinstance(e, Portfolio.Established):
         cells.update(
             portfolio_ref=str(stored.aggregate_id),
             title=e.name,
@@ -77,7 +133,7 @@ def _event_cells(stored: RecordedEvent, row_ids: dict[tuple[UUID, int], str]) ->
     else:
         cells["project_ref"] = str(stored.aggregate_id)
         cells.update(_project_event_cells(stored, row_ids))
-    return {k: quote_formula(v) if k in TEXT_COLUMNS else v for k, v in cells.items() if v != ""}
+    return _written(cells)
 
 
 def _project_event_cells(
@@ -116,13 +172,16 @@ def _project_event_cells(
 
 
 def to_csv(export: PortfolioExport) -> str:
-    """Every event recorded by ``known_at``, in the order it was recorded, as import rows."""
+    """The rate sets the portfolio named, then every event recorded by ``known_at``, in the
+    order it was recorded, as import rows."""
     events = [*export.portfolio_events, *(e for p in export.projects for e in p.events)]
     events.sort(key=lambda e: e.position)
     row_ids = {(e.aggregate_id, e.version): row_id_of(e) for e in events}
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
+    for rate_set in export.rate_sets:
+        writer.writerows(_rate_set_rows(rate_set))
     for stored in events:
         writer.writerow(_event_cells(stored, row_ids))
     return buffer.getvalue()

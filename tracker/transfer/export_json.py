@@ -1,4 +1,5 @@
-"""The JSON export: the portfolio, its targets, and each project's figures and events."""
+"""The JSON export: the portfolio, its targets, the rate sets it converts with, and each
+project's figures and events."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tracker.domain.portfolio import Targets
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money
 from tracker.transfer.export_values import (
+    amount_text,
     day_text,
     event_payload,
     money_dict,
@@ -19,6 +21,7 @@ from tracker.transfer.export_values import (
     source_dict,
 )
 from tracker.transfer.portfolio_export import PortfolioExport, ProjectExport
+from tracker.transfer.rate_set_export import RateSetExport
 
 
 def _money_list(values: Iterable[Money]) -> list[dict[str, str]]:
@@ -51,6 +54,24 @@ def event_dict(stored: RecordedEvent) -> dict[str, Any]:
         "payload": event_payload(e),
         "corrected_by": list(stored.corrected_by),
         "retracted_by": stored.retracted_by,
+    }
+
+
+def rate_set_dict(rate_set: RateSetExport) -> dict[str, Any]:
+    """A rate set and its rates in force at known_at (units of the currency per US dollar)."""
+    return {
+        "id": str(rate_set.id),
+        "name": rate_set.name,
+        "illustrative": rate_set.illustrative,
+        "rates": [
+            {
+                "date": rate.rate_date.isoformat(),
+                "currency": rate.currency,
+                "units_per_usd": amount_text(rate.units_per_usd),
+                "source": source_dict(rate.source),
+            }
+            for rate in rate_set.rates
+        ],
     }
 
 
@@ -96,7 +117,10 @@ def to_json(export: PortfolioExport) -> bytes:
             "illustrative": portfolio.illustrative,
             "targets": _targets_dict(export.targets),
             "target_history": [_targets_dict(t) for t in portfolio.targets],
+            "rate_sets": [str(i) for i in portfolio.rate_sets],
         },
+        # the sets the portfolio converts with at known_at, in order of preference
+        "rate_sets": [rate_set_dict(r) for r in export.chosen_rate_sets],
         "as_of": day_text(export.query.as_of) or None,
         "known_at": export.query.known_at.isoformat() if export.query.known_at else None,
         "generated_at": export.generated_at.isoformat(),

@@ -1,4 +1,5 @@
-"""The xlsx export: one sheet of projects (figures), one of events, one about the export."""
+"""The xlsx export: one sheet of projects (figures), one of events, one of the rate sets the
+portfolio converts with and their rates, one about the export."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def _currencies(projects: list[ProjectExport], attribute: str) -> list[str]:
 
 
 def to_xlsx(export: PortfolioExport) -> bytes:
-    """A workbook: one sheet of projects (figures), one of events, one about the export.
+    """A workbook: one sheet of projects (figures), one of events, one of rates (the sets the
+    portfolio converts with at known_at, preferred first), one about the export.
 
     Written in openpyxl's write-only mode: row by row, formats set as the cells are made."""
     workbook = Workbook(write_only=True)
@@ -125,6 +127,37 @@ def to_xlsx(export: PortfolioExport) -> bytes:
     for item in export.projects:
         for stored in item.events:
             events.append(_event_line(item.project, stored))
+
+    rates = _Sheet(
+        workbook,
+        "Rate sets",
+        [
+            "preference",
+            "rate_set_id",
+            "rate_set",
+            "illustrative",
+            "currency",
+            "rate_date",
+            "units_per_usd",
+            "source_title",
+            "source_url",
+        ],
+    )
+    for preference, rate_set in enumerate(export.chosen_rate_sets, start=1):
+        for rate in rate_set.rates:
+            rates.append(
+                [
+                    preference,
+                    str(rate_set.id),
+                    rate_set.name,
+                    rate_set.illustrative,
+                    rate.currency,
+                    rate.rate_date,
+                    rate.units_per_usd,
+                    rate.source.title if rate.source else None,
+                    rate.source.url if rate.source else None,
+                ]
+            )
 
     about = _Sheet(workbook, "Portfolio", ["key", "value"])
     targets = export.targets

@@ -57,6 +57,7 @@ from tracker.transfer.workspace import Workspace
 
 #: Events saved per transaction while recording.
 BATCH_EVENTS = 1000
+_REFERENCES = ("portfolio_ref", "project_ref", "rate_set_ref")
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,10 @@ class Importer:
     """Who imports, and what they may do (the API's rules for keys).
 
     ``actor`` is stored on every event whose row leaves ``actor`` blank. Only an ``admin``
-    may import targets rows or rows recorded by someone else (an ``actor`` cell naming
-    another), and only an admin not scoped to a portfolio may establish portfolios; a key
-    scoped to a portfolio imports only rows of that portfolio. The CLI, which holds the
+    may import targets rows, a portfolio's choice of rate sets or rows recorded by someone
+    else (an ``actor`` cell naming another), and only an admin not scoped to a portfolio may
+    establish portfolios and rate sets and publish rates; a key scoped to a portfolio imports
+    only rows of that portfolio. The CLI, which holds the
     database's credentials anyway, imports as an unscoped admin.
     """
 
@@ -81,11 +83,17 @@ def _portfolio_of(row: Row, aggregate: TrackedAggregate) -> UUID:
     return aggregate.id
 
 
+#: Rows that only an admin key of no portfolio may import: what every portfolio may use.
+_UNSCOPED_ROWS = ("portfolio", "rate_set", "rate")
+#: Rows that need an admin key (of their portfolio, or of none).
+_ADMIN_ROWS = ("targets", "rate_sets_chosen")
+
+
 def _permission(row: Row, importer: Importer) -> RowError | None:
-    if row.kind == "portfolio" and (not importer.admin or importer.portfolio_scope):
-        return RowError(row.line, "type", "a 'portfolio' row needs an admin key of no portfolio")
-    if row.kind == "targets" and not importer.admin:
-        return RowError(row.line, "type", "a 'targets' row needs an admin key")
+    if row.kind in _UNSCOPED_ROWS and (not importer.admin or importer.portfolio_scope):
+        return RowError(row.line, "type", f"a {row.kind!r} row needs an admin key of no portfolio")
+    if row.kind in _ADMIN_ROWS and not importer.admin:
+        return RowError(row.line, "type", f"a {row.kind!r} row needs an admin key")
     if row.actor is not None and row.actor != importer.actor and not importer.admin:
         return RowError(
             row.line, "actor", "only an admin key may import rows recorded by someone else"
@@ -211,7 +219,7 @@ def check(
                 outcome, aggregate = workspace.apply(row, importer.actor, today)
             except TrackerError as error:
                 errors.append(RowError(row.line, column_of(row, error), error.detail))
-                failed.add(row.kind, {"portfolio_ref": row.ref, "project_ref": row.ref})
+                failed.add(row.kind, dict.fromkeys(_REFERENCES, row.ref))
                 continue
             scope = importer.portfolio_scope
             if denied is None and scope is not None and _portfolio_of(row, aggregate) != scope:

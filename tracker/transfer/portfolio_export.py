@@ -1,5 +1,5 @@
 """A portfolio as it is exported: its projects' figures as of a day and as known at a moment,
-and the events.
+the events, and the rate sets it converts with.
 
 Figures come from the domain's own fold (each project's events recorded by ``known_at``
 into a ``ProjectLedger``, then ``figures_as_of(as_of)``), the same rules the reports follow:
@@ -10,7 +10,7 @@ model only lists which projects belong to the portfolio.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,7 @@ from tracker.domain.ledger import ProjectFigures, ProjectLedger
 from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
 from tracker.readmodel import tables as t
+from tracker.transfer.rate_set_export import RateSetExport, named_rate_sets
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,14 @@ class PortfolioExport:
     portfolio_events: list[RecordedEvent]
     projects: list[ProjectExport]
     generated_at: datetime
+    #: Every rate set the portfolio named by known_at, those it converts with first.
+    rate_sets: list[RateSetExport] = field(default_factory=list)
+
+    @property
+    def chosen_rate_sets(self) -> list[RateSetExport]:
+        """The sets the portfolio converts with at known_at, in order of preference."""
+        by_id = {rate_set.id: rate_set for rate_set in self.rate_sets}
+        return [by_id[i] for i in self.portfolio.rate_sets if i in by_id]
 
 
 def _fold(events: Sequence[RecordedEvent]) -> Any:
@@ -103,4 +112,5 @@ def gather(
         portfolio_events=portfolio_events,
         projects=projects,
         generated_at=now or datetime.now(UTC),
+        rate_sets=named_rate_sets(tracker, portfolio, portfolio_events, query.known_at),
     )

@@ -1,7 +1,8 @@
 """How a file's references name what is in the store.
 
-A ``portfolio_ref`` or ``project_ref`` is the aggregate's own id, or any text an id derives
-from (stable, so a later file's events and a re-import find what the first import created).
+A ``portfolio_ref``, ``project_ref`` or ``rate_set_ref`` is the aggregate's own id, or any text
+an id derives from (stable, so a later file's events and a re-import find what the first
+import created).
 A row's ``row_id`` becomes its event's idempotency key, ``import:<row_id>``, and the CSV
 export writes an imported event under the row id it came with.
 """
@@ -15,7 +16,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 KEY_PREFIX = "import:"
 _IMPORT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:tracker:import")
 #: Row types whose rows belong to a portfolio rather than to a project.
-PORTFOLIO_ROWS = ("portfolio", "targets")
+PORTFOLIO_ROWS = ("portfolio", "targets", "rate_sets_chosen")
+#: Row types whose rows belong to a rate set.
+RATE_SET_ROWS = ("rate_set", "rate")
+#: Row types about exchange rates: a rate set, one of its rates, a portfolio's choice of sets.
+RATE_ROWS = (*RATE_SET_ROWS, "rate_sets_chosen")
 
 
 def _is_uuid(ref: str) -> UUID | None:
@@ -40,9 +45,24 @@ def project_id_for(ref: str) -> UUID:
     return _is_uuid(ref) or uuid5(_IMPORT_NAMESPACE, f"Project:{ref}")
 
 
+@lru_cache(maxsize=4096)
+def rate_set_id_for(ref: str) -> UUID:
+    """A rate set reference: the set's own id, or any text an id derives from."""
+    return _is_uuid(ref) or uuid5(_IMPORT_NAMESPACE, f"RateSet:{ref}")
+
+
+def ref_column(kind: str | None) -> str:
+    """The column that names the aggregate a row of type ``kind`` belongs to."""
+    if kind in RATE_SET_ROWS:
+        return "rate_set_ref"
+    return "portfolio_ref" if kind in PORTFOLIO_ROWS else "project_ref"
+
+
 def owner_of(cells: Mapping[str, str]) -> UUID:
     """The aggregate a row belongs to, as far as its cells say before it is checked: row ids
-    name rows within a project (or a portfolio's own rows)."""
+    name rows within a project (or a portfolio's own rows, or a rate set's)."""
+    if cells.get("type") in RATE_SET_ROWS:
+        return rate_set_id_for(cells.get("rate_set_ref", ""))
     project_ref = cells.get("project_ref")
     if project_ref is not None:
         return project_id_for(project_ref)
@@ -51,6 +71,8 @@ def owner_of(cells: Mapping[str, str]) -> UUID:
 
 def aggregate_id_for(kind: str | None, ref: str) -> UUID:
     """The aggregate a row of type ``kind`` names with ``ref``."""
+    if kind in RATE_SET_ROWS:
+        return rate_set_id_for(ref)
     return portfolio_id_for(ref) if kind in PORTFOLIO_ROWS else project_id_for(ref)
 
 

@@ -9,18 +9,17 @@ field a domain error names.
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
 from uuid import UUID
 
 from tracker.domain import commands as c
-from tracker.domain.errors import TrackerError, ValidationError
+from tracker.domain.errors import TrackerError
 from tracker.domain.plan import Plan
-from tracker.domain.values import Money, Source, check_currency, parse_amount
+from tracker.domain.values import Money, Source
+from tracker.transfer.cells import COUNT, Cells
 from tracker.transfer.columns import (
     AMOUNT_COLUMNS,
     COMMON,
@@ -31,10 +30,22 @@ from tracker.transfer.columns import (
     split_list,
 )
 from tracker.transfer.errors import RowError
+from tracker.transfer.rate_rows import (
+    RATE_COLUMNS,
+    ChooseRateSets,
+    EstablishRateSet,
+    PublishRate,
+    rate_payload,
+)
 from tracker.transfer.readers import RawRow
-from tracker.transfer.references import PORTFOLIO_ROWS, aggregate_id_for, row_key
+from tracker.transfer.references import (
+    PORTFOLIO_ROWS,
+    RATE_ROWS,
+    RATE_SET_ROWS,
+    aggregate_id_for,
+    row_key,
+)
 
-T = TypeVar("T")
 STATUSES = (
     "agreed",
     "in_preparation",
@@ -43,18 +54,10 @@ STATUSES = (
     "suspended",
     "resumed",
 )
-MAX_REF = 200
-#: Counts (jobs, projects) fit the read model's integer columns with room to add them up.
-MAX_COUNT = 1_000_000_000
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-#: Numbers and dates take ASCII digits only: ``str.isdigit``, ``int()`` and ``\d`` would take
-#: "٥" for 5 and "²" for 2 (or fail on it).
-_COUNT = re.compile(r"[0-9]+")
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_CODE_PATTERNS = {
-    "regions": (re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$"), "an ISO 3166-2 code such as KZ-61"),
-    "countries": (re.compile(r"^[A-Z]{2}$"), "an ISO 3166-1 alpha-2 code such as KZ"),
-}
+#: Row types that name a portfolio by its portfolio_ref.
+_NAMING_A_PORTFOLIO = ("portfolio", "targets", "announced", "rate_sets_chosen")
+#: Row types whose effective_date may be blank (today).
+_UNDATED = ("corrected", "retracted", "rate_set", "rate_sets_chosen")
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,17 @@ class RetractRow:
     reason: str
 
 
-Payload = EstablishPortfolio | RestateTargets | Announce | RecordEvent | CorrectRow | RetractRow
+Payload = (
+    EstablishPortfolio
+    | RestateTargets
+    | Announce
+    | RecordEvent
+    | CorrectRow
+    | RetractRow
+    | EstablishRateSet
+    | PublishRate
+    | ChooseRateSets
+)
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,7 @@ class Row:
     actor: str | None
     digest: str
     payload: Payload
+    rate_set_ref: str | None = None
 
     @property
     def key(self) -> str:
@@ -123,7 +137,7 @@ class Row:
 
     @property
     def ref(self) -> str:
-        return self.project_ref or self.portfolio_ref or ""
+        return self.project_ref or self.portfolio_ref or self.rate_set_ref or ""
 
     @property
     def aggregate_id(self) -> UUID:
@@ -131,122 +145,10 @@ class Row:
         return aggregate_id_for(self.kind, self.ref)
 
 
-class _Cells:
-    """Reads one row's cells, collecting an error per bad cell instead of stopping."""
-
-    def __init__(self, raw: RawRow, errors: list[RowError]) -> None:
-        self.cells = raw.cells
-        self.line = raw.line
-        self.errors = errors
-
-    def fail(self, column: str | None, message: str) -> None:
-        self.errors.append(RowError(self.line, column, message))
-
-    def text(self, column: str, *, required: bool = False, max_length: int = 500) -> str | None:
-        value = self.cells.get(column)
-        if value is None:
-            if required:
-                self.fail(column, "must not be blank")
-            return None
-        if len(value) > max_length:
-            self.fail(column, f"must be at most {max_length} characters")
-            return None
-        return value
-
-    def ref(self, column: str, *, required: bool = True) -> str | None:
-        value = self.text(column, required=required, max_length=MAX_REF)
-        if value is not None and not value.isprintable():
-            self.fail(column, "must be printable characters")
-            return None
-        return value
-
-    def _parsed(self, column: str, required: bool, parse: Callable[[str], T]) -> T | None:
-        """The cell read by ``parse``; a ValidationError it raises becomes this row's error."""
-        value = self.text(column, required=required)
-        if value is None:
-            return None
-        try:
-            return parse(value)
-        except ValidationError as error:
-            self.fail(column, error.detail)
-            return None
-
-    def day(self, column: str, *, required: bool = False) -> date | None:
-        return self._parsed(column, required, _parse_day)
-
-    def amount(self, column: str, *, required: bool = False) -> Decimal | None:
-        return self._parsed(column, required, lambda value: parse_amount(value, field=column))
-
-    def currency(self, column: str, *, required: bool = False) -> str | None:
-        return self._parsed(column, required, lambda value: _parse_currency(value, column))
-
-    def count(self, column: str, *, required: bool = False) -> int | None:
-        value = self.text(column, required=required)
-        if value is None:
-            return None
-        if not _COUNT.fullmatch(value):
-            self.fail(column, f"{value!r} is not a whole number of at least 0 (digits 0-9)")
-            return None
-        if len(value) > 10 or int(value) > MAX_COUNT:
-            self.fail(column, f"must be at most {MAX_COUNT:,}")
-            return None
-        return int(value)
-
-    def flag(self, column: str) -> bool:
-        value = self.text(column)
-        if value is None or value.lower() == "false":
-            return False
-        if value.lower() == "true":
-            return True
-        self.fail(column, f"{value!r} is neither true nor false")
-        return False
-
-    def codes(self, column: str) -> tuple[str, ...] | None:
-        value = self.text(column, max_length=5000)
-        if value is None:
-            return None
-        try:
-            codes = split_list(value)
-        except ValueError as error:
-            self.fail(column, str(error))
-            return None
-        pattern = _CODE_PATTERNS.get(column)
-        for code in codes:
-            if pattern is not None and not pattern[0].match(code):
-                self.fail(column, f"{code!r} is not {pattern[1]}")
-                return None
-        return codes
-
-
-def _parse_day(value: str) -> date:
-    try:
-        return date.fromisoformat(value) if _DAY.fullmatch(value) else _bad_date()
-    except ValueError:
-        raise ValidationError(f"{value!r} is not a date such as 2025-03-31") from None
-
-
-def _parse_currency(value: str, column: str) -> str:
-    if value in _CURRENCIES_SEEN:
-        return value
-    if not _CURRENCY.match(value):
-        raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as USD")
-    _CURRENCIES_SEEN.add(check_currency(value, field=column))
-    return value
-
-
-#: Currency codes found in ISO 4217 already: a file repeats a few codes on every row, and
-#: asking pycountry each time is a tenth of the time it takes to parse a row.
-_CURRENCIES_SEEN: set[str] = set()
-
-
-def _bad_date() -> date:
-    raise ValueError
-
-
 def parse_row(raw: RawRow, errors: list[RowError]) -> Row | None:
     """The row its cells say, or ``None`` with an error per bad cell added to ``errors``."""
     before = len(errors)
-    cells = _Cells(raw, errors)
+    cells = Cells(raw, errors)
     row_id = cells.ref("row_id")
     kind = cells.text("type", required=True)
     if kind is not None and kind not in TYPE_COLUMNS:
@@ -258,15 +160,16 @@ def parse_row(raw: RawRow, errors: list[RowError]) -> Row | None:
     for column in raw.cells:
         if column not in allowed:
             cells.fail(column, f"a {kind!r} row has no {column}; leave the cell blank")
-    portfolio_ref = (
-        cells.ref("portfolio_ref") if kind in ("portfolio", "targets", "announced") else None
+    portfolio_ref = cells.ref("portfolio_ref") if kind in _NAMING_A_PORTFOLIO else None
+    project_ref = (
+        cells.ref("project_ref") if kind not in (*PORTFOLIO_ROWS, *RATE_SET_ROWS) else None
     )
-    project_ref = cells.ref("project_ref") if kind not in PORTFOLIO_ROWS else None
+    rate_set_ref = cells.ref("rate_set_ref") if kind in RATE_SET_ROWS else None
     # Whether the day is in the future is the domain's rule, judged when the row is applied.
-    effective = cells.day("effective_date", required=kind not in ("corrected", "retracted"))
+    effective = cells.day("effective_date", required=kind not in _UNDATED)
     source = _source(cells)
     actor = cells.text("actor", max_length=200)
-    payload = _payload(kind, cells)
+    payload = rate_payload(kind, cells, effective) if kind in RATE_ROWS else _payload(kind, cells)
     if len(errors) > before or row_id is None or payload is None:
         return None
     return Row(
@@ -280,10 +183,11 @@ def parse_row(raw: RawRow, errors: list[RowError]) -> Row | None:
         actor=actor,
         digest=row_digest(raw.cells),
         payload=payload,
+        rate_set_ref=rate_set_ref,
     )
 
 
-def _source(cells: _Cells) -> Source | None:
+def _source(cells: Cells) -> Source | None:
     title = cells.text("source_title")
     url = cells.text("source_url", max_length=2000)
     if url is not None and not url.startswith(("http://", "https://")):
@@ -295,7 +199,7 @@ def _source(cells: _Cells) -> Source | None:
     return Source(title, url)
 
 
-def _payload(kind: str, cells: _Cells) -> Payload | None:
+def _payload(kind: str, cells: Cells) -> Payload | None:
     if kind == "portfolio":
         name = cells.text("title", required=True)
         forum = cells.text("forum", required=True)
@@ -348,7 +252,7 @@ def _payload(kind: str, cells: _Cells) -> Payload | None:
     return RetractRow(retracts, reason) if retracts and reason else None
 
 
-def _money(cells: _Cells, *, required: bool) -> Money | None:
+def _money(cells: Cells, *, required: bool) -> Money | None:
     amount = cells.amount("amount", required=required)
     currency = cells.currency("currency", required=required)
     if amount is None or currency is None:
@@ -356,7 +260,7 @@ def _money(cells: _Cells, *, required: bool) -> Money | None:
     return Money(amount, currency)
 
 
-def _announce(cells: _Cells) -> Announce | None:
+def _announce(cells: Cells) -> Announce | None:
     title = cells.text("title", required=True)
     sector = cells.text("sector", required=True, max_length=100)
     regions = cells.codes("regions") or ()
@@ -383,7 +287,7 @@ def _announce(cells: _Cells) -> Announce | None:
     return Announce(plan, illustrative)
 
 
-def _correct(cells: _Cells) -> CorrectRow | None:
+def _correct(cells: Cells) -> CorrectRow | None:
     corrects = cells.ref("corrects")
     reason = cells.text("reason", required=True)
     amount = cells.amount("amount")
@@ -426,7 +330,7 @@ def _canonical(column: str, value: str) -> str | None:
             return value
     if column == "illustrative":
         return None if value.lower() == "false" else value.lower()
-    return str(int(value)) if _COUNT.fullmatch(value) else value
+    return str(int(value)) if COUNT.fullmatch(value) else value
 
 
 def row_digest(cells: Mapping[str, str]) -> str:
@@ -467,8 +371,10 @@ def column_of(row: Row, error: TrackerError) -> str | None:
         if row.kind == "retracted":
             return "retracts"
         return "type"
-    if name == "name" and row.kind == "portfolio":
+    if name == "name" and row.kind in ("portfolio", "rate_set"):
         return "title"
+    if row.kind == "rate":
+        return RATE_COLUMNS.get(name, "amount" if name.startswith("rates") else name)
     if name in _FIELD_COLUMNS:
         return _FIELD_COLUMNS[name]
     if name.startswith("replacement."):

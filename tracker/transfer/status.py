@@ -13,7 +13,7 @@ from tracker.application import TrackerApplication
 from tracker.transfer import windows
 from tracker.transfer.errors import NO_ROWS, ImportRejected, RowError
 from tracker.transfer.readers import NOT_UTF8, FileKind, ImportSource, opened, read_rows
-from tracker.transfer.references import PORTFOLIO_ROWS, aggregate_id_for, row_key
+from tracker.transfer.references import aggregate_id_for, ref_column, row_key
 from tracker.transfer.rows import row_digest
 
 
@@ -83,7 +83,7 @@ def import_status(
             rows += 1
             cells = item.cells
             row_id, kind_of_row = cells.get("row_id"), cells.get("type")
-            ref = cells.get("portfolio_ref" if kind_of_row in PORTFOLIO_ROWS else "project_ref")
+            ref = cells.get(ref_column(kind_of_row))
             if row_id is None or ref is None:
                 first_not_recorded = _earlier(first_not_recorded, item.line)
                 continue

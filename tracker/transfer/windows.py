@@ -15,6 +15,7 @@ from typing import IO
 from uuid import UUID
 
 from tracker.transfer.errors import RowError
+from tracker.transfer.rate_rows import ChooseRateSets
 from tracker.transfer.readers import NOT_UTF8, FileKind, read_rows, stream_size
 from tracker.transfer.references import owner_of, project_id_for, row_key
 from tracker.transfer.rows import Row, parse_row
@@ -137,14 +138,24 @@ class Failed:
 
     portfolios: set[str] = field(default_factory=set)
     projects: set[str] = field(default_factory=set)
+    rate_sets: set[str] = field(default_factory=set)
 
     def add(self, kind: str | None, cells: Mapping[str, str]) -> None:
         if kind == "portfolio" and "portfolio_ref" in cells:
             self.portfolios.add(cells["portfolio_ref"])
         elif kind == "announced" and "project_ref" in cells:
             self.projects.add(cells["project_ref"])
+        elif kind == "rate_set" and "rate_set_ref" in cells:
+            self.rate_sets.add(cells["rate_set_ref"])
 
     def blocks(self, row: Row) -> bool:
+        if row.kind == "rate":
+            return row.rate_set_ref in self.rate_sets
+        if isinstance(row.payload, ChooseRateSets) and (
+            row.portfolio_ref in self.portfolios
+            or any(ref in self.rate_sets for ref in row.payload.rate_set_refs)
+        ):
+            return True
         if row.kind in ("targets", "announced") and row.portfolio_ref in self.portfolios:
             if row.kind == "announced" and row.project_ref is not None:
                 self.projects.add(row.project_ref)

@@ -21,8 +21,15 @@ from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
 from tracker.domain.errors import Conflict, IdempotencyKeyReused, ValidationError
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import NO_EVENTS, Project, event_kind
+from tracker.domain.rate_set import RateSet, check_rate
 from tracker.domain.values import Envelope, Money
-from tracker.transfer.references import portfolio_id_for, project_id_for, row_key
+from tracker.transfer.rate_rows import ChooseRateSets, EstablishRateSet, PublishRate
+from tracker.transfer.references import (
+    portfolio_id_for,
+    project_id_for,
+    rate_set_id_for,
+    row_key,
+)
 from tracker.transfer.rows import (
     Announce,
     CorrectRow,
@@ -35,6 +42,8 @@ from tracker.transfer.rows import (
 )
 
 Outcome = Literal["new", "already recorded"]
+#: What a row creates, and the column that names it.
+_CREATED = {Portfolio: "portfolio", Project: "project", RateSet: "rate set"}
 
 
 class Workspace:
@@ -112,6 +121,15 @@ class Workspace:
             )
         return aggregate
 
+    def rate_set(self, ref: str, *, column: str = "rate_set_ref") -> RateSet:
+        aggregate = self.get(rate_set_id_for(ref))
+        if not isinstance(aggregate, RateSet):
+            raise ValidationError(
+                f"there is no rate set {ref!r} (establish it with a 'rate_set' row first)",
+                field=column,
+            )
+        return aggregate
+
     def apply(self, row: Row, actor: str, today: date) -> tuple[Outcome, TrackedAggregate]:
         """Apply one row (``actor``: who imports, for a row that names nobody); say whether it
         is new or was recorded by an earlier import. ``today`` dates the rows that give no
@@ -125,8 +143,10 @@ class Workspace:
             today=today,
         )
         payload = row.payload
-        if isinstance(payload, EstablishPortfolio):
+        if isinstance(payload, EstablishPortfolio | EstablishRateSet):
             return self._create(row, envelope, payload)
+        if isinstance(payload, PublishRate | ChooseRateSets):
+            return self._rates(row, envelope, payload)
         if isinstance(payload, Announce):
             self.portfolio(row.portfolio_ref or "")
             return self._create(row, envelope, payload)
@@ -142,6 +162,26 @@ class Workspace:
         command, events = self._command(project, payload)
         project.execute(command, envelope, events=events)
         return self._new(project, envelope)
+
+    def _rates(
+        self, row: Row, envelope: Envelope, payload: PublishRate | ChooseRateSets
+    ) -> tuple[Outcome, TrackedAggregate]:
+        """Publish one rate in a set, or record the rate sets a portfolio chose."""
+        aggregate: RateSet | Portfolio
+        if isinstance(payload, PublishRate):
+            aggregate = self.rate_set(row.rate_set_ref or "")
+            if self._already(aggregate, envelope):
+                return "already recorded", aggregate
+            check_rate(payload.rate, today=envelope.today)
+            if not aggregate.publish([payload.rate], envelope):
+                return "already recorded", aggregate  # the set publishes it with this value
+            return self._new(aggregate, envelope)
+        aggregate = self.portfolio(row.portfolio_ref or "")
+        if self._already(aggregate, envelope):
+            return "already recorded", aggregate
+        chosen = [self.rate_set(ref, column="rate_sets").id for ref in payload.rate_set_refs]
+        aggregate.choose_rate_sets(chosen, envelope)
+        return self._new(aggregate, envelope)
 
     def _new(
         self, aggregate: TrackedAggregate, envelope: Envelope
@@ -199,12 +239,17 @@ class Workspace:
         return found
 
     def _create(
-        self, row: Row, envelope: Envelope, payload: EstablishPortfolio | Announce
+        self,
+        row: Row,
+        envelope: Envelope,
+        payload: EstablishPortfolio | Announce | EstablishRateSet,
     ) -> tuple[Outcome, TrackedAggregate]:
         new_id = row.aggregate_id
         noun, column = (
             ("portfolio", "portfolio_ref")
             if isinstance(payload, EstablishPortfolio)
+            else ("rate set", "rate_set_ref")
+            if isinstance(payload, EstablishRateSet)
             else ("project", "project_ref")
         )
         existing = self.get(new_id)
@@ -213,13 +258,17 @@ class Workspace:
                 return "already recorded", existing
             where = self.created_on_line.get(new_id)
             raise Conflict(
-                f"{row.ref!r} already names a {type(existing).__name__.lower()} "
+                f"{row.ref!r} already names a {_CREATED.get(type(existing), 'record')} "
                 + (f"(created on line {where})" if where else "that this row did not create")
                 + f"; give the {noun} another reference",
                 field=column,
             )
         aggregate: TrackedAggregate
-        if isinstance(payload, EstablishPortfolio):
+        if isinstance(payload, EstablishRateSet):
+            aggregate = RateSet.establish(
+                payload.name, envelope, illustrative=payload.illustrative, rate_set_id=new_id
+            )
+        elif isinstance(payload, EstablishPortfolio):
             aggregate = Portfolio.establish(
                 payload.name,
                 payload.forum,

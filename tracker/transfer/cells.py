@@ -1,0 +1,145 @@
+"""Reading one row's cells: text, references, dates, amounts, codes, counts and flags.
+
+Every bad cell is collected as a :class:`RowError` naming its line and column (not only the
+first one), so one pass over a file lists everything wrong with it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import TypeVar
+
+from tracker.domain.errors import ValidationError
+from tracker.domain.values import check_currency, parse_amount
+from tracker.transfer.columns import split_list
+from tracker.transfer.errors import RowError
+from tracker.transfer.readers import RawRow
+
+T = TypeVar("T")
+MAX_REF = 200
+#: Counts (jobs, projects) fit the read model's integer columns with room to add them up.
+MAX_COUNT = 1_000_000_000
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+#: Numbers and dates take ASCII digits only: ``str.isdigit``, ``int()`` and ``\d`` would take
+#: "٥" for 5 and "²" for 2 (or fail on it).
+COUNT = re.compile(r"[0-9]+")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CODE_PATTERNS = {
+    "regions": (re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$"), "an ISO 3166-2 code such as KZ-61"),
+    "countries": (re.compile(r"^[A-Z]{2}$"), "an ISO 3166-1 alpha-2 code such as KZ"),
+}
+
+
+class Cells:
+    """Reads one row's cells, collecting an error per bad cell instead of stopping."""
+
+    def __init__(self, raw: RawRow, errors: list[RowError]) -> None:
+        self.cells = raw.cells
+        self.line = raw.line
+        self.errors = errors
+
+    def fail(self, column: str | None, message: str) -> None:
+        self.errors.append(RowError(self.line, column, message))
+
+    def text(self, column: str, *, required: bool = False, max_length: int = 500) -> str | None:
+        value = self.cells.get(column)
+        if value is None:
+            if required:
+                self.fail(column, "must not be blank")
+            return None
+        if len(value) > max_length:
+            self.fail(column, f"must be at most {max_length} characters")
+            return None
+        return value
+
+    def ref(self, column: str, *, required: bool = True) -> str | None:
+        value = self.text(column, required=required, max_length=MAX_REF)
+        if value is not None and not value.isprintable():
+            self.fail(column, "must be printable characters")
+            return None
+        return value
+
+    def _parsed(self, column: str, required: bool, parse: Callable[[str], T]) -> T | None:
+        """The cell read by ``parse``; a ValidationError it raises becomes this row's error."""
+        value = self.text(column, required=required)
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValidationError as error:
+            self.fail(column, error.detail)
+            return None
+
+    def day(self, column: str, *, required: bool = False) -> date | None:
+        return self._parsed(column, required, _parse_day)
+
+    def amount(self, column: str, *, required: bool = False) -> Decimal | None:
+        return self._parsed(column, required, lambda value: parse_amount(value, field=column))
+
+    def currency(self, column: str, *, required: bool = False) -> str | None:
+        return self._parsed(column, required, lambda value: _parse_currency(value, column))
+
+    def count(self, column: str, *, required: bool = False) -> int | None:
+        value = self.text(column, required=required)
+        if value is None:
+            return None
+        if not COUNT.fullmatch(value):
+            self.fail(column, f"{value!r} is not a whole number of at least 0 (digits 0-9)")
+            return None
+        if len(value) > 10 or int(value) > MAX_COUNT:
+            self.fail(column, f"must be at most {MAX_COUNT:,}")
+            return None
+        return int(value)
+
+    def flag(self, column: str) -> bool:
+        value = self.text(column)
+        if value is None or value.lower() == "false":
+            return False
+        if value.lower() == "true":
+            return True
+        self.fail(column, f"{value!r} is neither true nor false")
+        return False
+
+    def codes(self, column: str) -> tuple[str, ...] | None:
+        value = self.text(column, max_length=5000)
+        if value is None:
+            return None
+        try:
+            codes = split_list(value)
+        except ValueError as error:
+            self.fail(column, str(error))
+            return None
+        pattern = _CODE_PATTERNS.get(column)
+        for code in codes:
+            if pattern is not None and not pattern[0].match(code):
+                self.fail(column, f"{code!r} is not {pattern[1]}")
+                return None
+        return codes
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value) if _DAY.fullmatch(value) else _bad_date()
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a date such as 2025-03-31") from None
+
+
+def _parse_currency(value: str, column: str) -> str:
+    if value in _CURRENCIES_SEEN:
+        return value
+    if not _CURRENCY.match(value):
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as USD")
+    _CURRENCIES_SEEN.add(check_currency(value, field=column))
+    return value
+
+
+#: Currency codes found in ISO 4217 already: a file repeats a few codes on every row, and
+#: asking pycountry each time is a tenth of the time it takes to parse a row.
+_CURRENCIES_SEEN: set[str] = set()
+
+
+def _bad_date() -> date:
+    raise ValueError

@@ -63,7 +63,9 @@ def read_moment(
     as_of: date | None, known_at: datetime | None
 ) -> tuple[date | None, datetime | None]:
     """The moment a read asks about, checked: ``known_at`` without a zone is read as UTC, like
-    every recorded time; either outside the readable dates is a 400 naming the parameter."""
+    every recorded time; either outside the readable dates is a 400 naming the parameter, and
+    so is a ``known_at`` still to come (what it shows could change until then, so it could not
+    be cited; see ``refuse_future``)."""
     if as_of is not None and not READABLE_FROM <= as_of <= READABLE_UNTIL:
         raise _unreadable("as_of", as_of.isoformat())
     if known_at is None:
@@ -76,7 +78,27 @@ def read_moment(
         readable = False
     if not readable:
         raise _unreadable("known_at", known_at.isoformat())
+    refuse_future(known_at)
     return as_of, known_at
+
+
+class FutureMoment(ValidationException):
+    """A ``known_at`` still to come: refused as problem+json, by pages too."""
+
+
+def refuse_future(known_at: datetime) -> None:
+    """A 400 naming ``known_at`` when that moment has not come yet."""
+    now = today_utc()
+    if known_at > now:
+        message = (
+            f"{known_at.isoformat()} is in the future (it is now "
+            f"{now.isoformat(timespec='seconds').replace('+00:00', 'Z')}): "
+            "what was known then cannot be shown yet"
+        )
+        raise FutureMoment(
+            f"known_at: {message}",
+            extra=[{"key": "known_at", "message": message, "source": "query"}],
+        )
 
 
 def _unreadable(name: str, value: str) -> ValidationException:

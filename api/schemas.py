@@ -445,6 +445,8 @@ class ProjectPageOut(Struct):
     items: list[ProjectSummaryOut]
     next_cursor: str | None
     position: int
+    as_of: date | None = None
+    known_at: datetime | None = None
 
 
 class StaleProjectOut(ProjectSummaryOut):
@@ -454,9 +456,12 @@ class StaleProjectOut(ProjectSummaryOut):
 class StaleOut(Struct):
     portfolio_id: UUID
     days: int
-    today: date
+    today: date  # the day silence is counted to: ``as_of`` when asked, else today (UTC)
     items: list[StaleProjectOut]
     position: int
+    as_of: date | None = None
+    known_at: datetime | None = None
+    open_projects: int | None = None  # how many projects were open at the moment
 
 
 class FeedEventOut(Struct):

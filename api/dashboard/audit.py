@@ -81,22 +81,26 @@ def describe(event: s.EventOut, kinds: Mapping[int, str]) -> tuple[str, str | No
 
 
 def audit_trail(events: list[s.EventOut], known_at: datetime | None) -> list[AuditEntry]:
-    by_version = {e.version: e for e in events}
+    """Every event, each marked with the corrections and the retraction aimed at it that
+    had been recorded by ``known_at`` (all of them when ``None``): at a past moment an event
+    corrected only later is shown as it was then believed."""
+    known = {e.version: e for e in events if known_at is None or e.recorded_at <= known_at}
     kinds = {e.version: e.type for e in events}
     entries = []
     for event in events:
         summary, reason = describe(event, kinds)
         marks: list[tuple[int, str, str | None]] = []
-        for version in event.corrected_by:
-            fix = by_version.get(version)
-            replacement = fix.payload.get("replacement", {}) if fix else {}
-            what = f"Corrected by #{version}: {_replacement_text(replacement)}"
-            marks.append((version, what, fix.payload.get("reason") if fix else None))
-        if event.retracted_by is not None:
-            fix = by_version.get(event.retracted_by)
-            what = f"Retracted by #{event.retracted_by}"
-            marks.append((event.retracted_by, what, fix.payload.get("reason") if fix else None))
-        state = "retracted" if event.retracted_by else "corrected" if event.corrected_by else ""
+        corrected_by = [v for v in event.corrected_by if v in known]
+        retracted_by = event.retracted_by if event.retracted_by in known else None
+        for version in corrected_by:
+            fix = known[version]
+            replacement = _replacement_text(fix.payload.get("replacement", {}))
+            what = f"Corrected by #{version}: {replacement}"
+            marks.append((version, what, fix.payload.get("reason")))
+        if retracted_by is not None:
+            fix = known[retracted_by]
+            marks.append((retracted_by, f"Retracted by #{retracted_by}", fix.payload.get("reason")))
+        state = "retracted" if retracted_by else "corrected" if corrected_by else ""
         entries.append(
             AuditEntry(
                 event=event,

@@ -29,7 +29,7 @@ from api.presenters.projects import project_out, stale_out, summary_out
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound
-from tracker.readmodel import pages, queries, reports
+from tracker.readmodel import moments, pages, reports
 from tracker.readmodel.queries import ProjectFilter
 from tracker.readmodel.service import ReadModel
 
@@ -73,12 +73,19 @@ def portfolio_page(
             by: breakdown_out(reports.breakdown(conn, query, by), position) for by in BREAKDOWNS
         }
         timeline = timeline_out(pages.quarterly_or_monthly_timeline(conn, query, today), position)
-        table_rows = pages.project_table(conn, filters, table.sort, query)
-        stale_rows = queries.stale_projects(conn, portfolio_id, days=table.stale_days, today=today)
+        projects = pages.portfolio_projects(
+            conn,
+            tracker,
+            filters,
+            table.sort,
+            moments.Moment(moment.as_of, moment.known_at),
+            stale_days=table.stale_days,
+            today=today,
+        )
         links = pages.portfolio_links(conn)
-        illustrative_projects = pages.has_illustrative_projects(conn, portfolio_id)
-    rows = [summary_out(r) for r in table_rows]
-    stale = [stale_out(r, today) for r in stale_rows]
+    rows = [summary_out(r) for r in projects.table]
+    silence_to = projects.stale.reference_day
+    stale = [stale_out(r, silence_to) for r in projects.stale.silent]
     illustrative_rates = any(r.illustrative for r in progress.fx_rates_used)
     api_params = {"as_of": moment.as_of_text, "known_at": moment.known_at_param}
     api_query = urlencode({k: v for k, v in api_params.items() if v})
@@ -107,9 +114,11 @@ def portfolio_page(
         "rows": rows[: TABLE_ROWS_ALL if table.show_all else TABLE_ROWS],
         "matching": len(rows),
         "stale": stale,
+        "open_projects": projects.stale.open_projects,
+        "stale_to": silence_to,
         "illustrative": {
             "portfolio": portfolio.illustrative,
-            "projects": illustrative_projects,
+            "projects": projects.illustrative,
             "rates": illustrative_rates,
         },
         "problems": moment.problems + table.problems,
@@ -119,39 +128,47 @@ def portfolio_page(
 def project_page(
     tracker: TrackerApplication, readmodel: ReadModel, project_id: UUID, moment: Moment
 ) -> dict[str, Any]:
-    """Everything the project page shows: its figures as of the moment, and its audit trail."""
+    """Everything the project page shows, all for the moment: its title, plan and status as
+    of ``as_of`` as known at ``known_at``, its figures, and its audit trail marked with the
+    corrections and retractions recorded by ``known_at``."""
     history = tracker.project_history(project_id)  # 404 for an unknown project
     events = [event_out(e) for e in history]
-    current = tracker.project_ledger(project_id)
+    known = [e for e in events if moment.known_at is None or e.recorded_at <= moment.known_at]
+    project = project_out(tracker.project_ledger(project_id), None, None)
     notice = None
     figures: s.ProjectOut | None = None
+    recorded_then = True
     try:
-        project = tracker.project_ledger(project_id, known_at=moment.known_at)
-        if moment.as_of is not None and moment.as_of < project.announced_on():
+        ledger = tracker.project_ledger(project_id, known_at=moment.known_at)
+        project = project_out(ledger, None, moment.known_at)  # its title and plan then
+        if moment.as_of is not None and moment.as_of < ledger.announced_on():
             notice = (
-                f"The project was announced on {f.day(project.announced_on())}, "
+                f"The project was announced on {f.day(ledger.announced_on())}, "
                 f"after {f.day(moment.as_of)}: it had no figures then."
             )
         else:
-            figures = project_out(project, moment.as_of, moment.known_at)
+            figures = project_out(ledger, moment.as_of, moment.known_at)
     except NotFound:
+        recorded_then = False
         notice = f"The project had not been recorded by {f.moment(moment.known_at)}."
-    latest = project_out(current, None, None)
     try:
-        portfolio = portfolio_out(tracker.portfolio(latest.portfolio_id), None, None)
+        portfolio = portfolio_out(tracker.portfolio(project.portfolio_id), None, None)
     except NotFound:  # pragma: no cover - a project always belongs to a portfolio
         portfolio = None
     links = readmodel.query(pages.portfolio_links)
     return {
-        "project": latest,
+        "project": project,
+        "status": figures.status if figures else None,
+        "recorded_then": recorded_then,
         "figures": figures,
         "notice": notice,
         "portfolio": portfolio,
         "portfolios": links,
         "moment": moment,
         "entries": audit_trail(events, moment.known_at),
-        "corrections": sum(1 for e in events if e.type == "corrected"),
-        "retractions": sum(1 for e in events if e.type == "retracted"),
+        "known_events": len(known),
+        "corrections": sum(1 for e in known if e.type == "corrected"),
+        "retractions": sum(1 for e in known if e.type == "retracted"),
         "today": today_utc().date(),
         "problems": moment.problems,
     }

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from litestar import Request
 from litestar.exceptions import ValidationException
 
-from api.conditions import read_moment
+from api.conditions import FutureMoment, read_moment
 from tracker.domain.status import Status
 from tracker.readmodel.queries import SORTS
 
@@ -51,7 +51,8 @@ def link_maker(path: str, params: Mapping[str, str]) -> Any:
 
     def url(**changes: str | None) -> str:
         merged = {**kept, **changes}
-        query = urlencode({k: v for k, v in merged.items() if v})
+        order = [*VIEW_PARAMS, *(k for k in merged if k not in VIEW_PARAMS)]
+        query = urlencode([(k, merged[k]) for k in order if merged.get(k)])
         return f"{path}?{query}" if query else path
 
     return url
@@ -87,6 +88,9 @@ class Moment:
 
 
 def parse_moment(params: Mapping[str, str]) -> Moment:
+    """The moment the query string asks for; what cannot be read is explained on the page,
+    but a ``known_at`` still to come is refused (``FutureMoment``, a 400 problem): a page of
+    the future could not be cited."""
     problems = []
     as_of = None
     if text := params.get("as_of", "").strip():
@@ -104,10 +108,27 @@ def parse_moment(params: Mapping[str, str]) -> Moment:
             )
     try:
         as_of, known_at = read_moment(as_of, known_at)
+    except FutureMoment:
+        raise
     except ValidationException as error:
         problems.append(f"{error.detail}.")
         as_of = known_at = None
     return Moment(as_of, known_at, tuple(problems))
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2025-03-03T14:02:11.123456Z``: UTC, to the microsecond (a recorded time has them)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def cite_link(url: Any, moment: Moment, rendered_at: datetime) -> tuple[str, datetime]:
+    """The page's link fixed to what was known when it was read, and that moment.
+
+    ``known_at`` is the page's own, or the moment it was rendered: nothing recorded later
+    can change what the link shows. ``as_of`` and the filters are kept as they are shown.
+    """
+    known_at = moment.known_at or rendered_at
+    return url(as_of=moment.as_of_text or None, known_at=rfc3339(known_at)), known_at
 
 
 @dataclass(frozen=True)

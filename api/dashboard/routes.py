@@ -1,12 +1,14 @@
 """The dashboard's pages: ``/``, ``/portfolios/{id}`` and ``/projects/{id}``, plus its static files.
 
 Pages take their settings from the query string (``as_of``, ``known_at``, the table's filters),
-so a view can be shared as a link. Malformed values are explained on the page instead of
-answered with a 400: a person typed them.
+so a view can be shared as a link, and each offers one that fixes ``known_at`` ("Cite this").
+Malformed values are explained on the page (with a 400): a person typed them; a ``known_at``
+still to come is refused as the API refuses it.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +22,7 @@ from api.dashboard import pages
 from api.dashboard.page_cache import PageCache
 from api.dashboard.params import (
     VIEW_PARAMS,
+    cite_link,
     link_maker,
     min_position,
     parse_moment,
@@ -87,7 +90,9 @@ class DashboardController(Controller):
         except NotFound:
             return _not_found(f"There is no project {project_id}.")
         path = f"/projects/{project_id}"
-        context.update(url=link_maker(path, params), path=path)
+        url = link_maker(path, params)
+        cite_url, cited_at = cite_link(url, moment, datetime.now(UTC))
+        context.update(url=url, path=path, cite_url=cite_url, cited_at=cited_at)
         return render("project.html", context, 400 if moment.problems else 200)
 
     @staticmethod
@@ -109,7 +114,9 @@ class DashboardController(Controller):
             context = pages.portfolio_page(
                 tracker, readmodel, portfolio_id, moment, table, position
             )
-            context.update(url=link_maker(path, params), path=path)
+            url = link_maker(path, params)
+            cite_url, cited_at = cite_link(url, moment, datetime.now(UTC))
+            context.update(url=url, path=path, cite_url=cite_url, cited_at=cited_at)
             return render_html("portfolio.html", context)
 
         status = 400 if moment.problems else 200  # the page says what was wrong

@@ -35,7 +35,7 @@ from api.schemas import (
 from tracker.domain.errors import NotFound
 from tracker.domain.status import Status
 from tracker.group_commit import GroupCommit
-from tracker.readmodel import queries
+from tracker.readmodel.moments import Moment, project_listing
 from tracker.readmodel.queries import ProjectFilter, SortKey
 
 MAX_LIMIT = 500
@@ -148,9 +148,10 @@ class ProjectController(Controller):
         )
         return created(recorded, f"/api/v1/projects/{recorded.id}")
 
-    @get("/", sync_to_thread=True, summary="List projects (current state, keyset pages)")
+    @get("/", sync_to_thread=True, summary="List projects (at any moment, keyset pages)")
     def list_projects(
         self,
+        tracker: Tracker,
         readmodel: ReadModelDep,
         portfolio: PortfolioFilter = None,
         sector: Sector = None,
@@ -161,10 +162,17 @@ class ProjectController(Controller):
         sort: Sort = "title",
         limit: Limit = 50,
         cursor: Cursor = None,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
         min_position: MinPosition = None,
     ) -> ProjectPageOut:
         """Pass ``next_cursor`` back, with the same filters and sort, until it is null: a
-        project announced or changed meanwhile neither repeats nor pushes another off a page."""
+        project announced or changed meanwhile neither repeats nor pushes another off a page.
+
+        With ``as_of`` or ``known_at``: the projects announced by ``as_of`` as recorded by
+        ``known_at``, each as it was then (status, plan, title, version, latest news effective
+        by ``as_of``); the filters and the order apply to those values."""
+        as_of, known_at = read_moment(as_of, known_at)
         filters = ProjectFilter(
             portfolio_id=portfolio,
             sector=sector,
@@ -174,10 +182,19 @@ class ProjectController(Controller):
             q=q,
         )
         position = readmodel.wait_for(min_position)
+        moment = Moment(as_of, known_at)
         page = readmodel.query(
-            lambda c: queries.list_projects(c, filters, sort=sort, limit=limit, cursor=cursor)
+            lambda c: project_listing(
+                c, tracker, filters, moment, sort=sort, limit=limit, cursor=cursor
+            )
         )
-        return ProjectPageOut([summary_out(r) for r in page.rows], page.next_cursor, position)
+        return ProjectPageOut(
+            [summary_out(r) for r in page.rows],
+            page.next_cursor,
+            position,
+            as_of=as_of,
+            known_at=known_at,
+        )
 
     @get("/{project_id:uuid}", sync_to_thread=True, summary="A project's figures")
     def show(
@@ -198,8 +215,18 @@ class ProjectController(Controller):
         return tagged(project_out(project, as_of, known_at), project.version)
 
     @get("/{project_id:uuid}/events", sync_to_thread=True, summary="A project's full history")
-    def history(self, tracker: Tracker, project_id: FromPath[UUID]) -> HistoryOut:
-        return HistoryOut(project_id, [event_out(e) for e in tracker.project_history(project_id)])
+    def history(
+        self, tracker: Tracker, project_id: FromPath[UUID], known_at: KnownAt = None
+    ) -> HistoryOut:
+        """Every event, oldest first. With ``known_at``: the events recorded by then, marked
+        only with the corrections and retractions recorded by then."""
+        _, known_at = read_moment(None, known_at)
+        history = tracker.project_history(project_id)  # 404 for an unknown project
+        if known_at is not None:
+            history = tracker.recorded_events(project_id, known_at=known_at)
+            if not history:
+                raise NotFound(f"there is no project {project_id} recorded by {known_at}")
+        return HistoryOut(project_id, [event_out(e) for e in history])
 
     @post("/{project_id:uuid}/events", summary="Record an event on a project", status_code=201)
     async def record(

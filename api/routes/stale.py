@@ -1,4 +1,4 @@
-"""The stale projects of a portfolio: open, and silent for too long."""
+"""The stale projects of a portfolio: open, and silent for too long, at any moment."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from uuid import UUID
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
-from api.conditions import today_utc
-from api.params import MinPosition, ReadModelDep, Tracker
+from api.conditions import read_moment, today_utc
+from api.params import AsOf, KnownAt, MinPosition, ReadModelDep, Tracker
 from api.presenters.projects import stale_out
 from api.schemas import StaleOut
-from tracker.readmodel import queries
+from tracker.readmodel.moments import Moment, stale_then
 
 
 class StaleController(Controller):
@@ -33,14 +33,32 @@ class StaleController(Controller):
                 description="Silent for more than this many days (by effective date).",
             ),
         ] = 90,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
         min_position: MinPosition = None,
     ) -> StaleOut:
         """Projects neither closed nor cancelled whose latest event took effect more than
-        ``days`` days before today (UTC): the ones to chase for news. Longest silent first."""
+        ``days`` days before today (UTC): the ones to chase for news. Longest silent first.
+
+        For a moment: the projects open on ``as_of`` as known at ``known_at``, their latest
+        event effective by ``as_of`` among those recorded by ``known_at``, and the days counted
+        to ``as_of`` (``today`` is then that day)."""
+        as_of, known_at = read_moment(as_of, known_at)
         position = readmodel.wait_for(min_position)
         tracker.portfolio(portfolio_id)  # 404 for an unknown portfolio
+        moment = Moment(as_of, known_at)
         today = today_utc().date()
-        rows = readmodel.query(
-            lambda c: queries.stale_projects(c, portfolio_id, days=days, today=today)
+        stale = readmodel.query(
+            lambda c: stale_then(c, tracker, portfolio_id, moment, days=days, today=today)
         )
-        return StaleOut(portfolio_id, days, today, [stale_out(r, today) for r in rows], position)
+        day = stale.reference_day
+        return StaleOut(
+            portfolio_id,
+            days,
+            day,
+            [stale_out(r, day) for r in stale.silent],
+            position,
+            as_of=as_of,
+            known_at=known_at,
+            open_projects=stale.open_projects,
+        )

@@ -1,21 +1,34 @@
 """The queries the dashboard's pages make besides the API's reports and lists.
 
 Which portfolios there are, whether a portfolio holds illustrative projects, the timeline a
-page draws, and a portfolio's project table as of any moment, in the order
-``GET /api/v1/projects`` lists it.
+page draws, and a portfolio's projects at any moment: its table, in the order
+``GET /api/v1/projects`` lists it, and its stale projects.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import Connection, exists, select
 
 from tracker.readmodel import tables as t
+from tracker.readmodel.moments import (
+    Moment,
+    StaleProjects,
+    in_order,
+    matching,
+    projects_then,
+    stale_among,
+    stale_then,
+)
 from tracker.readmodel.queries import ProjectFilter, ProjectRow, list_projects
-from tracker.readmodel.reports import ProjectAsOf, ReportQuery, Timeline, projects_as_of, timeline
+from tracker.readmodel.reports import ReportQuery, Timeline, timeline
+
+if TYPE_CHECKING:
+    from tracker.application import TrackerApplication
 
 #: The most portfolios a page links to.
 MAX_PORTFOLIO_LINKS = 200
@@ -61,54 +74,54 @@ def quarterly_or_monthly_timeline(conn: Connection, query: ReportQuery, today: d
     return timeline(conn, query, "month", today)
 
 
-def project_table(
-    conn: Connection, filters: ProjectFilter, sort: str, query: ReportQuery
-) -> list[ProjectRow]:
-    """The projects ``filters`` select, sorted, as ``GET /api/v1/projects`` lists them.
+@dataclass(frozen=True)
+class PortfolioProjects:
+    """What the portfolio page shows of its projects at a moment."""
 
-    For a past moment (``query.as_of`` or ``query.known_at``) the list is the same, restricted
-    to the projects announced by then and showing their status and plan as they were (the
-    filters apply to those values).
+    table: list[ProjectRow]  # those the filters select, in the order asked for
+    stale: StaleProjects
+    illustrative: bool  # whether any of them (filters aside) is illustrative
+
+
+def portfolio_projects(
+    conn: Connection,
+    tracker: TrackerApplication,
+    filters: ProjectFilter,
+    sort: str,
+    moment: Moment,
+    *,
+    stale_days: int,
+    today: date,
+) -> PortfolioProjects:
+    """The project table, the stale projects and the illustrative mark, all for the moment.
+
+    For a past moment the projects are those announced by ``as_of`` as recorded by
+    ``known_at``, each as it was then (``moments.projects_then``); the filters and the order
+    apply to those values.
     """
-    latest = query.as_of is None and query.known_at is None
-    # For a past moment the values as they were are filtered below instead.
-    listed = filters if latest else ProjectFilter(portfolio_id=filters.portfolio_id, q=filters.q)
+    assert filters.portfolio_id is not None
+    portfolio_id = filters.portfolio_id
+    if moment.is_present:
+        return PortfolioProjects(
+            project_table(conn, filters, sort),
+            stale_then(conn, tracker, portfolio_id, moment, days=stale_days, today=today),
+            has_illustrative_projects(conn, portfolio_id),
+        )
+    then = projects_then(conn, tracker, portfolio_id, moment)
+    return PortfolioProjects(
+        in_order(matching(then, filters), sort),
+        stale_among(then, stale_days, moment.as_of or today),
+        any(row.illustrative for row in then),
+    )
+
+
+def project_table(conn: Connection, filters: ProjectFilter, sort: str) -> list[ProjectRow]:
+    """The projects ``filters`` select now, sorted, as ``GET /api/v1/projects`` lists them."""
     rows: list[ProjectRow] = []
     cursor = None
     while True:  # every match, in the API's order
-        page = list_projects(conn, listed, sort=sort, limit=500, cursor=cursor)
+        page = list_projects(conn, filters, sort=sort, limit=500, cursor=cursor)
         rows.extend(page.rows)
         cursor = page.next_cursor
         if cursor is None or len(rows) >= MAX_TABLE_PROJECTS:
-            break
-    if latest:
-        return rows
-    then = projects_as_of(conn, query)
-    rows = [_as_then(row, then[row.project_id]) for row in rows if row.project_id in then]
-    rows = [row for row in rows if _matches(row, filters)]
-    if sort.lstrip("-") == "planned_investment":
-        sign = -1 if sort.startswith("-") else 1
-        rows.sort(key=lambda row: (row.currency, sign * row.planned_investment))
-    return rows
-
-
-def _as_then(row: ProjectRow, then: ProjectAsOf) -> ProjectRow:
-    return replace(
-        row,
-        sector=then.sector,
-        regions=then.regions,
-        countries=then.countries,
-        status=then.status,
-        planned_investment=then.planned_investment,
-        currency=then.currency,
-        planned_jobs=then.planned_jobs,
-    )
-
-
-def _matches(row: ProjectRow, filters: ProjectFilter) -> bool:
-    return (
-        (filters.sector is None or row.sector == filters.sector)
-        and (filters.region is None or filters.region in row.regions)
-        and (filters.country is None or filters.country in row.countries)
-        and (filters.status is None or row.status == filters.status)
-    )
+            return rows

@@ -11,7 +11,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from uuid import UUID
@@ -66,6 +66,7 @@ class ProjectRow:
     announced_on: date
     last_event_on: date
     version: int
+    last_recorded_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,26 @@ class _Key:
     kind: KeyKind
 
 
+def check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise ValidationError(f"sort must be one of {', '.join(SORTS)}", field="sort")
+
+
+_KINDS: dict[str, tuple[KeyKind, ...]] = {
+    "title": ("text", "text"),
+    "planned_investment": ("text", "number", "text"),
+    "announced_on": ("date", "text"),
+    "last_event_on": ("date", "text"),
+}
+
+
+def cursor_values(cursor: str, sort: str) -> list[Any]:
+    """The key values a cursor of ``sort`` carries, typed (for a listing made in Python)."""
+    check_sort(sort)
+    kinds = _KINDS[sort.lstrip("-")]
+    return decode_cursor(cursor, sort, [_Key(literal(None), False, kind) for kind in kinds])
+
+
 def _sort_keys(conn: Connection, sort: str) -> list[_Key]:
     """The ordering behind ``sort``, ending with the project id so that it is total; every
     key follows the direction, so ``-x`` lists exactly the reverse of ``x``.
@@ -89,8 +110,7 @@ def _sort_keys(conn: Connection, sort: str) -> list[_Key]:
     comparable without rates, and a listing must not pretend they are. SQLite stores amounts
     as decimal text, so there they are compared as numbers, not as strings.
     """
-    if sort not in SORTS:
-        raise ValidationError(f"sort must be one of {', '.join(SORTS)}", field="sort")
+    check_sort(sort)
     descending = sort.startswith("-")
     name = sort.lstrip("-")
     keys: list[tuple[ColumnElement[Any], KeyKind]]
@@ -178,7 +198,7 @@ def list_projects(
     if more:
         last = page[-1]._mapping
         next_cursor = encode_cursor(sort, [last[f"sort_{i}"] for i in range(len(keys))])
-    return ProjectPage([_row(r) for r in page], next_cursor)
+    return ProjectPage([project_row(r) for r in page], next_cursor)
 
 
 def stale_projects(
@@ -194,10 +214,11 @@ def stale_projects(
         .where(_P.last_event_on < threshold)
         .order_by(_P.last_event_on, _P.project_id)
     )
-    return [_row(r) for r in rows]
+    return [project_row(r) for r in rows]
 
 
-def _row(row: Any) -> ProjectRow:
+def project_row(row: Any) -> ProjectRow:
+    """A row of ``rm_projects`` as a ``ProjectRow``."""
     return ProjectRow(
         project_id=row.project_id,
         portfolio_id=row.portfolio_id,
@@ -213,6 +234,7 @@ def _row(row: Any) -> ProjectRow:
         announced_on=row.announced_on,
         last_event_on=row.last_event_on,
         version=row.version,
+        last_recorded_at=row.last_recorded_at,
     )
 
 

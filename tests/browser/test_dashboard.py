@@ -331,3 +331,36 @@ def test_every_control_has_a_label(server: Server, page: Any) -> None:
         ".map(e => e.id || e.name)",
     )
     assert unlabelled == []
+
+
+def test_the_cite_link_shows_the_same_figures_after_more_is_recorded(
+    server: Server, page: Any
+) -> None:
+    portfolio = server.facts["portfolio"]
+    page.goto(f"{server.base_url}/portfolios/{portfolio}?as_of=2025-12-31")
+    read = headline(page)
+    page.locator("#card-disbursed .cite-link").click()
+    page.wait_for_url(re.compile(r"known_at=.*#card-disbursed$"))
+    cited_url = page.url
+    assert "as_of=2025-12-31" in cited_url
+    assert headline(page) == read
+    expect(page.locator("#moment-banner")).to_contain_text("as known on")
+
+    with server.api() as api:
+        response = api.post(
+            f"/api/v1/projects/{server.facts['rail']}/events",
+            json={
+                "type": "disbursed",
+                "amount": {"amount": "1000000.00", "currency": "USD"},
+                "effective_date": "2025-06-01",
+            },
+        )
+        assert response.status_code == 201, response.text
+    assert (
+        expected(progress(server, portfolio, as_of="2025-12-31"))["disbursed"] != read["disbursed"]
+    )
+    page.goto(cited_url)
+    assert headline(page) == read
+    page.locator("#moment-banner a[data-link=known-today]").click()
+    page.wait_for_url(re.compile(r"^(?!.*known_at=)"))
+    assert headline(page)["disbursed"] != read["disbursed"]

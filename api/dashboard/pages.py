@@ -2,10 +2,11 @@
 
 The portfolio page calls ``report_query`` and ``progress_out``/``breakdown_out``/``timeline_out``
 exactly as ``GET /api/v1/portfolios/{id}/progress`` (and its siblings) do, the project table
-``summary_out`` over the rows ``GET /api/v1/projects`` lists, the stale list
-``queries.stale_projects`` as ``GET /api/v1/portfolios/{id}/stale``, and the project page
-``project_out``/``event_out`` as ``GET /api/v1/projects/{id}`` and its ``/events``. So a
-figure on screen is the API's own string, merely formatted.
+``summary_out`` over the projects of the moment as ``GET /api/v1/projects`` lists them, the
+stale list the same projects as ``GET /api/v1/portfolios/{id}/stale`` (``moments``), and the
+project page ``project_out``/``event_out`` as ``GET /api/v1/projects/{id}`` and its
+``/events``. So a figure on screen is the API's own string, merely formatted, and every part
+of a page is for the same moment.
 """
 
 from __future__ import annotations

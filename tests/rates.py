@@ -35,10 +35,15 @@ def give_rates(
 
 
 def give_rates_over_http(
-    client: Any, portfolio_id: str, rates: Iterable[dict[str, str]], *, name: str = "Test rates"
+    client: Any,
+    portfolio_id: str,
+    rates: Iterable[dict[str, str]],
+    *,
+    name: str = "Test rates",
+    illustrative: bool = False,
 ) -> str:
     """The same through the API (the client's key must be an unscoped admin's)."""
-    made = client.post("/api/v1/rate-sets", json={"name": name})
+    made = client.post("/api/v1/rate-sets", json={"name": name, "illustrative": illustrative})
     assert made.status_code == 201, made.text
     rate_set = made.json()["id"]
     published = client.post(f"/api/v1/rate-sets/{rate_set}/rates", json={"rates": list(rates)})

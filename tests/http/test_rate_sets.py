@@ -289,3 +289,23 @@ def test_an_official_rate_file_is_published_whole_or_not_at_all(
         assert_problem(import_file(client, rate_set, header + "2024-05-01,KZT,1\n"), 422)
     final = client.get(f"/api/v1/rate-sets/{rate_set}").json()
     assert len(final["rates"]) == 2 and final["version"] == first.json()["version"]
+
+
+def test_the_portfolio_page_names_the_sets_that_converted(
+    client: Client, portfolio_id: str
+) -> None:
+    kzt_project(client, portfolio_id)
+    page = client.get(f"/portfolios/{portfolio_id}").text
+    assert "names no exchange-rate set" in page and "Illustrative data" not in page
+    rate_set = give_rates_over_http(client, portfolio_id, [KZT_500], name="NBK official")
+    page = client.get(f"/portfolios/{portfolio_id}").text
+    assert f'href="/api/v1/rate-sets/{rate_set}"' in page and "NBK official</a>" in page
+    assert "Illustrative data" not in page  # an official set: no banner
+
+    other = new_portfolio(client, "Converted with invented rates")
+    kzt_project(client, other)
+    give_rates_over_http(client, other, [KZT_500], name="Made up", illustrative=True)
+    page = client.get(f"/portfolios/{other}").text
+    assert "Illustrative data" in page and "exchange rates used are illustrative" in page
+    # The first portfolio is untouched by the other's illustrative set.
+    assert "Illustrative data" not in client.get(f"/portfolios/{portfolio_id}").text

@@ -3,7 +3,8 @@
 Aggregates are built in memory through the domain (every rule applies, events are real), then
 saved many at a time (``TrackerApplication.save_many``: one transaction per batch, snapshots
 taken from memory), which is how ``tracker import`` records too. Generation is deterministic
-for a given seed, apart from ids and recorded times.
+for a given seed, apart from ids and recorded times. The portfolios convert with one rate set
+of monthly rates, established and published through the application before them.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from tracker.domain.commands import (
 )
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Plan, Project
+from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money
-from tracker.readmodel.fx import Rate, put_rates
 
 SECTORS = ("energy", "metallurgy", "agriculture", "logistics", "chemicals", "textiles")
 REGIONS = (("KZ-61", "UZ-SI"), ("KZ-75",), ("UZ-TK", "UZ-TO"), ("KZ-79", "UZ-NW"))
@@ -47,25 +48,33 @@ def envelope(day: date) -> Envelope:
     return Envelope("bench", day)
 
 
-def rates() -> list[Rate]:
+def rates() -> list[PublishedRate]:
     """Monthly KZT, UZS and EUR rates over the generated period (so reports convert)."""
     found = []
     for month in range(DAYS // 30 + 2):
         day = FIRST_DAY + timedelta(days=30 * month)
         found += [
-            Rate("KZT", day, Decimal(450 + month), "bench"),
-            Rate("UZS", day, Decimal(11000 + 50 * month), "bench"),
-            Rate("EUR", day, Decimal("0.92"), "bench"),
+            PublishedRate("KZT", day, Decimal(450 + month)),
+            PublishedRate("UZS", day, Decimal(11000 + 50 * month)),
+            PublishedRate("EUR", day, Decimal("0.92")),
         ]
     return found
 
 
-def put_bench_rates(engine: Any) -> None:
-    put_rates(engine, rates(), datetime.now(UTC).replace(tzinfo=None))
+def bench_rate_set(tracker: TrackerApplication) -> tuple[UUID, int]:
+    """A rate set with :func:`rates`, through the application: its id and its events."""
+    opening = envelope(FIRST_DAY)
+    rate_set = tracker.establish_rate_set("Bench rates", opening).id
+    published = tracker.change_rate_set(
+        rate_set, lambda aggregate: aggregate.publish(rates(), opening), opening
+    )
+    return rate_set, published.version
 
 
-def new_portfolio(name: str = "Bench portfolio") -> Portfolio:
+def new_portfolio(name: str = "Bench portfolio", rate_set: UUID | None = None) -> Portfolio:
     portfolio = Portfolio.establish(name, "Bench forum", FIRST_DAY, envelope(FIRST_DAY))
+    if rate_set is not None:
+        portfolio.choose_rate_sets([rate_set], envelope(FIRST_DAY))
     portfolio.restate_targets(
         Money(Decimal("3400000000"), "USD"), 14_600, 74, envelope(FIRST_DAY + timedelta(days=1))
     )
@@ -167,15 +176,17 @@ def generate(
     deadline: float | None = None,
 ) -> Generated:
     """Portfolios with ``projects`` projects in all, each with about ``events_per_project``
-    events, saved ``BATCH_EVENTS`` at a time. Stops early (saying so through the count)
-    when ``deadline`` (a ``time.monotonic()`` value) passes."""
+    events, saved ``BATCH_EVENTS`` at a time; the portfolios convert with a rate set of
+    their own (:func:`bench_rate_set`). Stops early (saying so through the count) when
+    ``deadline`` (a ``time.monotonic()`` value) passes."""
     rng = random.Random(seed)
     result = Generated()
     started = time.perf_counter()
-    owners = [new_portfolio(f"Bench portfolio {n + 1}") for n in range(portfolios)]
+    rate_set, rate_set_events = bench_rate_set(tracker)
+    owners = [new_portfolio(f"Bench portfolio {n + 1}", rate_set) for n in range(portfolios)]
     tracker.save_many(owners)
     result.portfolio_ids = [p.id for p in owners]
-    result.events = sum(p.version for p in owners)
+    result.events = rate_set_events + sum(p.version for p in owners)
     per_batch = max(1, BATCH_EVENTS // max(events_per_project, 1))
     total_batches = (projects + per_batch - 1) // per_batch
     for index, numbers in enumerate(_batches(list(range(projects)), per_batch)):

@@ -271,7 +271,6 @@ def measure_database(run: Run, db: Database) -> None:
     label = db.label
     print(f"\n== {label}: seeding", flush=True)
     with opened(db) as handle:
-        data.put_bench_rates(handle.engine)
         seeded = data.generate(handle.tracker, portfolios=1, projects=74, events_per_project=15)
         handle.projector.catch_up()
         if db.settings.is_postgres:
@@ -931,7 +930,6 @@ def measure_scale(run: Run, db_kind: Database) -> None:
         else sqlite_database(run.logs, "scale")
     )
     with maker as db, opened(db) as handle:
-        data.put_bench_rates(handle.engine)
         deadline = time.monotonic() + run.args.scale_seconds / 3
         generated = data.generate(
             handle.tracker,

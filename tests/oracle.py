@@ -3,7 +3,8 @@
 The read model answers reports with SQL over projected tables (``tracker.readmodel``). This
 module answers the same questions the slow, obvious way, without any of that code: it reads
 every event of the application in log order, keeps those recorded by ``known_at``, folds each
-aggregate with the domain's own classes (``event.mutate``) and adds the figures up in Python.
+aggregate with the domain's own classes (``event.mutate``), folds each rate set's rates by
+hand, and adds the figures up in Python.
 
 The reporting rules, written out once more:
 
@@ -21,6 +22,10 @@ The reporting rules, written out once more:
   amount's value date (or on or before the fixed date); USD is 1; an amount already in the
   report currency is taken as it is; without a rate the amount stays unconverted, summed per
   currency with the number of amounts.
+- Rates: only those of the rate sets the portfolio had chosen by ``known_at``, in its order of
+  preference: for a currency, the first set with a rate on or before the day gives it. A
+  set's rates are those published by ``known_at``, with the corrections known then folded in
+  and the withdrawn ones left out. Another portfolio's choice changes nothing here.
 - Targets: the restatement in force on ``as_of`` (latest effective date, then version),
   converted at its effective date. Ratios: converted committed and disbursed over the target
   investment, jobs (permanent + temporary) and projects (any status) over their targets,
@@ -47,6 +52,7 @@ from uuid import UUID
 from tracker.domain.ledger import ProjectLedger
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
+from tracker.domain.rate_set import RateSet
 from tracker.domain.status import Status
 
 CENT = Decimal("0.01")
@@ -60,6 +66,13 @@ class FxRate:
     currency: str
     rate_date: date
     units_per_usd: Decimal
+    rate_set_id: UUID
+
+
+#: A rate as a report lists it: (currency, date, rate set id, units per USD).
+UsedRate = tuple[str, date, str, Decimal]
+#: One rate set's rates in force, by currency.
+RatesByCurrency = dict[str, list[FxRate]]
 
 
 # The comparable shape of a report
@@ -97,13 +110,13 @@ class ProgressView:
     targets: TargetsView | None
     figures: FiguresView
     ratios: tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]
-    rates_used: tuple[tuple[str, date], ...]
+    rates_used: tuple[UsedRate, ...]
 
 
 @dataclass(frozen=True)
 class BreakdownView:
     slices: tuple[tuple[str, FiguresView], ...]
-    rates_used: tuple[tuple[str, date], ...]
+    rates_used: tuple[UsedRate, ...]
 
 
 @dataclass(frozen=True)
@@ -118,7 +131,7 @@ class PointView:
 @dataclass(frozen=True)
 class TimelineView:
     points: tuple[PointView, ...]
-    rates_used: tuple[tuple[str, date], ...]
+    rates_used: tuple[UsedRate, ...]
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -129,23 +142,25 @@ def cents(amount: Decimal) -> Decimal:
 
 
 class _Converter:
-    """Rates by currency; remembers every non-USD rate a conversion used."""
+    """The chosen sets' rates, preferred first; remembers every non-USD rate a conversion used."""
 
-    def __init__(self, rates: dict[str, list[FxRate]], to: str, fixed: date | None) -> None:
-        self.rates = rates
+    def __init__(self, sets: Sequence[RatesByCurrency], to: str, fixed: date | None) -> None:
+        self.sets = sets
         self.to = to
         self.fixed = fixed
-        self.used: set[tuple[str, date]] = set()
+        self.used: set[UsedRate] = set()
 
-    def _units(self, currency: str, on: date) -> tuple[Decimal, tuple[str, date] | None] | None:
+    def _units(self, currency: str, on: date) -> tuple[Decimal, UsedRate | None] | None:
         if currency == USD:
             return Decimal(1), None
         day = self.fixed or on
-        known = [r for r in self.rates.get(currency, []) if r.rate_date <= day]
-        if not known:
-            return None
-        latest = max(known, key=lambda r: r.rate_date)
-        return latest.units_per_usd, (latest.currency, latest.rate_date)
+        for rates in self.sets:
+            known = [r for r in rates.get(currency, []) if r.rate_date <= day]
+            if known:
+                latest = max(known, key=lambda r: r.rate_date)
+                used = (latest.currency, latest.rate_date, str(latest.rate_set_id))
+                return latest.units_per_usd, (*used, latest.units_per_usd)
+        return None
 
     def convert(self, amount: Decimal, currency: str, on: date) -> Decimal | None:
         if currency == self.to:
@@ -234,6 +249,8 @@ class _Known:
 
     portfolio: Portfolio | None
     projects: list[ProjectLedger]
+    #: The rates of each rate set the portfolio had chosen, in its order of preference.
+    rate_sets: list[RatesByCurrency] = field(default_factory=list)
 
     def announced(self, as_of: date | None) -> Iterator[tuple[ProjectLedger, Status]]:
         for project in self.projects:
@@ -241,15 +258,30 @@ class _Known:
                 yield project, project.status_as_of(as_of)
 
 
+def _fold_rate(rates: dict[tuple[str, date], Decimal], event: RateSet.Event) -> None:
+    """A rate set's rates in force, by (currency, date), after ``event``."""
+    if isinstance(event, RateSet.RatesPublished):
+        for rate in event.rates:
+            rates[(rate.currency, rate.rate_date)] = rate.units_per_usd
+    elif isinstance(event, RateSet.RateCorrected):
+        rates[(event.rate.currency, event.rate.rate_date)] = event.rate.units_per_usd
+    elif isinstance(event, RateSet.RateWithdrawn):
+        del rates[(event.currency, event.rate_date)]
+
+
+def _by_currency(rate_set_id: UUID, rates: dict[tuple[str, date], Decimal]) -> RatesByCurrency:
+    by_currency: RatesByCurrency = {}
+    for (currency, day), units in rates.items():
+        by_currency.setdefault(currency, []).append(FxRate(currency, day, units, rate_set_id))
+    return by_currency
+
+
 class Oracle:
-    def __init__(self, events: Sequence[Any], rates: Iterable[FxRate]) -> None:
+    def __init__(self, events: Sequence[Any]) -> None:
         self.events = list(events)
-        self.rates: dict[str, list[FxRate]] = {}
-        for rate in rates:
-            self.rates.setdefault(rate.currency, []).append(rate)
 
     @classmethod
-    def read(cls, tracker: Any, rates: Iterable[FxRate], page: int = 1000) -> Oracle:
+    def read(cls, tracker: Any, *, page: int = 1000) -> Oracle:
         """Every event the application stored, in the order of the notification log."""
         events: list[Any] = []
         start = 1
@@ -257,7 +289,7 @@ class Oracle:
             notifications = tracker.recorder.select_notifications(start=start, limit=page)
             events.extend(tracker.mapper.to_domain_event(n) for n in notifications)
             if len(notifications) < page:
-                return cls(events, rates)
+                return cls(events)
             start = notifications[-1].id + 1
 
     def timestamps(self) -> list[datetime]:
@@ -266,8 +298,12 @@ class Oracle:
     def known(self, portfolio_id: UUID, known_at: datetime | None) -> _Known:
         aggregates: dict[UUID, Any] = {}
         histories: dict[UUID, list[Any]] = {}
+        rates: dict[UUID, dict[tuple[str, date], Decimal]] = {}
         for event in self.events:
             if known_at is not None and event.timestamp > known_at:
+                continue
+            if isinstance(event, RateSet.Event):
+                _fold_rate(rates.setdefault(event.originator_id, {}), event)
                 continue
             aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
             histories.setdefault(event.originator_id, []).append(event)
@@ -277,7 +313,10 @@ class Oracle:
             for a in aggregates.values()
             if isinstance(a, Project) and a.portfolio_id == portfolio_id
         ]
-        return _Known(portfolio if isinstance(portfolio, Portfolio) else None, projects)
+        if not isinstance(portfolio, Portfolio):
+            return _Known(None, projects)
+        chosen = [_by_currency(i, rates[i]) for i in portfolio.rate_sets if i in rates]
+        return _Known(portfolio, projects, chosen)
 
     # Building blocks
 
@@ -321,7 +360,7 @@ class Oracle:
         fx_date: date | None = None,
     ) -> ProgressView:
         known = self.known(portfolio_id, known_at)
-        converter = _Converter(self.rates, currency, fx_date)
+        converter = _Converter(known.rate_sets, currency, fx_date)
         targets, investment = self._targets(known, as_of, converter)
         figures = self._figures(known, as_of, converter)
         ratios = (
@@ -345,7 +384,7 @@ class Oracle:
         fx_date: date | None = None,
     ) -> BreakdownView:
         known = self.known(portfolio_id, known_at)
-        converter = _Converter(self.rates, currency, fx_date)
+        converter = _Converter(known.rate_sets, currency, fx_date)
         slices: dict[str, _Figures] = {}
         for project, status in known.announced(as_of):
             for key in _keys(project, status, by):
@@ -373,7 +412,7 @@ class Oracle:
         fx_date: date | None = None,
     ) -> TimelineView:
         known = self.known(portfolio_id, known_at)
-        converter = _Converter(self.rates, currency, fx_date)
+        converter = _Converter(known.rate_sets, currency, fx_date)
         days = [project.announced_on() for project in known.projects]
         days += [t.effective_date for t in (known.portfolio.targets if known.portfolio else [])]
         days += [
@@ -472,8 +511,10 @@ def view_of_targets(targets: Any) -> TargetsView | None:
     )
 
 
-def _rates_used(rates: Iterable[Any]) -> tuple[tuple[str, date], ...]:
-    return tuple(sorted((r.currency, r.rate_date) for r in rates))
+def _rates_used(rates: Iterable[Any]) -> tuple[UsedRate, ...]:
+    return tuple(
+        sorted((r.currency, r.rate_date, str(r.rate_set_id), r.units_per_usd) for r in rates)
+    )
 
 
 def view_of_progress(report: Any) -> ProgressView:

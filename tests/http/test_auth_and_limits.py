@@ -40,7 +40,11 @@ def test_a_wrong_key_is_401_even_for_reads(anonymous_client: Client, project_id:
 
 
 def test_a_reader_cannot_write_and_a_recorder_cannot_administer(
-    anonymous_client: Client, settings: Settings, portfolio_id: str, project_id: str
+    client: Client,
+    anonymous_client: Client,
+    settings: Settings,
+    portfolio_id: str,
+    project_id: str,
 ) -> None:
     reader = bearer(make_key(settings, "reader", Role.READER))
     recorder = bearer(make_key(settings, "desk", Role.RECORDER))
@@ -54,10 +58,35 @@ def test_a_reader_cannot_write_and_a_recorder_cannot_administer(
         ),
         403,
     )
-    rates = {
-        "rates": [{"date": "2025-01-01", "currency": "KZT", "units_per_usd": "500", "source": "x"}]
-    }
-    assert_problem(anonymous_client.put("/api/v1/fx-rates", json=rates, headers=recorder), 403)
+    # Rate sets are an admin's: establishing one, publishing, correcting or withdrawing its
+    # rates, and choosing a portfolio's.
+    made = client.post("/api/v1/rate-sets", json={"name": "Official"})
+    assert made.status_code == 201, made.text
+    rate_set = made.json()["id"]
+    rate = {"date": "2025-01-01", "currency": "KZT", "units_per_usd": "500"}
+    assert_problem(
+        anonymous_client.post("/api/v1/rate-sets", json={"name": "Mine"}, headers=recorder), 403
+    )
+    for path, body in (
+        ("rates", {"rates": [rate]}),
+        ("corrections", {**rate, "reason": "x"}),
+        ("withdrawals", {"date": "2025-01-01", "currency": "KZT", "reason": "x"}),
+    ):
+        refused = anonymous_client.post(
+            f"/api/v1/rate-sets/{rate_set}/{path}", json=body, headers=recorder
+        )
+        assert_problem(refused, 403)
+    choice = {"rate_sets": [rate_set]}
+    assert_problem(
+        anonymous_client.put(
+            f"/api/v1/portfolios/{portfolio_id}/rate-sets", json=choice, headers=recorder
+        ),
+        403,
+    )
+    sets = anonymous_client.get("/api/v1/rate-sets").json()["items"]
+    assert [s["name"] for s in sets] == ["Official"]  # nothing the recorder asked for
+    assert anonymous_client.get(f"/api/v1/rate-sets/{rate_set}").json()["rates"] == []
+    assert anonymous_client.get(f"/api/v1/portfolios/{portfolio_id}").json()["rate_sets"] == []
     events = anonymous_client.get(url).json()["events"]
     assert events[-1]["actor"] == "desk"
 
@@ -122,9 +151,9 @@ def closed_client(settings: Settings) -> Iterator[Client]:
 
 
 def test_reads_can_be_closed(closed_client: Client, settings: Settings) -> None:
-    assert_problem(closed_client.get("/api/v1/fx-rates"), 401)
+    assert_problem(closed_client.get("/api/v1/rate-sets"), 401)
     reader = bearer(make_key(settings, "reader", Role.READER))
-    assert closed_client.get("/api/v1/fx-rates", headers=reader).status_code == 200
+    assert closed_client.get("/api/v1/rate-sets", headers=reader).status_code == 200
     assert closed_client.get("/health").status_code == 200
 
 
@@ -138,9 +167,9 @@ def limited_client(settings: Settings) -> Iterator[Client]:
 def test_rate_limits_answer_429_with_retry_after(
     limited_client: Client, settings: Settings
 ) -> None:
-    statuses = [limited_client.get("/api/v1/fx-rates").status_code for _ in range(6)]
+    statuses = [limited_client.get("/api/v1/rate-sets").status_code for _ in range(6)]
     assert statuses[:5] == [200] * 5
-    response = limited_client.get("/api/v1/fx-rates")
+    response = limited_client.get("/api/v1/rate-sets")
     assert_problem(response, 429)
     assert int(response.headers["retry-after"]) >= 1
 
@@ -149,9 +178,9 @@ def test_the_per_key_limit_counts_each_key(settings: Settings) -> None:
     limited = replace(settings, rate_limit_per_address=0, rate_limit_per_key=3)
     token = bearer(make_key(settings, "busy", Role.READER))
     with TestClient(create_app(limited)) as client:
-        statuses = [client.get("/api/v1/fx-rates", headers=token).status_code for _ in range(4)]
+        statuses = [client.get("/api/v1/rate-sets", headers=token).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
-        assert client.get("/api/v1/fx-rates").status_code == 200  # no key: not this limit
+        assert client.get("/api/v1/rate-sets").status_code == 200  # no key: not this limit
 
 
 def test_wrong_secrets_do_not_use_up_the_victims_key_limit(settings: Settings) -> None:
@@ -162,10 +191,10 @@ def test_wrong_secrets_do_not_use_up_the_victims_key_limit(settings: Settings) -
     key_id = victim.split("_")[1]
     forged = bearer(f"trk_{key_id}_" + "x" * 43)
     with TestClient(create_app(limited)) as client:
-        guesses = [client.get("/api/v1/fx-rates", headers=forged).status_code for _ in range(10)]
+        guesses = [client.get("/api/v1/rate-sets", headers=forged).status_code for _ in range(10)]
         assert guesses == [401] * 10
         real = bearer(victim)
-        mine = [client.get("/api/v1/fx-rates", headers=real).status_code for _ in range(4)]
+        mine = [client.get("/api/v1/rate-sets", headers=real).status_code for _ in range(4)]
         assert mine == [200, 200, 200, 429]  # the key's own three, then its limit
 
 
@@ -173,7 +202,7 @@ def test_wrong_secrets_count_against_the_address(settings: Settings) -> None:
     limited = replace(settings, rate_limit_per_address=5, rate_limit_per_key=3)
     forged = bearer("trk_0123456789ab_" + "x" * 43)
     with TestClient(create_app(limited)) as client:
-        statuses = [client.get("/api/v1/fx-rates", headers=forged).status_code for _ in range(6)]
+        statuses = [client.get("/api/v1/rate-sets", headers=forged).status_code for _ in range(6)]
         assert statuses == [401] * 5 + [429]
 
 
@@ -182,8 +211,8 @@ def test_a_key_over_its_limit_gets_429_with_retry_after(settings: Settings) -> N
     token = bearer(make_key(settings, "busy", Role.READER))
     with TestClient(create_app(limited)) as client:
         for _ in range(2):
-            assert client.get("/api/v1/fx-rates", headers=token).status_code == 200
-        response = client.get("/api/v1/fx-rates", headers=token)
+            assert client.get("/api/v1/rate-sets", headers=token).status_code == 200
+        response = client.get("/api/v1/rate-sets", headers=token)
         assert_problem(response, 429)
         assert 1 <= int(response.headers["retry-after"]) <= 60
 
@@ -192,7 +221,7 @@ def test_retry_after_only_on_429(limited_client: Client, settings: Settings) -> 
     """RFC 9110: Retry-After says when to come back, so only a 429 or 503 carries it (the
     RateLimit-* headers go on every answer)."""
     admin = bearer(make_key(settings, "admin", Role.ADMIN))
-    ok = limited_client.get("/api/v1/fx-rates")
+    ok = limited_client.get("/api/v1/rate-sets")
     assert ok.status_code == 200
     created = limited_client.post(
         "/api/v1/portfolios",
@@ -207,9 +236,9 @@ def test_retry_after_only_on_429(limited_client: Client, settings: Settings) -> 
     for answer in (ok, created, invalid):
         assert "retry-after" not in answer.headers, answer.status_code
         assert "ratelimit-limit" in answer.headers
-    statuses = [limited_client.get("/api/v1/fx-rates").status_code for _ in range(3)]
+    statuses = [limited_client.get("/api/v1/rate-sets").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
-    limited = limited_client.get("/api/v1/fx-rates")
+    limited = limited_client.get("/api/v1/rate-sets")
     assert_problem(limited, 429)
     assert 1 <= int(limited.headers["retry-after"]) <= 60
 

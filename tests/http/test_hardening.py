@@ -206,12 +206,17 @@ ROLES = (Role.READER, Role.RECORDER, Role.ADMIN)
 SCOPES = ("none", "own", "other")
 
 
+#: Rate sets belong to no one portfolio: only an unscoped admin writes them.
+RATE_SET_ROUTES = ("rate_set", "rates", "correction", "withdrawal")
+RATE = {"date": "2025-01-02", "currency": "KZT", "units_per_usd": "500"}
+
+
 def allowed(route: str, role: Role, scope: str) -> bool:
     if role is Role.READER:
         return False
-    if route in ("establish", "fx"):
+    if route in ("establish", *RATE_SET_ROUTES):
         return role is Role.ADMIN and scope == "none"
-    if route == "targets":
+    if route in ("targets", "rate_choice"):
         return role is Role.ADMIN and scope != "other"
     return scope != "other"  # announce, record: recorders and admins of that portfolio
 
@@ -220,7 +225,17 @@ def allowed(route: str, role: Role, scope: str) -> bool:
 def world(client: Client) -> dict[str, str]:
     own = portfolio(client, "own")
     other = portfolio(client, "other")
-    return {"own": own, "other": other, "project": announce(client, own)}
+    rate_set = client.post("/api/v1/rate-sets", json={"name": "NBK"})
+    assert rate_set.status_code == 201, rate_set.text
+    rate_set_id = str(rate_set.json()["id"])
+    published = client.post(f"/api/v1/rate-sets/{rate_set_id}/rates", json={"rates": [RATE]})
+    assert published.status_code == 201, published.text
+    return {
+        "own": own,
+        "other": other,
+        "project": announce(client, own),
+        "rate_set": rate_set_id,
+    }
 
 
 def write(client: Client, route: str, world: dict[str, str], key: str) -> Any:
@@ -237,11 +252,25 @@ def write(client: Client, route: str, world: dict[str, str], key: str) -> Any:
     if route == "record":
         body = {"type": "milestone", "name": "m"}
         return client.post(events_url(world["project"]), json=body, headers=headers)
-    rate = {"date": "2025-01-02", "currency": "KZT", "units_per_usd": "500", "source": "NBK"}
-    return client.put("/api/v1/fx-rates", json={"rates": [rate]}, headers=headers)
+    if route == "rate_choice":
+        body = {"rate_sets": [world["rate_set"]]}
+        return client.put(f"/api/v1/portfolios/{own}/rate-sets", json=body, headers=headers)
+    if route == "rate_set":
+        return client.post("/api/v1/rate-sets", json={"name": "CBU"}, headers=headers)
+    rate_set = f"/api/v1/rate-sets/{world['rate_set']}"
+    if route == "rates":
+        rate = {**RATE, "date": "2025-01-03"}
+        return client.post(f"{rate_set}/rates", json={"rates": [rate]}, headers=headers)
+    if route == "correction":
+        body = {**RATE, "units_per_usd": "505", "reason": "misprint"}
+        return client.post(f"{rate_set}/corrections", json=body, headers=headers)
+    body = {"date": RATE["date"], "currency": RATE["currency"], "reason": "not official"}
+    return client.post(f"{rate_set}/withdrawals", json=body, headers=headers)
 
 
-@pytest.mark.parametrize("route", ["establish", "targets", "announce", "record", "fx"])
+@pytest.mark.parametrize(
+    "route", ["establish", "targets", "announce", "record", "rate_choice", *RATE_SET_ROUTES]
+)
 def test_each_write_route_allows_exactly_the_roles_and_scopes_it_should(
     client: Client, settings: Settings, world: dict[str, str], route: str
 ) -> None:

@@ -91,7 +91,7 @@ def access_lines(server: Server, path: str, count: int) -> list[dict[str, Any]]:
 
 def test_forwarded_for_is_ignored_without_trusted_proxies(plain: Server) -> None:
     """A client that rotates X-Forwarded-For is still one address to the limit and the log."""
-    path = "/api/v1/fx-rates"
+    path = "/api/v1/rate-sets"
     with httpx.Client(base_url=plain.base_url, timeout=10) as api:
         statuses = [
             api.get(path, headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
@@ -106,7 +106,7 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(plain: Server) -> None
 
 
 def test_forwarded_for_from_a_trusted_proxy_is_the_client(behind_proxy: Server) -> None:
-    path = "/api/v1/fx-rates"
+    path = "/api/v1/rate-sets"
     with httpx.Client(base_url=behind_proxy.base_url, timeout=10) as api:
         rotating = [
             api.get(path, headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
@@ -125,7 +125,7 @@ def test_forwarded_for_from_a_trusted_proxy_is_the_client(behind_proxy: Server) 
 # --- slow clients -----------------------------------------------------------------------
 
 #: Half a request line, a request line and half the headers, and nothing at all.
-PARTIAL_REQUESTS = [b"GET /api/v1/fx-rates HT", b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: ", b""]
+PARTIAL_REQUESTS = [b"GET /api/v1/rate-sets HT", b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: ", b""]
 
 
 def closed_within(sock: socket.socket, deadline: float) -> float | None:

@@ -343,6 +343,7 @@ def test_the_feed_pages_in_order_without_gaps(client: Client, catalogue: Catalog
         "actor": "test-admin",
         "source": None,
         "payload": {"status": "cancelled", "reason": "investor withdrew"},
+        "recorded_at_simulated": False,
     }
     announced = [item for item in whole if item["type"] == "announced"]
     assert announced[0]["payload"]["planned_investment"] == usd("30000000")

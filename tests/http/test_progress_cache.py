@@ -33,12 +33,27 @@ def test_a_write_or_new_rates_are_seen_by_the_next_read(
     after = committed(client, portfolio_id)
     assert after[0] == "7.50" and after[1] >= second["position"] > first["position"]
 
-    rates = {
-        "rates": [{"date": "2020-01-01", "currency": "KZT", "units_per_usd": "500", "source": "t"}]
-    }
-    assert client.put("/api/v1/fx-rates", json=rates).status_code == 200
+    made = client.post("/api/v1/rate-sets", json={"name": "NBK"})
+    assert made.status_code == 201, made.text
+    rate_set = made.json()["id"]
+    rate = {"date": "2020-01-01", "currency": "KZT", "units_per_usd": "500"}
+    published = client.post(f"/api/v1/rate-sets/{rate_set}/rates", json={"rates": [rate]})
+    assert published.status_code == 201, published.text
+    unchosen = committed(client, portfolio_id)  # a set the portfolio does not name: no rate
+    assert unchosen[0] == "7.50" and unchosen[1] >= published.json()["position"]
+    assert unchosen[2] == after[2]
+
+    chosen = client.put(
+        f"/api/v1/portfolios/{portfolio_id}/rate-sets", json={"rate_sets": [rate_set]}
+    )
+    assert chosen.status_code == 200, chosen.text
     converted = committed(client, portfolio_id)
     assert converted[0] == "17.50" and converted[2] == []  # 5000 KZT / 500 + 7.50 USD
+
+    correction = {**rate, "units_per_usd": "250", "reason": "misread"}
+    corrected = client.post(f"/api/v1/rate-sets/{rate_set}/corrections", json=correction)
+    assert corrected.status_code == 201, corrected.text
+    assert committed(client, portfolio_id)[0] == "27.50"  # 5000 KZT / 250 + 7.50 USD
 
 
 def test_with_an_external_projector_the_cache_follows_its_position(

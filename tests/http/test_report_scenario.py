@@ -6,8 +6,10 @@ KZT, UZS and EUR (EUR has no rate: it stays unconverted); one is cancelled; a di
 and a commitment date are corrected and a duplicate retracted after the moment ``before_fixes``,
 when the last restatement was not yet recorded either.
 
-Rates (units per USD): KZT 500 from 2024-01-01, 400 from 2025-01-01; UZS 12 500 from
-2024-01-01, 12 800 from 2025-01-01.
+Rates (units per USD), from the two rate sets the portfolio names: "NBK" publishes KZT 500
+from 2024-01-01, 400 from 2025-01-01; "CBU" UZS 12 500 from 2024-01-01, 12 800 from
+2025-01-01. A third set, which the portfolio does not name, has rates for every currency
+used here (EUR too) and must convert nothing.
 
     A  Copper cathode plant, metallurgy, KZ-61 + UZ-SI, USD 50 M planned, announced 2024-03-01
        v2 under_implementation 2024-04-01      v3 committed USD 20 M 2024-06-15
@@ -56,6 +58,7 @@ class Forum:
     portfolio: str
     before_fixes: str  # an ISO moment: every first report known, no fix yet
     last_position: int  # what the last write returned
+    rate_sets: dict[str, str]  # the id of each rate set, by name
 
 
 def post(client: Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +73,24 @@ def announce(client: Client, portfolio: str, **plan: Any) -> str:
 
 def event(client: Client, project: str, body: dict[str, Any]) -> dict[str, Any]:
     return post(client, f"/projects/{project}/events", body)
+
+
+def rate_set(client: Client, name: str, source: str, rates: list[tuple[str, str, str]]) -> str:
+    """A rate set with ``rates`` (date, currency, units per USD), published from ``source``."""
+    made = str(post(client, "/rate-sets", {"name": name})["id"])
+    published = post(
+        client,
+        f"/rate-sets/{made}/rates",
+        {
+            "rates": [
+                {"date": day, "currency": currency, "units_per_usd": units}
+                for day, currency, units in rates
+            ],
+            "source": {"title": source, "url": "https://example.org/rates"},
+        },
+    )
+    assert published["version"] == 2
+    return made
 
 
 @pytest.fixture
@@ -102,29 +123,31 @@ def forum(client: Client) -> Forum:
                 "source": {"title": f"Communiqué of {day}"},
             },
         )
-    rates = client.put(
-        f"{API}/fx-rates",
-        json={
-            "rates": [
-                {"date": "2024-01-01", "currency": "KZT", "units_per_usd": "500", "source": "NBK"},
-                {"date": "2025-01-01", "currency": "KZT", "units_per_usd": "400", "source": "NBK"},
-                {
-                    "date": "2024-01-01",
-                    "currency": "UZS",
-                    "units_per_usd": "12500",
-                    "source": "CBU",
-                },
-                {
-                    "date": "2025-01-01",
-                    "currency": "UZS",
-                    "units_per_usd": "12800",
-                    "source": "CBU",
-                },
-            ]
-        },
+    rate_sets = {
+        "NBK": rate_set(
+            client,
+            "NBK",
+            "National Bank of Kazakhstan",
+            [("2024-01-01", "KZT", "500"), ("2025-01-01", "KZT", "400")],
+        ),
+        "CBU": rate_set(
+            client,
+            "CBU",
+            "Central Bank of Uzbekistan",
+            [("2024-01-01", "UZS", "12500"), ("2025-01-01", "UZS", "12800")],
+        ),
+        "Unnamed": rate_set(
+            client,
+            "Unnamed",
+            "Somewhere else",
+            [("2023-01-01", currency, "1") for currency in ("EUR", "KZT", "UZS")],
+        ),
+    }
+    chosen = client.put(
+        f"{API}/portfolios/{portfolio}/rate-sets",
+        json={"rate_sets": [rate_sets["NBK"], rate_sets["CBU"]]},
     )
-    assert rates.status_code == 200, rates.text
-    assert rates.json()["written"] == 4
+    assert chosen.status_code == 200, chosen.text
 
     a = announce(
         client,
@@ -298,7 +321,7 @@ def forum(client: Client) -> Forum:
     last = event(
         client, d, {"type": "jobs_created", "temporary": 50, "effective_date": "2025-03-01"}
     )
-    return Forum(portfolio, before_fixes, int(last["position"]))
+    return Forum(portfolio, before_fixes, int(last["position"]), rate_sets)
 
 
 # Reading answers
@@ -354,18 +377,23 @@ def ratios(body: dict[str, Any]) -> tuple[str | None, ...]:
     )
 
 
-def rates_used(body: dict[str, Any]) -> list[tuple[str, str, Decimal]]:
-    return [(r["currency"], r["date"], Decimal(r["units_per_usd"])) for r in body["fx_rates_used"]]
+def rates_used(body: dict[str, Any]) -> list[tuple[str, str, Decimal, str]]:
+    """Each rate used, with the name of the set that gave it."""
+    return [
+        (r["currency"], r["date"], Decimal(r["units_per_usd"]), r["rate_set"])
+        for r in body["fx_rates_used"]
+    ]
 
 
 NONE: dict[str, tuple[Decimal, int]] = {}
 EUR_3M = {"EUR": (Decimal("3000000"), 1)}
 EUR_8M = {"EUR": (Decimal("8000000"), 1)}
-KZT_2024 = ("KZT", "2024-01-01", Decimal(500))
-KZT_2025 = ("KZT", "2025-01-01", Decimal(400))
-UZS_2024 = ("UZS", "2024-01-01", Decimal(12500))
-UZS_2025 = ("UZS", "2025-01-01", Decimal(12800))
-V5 = (5, "2024-10-22", Decimal("3400000000"), "USD", "3400000000.00", 14_600, 74)
+KZT_2024 = ("KZT", "2024-01-01", Decimal(500), "NBK")
+KZT_2025 = ("KZT", "2025-01-01", Decimal(400), "NBK")
+UZS_2024 = ("UZS", "2024-01-01", Decimal(12500), "CBU")
+UZS_2025 = ("UZS", "2025-01-01", Decimal(12800), "CBU")
+#: The last restatement, the portfolio's sixth event (its fifth named the rate sets).
+V6 = (6, "2024-10-22", Decimal("3400000000"), "USD", "3400000000.00", 14_600, 74)
 
 #: The end of 2024 as now known, in USD at the latest rates (shared by progress and timeline).
 END_OF_2024 = {
@@ -388,11 +416,23 @@ def test_progress_as_of_the_end_of_2024_now_and_before_the_fixes(
     now = get(client, forum, "progress", as_of="2024-12-31")
     assert figures(now) == END_OF_2024
     assert now["projects"] == 3  # D is announced in 2025
-    assert targets(now["targets"]) == V5
+    assert targets(now["targets"]) == V6
     # 30 048 000 / 3 400 000 000 = 0.00884, 9 500 000 / 3.4 B = 0.00279, 160 / 14 600 = 0.01096,
     # 3 / 74 = 0.04054
     assert ratios(now) == ("0.0088", "0.0028", "0.0110", "0.0405")
     assert rates_used(now) == [KZT_2024, UZS_2024]
+    # Each rate names its set and where the set published it; the sets named, preferred first.
+    kzt = now["fx_rates_used"][0]
+    assert kzt["rate_set_id"] == forum.rate_sets["NBK"] and kzt["illustrative"] is False
+    assert kzt["source"] == {
+        "title": "National Bank of Kazakhstan",
+        "url": "https://example.org/rates",
+    }
+    assert datetime.fromisoformat(kzt["recorded_at"]) < datetime.fromisoformat(forum.before_fixes)
+    assert [(s["id"], s["name"], s["illustrative"]) for s in now["fx_rate_sets"]] == [
+        (forum.rate_sets["NBK"], "NBK", False),
+        (forum.rate_sets["CBU"], "CBU", False),
+    ]
 
     before = get(client, forum, "progress", as_of="2024-12-31", known_at=forum.before_fixes)
     assert figures(before) == {
@@ -416,6 +456,21 @@ def test_progress_as_of_the_end_of_2024_now_and_before_the_fixes(
     )
     # 30 048 000 / 3.1 B = 0.00969, 14 M / 3.1 B = 0.00452, 160 / 13 500 = 0.01185, 3 / 69 = 0.04348
     assert ratios(before) == ("0.0097", "0.0045", "0.0119", "0.0435")
+
+
+def test_the_rates_used_say_when_they_were_recorded_in_utc(client: Client, forum: Forum) -> None:
+    """Like every recorded time the API gives (an event's ``recorded_at``), with its zone."""
+    now = get(client, forum, "progress", as_of="2024-12-31")
+    history = client.get(f"{API}/rate-sets/{forum.rate_sets['NBK']}/history").json()
+    published = datetime.fromisoformat(history[1]["recorded_at"])
+    assert published.utcoffset() is not None
+    for rate in now["fx_rates_used"]:
+        recorded_at = datetime.fromisoformat(rate["recorded_at"])
+        assert recorded_at.utcoffset() is not None, rate["recorded_at"]
+    kzt = now["fx_rates_used"][0]
+    assert datetime.fromisoformat(kzt["recorded_at"]) == published
+    for rate_set in now["fx_rate_sets"]:
+        assert datetime.fromisoformat(rate_set["recorded_at"]).utcoffset() is not None
 
 
 def test_progress_mid_2024_and_in_2025(client: Client, forum: Forum) -> None:
@@ -475,7 +530,7 @@ def test_progress_in_tenge_and_at_fixed_rates(client: Client, forum: Forum) -> N
     }
     # USD 3.4 B × 500 (the rate of 2024-10-22)
     assert targets(kzt["targets"]) == (
-        5,
+        6,
         "2024-10-22",
         Decimal("3400000000"),
         "USD",

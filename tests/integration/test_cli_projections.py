@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import delete
 
+from tests.rates import give_rates
 from tests.unit.factories import plan
 from tracker.application import TrackerApplication
 from tracker.cli import main
@@ -41,7 +42,6 @@ from tracker.domain.values import Envelope, Money
 from tracker.eventstore.migrate import upgrade
 from tracker.readmodel import reports
 from tracker.readmodel import tables as t
-from tracker.readmodel.fx import Rate, put_rates
 from tracker.readmodel.reports import Progress, ReportQuery
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
@@ -97,12 +97,14 @@ class Story:
 
 
 def record_story(tracker: TrackerApplication) -> Story:
-    """A portfolio with targets, a project with money, jobs, a correction and a retraction,
-    and a cancelled project: 13 events, recorded without any projector attached."""
+    """A portfolio with targets and a KZT rate, a project with money, jobs, a correction and
+    a retraction, and a cancelled project: 16 events, recorded without any projector."""
     portfolio = tracker.establish_portfolio(
         "KZ-UZ industrial cooperation", "Samarkand forum", date(2024, 10, 22), on("2024-10-22")
     ).id
     tracker.restate_targets(portfolio, usd("3400000000"), 14600, 74, on("2024-10-22"))
+    # Three events: the rate set established, its rate published, the portfolio's choice.
+    rate_set = give_rates(tracker, portfolio, [("KZT", date(2025, 1, 1), Decimal("500"))])
     plant = tracker.announce_project(
         portfolio, plan(planned_investment=usd("50000000"), planned_jobs=300), on("2025-01-10")
     ).id
@@ -124,7 +126,8 @@ def record_story(tracker: TrackerApplication) -> Story:
     ).id
     tracker.record(mill, Cancel("no financing"), on("2025-05-01"))
     events = sum(
-        tracker.repository.get(aggregate).version for aggregate in (portfolio, plant, mill)
+        tracker.repository.get(aggregate).version
+        for aggregate in (portfolio, rate_set, plant, mill)
     )
     return Story(portfolio, events, before_fix)
 
@@ -133,11 +136,6 @@ def record_story(tracker: TrackerApplication) -> Story:
 def reader(tracker: TrackerApplication) -> Iterator[ReadModel]:
     """Reads the read model the way an API process with TRACKER_PROJECTOR=external does."""
     readmodel = ReadModel(tracker, in_process=False)
-    put_rates(
-        readmodel.engine,
-        [Rate("KZT", date(2025, 1, 1), Decimal("500"), "test rate")],
-        datetime(2025, 1, 2),
-    )
     yield readmodel
     readmodel.stop()
 
@@ -151,7 +149,7 @@ def test_status_projector_once_and_rebuild(
 ) -> None:
     story = record_story(tracker)
     head = tracker.recorder.max_notification_id()
-    assert head is not None and head >= story.events == 13
+    assert head is not None and head >= story.events == 16
 
     behind = status_of(settings)
     assert behind.pop("lag_seconds") > 0  # the oldest pending event has waited
@@ -183,15 +181,22 @@ def test_status_projector_once_and_rebuild(
     assert figures.pledged.amount == Decimal("50000000")  # the cancelled mill is not pledged
     assert figures.committed.amount == Decimal("20000000")
     assert figures.disbursed.amount == Decimal("9500000")  # KZT 2.5 bn at 500 + USD 4.5 M
+    assert [(r.currency, r.rate_date, r.units_per_usd) for r in before_now.rates_used] == [
+        ("KZT", date(2025, 1, 1), Decimal("500"))
+    ]
     assert (figures.jobs_permanent, figures.jobs_temporary) == (120, 40)
     assert dict(figures.projects_by_status) == {"under_implementation": 1, "cancelled": 1}
     assert before_then.figures.disbursed.amount == Decimal("9000000")  # the fix was unknown
     assert before_now.targets is not None and before_now.targets.projects == 74
 
-    # Damage the view: a rebuild must bring back exactly the same reports.
+    # Damage the view (the rates are projected too): a rebuild must bring back exactly the
+    # same reports.
     with reader.engine.begin() as conn:
         conn.execute(delete(t.facts))
-    assert progress(reader, now).figures.committed.amount == 0
+        conn.execute(delete(t.rates))
+    damaged = progress(reader, now)
+    assert damaged.figures.committed.amount == 0
+    assert damaged.rates_used == []  # the KZT rate is gone
 
     rebuilt = run(settings, "projections", "rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output

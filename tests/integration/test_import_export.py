@@ -5,11 +5,13 @@ gives the same reports."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,6 +26,7 @@ from lxml import etree
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
+from tests.rates import give_rates
 from tracker.application import TrackerApplication
 from tracker.cli import main
 from tracker.domain.commands import (
@@ -39,13 +42,13 @@ from tracker.domain.commands import (
     Retract,
 )
 from tracker.domain.project import Plan
+from tracker.domain.rate_set import RateSet
 from tracker.domain.status import Status
 from tracker.domain.values import Envelope, Money, Source
 from tracker.eventstore.migrate import upgrade
 from tracker.readmodel import reports
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import create_readmodel_engine
-from tracker.readmodel.fx import Rate, put_rates
 from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
 from tracker.transfer.columns import COLUMNS
@@ -61,8 +64,8 @@ IATI_XSD = ROOT / ".." / "shared" / "reference" / "iati-2.03" / "iati-activities
 DESK = Importer("desk")
 #: Rates that are powers of 2 and 5, so every conversion is exact whatever the order.
 RATES = [
-    Rate("KZT", date(2024, 1, 1), Decimal("512"), "test"),
-    Rate("UZS", date(2024, 1, 1), Decimal("12800"), "test"),
+    ("KZT", date(2024, 1, 1), Decimal("512")),
+    ("UZS", date(2024, 1, 1), Decimal("12800")),
 ]
 
 
@@ -74,7 +77,10 @@ class Store:
         self.tracker = TrackerApplication(settings)
         self.engine = create_readmodel_engine(settings, pool_size=2)
         self.projector = Projector(self.tracker, self.engine)
-        put_rates(self.engine, RATES, datetime(2024, 1, 1))
+
+    def give_rates(self, portfolio: UUID) -> None:
+        """A rate set with :data:`RATES`, the portfolio's only one (three events)."""
+        give_rates(self.tracker, portfolio, RATES)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -793,6 +799,7 @@ def extra_rows(portfolio: UUID, hub: UUID) -> str:
 
 
 def every_report(store: Store, portfolio: UUID, as_of: date | None) -> dict[str, Any]:
+    """Progress, breakdowns and timeline, without when this database recorded the rates."""
     store.projector.catch_up()
     query = reports.ReportQuery(portfolio, as_of=as_of)
     with store.engine.connect() as conn:
@@ -800,13 +807,27 @@ def every_report(store: Store, portfolio: UUID, as_of: date | None) -> dict[str,
         for by in reports.DIMENSIONS:
             found[f"breakdown by {by}"] = reports.breakdown(conn, query, by)
         found["timeline"] = reports.timeline(conn, query, "month", date(2025, 12, 31))
-    return found
+    return {
+        name: dataclasses.replace(
+            report,
+            rates_used=[dataclasses.replace(r, recorded_at=None) for r in report.rates_used],
+            rate_sets=[(s.rate_set_id, s.name, s.illustrative) for s in report.rate_sets],
+        )
+        for name, report in found.items()
+    }
+
+
+def events_besides_rate_sets(store: Store) -> Counter[str]:
+    """How many events of each type the database holds, those of rate sets left out."""
+    notifications = store.tracker.recorder.select_notifications(start=1, limit=100_000)
+    return Counter(n.topic for n in notifications if not n.topic.startswith(RateSet.TOPIC + "."))
 
 
 def test_a_csv_export_imported_into_an_empty_database_gives_the_same_reports(
     store: Store, empty_twin: Store
 ) -> None:
     portfolio = build_portfolio(store.tracker)
+    store.give_rates(portfolio)
     store.projector.catch_up()
     hub = next(
         p.id
@@ -817,7 +838,18 @@ def test_a_csv_export_imported_into_an_empty_database_gives_the_same_reports(
     exported = store.export(portfolio, "csv")
 
     report = empty_twin.load(exported)
-    assert report.events_recorded == store.head()  # every event, and only this portfolio's
+    assert report.events_recorded == empty_twin.head()
+    # Every event of the portfolio and its projects, and only this portfolio's; and its rate
+    # set, with the same rates in force (the export carries the rates, not each event).
+    assert events_besides_rate_sets(empty_twin) == events_besides_rate_sets(store)
+    (rate_set,) = store.tracker.portfolio(portfolio).rate_sets
+    assert empty_twin.tracker.portfolio(portfolio).rate_sets == (rate_set,)
+    copied, original = empty_twin.tracker.rate_set(rate_set), store.tracker.rate_set(rate_set)
+    assert (copied.name, copied.illustrative, copied.rates) == (
+        original.name,
+        original.illustrative,
+        original.rates,
+    )
     for as_of in (
         None,
         date(2024, 12, 31),
@@ -835,6 +867,8 @@ def test_a_csv_export_imported_into_an_empty_database_gives_the_same_reports(
     progress = every_report(store, portfolio, None)["progress"]
     assert progress.figures.project_count == 5  # the reports are not trivially empty
     assert progress.figures.committed.amount > 0 and progress.targets.projects == 74
+    assert {r.currency for r in progress.rates_used} == {"KZT", "UZS"}
+    assert progress.figures.committed.unconverted == {}
 
     # The export of the copy is the export of the original, and importing it again changes
     # nothing: the row ids are the import's idempotency keys.
@@ -883,6 +917,7 @@ def test_the_csv_export_as_known_at_leaves_out_what_came_later(store: Store) -> 
 
 def test_the_json_export_agrees_with_the_progress_report(store: Store) -> None:
     portfolio = build_portfolio(store.tracker)
+    store.give_rates(portfolio)
     as_of = date(2025, 6, 15)
     document = json.loads(store.export(portfolio, "json", as_of=as_of))
     progress = every_report(store, portfolio, as_of)["progress"]

@@ -5,9 +5,12 @@ Hypothesis builds a portfolio of several projects and drives a random history th
 (which has no rate, so some amounts stay unconverted), jobs, milestones, every status move
 (suspension and resumption, completion, cancellation), corrections of amounts, dates and
 plans, retractions (some long after the fact), restated targets, and a second portfolio whose
-figures must not leak in. Then, for random ``as_of`` days and ``known_at`` moments (taken
-between commands, or exactly at an event's recorded time), ``progress``, every ``breakdown``
-and a ``timeline`` from the projected tables must equal ``tests.oracle``.
+figures must not leak in. The portfolio converts with two rate sets of random rates, a
+preferred one and a fallback; along the history rates are published, corrected and withdrawn
+and the portfolio's choice of sets changes, while the second portfolio's own rate set (which
+has a EUR rate) must not leak in either. Then, for random ``as_of`` days and ``known_at``
+moments (taken between commands, or exactly at an event's recorded time), ``progress``,
+every ``breakdown`` and a ``timeline`` from the projected tables must equal ``tests.oracle``.
 
 Rates are products of powers of 2 and 5 (e.g. 512 KZT, 12 800 UZS per USD), so every
 conversion is an exact decimal and the sums cannot differ by the order they were added in;
@@ -33,7 +36,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from tests.oracle import (
-    FxRate,
     Oracle,
     view_of_breakdown,
     view_of_progress,
@@ -56,12 +58,12 @@ from tracker.domain.commands import (
 from tracker.domain.errors import InvalidTransition
 from tracker.domain.ledger import ProjectLedger
 from tracker.domain.project import Plan, Project
+from tracker.domain.rate_set import PublishedRate
 from tracker.domain.status import COMPLETABLE, RESUMED, STAGES, TERMINAL, Status, next_status
 from tracker.domain.values import Envelope, Money
 from tracker.eventstore.migrate import upgrade
 from tracker.readmodel import reports
 from tracker.readmodel.database import create_readmodel_engine
-from tracker.readmodel.fx import Rate, put_rates
 from tracker.readmodel.projector import Projector
 from tracker.readmodel.reports import ReportQuery
 from tracker.settings import Settings
@@ -139,7 +141,10 @@ class History:
     portfolio: UUID = field(default_factory=uuid.uuid4)
     other_portfolio: UUID = field(default_factory=uuid.uuid4)
     projects: list[UUID] = field(default_factory=list)
-    rates: list[FxRate] = field(default_factory=list)
+    #: The rate sets the portfolio may choose from: preferred, fallback.
+    rate_sets: list[UUID] = field(default_factory=list)
+    #: Each set's rates in force, by (currency, date), as recorded so far.
+    published: dict[UUID, dict[tuple[str, date], Decimal]] = field(default_factory=dict)
     checkpoints: list[datetime] = field(default_factory=list)
     #: Days worth landing on: rate dates and the days next to them.
     edges: list[date] = field(default_factory=list)
@@ -190,20 +195,93 @@ def plan(history: History, label: str) -> Plan:
     )
 
 
-def put_random_rates(history: History) -> None:
+def random_rates(history: History, label: str) -> list[PublishedRate]:
+    rates = []
     for currency, choices in EXACT_RATES.items():
         days = history.draw(
-            st.lists(st.dates(FIRST_DAY, LAST_DAY), max_size=3, unique=True), f"{currency} days"
+            st.lists(st.dates(FIRST_DAY, LAST_DAY), max_size=3, unique=True),
+            f"{label} {currency} days",
         )
         for day in days:
-            units = Decimal(history.draw(st.sampled_from(choices), f"{currency} rate"))
-            history.rates.append(FxRate(currency, day, units))
+            units = Decimal(history.draw(st.sampled_from(choices), f"{label} {currency} rate"))
+            rates.append(PublishedRate(currency, day, units))
             history.edges += [day, day - timedelta(days=1)]
-    put_rates(
-        history.engine,
-        [Rate(r.currency, r.rate_date, r.units_per_usd, "test") for r in history.rates],
-        datetime.now(UTC).replace(tzinfo=None),
-    )
+    return rates
+
+
+def publish(history: History, rate_set: UUID, rates: list[PublishedRate]) -> None:
+    envelope = history.envelope("rates")
+    history.tracker.change_rate_set(rate_set, lambda s: s.publish(rates, envelope), envelope)
+    history.published[rate_set].update({r.key: r.units_per_usd for r in rates})
+
+
+def new_rate_set(history: History, name: str, rates: list[PublishedRate]) -> UUID:
+    rate_set = history.tracker.establish_rate_set(name, Envelope("oracle", FIRST_DAY)).id
+    history.published[rate_set] = {}
+    if rates:
+        publish(history, rate_set, rates)
+    return rate_set
+
+
+def put_random_rates(history: History) -> None:
+    """Two sets of random rates for the portfolio, preferred first; a set of the second
+    portfolio's own, whose rates (EUR among them) must never convert the first's amounts."""
+    preferred = new_rate_set(history, "Preferred", random_rates(history, "preferred"))
+    fallback = new_rate_set(history, "Fallback", random_rates(history, "fallback"))
+    history.rate_sets = [preferred, fallback]
+    opening = Envelope("oracle", FIRST_DAY)
+    history.tracker.choose_rate_sets(history.portfolio, history.rate_sets, opening)
+    others = [
+        PublishedRate("EUR", FIRST_DAY, Decimal("0.8")),
+        PublishedRate("KZT", FIRST_DAY, Decimal("1")),
+    ]
+    other = new_rate_set(history, "The other portfolio's", others)
+    history.tracker.choose_rate_sets(history.other_portfolio, [other], opening)
+
+
+def change_rates(history: History) -> None:
+    """Publish, correct or withdraw a rate of one of the portfolio's sets, or choose again."""
+    tracker = history.tracker
+    kind = history.draw(st.sampled_from(["publish", "correct", "withdraw", "choose"]), "rates")
+    if kind == "choose":
+        preferred, fallback = history.rate_sets
+        choices = [[], [preferred], [fallback], [preferred, fallback], [fallback, preferred]]
+        chosen = history.draw(st.sampled_from(choices), "rate sets chosen")
+        tracker.choose_rate_sets(history.portfolio, chosen, history.envelope("choice"))
+        event(f"rate sets chosen: {len(chosen)}")
+        return
+    rate_set = history.draw(st.sampled_from(history.rate_sets), "rate set")
+    rates = history.published[rate_set]
+    if kind == "publish":
+        currency = history.draw(st.sampled_from(sorted(EXACT_RATES)), "currency published")
+        day = history.day("rate published")
+        units = rates.get((currency, day))  # published again with the same value: no event
+        if units is None:
+            units = Decimal(history.draw(st.sampled_from(EXACT_RATES[currency]), "units"))
+        history.edges += [day, day - timedelta(days=1)]
+        publish(history, rate_set, [PublishedRate(currency, day, units)])
+        event("rate publish")
+        return
+    if not rates:
+        return
+    currency, day = history.draw(st.sampled_from(sorted(rates)), f"rate {kind}")
+    envelope = history.envelope(kind)
+    if kind == "correct":
+        others = [u for u in map(Decimal, EXACT_RATES[currency]) if u != rates[(currency, day)]]
+        units = history.draw(st.sampled_from(others), "corrected units")
+        rate = PublishedRate(currency, day, units)
+        tracker.change_rate_set(
+            rate_set, lambda s: s.correct(rate, "a better source", envelope), envelope
+        )
+        rates[(currency, day)] = units
+    else:
+        tracker.change_rate_set(
+            rate_set,
+            lambda s: s.withdraw(currency, day, "not published after all", envelope),
+            envelope,
+        )
+        del rates[(currency, day)]
+    event(f"rate {kind}")
 
 
 def status_moves(project: Project) -> list[str]:
@@ -315,9 +393,11 @@ def make_history(history: History) -> None:
     steps = history.draw(st.integers(6, 45), "steps")
     for step in range(steps):
         action = history.draw(
-            st.sampled_from(["announce", "targets", "catch_up", "project", "project", "project"])
+            st.sampled_from(
+                ["announce", "targets", "rates", "catch_up", "project", "project", "project"]
+            )
             if history.projects and len(history.projects) < MAX_PROJECTS
-            else st.sampled_from(["targets", "project", "project", "project", "catch_up"])
+            else st.sampled_from(["targets", "rates", "project", "project", "project", "catch_up"])
             if history.projects
             else st.just("announce"),
             f"step {step}",
@@ -339,6 +419,8 @@ def make_history(history: History) -> None:
                 history.draw(st.integers(0, 80), "target projects"),
                 history.envelope("targets"),
             )
+        elif action == "rates":
+            change_rates(history)
         elif action == "catch_up":
             Projector(tracker, history.engine).catch_up()
             continue
@@ -428,7 +510,7 @@ def check_random_history(fresh: Settings, data: st.DataObject) -> None:
         history = History(tracker, engine, data)
         make_history(history)
         Projector(tracker, engine).catch_up()
-        oracle = Oracle.read(tracker, history.rates)
+        oracle = Oracle.read(tracker)
         head = tracker.recorder.max_notification_id()
         assert oracle.events and Projector(tracker, engine).applied_position() == head
         points = data.draw(st.integers(3, 6), label="points")

@@ -51,6 +51,11 @@ def naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
+def stored_utc(moment: datetime) -> datetime:
+    """A recorded time as read back (naive UTC), with its zone again."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 class Amount(TypeDecorator[Decimal]):
     """An exact decimal: NUMERIC(38, 6) on PostgreSQL, decimal text on SQLite.
 

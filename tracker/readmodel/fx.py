@@ -19,7 +19,7 @@ from uuid import UUID
 from sqlalchemy import Connection, or_, select
 
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import naive_utc
+from tracker.readmodel.database import naive_utc, stored_utc
 
 USD = "USD"
 
@@ -64,7 +64,7 @@ def rate_sets(conn: Connection, known_at: datetime | None = None) -> list[RateSe
     if known_at is not None:
         query = query.where(t.rate_sets.c.recorded_at <= naive_utc(known_at))
     return [
-        RateSetRow(r.rate_set_id, r.name, r.illustrative, r.recorded_at)
+        RateSetRow(r.rate_set_id, r.name, r.illustrative, stored_utc(r.recorded_at))
         for r in conn.execute(query)
     ]
 
@@ -108,7 +108,7 @@ def rates_of(
             names[row.rate_set_id].illustrative,
             row.source_title,
             row.source_url,
-            row.recorded_at,
+            stored_utc(row.recorded_at),
         )
         for row in rows
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -32,7 +33,10 @@ from api.schemas import (
     Recording,
     SourceIn,
 )
+from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound
+from tracker.domain.rate_set import RateSet
+from tracker.domain.values import Envelope
 from tracker.readmodel.fx import published_rates_of, rate_sets
 from tracker.transfer.errors import ImportRejected
 from tracker.transfer.rate_file import import_rate_file
@@ -47,6 +51,27 @@ RATES_EXAMPLE = {
         "url": "https://nationalbank.kz",
     },
 }
+
+
+def _change(
+    request: Request[Any, Any, Any],
+    tracker: TrackerApplication,
+    rate_set_id: UUID,
+    data: Recording,
+    change: Callable[[RateSet, Envelope], object],
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> Response[RecordedOut]:
+    """Record one change of a rate set (its method, given the request's envelope)."""
+    envelope = write_envelope(request, data, idempotency_key)
+    recorded = tracker.change_rate_set(
+        rate_set_id,
+        lambda rate_set: change(rate_set, envelope),
+        envelope,
+        expected_version=expected_version(if_match),
+        scope=scope_of(request),
+    )
+    return created(recorded, f"/api/v1/rate-sets/{rate_set_id}")
 
 
 class RateSetController(Controller):
@@ -116,16 +141,16 @@ class RateSetController(Controller):
     ) -> Response[RecordedOut]:
         """All or nothing. A rate already published with the same value is left as it is; with
         another value it is refused (409): correct it instead, with a reason."""
-        envelope = write_envelope(request, data, idempotency_key)
         rates = published_rates(data)
-        recorded = tracker.change_rate_set(
+        return _change(
+            request,
+            tracker,
             rate_set_id,
-            lambda rate_set: rate_set.publish(rates, envelope),
-            envelope,
-            expected_version=expected_version(if_match),
-            scope=scope_of(request),
+            data,
+            lambda rate_set, envelope: rate_set.publish(rates, envelope),
+            if_match,
+            idempotency_key,
         )
-        return created(recorded, f"/api/v1/rate-sets/{rate_set_id}")
 
     @post(
         "/{rate_set_id:uuid}/corrections",
@@ -142,16 +167,16 @@ class RateSetController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RecordedOut]:
-        envelope = write_envelope(request, data, idempotency_key)
         rate = published_rate(data)
-        recorded = tracker.change_rate_set(
+        return _change(
+            request,
+            tracker,
             rate_set_id,
-            lambda rate_set: rate_set.correct(rate, data.reason, envelope),
-            envelope,
-            expected_version=expected_version(if_match),
-            scope=scope_of(request),
+            data,
+            lambda rate_set, envelope: rate_set.correct(rate, data.reason, envelope),
+            if_match,
+            idempotency_key,
         )
-        return created(recorded, f"/api/v1/rate-sets/{rate_set_id}")
 
     @post(
         "/{rate_set_id:uuid}/withdrawals",
@@ -168,15 +193,17 @@ class RateSetController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[RecordedOut]:
-        envelope = write_envelope(request, data, idempotency_key)
-        recorded = tracker.change_rate_set(
+        return _change(
+            request,
+            tracker,
             rate_set_id,
-            lambda rate_set: rate_set.withdraw(data.currency, data.date, data.reason, envelope),
-            envelope,
-            expected_version=expected_version(if_match),
-            scope=scope_of(request),
+            data,
+            lambda rate_set, envelope: rate_set.withdraw(
+                data.currency, data.date, data.reason, envelope
+            ),
+            if_match,
+            idempotency_key,
         )
-        return created(recorded, f"/api/v1/rate-sets/{rate_set_id}")
 
     @post(
         "/{rate_set_id:uuid}/imports",

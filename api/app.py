@@ -10,7 +10,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import authentication
-from api.conditions import canonical_ids
+from api.conditions import canonical_request
 from api.dashboard import DashboardController, static_files_router
 from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
 from api.limits import rate_limits
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # default would replace the root handlers with its own format.
         logging_config=None,
         before_send=[metrics.before_send],
-        before_request=canonical_ids,
+        before_request=canonical_request,
         on_startup=[readmodel.start],
         on_shutdown=[broadcaster.close, close],
         openapi_config=OpenAPIConfig(

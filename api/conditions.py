@@ -18,6 +18,11 @@ from tracker.domain.errors import ValidationError
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 MAX_KEY_LENGTH = 200
 _CANONICAL_ID = re.compile(CANONICAL_ID)
+#: A date, or a date and time with optional seconds, fraction and zone (ASCII digits only).
+_MOMENT = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+)
 
 
 def etag(version: int) -> str:
@@ -112,10 +117,12 @@ def today_utc() -> datetime:
     return datetime.now(UTC)
 
 
-async def canonical_ids(request: Request[Any, Any, Any]) -> None:
+async def canonical_request(request: Request[Any, Any, Any]) -> None:
     """Refuse an id in the path or the ``portfolio`` filter written in another form than the
-    canonical one (lower case, hyphens): one id, one spelling, in links, caches and logs.
-    Async on purpose: Litestar runs a sync hook in a worker thread on every request."""
+    canonical one (lower case, hyphens): one id, one spelling, in links, caches and logs; and
+    an API ``known_at`` that is not an RFC 3339 moment (Litestar would read ``0.5`` as
+    seconds after 1970). Async on purpose: Litestar runs a sync hook in a worker thread on
+    every request."""
     segments = None
     for name, value in request.path_params.items():
         if isinstance(value, UUID):
@@ -125,6 +132,13 @@ async def canonical_ids(request: Request[Any, Any, Any]) -> None:
     portfolio = request.query_params.get("portfolio")
     if portfolio and not _CANONICAL_ID.match(portfolio):
         raise _not_canonical("portfolio", "query")
+    known_at = request.query_params.get("known_at")
+    if known_at and request.scope["path"].startswith("/api/") and not _MOMENT.match(known_at):
+        message = "must be an RFC 3339 moment such as 2024-10-22T18:00:00Z"
+        raise ValidationException(
+            f"known_at: {message}",
+            extra=[{"key": "known_at", "message": message, "source": "query"}],
+        )
 
 
 def _not_canonical(name: str, source: str) -> ValidationException:

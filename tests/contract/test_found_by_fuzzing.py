@@ -228,3 +228,31 @@ def test_no_moment_is_a_server_error(client: Client, known_at: str, as_of: str, 
             assert response.status_code < 500, response.text
             if response.status_code >= 400 and url.startswith("/api"):
                 assert response.headers["content-type"].startswith(PROBLEM_JSON)
+
+
+# Found by schemathesis: Litestar reads a number as seconds after 1970, so ``known_at=0.5``
+# listed the rate sets of 1970 with 200. Every read refuses a moment that is not RFC 3339.
+NUMBERS = st.one_of(
+    st.integers(-(10**12), 10**12).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, width=32).map(str),
+)
+
+
+@examples(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(known_at=NUMBERS)
+def test_a_number_is_not_a_moment(client: Client, known_at: str) -> None:
+    portfolio = created(
+        client.post(
+            "/api/v1/portfolios",
+            json={"name": "P", "forum": "F", "established_on": "2024-10-22"},
+        )
+    )
+    for url in (
+        "/api/v1/rate-sets",
+        "/api/v1/projects",
+        f"/api/v1/portfolios/{portfolio}",
+        f"/api/v1/portfolios/{portfolio}/progress",
+        f"/api/v1/portfolios/{portfolio}/stale",
+    ):
+        response = client.get(url, params={"known_at": known_at})
+        assert_problem(response, 400, "known_at")

@@ -309,3 +309,11 @@ def test_the_portfolio_page_names_the_sets_that_converted(
     assert "Illustrative data" in page and "exchange rates used are illustrative" in page
     # The first portfolio is untouched by the other's illustrative set.
     assert "Illustrative data" not in client.get(f"/portfolios/{portfolio_id}").text
+
+
+@pytest.mark.parametrize("moment", ["0.5", "1700000000", "yesterday", "2024-13-01T00:00:00Z"])
+def test_a_known_at_that_is_not_a_moment_is_refused(client: Client, moment: str) -> None:
+    """Found by schemathesis: Litestar read ``known_at=0.5`` as half a second after 1970."""
+    assert_problem(client.get("/api/v1/rate-sets", params={"known_at": moment}), 400, "known_at")
+    listed = client.get("/api/v1/rate-sets", params={"known_at": "2024-10-22T18:00:00+05:00"})
+    assert listed.status_code == 200, listed.text

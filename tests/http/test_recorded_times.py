@@ -37,3 +37,18 @@ def test_demo_events_are_shown_as_simulated(client: Client, settings: Settings) 
     feed = client.get("/api/v1/events", params={"limit": 50}).json()["items"]
     assert feed and all(e["recorded_at_simulated"] for e in feed)
     assert client.get(f"/api/v1/portfolios/{portfolio}").status_code == 200
+
+
+def test_the_audit_trail_marks_simulated_recording_times(
+    client: Client, settings: Settings
+) -> None:
+    tracker = TrackerApplication(settings)
+    try:
+        portfolio = load_demo(tracker, datetime.now(UTC)).portfolio_id
+    finally:
+        tracker.close()
+    project = client.get("/api/v1/projects", params={"portfolio": str(portfolio), "limit": 1})
+    project_id = project.json()["items"][0]["id"]
+    page = client.get(f"/projects/{project_id}").text
+    events = client.get(f"/api/v1/projects/{project_id}/events").json()["events"]
+    assert page.count("simulated time</span>") == len(events) > 0

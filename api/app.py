@@ -22,6 +22,7 @@ from api.routes.projects import ProjectController
 from api.routes.rate_sets import PortfolioRateSetsController, RateSetController
 from api.routes.reports import ReportController
 from api.routes.stale import StaleController
+from api.routes.statements import StatementController
 from api.routes.transfer import TransferController
 from api.single_flight import SingleFlight
 from api.stream import EventBroadcaster
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProjectController,
             ReportController,
             RateSetController,
+            StatementController,
             PortfolioRateSetsController,
             StaleController,
             FeedController,

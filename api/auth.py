@@ -24,6 +24,7 @@ ADMIN_WRITES = [
     ("POST", re.compile(r"^/api/v1/portfolios/?$")),
     ("POST", re.compile(r"^/api/v1/portfolios/[^/]+/targets/?$")),
     ("PUT", re.compile(r"^/api/v1/portfolios/[^/]+/rate-sets/?$")),
+    ("POST", re.compile(r"^/api/v1/portfolios/[^/]+/statements/?$")),
     ("POST", re.compile(r"^/api/v1/rate-sets(/|$)")),
 ]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}

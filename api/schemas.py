@@ -503,3 +503,55 @@ class ImportOut(Struct):
     position: int | None
     seconds: float
     rows: list[ImportedRowOut]
+
+
+StatementMeasure = Literal[
+    "portfolio",
+    "completed",
+    "under_implementation",
+    "in_development",
+    "documents_signed",
+    "agreed",
+    "launched",
+    "programme",
+    "other",
+]
+
+
+class StatementIn(Recording, kw_only=True):
+    """What an official said of the whole portfolio; ``source`` is required."""
+
+    measure: StatementMeasure
+    summary: Annotated[str, Meta(min_length=1, max_length=1000)]
+    count: Count | None = None
+    amount: MoneyIn | None = None
+    jobs: Count | None = None
+
+
+class TrackedOut(Struct):
+    """What the tracker held for the statement's measure on its day."""
+
+    projects: int
+    planned: TotalOut
+    planned_jobs: int
+
+
+class StatementOut(Struct):
+    version: int
+    effective_date: date
+    measure: str
+    summary: str
+    count: int | None
+    amount: MoneyOut | None
+    amount_in_report_currency: str | None
+    jobs: int | None
+    source: SourceOut | None
+    tracked: TrackedOut | None
+
+
+class StatementsOut(Struct):
+    portfolio_id: UUID
+    as_of: date | None
+    known_at: datetime | None
+    currency: str
+    items: list[StatementOut]

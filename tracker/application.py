@@ -118,6 +118,31 @@ class TrackerApplication(RecordingApplication):
             lambda p: p.restate_targets(investment, jobs, projects, envelope),
         )
 
+    def record_statement(
+        self,
+        portfolio_id: UUID,
+        measure: str,
+        summary: str,
+        envelope: Envelope,
+        *,
+        count: int | None = None,
+        amount: Money | None = None,
+        jobs: int | None = None,
+        expected_version: int | None = None,
+        scope: UUID | None = None,
+    ) -> Recorded:
+        """A sourced statement about the whole portfolio (shown beside the tracked figures)."""
+        check_scope(scope, portfolio_id)
+        return self._change(
+            Portfolio,
+            portfolio_id,
+            envelope,
+            expected_version,
+            lambda p: p.record_statement(
+                measure, summary, envelope, count=count, amount=amount, jobs=jobs
+            ),
+        )
+
     def portfolio(self, portfolio_id: UUID, *, known_at: datetime | None = None) -> Portfolio:
         return self._load(Portfolio, portfolio_id, known_at)
 

@@ -35,6 +35,33 @@ class Targets:
 
 #: A portfolio converts with at most this many rate sets.
 MAX_RATE_SETS = 10
+#: What a portfolio-level statement is about; the first five compare with tracked figures.
+STATEMENT_MEASURES = (
+    "portfolio",  # the whole portfolio: projects, investment, jobs
+    "completed",  # projects done (operational or closed)
+    "under_implementation",
+    "in_development",  # announced, agreed or in preparation
+    "documents_signed",  # documents signed: count and value
+    "agreed",  # projects or contracts agreed at a meeting
+    "launched",  # projects launched together
+    "programme",  # a programme or plan announced
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What an official said of the portfolio as a whole, with its source: compared with the
+    tracked figures, never added to them."""
+
+    version: int
+    effective_date: date
+    measure: str
+    summary: str
+    count: int | None
+    amount: Money | None
+    jobs: int | None
+    source: Source | None
 
 
 class Portfolio(TrackedAggregate):
@@ -47,6 +74,8 @@ class Portfolio(TrackedAggregate):
     targets: list[Targets]
     #: The rate sets that convert its figures, in order of preference (none before chosen).
     rate_sets: tuple[UUID, ...] = ()
+    #: Sourced statements about the whole portfolio (none before the first).
+    statements: tuple[Statement, ...] = ()
 
     def __init__(self) -> None:
         """State is set by the ``Established`` event; annotations type the snapshots."""
@@ -97,6 +126,30 @@ class Portfolio(TrackedAggregate):
         def fold_into(self, portfolio: Portfolio) -> None:
             portfolio.rate_sets = self.rate_sets
 
+    class StatementRecorded(Event):
+        TOPIC: ClassVar[str] = "tracker:Portfolio.StatementRecorded"
+        KIND: ClassVar[str] = "statement_recorded"
+        measure: str
+        summary: str
+        count: int | None
+        amount: Money | None
+        jobs: int | None
+
+        def fold_into(self, portfolio: Portfolio) -> None:
+            portfolio.statements = (
+                *portfolio.statements,
+                Statement(
+                    self.originator_version,
+                    self.effective_date,
+                    self.measure,
+                    self.summary,
+                    self.count,
+                    self.amount,
+                    self.jobs,
+                    self.source,
+                ),
+            )
+
     @classmethod
     def establish(
         cls,
@@ -140,6 +193,42 @@ class Portfolio(TrackedAggregate):
         if len(set(rate_sets)) != len(rate_sets):
             raise ValidationError("names a rate set twice", field="rate_sets")
         self.emit(self.RateSetsChosen, envelope, rate_sets=tuple(rate_sets))
+
+    def record_statement(
+        self,
+        measure: str,
+        summary: str,
+        envelope: Envelope,
+        *,
+        count: int | None = None,
+        amount: Money | None = None,
+        jobs: int | None = None,
+    ) -> None:
+        """Record what was said of the portfolio on the envelope's date; it needs a source."""
+        if measure not in STATEMENT_MEASURES:
+            raise ValidationError(
+                f"{measure!r} is not one of {', '.join(STATEMENT_MEASURES)}", field="measure"
+            )
+        if envelope.source is None:
+            raise ValidationError("a statement needs the source that made it", field="source")
+        if amount is not None:
+            check_currency(amount.currency, field="amount")
+        for field, value in (
+            ("count", count),
+            ("jobs", jobs),
+            ("amount", amount.amount if amount else None),
+        ):
+            if value is not None and value < 0:
+                raise ValidationError("must not be negative", field=field)
+        self.emit(
+            self.StatementRecorded,
+            envelope,
+            measure=measure,
+            summary=check_text(summary, field="summary", max_length=1000),
+            count=count,
+            amount=amount,
+            jobs=jobs,
+        )
 
     def targets_as_of(self, as_of: date | None = None) -> Targets | None:
         """The statement in force on ``as_of``: the latest effective by then."""

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import sqlalchemy.exc
 from eventsourcing import persistence
-from sqlalchemy import Engine, String, create_engine, event
+from sqlalchemy import Engine, String, create_engine, event, or_
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -49,6 +49,19 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 def naive_utc(moment: datetime) -> datetime:
     """Recorded times are stored as naive UTC on both databases."""
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def known_rows(table: Any, known_at: datetime | None) -> list[Any]:
+    """Conditions for the rows of a bitemporal table believed at ``known_at``: recorded by
+    then and not superseded by then (every current row without a moment)."""
+    superseding = "superseded_at" in table.c
+    if known_at is None:
+        return [table.c.superseded_at.is_(None)] if superseding else []
+    moment = naive_utc(known_at)
+    conditions = [table.c.recorded_at <= moment]
+    if superseding:
+        conditions.append(or_(table.c.superseded_at.is_(None), table.c.superseded_at > moment))
+    return conditions
 
 
 def stored_utc(moment: datetime) -> datetime:

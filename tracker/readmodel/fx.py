@@ -13,13 +13,12 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, select
 
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import naive_utc, stored_utc
+from tracker.readmodel.database import known_rows, naive_utc, stored_utc
 
 USD = "USD"
 
@@ -45,17 +44,6 @@ class Rate:
     source_title: str | None = None
     source_url: str | None = None
     recorded_at: datetime | None = None
-
-
-def _known(table: Any, known_at: datetime | None) -> list[Any]:
-    """Rows recorded by ``known_at`` (every row without it) and not superseded then."""
-    if known_at is None:
-        return [table.c.superseded_position.is_(None)]
-    moment = naive_utc(known_at)
-    return [
-        table.c.recorded_at <= moment,
-        or_(table.c.superseded_at.is_(None), table.c.superseded_at > moment),
-    ]
 
 
 def rate_sets(conn: Connection, known_at: datetime | None = None) -> list[RateSetRow]:
@@ -95,7 +83,7 @@ def rates_of(
         return []
     rows = conn.execute(
         select(t.rates)
-        .where(t.rates.c.rate_set_id.in_(sorted(names)), *_known(t.rates, known_at))
+        .where(t.rates.c.rate_set_id.in_(sorted(names)), *known_rows(t.rates, known_at))
         .order_by(t.rates.c.rate_set_id, t.rates.c.currency, t.rates.c.rate_date)
     )
     return [

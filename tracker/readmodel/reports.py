@@ -15,12 +15,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.sql import Select
 
 from tracker.domain.status import Status
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import exact_sum, naive_utc
+from tracker.readmodel.database import exact_sum, known_rows
 from tracker.readmodel.fx import Rate, RateBook, RateSetRow
 
 DIMENSIONS = ("sector", "region", "country", "status")
@@ -134,17 +134,7 @@ class Breakdown:
 
 
 def _known(table: Any, query: ReportQuery) -> list[Any]:
-    """Rows recorded by ``known_at`` and not yet superseded then (for tables that supersede)."""
-    if query.known_at is None:
-        conditions = []
-        if "superseded_at" in table.c:
-            conditions.append(table.c.superseded_at.is_(None))
-        return conditions
-    known_at = naive_utc(query.known_at)
-    conditions = [table.c.recorded_at <= known_at]
-    if "superseded_at" in table.c:
-        conditions.append(or_(table.c.superseded_at.is_(None), table.c.superseded_at > known_at))
-    return conditions
+    return known_rows(table, query.known_at)
 
 
 def _effective(column: Any, query: ReportQuery) -> list[Any]:

@@ -57,6 +57,25 @@ targets = Table(
     Column("recorded_position", Integer, nullable=False),
 )
 
+#: Sourced statements about a whole portfolio, compared with the tracked figures.
+statements = Table(
+    "rm_statements",
+    metadata,
+    Column("portfolio_id", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("effective_date", Date, nullable=False),
+    Column("measure", String(32), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("count", Integer),
+    Column("amount", Amount),
+    Column("currency", String(3)),
+    Column("jobs", Integer),
+    Column("source_title", Text),
+    Column("source_url", Text),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+)
+
 #: Current state of every project, for listing and filtering.
 projects = Table(
     "rm_projects",
@@ -219,6 +238,7 @@ class Views:
 
     portfolios: Table
     targets: Table
+    statements: Table
     projects: Table
     plans: Table
     statuses: Table
@@ -235,6 +255,7 @@ class Views:
 LIVE = Views(
     portfolios,
     targets,
+    statements,
     projects,
     plans,
     statuses,

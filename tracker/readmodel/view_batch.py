@@ -70,7 +70,15 @@ def statements(views: Views) -> Statements:
     return Statements(
         insert={
             table: insert(table)
-            for table in (views.portfolios, views.targets, projects, plans, views.statuses, facts)
+            for table in (
+                views.portfolios,
+                views.targets,
+                views.statements,
+                projects,
+                plans,
+                views.statuses,
+                facts,
+            )
         },
         supersede={
             table: update(table)
@@ -206,8 +214,24 @@ class ViewBatch:
                     "currency": event.investment.currency,
                     "jobs": event.jobs,
                     "projects": event.projects,
-                    "source_title": event.source.title if event.source else None,
-                    "source_url": event.source.url if event.source else None,
+                    **_source_values(event),
+                    "recorded_at": recorded_at,
+                    "recorded_position": position,
+                }
+            )
+        elif isinstance(event, Portfolio.StatementRecorded):
+            self.new_rows[self.views.statements].append(
+                {
+                    "portfolio_id": portfolio_id,
+                    "version": event.originator_version,
+                    "effective_date": event.effective_date,
+                    "measure": event.measure,
+                    "summary": event.summary,
+                    "count": event.count,
+                    "amount": event.amount.amount if event.amount else None,
+                    "currency": event.amount.currency if event.amount else None,
+                    "jobs": event.jobs,
+                    **_source_values(event),
                     "recorded_at": recorded_at,
                     "recorded_position": position,
                 }
@@ -398,6 +422,14 @@ def _reopened(current: Row, position: int, recorded_at: datetime) -> Row:
     row.update(recorded_at=recorded_at, recorded_position=position)
     row.update(superseded_at=None, superseded_position=None)
     return row
+
+
+def _source_values(event: Any) -> Row:
+    source = event.source
+    return {
+        "source_title": source.title if source else None,
+        "source_url": source.url if source else None,
+    }
 
 
 def _project_changes(project: Row) -> Row:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar.di import NamedDependency
@@ -79,6 +79,15 @@ Fx = Annotated[
 _FIXED = re.compile(r"^fixed:(\d{4}-\d{2}-\d{2})$")
 
 
+Layer = Annotated[
+    Literal["all", "reported", "illustrative"],
+    QueryParameter(
+        description="`reported`: only projects from public reports; `illustrative`: only the "
+        "invented ones; `all` (default): both. Targets are the same for every layer."
+    ),
+]
+
+
 def report_query(
     tracker: TrackerApplication,
     portfolio_id: UUID,
@@ -86,6 +95,7 @@ def report_query(
     known_at: KnownAt,
     currency: str,
     fx: str,
+    layer: str = "all",
 ) -> ReportQuery:
     """The report a request asks for, checked; 404 for an unknown portfolio."""
     check_currency(currency)
@@ -96,4 +106,4 @@ def report_query(
         raise ValidationError(f"{fx!r} does not name a real date", field="fx") from None
     as_of, known_at = read_moment(as_of, known_at)
     tracker.portfolio(portfolio_id)  # 404 for an unknown portfolio
-    return ReportQuery(portfolio_id, as_of, known_at, currency, fx_date)
+    return ReportQuery(portfolio_id, as_of, known_at, currency, fx_date, layer)

@@ -327,6 +327,8 @@ class ProgressOut(Struct):
     fx_rates_used: list[RateOut]
     fx_rate_sets: list[RateSetSummaryOut]
     position: int
+    #: Which projects were counted: all, reported (from public reports) or illustrative.
+    layer: str = "all"
 
 
 class SliceOut(Struct):
@@ -344,6 +346,8 @@ class BreakdownOut(Struct):
     fx_rates_used: list[RateOut]
     fx_rate_sets: list[RateSetSummaryOut]
     position: int
+    #: Which projects were counted: all, reported (from public reports) or illustrative.
+    layer: str = "all"
 
 
 class TimelinePointOut(Struct):
@@ -363,6 +367,8 @@ class TimelineOut(Struct):
     fx_rates_used: list[RateOut]
     fx_rate_sets: list[RateSetSummaryOut]
     position: int
+    #: Which projects were counted: all, reported (from public reports) or illustrative.
+    layer: str = "all"
     #: Set when the portfolio's first fact lies further back than the timeline's 240 periods:
     #: the start of the first period it keeps.
     left_out_before: date | None = None

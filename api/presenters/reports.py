@@ -91,6 +91,7 @@ def progress_out(report: Progress, position: int) -> s.ProgressOut:
         fx_rates_used=rates_out(report.rates_used),
         fx_rate_sets=rate_sets_out(report.rate_sets),
         position=position,
+        layer=q.layer,
     )
 
 
@@ -106,6 +107,7 @@ def breakdown_out(report: Breakdown, position: int) -> s.BreakdownOut:
         fx_rates_used=rates_out(report.rates_used),
         fx_rate_sets=rate_sets_out(report.rate_sets),
         position=position,
+        layer=q.layer,
     )
 
 
@@ -129,5 +131,6 @@ def timeline_out(report: Timeline, position: int) -> s.TimelineOut:
         fx_rates_used=rates_out(report.rates_used),
         fx_rate_sets=rate_sets_out(report.rate_sets),
         position=position,
+        layer=q.layer,
         left_out_before=report.left_out_before,
     )

@@ -10,7 +10,16 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
 
 from api.conditions import read_moment, today_utc
-from api.params import AsOf, Currency, Fx, KnownAt, MinPosition, ReadModelDep, report_query
+from api.params import (
+    AsOf,
+    Currency,
+    Fx,
+    KnownAt,
+    Layer,
+    MinPosition,
+    ReadModelDep,
+    report_query,
+)
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from api.schemas import BreakdownOut, ProgressOut, TimelineOut
 from api.single_flight import SingleFlight
@@ -33,6 +42,7 @@ class ReportController(Controller):
         known_at: KnownAt = None,
         currency: Currency = "USD",
         fx: Fx = "latest",
+        layer: Layer = "all",
         min_position: MinPosition = None,
         *,
         request: Request[Any, Any, Any],
@@ -40,14 +50,16 @@ class ReportController(Controller):
         """The most read figure: served from memory while nothing new was applied, so a
         busy dashboard costs no thread hop and no query per request; concurrent misses
         share one computation."""
-        key = ("progress", portfolio_id, *read_moment(as_of, known_at), currency, fx)
+        key = ("progress", portfolio_id, *read_moment(as_of, known_at), currency, fx, layer)
         cached = readmodel.cached_report(key, min_position)
         if isinstance(cached, ProgressOut):
             return cached
 
         def compute() -> ProgressOut:
             position = readmodel.wait_for(min_position)
-            query = report_query(readmodel.tracker, portfolio_id, as_of, known_at, currency, fx)
+            query = report_query(
+                readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer
+            )
             report = progress_out(readmodel.report(lambda c: reports.progress(c, query)), position)
             readmodel.remember_report(key, position, report)
             return report
@@ -69,10 +81,11 @@ class ReportController(Controller):
         known_at: KnownAt = None,
         currency: Currency = "USD",
         fx: Fx = "latest",
+        layer: Layer = "all",
         min_position: MinPosition = None,
     ) -> BreakdownOut:
         position = readmodel.wait_for(min_position)
-        query = report_query(readmodel.tracker, portfolio_id, as_of, known_at, currency, fx)
+        query = report_query(readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer)
         return breakdown_out(readmodel.report(lambda c: reports.breakdown(c, query, by)), position)
 
     @get("/timeline", sync_to_thread=True, summary="Cumulative figures per month or quarter")
@@ -85,10 +98,11 @@ class ReportController(Controller):
         known_at: KnownAt = None,
         currency: Currency = "USD",
         fx: Fx = "latest",
+        layer: Layer = "all",
         min_position: MinPosition = None,
     ) -> TimelineOut:
         position = readmodel.wait_for(min_position)
-        query = report_query(readmodel.tracker, portfolio_id, as_of, known_at, currency, fx)
+        query = report_query(readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer)
         today = today_utc().date()
         report = readmodel.report(lambda c: reports.timeline(c, query, interval, today))
         return timeline_out(report, position)

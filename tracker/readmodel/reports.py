@@ -33,6 +33,11 @@ MAX_TIMELINE_POINTS = 240
 NOT_ANNOUNCED = "(not yet announced)"
 
 
+#: Which projects a report counts: every one, only those from public reports (not
+#: illustrative), or only the illustrative ones.
+LAYERS = ("all", "reported", "illustrative")
+
+
 @dataclass(frozen=True)
 class ReportQuery:
     portfolio_id: UUID
@@ -40,6 +45,7 @@ class ReportQuery:
     known_at: datetime | None = None
     currency: str = "USD"
     fx_date: date | None = None  # convert everything at this date instead of each value date
+    layer: str = "all"
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,21 @@ def _known(table: Any, query: ReportQuery) -> list[Any]:
     return known_rows(table, query.known_at)
 
 
+def _in_layer(column: Any, query: ReportQuery) -> list[Any]:
+    """Only the projects of the query's layer (their flag is fixed when announced)."""
+    if query.layer == "all":
+        return []
+    projects = t.projects.c
+    return [
+        column.in_(
+            select(projects.project_id).where(
+                projects.portfolio_id == str(query.portfolio_id),
+                projects.illustrative.is_(query.layer == "illustrative"),
+            )
+        )
+    ]
+
+
 def _effective(column: Any, query: ReportQuery) -> list[Any]:
     return [] if query.as_of is None else [column <= query.as_of]
 
@@ -211,6 +232,7 @@ def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsO
         .join(ranked, and_(ranked.c.project_id == t.plans.c.project_id, ranked.c.rank == 1))
         .where(t.plans.c.portfolio_id == str(query.portfolio_id))
         .where(*_known(t.plans, query), *_effective(t.plans.c.announced_on, query))
+        .where(*_in_layer(t.plans.c.project_id, query))
     )
     return {
         row.project_id: ProjectAsOf(
@@ -243,6 +265,7 @@ def _fact_groups(query: ReportQuery, *, per_project: bool) -> Select[Any]:
         )
         .where(t.facts.c.portfolio_id == str(query.portfolio_id))
         .where(*_known(t.facts, query), *_effective(t.facts.c.effective_date, query))
+        .where(*_in_layer(t.facts.c.project_id, query))
         .group_by(*keys)
     )
 

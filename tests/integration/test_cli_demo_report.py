@@ -19,7 +19,7 @@ def test_demo_then_report_in_a_table_and_as_json(settings: Settings) -> None:
     env = env_of(settings)
     loaded = runner.invoke(main, ["demo"], env=env)
     assert loaded.exit_code == 0, loaded.output
-    assert "74 projects" in loaded.output
+    assert "24 projects from public reports and 55 illustrative ones" in loaded.output
     again = runner.invoke(main, ["demo", "--if-empty"], env=env)
     assert again.exit_code == 0 and "not loaded" in again.output
 

@@ -1,15 +1,19 @@
-"""The demo portfolio: real restated targets, 74 illustrative projects, loaded once, and its
-own illustrative rate set, which converts every demo amount."""
+"""The demo portfolio: real restated targets, the projects and statements of the public record
+with their sources, illustrative projects filling the rest of the 74 (located as the reported
+country split has it), loaded once, and its own illustrative rate set."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from tracker.application import TrackerApplication
-from tracker.demo import ILLUSTRATIVE, RATE_SET, load_demo
+from tracker.demo import RATE_SET, SAMARKAND_FORUM, load_demo
+from tracker.demo_illustrative import ILLUSTRATIVE
+from tracker.demo_record import load_public_record
 from tracker.readmodel import reports
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import create_readmodel_engine
@@ -34,22 +38,31 @@ def test_the_demo_adds_up_to_the_pledge_and_loads_once(settings: Settings) -> No
 
         Projector(tracker, engine).catch_up()
         with engine.connect() as conn:
-            count, planned, jobs = conn.execute(
+            count, planned, invented = conn.execute(
                 select(
                     func.count(),
                     func.sum(t.projects.c.planned_jobs),
                     func.count().filter(t.projects.c.illustrative),
                 )
             ).one()
-            assert count == 74
+            record = load_public_record()
+            assert count == invented + len(record.projects) == 79  # 5 named after the forum
             assert planned == 14_600
-            assert jobs == 74
             amounts = conn.execute(
-                select(t.projects.c.planned_investment, t.projects.c.currency, t.projects.c.title)
+                select(
+                    t.projects.c.planned_investment,
+                    t.projects.c.currency,
+                    t.projects.c.title,
+                    t.projects.c.illustrative,
+                )
             ).all()
-            assert sum(a for a, _, _ in amounts) == Decimal(3_400_000_000)
-            assert {c for _, c, _ in amounts} == {"USD"}
-            assert all(title.startswith(ILLUSTRATIVE) for _, _, title in amounts)
+            usd = sum(a for a, currency, _, _ in amounts if currency == "USD")
+            assert usd == Decimal(3_400_000_000)
+            assert {c for _, c, _, _ in amounts} == {"USD", "KZT"}  # as reported, unconverted
+            for _, _, title, illustrative in amounts:
+                assert title.startswith(ILLUSTRATIVE) is illustrative
+            statements = conn.execute(select(func.count()).select_from(t.statements)).scalar()
+            assert statements == len(record.statements)
             restated = conn.execute(
                 select(t.targets.c.projects).order_by(t.targets.c.effective_date)
             ).scalars()
@@ -67,6 +80,18 @@ def test_the_demo_adds_up_to_the_pledge_and_loads_once(settings: Settings) -> No
         assert report.targets is not None
         assert (report.targets.projects, report.targets.jobs) == (74, 14_600)
         assert report.targets.investment == Decimal(3_400_000_000)
+        # At the Samarkand forum the portfolio holds the 74 projects it announced; the first
+        # 42 are located as reported in February 2023: 29 in Kazakhstan, 13 in Uzbekistan.
+        with engine.connect() as conn:
+            at_forum = reports.projects_as_of(
+                conn, ReportQuery(first.portfolio_id, as_of=SAMARKAND_FORUM)
+            )
+            first_42 = reports.projects_as_of(
+                conn, ReportQuery(first.portfolio_id, as_of=date(2023, 2, 1))
+            )
+        assert len(at_forum) == 74 and len(first_42) == 42
+        located = Counter((p.regions or p.countries)[0][:2] for p in first_42.values())
+        assert located == {"KZ": 29, "UZ": 13}
         # The demo brings its own rates: one illustrative set, which only it names, converts
         # every demo amount.
         assert [(s.name, s.illustrative) for s in report.rate_sets] == [(RATE_SET, True)]

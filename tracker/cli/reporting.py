@@ -27,7 +27,8 @@ out = Console()
 @click.command()
 @click.option("--if-empty", is_flag=True, help="Load only into a database with no events yet.")
 def demo(if_empty: bool) -> None:
-    """Load the Kazakhstan–Uzbekistan demo portfolio (74 illustrative projects).
+    """Load the Kazakhstan–Uzbekistan demo portfolio: the projects and statements of the
+    public record with their sources, and illustrative projects filling the rest.
 
     Safe to repeat: a second run records nothing new.
     """
@@ -45,7 +46,8 @@ def demo(if_empty: bool) -> None:
             )
         position = Projector(tracker, engine).catch_up()
     click.echo(
-        f"demo portfolio {result.portfolio_id}: {result.projects} projects, "
+        f"demo portfolio {result.portfolio_id}: {result.reported_projects} projects from public "
+        f"reports and {result.illustrative_projects} illustrative ones, "
         f"{result.events_recorded} events recorded, {result.events_replayed} already there "
         f"(read model at position {position})"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from api import schemas as s
@@ -24,6 +24,7 @@ class Card:
     bar: Any
     legend: list[tuple[str, str, str]] = field(default_factory=list)  # css, label, value
     note: str | None = None
+    reported: str | None = None  # how much of the figure comes from reported projects
 
 
 def _unconverted_note(total: s.TotalOut) -> str | None:
@@ -31,6 +32,24 @@ def _unconverted_note(total: s.TotalOut) -> str | None:
         return None
     parts = [f"{f.short_money(u.amount, u.currency)} ({u.count})" for u in total.unconverted]
     return "Not converted for want of a rate: " + ", ".join(parts)
+
+
+def reported_shares(cards: list[Card], reported: s.ProgressOut) -> list[Card]:
+    """Each card saying how much of its figure the reported projects make."""
+    figures = {
+        "committed": (reported.committed.amount, reported.currency),
+        "disbursed": (reported.disbursed.amount, reported.currency),
+        "jobs": (str(reported.jobs_created.total), ""),
+        "projects": (str(reported.projects), ""),
+    }
+    shared = []
+    for card in cards:
+        part, currency = figures[card.key]
+        whole = f.decimal(card.figure)
+        share = f" ({f.percent(str(f.decimal(part) / whole))})" if whole else ""
+        text = f.short_money(part, currency) if currency else f.number(int(part))
+        shared.append(replace(card, reported=f"Of which from public reports: {text}{share}"))
+    return shared
 
 
 def headline(progress: s.ProgressOut) -> list[Card]:

@@ -11,6 +11,7 @@ of a page is for the same moment.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -20,7 +21,7 @@ from api.conditions import today_utc
 from api.dashboard import format as f
 from api.dashboard.audit import audit_trail
 from api.dashboard.breakdowns import breakdown_view
-from api.dashboard.cards import headline
+from api.dashboard.cards import headline, reported_shares
 from api.dashboard.params import Moment, TableQuery
 from api.dashboard.timeline import timeline_view
 from api.params import report_query
@@ -28,11 +29,13 @@ from api.presenters.events import event_out
 from api.presenters.portfolios import portfolio_out
 from api.presenters.projects import project_out, stale_out, summary_out
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
+from api.presenters.statements import statements_out
 from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound
 from tracker.readmodel import moments, pages, reports
 from tracker.readmodel.queries import ProjectFilter
 from tracker.readmodel.service import ReadModel
+from tracker.readmodel.statements import statements
 
 #: Rows the table shows at first, and at most with "show all"; the rest are counted.
 TABLE_ROWS = 25
@@ -50,7 +53,7 @@ def portfolio_page(
 ) -> dict[str, Any]:
     """Everything the portfolio page shows; ``position`` is the read model's applied one."""
     query = report_query(
-        tracker, portfolio_id, moment.as_of, moment.known_at, "USD", "latest"
+        tracker, portfolio_id, moment.as_of, moment.known_at, "USD", "latest", table.layer
     )  # 404 for an unknown portfolio, as the API
     portfolio = tracker.portfolio(portfolio_id)
     missing_then = False
@@ -67,9 +70,15 @@ def portfolio_page(
         country=table.country,
         status=table.status,
         q=table.q,
+        illustrative=None if table.layer == "all" else table.layer == "illustrative",
     )
     with readmodel.report_budget(), readmodel.connection() as conn:
         progress = progress_out(reports.progress(conn, query), position)
+        cards = headline(progress)
+        if table.layer == "all":
+            reported = reports.progress(conn, replace(query, layer="reported"))
+            cards = reported_shares(cards, progress_out(reported, position))
+        said = statements_out(query, statements(conn, replace(query, layer="all")))
         breakdowns = {
             by: breakdown_out(reports.breakdown(conn, query, by), position) for by in BREAKDOWNS
         }
@@ -88,7 +97,11 @@ def portfolio_page(
     silence_to = projects.stale.reference_day
     stale = [stale_out(r, silence_to) for r in projects.stale.silent]
     illustrative_rates = any(r.illustrative for r in progress.fx_rates_used)
-    api_params = {"as_of": moment.as_of_text, "known_at": moment.known_at_param}
+    api_params = {
+        "as_of": moment.as_of_text,
+        "known_at": moment.known_at_param,
+        "layer": "" if table.layer == "all" else table.layer,
+    }
     api_query = urlencode({k: v for k, v in api_params.items() if v})
     api_url = f"/api/v1/portfolios/{portfolio_id}/progress"
     return {
@@ -101,7 +114,8 @@ def portfolio_page(
         "today": today,
         "position": position,
         "progress": progress,
-        "cards": headline(progress),
+        "cards": cards,
+        "statements": said.items,
         "breakdowns": [breakdown_view(breakdowns[by]) for by in BREAKDOWNS],
         "options": {
             "sector": [(k.key, f.sector(k.key)) for k in breakdowns["sector"].slices],

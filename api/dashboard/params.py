@@ -18,6 +18,7 @@ from litestar.exceptions import ValidationException
 from api.conditions import FutureMoment, read_moment
 from tracker.domain.status import Status
 from tracker.readmodel.queries import SORTS
+from tracker.readmodel.reports import LAYERS
 
 DEFAULT_SORT = "-planned_investment"
 DEFAULT_STALE_DAYS = 90
@@ -33,6 +34,7 @@ VIEW_PARAMS = (
     "sort",
     "stale_days",
     "rows",
+    "layer",
 )
 
 
@@ -141,6 +143,8 @@ class TableQuery:
     sort: str = DEFAULT_SORT
     stale_days: int = DEFAULT_STALE_DAYS
     show_all: bool = False
+    #: Which projects every figure counts: all, reported or illustrative (``LAYERS``).
+    layer: str = "all"
     problems: tuple[str, ...] = ()
 
     @property
@@ -172,7 +176,12 @@ def parse_table(params: Mapping[str, str]) -> TableQuery:
         except ValueError:
             problems.append(f"“No news for” must be a number of days, not “{raw}”.")
             days = DEFAULT_STALE_DAYS
+    layer = text("layer") or "all"
+    if layer not in LAYERS:
+        problems.append(f"Unknown layer “{layer}”; showing reported and illustrative projects.")
+        layer = "all"
     return TableQuery(
+        layer=layer,
         sector=text("sector", 100),
         region=text("region", 10),
         country=text("country", 2),

@@ -149,6 +149,7 @@ def matching(rows: Iterable[ProjectRow], filters: ProjectFilter) -> list[Project
         and (filters.country is None or filters.country in row.countries)
         and (filters.status is None or row.status == filters.status)
         and (q is None or q in row.title.lower())
+        and (filters.illustrative is None or row.illustrative is filters.illustrative)
     ]
 
 

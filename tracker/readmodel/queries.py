@@ -46,6 +46,7 @@ class ProjectFilter:
     country: str | None = None
     status: str | None = None
     q: str | None = None
+    illustrative: bool | None = None  # only illustrative projects, or only reported ones
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ def _conditions(conn: Connection, filters: ProjectFilter) -> list[ColumnElement[
     if filters.q:
         lower = _lower(conn)
         conditions.append(lower(_P.title).contains(filters.q.lower(), autoescape=True))
+    if filters.illustrative is not None:
+        conditions.append(_P.illustrative.is_(filters.illustrative))
     return conditions
 
 

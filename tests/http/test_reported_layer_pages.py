@@ -1,0 +1,74 @@
+"""The demo's two layers on the portfolio page: counted apart, the reported share of every
+headline figure, and the statements beside what is tracked."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+
+import pytest
+from litestar.testing import TestClient
+
+from tracker.application import TrackerApplication
+from tracker.demo import load_demo
+from tracker.demo_record import load_public_record
+from tracker.settings import Settings
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+@pytest.fixture
+def demo(client: Client, settings: Settings) -> str:
+    """The demo's portfolio, once the app's read model has applied all of it."""
+    tracker = TrackerApplication(settings)
+    try:
+        portfolio = str(load_demo(tracker, datetime.now(UTC)).portfolio_id)
+        head = tracker.recorder.max_notification_id()
+    finally:
+        tracker.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        progress = client.get(
+            f"/api/v1/portfolios/{portfolio}/progress", params={"min_position": str(head)}
+        )
+        if progress.status_code == 200 and progress.json()["position"] >= head:
+            return portfolio
+    raise AssertionError(f"the read model did not reach position {head}")
+
+
+def figure(page: str, name: str) -> str:
+    found = re.search(rf'data-figure="{name}" value="([^"]*)"', page)
+    assert found, name
+    return found.group(1)
+
+
+def test_each_layer_counts_apart_and_the_page_says_how_much_is_reported(
+    client: Client, demo: str
+) -> None:
+    record = load_public_record()
+    both = client.get(f"/portfolios/{demo}").text
+    reported = client.get(f"/portfolios/{demo}", params={"layer": "reported"}).text
+    invented = client.get(f"/portfolios/{demo}", params={"layer": "illustrative"}).text
+    assert int(figure(reported, "projects")) == len(record.projects)
+    assert int(figure(reported, "projects")) + int(figure(invented, "projects")) == int(
+        figure(both, "projects")
+    )
+    api = client.get(f"/api/v1/portfolios/{demo}/progress", params={"layer": "reported"}).json()
+    assert figure(reported, "committed") == api["committed"]["amount"]
+    assert f"Of which from public reports: {len(record.projects)} (" in both
+    assert "Only from public reports" in reported and "Count both" in reported
+    # Every statement of the public record, with its source, beside the tracked figures.
+    assert both.count('class="statement"') == len(record.statements)
+    assert "76 documents worth more than USD 352 M" in both
+    assert "Tracked for that day" in both
+    # As of the Samarkand forum, the statements made after it are not shown.
+    at_forum = client.get(f"/portfolios/{demo}", params={"as_of": "2024-10-22"}).text
+    later = sum(s.day.isoformat() > "2024-10-22" for s in record.statements)
+    assert at_forum.count('class="statement"') == len(record.statements) - later
+    assert figure(at_forum, "projects") == "74"
+
+
+def test_an_unknown_layer_is_said_on_the_page(client: Client, demo: str) -> None:
+    page = client.get(f"/portfolios/{demo}", params={"layer": "rumoured"})
+    assert page.status_code == 200 and "Unknown layer" in page.text  # as for other filters

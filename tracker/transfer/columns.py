@@ -46,6 +46,8 @@ COLUMNS: tuple[str, ...] = (
     "actor",
     "rate_set_ref",
     "rate_sets",
+    "measure",
+    "count",
 )
 REQUIRED_COLUMNS = ("row_id", "type")
 #: Columns every row may fill, whatever its type.
@@ -68,6 +70,9 @@ _PLAN = frozenset(
 TYPE_COLUMNS: dict[str, frozenset[str]] = {
     "portfolio": frozenset({"portfolio_ref", "title", "forum", "illustrative"}),
     "targets": frozenset({"portfolio_ref", "amount", "currency", "jobs", "projects"}),
+    "statement": frozenset(
+        {"portfolio_ref", "measure", "description", "count", "amount", "currency", "jobs"}
+    ),
     "announced": _PLAN | {"project_ref", "portfolio_ref", "illustrative"},
     "committed": frozenset({"project_ref", "amount", "currency"}),
     "disbursed": frozenset({"project_ref", "amount", "currency"}),
@@ -94,7 +99,7 @@ TYPE_COLUMNS: dict[str, frozenset[str]] = {
 ROW_TYPES = tuple(TYPE_COLUMNS)
 LIST_COLUMNS = frozenset({"regions", "countries", "parties", "rate_sets"})
 AMOUNT_COLUMNS = frozenset({"amount"})
-INT_COLUMNS = frozenset({"planned_jobs", "jobs", "projects", "permanent", "temporary"})
+INT_COLUMNS = frozenset({"planned_jobs", "jobs", "projects", "permanent", "temporary", "count"})
 DATE_COLUMNS = frozenset(
     {"effective_date", "planned_start", "planned_end", "replacement_effective_date"}
 )

@@ -107,6 +107,16 @@ def _event_cells(stored: RecordedEvent, row_ids: dict[tuple[UUID, int], str]) ->
             effective_date=e.established_on.isoformat(),
             illustrative="true" if e.illustrative else "",
         )
+    elif isinstance(e, Portfolio.StatementRecorded):
+        cells["type"] = "statement"
+        cells.update(
+            portfolio_ref=str(stored.aggregate_id),
+            measure=e.measure,
+            description=e.summary,
+            count="" if e.count is None else str(e.count),
+            jobs="" if e.jobs is None else str(e.jobs),
+            **_money_cells(e.amount),
+        )
     elif isinstance(e, Portfolio.TargetsRestated):
         cells["type"] = "targets"
         cells.update(

@@ -118,6 +118,12 @@ def to_json(export: PortfolioExport) -> bytes:
             "targets": _targets_dict(export.targets),
             "target_history": [_targets_dict(t) for t in portfolio.targets],
             "rate_sets": [str(i) for i in portfolio.rate_sets],
+            # sourced statements about the whole portfolio, made by as_of: never summed
+            "statements": [
+                msgspec.to_builtins(said)
+                for said in portfolio.statements
+                if export.query.as_of is None or said.effective_date <= export.query.as_of
+            ],
         },
         # the sets the portfolio converts with at known_at, in order of preference
         "rate_sets": [rate_set_dict(r) for r in export.chosen_rate_sets],

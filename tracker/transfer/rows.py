@@ -55,7 +55,7 @@ STATUSES = (
     "resumed",
 )
 #: Row types that name a portfolio by its portfolio_ref.
-_NAMING_A_PORTFOLIO = ("portfolio", "targets", "announced", "rate_sets_chosen")
+_NAMING_A_PORTFOLIO = ("portfolio", "targets", "statement", "announced", "rate_sets_chosen")
 #: Row types whose effective_date may be blank (today).
 _UNDATED = ("corrected", "retracted", "rate_set", "rate_sets_chosen")
 
@@ -72,6 +72,17 @@ class RestateTargets:
     investment: Money
     jobs: int
     projects: int
+
+
+@dataclass(frozen=True)
+class RecordStatement:
+    """A sourced statement about the whole portfolio (the row's source is required)."""
+
+    measure: str
+    summary: str
+    count: int | None
+    amount: Money | None
+    jobs: int | None
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,7 @@ class RetractRow:
 Payload = (
     EstablishPortfolio
     | RestateTargets
+    | RecordStatement
     | Announce
     | RecordEvent
     | CorrectRow
@@ -212,6 +224,17 @@ def _payload(kind: str, cells: Cells) -> Payload | None:
         if investment is None or jobs is None or projects is None:
             return None
         return RestateTargets(investment, jobs, projects)
+    if kind == "statement":
+        measure = cells.text("measure", required=True)
+        summary = cells.text("description", required=True, max_length=1000)
+        if ("amount" in cells.cells) != ("currency" in cells.cells):
+            cells.fail("currency", "a stated amount needs both its amount and its currency")
+        amount = _money(cells, required=False)
+        count = cells.count("count")
+        jobs = cells.count("jobs")
+        if measure is None or summary is None:
+            return None
+        return RecordStatement(measure, summary, count, amount, jobs)
     if kind == "announced":
         return _announce(cells)
     if kind in ("committed", "disbursed"):

@@ -156,7 +156,10 @@ class Failed:
             or any(ref in self.rate_sets for ref in row.payload.rate_set_refs)
         ):
             return True
-        if row.kind in ("targets", "announced") and row.portfolio_ref in self.portfolios:
+        if (
+            row.kind in ("targets", "statement", "announced")
+            and row.portfolio_ref in self.portfolios
+        ):
             if row.kind == "announced" and row.project_ref is not None:
                 self.projects.add(row.project_ref)
             return True

@@ -36,6 +36,7 @@ from tracker.transfer.rows import (
     EstablishPortfolio,
     Payload,
     RecordEvent,
+    RecordStatement,
     RestateTargets,
     RetractRow,
     Row,
@@ -150,11 +151,23 @@ class Workspace:
         if isinstance(payload, Announce):
             self.portfolio(row.portfolio_ref or "")
             return self._create(row, envelope, payload)
-        if isinstance(payload, RestateTargets):
+        if isinstance(payload, RestateTargets | RecordStatement):
             portfolio = self.portfolio(row.portfolio_ref or "")
             if self._already(portfolio, envelope):
                 return "already recorded", portfolio
-            portfolio.restate_targets(payload.investment, payload.jobs, payload.projects, envelope)
+            if isinstance(payload, RecordStatement):
+                portfolio.record_statement(
+                    payload.measure,
+                    payload.summary,
+                    envelope,
+                    count=payload.count,
+                    amount=payload.amount,
+                    jobs=payload.jobs,
+                )
+            else:
+                portfolio.restate_targets(
+                    payload.investment, payload.jobs, payload.projects, envelope
+                )
             return self._new(portfolio, envelope)
         project = self.project(row.project_ref or "")
         if self._already(project, envelope):

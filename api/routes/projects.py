@@ -17,6 +17,7 @@ from api.params import (
     IdempotencyKey,
     IfMatch,
     KnownAt,
+    Layer,
     MinPosition,
     ReadModelDep,
     Tracker,
@@ -164,6 +165,7 @@ class ProjectController(Controller):
         cursor: Cursor = None,
         as_of: AsOf = None,
         known_at: KnownAt = None,
+        layer: Layer = "all",
         min_position: MinPosition = None,
     ) -> ProjectPageOut:
         """Pass ``next_cursor`` back, with the same filters and sort, until it is null: a
@@ -180,6 +182,7 @@ class ProjectController(Controller):
             country=country,
             status=status.value if status else None,
             q=q,
+            illustrative=None if layer == "all" else layer == "illustrative",
         )
         position = readmodel.wait_for(min_position)
         moment = Moment(as_of, known_at)

@@ -87,3 +87,15 @@ def test_each_layer_counts_its_projects_and_the_layers_add_up(client: Client, la
 
 def test_an_unknown_layer_is_refused(client: Client, layered: str) -> None:
     assert_problem(client.get(f"/api/v1/portfolios/{layered}/progress?layer=rumoured"), 400)
+
+
+def test_the_project_list_takes_the_layer(client: Client, layered: str) -> None:
+    def listed(**params: str) -> list[bool]:
+        response = client.get("/api/v1/projects", params={"portfolio": layered, **params})
+        assert response.status_code == 200, response.text
+        return [item["illustrative"] for item in response.json()["items"]]
+
+    assert listed(layer="reported") == [False]
+    assert listed(layer="illustrative") == [True, True]
+    assert len(listed()) == 3
+    assert listed(layer="illustrative", as_of="2030-01-01") == [True, True]

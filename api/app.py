@@ -15,6 +15,7 @@ from api.dashboard import DashboardController, static_files_router
 from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
 from api.limits import rate_limits
 from api.metrics import Metrics
+from api.routes.documents import DocumentController, PortfolioDocumentsController
 from api.routes.feed import FeedController
 from api.routes.health import HealthController
 from api.routes.portfolios import PortfolioController
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RateSetController,
             StatementController,
             PortfolioRateSetsController,
+            DocumentController,
+            PortfolioDocumentsController,
             StaleController,
             FeedController,
             DashboardController,

@@ -7,6 +7,7 @@ portfolio a scoped key may write to.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,8 @@ from api import schemas as s
 from api.auth import principal_of
 from api.conditions import idempotency_key, request_digest, today_utc
 from tracker.domain import commands as c
+from tracker.domain.document import Amendment, Document, DocumentTerms
+from tracker.domain.errors import ValidationError
 from tracker.domain.plan import Plan
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money, Source, parse_amount
@@ -138,3 +141,49 @@ def published_rate(body: s.RateIn | s.RateCorrectionIn, prefix: str = "") -> Pub
 def published_rates(body: s.RatesIn) -> list[PublishedRate]:
     """The rates of a publication (the rate set checks them all before any is recorded)."""
     return [published_rate(rate, f"rates[{index}].") for index, rate in enumerate(body.rates)]
+
+
+def document_terms(body: s.DocumentIn) -> DocumentTerms:
+    """What a signed document says; its effective date is the day it was signed."""
+    if body.effective_date is not None and body.effective_date != body.signed_on:
+        raise ValidationError(
+            "a document's effective date is the day it was signed: leave it out, or give signed_on",
+            field="effective_date",
+        )
+    return DocumentTerms(
+        title=body.title,
+        kind=body.kind,
+        forum=body.forum,
+        parties=tuple(body.parties),
+        value=money(body.value, "value") if body.value else None,
+        projects=tuple(UUID(p) for p in body.projects),
+    )
+
+
+DocumentChange = Callable[[Document, Envelope], None]
+
+
+def document_change(body: s.DocumentEventIn) -> tuple[DocumentChange, tuple[UUID, ...]]:
+    """What an event body does to a document, and the projects it links (an amendment's)."""
+    match body:
+        case s.EnteredIntoForceIn():
+            return (lambda d, e: d.enter_into_force(e)), ()
+        case s.FulfilledIn():
+            return (lambda d, e: d.fulfil(e)), ()
+        case s.LapsedIn():
+            reason = body.reason
+            return (lambda d, e: d.lapse(reason, e)), ()
+        case s.WithdrawnIn():
+            reason = body.reason
+            return (lambda d, e: d.withdraw(reason, e)), ()
+        case s.DocumentAmendedIn():
+            linked = None if body.projects is None else tuple(UUID(p) for p in body.projects)
+            amendment = Amendment(
+                reason=body.reason,
+                title=body.title,
+                parties=None if body.parties is None else tuple(body.parties),
+                value=money(body.value, "value") if body.value else None,
+                projects=linked,
+            )
+            return (lambda d, e: d.amend(amendment, e)), linked or ()
+    raise TypeError(f"unknown document event body {body!r}")  # pragma: no cover

@@ -10,6 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from tracker.domain.base import TrackedAggregate
 from tracker.domain.commands import ProjectCommand
+from tracker.domain.document import Document, DocumentTerms
 from tracker.domain.errors import (
     Forbidden,
     NotFound,
@@ -59,6 +60,7 @@ class TrackerApplication(RecordingApplication):
         Project: 50,
         Portfolio: 50,
         RateSet: 50,
+        Document: 50,
     }
 
     def __init__(self, settings: Settings) -> None:
@@ -69,6 +71,7 @@ class TrackerApplication(RecordingApplication):
             Project: interval,
             Portfolio: interval,
             RateSet: interval,
+            Document: interval,
         }
         super().__init__(env=settings.eventsourcing_env())
 
@@ -206,6 +209,73 @@ class TrackerApplication(RecordingApplication):
 
     def rate_set(self, rate_set_id: UUID, *, known_at: datetime | None = None) -> RateSet:
         return self._load(RateSet, rate_set_id, known_at)
+
+    # Documents: agreements and memoranda signed at forums, counted apart from projects
+
+    def sign_document(
+        self,
+        portfolio_id: UUID,
+        terms: DocumentTerms,
+        envelope: Envelope,
+        *,
+        scope: UUID | None = None,
+    ) -> Recorded:
+        """Record a document signed on the envelope's effective date; the projects it names
+        must be projects of the same portfolio."""
+        check_scope(scope, portfolio_id)
+        try:
+            self.portfolio(portfolio_id)
+        except NotFound:
+            raise ValidationError(
+                f"there is no portfolio {portfolio_id}", field="portfolio_id"
+            ) from None
+        self.check_linked_projects(portfolio_id, terms.projects)
+        return self._create(
+            Document,
+            envelope,
+            lambda new_id: Document.sign(portfolio_id, terms, envelope, document_id=new_id),
+        )
+
+    def change_document(
+        self,
+        document_id: UUID,
+        change: Callable[[Document], Any],
+        envelope: Envelope,
+        *,
+        expected_version: int | None = None,
+        scope: UUID | None = None,
+        linked: Collection[UUID] = (),
+    ) -> Recorded:
+        """Record what happened to a document (``change`` calls its method); ``linked`` are
+        the projects an amendment names, which must be the portfolio's."""
+
+        def checked_change(document: Document) -> None:
+            self.check_linked_projects(document.portfolio_id, linked)
+            change(document)
+
+        return self._change(
+            Document,
+            document_id,
+            envelope,
+            expected_version,
+            checked_change,
+            permit=lambda document: check_scope(scope, document.portfolio_id),
+        )
+
+    def document(self, document_id: UUID, *, known_at: datetime | None = None) -> Document:
+        return self._load(Document, document_id, known_at)
+
+    def check_linked_projects(self, portfolio_id: UUID, projects: Collection[UUID]) -> None:
+        for index, project_id in enumerate(projects):
+            try:
+                project = self.project(project_id)
+            except NotFound:
+                project = None
+            if project is None or project.portfolio_id != portfolio_id:
+                raise ValidationError(
+                    f"there is no project {project_id} in portfolio {portfolio_id}",
+                    field=f"projects[{index}]",
+                )
 
     # Projects
 

@@ -10,6 +10,7 @@ from api.presenters.values import as_recorded, source_out
 from tracker.application import RecordedEvent
 from tracker.domain import commands as c
 from tracker.domain.base import payload_of
+from tracker.domain.document import Document
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.rate_set import RateSet
@@ -60,6 +61,8 @@ def aggregate_type(event: Any) -> str:
         return "portfolio"
     if isinstance(event, RateSet.Event):
         return "rate_set"
+    if isinstance(event, Document.Event):
+        return "document"
     return type(event).__name__.lower()  # pragma: no cover - every aggregate is named above
 
 

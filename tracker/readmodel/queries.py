@@ -128,7 +128,7 @@ def _sort_keys(conn: Connection, sort: str) -> list[_Key]:
     return [_Key(expression, descending, kind) for expression, kind in keys]
 
 
-def _lower(conn: Connection) -> Callable[[ColumnElement[Any]], ColumnElement[Any]]:
+def unicode_lower(conn: Connection) -> Callable[[ColumnElement[Any]], ColumnElement[Any]]:
     """Unicode-aware lower case: SQLite's own ``lower`` folds ASCII only, and titles are often
     Cyrillic, so there Python's is registered on the connection."""
     if conn.dialect.name != "sqlite":
@@ -142,7 +142,7 @@ def _py_lower(value: str | None) -> str | None:
     return None if value is None else value.lower()
 
 
-def _has_code(column: ColumnElement[Any], code: str) -> ColumnElement[bool]:
+def has_code(column: ColumnElement[Any], code: str) -> ColumnElement[bool]:
     """Whether a space-separated list of codes holds ``code`` itself (``UZ-S`` is not ``UZ-SI``)."""
     return (literal(" ") + column + literal(" ")).contains(f" {code} ", autoescape=True)
 
@@ -156,11 +156,11 @@ def _conditions(conn: Connection, filters: ProjectFilter) -> list[ColumnElement[
     if filters.status is not None:
         conditions.append(_P.status == filters.status)
     if filters.region is not None:
-        conditions.append(_has_code(_P.regions, filters.region))
+        conditions.append(has_code(_P.regions, filters.region))
     if filters.country is not None:
-        conditions.append(_has_code(_P.countries, filters.country))
+        conditions.append(has_code(_P.countries, filters.country))
     if filters.q:
-        lower = _lower(conn)
+        lower = unicode_lower(conn)
         conditions.append(lower(_P.title).contains(filters.q.lower(), autoescape=True))
     if filters.illustrative is not None:
         conditions.append(_P.illustrative.is_(filters.illustrative))

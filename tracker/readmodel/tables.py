@@ -209,6 +209,55 @@ rate_choices = Table(
     Column("recorded_position", Integer, nullable=False),
 )
 
+#: Every signed document as it is now (``Document`` aggregates), for listing.
+documents = Table(
+    "rm_documents",
+    metadata,
+    Column("document_id", String(ID), primary_key=True),
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("signed_on", Date, nullable=False),
+    Column("forum", Text),
+    Column("parties", Text, nullable=False),  # a JSON array of names
+    Column("value_amount", Amount),
+    Column("currency", String(3)),
+    Column("value_date", Date),  # when the value was stated: signed, or amended
+    Column("projects", Text, nullable=False),  # space-separated project ids
+    Column("status", String(16), nullable=False),
+    Column("source_title", Text),  # of the signing
+    Column("source_url", Text),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("last_event_on", Date, nullable=False),
+    Column("last_recorded_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_rm_documents_portfolio_id", "portfolio_id"),
+)
+
+#: Every version of every document: its terms and status after each of its events, from
+#: that event's effective date, as recorded then. A document's events come in date order,
+#: so its state as of a day as known at a moment is its latest version within both.
+document_versions = Table(
+    "rm_document_versions",
+    metadata,
+    Column("document_id", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("signed_on", Date, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("parties", Text, nullable=False),
+    Column("value_amount", Amount),
+    Column("currency", String(3)),
+    Column("value_date", Date),
+    Column("projects", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+    Index("ix_rm_document_versions_portfolio", "portfolio_id", "recorded_at"),
+)
+
 #: The position up to which the read model has applied the notification log.
 projection_position = Table(
     "rm_position",
@@ -246,6 +295,8 @@ class Views:
     rate_sets: Table
     rates: Table
     rate_choices: Table
+    documents: Table
+    document_versions: Table
     failures: Table
 
     def all(self) -> tuple[Table, ...]:
@@ -263,6 +314,8 @@ LIVE = Views(
     rate_sets,
     rates,
     rate_choices,
+    documents,
+    document_versions,
     projection_failures,
 )
 #: A rebuild writes into copies of the live tables, named with this suffix, and swaps them in.

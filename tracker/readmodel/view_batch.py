@@ -26,6 +26,7 @@ from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.status import Status
 from tracker.readmodel.database import naive_utc
+from tracker.readmodel.document_views import DocumentRows
 from tracker.readmodel.rate_views import RateRows
 from tracker.readmodel.tables import LIVE, Views
 
@@ -165,6 +166,8 @@ class ViewBatch:
         self.superseded: dict[Table, list[Row]] = {table: [] for table in self.sql.supersede}
         #: What rate sets and portfolios' choices of them change.
         self.rates = RateRows(views)
+        #: What documents' events change.
+        self.documents = DocumentRows(views)
 
     # Reading what the events refer to
 
@@ -177,12 +180,15 @@ class ViewBatch:
             self.plans[row["project_id"]] = row
         for row in _select_in(conn, self.sql.select_current_facts, wanted.facts):
             self.facts[(row["project_id"], row["fact_version"])] = row
+        self.documents.fetch(conn, events)
 
     # Applying events in memory
 
     def apply(self, event: Any, position: int) -> None:
         recorded_at = naive_utc(event.timestamp)
         if self.rates.apply(event, position, recorded_at):
+            return
+        if self.documents.apply(event, position, recorded_at):
             return
         if isinstance(event, Portfolio.Event):
             self._apply_portfolio_event(event, position, recorded_at)
@@ -387,6 +393,7 @@ class ViewBatch:
                 ],
             )
         self.rates.write(conn)
+        self.documents.write(conn)
 
 
 def storable(row: Row) -> Row:

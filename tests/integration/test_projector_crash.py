@@ -49,6 +49,7 @@ from tracker.domain.commands import (
     Replacement,
     Retract,
 )
+from tracker.domain.document import Amendment, Document, DocumentTerms
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Plan, Project
 from tracker.domain.rate_set import PublishedRate, RateSet
@@ -157,7 +158,36 @@ def busy_project(tracker: TrackerApplication, portfolio: UUID, n: int) -> UUID:
     if n % 2:
         sector = Replacement(sector="logistics", planned_investment=money("123.45", "EUR"))
         record(Correct(1, "the plan was restated", sector), "2025-07-01")
+    else:
+        signed_document(tracker, portfolio, project, n, currency)
     return project
+
+
+def signed_document(
+    tracker: TrackerApplication, portfolio: UUID, project: UUID, n: int, currency: str
+) -> None:
+    """A document naming the project: signed, in force, amended, and for some lapsed."""
+    terms = DocumentTerms(
+        f"Agreement {n}",
+        "agreement",
+        "Forum",
+        ("KazInvest",),
+        money("5000000", currency),
+        (project,),
+    )
+    document = tracker.sign_document(portfolio, terms, on("2024-10-22")).id
+    changes: list[tuple[Any, str]] = [
+        (lambda d, e: d.enter_into_force(e), "2024-11-01"),
+        (
+            lambda d, e: d.amend(Amendment("raised", value=money("6000000", currency)), e),
+            "2025-02-01",
+        ),
+    ]
+    if n % 4 == 0:
+        changes.append((lambda d, e: d.lapse("expired", e), "2025-08-01"))
+    for change, day in changes:
+        envelope = on(day)
+        tracker.change_document(document, lambda d: change(d, envelope), envelope)
 
 
 def busy_history(tracker: TrackerApplication, portfolio: UUID, first: int, count: int) -> None:
@@ -195,6 +225,10 @@ def expected_row_counts(oracle: Oracle) -> dict[str, int]:
             counts["rm_rates"] += len(event.rates)
         elif isinstance(event, RateSet.RateCorrected):
             counts["rm_rates"] += 1  # the corrected value; the row it replaces is closed
+        elif isinstance(event, Document.Signed):
+            counts.update(["rm_documents", "rm_document_versions"])
+        elif isinstance(event, Document.Event):
+            counts["rm_document_versions"] += 1
         elif isinstance(event, Project.Announced):
             counts.update(["rm_projects", "rm_plans", "rm_statuses"])
         elif isinstance(event, Project.StatusEvent):

@@ -103,6 +103,10 @@ def _register() -> None:
 
     main.add_command(rates)
 
+    from tracker.cli.documents import documents
+
+    main.add_command(documents)
+
     main.add_command(import_command)
     main.add_command(export_command)
 

@@ -256,3 +256,9 @@ def decode_cursor(cursor: str) -> tuple[date, str, str]:
         raise ValidationError(
             "not a cursor returned by this listing (use next_cursor as given)", field="cursor"
         ) from None
+
+
+def document_ids(conn: Connection, portfolio_id: UUID) -> list[str]:
+    """The ids of every document of the portfolio the read model holds (for an export)."""
+    query = select(_D.document_id).where(_D.portfolio_id == str(portfolio_id))
+    return list(conn.execute(query.order_by(_D.document_id)).scalars())

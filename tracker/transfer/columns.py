@@ -48,6 +48,9 @@ COLUMNS: tuple[str, ...] = (
     "rate_sets",
     "measure",
     "count",
+    "document_ref",
+    "document_type",
+    "linked_projects",
 )
 REQUIRED_COLUMNS = ("row_id", "type")
 #: Columns every row may fill, whatever its type.
@@ -95,9 +98,29 @@ TYPE_COLUMNS: dict[str, frozenset[str]] = {
     "rate_set": frozenset({"rate_set_ref", "title", "illustrative"}),
     "rate": frozenset({"rate_set_ref", "currency", "amount"}),
     "rate_sets_chosen": frozenset({"portfolio_ref", "rate_sets"}),
+    "document_signed": frozenset(
+        {
+            "document_ref",
+            "portfolio_ref",
+            "title",
+            "document_type",
+            "forum",
+            "parties",
+            "amount",
+            "currency",
+            "linked_projects",
+        }
+    ),
+    "document_in_force": frozenset({"document_ref"}),
+    "document_fulfilled": frozenset({"document_ref"}),
+    "document_amended": frozenset(
+        {"document_ref", "reason", "title", "parties", "amount", "currency", "linked_projects"}
+    ),
+    "document_lapsed": frozenset({"document_ref", "reason"}),
+    "document_withdrawn": frozenset({"document_ref", "reason"}),
 }
 ROW_TYPES = tuple(TYPE_COLUMNS)
-LIST_COLUMNS = frozenset({"regions", "countries", "parties", "rate_sets"})
+LIST_COLUMNS = frozenset({"regions", "countries", "parties", "rate_sets", "linked_projects"})
 AMOUNT_COLUMNS = frozenset({"amount"})
 INT_COLUMNS = frozenset({"planned_jobs", "jobs", "projects", "permanent", "temporary", "count"})
 DATE_COLUMNS = frozenset(
@@ -105,7 +128,10 @@ DATE_COLUMNS = frozenset(
 )
 #: Columns that are not text: a leading ``'`` there is not the formula quote.
 _NOT_TEXT = (
-    DATE_COLUMNS | AMOUNT_COLUMNS | INT_COLUMNS | {"type", "currency", "illustrative", "status"}
+    DATE_COLUMNS
+    | AMOUNT_COLUMNS
+    | INT_COLUMNS
+    | {"type", "currency", "illustrative", "status", "document_type"}
 )
 TEXT_COLUMNS = frozenset(COLUMNS) - _NOT_TEXT
 

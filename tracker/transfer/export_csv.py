@@ -13,10 +13,12 @@ from datetime import date
 from uuid import UUID
 
 from tracker.application import RecordedEvent
+from tracker.domain.document import Document
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.values import Money, Source
 from tracker.transfer.columns import COLUMNS, LIST_COLUMNS, TEXT_COLUMNS, join_list, quote_formula
+from tracker.transfer.document_export import document_event_cells
 from tracker.transfer.export_values import amount_text, day_text, money_dict
 from tracker.transfer.portfolio_export import PortfolioExport
 from tracker.transfer.rate_rows import NONE_CHOSEN
@@ -94,7 +96,9 @@ def _event_cells(stored: RecordedEvent, row_ids: dict[tuple[UUID, int], str]) ->
         "actor": e.actor,
         **_source_cells(e.source),
     }
-    if isinstance(e, Portfolio.RateSetsChosen):
+    if isinstance(e, Document.Event):
+        cells.update(document_event_cells(stored))
+    elif isinstance(e, Portfolio.RateSetsChosen):
         cells.update(
             portfolio_ref=str(stored.aggregate_id),
             rate_sets=join_list(str(i) for i in e.rate_sets) or NONE_CHOSEN,
@@ -183,8 +187,13 @@ def _project_event_cells(
 
 def to_csv(export: PortfolioExport) -> str:
     """The rate sets the portfolio named, then every event recorded by ``known_at``, in the
-    order it was recorded, as import rows."""
-    events = [*export.portfolio_events, *(e for p in export.projects for e in p.events)]
+    order it was recorded, as import rows (a document's after the projects it names, which
+    were announced before it was signed or amended)."""
+    events = [
+        *export.portfolio_events,
+        *(e for p in export.projects for e in p.events),
+        *(e for d in export.documents for e in d.events),
+    ]
     events.sort(key=lambda e: e.position)
     row_ids = {(e.aggregate_id, e.version): row_id_of(e) for e in events}
     buffer = io.StringIO(newline="")

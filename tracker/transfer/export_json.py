@@ -12,6 +12,7 @@ from tracker.application import RecordedEvent
 from tracker.domain.portfolio import Targets
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money
+from tracker.transfer.document_export import document_dict
 from tracker.transfer.export_values import (
     amount_text,
     day_text,
@@ -131,5 +132,7 @@ def to_json(export: PortfolioExport) -> bytes:
         "known_at": export.query.known_at.isoformat() if export.query.known_at else None,
         "generated_at": export.generated_at.isoformat(),
         "projects": [project_dict(p) for p in export.projects],
+        # the register of signed documents: not investment, counted apart from the projects
+        "documents": [document_dict(d, event_dict) for d in export.documents],
     }
     return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"

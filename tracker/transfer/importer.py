@@ -32,6 +32,7 @@ from eventsourcing.persistence import IntegrityError
 
 from tracker.application import TrackerApplication
 from tracker.domain.base import TrackedAggregate
+from tracker.domain.document import Document
 from tracker.domain.errors import TrackerError
 from tracker.domain.project import Project
 from tracker.transfer import windows
@@ -44,6 +45,7 @@ from tracker.transfer.errors import (
 )
 from tracker.transfer.outcomes import RowOutcome, RowOutcomes
 from tracker.transfer.readers import FileKind, ImportSource, opened, read_rows
+from tracker.transfer.references import ref_column
 from tracker.transfer.rows import Row, column_of, parse_row, row_digest
 from tracker.transfer.windows import (
     Failed,
@@ -57,7 +59,7 @@ from tracker.transfer.workspace import Workspace
 
 #: Events saved per transaction while recording.
 BATCH_EVENTS = 1000
-_REFERENCES = ("portfolio_ref", "project_ref", "rate_set_ref")
+_REFERENCES = ("portfolio_ref", "project_ref", "rate_set_ref", "document_ref")
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Importer:
 
 
 def _portfolio_of(row: Row, aggregate: TrackedAggregate) -> UUID:
-    if isinstance(aggregate, Project):
+    if isinstance(aggregate, Project | Document):
         return aggregate.portfolio_id
     return aggregate.id
 
@@ -225,7 +227,7 @@ def check(
             if denied is None and scope is not None and _portfolio_of(row, aggregate) != scope:
                 denied = RowError(
                     row.line,
-                    "project_ref" if row.project_ref else "portfolio_ref",
+                    "portfolio_ref" if row.portfolio_ref else ref_column(row.kind),
                     "this key may only import rows of its own portfolio",
                 )
             if denied is not None:

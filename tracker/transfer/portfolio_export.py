@@ -23,6 +23,8 @@ from tracker.domain.ledger import ProjectFigures, ProjectLedger
 from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
 from tracker.readmodel import tables as t
+from tracker.readmodel.documents import document_ids
+from tracker.transfer.document_export import DocumentExport, documents_of
 from tracker.transfer.rate_set_export import RateSetExport, named_rate_sets
 
 
@@ -59,6 +61,8 @@ class PortfolioExport:
     generated_at: datetime
     #: Every rate set the portfolio named by known_at, those it converts with first.
     rate_sets: list[RateSetExport] = field(default_factory=list)
+    #: The documents signed by as_of and recorded by known_at (the register's).
+    documents: list[DocumentExport] = field(default_factory=list)
 
     @property
     def chosen_rate_sets(self) -> list[RateSetExport]:
@@ -95,6 +99,7 @@ def gather(
                 )
             ).scalars()
         )
+        documents = document_ids(conn, query.portfolio_id)
     projects: list[ProjectExport] = []
     for project_id in project_ids:
         events = tracker.recorded_events(UUID(project_id), known_at=query.known_at)
@@ -113,4 +118,5 @@ def gather(
         projects=projects,
         generated_at=now or datetime.now(UTC),
         rate_sets=named_rate_sets(tracker, portfolio, portfolio_events, query.known_at),
+        documents=documents_of(tracker, documents, query.as_of, query.known_at),
     )

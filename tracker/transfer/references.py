@@ -1,8 +1,8 @@
 """How a file's references name what is in the store.
 
-A ``portfolio_ref``, ``project_ref`` or ``rate_set_ref`` is the aggregate's own id, or any text
-an id derives from (stable, so a later file's events and a re-import find what the first
-import created).
+A ``portfolio_ref``, ``project_ref``, ``rate_set_ref`` or ``document_ref`` is the aggregate's
+own id, or any text an id derives from (stable, so a later file's events and a re-import find
+what the first import created).
 A row's ``row_id`` becomes its event's idempotency key, ``import:<row_id>``, and the CSV
 export writes an imported event under the row id it came with.
 """
@@ -21,6 +21,15 @@ PORTFOLIO_ROWS = ("portfolio", "targets", "statement", "rate_sets_chosen")
 RATE_SET_ROWS = ("rate_set", "rate")
 #: Row types about exchange rates: a rate set, one of its rates, a portfolio's choice of sets.
 RATE_ROWS = (*RATE_SET_ROWS, "rate_sets_chosen")
+#: Row types whose rows belong to a signed document.
+DOCUMENT_ROWS = (
+    "document_signed",
+    "document_in_force",
+    "document_fulfilled",
+    "document_amended",
+    "document_lapsed",
+    "document_withdrawn",
+)
 
 
 def _is_uuid(ref: str) -> UUID | None:
@@ -51,10 +60,18 @@ def rate_set_id_for(ref: str) -> UUID:
     return _is_uuid(ref) or uuid5(_IMPORT_NAMESPACE, f"RateSet:{ref}")
 
 
+@lru_cache(maxsize=4096)
+def document_id_for(ref: str) -> UUID:
+    """A document reference: the document's own id, or any text an id derives from."""
+    return _is_uuid(ref) or uuid5(_IMPORT_NAMESPACE, f"Document:{ref}")
+
+
 def ref_column(kind: str | None) -> str:
     """The column that names the aggregate a row of type ``kind`` belongs to."""
     if kind in RATE_SET_ROWS:
         return "rate_set_ref"
+    if kind in DOCUMENT_ROWS:
+        return "document_ref"
     return "portfolio_ref" if kind in PORTFOLIO_ROWS else "project_ref"
 
 
@@ -63,6 +80,8 @@ def owner_of(cells: Mapping[str, str]) -> UUID:
     name rows within a project (or a portfolio's own rows, or a rate set's)."""
     if cells.get("type") in RATE_SET_ROWS:
         return rate_set_id_for(cells.get("rate_set_ref", ""))
+    if cells.get("type") in DOCUMENT_ROWS:
+        return document_id_for(cells.get("document_ref", ""))
     project_ref = cells.get("project_ref")
     if project_ref is not None:
         return project_id_for(project_ref)
@@ -73,6 +92,8 @@ def aggregate_id_for(kind: str | None, ref: str) -> UUID:
     """The aggregate a row of type ``kind`` names with ``ref``."""
     if kind in RATE_SET_ROWS:
         return rate_set_id_for(ref)
+    if kind in DOCUMENT_ROWS:
+        return document_id_for(ref)
     return portfolio_id_for(ref) if kind in PORTFOLIO_ROWS else project_id_for(ref)
 
 

@@ -29,6 +29,12 @@ from tracker.transfer.columns import (
     TYPE_COLUMNS,
     split_list,
 )
+from tracker.transfer.document_rows import (
+    DOCUMENT_COLUMNS,
+    ChangeDocument,
+    SignDocument,
+    document_payload,
+)
 from tracker.transfer.errors import RowError
 from tracker.transfer.rate_rows import (
     RATE_COLUMNS,
@@ -39,6 +45,7 @@ from tracker.transfer.rate_rows import (
 )
 from tracker.transfer.readers import RawRow
 from tracker.transfer.references import (
+    DOCUMENT_ROWS,
     PORTFOLIO_ROWS,
     RATE_ROWS,
     RATE_SET_ROWS,
@@ -55,7 +62,14 @@ STATUSES = (
     "resumed",
 )
 #: Row types that name a portfolio by its portfolio_ref.
-_NAMING_A_PORTFOLIO = ("portfolio", "targets", "statement", "announced", "rate_sets_chosen")
+_NAMING_A_PORTFOLIO = (
+    "portfolio",
+    "targets",
+    "statement",
+    "announced",
+    "rate_sets_chosen",
+    "document_signed",
+)
 #: Row types whose effective_date may be blank (today).
 _UNDATED = ("corrected", "retracted", "rate_set", "rate_sets_chosen")
 
@@ -124,6 +138,8 @@ Payload = (
     | EstablishRateSet
     | PublishRate
     | ChooseRateSets
+    | SignDocument
+    | ChangeDocument
 )
 
 
@@ -142,6 +158,7 @@ class Row:
     digest: str
     payload: Payload
     rate_set_ref: str | None = None
+    document_ref: str | None = None
 
     @property
     def key(self) -> str:
@@ -149,7 +166,10 @@ class Row:
 
     @property
     def ref(self) -> str:
-        return self.project_ref or self.portfolio_ref or self.rate_set_ref or ""
+        """The reference of the aggregate the row's event belongs to."""
+        return (
+            self.document_ref or self.project_ref or self.portfolio_ref or self.rate_set_ref or ""
+        )
 
     @property
     def aggregate_id(self) -> UUID:
@@ -174,14 +194,23 @@ def parse_row(raw: RawRow, errors: list[RowError]) -> Row | None:
             cells.fail(column, f"a {kind!r} row has no {column}; leave the cell blank")
     portfolio_ref = cells.ref("portfolio_ref") if kind in _NAMING_A_PORTFOLIO else None
     project_ref = (
-        cells.ref("project_ref") if kind not in (*PORTFOLIO_ROWS, *RATE_SET_ROWS) else None
+        cells.ref("project_ref")
+        if kind not in (*PORTFOLIO_ROWS, *RATE_SET_ROWS, *DOCUMENT_ROWS)
+        else None
     )
     rate_set_ref = cells.ref("rate_set_ref") if kind in RATE_SET_ROWS else None
+    document_ref = cells.ref("document_ref") if kind in DOCUMENT_ROWS else None
     # Whether the day is in the future is the domain's rule, judged when the row is applied.
     effective = cells.day("effective_date", required=kind not in _UNDATED)
     source = _source(cells)
     actor = cells.text("actor", max_length=200)
-    payload = rate_payload(kind, cells, effective) if kind in RATE_ROWS else _payload(kind, cells)
+    payload = (
+        rate_payload(kind, cells, effective)
+        if kind in RATE_ROWS
+        else document_payload(kind, cells)
+        if kind in DOCUMENT_ROWS
+        else _payload(kind, cells)
+    )
     if len(errors) > before or row_id is None or payload is None:
         return None
     return Row(
@@ -196,6 +225,7 @@ def parse_row(raw: RawRow, errors: list[RowError]) -> Row | None:
         digest=row_digest(raw.cells),
         payload=payload,
         rate_set_ref=rate_set_ref,
+        document_ref=document_ref,
     )
 
 
@@ -398,6 +428,9 @@ def column_of(row: Row, error: TrackerError) -> str | None:
         return "title"
     if row.kind == "rate":
         return RATE_COLUMNS.get(name, "amount" if name.startswith("rates") else name)
+    if row.kind in DOCUMENT_ROWS and name not in _FIELD_COLUMNS:
+        base = name.partition("[")[0]  # parties[1], projects[0]
+        return DOCUMENT_COLUMNS.get(base, base)
     if name in _FIELD_COLUMNS:
         return _FIELD_COLUMNS[name]
     if name.startswith("replacement."):

@@ -139,6 +139,7 @@ class Failed:
     portfolios: set[str] = field(default_factory=set)
     projects: set[str] = field(default_factory=set)
     rate_sets: set[str] = field(default_factory=set)
+    documents: set[str] = field(default_factory=set)
 
     def add(self, kind: str | None, cells: Mapping[str, str]) -> None:
         if kind == "portfolio" and "portfolio_ref" in cells:
@@ -147,10 +148,16 @@ class Failed:
             self.projects.add(cells["project_ref"])
         elif kind == "rate_set" and "rate_set_ref" in cells:
             self.rate_sets.add(cells["rate_set_ref"])
+        elif kind == "document_signed" and "document_ref" in cells:
+            self.documents.add(cells["document_ref"])
 
     def blocks(self, row: Row) -> bool:
         if row.kind == "rate":
             return row.rate_set_ref in self.rate_sets
+        if row.document_ref is not None:
+            if row.kind == "document_signed" and row.portfolio_ref in self.portfolios:
+                self.documents.add(row.document_ref)
+            return row.document_ref in self.documents
         if isinstance(row.payload, ChooseRateSets) and (
             row.portfolio_ref in self.portfolios
             or any(ref in self.rate_sets for ref in row.payload.rate_set_refs)

@@ -18,13 +18,16 @@ from eventsourcing.application import AggregateNotFoundError
 from tracker.application import TrackerApplication
 from tracker.domain import commands as c
 from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
+from tracker.domain.document import Document
 from tracker.domain.errors import Conflict, IdempotencyKeyReused, ValidationError
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import NO_EVENTS, Project, event_kind
 from tracker.domain.rate_set import RateSet, check_rate
 from tracker.domain.values import Envelope, Money
+from tracker.transfer.document_rows import ChangeDocument, SignDocument
 from tracker.transfer.rate_rows import ChooseRateSets, EstablishRateSet, PublishRate
 from tracker.transfer.references import (
+    document_id_for,
     portfolio_id_for,
     project_id_for,
     rate_set_id_for,
@@ -44,7 +47,12 @@ from tracker.transfer.rows import (
 
 Outcome = Literal["new", "already recorded"]
 #: What a row creates, and the column that names it.
-_CREATED = {Portfolio: "portfolio", Project: "project", RateSet: "rate set"}
+_CREATED = {
+    Portfolio: "portfolio",
+    Project: "project",
+    RateSet: "rate set",
+    Document: "document",
+}
 
 
 class Workspace:
@@ -131,6 +139,30 @@ class Workspace:
             )
         return aggregate
 
+    def document(self, ref: str) -> Document:
+        aggregate = self.get(document_id_for(ref))
+        if not isinstance(aggregate, Document):
+            raise ValidationError(
+                f"there is no document {ref!r} (record it with a 'document_signed' row first)",
+                field="document_ref",
+            )
+        return aggregate
+
+    def linked_projects(self, portfolio_id: UUID, refs: Iterable[str]) -> tuple[UUID, ...]:
+        """The projects a document names, by their references: each must be a project of
+        the document's portfolio, announced before the row that names it."""
+        found = []
+        for index, ref in enumerate(refs):
+            aggregate = self.get(project_id_for(ref))
+            if not isinstance(aggregate, Project) or aggregate.portfolio_id != portfolio_id:
+                raise ValidationError(
+                    f"there is no project {ref!r} in the document's portfolio (announce it "
+                    "before the row that names it)",
+                    field=f"projects[{index}]",
+                )
+            found.append(aggregate.id)
+        return tuple(found)
+
     def apply(self, row: Row, actor: str, today: date) -> tuple[Outcome, TrackedAggregate]:
         """Apply one row (``actor``: who imports, for a row that names nobody); say whether it
         is new or was recorded by an earlier import. ``today`` dates the rows that give no
@@ -148,9 +180,11 @@ class Workspace:
             return self._create(row, envelope, payload)
         if isinstance(payload, PublishRate | ChooseRateSets):
             return self._rates(row, envelope, payload)
-        if isinstance(payload, Announce):
+        if isinstance(payload, Announce | SignDocument):
             self.portfolio(row.portfolio_ref or "")
             return self._create(row, envelope, payload)
+        if isinstance(payload, ChangeDocument):
+            return self._change_document(row, envelope, payload)
         if isinstance(payload, RestateTargets | RecordStatement):
             portfolio = self.portfolio(row.portfolio_ref or "")
             if self._already(portfolio, envelope):
@@ -195,6 +229,17 @@ class Workspace:
         chosen = [self.rate_set(ref, column="rate_sets").id for ref in payload.rate_set_refs]
         aggregate.choose_rate_sets(chosen, envelope)
         return self._new(aggregate, envelope)
+
+    def _change_document(
+        self, row: Row, envelope: Envelope, payload: ChangeDocument
+    ) -> tuple[Outcome, TrackedAggregate]:
+        document = self.document(row.document_ref or "")
+        if self._already(document, envelope):
+            return "already recorded", document
+        refs = payload.project_refs
+        projects = None if refs is None else self.linked_projects(document.portfolio_id, refs)
+        payload.apply(document, envelope, projects)
+        return self._new(document, envelope)
 
     def _new(
         self, aggregate: TrackedAggregate, envelope: Envelope
@@ -255,7 +300,7 @@ class Workspace:
         self,
         row: Row,
         envelope: Envelope,
-        payload: EstablishPortfolio | Announce | EstablishRateSet,
+        payload: EstablishPortfolio | Announce | EstablishRateSet | SignDocument,
     ) -> tuple[Outcome, TrackedAggregate]:
         new_id = row.aggregate_id
         noun, column = (
@@ -263,6 +308,8 @@ class Workspace:
             if isinstance(payload, EstablishPortfolio)
             else ("rate set", "rate_set_ref")
             if isinstance(payload, EstablishRateSet)
+            else ("document", "document_ref")
+            if isinstance(payload, SignDocument)
             else ("project", "project_ref")
         )
         existing = self.get(new_id)
@@ -281,6 +328,10 @@ class Workspace:
             aggregate = RateSet.establish(
                 payload.name, envelope, illustrative=payload.illustrative, rate_set_id=new_id
             )
+        elif isinstance(payload, SignDocument):
+            portfolio = self.portfolio(row.portfolio_ref or "")
+            terms = payload.terms(self.linked_projects(portfolio.id, payload.project_refs))
+            aggregate = Document.sign(portfolio.id, terms, envelope, document_id=new_id)
         elif isinstance(payload, EstablishPortfolio):
             aggregate = Portfolio.establish(
                 payload.name,

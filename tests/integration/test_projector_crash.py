@@ -187,7 +187,7 @@ def signed_document(
         changes.append((lambda d, e: d.lapse("expired", e), "2025-08-01"))
     for change, day in changes:
         envelope = on(day)
-        tracker.change_document(document, lambda d: change(d, envelope), envelope)
+        tracker.change_document(document, lambda d, c=change, e=envelope: c(d, e), envelope)
 
 
 def busy_history(tracker: TrackerApplication, portfolio: UUID, first: int, count: int) -> None:

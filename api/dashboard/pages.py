@@ -22,9 +22,11 @@ from api.dashboard import format as f
 from api.dashboard.audit import audit_trail
 from api.dashboard.breakdowns import breakdown_view
 from api.dashboard.cards import headline, reported_shares
+from api.dashboard.documents import DOCUMENTS_SHOWN, documents_view
 from api.dashboard.params import Moment, TableQuery
 from api.dashboard.timeline import timeline_view
 from api.params import report_query
+from api.presenters.documents import document_out, register_out
 from api.presenters.events import event_out
 from api.presenters.portfolios import portfolio_out
 from api.presenters.projects import project_out, stale_out, summary_out
@@ -33,6 +35,7 @@ from api.presenters.statements import statements_out
 from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound
 from tracker.readmodel import moments, pages, reports
+from tracker.readmodel.documents import DocumentFilter, document_register, list_documents
 from tracker.readmodel.queries import ProjectFilter
 from tracker.readmodel.service import ReadModel
 from tracker.readmodel.statements import statements
@@ -93,6 +96,14 @@ def portfolio_page(
             today=today,
         )
         links = pages.portfolio_links(conn)
+        register = document_register(conn, portfolio_id, query.as_of, query.known_at)
+        listed = list_documents(
+            conn,
+            DocumentFilter(portfolio_id=portfolio_id),
+            as_of=query.as_of,
+            known_at=query.known_at,
+            limit=DOCUMENTS_SHOWN,
+        )
     rows = [summary_out(r) for r in projects.table]
     silence_to = projects.stale.reference_day
     stale = [stale_out(r, silence_to) for r in projects.stale.silent]
@@ -126,6 +137,12 @@ def portfolio_page(
             "status": [(st, f.status(st)) for st in f.STATUS_ORDER],
         },
         "timeline": timeline_view(timeline),
+        "documents": documents_view(
+            str(portfolio_id),
+            register_out(register, position),
+            [document_out(d) for d in listed.rows],
+            moment,
+        ),
         "rows": rows[: TABLE_ROWS_ALL if table.show_all else TABLE_ROWS],
         "matching": len(rows),
         "stale": stale,

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import MediaType, Response
 
 from api.dashboard import format as f
+from tracker.domain.document import Document
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 
@@ -40,7 +41,7 @@ def static_url(name: str) -> str:
 def _event_kinds() -> list[str]:
     """Every event type the stream can name (``event: <type>``), taken from the domain."""
     kinds: set[str] = set()
-    stack: list[type] = [Project.Event, Portfolio.Event]
+    stack: list[type] = [Project.Event, Portfolio.Event, Document.Event]
     while stack:
         cls = stack.pop()
         if kind := getattr(cls, "KIND", ""):

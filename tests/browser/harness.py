@@ -255,6 +255,43 @@ def load_story(server: Server) -> dict[str, Any]:
             f"/api/v1/projects/{rail}/events",
             {"type": "committed", "amount": usd("20000000.00"), "effective_date": "2025-02-10"},
         )
+        # Signed documents, with long names, so a phone shows the register without scrolling.
+        memorandum = _record(
+            api,
+            "/api/v1/documents",
+            {
+                "portfolio_id": portfolio,
+                "title": "Memorandum of understanding on the construction of a solar park "
+                "and a cross-border transmission line <i>phase I</i>",
+                "kind": "memorandum",
+                "signed_on": "2024-10-22",
+                "forum": "Test forum",
+                "parties": [
+                    "Ministry of Energy of the Republic of Kazakhstan",
+                    "Ministry of Energy of the Republic of Uzbekistan",
+                    "SolarInvestConsortiumInternationalHoldingLimitedPartnership",
+                ],
+                "value": usd("25000000.00"),
+                "projects": [solar],
+                "source": {"title": "Forum communiqué", "url": "https://example.org/communique"},
+            },
+        )["id"]
+        _record(
+            api,
+            f"/api/v1/documents/{memorandum}/events",
+            {"type": "entered_into_force", "effective_date": "2024-12-01"},
+        )
+        _record(
+            api,
+            "/api/v1/documents",
+            {
+                "portfolio_id": portfolio,
+                "title": "Roadmap for rail freight",
+                "kind": "roadmap",
+                "signed_on": "2024-10-22",
+                "source": {"title": "Ministry press release"},
+            },
+        )
     return {"portfolio": portfolio, "solar": solar, "rail": rail, "before_fix": before_fix}
 
 

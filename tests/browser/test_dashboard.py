@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import Server, Watch, open_page, screenshot
+from tests.browser.harness import ARTIFACTS, Server, Watch, open_page, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -317,6 +317,11 @@ def test_screenshots_and_no_horizontal_scrolling(server: Server, browser: Any, w
         page.goto(f"{server.base_url}/portfolios/{server.facts['portfolio']}?as_of=2024-12-31")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, f"dashboard-as-of-{name}")
+        documents = page.locator("#documents")
+        expect(documents.locator("[data-document-id]")).to_have_count(2)
+        box = documents.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width
+        documents.screenshot(path=str(ARTIFACTS / f"documents-{name}.png"))
     finally:
         page.context.close()
     assert watch.outside_requests() == []

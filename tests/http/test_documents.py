@@ -439,3 +439,48 @@ def test_a_retried_signing_records_one_document(client: Client, portfolio_id: st
         f"{API}/documents", json=document_body(portfolio_id, title="Other"), headers=headers
     )
     assert_problem(changed, 422, "Idempotency-Key")
+
+
+def test_the_portfolio_page_shows_the_register_at_its_moment(
+    client: Client, portfolio_id: str
+) -> None:
+    empty = client.get(f"/portfolios/{portfolio_id}").text
+    assert "Signed documents" in empty and "No document had been signed" in empty
+
+    first = sign(client, portfolio_id, title="Memorandum <one>")
+    before_second = moment()
+    sign(
+        client,
+        portfolio_id,
+        title="Roadmap two",
+        kind="roadmap",
+        value=None,
+        signed_on="2025-02-01",
+        source={"title": "Ministry press release"},
+    )
+    record(client, first, {"type": "entered_into_force", "effective_date": "2025-03-01"})
+
+    page = client.get(f"/portfolios/{portfolio_id}").text
+    section = page[page.index('id="documents"') : page.index('id="projects-title"')]
+    assert 'data-figure="documents" value="2"' in section
+    assert 'data-figure="documents-value" value="25000000.00"' in section
+    assert "Memorandum &lt;one&gt;" in section and "no value stated" in section
+    assert 'href="https://example.org/communique"' in section and "<cite>Ministry press" in section
+    assert "doc-status-in_force" in section and "not investment delivered" in section
+    assert f"/api/v1/documents?portfolio={portfolio_id}" in section
+
+    on_day = client.get(f"/portfolios/{portfolio_id}", params={"as_of": "2025-01-31"}).text
+    section = on_day[on_day.index('id="documents"') : on_day.index('id="projects-title"')]
+    assert 'data-figure="documents" value="1"' in section and "Roadmap two" not in section
+    assert "doc-status-in_force" not in section and "as_of=2025-01-31" in section
+
+    known = client.get(f"/portfolios/{portfolio_id}", params={"known_at": before_second}).text
+    section = known[known.index('id="documents"') : known.index('id="projects-title"')]
+    assert 'data-figure="documents" value="1"' in section and "Roadmap two" not in section
+
+    for n in range(11):
+        sign(client, portfolio_id, title=f"Protocol {n:02d}", kind="other", value=None)
+    many = client.get(f"/portfolios/{portfolio_id}").text
+    section = many[many.index('id="documents"') : many.index('id="projects-title"')]
+    assert section.count("data-document-id=") == 10
+    assert "The first 10 of 13 are listed" in section

@@ -1,0 +1,93 @@
+"""The portfolio page's "Signed documents" section: the register at the page's moment.
+
+The count and the converted sum are the answer of ``GET /api/v1/portfolios/{id}/documents/
+summary`` for the same moment (``register_out``), and the list is the first documents of
+``GET /api/v1/documents?portfolio=…`` (``document_out``), merely formatted; the link to the
+rest is that request. A document's value is what it states: it is shown apart from the
+projects' figures and never added to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from api import schemas as s
+from api.dashboard.params import Moment
+
+#: How many documents the section lists; the rest are a link away.
+DOCUMENTS_SHOWN = 10
+
+KIND_LABELS = {
+    "agreement": "Agreement",
+    "memorandum": "Memorandum",
+    "contract": "Contract",
+    "roadmap": "Roadmap",
+    "action_plan": "Action plan",
+    "other": "Other",
+}
+STATUS_LABELS = {
+    "signed": "Signed",
+    "in_force": "In force",
+    "fulfilled": "Fulfilled",
+    "lapsed": "Lapsed",
+    "withdrawn": "Withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class DocumentItem:
+    id: str
+    title: str
+    kind: str
+    signed_on: object
+    parties: str
+    value: s.MoneyOut | None
+    status: str
+    status_label: str
+    source: s.SourceOut | None
+
+
+@dataclass(frozen=True)
+class DocumentsView:
+    count: int
+    with_value: int
+    total: s.TotalOut
+    by_kind: list[tuple[str, int]]
+    by_status: list[tuple[str, str, int]]
+    items: list[DocumentItem]
+    list_url: str
+    summary_url: str
+
+
+def documents_view(
+    portfolio_id: str, register: s.DocumentRegisterOut, listed: list[s.DocumentOut], moment: Moment
+) -> DocumentsView:
+    params = {"as_of": moment.as_of_text, "known_at": moment.known_at_param}
+    when = {k: v for k, v in params.items() if v}
+    list_query = urlencode({"portfolio": portfolio_id, **when, "limit": "500"})
+    summary_query = urlencode(when)
+    summary_url = f"/api/v1/portfolios/{portfolio_id}/documents/summary"
+    return DocumentsView(
+        count=register.documents,
+        with_value=register.documents_with_value,
+        total=register.total_value,
+        by_kind=[(KIND_LABELS[k], n) for k, n in register.by_kind.items() if n],
+        by_status=[(st, STATUS_LABELS[st], n) for st, n in register.by_status.items() if n],
+        items=[
+            DocumentItem(
+                id=str(d.id),
+                title=d.title,
+                kind=KIND_LABELS.get(d.kind, d.kind),
+                signed_on=d.signed_on,
+                parties=", ".join(d.parties),
+                value=d.value,
+                status=d.status,
+                status_label=STATUS_LABELS.get(d.status, d.status),
+                source=d.source,
+            )
+            for d in listed[:DOCUMENTS_SHOWN]
+        ],
+        list_url=f"/api/v1/documents?{list_query}",
+        summary_url=f"{summary_url}?{summary_query}" if summary_query else summary_url,
+    )

@@ -19,7 +19,7 @@ def document_out(
 ) -> s.DocumentOut:
     value = (
         s.MoneyOut(exact_amount(row.value_amount), row.currency)
-        if row.currency is not None
+        if row.value_amount is not None and row.currency is not None
         else None
     )
     return s.DocumentOut(

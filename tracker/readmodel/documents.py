@@ -19,6 +19,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -56,7 +57,7 @@ class DocumentRow:
     signed_on: date
     forum: str | None
     parties: tuple[str, ...]
-    value_amount: Any  # Decimal | None
+    value_amount: Decimal | None
     currency: str | None
     value_date: date | None
     projects: tuple[str, ...]

@@ -542,6 +542,13 @@ class TrackedOut(Struct):
     planned_jobs: int
 
 
+class ItemisedOut(Struct):
+    """What the register of documents itemised by the statement's day."""
+
+    documents: int
+    value: TotalOut
+
+
 class StatementOut(Struct):
     version: int
     effective_date: date
@@ -553,6 +560,7 @@ class StatementOut(Struct):
     jobs: int | None
     source: SourceOut | None
     tracked: TrackedOut | None
+    itemised: ItemisedOut | None = None
 
 
 class StatementsOut(Struct):

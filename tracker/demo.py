@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -26,7 +26,12 @@ from tracker.demo_illustrative import (
     demo_rates,
     split,
 )
-from tracker.demo_record import PublicRecord, ReportedStatement, load_public_record
+from tracker.demo_record import (
+    PublicRecord,
+    ReportedDocument,
+    ReportedStatement,
+    load_public_record,
+)
 from tracker.domain import commands as c
 from tracker.domain.plan import Plan
 from tracker.domain.rate_set import PublishedRate
@@ -219,8 +224,8 @@ class DemoLoader:
         return run
 
     def _reported(self, record: PublicRecord) -> None:
-        """The reported layer: each statement and named project with its source, recorded a
-        few days after the report, as a desk would have."""
+        """The reported layer: each statement, named project and signed document with its
+        source, recorded a few days after the report, as a desk would have."""
         for statement in record.statements:
             self._step(
                 "portfolio",
@@ -229,9 +234,10 @@ class DemoLoader:
                 source=statement.source,
                 not_before=self.established,
             )
+        announced: dict[str, datetime] = {}
         for project in record.projects:
             name = f"reported:{project.ref}"
-            self._step(
+            announced[project.ref] = self._step(
                 name,
                 project.announced_on,
                 self._establish(name, self._announce(project.plan, illustrative=False)),
@@ -245,6 +251,22 @@ class DemoLoader:
                     self._record(name, c.ChangeStatus(status.status, status.reason)),
                     source=status.source,
                 )
+        for document in record.documents:
+            self._step(
+                f"document:{document.ref}",
+                document.signed_on,
+                self._sign(document),
+                source=document.source,
+                not_before=max(announced[ref] for ref in document.project_refs),
+            )
+
+    def _sign(self, document: ReportedDocument) -> Callable[[Envelope], Recorded]:
+        def run(envelope: Envelope) -> Recorded:
+            projects = tuple(self.ids[f"reported:{ref}"] for ref in document.project_refs)
+            terms = replace(document.terms, projects=projects)
+            return self.tracker.sign_document(self.ids["portfolio"], terms, envelope)
+
+        return run
 
     def _state(self, statement: ReportedStatement) -> Callable[[Envelope], Recorded]:
         def run(envelope: Envelope) -> Recorded:

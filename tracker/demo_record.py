@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tracker.domain.document import DocumentTerms
 from tracker.domain.plan import Plan
 from tracker.domain.values import Money, Source
 
@@ -57,9 +58,21 @@ class ReportedProject:
 
 
 @dataclass(frozen=True)
+class ReportedDocument:
+    """A document signed, with the refs of the reported projects it names."""
+
+    ref: str
+    terms: DocumentTerms
+    signed_on: date
+    project_refs: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True)
 class PublicRecord:
     statements: tuple[ReportedStatement, ...]
     projects: tuple[ReportedProject, ...]
+    documents: tuple[ReportedDocument, ...] = ()
 
     def reported_usd(self) -> Decimal:
         """The planned investment the reports give in US dollars."""
@@ -84,6 +97,23 @@ def load_public_record(path: Path = PUBLIC_RECORD) -> PublicRecord:
     return PublicRecord(
         statements=tuple(_statement(item) for item in data["statements"]),
         projects=tuple(_project(item) for item in data["projects"]),
+        documents=tuple(_document(item) for item in data.get("documents", [])),
+    )
+
+
+def _document(item: dict[str, Any]) -> ReportedDocument:
+    return ReportedDocument(
+        ref=item["ref"],
+        terms=DocumentTerms(
+            title=item["title"],
+            kind=item["kind"],
+            forum=item.get("forum"),
+            parties=tuple(item.get("parties", ())),
+            value=_money(item.get("value")),
+        ),
+        signed_on=date.fromisoformat(item["signed_on"]),
+        project_refs=tuple(item.get("projects", ())),
+        source=_source(item["source"]),
     )
 
 

@@ -42,4 +42,9 @@ def statement_out(row: StatementRow) -> s.StatementOut:
             if tracked
             else None
         ),
+        itemised=(
+            s.ItemisedOut(row.itemised.documents, total_out(row.itemised.value))
+            if row.itemised
+            else None
+        ),
     )

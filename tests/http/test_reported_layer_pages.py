@@ -62,6 +62,11 @@ def test_each_layer_counts_apart_and_the_page_says_how_much_is_reported(
     assert both.count('class="statement"') == len(record.statements)
     assert "76 documents worth more than USD 352 M" in both
     assert "Tracked for that day" in both
+    # The forum's "76 documents, > USD 352 M" beside what the register itemised by then.
+    assert "Announced <time" in both and "Itemised here by that day: 1," in both
+    statements = client.get(f"/api/v1/portfolios/{demo}/statements").json()["items"]
+    [forum] = [s for s in statements if s["count"] == 76]
+    assert forum["itemised"]["documents"] == len(record.documents)
     # As of the Samarkand forum, the statements made after it are not shown.
     at_forum = client.get(f"/portfolios/{demo}", params={"as_of": "2024-10-22"}).text
     later = sum(s.day.isoformat() > "2024-10-22" for s in record.statements)

@@ -3,8 +3,8 @@
 A statement ("60 projects, 11 of them done worth USD 144 M", 3 May 2024) is shown, never
 added to anything. For the measures the tracker can count itself, each statement comes with
 the tracked figure for the same day, as known at the report's ``known_at``: the projects in
-the stated stage and their planned investment. What the register of documents holds is
-compared by the documents view; the other measures stand alone.
+the stated stage and their planned investment, or for documents signed, what the register
+of documents itemised by that day. The other measures stand alone.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 from tracker.domain.status import Status
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import known_rows
+from tracker.readmodel.documents import document_register
 from tracker.readmodel.fx import RateBook
 from tracker.readmodel.reports import ReportQuery, Total, projects_as_of
 
@@ -43,6 +44,14 @@ class Tracked:
 
 
 @dataclass(frozen=True)
+class Itemised:
+    """What the register of documents itemised by a ``documents_signed`` statement's day."""
+
+    documents: int
+    value: Total
+
+
+@dataclass(frozen=True)
 class StatementRow:
     version: int
     effective_date: date
@@ -56,6 +65,7 @@ class StatementRow:
     source_title: str | None
     source_url: str | None
     tracked: Tracked | None
+    itemised: Itemised | None = None
 
 
 def statements(conn: Connection, query: ReportQuery) -> list[StatementRow]:
@@ -79,6 +89,17 @@ def statements(conn: Connection, query: ReportQuery) -> list[StatementRow]:
             if row.amount is not None
             else None
         )
+        itemised = None
+        if row.measure == "documents_signed":
+            register = document_register(
+                conn,
+                query.portfolio_id,
+                row.effective_date,
+                query.known_at,
+                query.currency,
+                query.fx_date,
+            )
+            itemised = Itemised(register.count, register.total)
         stages = STAGES.get(row.measure)
         tracked = (
             _tracked(conn, replace(query, as_of=row.effective_date), book, stages)
@@ -99,6 +120,7 @@ def statements(conn: Connection, query: ReportQuery) -> list[StatementRow]:
                 source_title=row.source_title,
                 source_url=row.source_url,
                 tracked=tracked,
+                itemised=itemised,
             )
         )
     return found

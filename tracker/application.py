@@ -16,6 +16,7 @@ from tracker.domain.errors import (
     NotFound,
     ValidationError,
 )
+from tracker.domain.indicator import Indicator
 from tracker.domain.ledger import ProjectLedger
 from tracker.domain.plan import Plan
 from tracker.domain.portfolio import Portfolio
@@ -61,6 +62,7 @@ class TrackerApplication(RecordingApplication):
         Portfolio: 50,
         RateSet: 50,
         Document: 50,
+        Indicator: 50,
     }
 
     def __init__(self, settings: Settings) -> None:
@@ -72,6 +74,7 @@ class TrackerApplication(RecordingApplication):
             Portfolio: interval,
             RateSet: interval,
             Document: interval,
+            Indicator: interval,
         }
         super().__init__(env=settings.eventsourcing_env())
 
@@ -276,6 +279,64 @@ class TrackerApplication(RecordingApplication):
                     f"there is no project {project_id} in portfolio {portfolio_id}",
                     field=f"projects[{index}]",
                 )
+
+    # Indicators: figures a portfolio follows beyond its projects (trade, exports)
+
+    def define_indicator(
+        self,
+        portfolio_id: UUID,
+        name: str,
+        envelope: Envelope,
+        *,
+        currency: str | None = None,
+        unit: str | None = None,
+        description: str | None = None,
+        scope: UUID | None = None,
+    ) -> Recorded:
+        """A money indicator (``currency``) or a counted one (``unit``) of the portfolio."""
+        check_scope(scope, portfolio_id)
+        try:
+            self.portfolio(portfolio_id)
+        except NotFound:
+            raise ValidationError(
+                f"there is no portfolio {portfolio_id}", field="portfolio_id"
+            ) from None
+        return self._create(
+            Indicator,
+            envelope,
+            lambda new_id: Indicator.define(
+                portfolio_id,
+                name,
+                envelope,
+                currency=currency,
+                unit=unit,
+                description=description,
+                indicator_id=new_id,
+            ),
+        )
+
+    def change_indicator(
+        self,
+        indicator_id: UUID,
+        change: Callable[[Indicator], Any],
+        envelope: Envelope,
+        *,
+        expected_version: int | None = None,
+        scope: UUID | None = None,
+    ) -> Recorded:
+        """Observe, correct, retract or restate the target (``change`` calls the
+        aggregate's method); a key scoped to another portfolio is refused first."""
+        return self._change(
+            Indicator,
+            indicator_id,
+            envelope,
+            expected_version,
+            change,
+            permit=lambda indicator: check_scope(scope, indicator.portfolio_id),
+        )
+
+    def indicator(self, indicator_id: UUID, *, known_at: datetime | None = None) -> Indicator:
+        return self._load(Indicator, indicator_id, known_at)
 
     # Projects
 

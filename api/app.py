@@ -18,6 +18,7 @@ from api.metrics import Metrics
 from api.routes.documents import DocumentController, PortfolioDocumentsController
 from api.routes.feed import FeedController
 from api.routes.health import HealthController
+from api.routes.indicators import IndicatorController, PortfolioIndicatorsController
 from api.routes.portfolios import PortfolioController
 from api.routes.projects import ProjectController
 from api.routes.rate_sets import PortfolioRateSetsController, RateSetController
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PortfolioRateSetsController,
             DocumentController,
             PortfolioDocumentsController,
+            PortfolioIndicatorsController,
+            IndicatorController,
             StaleController,
             FeedController,
             DashboardController,

@@ -1,8 +1,8 @@
 """Who may do what: API keys, roles and scopes, enforced by one middleware for the whole app.
 
 Reads are public unless ``TRACKER_PUBLIC_READS=false``; every write needs a recorder key, and
-establishing portfolios, restating targets, choosing a portfolio's rate sets and writing
-rate sets needs an admin key.
+establishing portfolios, restating targets, choosing a portfolio's rate sets, writing
+rate sets, defining indicators and restating their targets needs an admin key.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ ADMIN_WRITES = [
     ("PUT", re.compile(r"^/api/v1/portfolios/[^/]+/rate-sets/?$")),
     ("POST", re.compile(r"^/api/v1/portfolios/[^/]+/statements/?$")),
     ("POST", re.compile(r"^/api/v1/rate-sets(/|$)")),
+    ("POST", re.compile(r"^/api/v1/portfolios/[^/]+/indicators/?$")),
+    ("POST", re.compile(r"^/api/v1/indicators/[^/]+/targets/?$")),
 ]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tracker"'}

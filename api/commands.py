@@ -20,6 +20,7 @@ from api.conditions import idempotency_key, request_digest, today_utc
 from tracker.domain import commands as c
 from tracker.domain.document import Amendment, Document, DocumentTerms
 from tracker.domain.errors import ValidationError
+from tracker.domain.indicator import Period, PeriodKind, Quantity
 from tracker.domain.plan import Plan
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money, Source, parse_amount
@@ -187,3 +188,12 @@ def document_change(body: s.DocumentEventIn) -> tuple[DocumentChange, tuple[UUID
             )
             return (lambda d, e: d.amend(amendment, e)), linked or ()
     raise TypeError(f"unknown document event body {body!r}")  # pragma: no cover
+
+
+def period(body: s.PeriodIn) -> Period:
+    return Period(body.start, body.end, PeriodKind(body.kind))
+
+
+def quantity(body: s.QuantityIn, field: str = "value") -> Quantity:
+    """An indicator's value; the indicator checks its unit (currency or none)."""
+    return Quantity(parse_amount(body.amount, field=f"{field}.amount"), body.currency)

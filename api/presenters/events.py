@@ -11,6 +11,7 @@ from tracker.application import RecordedEvent
 from tracker.domain import commands as c
 from tracker.domain.base import payload_of
 from tracker.domain.document import Document
+from tracker.domain.indicator import Indicator
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.rate_set import RateSet
@@ -63,6 +64,8 @@ def aggregate_type(event: Any) -> str:
         return "rate_set"
     if isinstance(event, Document.Event):
         return "document"
+    if isinstance(event, Indicator.Event):
+        return "indicator"
     return type(event).__name__.lower()  # pragma: no cover - every aggregate is named above
 
 

@@ -247,23 +247,24 @@ class Indicator(TrackedAggregate):
         before the period ended (give the period's end when the publication day is unknown).
         """
         check_period(period, today=envelope.today)
-        if period.key in self.observations:
-            raise Conflict(
-                f"{period.label} is already observed; correct it (with a reason) instead",
-                field="period",
-            )
+        value = self._checked(value, "value")
         if envelope.effective_date < period.end:
             raise ValidationError(
                 f"a figure for {period.label} cannot be published before the period ended "
                 f"({period.end})",
                 field="effective_date",
             )
-        self.emit(self.Observed, envelope, period=period, value=self._checked(value, "value"))
+        if period.key in self.observations:
+            raise Conflict(
+                f"{period.label} is already observed; correct it (with a reason) instead",
+                field="period",
+            )
+        self.emit(self.Observed, envelope, period=period, value=value)
 
     def correct(self, period: Period, value: Quantity, reason: str, envelope: Envelope) -> None:
         """Give an observed period a new value; the observation keeps its effective date."""
-        old = self._observed(period)
         value = self._checked(value, "value")
+        old = self._observed(period)
         if value == old.value:
             raise Conflict(f"{period.label} is already {_text(value)}", field="value")
         self.emit(

@@ -258,6 +258,76 @@ document_versions = Table(
     Index("ix_rm_document_versions_portfolio", "portfolio_id", "recorded_at"),
 )
 
+#: Indicators a portfolio follows beyond its projects (``Indicator`` aggregates): money in
+#: ``currency``, or a count in ``unit``.
+indicators = Table(
+    "rm_indicators",
+    metadata,
+    Column("indicator_id", String(ID), primary_key=True),
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("currency", String(3)),
+    Column("unit", Text),
+    Column("description", Text),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+    Index("ix_rm_indicators_portfolio", "portfolio_id"),
+)
+
+#: Every observation of every indicator, bitemporal like the ledger: a correction closes the
+#: row and opens one with the new value (the same effective date); a retraction only closes.
+observations = Table(
+    "rm_observations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("indicator_id", String(ID), nullable=False),
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("period_kind", String(16), nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("currency", String(3)),
+    Column("effective_date", Date, nullable=False),
+    Column("observed_version", Integer, nullable=False),
+    #: Why the value was corrected, on a row a correction opened.
+    Column("correction_reason", Text),
+    Column("source_title", Text),
+    Column("source_url", Text),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+    Column("superseded_at", DateTime),
+    Column("superseded_position", Integer),
+    Index(
+        "ix_rm_observations_indicator",
+        "indicator_id",
+        "period_start",
+        "period_end",
+        "superseded_position",
+    ),
+    Index("ix_rm_observations_portfolio", "portfolio_id", "recorded_at"),
+)
+
+#: Every statement of an indicator's target, as ``rm_targets`` keeps a portfolio's: a
+#: restatement is a later statement, not a correction, so no row is ever closed; the one in
+#: force is the latest stated by ``as_of`` among those recorded by ``known_at``.
+indicator_targets = Table(
+    "rm_indicator_targets",
+    metadata,
+    Column("indicator_id", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("currency", String(3)),
+    Column("target_date", Date, nullable=False),
+    Column("per", String(16)),
+    Column("effective_date", Date, nullable=False),
+    Column("source_title", Text),
+    Column("source_url", Text),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+    Index("ix_rm_indicator_targets_portfolio", "portfolio_id", "recorded_at"),
+)
+
 #: The position up to which the read model has applied the notification log.
 projection_position = Table(
     "rm_position",
@@ -297,6 +367,9 @@ class Views:
     rate_choices: Table
     documents: Table
     document_versions: Table
+    indicators: Table
+    observations: Table
+    indicator_targets: Table
     failures: Table
 
     def all(self) -> tuple[Table, ...]:
@@ -316,6 +389,9 @@ LIVE = Views(
     rate_choices,
     documents,
     document_versions,
+    indicators,
+    observations,
+    indicator_targets,
     projection_failures,
 )
 #: A rebuild writes into copies of the live tables, named with this suffix, and swaps them in.

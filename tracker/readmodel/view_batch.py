@@ -27,6 +27,7 @@ from tracker.domain.project import Project
 from tracker.domain.status import Status
 from tracker.readmodel.database import naive_utc
 from tracker.readmodel.document_views import DocumentRows
+from tracker.readmodel.indicator_views import IndicatorRows
 from tracker.readmodel.rate_views import RateRows
 from tracker.readmodel.tables import LIVE, Views
 
@@ -168,6 +169,8 @@ class ViewBatch:
         self.rates = RateRows(views)
         #: What documents' events change.
         self.documents = DocumentRows(views)
+        #: What indicators change.
+        self.indicators = IndicatorRows(views)
 
     # Reading what the events refer to
 
@@ -181,6 +184,7 @@ class ViewBatch:
         for row in _select_in(conn, self.sql.select_current_facts, wanted.facts):
             self.facts[(row["project_id"], row["fact_version"])] = row
         self.documents.fetch(conn, events)
+        self.indicators.fetch(conn, events)
 
     # Applying events in memory
 
@@ -189,6 +193,8 @@ class ViewBatch:
         if self.rates.apply(event, position, recorded_at):
             return
         if self.documents.apply(event, position, recorded_at):
+            return
+        if self.indicators.apply(event, position, recorded_at):
             return
         if isinstance(event, Portfolio.Event):
             self._apply_portfolio_event(event, position, recorded_at)
@@ -394,6 +400,7 @@ class ViewBatch:
             )
         self.rates.write(conn)
         self.documents.write(conn)
+        self.indicators.write(conn)
 
 
 def storable(row: Row) -> Row:

@@ -50,6 +50,7 @@ from tracker.domain.commands import (
     Retract,
 )
 from tracker.domain.document import Amendment, Document, DocumentTerms
+from tracker.domain.indicator import Indicator, Period, PeriodKind, Quantity
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Plan, Project
 from tracker.domain.rate_set import PublishedRate, RateSet
@@ -109,7 +110,29 @@ def establish(tracker: TrackerApplication) -> UUID:
         lambda s: s.withdraw("UZS", date(2025, 1, 1), "not an official rate", fix),
     ):
         tracker.change_rate_set(rate_set, change, fix)
+    trade_indicator(tracker, portfolio.id)
     return portfolio.id
+
+
+def trade_indicator(tracker: TrackerApplication, portfolio: UUID) -> None:
+    """An indicator whose observation rows are closed by a correction and a retraction, one
+    of them observed again, and whose target was restated."""
+    indicator = tracker.define_indicator(portfolio, "Trade", on("2024-10-22"), currency="USD").id
+    year = Period(date(2023, 1, 1), date(2023, 12, 31), PeriodKind.YEAR)
+    to_date = Period(date(2024, 1, 1), date(2024, 8, 31), PeriodKind.TO_DATE)
+    usd = Quantity(Decimal("4400000000"), "USD")
+    later = on("2024-11-01")
+    for change in (
+        lambda i: i.observe(year, usd, on("2024-02-15")),
+        lambda i: i.observe(to_date, Quantity(Decimal("2500000000"), "USD"), on("2024-10-22")),
+        lambda i: i.restate_target(Quantity(Decimal("1E10"), "USD"), date(2030, 12, 31), later),
+        lambda i: i.correct(year, Quantity(Decimal("4410000000.5"), "USD"), "final", later),
+        lambda i: i.retract(to_date, "preliminary", later),
+        lambda i: i.observe(to_date, Quantity(Decimal("2600000000"), "KZT"), later),
+        lambda i: i.correct(to_date, Quantity(Decimal("2700000000"), "KZT"), "again", later),
+        lambda i: i.restate_target(Quantity(Decimal("9E9"), "EUR"), date(2031, 12, 31), later),
+    ):
+        tracker.change_indicator(indicator, change, later)
 
 
 def busy_project(tracker: TrackerApplication, portfolio: UUID, n: int) -> UUID:
@@ -229,6 +252,12 @@ def expected_row_counts(oracle: Oracle) -> dict[str, int]:
             counts.update(["rm_documents", "rm_document_versions"])
         elif isinstance(event, Document.Event):
             counts["rm_document_versions"] += 1
+        elif isinstance(event, Indicator.Defined):
+            counts["rm_indicators"] += 1
+        elif isinstance(event, Indicator.Observed | Indicator.ObservationCorrected):
+            counts["rm_observations"] += 1  # a correction opens a row and closes one
+        elif isinstance(event, Indicator.TargetRestated):
+            counts["rm_indicator_targets"] += 1
         elif isinstance(event, Project.Announced):
             counts.update(["rm_projects", "rm_plans", "rm_statuses"])
         elif isinstance(event, Project.StatusEvent):

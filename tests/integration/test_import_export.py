@@ -993,6 +993,36 @@ def iati_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(IATI_XSD)))
 
 
+def results_of(activity: Any) -> dict[str, list[tuple[str, str, str | None, str]]]:
+    """Each result indicator's periods: start, end, target, actual."""
+    found = {}
+    for indicator in activity.findall("result/indicator"):
+        found[indicator.findtext("title/narrative")] = [
+            (
+                p.find("period-start").get("iso-date"),
+                p.find("period-end").get("iso-date"),
+                p.find("target").get("value") if p.find("target") is not None else None,
+                p.find("actual").get("value"),
+            )
+            for p in indicator.findall("period")
+        ]
+    return found
+
+
+def today_iso(year: int) -> str:
+    """The end of ``year``'s period in an export as of today: 31 December, or today."""
+    today = datetime.now(UTC).date()
+    return (today if today.year == year else date(year, 12, 31)).isoformat()
+
+
+def later_years(target: str | None, actual: str) -> list[tuple[str, str, str | None, str]]:
+    """The periods of the years after 2025 up to today, with nothing new in them."""
+    today = datetime.now(UTC).date()
+    return [
+        (f"{year}-01-01", today_iso(year), target, actual) for year in range(2026, today.year + 1)
+    ]
+
+
 def test_the_iati_export_is_valid_iati_2_03_with_transactions_and_results(store: Store) -> None:
     schema = iati_schema()
     portfolio = build_portfolio(store.tracker)
@@ -1027,9 +1057,36 @@ def test_the_iati_export_is_valid_iati_2_03_with_transactions_and_results(store:
         ("3", "KZT", "2560000000", "2025-03-01"),
         ("3", "USD", "4500000.00", "2025-03-20"),  # corrected; the retracted one is gone
     ]
-    period = copper.find("result/indicator/period")
-    assert period.find("target").get("value") == "300"
-    assert period.find("actual").get("value") == "160"
+    assert results_of(copper) == {
+        "Jobs created (permanent and temporary, cumulative)": [
+            ("2024-11-01", "2024-12-31", "300", "0"),
+            ("2025-01-01", copper_end := today_iso(2025), "300", "160"),
+            *later_years("300", "160"),
+        ],
+        "Investment disbursed in USD (cumulative)": [
+            ("2024-11-01", "2024-12-31", "50000000.00", "0"),
+            ("2025-01-01", copper_end, "50000000.00", "4500000.00"),  # corrected, not 4.0 M
+            *later_years("50000000.00", "4500000.00"),
+        ],
+        "Investment disbursed in KZT (cumulative)": [
+            ("2024-11-01", "2024-12-31", None, "0"),
+            ("2025-01-01", copper_end, None, "2560000000"),
+            *later_years(None, "2560000000"),
+        ],
+    }
+    jobs = copper.find("result/indicator")
+    assert (jobs.get("measure"), jobs.get("ascending"), jobs.get("aggregation-status")) == (
+        "1",
+        "true",
+        "false",
+    )
+    baseline = jobs.find("baseline")
+    assert (baseline.get("year"), baseline.get("iso-date"), baseline.get("value")) == (
+        "2024",
+        "2024-11-01",
+        "0",
+    )
+    assert [r.get("type") for r in copper.findall("result")] == ["2", "1"]
     mill = next(a for a in activities if a.findtext("title/narrative") == "Textile mill")
     assert mill.find("activity-status").get("code") == "5"
     wind = next(a for a in activities if a.findtext("title/narrative") == "Wind farm")
@@ -1046,7 +1103,10 @@ def test_the_iati_export_as_of_a_day_shows_that_day(store: Store) -> None:
     copper = document.find("iati-activity")
     assert copper.find("activity-status").get("code") == "2"
     assert len(copper.findall("transaction")) == 1
-    assert copper.find("result/indicator/period/actual").get("value") == "0"
+    assert results_of(copper)["Jobs created (permanent and temporary, cumulative)"] == [
+        ("2024-11-01", "2024-12-31", "300", "0"),
+        ("2025-01-01", "2025-02-20", "300", "0"),  # the last period ends on the day asked
+    ]
 
 
 def test_a_csv_export_takes_no_as_of(store: Store) -> None:

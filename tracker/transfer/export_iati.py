@@ -16,8 +16,9 @@ What goes where (see docs/import-format.md, "IATI"):
 - ``transaction``: type 2 (outgoing commitment) per committed fact, type 3 (disbursement) per
   disbursed fact, as corrected, without retracted ones, effective by as_of; decreases are
   negative values, as IATI records them.
-- ``result``: an outcome with one indicator, jobs created: target = planned jobs, actual =
-  permanent + temporary jobs created by as_of.
+- ``result``: jobs created (an outcome) and investment disbursed (an output), each an
+  indicator with a baseline and a target and actual per calendar year (see
+  :mod:`tracker.transfer.iati_results`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS, STAGES, Status
 from tracker.transfer.export_values import amount_text, xml_safe
+from tracker.transfer.iati_results import add_results
 from tracker.transfer.portfolio_export import PortfolioExport, ProjectExport
 
 IATI_VERSION = "2.03"
@@ -141,16 +143,7 @@ def _activity(root: etree._Element, item: ProjectExport, org: ReportingOrg, as_o
             currency=fact.amount.currency,
             value_date=fact.effective_date.isoformat(),
         )
-    result = _sub(activity, "result", type="2")
-    _narrative(result, "title", "Jobs created")
-    indicator = _sub(result, "indicator", measure="1", ascending="true")
-    _narrative(indicator, "title", "Jobs created (permanent and temporary)")
-    period = _sub(indicator, "period")
-    start = project.announced_on()
-    _sub(period, "period-start", iso_date=start.isoformat())
-    _sub(period, "period-end", iso_date=max(start, as_of).isoformat())
-    _sub(period, "target", value=str(plan.planned_jobs))
-    _sub(period, "actual", value=str(figures.jobs_permanent + figures.jobs_temporary))
+    add_results(activity, item, as_of)
 
 
 def _dates(project: Project, as_of: date) -> list[tuple[str, date]]:

@@ -462,3 +462,46 @@ def test_unknown_portfolios_and_indicators_and_bad_moments(
         412,
         "If-Match",
     )
+
+
+def test_the_json_export_carries_the_indicators_as_known_then(
+    client: Client, portfolio_id: str
+) -> None:
+    indicator = define_trade(client, portfolio_id)
+    record_trade(client, indicator)
+    before_fix = now()
+    post(
+        client,
+        f"/indicators/{indicator}/corrections",
+        {"period": YEAR_2023, "value": usd("4410000000.50"), "reason": "final customs"},
+    )
+
+    def exported(**params: str) -> dict[str, Any]:
+        response = client.get(
+            f"{API}/portfolios/{portfolio_id}/export", params={"format": "json", **params}
+        )
+        assert response.status_code == 200, response.text
+        [only] = response.json()["indicators"]
+        return dict(only)
+
+    current = exported()
+    assert (current["id"], current["name"], current["currency"]) == (
+        indicator,
+        "Mutual trade turnover",
+        "USD",
+    )
+    first = current["observations"][0]
+    assert first["period"] == YEAR_2023 and first["value"] == usd("4410000000.50")
+    assert first["correction_reason"] == "final customs" and first["source"] == SAMARKAND
+    assert first["effective_date"] == "2024-02-15" and first["actor"] == "test-admin"
+    [goal] = current["targets"]
+    assert goal["value"] == usd("10000000000") and goal["per"] == "year"
+    assert [e["type"] for e in current["events"]][-1] == "observation_corrected"
+
+    then = exported(known_at=before_fix)
+    assert then["observations"][0]["value"] == usd("4400000000")
+    assert then["observations"][0]["correction_reason"] is None
+    assert len(then["events"]) == 4
+    early = exported(as_of="2024-06-30")
+    assert [o["period"]["kind"] for o in early["observations"]] == ["year"]
+    assert early["targets"] == []

@@ -121,6 +121,14 @@ def portfolio_of_indicator(
     return None if found is None else UUID(found)
 
 
+def indicator_ids(conn: Connection, portfolio_id: UUID) -> list[str]:
+    """The ids of every indicator of the portfolio the read model holds, in the order they
+    were defined (for an export)."""
+    table = t.indicators
+    query = select(table.c.indicator_id).where(table.c.portfolio_id == str(portfolio_id))
+    return list(conn.execute(query.order_by(table.c.recorded_position)).scalars())
+
+
 def indicators(conn: Connection, query: IndicatorQuery) -> IndicatorsReport:
     """The portfolio's indicators (or the one asked for) at the query's moment, by name."""
     definitions = _definitions(conn, query)

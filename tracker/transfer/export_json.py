@@ -1,5 +1,5 @@
-"""The JSON export: the portfolio, its targets, the rate sets it converts with, and each
-project's figures and events."""
+"""The JSON export: the portfolio, its targets, the rate sets it converts with, each
+project's figures and events, and its indicators."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tracker.transfer.export_values import (
     plain,
     source_dict,
 )
+from tracker.transfer.indicator_export import IndicatorExport
 from tracker.transfer.portfolio_export import PortfolioExport, ProjectExport
 from tracker.transfer.rate_set_export import RateSetExport
 
@@ -73,6 +74,52 @@ def rate_set_dict(rate_set: RateSetExport) -> dict[str, Any]:
             }
             for rate in rate_set.rates
         ],
+    }
+
+
+def _quantity(value: Any) -> dict[str, str | None]:
+    return {"amount": amount_text(value.amount), "currency": value.currency}
+
+
+def indicator_dict(item: IndicatorExport) -> dict[str, Any]:
+    """An indicator with its observations in force and its target statements (by as_of),
+    and every event recorded by known_at."""
+    indicator = item.indicator
+    return {
+        "id": str(item.id),
+        "name": indicator.name,
+        "currency": indicator.currency,
+        "unit": indicator.unit,
+        "description": indicator.description,
+        "observations": [
+            {
+                "period": {
+                    "start": o.observation.period.start.isoformat(),
+                    "end": o.observation.period.end.isoformat(),
+                    "kind": o.observation.period.kind.value,
+                },
+                "value": _quantity(o.observation.value),
+                "effective_date": o.observation.effective_date.isoformat(),
+                "source": source_dict(o.source),
+                "actor": o.actor,
+                "correction_reason": o.correction_reason,
+            }
+            for o in item.observations
+        ],
+        "targets": [
+            {
+                "version": target.version,
+                "value": _quantity(target.value),
+                "target_date": target.target_date.isoformat(),
+                "per": target.per.value if target.per else None,
+                "effective_date": target.effective_date.isoformat(),
+                "source": source_dict(target.source),
+                "actor": target.actor,
+            }
+            for target in item.targets
+        ],
+        "version": indicator.version,
+        "events": [event_dict(e) for e in item.events],
     }
 
 
@@ -134,5 +181,6 @@ def to_json(export: PortfolioExport) -> bytes:
         "projects": [project_dict(p) for p in export.projects],
         # the register of signed documents: not investment, counted apart from the projects
         "documents": [document_dict(d, event_dict) for d in export.documents],
+        "indicators": [indicator_dict(i) for i in export.indicators],
     }
     return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"

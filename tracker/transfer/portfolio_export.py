@@ -24,7 +24,9 @@ from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
 from tracker.readmodel import tables as t
 from tracker.readmodel.documents import document_ids
+from tracker.readmodel.indicators import indicator_ids
 from tracker.transfer.document_export import DocumentExport, documents_of
+from tracker.transfer.indicator_export import IndicatorExport, portfolio_indicators
 from tracker.transfer.rate_set_export import RateSetExport, named_rate_sets
 
 
@@ -63,6 +65,8 @@ class PortfolioExport:
     rate_sets: list[RateSetExport] = field(default_factory=list)
     #: The documents signed by as_of and recorded by known_at (the register's).
     documents: list[DocumentExport] = field(default_factory=list)
+    #: The portfolio's indicators as known at known_at (observations and targets by as_of).
+    indicators: list[IndicatorExport] = field(default_factory=list)
 
     @property
     def chosen_rate_sets(self) -> list[RateSetExport]:
@@ -100,6 +104,7 @@ def gather(
             ).scalars()
         )
         documents = document_ids(conn, query.portfolio_id)
+        indicators = indicator_ids(conn, query.portfolio_id)
     projects: list[ProjectExport] = []
     for project_id in project_ids:
         events = tracker.recorded_events(UUID(project_id), known_at=query.known_at)
@@ -119,4 +124,5 @@ def gather(
         generated_at=now or datetime.now(UTC),
         rate_sets=named_rate_sets(tracker, portfolio, portfolio_events, query.known_at),
         documents=documents_of(tracker, documents, query.as_of, query.known_at),
+        indicators=portfolio_indicators(tracker, indicators, query.as_of, query.known_at),
     )

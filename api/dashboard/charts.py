@@ -115,6 +115,8 @@ class Marker:
     value: float
     label: str
     title: str
+    #: Extra CSS class of the dot (an observation's, beside a target's plain one).
+    css: str = ""
 
 
 @dataclass(frozen=True)
@@ -238,17 +240,18 @@ def line_chart(
     placed: list[float] = []
     for marker in markers:
         mx, my = x(marker.day), y(marker.value)
+        extra = f" {escape(marker.css)}" if marker.css else ""
         parts.append(
-            f'<line class="marker-guide" x1="{_num(mx)}" x2="{_num(mx)}" '
+            f'<line class="marker-guide{extra}" x1="{_num(mx)}" x2="{_num(mx)}" '
             f'y1="{_num(my)}" y2="{top + plot_h}"/>'
-            f'<circle class="marker" cx="{_num(mx)}" cy="{_num(my)}" r="5">'
+            f'<circle class="marker{extra}" cx="{_num(mx)}" cy="{_num(my)}" r="5">'
             f"<title>{escape(marker.title)}</title></circle>"
         )
         if all(abs(mx - p) > (48 if compact else 56) for p in placed):
             placed.append(mx)
-            anchor = "end" if mx > width - right - 40 else "middle"
+            anchor = "end" if mx > width - right - 40 else "start" if mx < left + 30 else "middle"
             parts.append(
-                f'<text class="marker-label" x="{_num(mx)}" y="{_num(max(my - 10, 12))}" '
+                f'<text class="marker-label{extra}" x="{_num(mx)}" y="{_num(max(my - 10, 12))}" '
                 f'text-anchor="{anchor}">{escape(marker.label)}</text>'
             )
     parts.append(

@@ -23,11 +23,13 @@ from api.dashboard.audit import audit_trail
 from api.dashboard.breakdowns import breakdown_view
 from api.dashboard.cards import headline, reported_shares
 from api.dashboard.documents import DOCUMENTS_SHOWN, documents_view
+from api.dashboard.indicators import indicator_cards
 from api.dashboard.params import Moment, TableQuery
 from api.dashboard.timeline import timeline_view
 from api.params import report_query
 from api.presenters.documents import document_out, register_out
 from api.presenters.events import event_out
+from api.presenters.indicators import indicators_out
 from api.presenters.portfolios import portfolio_out
 from api.presenters.projects import project_out, stale_out, summary_out
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
@@ -36,6 +38,7 @@ from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound
 from tracker.readmodel import moments, pages, reports
 from tracker.readmodel.documents import DocumentFilter, document_register, list_documents
+from tracker.readmodel.indicators import IndicatorQuery, indicators
 from tracker.readmodel.queries import ProjectFilter
 from tracker.readmodel.service import ReadModel
 from tracker.readmodel.statements import statements
@@ -104,6 +107,10 @@ def portfolio_page(
             known_at=query.known_at,
             limit=DOCUMENTS_SHOWN,
         )
+        followed = indicators_out(
+            indicators(conn, IndicatorQuery(portfolio_id, moment.as_of, moment.known_at)),
+            position,
+        )
     rows = [summary_out(r) for r in projects.table]
     silence_to = projects.stale.reference_day
     stale = [stale_out(r, silence_to) for r in projects.stale.silent]
@@ -127,6 +134,7 @@ def portfolio_page(
         "progress": progress,
         "cards": cards,
         "statements": said.items,
+        "indicators": indicator_cards(followed),
         "breakdowns": [breakdown_view(breakdowns[by]) for by in BREAKDOWNS],
         "options": {
             "sector": [(k.key, f.sector(k.key)) for k in breakdowns["sector"].slices],

@@ -13,6 +13,7 @@ from litestar import MediaType, Response
 
 from api.dashboard import format as f
 from tracker.domain.document import Document
+from tracker.domain.indicator import Indicator
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 
@@ -41,7 +42,7 @@ def static_url(name: str) -> str:
 def _event_kinds() -> list[str]:
     """Every event type the stream can name (``event: <type>``), taken from the domain."""
     kinds: set[str] = set()
-    stack: list[type] = [Project.Event, Portfolio.Event, Document.Event]
+    stack: list[type] = [Project.Event, Portfolio.Event, Document.Event, Indicator.Event]
     while stack:
         cls = stack.pop()
         if kind := getattr(cls, "KIND", ""):

@@ -292,7 +292,51 @@ def load_story(server: Server) -> dict[str, Any]:
                 "source": {"title": "Ministry press release"},
             },
         )
-    return {"portfolio": portfolio, "solar": solar, "rail": rail, "before_fix": before_fix}
+        trade = _trade_indicator(api, portfolio)
+    return {
+        "portfolio": portfolio,
+        "solar": solar,
+        "rail": rail,
+        "before_fix": before_fix,
+        "trade": trade,
+    }
+
+
+def _trade_indicator(api: httpx.Client, portfolio: str) -> str:
+    """Mutual trade turnover: 2023 and Jan–Aug 2024 against a USD 10 B annual goal."""
+    indicator = str(
+        _record(
+            api,
+            f"/api/v1/portfolios/{portfolio}/indicators",
+            {"name": "Mutual trade turnover <i>KZ–UZ</i>", "currency": "USD"},
+        )["id"]
+    )
+    source = {"title": "Astana Times, 22 Oct 2024", "url": "https://example.org/trade"}
+    for period, amount, day in (
+        ({"start": "2023-01-01", "end": "2023-12-31", "kind": "year"}, "4400000000", "2024-02-15"),
+        (
+            {"start": "2024-01-01", "end": "2024-08-31", "kind": "to_date"},
+            "2500000000",
+            "2024-10-22",
+        ),
+    ):
+        _record(
+            api,
+            f"/api/v1/indicators/{indicator}/observations",
+            {"period": period, "value": usd(amount), "effective_date": day, "source": source},
+        )
+    _record(
+        api,
+        f"/api/v1/indicators/{indicator}/targets",
+        {
+            "value": usd("10000000000"),
+            "target_date": "2030-12-31",
+            "per": "year",
+            "effective_date": "2025-11-15",
+            "source": {"title": "Joint statement, 15 Nov 2025"},
+        },
+    )
+    return indicator
 
 
 @dataclass

@@ -327,6 +327,13 @@ def test_screenshots_and_no_horizontal_scrolling(server: Server, browser: Any, w
         box = documents.bounding_box()
         assert box is not None and box["x"] + box["width"] <= width
         documents.screenshot(path=str(ARTIFACTS / f"documents-{name}.png"))
+        page.goto(f"{server.base_url}/portfolios/{server.facts['portfolio']}#indicators")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        card = page.locator(f"#indicator-{server.facts['trade']}")
+        assert card.locator("svg.chart").count() == 1
+        box = card.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+        card.screenshot(path=str(ARTIFACTS / f"indicator-card-{name}.png"))
     finally:
         page.context.close()
     assert watch.outside_requests() == []

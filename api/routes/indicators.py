@@ -65,7 +65,10 @@ TARGET_EXAMPLE = {
 }
 
 
-def _moment(as_of: date | None, known_at: datetime | None, currency: str | None) -> Any:
+def _moment(
+    as_of: date | None, known_at: datetime | None, currency: str | None
+) -> tuple[date | None, datetime | None]:
+    """The moment asked for, checked, and the report currency checked when one is given."""
     if currency is not None:
         check_currency(currency)
     return read_moment(as_of, known_at)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from uuid import UUID
 
 from tracker.application import TrackerApplication
@@ -29,10 +30,14 @@ from tracker.demo_illustrative import (
 from tracker.demo_record import (
     PublicRecord,
     ReportedDocument,
+    ReportedIndicator,
+    ReportedObservation,
     ReportedStatement,
+    ReportedTarget,
     load_public_record,
 )
 from tracker.domain import commands as c
+from tracker.domain.indicator import Indicator
 from tracker.domain.plan import Plan
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money, Source
@@ -260,6 +265,49 @@ class DemoLoader:
                 not_before=max(announced[ref] for ref in document.project_refs),
             )
 
+        for indicator in record.indicators:
+            self._indicator(indicator)
+
+    def _indicator(self, indicator: ReportedIndicator) -> None:
+        """An indicator with its reported figures, each recorded when it was published, and
+        its targets when they were stated."""
+        name = f"indicator:{indicator.ref}"
+        tracker = self.tracker
+
+        def define(envelope: Envelope) -> Recorded:
+            return tracker.define_indicator(
+                self.ids["portfolio"],
+                indicator.name,
+                envelope,
+                currency=indicator.currency,
+                unit=indicator.unit,
+                description=indicator.description,
+            )
+
+        self._step(
+            name,
+            indicator.defined_on,
+            self._establish(name, define),
+            source=indicator.source,
+            not_before=self.established,
+        )
+        changes: list[tuple[date, Source, Callable[[Indicator, Envelope], object]]] = [
+            (o.published, o.source, partial(_observe, o)) for o in indicator.observations
+        ]
+        changes += [(t.stated, t.source, partial(_aim, t)) for t in indicator.targets]
+        for day, source, change in sorted(changes, key=lambda c: c[0]):
+            self._step(name, day, self._on_indicator(name, change), source=source)
+
+    def _on_indicator(
+        self, name: str, change: Callable[[Indicator, Envelope], object]
+    ) -> Callable[[Envelope], Recorded]:
+        def run(envelope: Envelope) -> Recorded:
+            return self.tracker.change_indicator(
+                self.ids[name], lambda indicator: change(indicator, envelope), envelope
+            )
+
+        return run
+
     def _sign(self, document: ReportedDocument) -> Callable[[Envelope], Recorded]:
         def run(envelope: Envelope) -> Recorded:
             projects = tuple(self.ids[f"reported:{ref}"] for ref in document.project_refs)
@@ -360,6 +408,14 @@ class DemoLoader:
             return self.tracker.record(self.ids[name], command, envelope)
 
         return run
+
+
+def _observe(reported: ReportedObservation, indicator: Indicator, envelope: Envelope) -> None:
+    indicator.observe(reported.period, reported.value, envelope)
+
+
+def _aim(target: ReportedTarget, indicator: Indicator, envelope: Envelope) -> None:
+    indicator.restate_target(target.value, target.by, envelope, per=target.per)
 
 
 def load_demo(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.domain.document import DocumentTerms
+from tracker.domain.indicator import Period, PeriodKind, Quantity
 from tracker.domain.plan import Plan
 from tracker.domain.values import Money, Source
 
@@ -69,10 +70,43 @@ class ReportedDocument:
 
 
 @dataclass(frozen=True)
+class ReportedObservation:
+    period: Period
+    value: Quantity
+    published: date
+    source: Source
+
+
+@dataclass(frozen=True)
+class ReportedTarget:
+    value: Quantity
+    by: date
+    per: PeriodKind | None
+    stated: date
+    source: Source
+
+
+@dataclass(frozen=True)
+class ReportedIndicator:
+    """An indicator beyond investment and jobs, its reported figures and stated targets."""
+
+    ref: str
+    name: str
+    currency: str | None
+    unit: str | None
+    description: str
+    defined_on: date
+    source: Source
+    observations: tuple[ReportedObservation, ...]
+    targets: tuple[ReportedTarget, ...]
+
+
+@dataclass(frozen=True)
 class PublicRecord:
     statements: tuple[ReportedStatement, ...]
     projects: tuple[ReportedProject, ...]
     documents: tuple[ReportedDocument, ...] = ()
+    indicators: tuple[ReportedIndicator, ...] = ()
 
     def reported_usd(self) -> Decimal:
         """The planned investment the reports give in US dollars."""
@@ -98,6 +132,47 @@ def load_public_record(path: Path = PUBLIC_RECORD) -> PublicRecord:
         statements=tuple(_statement(item) for item in data["statements"]),
         projects=tuple(_project(item) for item in data["projects"]),
         documents=tuple(_document(item) for item in data.get("documents", [])),
+        indicators=tuple(_indicator(item) for item in data.get("indicators", [])),
+    )
+
+
+def _indicator(item: dict[str, Any]) -> ReportedIndicator:
+    currency = item.get("currency")
+
+    def quantity(text: str) -> Quantity:
+        return Quantity(Decimal(text), currency)
+
+    return ReportedIndicator(
+        ref=item["ref"],
+        name=item["name"],
+        currency=currency,
+        unit=item.get("unit"),
+        description=item["description"],
+        defined_on=date.fromisoformat(item["defined_on"]),
+        source=_source(item["source"]),
+        observations=tuple(
+            ReportedObservation(
+                Period(
+                    date.fromisoformat(o["start"]),
+                    date.fromisoformat(o["end"]),
+                    PeriodKind(o["kind"]),
+                ),
+                quantity(o["value"]),
+                date.fromisoformat(o["published"]),
+                _source(o["source"]),
+            )
+            for o in item["observations"]
+        ),
+        targets=tuple(
+            ReportedTarget(
+                quantity(t["value"]),
+                date.fromisoformat(t["by"]),
+                PeriodKind(t["per"]) if t.get("per") else None,
+                date.fromisoformat(t["stated"]),
+                _source(t["source"]),
+            )
+            for t in item["targets"]
+        ),
     )
 
 

@@ -77,3 +77,21 @@ def test_each_layer_counts_apart_and_the_page_says_how_much_is_reported(
 def test_an_unknown_layer_is_said_on_the_page(client: Client, demo: str) -> None:
     page = client.get(f"/portfolios/{demo}", params={"layer": "rumoured"})
     assert page.status_code == 200 and "Unknown layer" in page.text  # as for other filters
+
+
+def test_the_trade_indicator_stands_against_the_goal_at_any_as_of(
+    client: Client, demo: str
+) -> None:
+    def trade(**params: str) -> dict[str, object]:
+        response = client.get(f"/api/v1/portfolios/{demo}/indicators", params=params)
+        assert response.status_code == 200, response.text
+        [found] = [i for i in response.json()["items"] if i["name"] == "Mutual trade turnover"]
+        return dict(found)
+
+    at_forum = trade(as_of="2024-10-22")
+    assert at_forum["progress_to_target"] == "0.4400"  # 2023: USD 4.4 B of USD 10 B a year
+    assert len(at_forum["observations"]) == 2  # 2023, and Jan-Aug 2024 to date
+    assert trade(as_of="2024-06-01")["observations"] == []  # reported at the forum
+    today = trade()
+    assert today["target"]["target_date"] == "2030-12-31"  # type: ignore[index]
+    assert "Mutual trade turnover" in client.get(f"/portfolios/{demo}").text

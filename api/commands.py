@@ -17,6 +17,9 @@ from litestar import Request
 from api import schemas as s
 from api.auth import principal_of
 from api.conditions import idempotency_key, request_digest, today_utc
+from api.schemas import documents as document_schemas
+from api.schemas import indicators as indicator_schemas
+from api.schemas import rates as rates_schemas
 from tracker.domain import commands as c
 from tracker.domain.document import Amendment, Document, DocumentTerms
 from tracker.domain.errors import ValidationError
@@ -134,17 +137,19 @@ def command(body: s.ProjectEventIn) -> c.ProjectCommand:
     raise TypeError(f"unknown event body {body!r}")  # pragma: no cover
 
 
-def published_rate(body: s.RateIn | s.RateCorrectionIn, prefix: str = "") -> PublishedRate:
+def published_rate(
+    body: rates_schemas.RateIn | rates_schemas.RateCorrectionIn, prefix: str = ""
+) -> PublishedRate:
     units = parse_amount(body.units_per_usd, field=f"{prefix}units_per_usd")
     return PublishedRate(body.currency, body.date, units)
 
 
-def published_rates(body: s.RatesIn) -> list[PublishedRate]:
+def published_rates(body: rates_schemas.RatesIn) -> list[PublishedRate]:
     """The rates of a publication (the rate set checks them all before any is recorded)."""
     return [published_rate(rate, f"rates[{index}].") for index, rate in enumerate(body.rates)]
 
 
-def document_terms(body: s.DocumentIn) -> DocumentTerms:
+def document_terms(body: document_schemas.DocumentIn) -> DocumentTerms:
     """What a signed document says; its effective date is the day it was signed."""
     if body.effective_date is not None and body.effective_date != body.signed_on:
         raise ValidationError(
@@ -164,20 +169,22 @@ def document_terms(body: s.DocumentIn) -> DocumentTerms:
 DocumentChange = Callable[[Document, Envelope], None]
 
 
-def document_change(body: s.DocumentEventIn) -> tuple[DocumentChange, tuple[UUID, ...]]:
+def document_change(
+    body: document_schemas.DocumentEventIn,
+) -> tuple[DocumentChange, tuple[UUID, ...]]:
     """What an event body does to a document, and the projects it links (an amendment's)."""
     match body:
-        case s.EnteredIntoForceIn():
+        case document_schemas.EnteredIntoForceIn():
             return (lambda d, e: d.enter_into_force(e)), ()
-        case s.FulfilledIn():
+        case document_schemas.FulfilledIn():
             return (lambda d, e: d.fulfil(e)), ()
-        case s.LapsedIn():
+        case document_schemas.LapsedIn():
             reason = body.reason
             return (lambda d, e: d.lapse(reason, e)), ()
-        case s.WithdrawnIn():
+        case document_schemas.WithdrawnIn():
             reason = body.reason
             return (lambda d, e: d.withdraw(reason, e)), ()
-        case s.DocumentAmendedIn():
+        case document_schemas.DocumentAmendedIn():
             linked = None if body.projects is None else tuple(UUID(p) for p in body.projects)
             amendment = Amendment(
                 reason=body.reason,
@@ -190,10 +197,10 @@ def document_change(body: s.DocumentEventIn) -> tuple[DocumentChange, tuple[UUID
     raise TypeError(f"unknown document event body {body!r}")  # pragma: no cover
 
 
-def period(body: s.PeriodIn) -> Period:
+def period(body: indicator_schemas.PeriodIn) -> Period:
     return Period(body.start, body.end, PeriodKind(body.kind))
 
 
-def quantity(body: s.QuantityIn, field: str = "value") -> Quantity:
+def quantity(body: indicator_schemas.QuantityIn, field: str = "value") -> Quantity:
     """An indicator's value; the indicator checks its unit (currency or none)."""
     return Quantity(parse_amount(body.amount, field=f"{field}.amount"), body.currency)

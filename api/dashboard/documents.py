@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from api import schemas as s
 from api.dashboard.params import Moment
+from api.schemas import documents as document_schemas
 
 #: How many documents the section lists; the rest are a link away.
 DOCUMENTS_SHOWN = 10
@@ -61,7 +62,10 @@ class DocumentsView:
 
 
 def documents_view(
-    portfolio_id: str, register: s.DocumentRegisterOut, listed: list[s.DocumentOut], moment: Moment
+    portfolio_id: str,
+    register: document_schemas.DocumentRegisterOut,
+    listed: list[document_schemas.DocumentOut],
+    moment: Moment,
 ) -> DocumentsView:
     params = {"as_of": moment.as_of_text, "known_at": moment.known_at_param}
     when = {k: v for k, v in params.items() if v}

@@ -16,6 +16,7 @@ from api import schemas as s
 from api.dashboard import format as f
 from api.dashboard.charts import Band, Marker, Segment, Series, bar, line_chart
 from api.dashboard.timeline import AXIS_UNITS
+from api.schemas import indicators as indicator_schemas
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,11 @@ def _text(value: str | None, unit: str, money: bool) -> str:
     return f.short_money(value, unit) if money else f"{f.short_amount(value)} {unit}"
 
 
-def indicator_cards(report: s.IndicatorsOut) -> list[IndicatorCard]:
+def indicator_cards(report: indicator_schemas.IndicatorsOut) -> list[IndicatorCard]:
     return [_card(indicator) for indicator in report.items]
 
 
-def _card(i: s.IndicatorOut) -> IndicatorCard:
+def _card(i: indicator_schemas.IndicatorOut) -> IndicatorCard:
     money = i.report_currency is not None
     unit = i.report_currency or i.unit or ""
     latest, target = i.latest, i.target
@@ -89,7 +90,7 @@ def _card(i: s.IndicatorOut) -> IndicatorCard:
     )
 
 
-def _chart(i: s.IndicatorOut, unit: str, money: bool) -> Any:
+def _chart(i: indicator_schemas.IndicatorOut, unit: str, money: bool) -> Any:
     values = [o.value_in_report_currency for o in i.observations]
     values += [t.value_in_report_currency for t in i.target_history]
     largest = max([float(f.decimal(v)) for v in values if v is not None] + [0.0])

@@ -10,19 +10,20 @@ from api import schemas as s
 from api.presenters.rates import rate_sets_out, rates_out
 from api.presenters.reports import total_out
 from api.presenters.values import exact_amount
+from api.schemas import documents as document_schemas
 from tracker.domain.document import DocumentKind, DocumentStatus
 from tracker.readmodel.documents import DocumentRegister, DocumentRow
 
 
 def document_out(
     row: DocumentRow, as_of: date | None = None, known_at: datetime | None = None
-) -> s.DocumentOut:
+) -> document_schemas.DocumentOut:
     value = (
         s.MoneyOut(exact_amount(row.value_amount), row.currency)
         if row.value_amount is not None and row.currency is not None
         else None
     )
-    return s.DocumentOut(
+    return document_schemas.DocumentOut(
         id=UUID(row.document_id),
         portfolio_id=UUID(row.portfolio_id),
         title=row.title,
@@ -48,8 +49,8 @@ def _every(counts: Mapping[str, int], names: list[str]) -> dict[str, int]:
     return {name: int(counts.get(name, 0)) for name in names}
 
 
-def register_out(register: DocumentRegister, position: int) -> s.DocumentRegisterOut:
-    return s.DocumentRegisterOut(
+def register_out(register: DocumentRegister, position: int) -> document_schemas.DocumentRegisterOut:
+    return document_schemas.DocumentRegisterOut(
         portfolio_id=register.portfolio_id,
         as_of=register.as_of,
         known_at=register.known_at,

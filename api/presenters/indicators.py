@@ -11,6 +11,7 @@ from decimal import Decimal
 from api import schemas as s
 from api.presenters.rates import rate_sets_out, rates_out
 from api.presenters.values import exact_amount, in_cents
+from api.schemas import indicators as indicator_schemas
 from tracker.readmodel.indicators import (
     IndicatorReport,
     IndicatorsReport,
@@ -23,8 +24,10 @@ def _count(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
-def _quantity(amount: Decimal, currency: str | None) -> s.QuantityOut:
-    return s.QuantityOut(exact_amount(amount) if currency else _count(amount), currency)
+def _quantity(amount: Decimal, currency: str | None) -> indicator_schemas.QuantityOut:
+    return indicator_schemas.QuantityOut(
+        exact_amount(amount) if currency else _count(amount), currency
+    )
 
 
 def _converted(amount: Decimal | None, currency: str | None) -> str | None:
@@ -37,9 +40,13 @@ def _source(title: str | None, url: str | None) -> s.SourceOut | None:
     return s.SourceOut(title, url) if title else None
 
 
-def observation_out(o: ObservedValue, report_currency: str | None) -> s.ObservationOut:
-    return s.ObservationOut(
-        period=s.PeriodOut(o.period.start, o.period.end, o.period.kind.value, o.period.label),
+def observation_out(
+    o: ObservedValue, report_currency: str | None
+) -> indicator_schemas.ObservationOut:
+    return indicator_schemas.ObservationOut(
+        period=indicator_schemas.PeriodOut(
+            o.period.start, o.period.end, o.period.kind.value, o.period.label
+        ),
         value=_quantity(o.amount, o.currency),
         value_in_report_currency=_converted(o.converted, report_currency),
         effective_date=o.effective_date,
@@ -49,8 +56,10 @@ def observation_out(o: ObservedValue, report_currency: str | None) -> s.Observat
     )
 
 
-def target_out(target: StatedTarget, report_currency: str | None) -> s.IndicatorTargetOut:
-    return s.IndicatorTargetOut(
+def target_out(
+    target: StatedTarget, report_currency: str | None
+) -> indicator_schemas.IndicatorTargetOut:
+    return indicator_schemas.IndicatorTargetOut(
         version=target.version,
         value=_quantity(target.amount, target.currency),
         value_in_report_currency=_converted(target.converted, report_currency),
@@ -62,9 +71,9 @@ def target_out(target: StatedTarget, report_currency: str | None) -> s.Indicator
     )
 
 
-def indicator_out(report: IndicatorReport) -> s.IndicatorOut:
+def indicator_out(report: IndicatorReport) -> indicator_schemas.IndicatorOut:
     d, currency = report.definition, report.currency
-    return s.IndicatorOut(
+    return indicator_schemas.IndicatorOut(
         id=d.indicator_id,
         portfolio_id=d.portfolio_id,
         name=d.name,
@@ -81,9 +90,9 @@ def indicator_out(report: IndicatorReport) -> s.IndicatorOut:
     )
 
 
-def indicators_out(report: IndicatorsReport, position: int) -> s.IndicatorsOut:
+def indicators_out(report: IndicatorsReport, position: int) -> indicator_schemas.IndicatorsOut:
     query = report.query
-    return s.IndicatorsOut(
+    return indicator_schemas.IndicatorsOut(
         portfolio_id=query.portfolio_id,
         as_of=query.as_of,
         known_at=query.known_at,
@@ -96,10 +105,10 @@ def indicators_out(report: IndicatorsReport, position: int) -> s.IndicatorsOut:
 
 def indicator_report_out(
     report: IndicatorsReport, version: int, position: int
-) -> s.IndicatorReportOut:
+) -> indicator_schemas.IndicatorReportOut:
     query = report.query
     [indicator] = report.indicators
-    return s.IndicatorReportOut(
+    return indicator_schemas.IndicatorReportOut(
         indicator=indicator_out(indicator),
         version=version,
         as_of=query.as_of,

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from api import schemas as s
 from api.presenters.values import exact_amount
+from api.schemas import rates as rates_schemas
 from tracker.readmodel.fx import Rate, RateSetRow
 
 
@@ -35,8 +36,8 @@ def rate_sets_out(sets: list[RateSetRow]) -> list[s.RateSetSummaryOut]:
 
 def rate_set_out(
     row: RateSetRow, version: int, known_at: datetime | None, rates: list[Rate]
-) -> s.RateSetOut:
-    return s.RateSetOut(
+) -> rates_schemas.RateSetOut:
+    return rates_schemas.RateSetOut(
         id=UUID(row.rate_set_id),
         name=row.name,
         illustrative=row.illustrative,

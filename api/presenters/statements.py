@@ -5,12 +5,13 @@ from __future__ import annotations
 from api import schemas as s
 from api.presenters.reports import total_out
 from api.presenters.values import exact_amount, in_cents
+from api.schemas import statements as statement_schemas
 from tracker.readmodel.reports import ReportQuery
 from tracker.readmodel.statements import StatementRow
 
 
-def statements_out(query: ReportQuery, rows: list[StatementRow]) -> s.StatementsOut:
-    return s.StatementsOut(
+def statements_out(query: ReportQuery, rows: list[StatementRow]) -> statement_schemas.StatementsOut:
+    return statement_schemas.StatementsOut(
         portfolio_id=query.portfolio_id,
         as_of=query.as_of,
         known_at=query.known_at,
@@ -19,9 +20,9 @@ def statements_out(query: ReportQuery, rows: list[StatementRow]) -> s.Statements
     )
 
 
-def statement_out(row: StatementRow) -> s.StatementOut:
+def statement_out(row: StatementRow) -> statement_schemas.StatementOut:
     tracked = row.tracked
-    return s.StatementOut(
+    return statement_schemas.StatementOut(
         version=row.version,
         effective_date=row.effective_date,
         measure=row.measure,
@@ -38,12 +39,14 @@ def statement_out(row: StatementRow) -> s.StatementOut:
         jobs=row.jobs,
         source=s.SourceOut(row.source_title, row.source_url) if row.source_title else None,
         tracked=(
-            s.TrackedOut(tracked.projects, total_out(tracked.planned), tracked.planned_jobs)
+            statement_schemas.TrackedOut(
+                tracked.projects, total_out(tracked.planned), tracked.planned_jobs
+            )
             if tracked
             else None
         ),
         itemised=(
-            s.ItemisedOut(row.itemised.documents, total_out(row.itemised.value))
+            statement_schemas.ItemisedOut(row.itemised.documents, total_out(row.itemised.value))
             if row.itemised
             else None
         ),

@@ -26,7 +26,8 @@ from api.params import (
 from api.presenters.documents import document_out, register_out
 from api.presenters.events import event_out
 from api.responses import created, tagged
-from api.schemas import (
+from api.schemas import RecordedOut
+from api.schemas.documents import (
     DocumentEventIn,
     DocumentHistoryOut,
     DocumentIn,
@@ -35,7 +36,6 @@ from api.schemas import (
     DocumentPageOut,
     DocumentRegisterOut,
     DocumentStatusName,
-    RecordedOut,
 )
 from tracker.domain.errors import NotFound
 from tracker.readmodel.documents import (

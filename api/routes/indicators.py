@@ -18,8 +18,8 @@ from api.params import AsOf, IdempotencyKey, IfMatch, KnownAt, MinPosition, Read
 from api.presenters.events import event_out
 from api.presenters.indicators import indicator_report_out, indicators_out
 from api.responses import created, tagged
-from api.schemas import (
-    EventOut,
+from api.schemas import EventOut, RecordedOut, Recording
+from api.schemas.indicators import (
     IndicatorIn,
     IndicatorReportOut,
     IndicatorsOut,
@@ -27,8 +27,6 @@ from api.schemas import (
     ObservationCorrectionIn,
     ObservationIn,
     ObservationRetractionIn,
-    RecordedOut,
-    Recording,
 )
 from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound

@@ -19,8 +19,8 @@ from api.params import IdempotencyKey, IfMatch, KnownAt, ReadModelDep, Tracker
 from api.presenters.events import event_out
 from api.presenters.rates import rate_set_out, rate_sets_out
 from api.responses import created, tagged
-from api.schemas import (
-    EventOut,
+from api.schemas import EventOut, RecordedOut, Recording, SourceIn
+from api.schemas.rates import (
     RateCorrectionIn,
     RateImportOut,
     RateSetChoiceIn,
@@ -29,9 +29,6 @@ from api.schemas import (
     RateSetsOut,
     RatesIn,
     RateWithdrawalIn,
-    RecordedOut,
-    Recording,
-    SourceIn,
 )
 from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound

@@ -24,7 +24,8 @@ from api.params import (
 )
 from api.presenters.statements import statements_out
 from api.responses import created
-from api.schemas import RecordedOut, StatementIn, StatementsOut
+from api.schemas import RecordedOut
+from api.schemas.statements import StatementIn, StatementsOut
 from tracker.readmodel.statements import statements
 
 STATEMENT_EXAMPLE = {

@@ -210,8 +210,9 @@ EXTREME_MOMENTS = {
     "known_at": ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"],
     "as_of": ["0001-01-01", "9999-12-31"],
 }
-#: The 400s those get, which a schema-valid request (a date is a date) cannot foresee.
-BEYOND_THE_SCHEMA = re.compile(rb"outside the readable dates")
+#: The 400s those get, which a schema-valid request (a date is a date) cannot foresee; and a
+#: known_at still to come, refused so that nothing shown could change (issue 13).
+BEYOND_THE_SCHEMA = re.compile(rb"outside the readable dates|is in the future \(it is now")
 
 
 def is_beyond_the_schema(failure: Any, response: Any) -> bool:

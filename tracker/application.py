@@ -149,6 +149,15 @@ class TrackerApplication(RecordingApplication):
             ),
         )
 
+    def _require_portfolio(self, portfolio_id: UUID) -> None:
+        """What is added to a portfolio (a project, a document, an indicator) needs it to be."""
+        try:
+            self.portfolio(portfolio_id)
+        except NotFound:
+            raise ValidationError(
+                f"there is no portfolio {portfolio_id}", field="portfolio_id"
+            ) from None
+
     def portfolio(self, portfolio_id: UUID, *, known_at: datetime | None = None) -> Portfolio:
         return self._load(Portfolio, portfolio_id, known_at)
 
@@ -226,12 +235,7 @@ class TrackerApplication(RecordingApplication):
         """Record a document signed on the envelope's effective date; the projects it names
         must be projects of the same portfolio."""
         check_scope(scope, portfolio_id)
-        try:
-            self.portfolio(portfolio_id)
-        except NotFound:
-            raise ValidationError(
-                f"there is no portfolio {portfolio_id}", field="portfolio_id"
-            ) from None
+        self._require_portfolio(portfolio_id)
         self.check_linked_projects(portfolio_id, terms.projects)
         return self._create(
             Document,
@@ -295,12 +299,7 @@ class TrackerApplication(RecordingApplication):
     ) -> Recorded:
         """A money indicator (``currency``) or a counted one (``unit``) of the portfolio."""
         check_scope(scope, portfolio_id)
-        try:
-            self.portfolio(portfolio_id)
-        except NotFound:
-            raise ValidationError(
-                f"there is no portfolio {portfolio_id}", field="portfolio_id"
-            ) from None
+        self._require_portfolio(portfolio_id)
         return self._create(
             Indicator,
             envelope,
@@ -350,12 +349,7 @@ class TrackerApplication(RecordingApplication):
         scope: UUID | None = None,
     ) -> Recorded:
         check_scope(scope, portfolio_id)
-        try:
-            self.portfolio(portfolio_id)
-        except NotFound:
-            raise ValidationError(
-                f"there is no portfolio {portfolio_id}", field="portfolio_id"
-            ) from None
+        self._require_portfolio(portfolio_id)
         return self._create(
             Project,
             envelope,

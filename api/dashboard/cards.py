@@ -96,7 +96,7 @@ def headline(progress: s.ProgressOut) -> list[Card]:
             figure_unit="",
             target=str(jobs_target) if jobs_target is not None else None,
             target_text=f.number(jobs_target) if jobs_target is not None else None,
-            target_noun="jobs target",
+            target_noun="jobs targeted, temporary jobs counted",
             ratio=progress.ratios.jobs_to_target,
             bar=bar(
                 [
@@ -111,6 +111,7 @@ def headline(progress: s.ProgressOut) -> list[Card]:
                 ("fill-disbursed", "permanent", f.number(jobs.permanent)),
                 ("fill-committed", "temporary", f.number(jobs.temporary)),
             ],
+            note=_permanent_note(jobs, jobs_target),
         )
     )
     by_status = progress.projects_by_status
@@ -128,7 +129,7 @@ def headline(progress: s.ProgressOut) -> list[Card]:
             figure_unit="",
             target=str(project_target) if project_target is not None else None,
             target_text=f.number(project_target) if project_target is not None else None,
-            target_noun="projects in the portfolio",
+            target_noun="projects targeted",
             ratio=progress.ratios.projects_to_target,
             bar=bar(
                 [Segment(n, f"status-{st}", f"{f.status(st)}: {n}") for st, n in ordered],
@@ -139,6 +140,30 @@ def headline(progress: s.ProgressOut) -> list[Card]:
                 + ", ".join(f"{n} {f.status(st).lower()}" for st, n in ordered),
             ),
             legend=[(f"status-{st}", f.status(st).lower(), str(n)) for st, n in ordered],
+            note=_cancelled_note(progress.projects, by_status.get("cancelled", 0)),
         )
     )
     return cards
+
+
+def _permanent_note(jobs: s.JobsOut, target: int | None) -> str | None:
+    """The jobs figure counts temporary jobs too: say so, with the permanent ones alone."""
+    if not jobs.temporary:
+        return None
+    share = f" ({f.percent(f.decimal(jobs.permanent) / target)} of the target)" if target else ""
+    return (
+        f"Temporary jobs are counted: {f.number(jobs.temporary)} of the "
+        f"{f.number(jobs.total)}. Permanent jobs alone: {f.number(jobs.permanent)}" + share + "."
+    )
+
+
+def _cancelled_note(projects: int, cancelled: int) -> str | None:
+    """The project count is every project announced, cancelled ones included: say so."""
+    if not cancelled:
+        return None
+    going_ahead = projects - cancelled
+    return (
+        f"Every project announced is counted, {f.number(cancelled)} cancelled "
+        f"{'one' if cancelled == 1 else 'ones'} included; {f.number(going_ahead)} "
+        f"{'is' if going_ahead == 1 else 'are'} not cancelled."
+    )

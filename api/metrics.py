@@ -51,7 +51,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from tracker.logs import ACCESS_LOGGER
+from tracker.logs import log_access
 from tracker.readmodel.database import DATABASE_ERRORS
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
@@ -64,7 +64,6 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 SCRAPE_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, OSError)
 
 log = logging.getLogger("api.metrics")
-access = logging.getLogger(ACCESS_LOGGER)
 
 # ``*_created`` series only double what a scrape returns; rates need none of them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -217,30 +216,31 @@ class Metrics:
                 _observe(scope, state.get(_STATUS, 500), time.perf_counter() - started)
 
 
+#: The counter and histogram children of each (route, method, status): looked up once, as
+#: ``labels()`` takes a lock and builds its key on every call.
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def _observe(scope: Scope, status: int, seconds: float) -> None:
     route = scope.get("path_template") or "unmatched"
-    method = scope.get("method", "?")
-    code = str(status)
-    REQUESTS.labels(route, method, code).inc()
-    LATENCY.labels(route, method, code).observe(seconds)
-    if access.isEnabledFor(logging.INFO):
-        path = scope.get("path", "")
-        client: Any = scope.get("client")
-        duration_ms = round(seconds * 1000, 3)
-        access.info(
-            "%s %s %d %.1f ms",
-            method,
-            path,
-            status,
-            duration_ms,
-            extra={
-                "method": method,
-                "path": path,
-                "route": route,
-                "status": status,
-                "duration_ms": duration_ms,
-                # The address the per-address rate limit counted (a trusted proxy's
-                # X-Forwarded-For, else the peer); the port says nothing behind a proxy.
-                "client": client[0] if client else None,
-            },
+    method: str = scope.get("method", "?")  # type: ignore[assignment]
+    children = _children.get((route, method, status))
+    if children is None:
+        code = str(status)
+        children = _children.setdefault(
+            (route, method, status),
+            (REQUESTS.labels(route, method, code), LATENCY.labels(route, method, code)),
         )
+    children[0].inc()
+    children[1].observe(seconds)
+    client: Any = scope.get("client")
+    # The address the per-address rate limit counted (a trusted proxy's X-Forwarded-For, else
+    # the peer); the port says nothing behind a proxy.
+    log_access(
+        method,
+        scope.get("path", ""),
+        route,
+        status,
+        round(seconds * 1000, 3),
+        client[0] if client else None,
+    )

@@ -25,6 +25,7 @@ import logging.config
 import logging.handlers
 import queue
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -123,7 +124,10 @@ def logging_config(settings: LogSettings) -> dict[str, Any]:
                 "formatter": "default",
                 "stream": "ext://sys.stderr",
             },
-            "access": {"()": f"{__name__}.{to_root_in_background.__name__}"},
+            "access": {
+                "()": f"{__name__}.{AccessWriter.__qualname__}",
+                "line_format": settings.format,
+            },
         },
         "root": {"level": level, "handlers": ["default"]},
         "loggers": {
@@ -139,28 +143,132 @@ def logging_config(settings: LogSettings) -> dict[str, Any]:
     }
 
 
-class _Unformatted(logging.handlers.QueueHandler):
-    """Queues each record as it is: the writer thread formats it."""
+class AccessWriter(logging.Handler):
+    """The access log's handler: a request hands over a tuple of its figures, and a writer
+    thread of its own formats the lines and writes each batch to the root handler's stream
+    in one call.
 
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        return record
+    Through ``logging`` (a ``LogRecord`` per request, formatted and flushed one line at a
+    time) the JSON access line cost a trivial request half of its CPU time; in a thread of
+    its own it still held the interpreter for as long. A line here costs the request a
+    tuple and a queue put, and the writer a dictionary and an encode (docs/BENCHMARKS.md).
+    Records logged to ``tracker.access`` by other means are written as lines too.
+    """
 
+    #: The writer of this process (the last configured), for :func:`log_access`.
+    current: AccessWriter | None = None
 
-class _ToRoot(logging.Handler):
-    """Hands a record to the root logger's handlers (the one stderr stream and its format)."""
+    def __init__(self, line_format: LogFormat = "json") -> None:
+        super().__init__()
+        self.line_format = line_format
+        self._lines: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write, name="access-log", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+        AccessWriter.current = self
+
+    def line(
+        self, method: str, path: str, route: str, status: int, duration_ms: float, client: Any
+    ) -> None:
+        self._lines.put((time.time(), method, path, route, status, duration_ms, client))
 
     def emit(self, record: logging.LogRecord) -> None:
+        extra = record.__dict__
+        self._lines.put(
+            (
+                record.created,
+                extra.get("method", "?"),
+                extra.get("path", ""),
+                extra.get("route", ""),
+                extra.get("status", 0),
+                extra.get("duration_ms", 0.0),
+                extra.get("client"),
+            )
+        )
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._lines.put(None)
+            self._thread.join(timeout=5)
+        if AccessWriter.current is self:
+            AccessWriter.current = None
+        super().close()
+
+    def _write(self) -> None:
+        while True:
+            batch = [self._lines.get()]
+            while len(batch) < 1000:
+                try:
+                    batch.append(self._lines.get_nowait())
+                except queue.Empty:
+                    break
+            lines = [self._format(entry) for entry in batch if entry is not None]
+            if lines:
+                self._emit_lines(lines)
+            if None in batch:
+                return
+
+    def _format(self, entry: tuple[Any, ...]) -> str:
+        created, method, path, route, status, duration_ms, client = entry
+        message = f"{method} {path} {status} {duration_ms:.1f} ms"
+        if self.line_format == "text":
+            return f"{_utc(created)} INFO {ACCESS_LOGGER}: {message}"
+        return _encode(
+            {
+                "time": _utc(created),
+                "level": "info",
+                "logger": ACCESS_LOGGER,
+                "message": message,
+                "method": method,
+                "path": path,
+                "route": route,
+                "status": status,
+                "duration_ms": duration_ms,
+                "client": client,
+            }
+        ).decode()
+
+    @staticmethod
+    def _emit_lines(lines: list[str]) -> None:
+        """Write to the root logger's stream handlers, one call per batch."""
+        text = "\n".join(lines) + "\n"
         for handler in logging.getLogger().handlers:
-            handler.handle(record)
+            stream = getattr(handler, "stream", None)
+            if stream is None:
+                continue
+            handler.acquire()
+            try:
+                stream.write(text)
+                stream.flush()
+            finally:
+                handler.release()
 
 
-def to_root_in_background() -> logging.Handler:
-    """The access log's handler: the request only queues its record; a writer thread
-    formats and writes it (done in the request, the JSON access line cost a trivial request
-    a third of its time). Only the access log: the rare other lines, the last ones before a
-    shutdown among them, are written at once."""
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    writer = logging.handlers.QueueListener(records, _ToRoot())
-    writer.start()
-    atexit.register(writer.stop)
-    return _Unformatted(records)
+_access = logging.getLogger(ACCESS_LOGGER)
+
+
+def log_access(
+    method: str, path: str, route: str, status: int, duration_ms: float, client: Any
+) -> None:
+    """One access-log line, if the access log is on (``TRACKER_ACCESS_LOG``)."""
+    if not _access.isEnabledFor(logging.INFO):
+        return
+    writer = AccessWriter.current
+    if writer is not None and writer in _access.handlers:
+        writer.line(method, path, route, status, duration_ms, client)
+        return
+    _access.info(
+        "%s %s %d %.1f ms",
+        method,
+        path,
+        status,
+        duration_ms,
+        extra={
+            "method": method,
+            "path": path,
+            "route": route,
+            "status": status,
+            "duration_ms": duration_ms,
+            "client": client,
+        },
+    )

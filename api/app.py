@@ -17,6 +17,7 @@ from api.limits import rate_limits
 from api.metrics import Metrics
 from api.routes.documents import DocumentController, PortfolioDocumentsController
 from api.routes.feed import FeedController
+from api.routes.flags import FlagController
 from api.routes.health import HealthController
 from api.routes.indicators import IndicatorController, PortfolioIndicatorsController
 from api.routes.portfolios import PortfolioController
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PortfolioIndicatorsController,
             IndicatorController,
             StaleController,
+            FlagController,
             FeedController,
             DashboardController,
             static_files_router(),

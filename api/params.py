@@ -88,6 +88,24 @@ Layer = Annotated[
 ]
 
 
+NoNewsDays = Annotated[
+    int,
+    QueryParameter(
+        ge=1,
+        le=36_500,
+        description="An open project with no event effective in this many days before "
+        "`as_of` (or today) is flagged `no_news`.",
+    ),
+]
+FlagFilter = Annotated[
+    Literal["any", "disbursed_above_committed", "end_date_passed", "no_news"] | None,
+    QueryParameter(
+        description="Only the projects carrying this flag at the moment (`any`: any flag); "
+        "see `GET /api/v1/portfolios/{id}/flags`."
+    ),
+]
+
+
 def report_query(
     tracker: TrackerApplication,
     portfolio_id: UUID,

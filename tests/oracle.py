@@ -30,6 +30,10 @@ The reporting rules, written out once more:
   converted at its effective date. Ratios: converted committed and disbursed over the target
   investment, jobs (permanent + temporary) and projects (any status) over their targets,
   to four places; none when there is no target or it is zero.
+- Flags (``tests.oracle_projects.flags_then``): disbursed above committed, each summed in
+  US dollars as above (not judged while an amount has no rate); the planned end (the plan as
+  recorded by ``known_at``) before ``as_of`` or today while announced, agreed, in
+  preparation, under implementation or suspended as of ``as_of``; no news as the stale rule.
 - Timeline: one point per month or quarter from the first day anything happened (a project's
   announcement, a target, a ledger fact) to ``as_of`` (or today), each the cumulative figures
   at the period's last day (capped at the end).
@@ -399,6 +403,24 @@ class Oracle:
             tuple((key, slices[key].view()) for key in sorted(slices)),
             tuple(sorted(converter.used)),
         )
+
+    def project_amounts(
+        self, portfolio_id: UUID, *, as_of: date | None = None, known_at: datetime | None = None
+    ) -> dict[UUID, tuple[Decimal | None, Decimal | None]]:
+        """Each project's committed and disbursed sums in US dollars, exact (``None`` when an
+        amount had no rate), by project id."""
+        known = self.known(portfolio_id, known_at)
+        converter = _Converter(known.rate_sets, USD, None)
+        amounts = {}
+        for project in known.projects:
+            figures = _Figures()
+            figures.add_facts(converter, project, as_of)
+            committed, disbursed = figures.committed, figures.disbursed
+            amounts[project.id] = (
+                None if committed.unconverted else committed.amount,
+                None if disbursed.unconverted else disbursed.amount,
+            )
+        return amounts
 
     def timeline(
         self,

@@ -7,6 +7,7 @@ projects. The same plain fold over the stored events, without any of the read mo
   ``as_of``, of any of its events recorded by ``known_at``.
 - Stale: open (neither closed nor cancelled) at the moment, and silent for more than ``days``
   days before ``as_of`` (or today); longest silent first, ties by id.
+- Flags: see ``tests.oracle``'s rules.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 from uuid import UUID
 
 from tests.oracle import Oracle
+
+NOT_YET_OPERATIONAL = ("announced", "agreed", "in_preparation", "under_implementation", "suspended")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class ProjectThen:
     planned_investment: Decimal
     currency: str
     planned_jobs: int
+    planned_end: date | None
     version: int
     announced_on: date
     last_news: date
@@ -65,6 +69,7 @@ def projects_then(
             planned_investment=plan.planned_investment.amount,
             currency=plan.planned_investment.currency,
             planned_jobs=plan.planned_jobs,
+            planned_end=plan.planned_end,
             version=project.version,
             announced_on=project.announced_on(),
             last_news=max(news, default=project.announced_on()),
@@ -90,3 +95,32 @@ def stale_then(
         key=lambda p: (p.last_news, str(p.id)),
     )
     return len(open_then), [(p.id, (reference - p.last_news).days) for p in silent]
+
+
+def flags_then(
+    oracle: Oracle,
+    portfolio_id: UUID,
+    days: int,
+    today: date,
+    *,
+    as_of: date | None,
+    known_at: datetime | None,
+) -> dict[UUID, set[str]]:
+    """Every project announced by then, with its flags."""
+    reference = as_of or today
+    amounts = oracle.project_amounts(portfolio_id, as_of=as_of, known_at=known_at)
+    projects = projects_then(oracle, portfolio_id, as_of=as_of, known_at=known_at)
+    flags: dict[UUID, set[str]] = {}
+    for project in projects.values():
+        raised = set()
+        committed, disbursed = amounts[project.id]
+        if committed is not None and disbursed is not None and disbursed > committed:
+            raised.add("disbursed_above_committed")
+        ended = project.planned_end is not None and project.planned_end < reference
+        if ended and project.status in NOT_YET_OPERATIONAL:
+            raised.add("end_date_passed")
+        is_open = project.status not in ("closed", "cancelled")
+        if is_open and (reference - project.last_news).days > days:
+            raised.add("no_news")
+        flags[project.id] = raised
+    return flags

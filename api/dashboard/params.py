@@ -17,11 +17,13 @@ from litestar.exceptions import ValidationException
 
 from api.conditions import FutureMoment, read_moment
 from tracker.domain.status import Status
+from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS
 from tracker.readmodel.queries import SORTS
 from tracker.readmodel.reports import LAYERS
 
 DEFAULT_SORT = "-planned_investment"
-DEFAULT_STALE_DAYS = 90
+#: The silence after which a project is listed as stale and flagged ``no_news``.
+DEFAULT_STALE_DAYS = DEFAULT_NO_NEWS_DAYS
 #: The query parameters a page keeps when any one of them changes.
 VIEW_PARAMS = (
     "as_of",

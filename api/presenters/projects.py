@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -14,9 +15,13 @@ from tracker.readmodel.queries import ProjectRow
 
 
 def project_out(
-    ledger: ProjectLedger, as_of: date | None, known_at: datetime | None
+    ledger: ProjectLedger,
+    as_of: date | None,
+    known_at: datetime | None,
+    flags: Sequence[str] = (),
 ) -> s.ProjectOut:
-    """The project view, from the fold of its events (``tracker.project_ledger``)."""
+    """The project view, from the fold of its events (``tracker.project_ledger``), with
+    the flags the read model raised on it at the same moment."""
     figures = ledger.figures_as_of(as_of)
     plan = ledger.plan
     return s.ProjectOut(
@@ -41,6 +46,7 @@ def project_out(
         announced_on=ledger.announced_on(),
         version=ledger.version,
         last_recorded_at=ledger.modified_on,
+        flags=list(flags),
         as_of=as_of,
         known_at=known_at,
     )

@@ -11,14 +11,16 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, QueryParameter
 
 from api.commands import command, plan, scope_of, write_envelope
-from api.conditions import expected_version, read_moment
+from api.conditions import expected_version, read_moment, today_utc
 from api.params import (
     AsOf,
+    FlagFilter,
     IdempotencyKey,
     IfMatch,
     KnownAt,
     Layer,
     MinPosition,
+    NoNewsDays,
     ReadModelDep,
     Tracker,
 )
@@ -36,6 +38,7 @@ from api.schemas import (
 from tracker.domain.errors import NotFound
 from tracker.domain.status import Status
 from tracker.group_commit import GroupCommit
+from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS, only_flagged, project_flags, rules_for
 from tracker.readmodel.moments import Moment, project_listing
 from tracker.readmodel.queries import ProjectFilter, SortKey
 
@@ -166,6 +169,8 @@ class ProjectController(Controller):
         as_of: AsOf = None,
         known_at: KnownAt = None,
         layer: Layer = "all",
+        flag: FlagFilter = None,
+        no_news_days: NoNewsDays = DEFAULT_NO_NEWS_DAYS,
         min_position: MinPosition = None,
     ) -> ProjectPageOut:
         """Pass ``next_cursor`` back, with the same filters and sort, until it is null: a
@@ -173,7 +178,8 @@ class ProjectController(Controller):
 
         With ``as_of`` or ``known_at``: the projects announced by ``as_of`` as recorded by
         ``known_at``, each as it was then (status, plan, title, version, latest news effective
-        by ``as_of``); the filters and the order apply to those values."""
+        by ``as_of``); the filters and the order apply to those values. ``flag`` keeps the
+        projects carrying that flag at the moment (``no_news_days`` sets the silence)."""
         as_of, known_at = read_moment(as_of, known_at)
         filters = ProjectFilter(
             portfolio_id=portfolio,
@@ -186,11 +192,13 @@ class ProjectController(Controller):
         )
         position = readmodel.wait_for(min_position)
         moment = Moment(as_of, known_at)
-        page = readmodel.query(
-            lambda c: project_listing(
-                c, tracker, filters, moment, sort=sort, limit=limit, cursor=cursor
+        rules = rules_for(moment, no_news_days, today_utc().date())
+        with readmodel.connection() as conn:
+            if flag is not None:
+                filters = only_flagged(conn, tracker, filters, moment, rules, flag)
+            page = project_listing(
+                conn, tracker, filters, moment, sort=sort, limit=limit, cursor=cursor
             )
-        )
         return ProjectPageOut(
             [summary_out(r) for r in page.rows],
             page.next_cursor,
@@ -203,19 +211,27 @@ class ProjectController(Controller):
     def show(
         self,
         tracker: Tracker,
+        readmodel: ReadModelDep,
         project_id: FromPath[UUID],
         as_of: AsOf = None,
         known_at: KnownAt = None,
+        no_news_days: NoNewsDays = DEFAULT_NO_NEWS_DAYS,
     ) -> Response[ProjectOut]:
         """``as_of`` folds only facts effective by that date; ``known_at`` only events
-        recorded by that moment. Both may be combined."""
+        recorded by that moment. Both may be combined. ``flags`` are judged at the same
+        moment (``no_news_days`` sets the silence that counts as no news)."""
         as_of, known_at = read_moment(as_of, known_at)
         project = tracker.project_ledger(project_id, known_at=known_at)
         if as_of is not None and as_of < project.announced_on():
             raise NotFound(
                 f"project {project_id} was announced on {project.announced_on()}, after {as_of}"
             )
-        return tagged(project_out(project, as_of, known_at), project.version)
+        moment = Moment(as_of, known_at)
+        rules = rules_for(moment, no_news_days, today_utc().date())
+        flags = readmodel.query(
+            lambda c: project_flags(c, tracker, project_id, project.portfolio_id, moment, rules)
+        )
+        return tagged(project_out(project, as_of, known_at, flags), project.version)
 
     @get("/{project_id:uuid}/events", sync_to_thread=True, summary="A project's full history")
     def history(

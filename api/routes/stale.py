@@ -12,6 +12,7 @@ from api.conditions import read_moment, today_utc
 from api.params import AsOf, KnownAt, MinPosition, ReadModelDep, Tracker
 from api.presenters.projects import stale_out
 from api.schemas import StaleOut
+from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS
 from tracker.readmodel.moments import Moment, stale_then
 
 
@@ -32,7 +33,7 @@ class StaleController(Controller):
                 le=36_500,
                 description="Silent for more than this many days (by effective date).",
             ),
-        ] = 90,
+        ] = DEFAULT_NO_NEWS_DAYS,
         as_of: AsOf = None,
         known_at: KnownAt = None,
         min_position: MinPosition = None,

@@ -224,6 +224,9 @@ class ProjectOut(Struct):
     announced_on: date
     version: int
     last_recorded_at: datetime
+    #: What to look at twice at the moment (``disbursed_above_committed``, ``end_date_passed``,
+    #: ``no_news``); see ``GET /api/v1/portfolios/{id}/flags``.
+    flags: list[str]
     as_of: date | None
     known_at: datetime | None
 
@@ -413,6 +416,28 @@ class StaleOut(Struct):
     as_of: date | None = None
     known_at: datetime | None = None
     open_projects: int | None = None  # how many projects were open at the moment
+
+
+class FlaggedProjectOut(Struct):
+    id: UUID
+    title: str
+    status: str
+    flags: list[str]
+
+
+class FlagsOut(Struct):
+    """How many of a portfolio's projects are flagged at a moment, and which."""
+
+    portfolio_id: UUID
+    as_of: date | None
+    known_at: datetime | None
+    today: date  # the day end dates and silence are judged on: ``as_of`` when asked, else today
+    no_news_days: int
+    projects: int  # the projects announced by then
+    flagged: int  # of them, those with at least one flag
+    by_flag: dict[str, int]
+    items: list[FlaggedProjectOut]
+    position: int
 
 
 class FeedEventOut(Struct):

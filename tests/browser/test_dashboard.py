@@ -194,7 +194,7 @@ def test_the_project_table_filters_and_sorts_like_the_api(server: Server, page: 
 def test_stale_projects_are_called_out_as_the_api_lists_them(server: Server, page: Any) -> None:
     demo = server.facts["demo"]
     page.goto(f"{server.base_url}/portfolios/{demo}")
-    expect(page.locator("#stale_days")).to_have_value("90")
+    expect(page.locator("#stale_days")).to_have_value("180")
     page.fill("#stale_days", "400")
     page.click(".inline-control button[type=submit]")
     page.wait_for_url(re.compile(r"stale_days=400"))

@@ -24,7 +24,7 @@ from uuid import UUID
 from litestar.testing import TestClient
 
 from tests.oracle import Oracle, cents
-from tests.oracle_projects import events_of, projects_then, stale_then
+from tests.oracle_projects import events_of, flags_then, projects_then, stale_then
 from tracker.application import TrackerApplication
 
 Client = TestClient  # type: ignore[type-arg]
@@ -75,7 +75,9 @@ def record(client: Client) -> Story:
     goal = {"investment": usd("100000000"), "jobs": 1000, "projects": 4}
     write(client, story, targets, {**goal, "effective_date": "2024-01-01"})
 
-    def announce(title: str, sector: str, regions: list[str], amount: str, day: str) -> str:
+    def announce(
+        title: str, sector: str, regions: list[str], amount: str, day: str, end: str | None = None
+    ) -> str:
         body = {
             "portfolio_id": story.portfolio,
             "title": title,
@@ -85,6 +87,7 @@ def record(client: Client) -> Story:
             "planned_jobs": 100,
             "effective_date": day,
             "illustrative": title == "Delta",
+            **({"planned_end": end} if end else {}),
         }
         project = str(write(client, story, "/projects", body)["id"])
         story.projects.append(project)
@@ -93,14 +96,16 @@ def record(client: Client) -> Story:
     def event(project: str, body: dict[str, Any]) -> None:
         write(client, story, f"/projects/{project}/events", body)
 
-    alpha = announce("Alpha", "energy", ["KZ-61"], "30000000", "2024-02-01")
+    alpha = announce("Alpha", "energy", ["KZ-61"], "30000000", "2024-02-01", "2024-12-31")
     event(alpha, {"type": "committed", "amount": usd("10000000"), "effective_date": "2024-03-01"})
     event(alpha, {"type": "status_changed", "status": "agreed", "effective_date": "2024-04-01"})
-    bravo = announce("Bravo", "metallurgy", ["UZ-SI"], "20000000", "2024-05-01")
+    bravo = announce("Bravo", "metallurgy", ["UZ-SI"], "20000000", "2024-05-01", "2024-08-31")
     event(bravo, {"type": "committed", "amount": usd("5000000"), "effective_date": "2024-05-15"})
     event(alpha, {"type": "disbursed", "amount": usd("2000000"), "effective_date": "2024-06-01"})
     event(bravo, {"type": "milestone", "name": "Ground broken", "effective_date": "2024-06-10"})
-    charlie = announce("Charlie", "energy", ["KZ-61", "UZ-SI"], "8000000", "2024-03-01")
+    charlie = announce(
+        "Charlie", "energy", ["KZ-61", "UZ-SI"], "8000000", "2024-03-01", "2024-06-30"
+    )
     event(
         alpha,
         {"type": "jobs_created", "permanent": 40, "temporary": 10, "effective_date": "2024-08-01"},
@@ -141,6 +146,7 @@ def record(client: Client) -> Story:
     event(bravo, {"type": "status_changed", "status": "resumed", "effective_date": "2025-01-15"})
     event(bravo, {"type": "committed", "amount": usd("1000000"), "effective_date": "2023-12-01"})
     event(delta, {"type": "committed", "amount": usd("3000000"), "effective_date": "2025-02-01"})
+    event(delta, {"type": "disbursed", "amount": usd("4000000"), "effective_date": "2025-02-20"})
     event(
         alpha,
         {
@@ -177,6 +183,10 @@ class Moment:
         if self.known_at is not None:
             params["known_at"] = self.known_at.isoformat().replace("+00:00", "Z")
         return params
+
+    def asked(self) -> dict[str, Any]:
+        """The moment as the oracle's keywords."""
+        return {"as_of": self.as_of, "known_at": self.known_at}
 
 
 def moments(story: Story, oracle: Oracle, rng: random.Random) -> list[Moment]:
@@ -320,6 +330,30 @@ def check_stale(client: Client, oracle: Oracle, story: Story, moment: Moment) ->
     assert body["open_projects"] == open_then, moment
 
 
+def check_flags(client: Client, oracle: Oracle, story: Story, moment: Moment) -> set[str]:
+    """The flags at the moment, as the oracle raises them; returns those raised."""
+    today = datetime.now(UTC).date()
+    portfolio = UUID(story.portfolio)
+    wanted = flags_then(oracle, portfolio, STALE_DAYS, today, **moment.asked())
+    days = {"no_news_days": STALE_DAYS}
+    body = get(client, f"{API}/portfolios/{story.portfolio}/flags", moment, **days).json()
+    assert body["projects"] == len(wanted), moment
+    assert {UUID(i["id"]): set(i["flags"]) for i in body["items"]} == {
+        pid: raised for pid, raised in wanted.items() if raised
+    }, moment
+    for flag in ("disbursed_above_committed", "end_date_passed", "no_news"):
+        assert body["by_flag"][flag] == sum(flag in r for r in wanted.values()), (flag, moment)
+        params = {"portfolio": story.portfolio, "flag": flag, **days}
+        listed = get(client, f"{API}/projects", moment, **params).json()["items"]
+        assert {UUID(p["id"]) for p in listed} == {
+            pid for pid, raised in wanted.items() if flag in raised
+        }, (flag, moment)
+    for pid, raised in wanted.items():
+        shown = get(client, f"{API}/projects/{pid}", moment, **days).json()
+        assert set(shown["flags"]) == raised, (pid, moment)
+    return set().union(*wanted.values())
+
+
 def check_portfolio_page(client: Client, oracle: Oracle, story: Story, moment: Moment) -> None:
     portfolio = UUID(story.portfolio)
     asked = {"as_of": moment.as_of, "known_at": moment.known_at}
@@ -370,9 +404,12 @@ def test_every_view_at_every_moment_is_the_oracles(
     story = record(client)
     oracle = Oracle.read(tracker)  # rates, if any, are events too
     rng = random.Random(SEED)
+    raised: set[str] = set()
     for moment in moments(story, oracle, rng):
         check_reports(client, oracle, story, moment)
         check_projects(client, oracle, story, moment)
         check_stale(client, oracle, story, moment)
+        raised |= check_flags(client, oracle, story, moment)
         check_portfolio_page(client, oracle, story, moment)
         check_project_pages(client, oracle, story, moment)
+    assert raised == {"disbursed_above_committed", "end_date_passed", "no_news"}

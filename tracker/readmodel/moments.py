@@ -150,6 +150,7 @@ def matching(rows: Iterable[ProjectRow], filters: ProjectFilter) -> list[Project
         and (filters.status is None or row.status == filters.status)
         and (q is None or q in row.title.lower())
         and (filters.illustrative is None or row.illustrative is filters.illustrative)
+        and (filters.ids is None or row.project_id in filters.ids)
     ]
 
 

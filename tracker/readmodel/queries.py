@@ -47,6 +47,7 @@ class ProjectFilter:
     status: str | None = None
     q: str | None = None
     illustrative: bool | None = None  # only illustrative projects, or only reported ones
+    ids: frozenset[str] | None = None  # only these projects (e.g. the flagged ones)
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,8 @@ def _conditions(conn: Connection, filters: ProjectFilter) -> list[ColumnElement[
         conditions.append(lower(_P.title).contains(filters.q.lower(), autoescape=True))
     if filters.illustrative is not None:
         conditions.append(_P.illustrative.is_(filters.illustrative))
+    if filters.ids is not None:
+        conditions.append(_P.project_id.in_(sorted(filters.ids)))
     return conditions
 
 

@@ -270,6 +270,16 @@ def _fact_groups(query: ReportQuery, *, per_project: bool) -> Select[Any]:
     )
 
 
+def project_fact_groups(conn: Connection, query: ReportQuery) -> list[Any]:
+    """Each project's facts of the moment summed by kind, currency and value date."""
+    return list(conn.execute(_fact_groups(query, per_project=True)))
+
+
+def rate_book(conn: Connection, query: ReportQuery) -> RateBook:
+    """The rates the query's portfolio converts with at its ``known_at`` (and fixed date)."""
+    return RateBook.load(conn, query.portfolio_id, query.known_at, query.fx_date)
+
+
 def _add_fact(figures: Figures, book: RateBook, row: Any) -> None:
     if row.kind == "jobs_created":
         figures.jobs_permanent += int(row.permanent or 0)
@@ -307,7 +317,7 @@ def _figures(conn: Connection, query: ReportQuery, book: RateBook) -> Figures:
 
 
 def progress(conn: Connection, query: ReportQuery) -> Progress:
-    book = _rate_book(conn, query)
+    book = rate_book(conn, query)
     targets = targets_in_force(conn, query, book)
     figures = _figures(conn, query, book)
     investment = targets.investment_converted if targets else None
@@ -330,7 +340,7 @@ def breakdown(conn: Connection, query: ReportQuery, by: str) -> Breakdown:
     """
     if by not in DIMENSIONS:
         raise ValueError(f"cannot break down by {by!r}")
-    book = _rate_book(conn, query)
+    book = rate_book(conn, query)
     projects = projects_as_of(conn, query)
     slices: dict[str, Figures] = defaultdict(lambda: Figures.empty(query.currency))
     for project in projects.values():
@@ -351,10 +361,6 @@ def _keys(project: ProjectAsOf, by: str) -> Iterable[str]:
     if by == "country":
         return tuple(dict.fromkeys(project.countries))
     return (getattr(project, by),)
-
-
-def _rate_book(conn: Connection, query: ReportQuery) -> RateBook:
-    return RateBook.load(conn, query.portfolio_id, query.known_at, query.fx_date)
 
 
 @dataclass(frozen=True)
@@ -385,7 +391,7 @@ def timeline(conn: Connection, query: ReportQuery, interval: str, today: date) -
     """Cumulative figures at the end of each month or quarter, up to ``as_of`` (or today)."""
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
-    book = _rate_book(conn, query)
+    book = rate_book(conn, query)
     start = _first_day(conn, query)
     # Nothing is effective after today (the domain refuses later dates), so the periods end
     # there even when ``as_of`` lies further ahead.

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run migrate test check lint format clean bench
+.PHONY: install run migrate test check lint format clean bench messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,15 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Translations (docs/languages.md): collect every marked message into tracker/locale/messages.pot
+# and merge it into the ru, kk and uz catalogs, whose new entries then await their translation.
+# Sorted and without source lines, so that two branches adding messages seldom conflict.
+POT ?= tracker/locale/messages.pot
+EXTRACT_FLAGS := -F babel.cfg -k NP_:1c,2 --no-location --sort-output --no-wrap --project=cooperation-tracker --copyright-holder="the cooperation tracker's authors"
+
+messages-pot:
+	$(BIN)/pybabel -q extract $(EXTRACT_FLAGS) -o $(POT) .
+
+messages: messages-pot
+	$(BIN)/pybabel -q update -i $(POT) -d tracker/locale --no-wrap --ignore-pot-creation-date --ignore-obsolete

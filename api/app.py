@@ -13,6 +13,7 @@ from api.auth import authentication
 from api.conditions import canonical_request
 from api.dashboard import DashboardController, static_files_router
 from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
+from api.language import language_middleware
 from api.limits import rate_limits
 from api.metrics import Metrics
 from api.routes.documents import DocumentController, PortfolioDocumentsController
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Metrics first (outermost), so that rate-limited and refused requests count too.
         middleware=[
             metrics.middleware,
+            language_middleware,
             *rate_limits(settings.rate_limit_per_address, settings.rate_limit_per_key),
             authentication(keys, public_reads=settings.public_reads),
         ],

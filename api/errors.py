@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +21,8 @@ from litestar.types import ExceptionHandlersMap
 from litestar.typing import FieldDefinition
 from msgspec import Struct
 
+from api.language import request_language
+from tracker import i18n
 from tracker.domain.errors import (
     Busy,
     Conflict,
@@ -29,6 +33,7 @@ from tracker.domain.errors import (
     ValidationError,
     VersionMismatch,
 )
+from tracker.i18n import N_, gettext
 from tracker.readmodel.database import DATABASE_UNAVAILABLE
 from tracker.transfer.errors import ImportForbidden, ImportRejected
 
@@ -49,20 +54,21 @@ STATUS_OF: list[tuple[type[TrackerError], int, str]] = [
 ]
 
 _TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    412: "Precondition failed",
-    413: "Request too large",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    429: "Too many requests",
-    500: "Internal server error",
-    503: "Service unavailable",
+    400: N_("Bad request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    412: N_("Precondition failed"),
+    413: N_("Request too large"),
+    415: N_("Unsupported media type"),
+    422: N_("Unprocessable content"),
+    429: N_("Too many requests"),
+    500: N_("Internal server error"),
+    503: N_("Service unavailable"),
 }
+_OTHER_TITLE = N_("Error")
 
 
 class Problem(Struct, kw_only=True):
@@ -238,11 +244,13 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
+    """A problem+json answer; its ``title``, and its ``detail`` where the catalog has it, in
+    the request's language (the rest, such as ``field`` and ``type``, is the same in all)."""
     body: dict[str, Any] = {
         "type": f"urn:tracker:problem:{slug or status}",
-        "title": _TITLES.get(status, "Error"),
+        "title": gettext(_TITLES.get(status, _OTHER_TITLE)),
         "status": status,
-        "detail": detail,
+        "detail": gettext(detail) if detail else detail,
     }
     if field is not None:
         body["field"] = field
@@ -301,7 +309,7 @@ def database_unavailable(_: Request[Any, Any, Any], error: Exception) -> Respons
     log.warning("database unavailable: %s", error)
     return problem(
         HTTP_503_SERVICE_UNAVAILABLE,
-        "the database is unavailable or busy; nothing was recorded, retry shortly",
+        N_("the database is unavailable or busy; nothing was recorded, retry shortly"),
         slug="database-unavailable",
         headers={"Retry-After": "1"},
     )
@@ -309,21 +317,38 @@ def database_unavailable(_: Request[Any, Any, Any], error: Exception) -> Respons
 
 def nested_too_deeply(_: Request[Any, Any, Any], error: RecursionError) -> Response[Any]:
     """A body nested deeper than the decoder can follow (``[[[[…]]]]``) is malformed input."""
-    return problem(400, "the body is nested too deeply to be read", slug="malformed-request")
+    return problem(400, N_("the body is nested too deeply to be read"), slug="malformed-request")
 
 
 def unexpected_error(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     log.exception("unexpected error", exc_info=error)
-    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "an unexpected error occurred; it was logged")
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR, N_("an unexpected error occurred; it was logged")
+    )
 
 
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+def _in_request_language(handler: Callable[..., Response[Any]]) -> Any:
+    """The handler, answering in the request's language: an error raised in a middleware
+    (a 401, a 429) is handled outside the one that set it for the request."""
+
+    @functools.wraps(handler)
+    def localised(request: Request[Any, Any, Any], error: Any) -> Response[Any]:
+        with i18n.use(request_language(request.scope)):
+            return handler(request, error)
+
+    return localised
+
+
+_HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
     TrackerError: tracker_error,
     ValidationException: validation_error,
     HTTPException: http_error,
     # The event store (eventsourcing), the read model and the key store (SQLAlchemy) and
     # anything that talks to the driver directly: down, locked, out of connections.
-    **{error: database_unavailable for error in DATABASE_UNAVAILABLE},
+    **dict.fromkeys(DATABASE_UNAVAILABLE, database_unavailable),
     RecursionError: nested_too_deeply,
     Exception: unexpected_error,
+}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    error: _in_request_language(handler) for error, handler in _HANDLERS.items()
 }

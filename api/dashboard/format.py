@@ -9,30 +9,31 @@ Money reads in one of three ways, each with its function (and template filter):
   audit trails, where rounding would hide a correction.
 
 The exact figure always travels with the short one (in a ``<data value>``), so what is rounded
-for the eye is never what is compared or copied.
+for the eye is never what is compared or copied. Every text is in the reader's language
+(:mod:`tracker.i18n`): digits grouped and decimals marked as CLDR says, names translated.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
 
-import pycountry
+from tracker.i18n import NP_, gettext, pgettext, places
+from tracker.i18n import formats as cldr
 
 BILLION = Decimal(1_000_000_000)
 MILLION = Decimal(1_000_000)
 THOUSAND = Decimal(1_000)
 
 STATUS_LABELS = {
-    "announced": "Announced",
-    "agreed": "Agreed",
-    "in_preparation": "In preparation",
-    "under_implementation": "Under implementation",
-    "operational": "Operational",
-    "closed": "Closed",
-    "suspended": "Suspended",
-    "cancelled": "Cancelled",
+    "announced": NP_("status", "Announced"),
+    "agreed": NP_("status", "Agreed"),
+    "in_preparation": NP_("status", "In preparation"),
+    "under_implementation": NP_("status", "Under implementation"),
+    "operational": NP_("status", "Operational"),
+    "closed": NP_("status", "Closed"),
+    "suspended": NP_("status", "Suspended"),
+    "cancelled": NP_("status", "Cancelled"),
 }
 #: Stacking order of statuses in bars and legends: delivered first, pipeline, then trouble.
 STATUS_ORDER = (
@@ -47,18 +48,18 @@ STATUS_ORDER = (
 )
 
 EVENT_LABELS = {
-    "announced": "Announced",
-    "committed": "Investment committed",
-    "disbursed": "Funds disbursed",
-    "jobs_created": "Jobs created",
-    "milestone": "Milestone reached",
-    "status_changed": "Status changed",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-    "corrected": "Correction",
-    "retracted": "Retraction",
-    "established": "Portfolio established",
-    "targets_restated": "Targets restated",
+    "announced": NP_("event", "Announced"),
+    "committed": NP_("event", "Investment committed"),
+    "disbursed": NP_("event", "Funds disbursed"),
+    "jobs_created": NP_("event", "Jobs created"),
+    "milestone": NP_("event", "Milestone reached"),
+    "status_changed": NP_("event", "Status changed"),
+    "completed": NP_("event", "Completed"),
+    "cancelled": NP_("event", "Cancelled"),
+    "corrected": NP_("event", "Correction"),
+    "retracted": NP_("event", "Retraction"),
+    "established": NP_("event", "Portfolio established"),
+    "targets_restated": NP_("event", "Targets restated"),
 }
 
 
@@ -80,38 +81,43 @@ def short_amount(value: str | Decimal | int | None) -> str:
     amount = decimal(value)
     size = abs(amount)
     if size == 0:
-        return "0"
+        return cldr.number(0)
     if size >= BILLION:
-        return f"{_round(amount / BILLION, 2):,} bn"
+        return gettext("%(amount)s bn", amount=cldr.number(_round(amount / BILLION, 2), 2))
     if size >= MILLION:
-        return f"{_round(amount / MILLION, 1):,} M"
+        return gettext("%(amount)s M", amount=cldr.number(_round(amount / MILLION, 1), 1))
     if size >= THOUSAND * 10:
-        return f"{_round(amount, 0):,}"
-    return f"{_round(amount, 2):,}"
+        return cldr.number(_round(amount, 0))
+    return cldr.number(_round(amount, 2), 2)
 
 
 def short_money(value: str | Decimal | int | None, currency: str) -> str:
     """``USD 1.98 bn``: :func:`short_amount` with its currency."""
-    return f"{currency} {short_amount(value)}"
+    return money_text(short_amount(value), currency)
 
 
 def full_money(value: str | Decimal | int | None, currency: str) -> str:
     """Every digit, grouped: for audit trails, where rounding would hide a correction."""
     amount = decimal(value)
     exponent = amount.as_tuple().exponent
-    places = max(2, -exponent) if isinstance(exponent, int) and exponent < 0 else 2
-    return f"{currency} {amount:,.{places}f}"
+    places_ = max(2, -exponent) if isinstance(exponent, int) and exponent < 0 else 2
+    return money_text(cldr.number(amount, places_), currency)
 
 
-def number(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}"
+def money_text(amount: str, currency: str) -> str:
+    """An amount already written out, with its currency code on the side the language puts it."""
+    return gettext("%(currency)s %(amount)s", currency=currency, amount=amount)
+
+
+def number(value: int | Decimal | None) -> str:
+    return "—" if value is None else cldr.number(value)
 
 
 def percent(ratio: str | Decimal | None) -> str:
     """A ratio as the API gives it (``"0.5819"``) read as a percentage (``58.2 %``)."""
     if ratio is None:
         return "—"
-    return f"{_round(decimal(ratio) * 100, 1)} %"
+    return cldr.percent(_round(decimal(ratio), 3))
 
 
 def share(part: Decimal | int, whole: Decimal | int) -> float:
@@ -122,46 +128,38 @@ def share(part: Decimal | int, whole: Decimal | int) -> float:
 
 
 def day(value: date | None) -> str:
-    return "—" if value is None else f"{value.day} {value:%b %Y}"
+    return "—" if value is None else cldr.day(value)
+
+
+def month(value: date | None) -> str:
+    return "—" if value is None else cldr.month(value)
 
 
 def moment(value: datetime | None) -> str:
-    if value is None:
-        return "—"
-    utc = value.astimezone(UTC) if value.tzinfo else value
-    return f"{utc.day} {utc:%b %Y}, {utc:%H:%M:%S} UTC"
+    return "—" if value is None else cldr.moment(value)
 
 
 def status(value: str) -> str:
-    return STATUS_LABELS.get(value, value.replace("_", " ").capitalize())
+    label = STATUS_LABELS.get(value)
+    return pgettext("status", label) if label else value.replace("_", " ").capitalize()
 
 
 def event_label(kind: str) -> str:
-    return EVENT_LABELS.get(kind, kind.replace("_", " ").capitalize())
+    label = EVENT_LABELS.get(kind)
+    return pgettext("event", label) if label else kind.replace("_", " ").capitalize()
 
 
 def sector(value: str) -> str:
+    """A sector as recorded (free text, in the recorder's words), capitalised."""
     return value[:1].upper() + value[1:]
 
 
-@lru_cache(maxsize=2048)
 def country(code: str) -> str:
-    found = pycountry.countries.get(alpha_2=code)
-    if found is None:
-        return code
-    return str(getattr(found, "common_name", None) or found.name)
+    return places.country(code)
 
 
-@lru_cache(maxsize=2048)
 def region(code: str) -> str:
     """``KZ-61`` → ``Türkistan oblysy (KZ)``; unknown codes stay as they are."""
     if code == "(none)":
-        return "No region given"
-    found = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
-    if found is None:
-        return code
-    name, kind = str(found.name), str(getattr(found, "type", ""))
-    # "Toshkent" is both a region and a city: say which, unless the name already does.
-    if kind in ("Region", "City") and kind.lower() not in name.lower() and " " not in name:
-        name = f"{name} {kind.lower()}"
-    return f"{name} ({code.split('-')[0]})"
+        return gettext("No region given")
+    return places.region(code)

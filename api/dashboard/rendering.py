@@ -1,5 +1,8 @@
 """Pages as HTML: the Jinja2 templates with their filters, the static files' URLs, and the
-headers every page carries (nothing is loaded from another origin)."""
+headers every page carries (nothing is loaded from another origin).
+
+Templates speak the reader's language through Jinja's i18n extension (``{% trans %}``,
+``_()``), bound to :mod:`tracker.i18n`: one environment, the language of the request in use."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import MediaType, Response
 
 from api.dashboard import format as f
+from tracker import i18n
 from tracker.domain.document import Document
 from tracker.domain.indicator import Indicator
 from tracker.domain.portfolio import Portfolio
@@ -58,6 +62,15 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # A message's whitespace is the source's layout, not part of the message (docs/languages.md).
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: i18n.translations(i18n.language()).gettext(message),
+        ngettext=lambda s, p, n: i18n.translations(i18n.language()).ngettext(s, p, n),
+        pgettext=lambda c, message: i18n.translations(i18n.language()).pgettext(c, message),
+        newstyle=True,
     )
     env.filters.update(
         short_amount=f.short_amount,
@@ -66,6 +79,7 @@ def _environment() -> Environment:
         number=f.number,
         percent=f.percent,
         day=f.day,
+        month=f.month,
         moment=f.moment,
         status=f.status,
         sector=f.sector,
@@ -73,7 +87,12 @@ def _environment() -> Environment:
         country=f.country,
         event_label=f.event_label,
     )
-    env.globals.update(static_url=static_url, event_kinds=" ".join(_event_kinds()))
+    env.globals.update(
+        static_url=static_url,
+        event_kinds=" ".join(_event_kinds()),
+        language=i18n.language,
+        languages=tuple(i18n.NAMES.items()),
+    )
     return env
 
 

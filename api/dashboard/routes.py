@@ -31,6 +31,7 @@ from api.dashboard.params import (
 )
 from api.dashboard.rendering import STATIC, STATIC_PATH, html_response, render, render_html
 from api.params import ReadModelDep, Tracker
+from tracker import i18n
 from tracker.domain.errors import NotFound
 from tracker.readmodel import pages as page_queries
 
@@ -108,7 +109,7 @@ class DashboardController(Controller):
         table = parse_table(params)
         position = readmodel.wait_for(min_position(params))
         view = tuple(sorted((k, v) for k, v in params.items() if k in VIEW_PARAMS))
-        key = (path, portfolio_id, view, position, today_utc().date())
+        key = (path, portfolio_id, view, position, today_utc().date(), i18n.language())
 
         def make() -> str:
             context = pages.portfolio_page(

@@ -1,0 +1,83 @@
+"""Region and country names in the four languages: every region the public record and the
+demo use has a reviewed name in Russian, Kazakh and Uzbek, with its sources."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tracker import i18n
+from tracker.demo_illustrative import KZ_REGIONS, UZ_REGIONS
+from tracker.demo_record import PUBLIC_RECORD
+from tracker.i18n import places
+
+
+def _regions(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "regions" and isinstance(value, list):
+                yield from (str(code) for code in value)
+            else:
+                yield from _regions(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _regions(item)
+
+
+USED = sorted({*KZ_REGIONS, *UZ_REGIONS, *_regions(json.loads(PUBLIC_RECORD.read_text("utf-8")))})
+
+
+def test_the_record_and_the_demo_use_regions() -> None:
+    assert len(USED) >= 10
+    assert "UZ-TK" in USED and "UZ-TO" in USED  # the city and the region of Tashkent
+
+
+@pytest.mark.parametrize("code", USED)
+def test_every_region_used_has_a_reviewed_name_in_every_language(code: str) -> None:
+    entry = places.reviewed_regions().get(code)
+    assert entry, f"{code} has no entry in tracker/i18n/regions.json"
+    assert entry["sources"], f"{code} names no source"
+    names = {}
+    for lang in i18n.LANGUAGES:
+        with i18n.use(lang):
+            names[lang] = places.region(code)
+        assert names[lang].endswith(f" ({code[:2]})")
+    for lang in ("ru", "kk", "uz"):
+        assert names[lang].removesuffix(f" ({code[:2]})") == entry[lang]
+    assert len(set(names.values())) >= 2, names  # not the English name in every language
+
+
+def test_the_city_and_the_region_of_tashkent_read_apart_in_every_language() -> None:
+    for lang in i18n.LANGUAGES:
+        with i18n.use(lang):
+            assert places.region("UZ-TK") != places.region("UZ-TO"), lang
+
+
+def test_english_names_stay_pycountrys() -> None:
+    assert places.region("UZ-TK") == "Toshkent city (UZ)"
+    assert places.region("KZ-35") == "Qaraghandy oblysy (KZ)"
+
+
+@pytest.mark.parametrize(
+    ("lang", "kz", "uz"),
+    [
+        ("en", "Kazakhstan", "Uzbekistan"),
+        ("ru", "Казахстан", "Узбекистан"),
+        ("kk", "Қазақстан", "Өзбекстан"),
+        ("uz", "Qozogʻiston", "Oʻzbekiston"),
+    ],
+)
+def test_country_names(lang: str, kz: str, uz: str) -> None:
+    with i18n.use(lang):
+        assert (places.country("KZ"), places.country("UZ")) == (kz, uz)
+
+
+def test_a_region_outside_the_table_falls_back_to_pycountry() -> None:
+    with i18n.use("ru"):
+        assert places.region("KZ-55") == "Павлодарская область (KZ)"  # pycountry's Russian
+    with i18n.use("kk"):
+        assert places.region("KZ-55") == "Pavlodar oblysy (KZ)"  # no Kazakh catalog
+    assert places.region("XX-99") == "XX-99"

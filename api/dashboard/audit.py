@@ -9,6 +9,25 @@ from typing import Any
 
 from api import schemas as s
 from api.dashboard import format as f
+from tracker.i18n import N_, gettext, ngettext
+
+#: The values a correction may replace (tracker.domain.project.CORRECTABLE), as read.
+FIELD_LABELS = {
+    "amount": N_("amount"),
+    "effective_date": N_("effective date"),
+    "permanent": N_("permanent jobs"),
+    "temporary": N_("temporary jobs"),
+    "name": N_("name"),
+    "title": N_("title"),
+    "sector": N_("sector"),
+    "regions": N_("regions"),
+    "countries": N_("countries"),
+    "parties": N_("parties"),
+    "planned_investment": N_("planned investment"),
+    "planned_jobs": N_("planned jobs"),
+    "planned_start": N_("planned start"),
+    "planned_end": N_("planned end"),
+}
 
 
 @dataclass(frozen=True)
@@ -25,16 +44,24 @@ class AuditEntry:
 def _replacement_text(replacement: dict[str, Any]) -> str:
     parts = []
     for name, value in replacement.items():
-        label = name.replace("_", " ")
+        label = gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name.replace("_", " ")
         if isinstance(value, dict) and {"amount", "currency"} <= value.keys():
-            parts.append(f"{label} → {f.full_money(value['amount'], value['currency'])}")
-        elif name == "effective_date" and isinstance(value, str):
-            parts.append(f"effective date → {f.day(date.fromisoformat(value))}")
+            text = f.full_money(value["amount"], value["currency"])
+        elif name in ("effective_date", "planned_start", "planned_end") and isinstance(value, str):
+            text = f.day(date.fromisoformat(value))
         elif isinstance(value, list):
-            parts.append(f"{label} → {', '.join(str(v) for v in value) or 'none'}")
+            text = ", ".join(str(v) for v in value) or gettext("none")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            text = f.number(value)
         else:
-            parts.append(f"{label} → {value}")
-    return "; ".join(parts) or "no values changed"
+            text = str(value)
+        parts.append(f"{label} → {text}")
+    return "; ".join(parts) or gettext("no values changed")
+
+
+def _what(kinds: Mapping[int, str], target: int) -> str:
+    kind = kinds.get(target, "")
+    return f.event_label(kind).lower() if kind else gettext("event")
 
 
 def describe(event: s.EventOut, kinds: Mapping[int, str]) -> tuple[str, str | None]:
@@ -45,38 +72,51 @@ def describe(event: s.EventOut, kinds: Mapping[int, str]) -> tuple[str, str | No
     if kind in ("committed", "disbursed"):
         return f.full_money(p["amount"]["amount"], p["amount"]["currency"]), None
     if kind == "jobs_created":
-        return f"{p.get('permanent', 0):,} permanent, {p.get('temporary', 0):,} temporary", None
+        text = gettext(
+            "%(permanent)s permanent, %(temporary)s temporary",
+            permanent=f.number(int(p.get("permanent", 0))),
+            temporary=f.number(int(p.get("temporary", 0))),
+        )
+        return text, None
     if kind == "milestone":
         text = str(p.get("name", ""))
         if p.get("description"):
             text += f" — {p['description']}"
         return text, None
     if kind == "status_changed":
-        return f"Now {f.status(str(p.get('status', ''))).lower()}", reason
+        return gettext("Now %(status)s", status=f.status(str(p.get("status", ""))).lower()), reason
     if kind == "completed":
-        return "Project closed", reason
+        return gettext("Project closed"), reason
     if kind == "cancelled":
-        return "Project cancelled", reason
+        return gettext("Project cancelled"), reason
     if kind == "corrected":
         target = int(p["corrects"])
-        what = f.event_label(kinds.get(target, "")).lower() or "event"
-        return (
-            f"Corrects #{target} ({what}): {_replacement_text(p.get('replacement', {}))}",
-            reason,
+        text = gettext(
+            "Corrects #%(version)s (%(what)s): %(values)s",
+            version=target,
+            what=_what(kinds, target),
+            values=_replacement_text(p.get("replacement", {})),
         )
+        return text, reason
     if kind == "retracted":
         target = int(p["retracts"])
-        what = f.event_label(kinds.get(target, "")).lower() or "event"
-        return f"Retracts #{target} ({what})", reason
+        text = gettext(
+            "Retracts #%(version)s (%(what)s)", version=target, what=_what(kinds, target)
+        )
+        return text, reason
     if kind == "announced":
-        money_text = f.full_money(
-            p["planned_investment"]["amount"], p["planned_investment"]["currency"]
+        planned = p["planned_investment"]
+        jobs = int(p.get("planned_jobs", 0))
+        text = ngettext(
+            "“%(title)s”: %(sector)s, planned %(money)s and %(jobs)s job",
+            "“%(title)s”: %(sector)s, planned %(money)s and %(jobs)s jobs",
+            jobs,
+            title=p.get("title", ""),
+            sector=f.sector(str(p.get("sector", ""))),
+            money=f.full_money(planned["amount"], planned["currency"]),
+            jobs=f.number(jobs),
         )
-        return (
-            f"“{p.get('title', '')}”: {f.sector(str(p.get('sector', '')))}, planned "
-            f"{money_text} and {int(p.get('planned_jobs', 0)):,} jobs",
-            None,
-        )
+        return text, None
     return kind, reason if isinstance(reason, str) else None
 
 
@@ -95,11 +135,14 @@ def audit_trail(events: list[s.EventOut], known_at: datetime | None) -> list[Aud
         for version in corrected_by:
             fix = known[version]
             replacement = _replacement_text(fix.payload.get("replacement", {}))
-            what = f"Corrected by #{version}: {replacement}"
+            what = gettext(
+                "Corrected by #%(version)s: %(values)s", version=version, values=replacement
+            )
             marks.append((version, what, fix.payload.get("reason")))
         if retracted_by is not None:
             fix = known[retracted_by]
-            marks.append((retracted_by, f"Retracted by #{retracted_by}", fix.payload.get("reason")))
+            what = gettext("Retracted by #%(version)s", version=retracted_by)
+            marks.append((retracted_by, what, fix.payload.get("reason")))
         state = "retracted" if retracted_by else "corrected" if corrected_by else ""
         entries.append(
             AuditEntry(

@@ -63,6 +63,31 @@ EVENT_LABELS = {
 }
 
 
+#: The sectors the public record and the demo use, read in the reader's language; any other
+#: sector is shown as recorded.
+SECTOR_LABELS = {
+    "automotive": NP_("sector", "Automotive"),
+    "chemicals and pharmaceuticals": NP_("sector", "Chemicals and pharmaceuticals"),
+    "construction materials": NP_("sector", "Construction materials"),
+    "energy": NP_("sector", "Energy"),
+    "finance": NP_("sector", "Finance"),
+    "food industry": NP_("sector", "Food industry"),
+    "gas industry": NP_("sector", "Gas industry"),
+    "household appliances": NP_("sector", "Household appliances"),
+    "housing and infrastructure": NP_("sector", "Housing and infrastructure"),
+    "light industry": NP_("sector", "Light industry"),
+    "metallurgy": NP_("sector", "Metallurgy"),
+    "mining and geology": NP_("sector", "Mining and geology"),
+    "petrochemicals": NP_("sector", "Petrochemicals"),
+    "science and technology": NP_("sector", "Science and technology"),
+    "textiles": NP_("sector", "Textiles"),
+    "tourism": NP_("sector", "Tourism"),
+    "trade and logistics": NP_("sector", "Trade and logistics"),
+    "transit transport": NP_("sector", "Transit transport"),
+    "water": NP_("sector", "Water"),
+}
+
+
 def decimal(value: str | Decimal | int | None) -> Decimal:
     if value is None:
         return Decimal(0)
@@ -150,8 +175,10 @@ def event_label(kind: str) -> str:
 
 
 def sector(value: str) -> str:
-    """A sector as recorded (free text, in the recorder's words), capitalised."""
-    return value[:1].upper() + value[1:]
+    """A sector in the reader's language when it is a known one, else as recorded
+    (free text, in the recorder's words), capitalised."""
+    label = SECTOR_LABELS.get(value.strip().lower())
+    return pgettext("sector", label) if label else value[:1].upper() + value[1:]
 
 
 def country(code: str) -> str:

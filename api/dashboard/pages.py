@@ -36,6 +36,7 @@ from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from api.presenters.statements import statements_out
 from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound
+from tracker.i18n import gettext as _
 from tracker.readmodel import moments, pages, reports
 from tracker.readmodel.documents import DocumentFilter, document_register, list_documents
 from tracker.readmodel.indicators import IndicatorQuery, indicators
@@ -182,15 +183,19 @@ def project_page(
         ledger = tracker.project_ledger(project_id, known_at=moment.known_at)
         project = project_out(ledger, None, moment.known_at)  # its title and plan then
         if moment.as_of is not None and moment.as_of < ledger.announced_on():
-            notice = (
-                f"The project was announced on {f.day(ledger.announced_on())}, "
-                f"after {f.day(moment.as_of)}: it had no figures then."
+            notice = _(
+                "The project was announced on %(announced)s, after %(day)s: it had no figures "
+                "then.",
+                announced=f.day(ledger.announced_on()),
+                day=f.day(moment.as_of),
             )
         else:
             figures = project_out(ledger, moment.as_of, moment.known_at)
     except NotFound:
         recorded_then = False
-        notice = f"The project had not been recorded by {f.moment(moment.known_at)}."
+        notice = _(
+            "The project had not been recorded by %(moment)s.", moment=f.moment(moment.known_at)
+        )
     try:
         portfolio = portfolio_out(tracker.portfolio(project.portfolio_id), None, None)
     except NotFound:  # pragma: no cover - a project always belongs to a portfolio

@@ -33,6 +33,7 @@ from api.dashboard.rendering import STATIC, STATIC_PATH, html_response, render, 
 from api.params import ReadModelDep, Tracker
 from tracker import i18n
 from tracker.domain.errors import NotFound
+from tracker.i18n import gettext as _
 from tracker.readmodel import pages as page_queries
 
 PAGES = PageCache()
@@ -89,7 +90,7 @@ class DashboardController(Controller):
         try:
             context = pages.project_page(tracker, readmodel, project_id, moment)
         except NotFound:
-            return _not_found(f"There is no project {project_id}.")
+            return _not_found(_("There is no project %(id)s.", id=project_id))
         path = f"/projects/{project_id}"
         url = link_maker(path, params)
         cite_url, cited_at = cite_link(url, moment, datetime.now(UTC))
@@ -124,4 +125,4 @@ class DashboardController(Controller):
         try:
             return html_response(PAGES.get(key, make), status)
         except NotFound:
-            return _not_found(f"There is no portfolio {portfolio_id}.")
+            return _not_found(_("There is no portfolio %(id)s.", id=portfolio_id))

@@ -81,3 +81,27 @@ def test_a_region_outside_the_table_falls_back_to_pycountry() -> None:
     with i18n.use("kk"):
         assert places.region("KZ-55") == "Pavlodar oblysy (KZ)"  # no Kazakh catalog
     assert places.region("XX-99") == "XX-99"
+
+
+def _sectors(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "sector" and isinstance(value, str):
+                yield value
+            else:
+                yield from _sectors(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _sectors(item)
+
+
+def test_every_sector_used_reads_in_every_language() -> None:
+    """Sectors are free text; the ones the record and the demo use are translated."""
+    from api.dashboard.format import SECTOR_LABELS, sector
+    from tracker.demo_illustrative import SECTORS
+
+    used = {*SECTORS, *_sectors(json.loads(PUBLIC_RECORD.read_text("utf-8")))}
+    assert used <= SECTOR_LABELS.keys(), sorted(used - SECTOR_LABELS.keys())
+    with i18n.use("ru"):
+        assert sector("metallurgy") == "Металлургия"
+        assert sector("cheese making") == "Cheese making"  # unknown: as recorded

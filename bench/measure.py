@@ -165,20 +165,31 @@ def start_server(env: dict[str, str], logs: Path, name: str) -> Server:
 def _start_server(env: dict[str, str], logs: Path, name: str) -> Server:
     port = free_port()
     command = [str(BIN / "tracker"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = spawn(name, command, env, logs)
+    return _started(spawn(name, command, env, logs), port, "/ready")
+
+
+def start_bare(env: dict[str, str], logs: Path, name: str, bodies: Path) -> Server:
+    """The bare Litestar app of bench/bare.py, serving ``bodies``, on a free loopback port."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.bare", str(port), str(bodies)]
+    return _started(spawn(name, command, env, logs), port, "/health")
+
+
+def _started(process: Process, port: int, ready_path: str) -> Server:
+    """``process`` once it answers 200 at ``ready_path``."""
     server = Server(process, port)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if not process.alive():
-            raise RuntimeError(f"{name} exited at start:\n{process.tail()}")
+            raise RuntimeError(f"{process.name} exited at start:\n{process.tail()}")
         try:
-            if httpx.get(f"{server.url}/ready", timeout=2).status_code == 200:
+            if httpx.get(f"{server.url}{ready_path}", timeout=2).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
         time.sleep(0.2)
     process.stop()
-    raise RuntimeError(f"{name} was not ready in {START_TIMEOUT} s:\n{process.tail()}")
+    raise RuntimeError(f"{process.name} was not ready in {START_TIMEOUT} s:\n{process.tail()}")
 
 
 def cpu_seconds(pid: int) -> float:

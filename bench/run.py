@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import platform
 import sqlite3
@@ -48,6 +49,7 @@ from bench.measure import (
     profiling,
     sampling_lag,
     scratch_dir,
+    start_bare,
     start_projector,
     start_server,
     summarize,
@@ -324,48 +326,80 @@ def load(server: Server, url: str, **options: Any) -> WrkResult:
     return wrk(url, **options)
 
 
+#: The reads measured against the bare app: name, path under the server, target ratio.
+READS = (
+    ("GET /health", "/health", 0.8),
+    ("GET …/progress (74 projects)", "/api/v1/portfolios/{portfolio}/progress", 0.5),
+    ("GET …/breakdown?by=sector", "/api/v1/portfolios/{portfolio}/breakdown?by=sector", 0.5),
+    ("the portfolio page", "/portfolios/{portfolio}", 0.5),
+)
+
+
 def measure_reads(run: Run, db: Database, server: Server, portfolio: uuid.UUID) -> None:
+    """Each read next to a bare Litestar app answering the same body with the same server
+    settings (bench/bare.py): what the middleware, the hooks and the handler cost on top of
+    the framework's floor. Measured in turns (app, bare) so that both see the same machine."""
     seconds = run.args.seconds
-    progress_url = f"{server.url}/api/v1/portfolios/{portfolio}/progress"
-    for url in (progress_url, f"{server.url}/health"):
-        wrk(url, seconds=1, connections=4)  # warm up: imports, caches, pools
-    trivial = load(server, f"{server.url}/health", seconds=seconds, connections=READ_CONNECTIONS)
-    progress = load(server, progress_url, seconds=seconds, connections=READ_CONNECTIONS)
+    paths = {name: path.format(portfolio=portfolio) for name, path, _ in READS}
+    bodies = {}
+    for index, path in enumerate(paths.values()):
+        answer = httpx.get(f"{server.url}{path}", timeout=30)
+        answer.raise_for_status()
+        bodies[str(index)] = {
+            "body": answer.text,
+            "media_type": answer.headers["content-type"],
+        }
+    bodies_file = run.logs / f"bare-bodies-{db.label}.json"
+    bodies_file.write_text(json.dumps(bodies))
+    bare = start_bare(db.env, run.logs, f"bare-{db.label}", bodies_file)
+    results: dict[str, tuple[WrkResult, WrkResult]] = {}
+    try:
+        for index, (name, path) in enumerate(paths.items()):
+            app_url = f"{server.url}{path}"
+            bare_url = f"{bare.url}/health" if path == "/health" else f"{bare.url}/same/{index}"
+            for url in (app_url, bare_url):
+                wrk(url, seconds=1, connections=4)  # warm up: imports, caches, pools
+            app_result = load(server, app_url, seconds=seconds, connections=READ_CONNECTIONS)
+            bare_result = load(bare, bare_url, seconds=seconds, connections=READ_CONNECTIONS)
+            results[name] = (app_result, bare_result)
+    finally:
+        bare.process.stop()
     wait_idle(server.pid)
-    for name, result in (("progress", progress), ("health", trivial)):
-        if result.non_2xx or result.socket_errors:
+    for (name, _, target), (app_result, bare_result) in zip(READS, results.values(), strict=True):
+        if app_result.non_2xx or app_result.socket_errors:
             run.note(
-                f"{db.label} {name}: {result.non_2xx} non-2xx answers, "
-                f"{result.socket_errors} socket errors"
+                f"{db.label} {name}: {app_result.non_2xx} non-2xx answers, "
+                f"{app_result.socket_errors} socket errors"
             )
-    run.add(
-        Figure(
-            "read",
-            db.label,
-            "GET …/progress (74 projects)",
-            progress.requests_per_second,
-            "req/s",
-            "GET /health, same server",
-            trivial.requests_per_second,
-            ("≥", 0.7),
+        run.add(
+            Figure(
+                "read",
+                db.label,
+                name,
+                app_result.requests_per_second,
+                "req/s",
+                "a bare Litestar app, same body and server settings",
+                bare_result.requests_per_second,
+                ("≥", target),
+                note=f"{READ_CONNECTIONS} connections, one worker",
+            )
         )
-    )
-    run.add(
-        Figure(
-            "read",
-            db.label,
-            "GET …/progress p99 latency",
-            progress.p99_ms,
-            "ms",
-            "GET /health p99",
-            trivial.p99_ms,
-            None,
-            note=f"p50 {progress.p50_ms:.1f} ms; {READ_CONNECTIONS} connections",
+        run.add(
+            Figure(
+                "read",
+                db.label,
+                f"{name}: p99 latency",
+                app_result.p99_ms,
+                "ms",
+                "the bare app's p99",
+                bare_result.p99_ms,
+                ("≤", 2.0) if target <= 0.5 else None,
+                note=f"p50 {app_result.p50_ms:.1f} ms (bare {bare_result.p50_ms:.1f} ms)",
+            )
         )
-    )
     if not run.access_log_measured:
         run.access_log_measured = True
-        measure_access_log(run, db, trivial)
+        measure_access_log(run, db, results["GET /health"][0])
 
 
 def measure_access_log(run: Run, db: Database, default: WrkResult) -> None:

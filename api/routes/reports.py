@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Hashable
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 import anyio.to_thread
@@ -24,6 +25,9 @@ from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from api.schemas import BreakdownOut, ProgressOut, TimelineOut
 from api.single_flight import SingleFlight
 from tracker.readmodel import reports
+from tracker.readmodel.service import ReadModel
+
+Report = TypeVar("Report", ProgressOut, BreakdownOut, TimelineOut)
 
 
 class ReportController(Controller):
@@ -47,32 +51,18 @@ class ReportController(Controller):
         *,
         request: Request[Any, Any, Any],
     ) -> ProgressOut:
-        """The most read figure: served from memory while nothing new was applied, so a
-        busy dashboard costs no thread hop and no query per request; concurrent misses
-        share one computation."""
         key = ("progress", portfolio_id, *read_moment(as_of, known_at), currency, fx, layer)
-        cached = readmodel.cached_report(key, min_position)
-        if isinstance(cached, ProgressOut):
-            return cached
 
-        def compute() -> ProgressOut:
-            position = readmodel.wait_for(min_position)
+        def build(position: int) -> ProgressOut:
             query = report_query(
                 readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer
             )
-            report = progress_out(readmodel.report(lambda c: reports.progress(c, query)), position)
-            readmodel.remember_report(key, position, report)
-            return report
+            return progress_out(readmodel.report(lambda c: reports.progress(c, query)), position)
 
-        if min_position is not None:  # it may need a later position than a shared answer
-            return await anyio.to_thread.run_sync(compute)
-        flights: SingleFlight = request.app.state.report_flights
-        # Keyed by the applied position too: a request that comes after new events were
-        # applied never shares a computation that started before them.
-        return await flights.run((key, readmodel.projector.seen_position), compute)
+        return await _served(request, readmodel, key, min_position, ProgressOut, build)
 
-    @get("/breakdown", sync_to_thread=True, summary="Figures by sector, region, country or status")
-    def breakdown(
+    @get("/breakdown", summary="Figures by sector, region, country or status")
+    async def breakdown(
         self,
         readmodel: ReadModelDep,
         portfolio_id: FromPath[UUID],
@@ -83,13 +73,22 @@ class ReportController(Controller):
         fx: Fx = "latest",
         layer: Layer = "all",
         min_position: MinPosition = None,
+        *,
+        request: Request[Any, Any, Any],
     ) -> BreakdownOut:
-        position = readmodel.wait_for(min_position)
-        query = report_query(readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer)
-        return breakdown_out(readmodel.report(lambda c: reports.breakdown(c, query, by)), position)
+        key = ("breakdown", portfolio_id, by, *read_moment(as_of, known_at), currency, fx, layer)
 
-    @get("/timeline", sync_to_thread=True, summary="Cumulative figures per month or quarter")
-    def timeline(
+        def build(position: int) -> BreakdownOut:
+            query = report_query(
+                readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer
+            )
+            report = readmodel.report(lambda c: reports.breakdown(c, query, by))
+            return breakdown_out(report, position)
+
+        return await _served(request, readmodel, key, min_position, BreakdownOut, build)
+
+    @get("/timeline", summary="Cumulative figures per month or quarter")
+    async def timeline(
         self,
         readmodel: ReadModelDep,
         portfolio_id: FromPath[UUID],
@@ -100,9 +99,46 @@ class ReportController(Controller):
         fx: Fx = "latest",
         layer: Layer = "all",
         min_position: MinPosition = None,
+        *,
+        request: Request[Any, Any, Any],
     ) -> TimelineOut:
-        position = readmodel.wait_for(min_position)
-        query = report_query(readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer)
         today = today_utc().date()
-        report = readmodel.report(lambda c: reports.timeline(c, query, interval, today))
-        return timeline_out(report, position)
+        moment = read_moment(as_of, known_at)
+        key = ("timeline", portfolio_id, interval, *moment, currency, fx, layer, today)
+
+        def build(position: int) -> TimelineOut:
+            query = report_query(
+                readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer
+            )
+            report = readmodel.report(lambda c: reports.timeline(c, query, interval, today))
+            return timeline_out(report, position)
+
+        return await _served(request, readmodel, key, min_position, TimelineOut, build)
+
+
+async def _served(
+    request: Request[Any, Any, Any],
+    readmodel: ReadModel,
+    key: Hashable,
+    min_position: int | None,
+    kind: type[Report],
+    build: Callable[[int], Report],
+) -> Report:
+    """A report served from memory while nothing new was applied, so a busy dashboard costs
+    no thread hop and no query per request; concurrent misses share one computation."""
+    cached = readmodel.cached_report(key, min_position)
+    if isinstance(cached, kind):
+        return cached
+
+    def compute() -> Report:
+        position = readmodel.wait_for(min_position)
+        report = build(position)
+        readmodel.remember_report(key, position, report)
+        return report
+
+    if min_position is not None:  # it may need a later position than a shared answer
+        return await anyio.to_thread.run_sync(compute)
+    flights: SingleFlight = request.app.state.report_flights
+    # Keyed by the applied position too: a request that comes after new events were
+    # applied never shares a computation that started before them.
+    return await flights.run((key, readmodel.projector.seen_position), compute)

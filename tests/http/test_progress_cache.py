@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from dataclasses import replace
 
 from litestar.testing import TestClient
@@ -73,3 +74,31 @@ def test_with_an_external_projector_the_cache_follows_its_position(
             time.sleep(0.02)
         amount, position, _ = committed(reader, portfolio_id)
         assert amount == "7.50" and position >= written["position"]
+
+
+def test_breakdowns_and_timelines_from_memory_follow_every_write(
+    client: Client, portfolio_id: str, project_id: str
+) -> None:
+    """Breakdowns and timelines are served from memory too (each was computed per request,
+    10 a second at the demo's size): a repeat is the same answer, and a write is seen by the
+    next read of each, with each parameter its own entry."""
+    base = f"/api/v1/portfolios/{portfolio_id}"
+    reads = [
+        f"{base}/breakdown?by=sector",
+        f"{base}/breakdown?by=status",
+        f"{base}/timeline?interval=quarter",
+        f"{base}/timeline?interval=month",
+    ]
+    before = {read: client.get(read).json() for read in reads}
+    assert {read: client.get(read).json() for read in reads} == before
+    assert before[reads[0]]["slices"] != before[reads[1]]["slices"]
+
+    usd = {"type": "committed", "amount": {"amount": "7.50", "currency": "USD"}}
+    written = client.post(f"/api/v1/projects/{project_id}/events", json=usd).json()
+    for read in reads:
+        after = client.get(read).json()
+        assert after["position"] >= written["position"] > before[read]["position"], read
+    sectors = client.get(reads[0]).json()["slices"]
+    assert sum(Decimal(s["figures"]["committed"]["amount"]) for s in sectors) == Decimal("7.50")
+    months = client.get(reads[3]).json()["points"]
+    assert Decimal(months[-1]["figures"]["committed"]["amount"]) == Decimal("7.50")

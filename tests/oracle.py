@@ -377,6 +377,51 @@ class Oracle:
         )
         return ProgressView(targets, figures.view(), ratios, tuple(sorted(converter.used)))
 
+    def headline(
+        self,
+        portfolio_id: UUID,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        currency: str = USD,
+    ) -> dict[str, Decimal]:
+        """The progress headline exactly (nothing rounded), one value per name: ``pledged``,
+        ``committed``, ``disbursed`` in the report currency, ``<figure>.unconverted.<CUR>``
+        and ``<figure>.count.<CUR>`` for what could not be converted, ``jobs_permanent``,
+        ``jobs_temporary``, ``projects``, ``projects.<status>``, ``target_investment`` (or
+        left unconverted, as the figures), ``target_jobs`` and ``target_projects``."""
+        known = self.known(portfolio_id, known_at)
+        converter = _Converter(known.rate_sets, currency, None)
+        figures = self._figures(known, as_of, converter)
+        values: dict[str, Decimal] = {}
+        for name, total in (
+            ("pledged", figures.pledged),
+            ("committed", figures.committed),
+            ("disbursed", figures.disbursed),
+        ):
+            values[name] = total.amount
+            for code, (amount, count) in total.unconverted.items():
+                values[f"{name}.unconverted.{code}"] = amount
+                values[f"{name}.count.{code}"] = Decimal(count)
+        values["jobs_permanent"] = Decimal(figures.jobs_permanent)
+        values["jobs_temporary"] = Decimal(figures.jobs_temporary)
+        values["projects"] = Decimal(figures.project_count)
+        for status, count in figures.statuses.items():
+            if count:
+                values[f"projects.{status}"] = Decimal(count)
+        targets = known.portfolio.targets_as_of(as_of) if known.portfolio else None
+        if targets is not None:
+            money = targets.investment
+            converted = converter.convert(money.amount, money.currency, targets.effective_date)
+            if converted is None:
+                values[f"target_investment.unconverted.{money.currency}"] = money.amount
+                values[f"target_investment.count.{money.currency}"] = Decimal(1)
+            else:
+                values["target_investment"] = converted
+            values["target_jobs"] = Decimal(targets.jobs)
+            values["target_projects"] = Decimal(targets.projects)
+        return values
+
     def breakdown(
         self,
         portfolio_id: UUID,

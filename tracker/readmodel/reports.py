@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +36,10 @@ NOT_ANNOUNCED = "(not yet announced)"
 #: Which projects a report counts: every one, only those from public reports (not
 #: illustrative), or only the illustrative ones.
 LAYERS = ("all", "reported", "illustrative")
+#: Sums of converted amounts are kept exact (addition only: no digit is ever rounded away),
+#: so a figure is the exact sum of its parts and a difference between two moments is the
+#: exact sum of what each change contributed (``tracker.readmodel.changes``).
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class Total:
     def add(self, book: RateBook, amount: Decimal, currency: str, on: date, count: int) -> None:
         converted = book.convert(amount, currency, on, self.currency)
         if converted is not None:
-            self.amount += converted
+            self.amount = EXACT.add(self.amount, converted)
             return
         known = self.unconverted.get(currency)
         self.unconverted[currency] = Unconverted(
@@ -143,7 +147,7 @@ def _known(table: Any, query: ReportQuery) -> list[Any]:
     return known_rows(table, query.known_at)
 
 
-def _in_layer(column: Any, query: ReportQuery) -> list[Any]:
+def in_scope(column: Any, query: ReportQuery) -> list[Any]:
     """Only the projects of the query's layer (their flag is fixed when announced)."""
     if query.layer == "all":
         return []
@@ -232,7 +236,7 @@ def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsO
         .join(ranked, and_(ranked.c.project_id == t.plans.c.project_id, ranked.c.rank == 1))
         .where(t.plans.c.portfolio_id == str(query.portfolio_id))
         .where(*_known(t.plans, query), *_effective(t.plans.c.announced_on, query))
-        .where(*_in_layer(t.plans.c.project_id, query))
+        .where(*in_scope(t.plans.c.project_id, query))
     )
     return {
         row.project_id: ProjectAsOf(
@@ -250,6 +254,16 @@ def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsO
     }
 
 
+def counted_facts(query: ReportQuery) -> list[Any]:
+    """The conditions that select the ledger rows a report at ``query`` counts."""
+    return [
+        t.facts.c.portfolio_id == str(query.portfolio_id),
+        *_known(t.facts, query),
+        *_effective(t.facts.c.effective_date, query),
+        *in_scope(t.facts.c.project_id, query),
+    ]
+
+
 def _fact_groups(query: ReportQuery, *, per_project: bool) -> Select[Any]:
     """Facts grouped by kind, currency and value date (and project), in one query."""
     keys = [t.facts.c.kind, t.facts.c.currency, t.facts.c.effective_date]
@@ -263,9 +277,7 @@ def _fact_groups(query: ReportQuery, *, per_project: bool) -> Select[Any]:
             func.sum(t.facts.c.temporary).label("temporary"),
             func.count().label("count"),
         )
-        .where(t.facts.c.portfolio_id == str(query.portfolio_id))
-        .where(*_known(t.facts, query), *_effective(t.facts.c.effective_date, query))
-        .where(*_in_layer(t.facts.c.project_id, query))
+        .where(*counted_facts(query))
         .group_by(*keys)
     )
 

@@ -1,0 +1,115 @@
+"""What changed between two moments equals the oracle's figures at each, and is explained.
+
+For random histories (the strategies of ``test_reports_match_the_oracle``: corrections and
+retractions, backdated facts, status moves, restated targets, rates published, corrected
+and withdrawn, the choice of rate sets changed) and two random moments, the start no later
+than the end on either axis, ``changes`` must give, for every headline figure, the oracle's
+value at each moment, and contributions that add up exactly (Decimal, no rounding) to the
+difference of the oracle's two values. Rates are exact (powers of 2 and 5), so the oracle's
+sum of conversions is exact too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.integration.test_reports_match_the_oracle import (
+    FIRST_DAY,
+    LAST_DAY,
+    PROPERTY,
+    History,
+    fresh_postgres,
+    fresh_sqlite,
+    make_history,
+    opened,
+)
+from tests.oracle import Oracle
+from tracker.readmodel.changes import Changes, Measure, changes
+from tracker.readmodel.projector import Projector
+from tracker.readmodel.reports import EXACT, ReportQuery
+from tracker.settings import Settings
+
+
+def name_of(measure: Measure) -> str:
+    """The oracle's name for a measure."""
+    if measure.counting:
+        return f"{measure.name}.count.{measure.unconverted}"
+    if measure.unconverted:
+        return f"{measure.name}.unconverted.{measure.unconverted}"
+    return measure.name
+
+
+def ordered_pair(history: History, values: st.SearchStrategy[Any], label: str) -> tuple[Any, Any]:
+    """Two values, the first no later than the second; ``None`` is the latest."""
+    first = history.draw(st.one_of(st.none(), values), f"{label} start")
+    if first is None:
+        return None, None
+    second = history.draw(st.one_of(st.none(), values), f"{label} end")
+    if second is None or second >= first:
+        return first, second
+    return second, first
+
+
+def assert_changes_explained(found: Changes, start: dict[str, Decimal], end: dict[str, Decimal]):
+    figures = {name_of(f.measure): f for f in found.figures}
+    for name in set(start) | set(end):
+        before, after = start.get(name, Decimal(0)), end.get(name, Decimal(0))
+        if before == after == 0 and name not in figures:
+            continue
+        figure = figures[name]
+        assert (figure.start, figure.end) == (before, after), name
+        total = Decimal(0)
+        for contribution in figure.contributions:
+            total = EXACT.add(total, contribution.amount)
+        assert total == EXACT.subtract(after, before), (name, figure.contributions)
+    for name, figure in figures.items():  # nothing explained that the oracle lacks
+        assert figure.start == start.get(name, Decimal(0)), name
+        assert figure.end == end.get(name, Decimal(0)), name
+
+
+def check_changes(fresh: Settings, data: st.DataObject) -> None:
+    with opened(fresh) as (tracker, engine):
+        history = History(tracker, engine, data)
+        make_history(history)
+        Projector(tracker, engine).catch_up()
+        oracle = Oracle.read(tracker)
+        moments = st.one_of(st.sampled_from(history.checkpoints), st.sampled_from(oracle.timestamps()))
+        days = st.dates(FIRST_DAY - timedelta(days=30), LAST_DAY)
+        for index in range(data.draw(st.integers(2, 4), label="pairs")):
+            known: tuple[datetime | None, datetime | None] = ordered_pair(history, moments, "known")
+            as_of: tuple[date | None, date | None] = ordered_pair(history, days, "as_of")
+            currency = history.draw(st.sampled_from(["USD", "USD", "KZT", "UZS"]), "currency")
+            start = ReportQuery(history.portfolio, as_of[0], known[0], currency)
+            end = ReportQuery(history.portfolio, as_of[1], known[1], currency)
+            with engine.connect() as conn:
+                found = changes(conn, start, end)
+            asked = {"currency": currency}
+            assert_changes_explained(
+                found,
+                oracle.headline(history.portfolio, as_of=as_of[0], known_at=known[0], **asked),
+                oracle.headline(history.portfolio, as_of=as_of[1], known_at=known[1], **asked),
+            )
+            del index
+
+
+@PROPERTY
+@given(data=st.data())
+def test_changes_on_sqlite_match_the_oracle_and_add_up(data: st.DataObject) -> None:
+    with fresh_sqlite() as fresh:
+        check_changes(fresh, data)
+
+
+@pytest.mark.postgres
+@PROPERTY
+@given(data=st.data())
+def test_changes_on_postgres_match_the_oracle_and_add_up(
+    postgres_url: str, data: st.DataObject
+) -> None:
+    with fresh_postgres(postgres_url) as fresh:
+        check_changes(fresh, data)

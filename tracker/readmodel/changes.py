@@ -1,0 +1,544 @@
+"""What changed between two moments: every headline figure at each, and who moved it.
+
+A moment is an ``as_of`` day and a ``known_at`` instant, as for every report; the start
+comes no later than the end on either axis. The two headlines are the progress reports at
+each moment (``reports.progress``). Every difference between them is explained by the
+changes that caused it, and the explanations add up to the difference exactly, in Decimal:
+
+- a **project** contributes what its own rows changed: ledger facts that entered or left
+  the count (recorded, corrected or retracted between the two ``known_at``; effective
+  between the two ``as_of`` days), its plan (announced, corrected) and its status;
+- a **rate move** contributes what converting the same amounts with the rates known at the
+  end, instead of those known at the start, changed (a rate corrected, published or
+  withdrawn, or the portfolio's choice of rate sets);
+- a **target restatement** contributes the change of the target in force.
+
+Only the ledger rows recorded, closed or effective between the moments are read, plus the
+sums of the value dates they (or a rate move) touch, so the cost follows the size of the
+window, not of the portfolio's history.
+
+Conversion divides, so it is not additive: converting a sum is not the sum of converting its
+parts. The reports convert per value date (``reports._fact_groups``), so every group of a
+value date that changed is walked from its value at the start to its value at the end, one
+change at a time (the rate move first, then each event in log order), each step credited
+to its cause; the steps telescope, and sums are exact (``reports.EXACT``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, and_, false, func, or_, select
+
+from tracker.domain.status import Status
+from tracker.readmodel import tables as t
+from tracker.readmodel.database import exact_sum, naive_utc
+from tracker.readmodel.fx import USD, Rate, RateBook
+from tracker.readmodel.reports import (
+    EXACT,
+    Progress,
+    ProjectAsOf,
+    ReportQuery,
+    TargetsInForce,
+    Total,
+    counted_facts,
+    in_scope,
+    progress,
+    projects_as_of,
+)
+
+MONEY_KINDS = ("committed", "disbursed")
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, order=True)
+class Measure:
+    """One number of a headline: a figure in the report currency, the amounts of one
+    currency it could not convert (``unconverted``) or how many they are (``counting``)."""
+
+    name: str  # pledged, committed, …, projects, projects.<status>, target_investment, …
+    unit: str  # a currency code, "jobs" or "projects"
+    unconverted: str = ""
+    counting: bool = False
+
+
+#: A headline, or what one change did to it: a value per measure.
+Vector = dict[Measure, Decimal]
+
+
+@dataclass(frozen=True)
+class RateMove:
+    """The rate a currency converted with on a value date, as known at each moment."""
+
+    currency: str
+    before: Rate | None
+    after: Rate | None
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What moved a figure: a project's events, a move of rates, or restated targets."""
+
+    kind: str  # "project" | "rates" | "targets"
+    project_id: str | None = None
+    #: Global positions of the events behind it (a rate move names its rates instead).
+    positions: tuple[int, ...] = ()
+    moves: tuple[RateMove, ...] = ()
+
+
+@dataclass(frozen=True)
+class Contribution:
+    cause: Cause
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class FigureChange:
+    measure: Measure
+    start: Decimal
+    end: Decimal
+    difference: Decimal
+    #: Largest first; they add up to ``difference`` exactly.
+    contributions: list[Contribution]
+
+
+@dataclass(frozen=True)
+class Changes:
+    start: Progress
+    end: Progress
+    figures: list[FigureChange]
+
+
+@dataclass(frozen=True)
+class _Moment:
+    known_at: datetime | None
+    as_of: date | None
+
+    def holds(self, row: Any) -> bool:
+        """Whether a ledger row counts at this moment (as ``counted_facts`` selects it)."""
+        if self.as_of is not None and row.effective_date > self.as_of:
+            return False
+        if self.known_at is None:
+            return row.superseded_at is None
+        moment = naive_utc(self.known_at)
+        return row.recorded_at <= moment and (
+            row.superseded_at is None or row.superseded_at > moment
+        )
+
+
+def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
+    """Every headline figure at ``start`` and at ``end``, each difference explained."""
+    first, last = progress(conn, start), progress(conn, end)
+    books = (_book(conn, start), _book(conn, end))
+    work = _Explanation(start.currency, books)
+    positions = _project_positions(conn, start, end)
+    work.facts(conn, start, end, positions)
+    work.projects(projects_as_of(conn, start), projects_as_of(conn, end))
+    work.targets(first.targets, last.targets, _target_position(conn, end, last.targets))
+    before, after = headline(first), headline(last)
+    figures = []
+    for measure in sorted(set(before) | set(after) | set(work.measures())):
+        start_value, end_value = before.get(measure, ZERO), after.get(measure, ZERO)
+        explained = work.explaining(measure, positions)
+        figures.append(
+            FigureChange(
+                measure,
+                start_value,
+                end_value,
+                EXACT.subtract(end_value, start_value),
+                explained,
+            )
+        )
+    return Changes(first, last, figures)
+
+
+def _book(conn: Connection, query: ReportQuery) -> RateBook:
+    return RateBook.load(conn, query.portfolio_id, query.known_at)
+
+
+def headline(report: Progress) -> Vector:
+    """A progress report's headline as one value per measure."""
+    figures, currency = report.figures, report.query.currency
+    values: Vector = {}
+    for name, total in (
+        ("pledged", figures.pledged),
+        ("committed", figures.committed),
+        ("disbursed", figures.disbursed),
+    ):
+        _add_total(values, name, total)
+    values[Measure("jobs_permanent", "jobs")] = Decimal(figures.jobs_permanent)
+    values[Measure("jobs_temporary", "jobs")] = Decimal(figures.jobs_temporary)
+    values[Measure("projects", "projects")] = Decimal(figures.project_count)
+    for status, count in figures.projects_by_status.items():
+        if count:
+            values[Measure(f"projects.{status}", "projects")] = Decimal(count)
+    targets = report.targets
+    if targets is not None:
+        converted = targets.investment_converted
+        if converted is not None:
+            values[Measure("target_investment", currency)] = converted
+        else:
+            values.update(
+                _unconverted("target_investment", targets.currency, targets.investment, 1)
+            )
+        values[Measure("target_jobs", "jobs")] = Decimal(targets.jobs)
+        values[Measure("target_projects", "projects")] = Decimal(targets.projects)
+    return values
+
+
+def _add_total(values: Vector, name: str, total: Total) -> None:
+    values[Measure(name, total.currency)] = total.amount
+    for left in total.unconverted.values():
+        values.update(_unconverted(name, left.currency, left.amount, left.count))
+
+
+def _unconverted(name: str, currency: str, amount: Decimal, count: int) -> Vector:
+    """The amounts of ``currency`` a figure could not convert: their sum and how many."""
+    return {
+        Measure(name, currency, unconverted=currency): amount,
+        Measure(name, currency, unconverted=currency, counting=True): Decimal(count),
+    }
+
+
+# Collecting the causes
+
+
+@dataclass
+class _Explanation:
+    currency: str
+    books: tuple[RateBook, RateBook]
+    by_cause: dict[tuple[Any, ...], Vector] = field(default_factory=lambda: defaultdict(dict))
+    rate_causes: dict[tuple[Any, ...], tuple[RateMove, ...]] = field(default_factory=dict)
+
+    def measures(self) -> set[Measure]:
+        return {m for vector in self.by_cause.values() for m, v in vector.items() if v}
+
+    def credit(self, cause: tuple[Any, ...], change: Mapping[Measure, Decimal]) -> None:
+        vector = self.by_cause[cause]
+        for measure, value in change.items():
+            if value:
+                vector[measure] = EXACT.add(vector.get(measure, ZERO), value)
+
+    def step(self, cause: tuple[Any, ...], before: Vector, after: Vector) -> Vector:
+        """Credit ``cause`` with ``after - before``; return ``after``."""
+        self.credit(cause, _minus(after, before))
+        return after
+
+    def explaining(self, measure: Measure, positions: Mapping[str, set[int]]) -> list[Contribution]:
+        found = [
+            Contribution(self._cause(key, positions), vector[measure])
+            for key, vector in self.by_cause.items()
+            if vector.get(measure)
+        ]
+        found.sort(key=lambda c: (-abs(c.amount), c.cause.kind, c.cause.project_id or ""))
+        return found
+
+    def _cause(self, key: tuple[Any, ...], positions: Mapping[str, set[int]]) -> Cause:
+        if key[0] == "project":
+            return Cause("project", key[1], tuple(sorted(positions.get(key[1], ()))))
+        if key[0] == "targets":
+            return Cause("targets", positions=key[1:])
+        return Cause("rates", moves=self.rate_causes[key])
+
+    # Valuing an amount with each moment's rates
+
+    def value(self, at: int, name: str, amount: Decimal, currency: str, on: date, n: int) -> Vector:
+        """What ``n`` amounts summing to ``amount`` add to figure ``name`` at moment ``at``."""
+        if n == 0:
+            return {}
+        converted = self.books[at].convert(amount, currency, on, self.currency)
+        if converted is not None:
+            return {Measure(name, self.currency): converted}
+        return _unconverted(name, currency, amount, n)
+
+    def rate_cause(self, currency: str, on: date) -> tuple[Any, ...] | None:
+        """The rate move for converting ``currency`` on ``on``, if the rates differ."""
+        if currency == self.currency:
+            return None
+        moves = tuple(
+            RateMove(code, before, after)
+            for code in dict.fromkeys((currency, self.currency))
+            if code != USD
+            and _rate_key(before := self.books[0].rate(code, on))
+            != _rate_key(after := self.books[1].rate(code, on))
+        )
+        if not moves:
+            return None
+        key = ("rates", *(_rate_key(m.before) for m in moves), *(_rate_key(m.after) for m in moves))
+        self.rate_causes[key] = moves
+        return key
+
+    # Ledger facts
+
+    def facts(
+        self,
+        conn: Connection,
+        start: ReportQuery,
+        end: ReportQuery,
+        positions: dict[str, set[int]],
+    ) -> None:
+        moments = (_Moment(start.known_at, start.as_of), _Moment(end.known_at, end.as_of))
+        groups: dict[tuple[str, str, date], list[tuple[int, str, int, Decimal]]] = defaultdict(list)
+        for row in conn.execute(_moved_facts(start, end)):
+            counted = (moments[0].holds(row), moments[1].holds(row))
+            if counted[0] == counted[1]:
+                continue
+            sign = 1 if counted[1] else -1
+            # Left the count: closed by a correction or retraction, the event to credit.
+            closed = not counted[1] and row.superseded_at is not None
+            position = row.superseded_position if closed else row.recorded_position
+            positions[row.project_id].add(position)
+            cause = ("project", row.project_id)
+            if row.kind == "jobs_created":
+                self.credit(
+                    cause,
+                    {
+                        Measure("jobs_permanent", "jobs"): Decimal(sign * row.permanent),
+                        Measure("jobs_temporary", "jobs"): Decimal(sign * row.temporary),
+                    },
+                )
+            else:
+                groups[(row.kind, row.currency, row.effective_date)].append(
+                    (position, row.project_id, sign, row.amount)
+                )
+        self._walk_groups(conn, start, groups)
+
+    def _walk_groups(
+        self,
+        conn: Connection,
+        start: ReportQuery,
+        groups: dict[tuple[str, str, date], list[tuple[int, str, int, Decimal]]],
+    ) -> None:
+        """Each value date's sum from its start value to its end value, change by change."""
+        sums = _sums_at_start(conn, start, self._ranges(groups))
+        for key in set(groups) | set(sums):
+            kind, currency, on = key
+            amount, n = sums.get(key, (ZERO, 0))
+            value = self.value(0, kind, amount, currency, on, n)
+            if (rates := self.rate_cause(currency, on)) is not None:
+                value = self.step(rates, value, self.value(1, kind, amount, currency, on, n))
+            for _, project, sign, delta in sorted(groups.get(key, [])):
+                amount, n = EXACT.add(amount, sign * delta), n + sign
+                after = self.value(1, kind, amount, currency, on, n)
+                value = self.step(("project", project), value, after)
+
+    def _ranges(self, groups: Iterable[tuple[str, str, date]]) -> list[tuple[str, date, date]]:
+        """Per currency, the value dates to read sums for: those the changed rows hold and
+        those whose rate moved (every date a rate of either moment starts a period)."""
+        by_currency: dict[str, list[date]] = defaultdict(list)
+        for _, currency, on in groups:
+            if currency != self.currency:
+                by_currency[currency].append(on)
+        for currency, start, stop in self._rate_periods():
+            by_currency[currency] += [start, stop]
+        return [(c, min(days), max(days)) for c, days in by_currency.items()]
+
+    def _rate_periods(self) -> list[tuple[str, date, date]]:
+        """Each currency's periods (first day, last day) whose rate differs between the
+        moments; the last period runs to the end of the calendar."""
+        currencies = {USD, *(c for book in self.books for (_, c) in book.rates)}
+        currencies.discard(self.currency)
+        starts = sorted(
+            {r.rate_date for book in self.books for rates in book.rates.values() for r in rates}
+        )
+        periods = []
+        for currency in currencies:
+            for index, first in enumerate(starts):
+                if self.rate_cause(currency, first) is not None:
+                    last = starts[index + 1] if index + 1 < len(starts) else date.max
+                    periods.append((currency, first, last))
+        return periods
+
+    # Projects: their count, status and pledge
+
+    def projects(self, before: dict[str, ProjectAsOf], after: dict[str, ProjectAsOf]) -> None:
+        for project_id in set(before) | set(after):
+            cause = ("project", project_id)
+            then, now = before.get(project_id), after.get(project_id)
+            status_then = then.status if then else None
+            status_now = now.status if now else None
+            if status_then != status_now:
+                self.credit(cause, _status_vector(status_then, -1))
+                self.credit(cause, _status_vector(status_now, 1))
+            value = self._pledged(0, then)
+            if _pledges(then) and _pledges(now):
+                assert then is not None
+                rates = self.rate_cause(then.currency, then.announced_on)
+                if rates is not None:
+                    value = self.step(rates, value, self._pledged(1, then))
+            self.step(cause, value, self._pledged(1, now))
+
+    def _pledged(self, at: int, project: ProjectAsOf | None) -> Vector:
+        if not _pledges(project):
+            return {}
+        assert project is not None
+        return self.value(
+            at, "pledged", project.planned_investment, project.currency, project.announced_on, 1
+        )
+
+    # Targets
+
+    def targets(
+        self, before: TargetsInForce | None, after: TargetsInForce | None, position: int | None
+    ) -> None:
+        cause = ("targets", *(() if position is None else (position,)))
+        value = self._target(0, before)
+        if before is not None and after is not None:
+            rates = self.rate_cause(before.currency, before.effective_date)
+            if rates is not None:
+                value = self.step(rates, value, self._target(1, before))
+        self.step(cause, value, self._target(1, after))
+
+    def _target(self, at: int, targets: TargetsInForce | None) -> Vector:
+        if targets is None:
+            return {}
+        return {
+            **self.value(
+                at,
+                "target_investment",
+                targets.investment,
+                targets.currency,
+                targets.effective_date,
+                1,
+            ),
+            Measure("target_jobs", "jobs"): Decimal(targets.jobs),
+            Measure("target_projects", "projects"): Decimal(targets.projects),
+        }
+
+
+def _rate_key(rate: Rate | None) -> tuple[str, date, Decimal] | None:
+    return None if rate is None else (rate.rate_set_id, rate.rate_date, rate.units_per_usd)
+
+
+def _pledges(project: ProjectAsOf | None) -> bool:
+    return project is not None and project.status != Status.CANCELLED.value
+
+
+def _status_vector(status: str | None, sign: int) -> Vector:
+    if status is None:
+        return {}
+    return {
+        Measure("projects", "projects"): Decimal(sign),
+        Measure(f"projects.{status}", "projects"): Decimal(sign),
+    }
+
+
+def _minus(after: Mapping[Measure, Decimal], before: Mapping[Measure, Decimal]) -> Vector:
+    return {
+        measure: EXACT.subtract(after.get(measure, ZERO), before.get(measure, ZERO))
+        for measure in set(after) | set(before)
+    }
+
+
+# Queries: only what moved between the moments
+
+
+def _window(column: Any, start: Any, end: Any) -> Any:
+    """``start < column <= end``; no start is nothing (the start moment is the latest)."""
+    if start is None:
+        return false()
+    condition = column > start
+    return condition if end is None else and_(condition, column <= end)
+
+
+def _moved_facts(start: ReportQuery, end: ReportQuery) -> Any:
+    """The ledger rows that may count at one moment and not the other: recorded or closed
+    between the two ``known_at``, or effective between the two ``as_of``."""
+    f = t.facts.c
+    known = (
+        None if start.known_at is None else naive_utc(start.known_at),
+        None if end.known_at is None else naive_utc(end.known_at),
+    )
+    return (
+        select(
+            f.project_id,
+            f.kind,
+            f.currency,
+            f.amount,
+            f.permanent,
+            f.temporary,
+            f.effective_date,
+            f.recorded_at,
+            f.recorded_position,
+            f.superseded_at,
+            f.superseded_position,
+        )
+        .where(f.portfolio_id == str(start.portfolio_id), *in_scope(f.project_id, start))
+        .where(
+            or_(
+                _window(f.recorded_at, *known),
+                _window(f.superseded_at, *known),
+                _window(f.effective_date, start.as_of, end.as_of),
+            )
+        )
+    )
+
+
+def _sums_at_start(
+    conn: Connection, start: ReportQuery, ranges: list[tuple[str, date, date]]
+) -> dict[tuple[str, str, date], tuple[Decimal, int]]:
+    """The start's sum and count of each (kind, currency, value date) within ``ranges``."""
+    if not ranges:
+        return {}
+    f = t.facts.c
+    keys = (f.kind, f.currency, f.effective_date)
+    rows = conn.execute(
+        select(*keys, exact_sum(f.amount).label("amount"), func.count().label("n"))
+        .where(*counted_facts(start), f.kind.in_(MONEY_KINDS))
+        .where(
+            or_(
+                *(
+                    and_(f.currency == currency, f.effective_date.between(first, last))
+                    for currency, first, last in ranges
+                )
+            )
+        )
+        .group_by(*keys)
+    )
+    return {(r.kind, r.currency, r.effective_date): (r.amount, int(r.n)) for r in rows}
+
+
+def _project_positions(
+    conn: Connection, start: ReportQuery, end: ReportQuery
+) -> dict[str, set[int]]:
+    """Per project, the events between the moments that announced it, corrected its plan
+    or changed its status (its ledger events are added as they are found)."""
+    known = (
+        None if start.known_at is None else naive_utc(start.known_at),
+        None if end.known_at is None else naive_utc(end.known_at),
+    )
+    found: dict[str, set[int]] = defaultdict(set)
+    for table, effective in ((t.plans, t.plans.c.announced_on), (t.statuses, None)):
+        day = effective if effective is not None else table.c.effective_date
+        rows = conn.execute(
+            select(table.c.project_id, table.c.recorded_position)
+            .where(table.c.portfolio_id == str(start.portfolio_id))
+            .where(
+                or_(
+                    _window(table.c.recorded_at, *known),
+                    _window(day, start.as_of, end.as_of),
+                )
+            )
+        )
+        for row in rows:
+            found[row.project_id].add(row.recorded_position)
+    return found
+
+
+def _target_position(
+    conn: Connection, end: ReportQuery, targets: TargetsInForce | None
+) -> int | None:
+    if targets is None:
+        return None
+    position = conn.execute(
+        select(t.targets.c.recorded_position).where(
+            t.targets.c.portfolio_id == str(end.portfolio_id),
+            t.targets.c.version == targets.version,
+        )
+    ).scalar_one_or_none()
+    return None if position is None else int(position)

@@ -16,6 +16,7 @@ from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
 from api.language import language_middleware
 from api.limits import rate_limits
 from api.metrics import Metrics
+from api.routes.changes import ChangesController
 from api.routes.documents import DocumentController, PortfolioDocumentsController
 from api.routes.feed import FeedController
 from api.routes.flags import FlagController
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PortfolioController,
             ProjectController,
             ReportController,
+            ChangesController,
             RateSetController,
             StatementController,
             PortfolioRateSetsController,

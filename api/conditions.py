@@ -64,15 +64,22 @@ READABLE_FROM = date(1900, 1, 1)
 READABLE_UNTIL = date(2199, 12, 31)
 
 
+#: The query parameters that name a recorded moment (``known_at``, and the ends of a window).
+MOMENT_PARAMS = ("known_at", "known_from", "known_to")
+
+
 def read_moment(
-    as_of: date | None, known_at: datetime | None
+    as_of: date | None,
+    known_at: datetime | None,
+    *,
+    names: tuple[str, str] = ("as_of", "known_at"),
 ) -> tuple[date | None, datetime | None]:
     """The moment a read asks about, checked: ``known_at`` without a zone is read as UTC, like
     every recorded time; either outside the readable dates is a 400 naming the parameter, and
     so is a ``known_at`` still to come (what it shows could change until then, so it could not
     be cited; see ``refuse_future``)."""
     if as_of is not None and not READABLE_FROM <= as_of <= READABLE_UNTIL:
-        raise _unreadable("as_of", as_of.isoformat())
+        raise _unreadable(names[0], as_of.isoformat())
     if known_at is None:
         return as_of, None
     if known_at.tzinfo is None:
@@ -82,8 +89,8 @@ def read_moment(
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before year 1 in UTC
         readable = False
     if not readable:
-        raise _unreadable("known_at", known_at.isoformat())
-    refuse_future(known_at)
+        raise _unreadable(names[1], known_at.isoformat())
+    refuse_future(known_at, names[1])
     return as_of, known_at
 
 
@@ -91,8 +98,8 @@ class FutureMoment(ValidationException):
     """A ``known_at`` still to come: refused as problem+json, by pages too."""
 
 
-def refuse_future(known_at: datetime) -> None:
-    """A 400 naming ``known_at`` when that moment has not come yet."""
+def refuse_future(known_at: datetime, name: str = "known_at") -> None:
+    """A 400 naming ``known_at`` (or ``name``) when that moment has not come yet."""
     now = today_utc()
     if known_at > now:
         message = (
@@ -101,8 +108,8 @@ def refuse_future(known_at: datetime) -> None:
             "what was known then cannot be shown yet"
         )
         raise FutureMoment(
-            f"known_at: {message}",
-            extra=[{"key": "known_at", "message": message, "source": "query"}],
+            f"{name}: {message}",
+            extra=[{"key": name, "message": message, "source": "query"}],
         )
 
 
@@ -132,13 +139,16 @@ async def canonical_request(request: Request[Any, Any, Any]) -> None:
     portfolio = request.query_params.get("portfolio")
     if portfolio and not _CANONICAL_ID.match(portfolio):
         raise _not_canonical("portfolio", "query")
-    known_at = request.query_params.get("known_at")
-    if known_at and request.scope["path"].startswith("/api/") and not _MOMENT.match(known_at):
-        message = "must be an RFC 3339 moment such as 2024-10-22T18:00:00Z"
-        raise ValidationException(
-            f"known_at: {message}",
-            extra=[{"key": "known_at", "message": message, "source": "query"}],
-        )
+    if not request.scope["path"].startswith("/api/"):
+        return
+    for name in MOMENT_PARAMS:
+        value = request.query_params.get(name)
+        if value and not _MOMENT.match(value):
+            message = "must be an RFC 3339 moment such as 2024-10-22T18:00:00Z"
+            raise ValidationException(
+                f"{name}: {message}",
+                extra=[{"key": name, "message": message, "source": "query"}],
+            )
 
 
 def _not_canonical(name: str, source: str) -> ValidationException:

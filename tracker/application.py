@@ -420,6 +420,16 @@ class TrackerApplication(RecordingApplication):
                 found[stored.originator_version] = event
         return found
 
+    def events_at_positions(self, positions: Iterable[int]) -> dict[int, Any]:
+        """The events at these global positions of the notification log, by position (one
+        indexed read each; a position with no event is left out)."""
+        found: dict[int, Any] = {}
+        for position in sorted(set(positions)):
+            for notification in self.recorder.select_notifications(start=position, limit=1):
+                if notification.id == position:
+                    found[position] = self.mapper.to_domain_event(notification)
+        return found
+
     def project_history(self, project_id: UUID) -> list[RecordedEvent]:
         history = self.recorded_events(project_id)
         if not history:

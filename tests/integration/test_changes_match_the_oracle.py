@@ -79,7 +79,9 @@ def check_changes(fresh: Settings, data: st.DataObject) -> None:
         make_history(history)
         Projector(tracker, engine).catch_up()
         oracle = Oracle.read(tracker)
-        moments = st.one_of(st.sampled_from(history.checkpoints), st.sampled_from(oracle.timestamps()))
+        moments = st.one_of(
+            st.sampled_from(history.checkpoints), st.sampled_from(oracle.timestamps())
+        )
         days = st.dates(FIRST_DAY - timedelta(days=30), LAST_DAY)
         for index in range(data.draw(st.integers(2, 4), label="pairs")):
             known: tuple[datetime | None, datetime | None] = ordered_pair(history, moments, "known")

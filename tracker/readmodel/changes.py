@@ -136,15 +136,16 @@ def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
     first, last = progress(conn, start), progress(conn, end)
     books = (_book(conn, start), _book(conn, end))
     work = _Explanation(start.currency, books)
-    positions = _project_positions(conn, start, end)
-    work.facts(conn, start, end, positions)
-    work.projects(projects_as_of(conn, start), projects_as_of(conn, end))
+    work.facts(conn, start, end)
+    work.projects(
+        projects_as_of(conn, start), projects_as_of(conn, end), _project_positions(conn, start, end)
+    )
     work.targets(first.targets, last.targets, _target_position(conn, end, last.targets))
     before, after = headline(first), headline(last)
     figures = []
     for measure in sorted(set(before) | set(after) | set(work.measures())):
         start_value, end_value = before.get(measure, ZERO), after.get(measure, ZERO)
-        explained = work.explaining(measure, positions)
+        explained = work.explaining(measure)
         figures.append(
             FigureChange(
                 measure,
@@ -214,33 +215,47 @@ class _Explanation:
     books: tuple[RateBook, RateBook]
     by_cause: dict[tuple[Any, ...], Vector] = field(default_factory=lambda: defaultdict(dict))
     rate_causes: dict[tuple[Any, ...], tuple[RateMove, ...]] = field(default_factory=dict)
+    #: The events behind each cause's change of each measure.
+    positions: dict[tuple[tuple[Any, ...], Measure], set[int]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
 
     def measures(self) -> set[Measure]:
         return {m for vector in self.by_cause.values() for m, v in vector.items() if v}
 
-    def credit(self, cause: tuple[Any, ...], change: Mapping[Measure, Decimal]) -> None:
+    def credit(
+        self,
+        cause: tuple[Any, ...],
+        change: Mapping[Measure, Decimal],
+        positions: Iterable[int] = (),
+    ) -> None:
+        """Add ``change`` to what ``cause`` did, by the events at ``positions``."""
         vector = self.by_cause[cause]
+        events = set(positions)
         for measure, value in change.items():
             if value:
                 vector[measure] = EXACT.add(vector.get(measure, ZERO), value)
+                self.positions[(cause, measure)] |= events
 
-    def step(self, cause: tuple[Any, ...], before: Vector, after: Vector) -> Vector:
+    def step(
+        self, cause: tuple[Any, ...], before: Vector, after: Vector, positions: Iterable[int] = ()
+    ) -> Vector:
         """Credit ``cause`` with ``after - before``; return ``after``."""
-        self.credit(cause, _minus(after, before))
+        self.credit(cause, _minus(after, before), positions)
         return after
 
-    def explaining(self, measure: Measure, positions: Mapping[str, set[int]]) -> list[Contribution]:
+    def explaining(self, measure: Measure) -> list[Contribution]:
         found = [
-            Contribution(self._cause(key, positions), vector[measure])
+            Contribution(self._cause(key, measure), vector[measure])
             for key, vector in self.by_cause.items()
             if vector.get(measure)
         ]
         found.sort(key=lambda c: (-abs(c.amount), c.cause.kind, c.cause.project_id or ""))
         return found
 
-    def _cause(self, key: tuple[Any, ...], positions: Mapping[str, set[int]]) -> Cause:
+    def _cause(self, key: tuple[Any, ...], measure: Measure) -> Cause:
         if key[0] == "project":
-            return Cause("project", key[1], tuple(sorted(positions.get(key[1], ()))))
+            return Cause("project", key[1], tuple(sorted(self.positions[(key, measure)])))
         if key[0] == "targets":
             return Cause("targets", positions=key[1:])
         return Cause("rates", moves=self.rate_causes[key])
@@ -280,7 +295,6 @@ class _Explanation:
         conn: Connection,
         start: ReportQuery,
         end: ReportQuery,
-        positions: dict[str, set[int]],
     ) -> None:
         moments = (_Moment(start.known_at, start.as_of), _Moment(end.known_at, end.as_of))
         groups: dict[tuple[str, str, date], list[tuple[int, str, int, Decimal]]] = defaultdict(list)
@@ -292,7 +306,6 @@ class _Explanation:
             # Left the count: closed by a correction or retraction, the event to credit.
             closed = not counted[1] and row.superseded_at is not None
             position = row.superseded_position if closed else row.recorded_position
-            positions[row.project_id].add(position)
             cause = ("project", row.project_id)
             if row.kind == "jobs_created":
                 self.credit(
@@ -301,7 +314,11 @@ class _Explanation:
                         Measure("jobs_permanent", "jobs"): Decimal(sign * row.permanent),
                         Measure("jobs_temporary", "jobs"): Decimal(sign * row.temporary),
                     },
+                    (position,),
                 )
+            elif row.currency == self.currency:  # taken as it is: adds up as it comes
+                change = {Measure(row.kind, self.currency): sign * row.amount}
+                self.credit(cause, change, (position,))
             else:
                 groups[(row.kind, row.currency, row.effective_date)].append(
                     (position, row.project_id, sign, row.amount)
@@ -322,10 +339,10 @@ class _Explanation:
             value = self.value(0, kind, amount, currency, on, n)
             if (rates := self.rate_cause(currency, on)) is not None:
                 value = self.step(rates, value, self.value(1, kind, amount, currency, on, n))
-            for _, project, sign, delta in sorted(groups.get(key, [])):
+            for position, project, sign, delta in sorted(groups.get(key, [])):
                 amount, n = EXACT.add(amount, sign * delta), n + sign
                 after = self.value(1, kind, amount, currency, on, n)
-                value = self.step(("project", project), value, after)
+                value = self.step(("project", project), value, after, (position,))
 
     def _ranges(self, groups: Iterable[tuple[str, str, date]]) -> list[tuple[str, date, date]]:
         """Per currency, the value dates to read sums for: those the changed rows hold and
@@ -356,22 +373,29 @@ class _Explanation:
 
     # Projects: their count, status and pledge
 
-    def projects(self, before: dict[str, ProjectAsOf], after: dict[str, ProjectAsOf]) -> None:
+    def projects(
+        self,
+        before: dict[str, ProjectAsOf],
+        after: dict[str, ProjectAsOf],
+        positions: Mapping[str, set[int]],
+    ) -> None:
+        """Each project's count by status and pledge, credited to the project's events that
+        announced it, corrected its plan or changed its status between the moments."""
         for project_id in set(before) | set(after):
-            cause = ("project", project_id)
+            cause, events = ("project", project_id), positions.get(project_id, set())
             then, now = before.get(project_id), after.get(project_id)
             status_then = then.status if then else None
             status_now = now.status if now else None
             if status_then != status_now:
-                self.credit(cause, _status_vector(status_then, -1))
-                self.credit(cause, _status_vector(status_now, 1))
+                self.credit(cause, _status_vector(status_then, -1), events)
+                self.credit(cause, _status_vector(status_now, 1), events)
             value = self._pledged(0, then)
             if _pledges(then) and _pledges(now):
                 assert then is not None
                 rates = self.rate_cause(then.currency, then.announced_on)
                 if rates is not None:
                     value = self.step(rates, value, self._pledged(1, then))
-            self.step(cause, value, self._pledged(1, now))
+            self.step(cause, value, self._pledged(1, now), events)
 
     def _pledged(self, at: int, project: ProjectAsOf | None) -> Vector:
         if not _pledges(project):

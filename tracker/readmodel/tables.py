@@ -166,6 +166,9 @@ facts = Table(
         "temporary",
     ),
     Index("ix_rm_facts_project", "project_id", "fact_version"),
+    # What was recorded, or closed, between two moments (tracker/readmodel/changes.py).
+    Index("ix_rm_facts_recorded", "portfolio_id", "recorded_at"),
+    Index("ix_rm_facts_superseded", "portfolio_id", "superseded_at"),
 )
 
 #: Named sources of exchange rates (``RateSet`` aggregates).

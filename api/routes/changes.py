@@ -1,0 +1,142 @@
+"""What changed in a portfolio between two moments: figures, their causes, the events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get
+from litestar.exceptions import ValidationException
+from litestar.params import FromPath, QueryParameter
+
+from api.conditions import read_moment
+from api.params import Currency, Layer, MinPosition, ReadModelDep, Tracker, report_query
+from api.presenters.changes import changed_event_out, changes_out
+from api.schemas.changes import ChangesOut
+from tracker.readmodel.activity import MAX_PAGE, what_changed
+from tracker.readmodel.reports import ReportQuery
+
+MAX_CONTRIBUTIONS = 500
+
+KnownFrom = Annotated[
+    datetime | None,
+    QueryParameter(
+        description="The start's `known_at` (RFC 3339): what had been recorded by then. "
+        "With it, `events` lists what was recorded after it."
+    ),
+]
+KnownTo = Annotated[
+    datetime | None,
+    QueryParameter(
+        description="The end's `known_at` (RFC 3339); without it, now. Needs `known_from`."
+    ),
+]
+AsOfFrom = Annotated[
+    date | None,
+    QueryParameter(description="The start's `as_of`: facts effective by that day."),
+]
+AsOfTo = Annotated[
+    date | None,
+    QueryParameter(
+        description="The end's `as_of`; without it, every fact (the latest). Needs `as_of_from`."
+    ),
+]
+
+
+def refused(name: str, message: str) -> ValidationException:
+    """A 400 naming the query parameter, as Litestar's own checks of parameters answer."""
+    return ValidationException(
+        f"{name}: {message}", extra=[{"key": name, "message": message, "source": "query"}]
+    )
+
+
+def moments(
+    known: tuple[datetime | None, datetime | None], as_of: tuple[date | None, date | None]
+) -> tuple[tuple[date | None, datetime | None], tuple[date | None, datetime | None]]:
+    """The start and end moments a request asks for, checked: the end comes no earlier
+    than the start on either axis; a missing end is the latest, a missing start the end."""
+    if known == (None, None) and as_of == (None, None):
+        raise refused(
+            "known_from",
+            "give known_from (and known_to) to compare what was known at two moments, "
+            "as_of_from (and as_of_to) to compare two days, or both",
+        )
+    if known[0] is None and known[1] is not None:
+        raise refused("known_from", "known_to needs known_from (the start)")
+    if as_of[0] is None and as_of[1] is not None:
+        raise refused("as_of_from", "as_of_to needs as_of_from (the start)")
+    start = read_moment(as_of[0], known[0], names=("as_of_from", "known_from"))
+    end = read_moment(as_of[1], known[1], names=("as_of_to", "known_to"))
+    if start[1] is not None and end[1] is not None and end[1] < start[1]:
+        raise refused("known_to", "must not come before known_from")
+    if start[0] is not None and end[0] is not None and end[0] < start[0]:
+        raise refused("as_of_to", "must not come before as_of_from")
+    return start, end
+
+
+class ChangesController(Controller):
+    path = "/api/v1/portfolios/{portfolio_id:uuid}"
+    tags = ["reports"]
+
+    @get("/changes", sync_to_thread=True, summary="What changed between two moments")
+    def changes(
+        self,
+        tracker: Tracker,
+        readmodel: ReadModelDep,
+        portfolio_id: FromPath[UUID],
+        known_from: KnownFrom = None,
+        known_to: KnownTo = None,
+        as_of_from: AsOfFrom = None,
+        as_of_to: AsOfTo = None,
+        currency: Currency = "USD",
+        layer: Layer = "all",
+        contributions: Annotated[
+            int,
+            QueryParameter(
+                ge=1,
+                le=MAX_CONTRIBUTIONS,
+                description="List at most this many contributions per figure, the largest "
+                "first; the rest are summed into one of kind `others`.",
+            ),
+        ] = 20,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=200, description="`next_cursor` as given.")
+        ] = None,
+        min_position: MinPosition = None,
+    ) -> ChangesOut:
+        """Every headline figure of the progress report at two moments, each difference
+        explained by what caused it, and the events recorded in between.
+
+        A moment is a `known_at` (what had been recorded by then) and an `as_of` day (facts
+        effective by then), as for every report. Compare two **known-at moments**
+        (`known_from`, `known_to`: what was recorded in between, and how it moved the
+        figures), two **days** (`as_of_from`, `as_of_to`: how the figures moved between them,
+        as known now), or both at once. A missing end is the latest; the end may not come
+        before the start on either axis.
+
+        Each figure's `contributions` add up to its `difference` exactly. A contribution's
+        cause is a project (the events that changed its facts, plan or status between the
+        moments), a move of exchange rates (a rate corrected, published or withdrawn, or
+        the portfolio's choice of rate sets: the same amounts converted otherwise, with the
+        rate known at each moment), or the targets restated. `events` lists the events
+        recorded between the two `known_at`, newest first, a page at a time."""
+        start, end = moments((known_from, known_to), (as_of_from, as_of_to))
+        position = readmodel.wait_for(min_position)
+        first = report_query(tracker, portfolio_id, *start, currency, "latest", layer)
+        last = ReportQuery(portfolio_id, *end, currency, None, layer)
+        found = readmodel.report(
+            lambda conn: what_changed(conn, first, last, limit=limit, cursor=cursor)
+        )
+        entries = found.page.entries if found.page else []
+        events = tracker.events_at_positions(e.position for e in entries)
+        listed = [changed_event_out(e, events[e.position], found.titles) for e in entries]
+        return changes_out(
+            found.changes,
+            listed,
+            found.page.next_cursor if found.page else None,
+            limit=contributions,
+            titles=found.titles,
+            position=position,
+        )

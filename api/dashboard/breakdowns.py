@@ -9,6 +9,7 @@ from typing import Any
 from api import schemas as s
 from api.dashboard import format as f
 from api.dashboard.charts import Segment, bar
+from tracker.i18n import N_, gettext
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,13 @@ class BreakdownRow:
     projects: int
     ratio: str  # committed / pledged, as read
     bar: Any
+
+
+TITLES = {"sector": N_("By sector"), "region": N_("By region"), "country": N_("By country")}
+NOTES = {
+    "region": N_("A project in two regions counts in full in each."),
+    "country": N_("A project in two countries counts in full in each."),
+}
 
 
 @dataclass(frozen=True)
@@ -66,25 +74,30 @@ def breakdown_view(report: s.BreakdownOut) -> BreakdownView:
                 bar=bar(
                     [
                         Segment(
-                            float(value), css, f"{what}: {f.short_money(value, currency)}", edge
+                            float(value),
+                            css,
+                            f"{gettext(what)}: {f.short_money(value, currency)}",
+                            edge,
                         )
                         for value, css, what, edge in (
-                            (pledged, "fill-pledged", "Planned", "bar-edge"),
-                            (committed, "fill-committed", "Committed", None),
-                            (disbursed, "fill-disbursed", "Disbursed", None),
+                            (pledged, "fill-pledged", N_("Planned"), "bar-edge"),
+                            (committed, "fill-committed", N_("Committed"), None),
+                            (disbursed, "fill-disbursed", N_("Disbursed"), None),
                         )
                     ],
                     scale=scale,
-                    label=f"{label}: {f.short_money(committed, currency)} committed and "
-                    f"{f.short_money(disbursed, currency)} disbursed of "
-                    f"{f.short_money(pledged, currency)} planned",
+                    label=gettext(
+                        "%(name)s: %(committed)s committed and %(disbursed)s disbursed of "
+                        "%(planned)s planned",
+                        name=label,
+                        committed=f.short_money(committed, currency),
+                        disbursed=f.short_money(disbursed, currency),
+                        planned=f.short_money(pledged, currency),
+                    ),
                     css="bar bar-thin",
                     height=12,
                 ),
             )
         )
-    note = None
-    if report.by in ("region", "country"):
-        note = f"A project in two {report.by.replace('y', 'ie')}s counts in full in each."
-    titles = {"sector": "By sector", "region": "By region", "country": "By country"}
-    return BreakdownView(report.by, titles[report.by], rows, note)
+    note = gettext(NOTES[report.by]) if report.by in NOTES else None
+    return BreakdownView(report.by, gettext(TITLES[report.by]), rows, note)

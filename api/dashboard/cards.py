@@ -8,6 +8,7 @@ from typing import Any
 from api import schemas as s
 from api.dashboard import format as f
 from api.dashboard.charts import Segment, bar
+from tracker.i18n import N_, gettext, ngettext
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,9 @@ class Card:
     figure_unit: str  # "USD", or "" for counts
     target: str | None  # exact
     target_text: str | None  # as read
-    target_noun: str  # "investment pledge", "jobs target", …
+    #: How the ratio reads (a catalog message, ``%(ratio)s`` and ``%(target)s`` filled in where
+    #: the page shows them): "58.2 % of the USD 3.40 bn investment pledge", …
+    target_phrase: str
     ratio: str | None
     bar: Any
     legend: list[tuple[str, str, str]] = field(default_factory=list)  # css, label, value
@@ -31,7 +34,7 @@ def _unconverted_note(total: s.TotalOut) -> str | None:
     if not total.unconverted:
         return None
     parts = [f"{f.short_money(u.amount, u.currency)} ({u.count})" for u in total.unconverted]
-    return "Not converted for want of a rate: " + ", ".join(parts)
+    return gettext("Not converted for want of a rate: %(amounts)s", amounts=", ".join(parts))
 
 
 def reported_shares(cards: list[Card], reported: s.ProgressOut) -> list[Card]:
@@ -48,7 +51,8 @@ def reported_shares(cards: list[Card], reported: s.ProgressOut) -> list[Card]:
         whole = f.decimal(card.figure)
         share = f" ({f.percent(str(f.decimal(part) / whole))})" if whole else ""
         text = f.short_money(part, currency) if currency else f.number(int(part))
-        shared.append(replace(card, reported=f"Of which from public reports: {text}{share}"))
+        reported_text = gettext("Of which from public reports: %(figure)s", figure=text + share)
+        shared.append(replace(card, reported=reported_text))
     return shared
 
 
@@ -60,8 +64,8 @@ def headline(progress: s.ProgressOut) -> list[Card]:
     cards = []
     ratios = progress.ratios
     for key, title, total, ratio in (
-        ("committed", "Committed", progress.committed, ratios.committed_to_target),
-        ("disbursed", "Disbursed", progress.disbursed, ratios.disbursed_to_target),
+        ("committed", gettext("Committed"), progress.committed, ratios.committed_to_target),
+        ("disbursed", gettext("Disbursed"), progress.disbursed, ratios.disbursed_to_target),
     ):
         css = f"fill-{key}"
         value = float(f.decimal(total.amount))
@@ -74,13 +78,17 @@ def headline(progress: s.ProgressOut) -> list[Card]:
                 figure_unit=currency,
                 target=investment,
                 target_text=f.short_money(investment, currency) if investment else None,
-                target_noun="investment pledge",
+                target_phrase=N_("%(ratio)s of the %(target)s investment pledge"),
                 ratio=ratio,
                 bar=bar(
                     [Segment(value, css, f"{title}: {f.full_money(total.amount, currency)}")],
                     scale=goal or value,
-                    label=f"{title} {f.short_money(total.amount, currency)}, "
-                    f"{f.percent(ratio)} of the pledge",
+                    label=gettext(
+                        "%(title)s %(money)s, %(percent)s of the pledge",
+                        title=title,
+                        money=f.short_money(total.amount, currency),
+                        percent=f.percent(ratio),
+                    ),
                 ),
                 note=_unconverted_note(total),
             )
@@ -90,26 +98,38 @@ def headline(progress: s.ProgressOut) -> list[Card]:
     cards.append(
         Card(
             key="jobs",
-            title="Jobs created",
+            title=gettext("Jobs created"),
             figure=str(jobs.total),
             figure_text=f.number(jobs.total),
             figure_unit="",
             target=str(jobs_target) if jobs_target is not None else None,
             target_text=f.number(jobs_target) if jobs_target is not None else None,
-            target_noun="jobs targeted, temporary jobs counted",
+            target_phrase=N_("%(ratio)s of the %(target)s jobs targeted, temporary jobs counted"),
             ratio=progress.ratios.jobs_to_target,
             bar=bar(
                 [
-                    Segment(jobs.permanent, "fill-disbursed", f"Permanent: {jobs.permanent:,}"),
-                    Segment(jobs.temporary, "fill-committed", f"Temporary: {jobs.temporary:,}"),
+                    Segment(
+                        jobs.permanent,
+                        "fill-disbursed",
+                        gettext("Permanent: %(n)s", n=f.number(jobs.permanent)),
+                    ),
+                    Segment(
+                        jobs.temporary,
+                        "fill-committed",
+                        gettext("Temporary: %(n)s", n=f.number(jobs.temporary)),
+                    ),
                 ],
                 scale=float(jobs_target or jobs.total),
                 stacked=True,
-                label=f"{jobs.total:,} jobs, {f.percent(progress.ratios.jobs_to_target)} of target",
+                label=gettext(
+                    "%(jobs)s jobs, %(percent)s of target",
+                    jobs=f.number(jobs.total),
+                    percent=f.percent(progress.ratios.jobs_to_target),
+                ),
             ),
             legend=[
-                ("fill-disbursed", "permanent", f.number(jobs.permanent)),
-                ("fill-committed", "temporary", f.number(jobs.temporary)),
+                ("fill-disbursed", gettext("permanent"), f.number(jobs.permanent)),
+                ("fill-committed", gettext("temporary"), f.number(jobs.temporary)),
             ],
             note=_permanent_note(jobs, jobs_target),
         )
@@ -123,23 +143,28 @@ def headline(progress: s.ProgressOut) -> list[Card]:
     cards.append(
         Card(
             key="projects",
-            title="Projects",
+            title=gettext("Projects"),
             figure=str(progress.projects),
             figure_text=f.number(progress.projects),
             figure_unit="",
             target=str(project_target) if project_target is not None else None,
             target_text=f.number(project_target) if project_target is not None else None,
-            target_noun="projects targeted",
+            target_phrase=N_("%(ratio)s of the %(target)s projects targeted"),
             ratio=progress.ratios.projects_to_target,
             bar=bar(
-                [Segment(n, f"status-{st}", f"{f.status(st)}: {n}") for st, n in ordered],
+                [Segment(n, f"status-{st}", f"{f.status(st)}: {f.number(n)}") for st, n in ordered],
                 scale=float(project_target or progress.projects),
                 stacked=True,
                 target=float(project_target) if project_target else None,
-                label=f"{progress.projects} projects by status: "
-                + ", ".join(f"{n} {f.status(st).lower()}" for st, n in ordered),
+                label=gettext(
+                    "%(projects)s projects by status: %(statuses)s",
+                    projects=f.number(progress.projects),
+                    statuses=", ".join(
+                        f"{f.number(n)} {f.status(st).lower()}" for st, n in ordered
+                    ),
+                ),
             ),
-            legend=[(f"status-{st}", f.status(st).lower(), str(n)) for st, n in ordered],
+            legend=[(f"status-{st}", f.status(st).lower(), f.number(n)) for st, n in ordered],
             note=_cancelled_note(progress.projects, by_status.get("cancelled", 0)),
         )
     )
@@ -150,10 +175,22 @@ def _permanent_note(jobs: s.JobsOut, target: int | None) -> str | None:
     """The jobs figure counts temporary jobs too: say so, with the permanent ones alone."""
     if not jobs.temporary:
         return None
-    share = f" ({f.percent(f.decimal(jobs.permanent) / target)} of the target)" if target else ""
-    return (
-        f"Temporary jobs are counted: {f.number(jobs.temporary)} of the "
-        f"{f.number(jobs.total)}. Permanent jobs alone: {f.number(jobs.permanent)}" + share + "."
+    numbers = {
+        "temporary": f.number(jobs.temporary),
+        "total": f.number(jobs.total),
+        "permanent": f.number(jobs.permanent),
+    }
+    if target:
+        return gettext(
+            "Temporary jobs are counted: %(temporary)s of the %(total)s. Permanent jobs alone: "
+            "%(permanent)s (%(percent)s of the target).",
+            percent=f.percent(f.decimal(jobs.permanent) / target),
+            **numbers,
+        )
+    return gettext(
+        "Temporary jobs are counted: %(temporary)s of the %(total)s. Permanent jobs alone: "
+        "%(permanent)s.",
+        **numbers,
     )
 
 
@@ -162,8 +199,10 @@ def _cancelled_note(projects: int, cancelled: int) -> str | None:
     if not cancelled:
         return None
     going_ahead = projects - cancelled
-    return (
-        f"Every project announced is counted, {f.number(cancelled)} cancelled "
-        f"{'one' if cancelled == 1 else 'ones'} included; {f.number(going_ahead)} "
-        f"{'is' if going_ahead == 1 else 'are'} not cancelled."
+    included = ngettext(
+        "Every project announced is counted, %(num)s cancelled one included;",
+        "Every project announced is counted, %(num)s cancelled ones included;",
+        cancelled,
     )
+    going = ngettext("%(num)s is not cancelled.", "%(num)s are not cancelled.", going_ahead)
+    return f"{included} {going}"

@@ -14,6 +14,8 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
+from tracker.i18n import formats as cldr
+
 #: Width of a bar's coordinate system; bars stretch to their box (preserveAspectRatio none).
 BAR_WIDTH = 1000
 
@@ -155,7 +157,7 @@ def _time_ticks(first: date, last: date, compact: bool) -> list[tuple[date, str]
             months.append(date(y, m, 1))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     stride = max(1, math.ceil(len(months) / (4 if compact else 8)))
-    return [(d, f"{d:%b %Y}") for d in months[::stride]]
+    return [(d, cldr.month(d)) for d in months[::stride]]
 
 
 def line_chart(

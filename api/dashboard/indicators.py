@@ -15,8 +15,24 @@ from typing import Any
 from api import schemas as s
 from api.dashboard import format as f
 from api.dashboard.charts import Band, Marker, Segment, Series, bar, line_chart
-from api.dashboard.timeline import AXIS_UNITS
+from api.dashboard.timeline import AXIS_UNITS, axis_tick, scaled_unit
 from api.schemas import indicators as indicator_schemas
+from tracker.i18n import N_, gettext, ngettext
+
+#: What a chart's line of observations is called, by the kind of their periods.
+OBSERVED = {
+    "year": N_("Observed per year"),
+    "quarter": N_("Observed per quarter"),
+    "month": N_("Observed per month"),
+    "to_date": N_("Observed to date"),
+}
+#: What a target per period means.
+PER = {
+    "year": N_("The target is a value per year."),
+    "quarter": N_("The target is a value per quarter."),
+    "month": N_("The target is a value per month."),
+    "to_date": N_("The target is a value to date."),
+}
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,7 @@ class IndicatorCard:
 def _text(value: str | None, unit: str, money: bool) -> str:
     if value is None:
         return "—"
-    return f.short_money(value, unit) if money else f"{f.short_amount(value)} {unit}"
+    return f.short_money(value, unit) if money else f"{f.short_amount(value)} {unit}".strip()
 
 
 def indicator_cards(report: indicator_schemas.IndicatorsOut) -> list[IndicatorCard]:
@@ -60,9 +76,16 @@ def _card(i: indicator_schemas.IndicatorOut) -> IndicatorCard:
     notes = []
     if i.unconverted:
         periods = ", ".join(o.period.label for o in i.unconverted)
-        notes.append(f"Not converted to {unit} for want of a rate: {periods}")
+        notes.append(
+            gettext(
+                "Not converted to %(unit)s for want of a rate: %(periods)s",
+                unit=unit,
+                periods=periods,
+            )
+        )
     if target and target.per:
-        notes.append(f"The target is a value per {target.per.replace('_', ' ')}.")
+        per = PER.get(target.per)
+        notes.append(gettext(per) if per else target.per.replace("_", " "))
     return IndicatorCard(
         id=str(i.id),
         name=i.name,
@@ -82,8 +105,12 @@ def _card(i: indicator_schemas.IndicatorOut) -> IndicatorCard:
             [Segment(value, "fill-disbursed", f"{i.name}: {_text(figure, unit, money)}")],
             scale=float(f.decimal(goal)) or value,
             target=float(f.decimal(goal)) if goal else None,
-            label=f"{i.name}: {_text(figure, unit, money)}, {f.percent(i.progress_to_target)} "
-            "of the target",
+            label=gettext(
+                "%(name)s: %(value)s, %(percent)s of the target",
+                name=i.name,
+                value=_text(figure, unit, money),
+                percent=f.percent(i.progress_to_target),
+            ),
         ),
         chart=_chart(i, unit, money),
         note=" ".join(notes) or None,
@@ -94,7 +121,7 @@ def _chart(i: indicator_schemas.IndicatorOut, unit: str, money: bool) -> Any:
     values = [o.value_in_report_currency for o in i.observations]
     values += [t.value_in_report_currency for t in i.target_history]
     largest = max([float(f.decimal(v)) for v in values if v is not None] + [0.0])
-    scale, suffix, word = next(u for u in AXIS_UNITS if largest >= u[0] or u[0] == 1.0)
+    scale, tick, word = next(u for u in AXIS_UNITS if largest >= u[0] or u[0] == 1.0)
 
     def scaled(value: str | None) -> float:
         return float(f.decimal(value)) / scale
@@ -106,11 +133,15 @@ def _chart(i: indicator_schemas.IndicatorOut, unit: str, money: bool) -> Any:
         # The target in force, across the chart: the observations are read against it.
         days = [o.period.end for o in observed] + [t.effective_date for t in i.target_history]
         goal = scaled(target.value_in_report_currency)
-        label = f"Target: {_text(target.value_in_report_currency, unit, money)} by "
+        label = gettext(
+            "Target: %(value)s by %(day)s",
+            value=_text(target.value_in_report_currency, unit, money),
+            day=f.day(target.target_date),
+        )
         series.append(
             Series(
                 "target",
-                label + f.day(target.target_date),
+                label,
                 [(min(days), goal), (max(days), goal)],
                 "line-target",
             )
@@ -119,7 +150,7 @@ def _chart(i: indicator_schemas.IndicatorOut, unit: str, money: bool) -> Any:
         points = [(o.period.end, scaled(o.value_in_report_currency)) for o in observed]
         points = [p for p, o in zip(points, observed, strict=True) if o.period.kind == kind]
         if len(points) > 1:
-            series.append(Series(kind, f"Observed per {kind}", points, "line-observed"))
+            series.append(Series(kind, gettext(OBSERVED[kind]), points, "line-observed"))
     markers = [
         Marker(
             day=o.period.end,
@@ -135,8 +166,12 @@ def _chart(i: indicator_schemas.IndicatorOut, unit: str, money: bool) -> Any:
             day=t.effective_date,
             value=scaled(t.value_in_report_currency),
             label=f.short_amount(t.value_in_report_currency),
-            title=f"Target stated {f.day(t.effective_date)}: "
-            f"{_text(t.value_in_report_currency, unit, money)} by {f.day(t.target_date)}"
+            title=gettext(
+                "Target stated %(stated)s: %(value)s by %(day)s",
+                stated=f.day(t.effective_date),
+                value=_text(t.value_in_report_currency, unit, money),
+                day=f.day(t.target_date),
+            )
             + (f" — {t.source.title}" if t.source else ""),
         )
         for t in i.target_history
@@ -146,20 +181,22 @@ def _chart(i: indicator_schemas.IndicatorOut, unit: str, money: bool) -> Any:
         Band(o.period.start, o.period.end, f"{o.period.label}: {o.value_in_report_currency}")
         for o in observed
     ]
-    axis_unit = f"{unit} {word}".strip() if money else f"{unit}{', ' + word if word else ''}"
+    axis_unit = scaled_unit(unit, word, money=money)
     return line_chart(
         series,
         markers=markers,
         bands=bands,
         title=f"{i.name} ({axis_unit})",
-        description=f"{len(observed)} observations"
-        + (
-            f" against the target of {_text(i.target.value_in_report_currency, unit, money)}"
-            if i.target
-            else ""
-        ),
+        description=ngettext(
+            "%(num)s observation against the target of %(target)s",
+            "%(num)s observations against the target of %(target)s",
+            len(observed),
+            target=_text(i.target.value_in_report_currency, unit, money),
+        )
+        if i.target
+        else ngettext("%(num)s observation", "%(num)s observations", len(observed)),
         ident=f"indicator-{i.id}",
-        value_label=lambda v: f"{v:g} {suffix}".strip(),
+        value_label=lambda v: axis_tick(tick, v),
         width=360,
         height=220,
         compact=True,

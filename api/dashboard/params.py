@@ -17,6 +17,7 @@ from litestar.exceptions import ValidationException
 
 from api.conditions import FutureMoment, read_moment
 from tracker.domain.status import Status
+from tracker.i18n import gettext as _
 from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS
 from tracker.readmodel.queries import SORTS
 from tracker.readmodel.reports import LAYERS
@@ -101,14 +102,19 @@ def parse_moment(params: Mapping[str, str]) -> Moment:
         try:
             as_of = date.fromisoformat(text)
         except ValueError:
-            problems.append(f"“As of” must be a date such as 2025-03-31, not “{text}”.")
+            problems.append(
+                _("“As of” must be a date such as 2025-03-31, not “%(value)s”.", value=text)
+            )
     known_at = None
     if text := params.get("known_at", "").strip():
         try:
             known_at = datetime.fromisoformat(text)
         except ValueError:
             problems.append(
-                f"“Known at” must be a moment such as 2025-04-01T09:30 (UTC), not “{text}”."
+                _(
+                    "“Known at” must be a moment such as 2025-04-01T09:30 (UTC), not “%(value)s”.",
+                    value=text,
+                )
             )
     try:
         as_of, known_at = read_moment(as_of, known_at)
@@ -163,11 +169,13 @@ def parse_table(params: Mapping[str, str]) -> TableQuery:
 
     sort = text("sort") or DEFAULT_SORT
     if sort not in SORTS:
-        problems.append(f"Unknown sort order “{sort}”; sorted by planned investment instead.")
+        problems.append(
+            _("Unknown sort order “%(value)s”; sorted by planned investment instead.", value=sort)
+        )
         sort = DEFAULT_SORT
     status = text("status")
     if status is not None and status not in {s.value for s in Status}:
-        problems.append(f"Unknown status “{status}”; showing every status.")
+        problems.append(_("Unknown status “%(value)s”; showing every status.", value=status))
         status = None
     days = DEFAULT_STALE_DAYS
     if raw := text("stale_days"):
@@ -176,11 +184,18 @@ def parse_table(params: Mapping[str, str]) -> TableQuery:
             if not 1 <= days <= 36_500:
                 raise ValueError(raw)
         except ValueError:
-            problems.append(f"“No news for” must be a number of days, not “{raw}”.")
+            problems.append(
+                _("“No news for” must be a number of days, not “%(value)s”.", value=raw)
+            )
             days = DEFAULT_STALE_DAYS
     layer = text("layer") or "all"
     if layer not in LAYERS:
-        problems.append(f"Unknown layer “{layer}”; showing reported and illustrative projects.")
+        problems.append(
+            _(
+                "Unknown layer “%(value)s”; showing reported and illustrative projects.",
+                value=layer,
+            )
+        )
         layer = "all"
     return TableQuery(
         layer=layer,

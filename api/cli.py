@@ -1,6 +1,7 @@
-"""The installed ``tracker`` command: the core's commands (tracker/cli) and ``serve``.
+"""The installed ``tracker`` command: the core's commands (tracker/cli), ``serve``, and the
+reads that print the API's bodies (``report``, ``portfolios``, in api/reading_cli.py).
 
-``serve`` lives here because it starts the HTTP server; the core knows nothing of HTTP.
+They live here because the core knows nothing of HTTP or of the API's bodies.
 """
 
 from __future__ import annotations
@@ -9,11 +10,15 @@ import click
 import uvicorn
 
 from api.metrics import remove_shared, share_between_workers
+from api.reading_cli import portfolios, report
 from api.server import uvicorn_options
 from tracker.cli import err, load_settings, main
 from tracker.logs import LogSettings, logging_config
 
 __all__ = ["main"]
+
+main.add_command(report)
+main.add_command(portfolios)
 
 
 @main.command()

@@ -14,15 +14,11 @@ from litestar.exceptions import ValidationException
 
 from api.schemas import CANONICAL_ID
 from tracker.domain.errors import ValidationError
+from tracker.rfc3339 import EXPECTED, MOMENT
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 MAX_KEY_LENGTH = 200
 _CANONICAL_ID = re.compile(CANONICAL_ID)
-#: A date, or a date and time with optional seconds, fraction and zone (ASCII digits only).
-_MOMENT = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
-)
 
 
 def etag(version: int) -> str:
@@ -143,8 +139,8 @@ async def canonical_request(request: Request[Any, Any, Any]) -> None:
         return
     for name in MOMENT_PARAMS:
         value = request.query_params.get(name)
-        if value and not _MOMENT.match(value):
-            message = "must be an RFC 3339 moment such as 2024-10-22T18:00:00Z"
+        if value and not MOMENT.match(value):
+            message = f"must be {EXPECTED}"
             raise ValidationException(
                 f"{name}: {message}",
                 extra=[{"key": name, "message": message, "source": "query"}],

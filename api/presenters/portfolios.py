@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from uuid import UUID
 
 from api import schemas as s
 from api.presenters.values import money_out, source_out
 from tracker.domain.portfolio import Portfolio, Targets
+from tracker.readmodel.portfolio_list import PortfolioPage
 
 
 def targets_out(t: Targets) -> s.TargetsOut:
@@ -35,3 +37,15 @@ def portfolio_out(p: Portfolio, as_of: date | None, known_at: datetime | None) -
         as_of=as_of,
         known_at=known_at,
     )
+
+
+def portfolio_page_out(
+    page: PortfolioPage, position: int, as_of: date | None, known_at: datetime | None
+) -> s.PortfolioPageOut:
+    items = [
+        s.PortfolioSummaryOut(
+            UUID(r.portfolio_id), r.name, r.forum, r.established_on, r.illustrative, r.recorded_at
+        )
+        for r in page.rows
+    ]
+    return s.PortfolioPageOut(items, page.next_cursor, position, as_of=as_of, known_at=known_at)

@@ -7,14 +7,22 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, QueryParameter
 
 from api.commands import money, scope_of, write_envelope
 from api.conditions import expected_version, read_moment
-from api.params import AsOf, IdempotencyKey, IfMatch, KnownAt, Tracker
-from api.presenters.portfolios import portfolio_out
+from api.params import AsOf, IdempotencyKey, IfMatch, KnownAt, MinPosition, ReadModelDep, Tracker
+from api.presenters.portfolios import portfolio_out, portfolio_page_out
 from api.responses import created, tagged
-from api.schemas import PortfolioIn, PortfolioOut, RecordedOut, TargetsIn
+from api.schemas import PortfolioIn, PortfolioOut, PortfolioPageOut, RecordedOut, TargetsIn
+from tracker.readmodel import portfolio_list
+
+MAX_LIMIT = 500
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Portfolios per page.")]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(max_length=2000, description="The `next_cursor` of the previous page."),
+]
 
 PORTFOLIO_EXAMPLE = {
     "name": "Kazakhstan–Uzbekistan industrial cooperation",
@@ -97,3 +105,25 @@ class PortfolioController(Controller):
             scope=scope_of(request),
         )
         return created(recorded, f"/api/v1/portfolios/{portfolio_id}")
+
+    @get("/", sync_to_thread=True, summary="List portfolios (at any moment, keyset pages)")
+    def list_portfolios(
+        self,
+        readmodel: ReadModelDep,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+        min_position: MinPosition = None,
+    ) -> PortfolioPageOut:
+        """The first established first. Pass ``next_cursor`` back until it is null. With
+        ``as_of``/``known_at``: the portfolios established by ``as_of`` as recorded by
+        ``known_at``."""
+        as_of, known_at = read_moment(as_of, known_at)
+        position = readmodel.wait_for(min_position)
+        page = readmodel.query(
+            lambda c: portfolio_list.list_portfolios(
+                c, as_of=as_of, known_at=known_at, limit=limit, cursor=cursor
+            )
+        )
+        return portfolio_page_out(page, position, as_of, known_at)

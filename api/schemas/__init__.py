@@ -403,6 +403,25 @@ class ProjectPageOut(Struct):
     known_at: datetime | None = None
 
 
+class PortfolioSummaryOut(Struct):
+    """A portfolio as listed: what names it and when it was established and recorded."""
+
+    id: UUID
+    name: str
+    forum: str
+    established_on: date
+    illustrative: bool
+    recorded_at: datetime
+
+
+class PortfolioPageOut(Struct):
+    items: list[PortfolioSummaryOut]
+    next_cursor: str | None
+    position: int
+    as_of: date | None = None
+    known_at: datetime | None = None
+
+
 class StaleProjectOut(ProjectSummaryOut):
     days_since_last_event: int
 

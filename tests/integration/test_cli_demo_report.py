@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from tracker.cli import main
+from api.cli import main
 from tracker.settings import Settings
 
 
@@ -31,13 +31,13 @@ def test_demo_then_report_in_a_table_and_as_json(settings: Settings) -> None:
     assert machine.exit_code == 0, machine.output
     report = json.loads(machine.output)
     assert report["targets"]["projects"] == 74
-    assert report["query"]["as_of"] == "2024-12-31"
+    assert report["as_of"] == "2024-12-31"
 
 
 def test_report_on_an_unmigrated_database_is_one_clear_line(blank_settings: Settings) -> None:
     result = CliRunner().invoke(main, ["report"], env=env_of(blank_settings))
     assert result.exit_code == 1
-    assert "not migrated" in result.output
+    assert "run `tracker migrate` first" in result.output
     assert "Traceback" not in result.output
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
+from tracker.rfc3339 import parse_moment
 from tracker.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -18,6 +20,24 @@ if TYPE_CHECKING:
     from tracker.application import TrackerApplication
 
 err = Console(stderr=True, soft_wrap=True)
+
+
+def read_moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """A ``--known-at``: RFC 3339 (``Z``, offsets, fractions), read as the API reads it."""
+    if value is None:
+        return None
+    try:
+        return parse_moment(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
+
+
+known_at_option = click.option(
+    "--known-at",
+    metavar="MOMENT",
+    callback=read_moment,
+    help="Only what had been recorded by this RFC 3339 moment (UTC if no zone).",
+)
 
 
 def load_settings() -> Settings:
@@ -87,11 +107,10 @@ def migrate() -> None:
 
 def _register() -> None:
     from tracker.cli.keys import keys
-    from tracker.cli.reporting import demo, report
+    from tracker.cli.reporting import demo
 
     main.add_command(keys)
     main.add_command(demo)
-    main.add_command(report)
 
     from tracker.cli.projections import projections, projector
 

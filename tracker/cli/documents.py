@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from tracker.cli import err, load_settings, open_tracker
+from tracker.cli import err, known_at_option, load_settings, open_tracker
 from tracker.readmodel.documents import (
     DocumentFilter,
     DocumentRow,
@@ -29,9 +29,7 @@ MAX_LISTED = 5000
 def _moment(
     as_of: datetime | None, known_at: datetime | None
 ) -> tuple[date | None, datetime | None]:
-    """The day and the moment asked for (a moment without a zone is UTC)."""
-    if known_at is not None and known_at.tzinfo is None:
-        known_at = known_at.replace(tzinfo=UTC)
+    """The day and the moment asked for."""
     return (as_of.date() if as_of else None), known_at
 
 
@@ -54,7 +52,7 @@ def documents() -> None:
 @documents.command("list")
 @click.option("--portfolio", "portfolio_id", type=click.UUID, required=True)
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Effective date (YYYY-MM-DD).")
-@click.option("--known-at", type=click.DateTime(), help="What had been recorded by then (UTC).")
+@known_at_option
 @click.option("--currency", default="USD", show_default=True, help="Currency of the sum.")
 def list_command(
     portfolio_id: UUID, as_of: datetime | None, known_at: datetime | None, currency: str
@@ -88,7 +86,7 @@ def list_command(
 @documents.command("show")
 @click.argument("document_id", type=click.UUID)
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Effective date (YYYY-MM-DD).")
-@click.option("--known-at", type=click.DateTime(), help="What had been recorded by then (UTC).")
+@known_at_option
 def show(document_id: UUID, as_of: datetime | None, known_at: datetime | None) -> None:
     """One document as it was at the moment, and its events as recorded by then."""
     day, moment = _moment(as_of, known_at)

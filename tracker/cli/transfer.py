@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker.cli import err, load_settings, open_tracker
+from tracker.cli import err, known_at_option, load_settings, open_tracker
 from tracker.domain.errors import TrackerError
 from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
@@ -210,13 +210,6 @@ def login_name() -> str:
         return "import"
 
 
-def _known_at(value: datetime | None) -> datetime | None:
-    """Times without a zone are UTC, as everywhere in the tracker."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 @click.command("export")
 @click.option("--portfolio", "portfolio_id", type=click.UUID, required=True, help="Portfolio id.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="File format.")
@@ -225,13 +218,7 @@ def _known_at(value: datetime | None) -> datetime | None:
     type=click.DateTime(["%Y-%m-%d"]),
     help="Figures as of this effective date (YYYY-MM-DD); not for csv.",
 )
-@click.option(
-    "--known-at",
-    type=click.DateTime(
-        ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S%z"]
-    ),
-    help="Only what had been recorded by this moment (ISO 8601, UTC if no zone).",
-)
+@known_at_option
 @click.option(
     "-o",
     "--output",
@@ -252,7 +239,7 @@ def export_command(
     """Export a portfolio's projects, figures and events (csv is the import format)."""
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         _fail("xlsx is a binary file: give -o FILE or redirect the output", 2)
-    query = ExportQuery(portfolio_id, as_of.date() if as_of else None, _known_at(known_at))
+    query = ExportQuery(portfolio_id, as_of.date() if as_of else None, known_at)
     settings = load_settings()
     with open_tracker(settings) as (tracker, engine):
         try:

@@ -100,7 +100,11 @@ _KINDS: dict[str, tuple[KeyKind, ...]] = {
 def cursor_values(cursor: str, sort: str) -> list[Any]:
     """The key values a cursor of ``sort`` carries, typed (for a listing made in Python)."""
     check_sort(sort)
-    kinds = _KINDS[sort.lstrip("-")]
+    return typed_cursor(cursor, sort, _KINDS[sort.lstrip("-")])
+
+
+def typed_cursor(cursor: str, sort: str, kinds: Sequence[KeyKind]) -> list[Any]:
+    """The values a cursor of any keyset listing carries, each read as its kind."""
     return decode_cursor(cursor, sort, [_Key(literal(None), False, kind) for kind in kinds])
 
 

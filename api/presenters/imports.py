@@ -7,11 +7,26 @@ from itertools import islice
 
 import msgspec
 
-from api.schemas import ImportedRowOut, ImportOut
+from api.schemas import FileReadOut, ImportedRowOut, ImportOut
+from tracker.transfer.file_format import FileFormat
 from tracker.transfer.importer import ImportReport
 
 #: Rows of the answer encoded per chunk of its stream.
 ANSWER_ROWS = 1000
+
+
+def file_read_out(fmt: FileFormat | None) -> FileReadOut | None:
+    if fmt is None:
+        return None
+    return FileReadOut(
+        kind=fmt.kind,
+        encoding=fmt.encoding,
+        separator=fmt.separator,
+        sheet=fmt.sheet,
+        number_format=fmt.number_format,
+        date_format=fmt.date_format,
+        summary=fmt.describe(),
+    )
 
 
 def import_out(report: ImportReport, *, rows: bool = True) -> ImportOut:
@@ -24,6 +39,7 @@ def import_out(report: ImportReport, *, rows: bool = True) -> ImportOut:
         events_recorded=report.events_recorded,
         position=report.position,
         seconds=round(report.seconds, 3),
+        read_as=file_read_out(report.file_format),
         rows=[ImportedRowOut(r.line, r.row_id, r.type, r.ref, r.outcome) for r in report.rows]
         if rows
         else [],

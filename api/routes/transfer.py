@@ -34,6 +34,13 @@ from tracker.application import TrackerApplication
 from tracker.keys import Role
 from tracker.transfer.errors import ImportForbidden, ImportRejected
 from tracker.transfer.export import FORMATS, MEDIA_TYPES, Format, export_portfolio
+from tracker.transfer.file_format import (
+    DateFormat,
+    FileFormat,
+    FileKind,
+    NumberFormat,
+    check_encoding,
+)
 from tracker.transfer.importer import Importer, import_rows
 from tracker.transfer.portfolio_export import ExportQuery
 
@@ -50,6 +57,7 @@ CSV_EXAMPLE = (
     "cu-2,status_changed,,copper-plant,2025-02-01,,,,,,,under_implementation\n"
     "cu-3,committed,,copper-plant,2025-02-15,,,,20000000.00,USD,,\n"
 )
+XLSX = MEDIA_TYPES["xlsx"]
 JSON_EXAMPLE = [
     {
         "row_id": "cu-3",
@@ -64,7 +72,8 @@ JSON_EXAMPLE = [
 
 @dataclass
 class ImportOperation(Operation):
-    """The body is a file (CSV or a JSON array of rows), which Litestar cannot describe."""
+    """The body is a file (CSV, a JSON array of rows, or a workbook), which Litestar cannot
+    describe."""
 
     def __post_init__(self) -> None:
         self.request_body = RequestBody(
@@ -83,6 +92,9 @@ class ImportOperation(Operation):
                         ),
                     ),
                     example=JSON_EXAMPLE,
+                ),
+                XLSX: OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
                 ),
             },
         )
@@ -141,16 +153,37 @@ def import_slots(request: Request[Any, Any, Any], tracker: TrackerApplication) -
     return slots
 
 
-def _kind(request: Request[Any, Any, Any]) -> Literal["csv", "json"]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type in ("text/csv", "application/csv"):
-        return "csv"
-    if media_type == "application/json":
-        return "json"
+def file_format(
+    request: Request[Any, Any, Any], number_format: NumberFormat, date_format: DateFormat
+) -> FileFormat:
+    """How the body is written: its media type (a CSV's ``charset``, when given, is its
+    encoding; else it is found from the body) and the regional options asked for."""
+    media_type, _, parameters = request.headers.get("content-type", "").partition(";")
+    media_type = media_type.strip().lower()
+    if media_type in ("text/csv", "application/csv", "text/tab-separated-values"):
+        charset = _charset(parameters)
+        return FileFormat(
+            "csv",
+            encoding=check_encoding(charset) if charset else None,
+            number_format=number_format,
+            date_format=date_format,
+        )
+    if media_type in ("application/json", XLSX):
+        kind: FileKind = "json" if media_type == "application/json" else "xlsx"
+        return FileFormat(kind, number_format=number_format, date_format=date_format)
     raise HTTPException(
         status_code=415,
-        detail=f"send the rows as text/csv or application/json, not {media_type or 'nothing'}",
+        detail="send the rows as text/csv, application/json or an xlsx workbook "
+        f"({XLSX}), not {media_type or 'nothing'}",
     )
+
+
+def _charset(parameters: str) -> str | None:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"'):
+            return value.strip().strip('"')
+    return None
 
 
 def importer_of(request: Request[Any, Any, Any]) -> Importer:
@@ -170,7 +203,7 @@ class TransferController(Controller):
 
     @post(
         "/api/v1/imports",
-        summary="Import portfolios, projects and events from a CSV or JSON file",
+        summary="Import portfolios, projects and events from a CSV, JSON or XLSX file",
         status_code=200,
         request_max_body_size=MAX_IMPORT_BYTES,
         operation_class=ImportOperation,
@@ -191,6 +224,19 @@ class TransferController(Controller):
             bool,
             QueryParameter(description="Check every row and report; record nothing."),
         ] = False,
+        number_format: Annotated[
+            NumberFormat,
+            QueryParameter(
+                description="`regional`: amounts written `1 500 000,00` and counts `14 600` "
+                "(decimal comma, thousands set apart by spaces) in every cell of the file."
+            ),
+        ] = "plain",
+        date_format: Annotated[
+            DateFormat,
+            QueryParameter(
+                description="`regional`: dates written `31.03.2025` in every cell of the file."
+            ),
+        ] = "iso",
     ) -> Response[Any]:
         """Every row is checked first; a file with any bad row records nothing and is answered
         with 422 and an `errors` list of `{line, column, message}` naming every bad row. Rows
@@ -198,8 +244,12 @@ class TransferController(Controller):
         again. The rows are recorded in batches, one transaction each: an interrupted import
         leaves a prefix of the file recorded, and sending the file again records the rest,
         exactly once. A process runs at most `TRACKER_MAX_CONCURRENT_IMPORTS` imports at once;
-        one more is answered 503 with `Retry-After`."""
-        kind = _kind(request)
+        one more is answered 503 with `Retry-After`.
+
+        A CSV may be separated by commas, semicolons or tabs, and be UTF-8, UTF-16 (with its
+        byte-order mark) or cp1251: the `charset` of the `Content-Type` names the encoding,
+        else it is found from the body; the answer's `read_as` says what was read."""
+        fmt = file_format(request, number_format, date_format)
         slots = import_slots(request, tracker)
         if not slots.take():
             return problem(
@@ -217,7 +267,7 @@ class TransferController(Controller):
                     body.write(chunk)
                 report = await anyio.to_thread.run_sync(
                     lambda: import_rows(
-                        tracker, body, kind, importer, source=f"upload.{kind}", dry_run=dry_run
+                        tracker, body, fmt, importer, source=f"upload.{fmt.kind}", dry_run=dry_run
                     )
                 )
         except (ImportRejected, ImportForbidden) as error:
@@ -243,6 +293,13 @@ class TransferController(Controller):
         ],
         as_of: AsOf = None,
         known_at: KnownAt = None,
+        bom: Annotated[
+            bool,
+            QueryParameter(
+                description="csv: start with a UTF-8 byte-order mark, so that Excel opens it "
+                "as UTF-8."
+            ),
+        ] = False,
     ) -> Response[bytes]:
         """Projects with their figures as of `as_of` and as known at `known_at` (the same
         rules as the reports), and their events. `csv` is the import format and takes no
@@ -250,7 +307,7 @@ class TransferController(Controller):
         fmt: Format = format
         query = ExportQuery(portfolio_id, *read_moment(as_of, known_at))
         with readmodel.report_budget():
-            rendered = export_portfolio(tracker, readmodel.engine, query, fmt)
+            rendered = export_portfolio(tracker, readmodel.engine, query, fmt, bom=bom)
         return Response(
             rendered.content,
             media_type=rendered.media_type,

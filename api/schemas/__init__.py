@@ -489,6 +489,18 @@ class ImportedRowOut(Struct):
     outcome: str
 
 
+class FileReadOut(Struct):
+    """How the file was read: found from it (encoding, separator, sheet) or as asked."""
+
+    kind: str
+    encoding: str | None
+    separator: str | None
+    sheet: str | None
+    number_format: str
+    date_format: str
+    summary: str
+
+
 class ImportOut(Struct):
     dry_run: bool
     rows_total: int
@@ -497,4 +509,5 @@ class ImportOut(Struct):
     events_recorded: int
     position: int | None
     seconds: float
-    rows: list[ImportedRowOut]
+    read_as: FileReadOut | None
+    rows: list[ImportedRowOut]  # last: the answer streams it

@@ -1178,10 +1178,12 @@ def test_command_line_errors_are_one_line_each_with_exit_codes(
     assert "Traceback" not in refused.output
     assert store.head() == 0
 
-    other = tmp_path / "rows.txt"
+    other = tmp_path / "rows.ods"
     other.write_text("row_id,type\n")
     wrong_kind = runner.invoke(main, ["import", str(other)], env=env)
-    assert wrong_kind.exit_code == 2 and "must end in .csv or .json" in wrong_kind.stderr
+    assert wrong_kind.exit_code == 2 and "must end in .csv, .tsv, .txt, .json, .xlsx" in (
+        wrong_kind.stderr
+    )
 
     unknown = runner.invoke(
         main, ["export", "--portfolio", str(uuid.uuid4()), "--format", "json"], env=env

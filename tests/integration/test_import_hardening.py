@@ -37,6 +37,7 @@ from tracker.domain.values import Envelope, Money, Source
 from tracker.settings import Settings
 from tracker.transfer import errors, readers, windows
 from tracker.transfer.errors import ImportRejected
+from tracker.transfer.file_format import FileKind
 from tracker.transfer.importer import import_rows
 from tracker.transfer.references import portfolio_id_for, project_id_for
 from tracker.transfer.status import import_status
@@ -475,8 +476,9 @@ def json_lines(projects: int, events: int) -> list[str]:
     return ["[", *(item + "," for item in items[:-1]), items[-1], "]"]
 
 
-def read_all(data: bytes, kind: str) -> tuple[int, list[errors.RowError]]:
-    found = list(readers.read_rows(io.BytesIO(data), kind))  # type: ignore[arg-type]
+def read_all(data: bytes, kind: FileKind) -> tuple[int, list[errors.RowError]]:
+    stream = io.BytesIO(data)
+    found = list(readers.read_rows(stream, readers.resolved(stream, kind)))
     rows = sum(isinstance(item, readers.RawRow) for item in found)
     return rows, [item for item in found if isinstance(item, errors.RowError)]
 
@@ -511,7 +513,7 @@ def test_a_byte_that_is_not_utf8_far_into_the_file_is_the_one_error(
     assert b"\xe9" in data[799]
     with pytest.raises(ImportRejected) as excinfo:
         store.load(b"".join(data), kind)
-    assert [(e.line, e.message) for e in excinfo.value.errors] == [
+    assert [(e.line, e.message.split(" (")[0]) for e in excinfo.value.errors] == [
         (800, "the file is not UTF-8 text")
     ]
     assert store.head() == 0

@@ -22,9 +22,17 @@ from tracker.settings import Settings
 from tracker.transfer.errors import ImportForbidden, ImportRejected
 from tracker.transfer.export import FORMATS, Format, export_portfolio
 from tracker.transfer.export_iati import ReportingOrg
+from tracker.transfer.file_format import (
+    DATE_FORMATS,
+    NUMBER_FORMATS,
+    DateFormat,
+    FileFormat,
+    NumberFormat,
+    check_encoding,
+    file_kind,
+)
 from tracker.transfer.importer import Importer, ImportReport, import_rows
 from tracker.transfer.portfolio_export import ExportQuery
-from tracker.transfer.readers import FileKind, file_kind
 from tracker.transfer.status import ImportStatus, import_status
 
 #: Events applied to the read model between two progress updates after an import.
@@ -66,16 +74,53 @@ def _progress() -> Progress:
     default=None,
     help="Who is recorded on rows whose actor cell is blank (default: your login name).",
 )
-def import_command(file: Path, dry_run: bool, status: bool, actor: str | None) -> None:
-    """Import projects and their events from FILE (.csv or .json; see docs/import-format.md).
+@click.option(
+    "--encoding",
+    default=None,
+    help="A CSV's text encoding, e.g. cp1251 (default: found from the file: UTF-8, UTF-16 "
+    "with its byte-order mark, or else cp1251).",
+)
+@click.option(
+    "--number-format",
+    type=click.Choice(NUMBER_FORMATS),
+    default="plain",
+    show_default=True,
+    help="regional: amounts written 1 500 000,00 and counts 14 600 (decimal comma, spaced "
+    "thousands), in every cell of the file.",
+)
+@click.option(
+    "--date-format",
+    type=click.Choice(DATE_FORMATS),
+    default="iso",
+    show_default=True,
+    help="regional: dates written 31.03.2025 (day.month.year), in every cell of the file.",
+)
+def import_command(
+    file: Path,
+    dry_run: bool,
+    status: bool,
+    actor: str | None,
+    encoding: str | None,
+    number_format: NumberFormat,
+    date_format: DateFormat,
+) -> None:
+    """Import projects and their events from FILE (.csv, .txt, .json or .xlsx; see
+    docs/import-format.md).
 
+    A CSV's encoding and separator (comma, semicolon or tab) are found from the file and
+    said; regional numbers and dates are read only with --number-format / --date-format.
     Every row is checked first; one bad row and nothing is recorded (every bad row is listed
     as FILE:LINE: column: message). Then the rows are recorded in batches of 1,000, one
     transaction each: an interrupted import leaves the first batches recorded, and importing
     the same file again records the rest, exactly once (--status shows how far it got).
     """
     try:
-        kind = file_kind(file.name)
+        kind = FileFormat(
+            file_kind(file.name),
+            encoding=check_encoding(encoding) if encoding else None,
+            number_format=number_format,
+            date_format=date_format,
+        )
     except TrackerError as error:
         _fail(error.detail, 2)
         return
@@ -129,11 +174,12 @@ def _database_failed(error: Exception) -> str:
 
 
 def _refuse(file: Path, error: ImportRejected | ImportForbidden) -> None:
-    """Every bad row as FILE:LINE: column: message, then the refusal; exits."""
+    """Every bad row as FILE:LINE: column: message (FILE, sheet 'S':ROW: … for a workbook),
+    then the refusal; exits."""
     for row_error in error.errors:
         column = f" column {row_error.column}:" if row_error.column else ""
         err.print(
-            f"{file}:{row_error.line}:{column} {row_error.message}",
+            f"{error.source}:{row_error.line}:{column} {row_error.message}",
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -141,7 +187,7 @@ def _refuse(file: Path, error: ImportRejected | ImportForbidden) -> None:
     _fail(error.detail)
 
 
-def _status(settings: Settings, file: Path, kind: FileKind) -> ImportStatus:
+def _status(settings: Settings, file: Path, kind: FileFormat) -> ImportStatus:
     with open_tracker(settings) as (tracker, _):
         try:
             return import_status(tracker, file, kind, source=str(file))
@@ -183,6 +229,8 @@ def _catch_up(projector: Projector, bar: Progress) -> int:
 
 
 def _print_report(report: ImportReport, position: int | None) -> None:
+    if report.file_format is not None:
+        click.echo(f"read {report.source} as {report.file_format.describe()}")
     if report.dry_run:
         for row in report.rows:
             click.echo(
@@ -225,6 +273,11 @@ def login_name() -> str:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write to this file (default: standard output; xlsx needs a file or a pipe).",
 )
+@click.option(
+    "--bom",
+    is_flag=True,
+    help="csv: start with a UTF-8 byte-order mark, so that Excel opens it as UTF-8.",
+)
 @click.option("--reporting-org-ref", help="iati: your IATI organisation identifier.")
 @click.option("--reporting-org-name", help="iati: your organisation's name.")
 def export_command(
@@ -233,6 +286,7 @@ def export_command(
     as_of: datetime | None,
     known_at: datetime | None,
     output: Path | None,
+    bom: bool,
     reporting_org_ref: str | None,
     reporting_org_name: str | None,
 ) -> None:
@@ -250,9 +304,9 @@ def export_command(
                     reporting_org_ref or default.ref, reporting_org_name or default.name
                 )
             Projector(tracker, engine).catch_up()
-            rendered = export_portfolio(tracker, engine, query, fmt, reporting_org=org)
+            rendered = export_portfolio(tracker, engine, query, fmt, reporting_org=org, bom=bom)
         except TrackerError as error:
-            _fail(error.detail, 2 if error.field in ("as_of", "format") else 1)
+            _fail(error.detail, 2 if error.field in ("as_of", "format", "bom") else 1)
             return
         except (PersistenceError, SQLAlchemyError) as error:
             _fail(_database_failed(error))

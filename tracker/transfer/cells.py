@@ -16,7 +16,8 @@ from tracker.domain.errors import ValidationError
 from tracker.domain.values import check_currency, parse_amount
 from tracker.transfer.columns import split_list
 from tracker.transfer.errors import RowError
-from tracker.transfer.readers import RawRow
+from tracker.transfer.raw_rows import RawRow
+from tracker.transfer.regional import date_hint, number_hint
 
 T = TypeVar("T")
 MAX_REF = 200
@@ -62,22 +63,31 @@ class Cells:
             return None
         return value
 
-    def _parsed(self, column: str, required: bool, parse: Callable[[str], T]) -> T | None:
-        """The cell read by ``parse``; a ValidationError it raises becomes this row's error."""
+    def _parsed(
+        self,
+        column: str,
+        required: bool,
+        parse: Callable[[str], T],
+        hint: Callable[[str], str] = lambda _: "",
+    ) -> T | None:
+        """The cell read by ``parse``; a ValidationError it raises becomes this row's error,
+        with ``hint``'s word on the value."""
         value = self.text(column, required=required)
         if value is None:
             return None
         try:
             return parse(value)
         except ValidationError as error:
-            self.fail(column, error.detail)
+            self.fail(column, error.detail + hint(value))
             return None
 
     def day(self, column: str, *, required: bool = False) -> date | None:
-        return self._parsed(column, required, _parse_day)
+        return self._parsed(column, required, _parse_day, date_hint)
 
     def amount(self, column: str, *, required: bool = False) -> Decimal | None:
-        return self._parsed(column, required, lambda value: parse_amount(value, field=column))
+        return self._parsed(
+            column, required, lambda value: parse_amount(value, field=column), number_hint
+        )
 
     def currency(self, column: str, *, required: bool = False) -> str | None:
         return self._parsed(column, required, lambda value: _parse_currency(value, column))
@@ -87,7 +97,10 @@ class Cells:
         if value is None:
             return None
         if not COUNT.fullmatch(value):
-            self.fail(column, f"{value!r} is not a whole number of at least 0 (digits 0-9)")
+            self.fail(
+                column,
+                f"{value!r} is not a whole number of at least 0 (digits 0-9)" + number_hint(value),
+            )
             return None
         if len(value) > 10 or int(value) > MAX_COUNT:
             self.fail(column, f"must be at most {MAX_COUNT:,}")

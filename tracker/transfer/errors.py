@@ -22,6 +22,11 @@ class RowError:
         return {"line": self.line, "column": self.column, "message": self.message}
 
 
+@dataclass(frozen=True)
+class Undecodable(RowError):
+    """The file's bytes are not text in the encoding it was read in; reading stops there."""
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' if count != 1 else ''}"
 

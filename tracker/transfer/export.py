@@ -47,8 +47,10 @@ def export_portfolio(
     *,
     reporting_org: ReportingOrg | None = None,
     now: datetime | None = None,
+    bom: bool = False,
 ) -> Rendered:
-    """The portfolio in one format, with its media type and a file name."""
+    """The portfolio in one format, with its media type and a file name; ``bom``: a csv led
+    by a UTF-8 byte-order mark, for Excel."""
     if fmt not in FORMATS:
         raise ValidationError(
             f"{fmt!r} is not an export format; use one of {', '.join(FORMATS)}", field="format"
@@ -59,9 +61,11 @@ def export_portfolio(
             "known_at, so it takes no as_of (json, xlsx and iati give figures as of a day)",
             field="as_of",
         )
+    if bom and fmt != "csv":
+        raise ValidationError("a byte-order mark is for the csv export only", field="bom")
     export = gather(tracker, engine, query, now=now)
     if fmt == "csv":
-        content = to_csv(export).encode()
+        content = to_csv(export, bom=bom).encode()
     elif fmt == "json":
         content = to_json(export)
     elif fmt == "xlsx":

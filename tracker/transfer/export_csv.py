@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date
 from uuid import UUID
 
@@ -185,10 +186,11 @@ def _project_event_cells(
     raise TypeError(f"cannot export {type(e).__name__}")  # pragma: no cover
 
 
-def to_csv(export: PortfolioExport) -> str:
+def import_rows_of(export: PortfolioExport) -> Iterator[dict[str, str]]:
     """The rate sets the portfolio named, then every event recorded by ``known_at``, in the
     order it was recorded, as import rows (a document's after the projects it names, which
-    were announced before it was signed or amended)."""
+    were announced before it was signed or amended): the csv export, and the xlsx export's
+    sheet *Rows*."""
     events = [
         *export.portfolio_events,
         *(e for p in export.projects for e in p.events),
@@ -196,11 +198,19 @@ def to_csv(export: PortfolioExport) -> str:
     ]
     events.sort(key=lambda e: e.position)
     row_ids = {(e.aggregate_id, e.version): row_id_of(e) for e in events}
+    for rate_set in export.rate_sets:
+        yield from _rate_set_rows(rate_set)
+    for stored in events:
+        yield _event_cells(stored, row_ids)
+
+
+def to_csv(export: PortfolioExport, *, bom: bool = False) -> str:
+    """The import rows as CSV; ``bom``: led by a UTF-8 byte-order mark, by which Excel knows
+    the file is UTF-8 (without it, Excel in a Cyrillic Windows reads it as cp1251)."""
     buffer = io.StringIO(newline="")
+    if bom:
+        buffer.write("\ufeff")
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    for rate_set in export.rate_sets:
-        writer.writerows(_rate_set_rows(rate_set))
-    for stored in events:
-        writer.writerow(_event_cells(stored, row_ids))
+    writer.writerows(import_rows_of(export))
     return buffer.getvalue()

@@ -1,5 +1,6 @@
 """The xlsx export: one sheet of projects (figures), one of events, one of the rate sets the
-portfolio converts with and their rates, one about the export."""
+portfolio converts with and their rates, one about the export, and one of the import rows
+(*Rows*, the csv export's rows as text), which ``tracker import`` reads back."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from tracker.application import RecordedEvent
 from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money
-from tracker.transfer.columns import FORMULA_CHARACTERS
+from tracker.transfer.columns import COLUMNS, FORMULA_CHARACTERS
+from tracker.transfer.export_csv import import_rows_of
 from tracker.transfer.export_values import event_payload, xml_safe
 from tracker.transfer.portfolio_export import PortfolioExport, ProjectExport
+from tracker.transfer.xlsx_reader import ROWS_SHEET
 
 
 def _naive(moment: datetime) -> datetime:
@@ -176,8 +179,16 @@ def to_xlsx(export: PortfolioExport) -> bytes:
         ("target_projects", targets.projects if targets else None),
         ("targets_effective_date", targets.effective_date if targets else None),
         ("projects", len(export.projects)),
+        (
+            "rows",
+            "sheet Rows: every event recorded by known_at in the import format (as_of "
+            "aside), so that importing this workbook reproduces the portfolio",
+        ),
     ]:
         about.append([key, value])
+    rows = _Sheet(workbook, ROWS_SHEET, list(COLUMNS))
+    for cells in import_rows_of(export):
+        rows.append([cells.get(name) for name in COLUMNS])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

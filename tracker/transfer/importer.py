@@ -43,8 +43,9 @@ from tracker.transfer.errors import (
     ImportRejected,
     RowError,
 )
+from tracker.transfer.file_format import FileFormat, FileKind
 from tracker.transfer.outcomes import RowOutcome, RowOutcomes
-from tracker.transfer.readers import FileKind, ImportSource, opened, read_rows
+from tracker.transfer.readers import ImportSource, opened, read_rows, resolved
 from tracker.transfer.references import ref_column
 from tracker.transfer.rows import Row, column_of, parse_row, row_digest
 from tracker.transfer.windows import (
@@ -108,6 +109,8 @@ class ImportReport:
     source: str
     dry_run: bool
     rows: Sequence[RowOutcome] = ()
+    #: How the file was read: its kind, and the encoding, separator or sheet found.
+    file_format: FileFormat | None = None
     events_recorded: int = 0
     position: int | None = None
     seconds: float = 0.0
@@ -131,7 +134,7 @@ class ImportReport:
 def import_rows(
     tracker: TrackerApplication,
     data: ImportSource,
-    kind: FileKind,
+    fmt: FileFormat | FileKind,
     importer: Importer,
     *,
     source: str = "upload",
@@ -153,13 +156,16 @@ def import_rows(
     started = time.perf_counter()
     today = today or datetime.now(UTC).date()
     with opened(data) as stream:
-        found = survey(stream, kind, progress)
+        read_as = resolved(stream, fmt)
+        if read_as.sheet is not None:
+            source = f"{source}, sheet {read_as.sheet!r}"
+        found = survey(stream, read_as, progress)
         if found.undecodable is not None:
             raise ImportRejected(source, [found.undecodable])
         outcomes = RowOutcomes()
         try:
             errors, forbidden, created = check(
-                tracker, stream, kind, importer, today, found, outcomes, progress
+                tracker, stream, read_as, importer, today, found, outcomes, progress
             )
             if errors:
                 raise ImportRejected(source, errors)
@@ -167,12 +173,12 @@ def import_rows(
                 raise ImportRejected(source, [RowError(1, None, NO_ROWS)])
             if forbidden:
                 raise ImportForbidden(source, forbidden)
-            report = ImportReport(source, dry_run, outcomes)
+            report = ImportReport(source, dry_run, outcomes, read_as)
             if not dry_run and report.new:
                 report.events_recorded, report.position = record_in_batches(
                     tracker,
                     stream,
-                    kind,
+                    read_as,
                     importer,
                     today,
                     found,
@@ -191,7 +197,7 @@ def import_rows(
 def check(
     tracker: TrackerApplication,
     stream: IO[bytes],
-    kind: FileKind,
+    fmt: FileFormat,
     importer: Importer,
     today: date,
     found: Survey,
@@ -209,7 +215,7 @@ def check(
     done = 0
     if progress:
         progress("checking", 0, found.rows)
-    parsed = parsed_windows(stream, kind, found, parse_errors, failed=failed)
+    parsed = parsed_windows(stream, fmt, found, parse_errors, failed=failed)
     for window in parsed:
         workspace.begin(window)
         checked: list[tuple[Row, bool]] = []
@@ -244,7 +250,7 @@ def check(
 def record_in_batches(
     tracker: TrackerApplication,
     stream: IO[bytes],
-    kind: FileKind,
+    fmt: FileFormat,
     importer: Importer,
     today: date,
     found: Survey,
@@ -285,7 +291,7 @@ def record_in_batches(
 
     if progress:
         progress("recording", 0, found.rows)
-    new_rows = _new_rows(stream, kind, outcomes)
+    new_rows = _new_rows(stream, fmt, outcomes)
     try:
         for done, window in new_rows:
             workspace.begin(window)
@@ -327,7 +333,7 @@ class _FileChanged(Exception):
 
 
 def _new_rows(
-    stream: IO[bytes], kind: FileKind, outcomes: RowOutcomes
+    stream: IO[bytes], fmt: FileFormat, outcomes: RowOutcomes
 ) -> Iterator[tuple[int, list[Row]]]:
     """The rows the check found new, parsed again, :data:`WINDOW_ROWS` rows of the file at a
     time (with how many rows were read so far). Every row must be the one the check saw on
@@ -337,7 +343,7 @@ def _new_rows(
     window: list[Row] = []
     errors: list[RowError] = []
     read = 0
-    for item in read_rows(stream, kind):
+    for item in read_rows(stream, fmt):
         if isinstance(item, RowError):
             raise _FileChanged(item.line)
         seen = next(checked, None)

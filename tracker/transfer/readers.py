@@ -1,9 +1,12 @@
 """Reading an import file as a stream: its records, one raw row at a time.
 
 CSV and JSON are read from the start each pass, a piece at a time, never whole: a record is
-its first line and its non-blank cells as text (formula quotes removed from text cells).
-What cannot be read (a bad header, broken JSON, a byte that is not UTF-8, a line too long)
-is a :class:`RowError` naming its line, and a file-level error ends the records.
+its first line and its non-blank cells as text (formula quotes removed from text cells). A
+CSV is read in the encoding and with the separator its :class:`FileFormat` names (found by
+``file_format.detect``), its regional numbers and dates rewritten when the format says so;
+JSON is UTF-8; XLSX is read by ``xlsx_reader``. What cannot be read (a bad header, broken
+JSON, a byte that is not text in the encoding, a line too long) is a :class:`RowError` naming
+its line, and a file-level error ends the records.
 """
 
 from __future__ import annotations
@@ -16,55 +19,37 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal
 from itertools import compress
-from typing import IO, Any, Literal
+from typing import IO, Any
 
-from tracker.domain.errors import ValidationError
 from tracker.transfer.columns import (
     AMOUNT_COLUMNS,
     COLUMNS,
     LIST_COLUMNS,
-    REQUIRED_COLUMNS,
     TEXT_COLUMNS,
     join_list,
     unquote_formula,
 )
-from tracker.transfer.errors import RowError
+from tracker.transfer.errors import RowError, Undecodable
+from tracker.transfer.file_format import FileFormat, FileKind, detect
+from tracker.transfer.raw_rows import RawRow, check_header
+from tracker.transfer.regional import localised
+from tracker.transfer.xlsx_reader import read_xlsx, sheet_of
 
-#: The two formats a file may be in.
-FileKind = Literal["csv", "json"]
-
-
-@dataclass(frozen=True)
-class RawRow:
-    """One record of the file: its first line and its non-blank cells as text."""
-
-    line: int
-    cells: dict[str, str]
-
+__all__ = ["ImportSource", "RawRow", "opened", "read_rows", "resolved", "stream_size"]
 
 #: What an import reads: the file's bytes, its path, or an open binary file that can seek
 #: (the API's spooled request body). A file is read as a stream, one window of rows at a time.
 ImportSource = bytes | bytearray | str | os.PathLike[str] | IO[bytes]
-NOT_UTF8 = "the file is not UTF-8 text"
 #: A physical line longer than this is not a row of the format (its longest cell holds 5,000
 #: characters); reading stops there rather than hold the line.
 MAX_LINE = 1 << 20
 #: A JSON row object may take at most this many characters.
 MAX_JSON_ROW = 1 << 20
 _CHUNK = 1 << 16
-
-
-def file_kind(name: str) -> FileKind:
-    """The format a file name says (``.csv`` or ``.json``), or :class:`ValidationError`."""
-    lowered = name.lower()
-    if lowered.endswith(".csv"):
-        return "csv"
-    if lowered.endswith(".json"):
-        return "json"
-    raise ValidationError(f"{name}: the file name must end in .csv or .json", field="file")
+_UTF8 = ("utf-8", "utf-8-sig")
 
 
 @contextmanager
@@ -79,17 +64,45 @@ def opened(data: ImportSource) -> Iterator[IO[bytes]]:
         yield data
 
 
-def read_rows(stream: IO[bytes], kind: FileKind) -> Iterator[RawRow | RowError]:
+def read_rows(stream: IO[bytes], fmt: FileFormat) -> Iterator[RawRow | RowError]:
     """The file's records from its start, in order, with the errors met while reading them
     (a file-level error such as a bad header or broken JSON ends the rows)."""
     stream.seek(0)
+    if fmt.kind == "xlsx":
+        yield from read_xlsx(stream, fmt)
+        return
+    # JSON is UTF-8 (RFC 8259); a CSV is in the encoding found or named
+    encoding = (fmt.encoding if fmt.kind == "csv" else None) or "utf-8-sig"
     try:
-        if kind == "csv":
-            yield from _read_csv(stream)
+        if fmt.kind == "csv":
+            yield from _read_csv(stream, fmt, encoding)
         else:
             yield from _json_records(_JsonText(stream))
     except UnicodeDecodeError:
-        yield RowError(_undecodable_line(stream), None, NOT_UTF8)
+        yield _undecodable(stream, encoding, fmt.kind)
+
+
+def resolved(stream: IO[bytes], fmt: FileFormat | FileKind) -> FileFormat:
+    """The format a file is read in, found once before the first pass: a CSV's encoding and
+    separator (those named are kept), a workbook's sheet."""
+    if isinstance(fmt, str):
+        fmt = FileFormat(fmt)
+    if fmt.kind == "xlsx":
+        return replace(fmt, sheet=fmt.sheet or sheet_of(stream))
+    return detect(stream, fmt)
+
+
+def not_text(encoding: str, kind: FileKind = "csv") -> str:
+    """What is said of a file whose bytes are not text in ``encoding``."""
+    name = codecs.lookup(encoding).name
+    if name in _UTF8 and kind == "json":
+        return "the file is not UTF-8 text (JSON is UTF-8)"
+    if name in _UTF8:
+        return (
+            "the file is not UTF-8 text (a CSV saved in another encoding is read as such when "
+            "it is named: --encoding cp1251, or a charset in the API's Content-Type)"
+        )
+    return f"the file is not {name} text"
 
 
 def stream_size(stream: IO[bytes]) -> int:
@@ -100,7 +113,22 @@ def stream_size(stream: IO[bytes]) -> int:
     return size
 
 
-def _undecodable_line(stream: IO[bytes]) -> int:
+def _undecodable(stream: IO[bytes], encoding: str, kind: FileKind) -> Undecodable:
+    """The error naming the line of the file's first byte that is not text in ``encoding``."""
+    if codecs.lookup(encoding).name in _UTF8:
+        line = _undecodable_utf8_line(stream)
+    else:  # a rare fault (a byte cp1251 lacks, half a UTF-16 character): read it whole
+        stream.seek(0)
+        data = stream.read()
+        try:
+            data.decode(encoding)
+            line = 1
+        except UnicodeDecodeError as error:
+            line = 1 + data[: error.start].decode(encoding, errors="replace").count("\n")
+    return Undecodable(line, None, not_text(encoding, kind))
+
+
+def _undecodable_utf8_line(stream: IO[bytes]) -> int:
     """The line of the file's first byte that is not UTF-8 (read again in chunks)."""
     stream.seek(0)
     line, carry = 1, b""
@@ -130,29 +158,30 @@ def _lines(text: IO[str]) -> Iterator[str]:
         yield line
 
 
-def _read_csv(stream: IO[bytes]) -> Iterator[RawRow | RowError]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+def _read_csv(stream: IO[bytes], fmt: FileFormat, encoding: str) -> Iterator[RawRow | RowError]:
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
-        yield from _csv_records(text)
+        yield from _csv_records(text, fmt)
     finally:
         text.detach()  # the stream stays open for the next pass
 
 
-def _csv_records(text: IO[str]) -> Iterator[RawRow | RowError]:
-    reader = csv.reader(_lines(text))
+def _csv_records(text: IO[str], fmt: FileFormat) -> Iterator[RawRow | RowError]:
+    reader = csv.reader(_lines(text), delimiter=fmt.separator or ",")
     line = 1
     try:
         header = next(reader, None)
         if header is None:
             yield RowError(1, None, "the file is empty; the first line must name the columns")
             return
-        columns = [name.strip() for name in header]
-        header_errors = _check_header(columns)
+        columns = [name.strip().lstrip("\ufeff") for name in header]
+        header_errors = check_header(columns)
         if header_errors:
             yield from header_errors
             return
         named = [(name, name in TEXT_COLUMNS) for name in columns]
         width = len(columns)
+        regional = fmt.regional
         line = reader.line_num + 1
         for record in reader:
             start, line = line, reader.line_num + 1
@@ -168,27 +197,14 @@ def _csv_records(text: IO[str]) -> Iterator[RawRow | RowError]:
                 value = value.strip()
                 if value:
                     cells[name] = unquote_formula(value) if is_text else value
+            if regional and cells:
+                yield from localised(cells, start, fmt)
             if cells:
                 yield RawRow(start, cells)
     except csv.Error as error:
         yield RowError(line, None, f"unreadable CSV: {error}")
     except _LineTooLong:
         yield RowError(line, None, f"unreadable CSV: a line longer than {MAX_LINE:,} characters")
-
-
-def _check_header(columns: list[str]) -> list[RowError]:
-    errors = []
-    seen: set[str] = set()
-    for name in columns:
-        if name not in COLUMNS:
-            errors.append(RowError(1, name or "(blank)", f"unknown column {name!r}"))
-        elif name in seen:
-            errors.append(RowError(1, name, f"column {name!r} appears twice"))
-        seen.add(name)
-    for name in REQUIRED_COLUMNS:
-        if name not in seen:
-            errors.append(RowError(1, name, f"the header must name the column {name!r}"))
-    return errors
 
 
 class _JsonText:

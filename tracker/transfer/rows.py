@@ -43,7 +43,7 @@ from tracker.transfer.rate_rows import (
     PublishRate,
     rate_payload,
 )
-from tracker.transfer.readers import RawRow
+from tracker.transfer.raw_rows import RawRow
 from tracker.transfer.references import (
     DOCUMENT_ROWS,
     PORTFOLIO_ROWS,

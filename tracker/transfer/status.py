@@ -11,8 +11,9 @@ from uuid import UUID
 
 from tracker.application import TrackerApplication
 from tracker.transfer import windows
-from tracker.transfer.errors import NO_ROWS, ImportRejected, RowError
-from tracker.transfer.readers import NOT_UTF8, FileKind, ImportSource, opened, read_rows
+from tracker.transfer.errors import NO_ROWS, ImportRejected, RowError, Undecodable
+from tracker.transfer.file_format import FileFormat, FileKind
+from tracker.transfer.readers import ImportSource, opened, read_rows, resolved
 from tracker.transfer.references import aggregate_id_for, ref_column, row_key
 from tracker.transfer.rows import row_digest
 
@@ -42,7 +43,7 @@ class ImportStatus:
 def import_status(
     tracker: TrackerApplication,
     data: ImportSource,
-    kind: FileKind,
+    fmt: FileFormat | FileKind,
     *,
     source: str = "upload",
 ) -> ImportStatus:
@@ -73,9 +74,9 @@ def import_status(
         window.clear()
 
     with opened(data) as stream:
-        for item in read_rows(stream, kind):
+        for item in read_rows(stream, resolved(stream, fmt)):
             if isinstance(item, RowError):
-                if item.message == NOT_UTF8:
+                if isinstance(item, Undecodable):
                     raise ImportRejected(source, [item])
                 if not rows:
                     unreadable.append(item)  # the header, or the file as a whole

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import IO
 from uuid import UUID
 
-from tracker.transfer.errors import RowError
+from tracker.transfer.errors import RowError, Undecodable
+from tracker.transfer.file_format import FileFormat
 from tracker.transfer.rate_rows import ChooseRateSets
-from tracker.transfer.readers import NOT_UTF8, FileKind, read_rows, stream_size
+from tracker.transfer.readers import read_rows, stream_size
 from tracker.transfer.references import owner_of, project_id_for, row_key
 from tracker.transfer.rows import Row, parse_row
 
@@ -41,7 +42,7 @@ class Survey:
     undecodable: RowError | None = None
 
 
-def survey(stream: IO[bytes], kind: FileKind, progress: Progress | None = None) -> Survey:
+def survey(stream: IO[bytes], fmt: FileFormat, progress: Progress | None = None) -> Survey:
     """Count the rows, find the row ids used twice and the rows that others name.
 
     Row-id hashes go to a temporary SQLite file (not a set in memory) to find the repeated
@@ -52,9 +53,9 @@ def survey(stream: IO[bytes], kind: FileKind, progress: Progress | None = None) 
     with closing(sqlite3.connect("")) as scratch:  # "": a private temporary file
         scratch.execute("CREATE TABLE ids (hash INTEGER NOT NULL)")
         hashes: list[tuple[int]] = []
-        for item in read_rows(stream, kind):
+        for item in read_rows(stream, fmt):
             if isinstance(item, RowError):
-                if item.message == NOT_UTF8:
+                if isinstance(item, Undecodable):
                     found.undecodable = item
                 continue
             found.rows += 1
@@ -82,7 +83,7 @@ def survey(stream: IO[bytes], kind: FileKind, progress: Progress | None = None) 
 
 def parsed_windows(
     stream: IO[bytes],
-    kind: FileKind,
+    fmt: FileFormat,
     found: Survey,
     errors: list[RowError],
     *,
@@ -93,7 +94,7 @@ def parsed_windows(
     references whose portfolio or announcement row is bad."""
     window: list[Row] = []
     first_use: dict[tuple[UUID, str], int] = {}  # only for the row ids the survey saw twice
-    for item in read_rows(stream, kind):
+    for item in read_rows(stream, fmt):
         if isinstance(item, RowError):
             errors.append(item)
             continue

@@ -20,6 +20,7 @@ from tracker.domain.document import Document
 from tracker.domain.indicator import Indicator
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
+from tracker.i18n import N_
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -53,6 +54,35 @@ def _event_kinds() -> list[str]:
             kinds.add(kind)
         stack.extend(cls.__subclasses__())
     return sorted(kinds)
+
+
+#: What the page's script says (dashboard.js), handed to it in the page's language.
+SCRIPT_MESSAGES = {
+    "live": N_("Live"),
+    "past": N_("Past record"),
+    "reconnecting": N_("Reconnecting…"),
+    "updated": N_("Updated at %(time)s."),
+    "updated_because": N_("Updated at %(time)s (%(reason)s)."),
+    "committed": N_("new commitment"),
+    "disbursed": N_("new disbursement"),
+    "jobs_created": N_("jobs recorded"),
+    "corrected": N_("a correction"),
+    "retracted": N_("a retraction"),
+    "announced": N_("new project"),
+    "status_changed": N_("status change"),
+    "targets_restated": N_("targets restated"),
+}
+
+
+@cache
+def _script_messages(lang: str) -> dict[str, str]:
+    with i18n.use(lang):
+        return {key: i18n.gettext(message) for key, message in SCRIPT_MESSAGES.items()}
+
+
+def script_messages() -> dict[str, str]:
+    """:data:`SCRIPT_MESSAGES` in the language in use (``%(name)s`` left for the script)."""
+    return _script_messages(i18n.language())
 
 
 def _environment() -> Environment:
@@ -91,6 +121,7 @@ def _environment() -> Environment:
         static_url=static_url,
         event_kinds=" ".join(_event_kinds()),
         language=i18n.language,
+        script_messages=script_messages,
         languages=tuple(i18n.NAMES.items()),
     )
     return env

@@ -23,6 +23,22 @@
     }
   });
 
+  // What the script says, in the page's language (api/dashboard/rendering.py).
+  let messages = {};
+  const messagesBlock = document.getElementById("script-messages");
+  try {
+    messages = messagesBlock ? JSON.parse(messagesBlock.textContent) : {};
+  } catch (error) {
+    messages = {};
+  }
+  function say(key, values, fallback) {
+    let text = messages[key] || fallback;
+    for (const name in values || {}) {
+      text = text.split("%(" + name + ")s").join(values[name]);
+    }
+    return text;
+  }
+
   const main = document.getElementById("main");
   if (!main || !("EventSource" in window) || !main.dataset.eventKinds) return;
   const indicator = document.getElementById("live-indicator");
@@ -30,7 +46,7 @@
   if (indicator) {
     indicator.hidden = false;
     if (!live) {
-      indicator.querySelector(".live-text").textContent = "Past record";
+      indicator.querySelector(".live-text").textContent = say("past", null, "Past record");
       return;
     }
   }
@@ -85,8 +101,10 @@
           if (replacement) part.replaceWith(document.adoptNode(replacement));
         }
         main.dataset.position = freshMain.dataset.position || main.dataset.position;
-        const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-        announce("Updated at " + time + (reason ? " (" + reason + ")" : "") + ".");
+        const time = new Date().toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+        announce(reason
+          ? say("updated_because", { time: time, reason: reason }, "Updated at %(time)s (%(reason)s).")
+          : say("updated", { time: time }, "Updated at %(time)s."));
       } while (queued);
     } catch (error) {
       // A network hiccup: the next event tries again.
@@ -95,16 +113,6 @@
     }
   }
 
-  const labels = {
-    committed: "new commitment",
-    disbursed: "new disbursement",
-    jobs_created: "jobs recorded",
-    corrected: "a correction",
-    retracted: "a retraction",
-    announced: "new project",
-    status_changed: "status change",
-    targets_restated: "targets restated",
-  };
 
   function onEvent(event) {
     let item = null;
@@ -116,12 +124,12 @@
     const at = Number(event.lastEventId);
     if (at > position) position = at;
     if (scope && item && item.aggregate_id !== scope) return;
-    refresh(labels[event.type] || event.type.replace(/_/g, " "));
+    refresh(say(event.type, null, event.type.replace(/_/g, " ")));
   }
 
   const source = new EventSource("/api/v1/events/stream");
-  source.addEventListener("open", function () { setState("open", "Live"); });
-  source.addEventListener("error", function () { setState("error", "Reconnecting…"); });
+  source.addEventListener("open", function () { setState("open", say("live", null, "Live")); });
+  source.addEventListener("error", function () { setState("error", say("reconnecting", null, "Reconnecting…")); });
   for (const kind of main.dataset.eventKinds.split(" ")) {
     if (kind) source.addEventListener(kind, onEvent);
   }

@@ -410,7 +410,7 @@ def test_status_lists_the_events_set_aside_and_a_rebuild_tries_them_again(
     assert failure["position"] == bad
     assert failure["topic"] == "tracker:Project.NoSuchEvent"
     table = run(settings, "projections", "status")
-    assert "1 event(s) set aside" in table.stdout
+    assert "1 event set aside" in table.stdout
     assert "NoSuchEvent" in table.stdout
 
     rebuilt = run(settings, "projections", "rebuild")

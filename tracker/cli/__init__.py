@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
+from tracker import i18n
+from tracker.i18n import gettext
 from tracker.rfc3339 import parse_moment
 from tracker.settings import Settings, SettingsError
 
@@ -40,13 +42,19 @@ known_at_option = click.option(
 )
 
 
+def error_line(message: str) -> str:
+    """``error: …`` for stderr, the prefix in the language in use."""
+    prefix = gettext("error:")
+    return f"[red]{prefix}[/red] {message}"
+
+
 def load_settings() -> Settings:
     """The settings from the environment, or exit 2 with one clear line."""
     try:
         settings = Settings.from_env()
         _ = settings.sqlalchemy_url()
     except SettingsError as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(error_line(str(error)))
         sys.exit(2)
     return settings
 
@@ -63,10 +71,11 @@ def open_tracker(settings: Settings) -> Iterator[tuple[TrackerApplication, Engin
     try:
         migrated = is_at_head(settings)
     except SQLAlchemyError as error:
-        err.print(f"[red]error:[/red] database unreachable: {error.__class__.__name__}: {error}")
+        reason = f"{error.__class__.__name__}: {error}"
+        err.print(error_line(gettext("database unreachable: %(reason)s", reason=reason)))
         sys.exit(1)
     if not migrated:
-        err.print("[red]error:[/red] the database is not migrated; run `tracker migrate` first")
+        err.print(error_line(gettext("the database is not migrated; run `tracker migrate` first")))
         sys.exit(1)
     tracker = TrackerApplication(settings)
     engine = create_readmodel_engine(settings, pool_size=2)
@@ -78,11 +87,18 @@ def open_tracker(settings: Settings) -> Iterator[tuple[TrackerApplication, Engin
 
 
 @click.group()
-def main() -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(i18n.LANGUAGES),
+    help="Language of the messages: en, ru, kk or uz (default: from LANGUAGE, LC_ALL, "
+    "LC_MESSAGES or LANG, else English). Data is printed as recorded.",
+)
+def main(lang: str | None) -> None:
     """Event-sourced tracker for portfolios of cooperation projects.
 
     Configuration comes from TRACKER_* environment variables (see README).
     """
+    i18n.set_language(lang or i18n.from_environment())
 
 
 # ``tracker serve`` is registered by api/cli.py, the installed entry point: the core knows
@@ -100,9 +116,16 @@ def migrate() -> None:
     try:
         upgrade(settings)
     except SQLAlchemyError as error:
-        err.print(f"[red]error:[/red] migration failed: {error.__class__.__name__}: {error}")
+        reason = f"{error.__class__.__name__}: {error}"
+        err.print(error_line(gettext("migration failed: %(reason)s", reason=reason)))
         sys.exit(1)
-    click.echo(f"database at revision {head_revision()} ({settings.url.render_as_string()})")
+    click.echo(
+        gettext(
+            "database at revision %(revision)s (%(url)s)",
+            revision=head_revision(),
+            url=settings.url.render_as_string(),
+        )
+    )
 
 
 def _register() -> None:

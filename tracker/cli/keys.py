@@ -9,8 +9,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tracker.cli import err, load_settings, open_tracker
+from tracker.cli import err, error_line, load_settings, open_tracker
 from tracker.domain.errors import TrackerError
+from tracker.i18n import gettext
 from tracker.keys import KeyStore, Role
 
 
@@ -31,10 +32,24 @@ def create(name: str, role: str, portfolio_id: UUID | None) -> None:
         try:
             record, token = KeyStore(engine).create(name, Role(role), portfolio_id)
         except TrackerError as error:
-            err.print(f"[red]error:[/red] {error.detail}")
+            err.print(error_line(error.detail))
             sys.exit(1)
-    scope = f", portfolio {record.portfolio_id}" if record.portfolio_id else ""
-    err.print(f"key {record.key_id} for {record.name!r} ({record.role}{scope}); keep it secret:")
+    if record.portfolio_id:
+        said = gettext(
+            "key %(id)s for %(name)r (%(role)s, portfolio %(portfolio)s); keep it secret:",
+            id=record.key_id,
+            name=record.name,
+            role=record.role,
+            portfolio=record.portfolio_id,
+        )
+    else:
+        said = gettext(
+            "key %(id)s for %(name)r (%(role)s); keep it secret:",
+            id=record.key_id,
+            name=record.name,
+            role=record.role,
+        )
+    err.print(said)
     click.echo(token)
 
 
@@ -43,13 +58,20 @@ def list_keys() -> None:
     """List keys (never their secrets)."""
     with open_tracker(load_settings()) as (_, engine):
         records = KeyStore(engine).list()
-    table = Table("id", "name", "role", "portfolio", "created", "revoked")
+    table = Table(
+        gettext("id"),
+        gettext("name"),
+        gettext("role"),
+        gettext("portfolio"),
+        gettext("created"),
+        gettext("revoked"),
+    )
     for r in records:
         table.add_row(
             r.key_id,
             r.name,
             r.role.value,
-            str(r.portfolio_id or "any"),
+            str(r.portfolio_id or gettext("any")),
             f"{r.created_at:%Y-%m-%d %H:%M}",
             f"{r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "",
         )
@@ -64,6 +86,6 @@ def revoke(name_or_id: str) -> None:
         try:
             record = KeyStore(engine).revoke(name_or_id)
         except TrackerError as error:
-            err.print(f"[red]error:[/red] {error.detail}")
+            err.print(error_line(error.detail))
             sys.exit(1)
-    click.echo(f"revoked key {record.key_id} ({record.name})")
+    click.echo(gettext("revoked key %(id)s (%(name)s)", id=record.key_id, name=record.name))

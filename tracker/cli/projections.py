@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from types import FrameType
 from typing import NoReturn
 
@@ -39,8 +40,10 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.application import TrackerApplication
-from tracker.cli import err, load_settings
+from tracker.cli import err, error_line, load_settings
 from tracker.eventstore.migrate import MigrationError, current_revision, head_revision, is_at_head
+from tracker.i18n import formats as cldr
+from tracker.i18n import gettext, ngettext
 from tracker.logs import JsonFormatter, LogSettings, TextFormatter
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
@@ -62,7 +65,7 @@ WATCH_INTERVAL = 0.25
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr (never wrapped, never a traceback), then exit."""
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+    err.print(error_line(escape(message)), soft_wrap=True, highlight=False)
     sys.exit(code)
 
 
@@ -185,19 +188,24 @@ def status(as_json: bool) -> None:
         try:
             current = read_status(settings, readmodel)
         except DATABASE_ERRORS as error:
-            fail(f"cannot read the positions: {reason(error)}")
+            fail(gettext("cannot read the positions: %(reason)s", reason=reason(error)))
     if as_json:
         click.echo(json.dumps(asdict(current)))
         return
-    grid = Table(title=f"Read model at {escape(where(settings))}", title_justify="left")
-    grid.add_column("projection")
-    grid.add_column("applied position", justify="right")
-    grid.add_column("head position", justify="right")
-    grid.add_column("lag", justify="right")
-    grid.add_column("pending events", justify="right")
-    grid.add_column("oldest pending", justify="right")
+    title = gettext("Read model at %(where)s", where=escape(where(settings)))
+    grid = Table(title=title, title_justify="left")
+    grid.add_column(gettext("projection"))
+    grid.add_column(gettext("applied position"), justify="right")
+    grid.add_column(gettext("head position"), justify="right")
+    grid.add_column(gettext("lag"), justify="right")
+    grid.add_column(gettext("pending events"), justify="right")
+    grid.add_column(gettext("oldest pending"), justify="right")
     style = "green" if current.lag == 0 else "yellow"
-    waited = "unreadable" if current.lag_seconds is None else f"{current.lag_seconds:.1f} s"
+    waited = (
+        gettext("unreadable")
+        if current.lag_seconds is None
+        else gettext("%(seconds)s s", seconds=cldr.number(Decimal(f"{current.lag_seconds:.1f}"), 1))
+    )
     grid.add_row(
         current.projection,
         str(current.applied),
@@ -208,9 +216,12 @@ def status(as_json: bool) -> None:
     )
     out.print(grid)
     if current.set_aside:
+        count = ngettext(
+            "%(num)s event set aside", "%(num)s events set aside", len(current.set_aside)
+        )
         failures = Table(
-            title=f"[red]{len(current.set_aside)} event(s) set aside[/red]: the reports lack "
-            "them until `tracker projections rebuild` applies them",
+            title=f"[red]{count}[/red]: "
+            + gettext("the reports lack them until `tracker projections rebuild` applies them"),
             title_justify="left",
         )
         for name in failures_columns():
@@ -242,7 +253,7 @@ def rebuild() -> None:
             TimeRemainingColumn(),
         )
         with Progress(*columns, console=err, transient=False) as bar:
-            task = bar.add_task("rebuilding the read model", total=None)
+            task = bar.add_task(gettext("rebuilding the read model"), total=None)
 
             def advance(applied: int, head: int) -> None:
                 bar.update(task, completed=applied, total=max(head, applied))
@@ -255,12 +266,18 @@ def rebuild() -> None:
                 applied = readmodel.tracker.store.count_events(upto=position)
             except DATABASE_ERRORS as error:
                 bar.stop()
-                fail(f"the rebuild stopped: {reason(error)}; run it again")
+                fail(gettext("the rebuild stopped: %(reason)s; run it again", reason=reason(error)))
         elapsed = time.monotonic() - started
     rate = applied / elapsed if elapsed > 0 else float(applied)
     out.print(
-        f"rebuilt the read model: {applied} events applied up to position {position} "
-        f"in {elapsed:.2f} s ({rate:,.0f} events/s)",
+        gettext(
+            "rebuilt the read model: %(applied)s events applied up to position %(position)s "
+            "in %(seconds)s s (%(rate)s events/s)",
+            applied=cldr.number(applied),
+            position=position,
+            seconds=cldr.number(Decimal(f"{elapsed:.2f}"), 2),
+            rate=cldr.number(round(rate)),
+        ),
         soft_wrap=True,
         highlight=False,
     )
@@ -401,10 +418,16 @@ def projector(once: bool, log_interval: float) -> None:
                 head = readmodel.projector.head_position()
                 applied = readmodel.tracker.store.count_events(after=before, upto=position)
             except DATABASE_ERRORS as error:
-                fail(f"the projector could not catch up: {reason(error)}")
+                fail(gettext("the projector could not catch up: %(reason)s", reason=reason(error)))
             out.print(
-                f"caught up: {applied} events applied, position {position} "
-                f"(head {head}) in {time.monotonic() - started:.2f} s",
+                gettext(
+                    "caught up: %(applied)s events applied, position %(position)s "
+                    "(head %(head)s) in %(seconds)s s",
+                    applied=cldr.number(applied),
+                    position=position,
+                    head=head,
+                    seconds=cldr.number(Decimal(f"{time.monotonic() - started:.2f}"), 2),
+                ),
                 soft_wrap=True,
                 highlight=False,
             )

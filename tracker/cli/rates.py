@@ -11,10 +11,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tracker.cli import err, load_settings, open_tracker
+from tracker.cli import err, error_line, load_settings, open_tracker
 from tracker.cli.transfer import login_name
 from tracker.domain.errors import TrackerError
 from tracker.domain.values import Envelope, Source
+from tracker.i18n import gettext, ngettext
 from tracker.readmodel.fx import rate_sets
 from tracker.readmodel.projector import Projector
 from tracker.transfer.errors import ImportRejected
@@ -30,8 +31,11 @@ def _envelope(source_title: str | None = None, source_url: str | None = None) ->
 def _fail(error: TrackerError) -> None:
     if isinstance(error, ImportRejected):
         for row in error.errors:
-            err.print(f"line {row.line}, column {row.column or '-'}: {row.message}")
-    err.print(f"[red]error:[/red] {error.detail}")
+            where = gettext(
+                "line %(line)s, column %(column)s", line=row.line, column=row.column or "-"
+            )
+            err.print(f"{where}: {row.message}")
+    err.print(error_line(error.detail))
     sys.exit(1)
 
 
@@ -45,12 +49,12 @@ def list_sets() -> None:
     """List the rate sets."""
     with open_tracker(load_settings()) as (_, engine), engine.connect() as conn:
         found = rate_sets(conn)
-    table = Table("id", "name", "illustrative", "established")
+    table = Table(gettext("id"), gettext("name"), gettext("illustrative"), gettext("established"))
     for row in found:
         table.add_row(
             row.rate_set_id,
             row.name,
-            "yes" if row.illustrative else "",
+            gettext("yes") if row.illustrative else "",
             f"{row.recorded_at:%Y-%m-%d %H:%M}",
         )
     Console().print(table)
@@ -87,7 +91,14 @@ def import_file(
         except TrackerError as error:
             _fail(error)
         Projector(tracker, engine).catch_up()
-    click.echo(f"{path}: {done.rates_in_file} rates, {done.rates_new} new")
+    click.echo(
+        gettext(
+            "%(path)s: %(rates)s rates, %(new)s new",
+            path=path,
+            rates=done.rates_in_file,
+            new=done.rates_new,
+        )
+    )
 
 
 @rates.command("choose")
@@ -101,4 +112,10 @@ def choose(portfolio_id: UUID, rate_set_ids: tuple[UUID, ...]) -> None:
         except TrackerError as error:
             _fail(error)
         Projector(tracker, engine).catch_up()
-    click.echo(f"portfolio {portfolio_id} converts with {len(rate_set_ids)} rate set(s)")
+    said = ngettext(
+        "portfolio %(id)s converts with %(num)s rate set",
+        "portfolio %(id)s converts with %(num)s rate sets",
+        len(rate_set_ids),
+        id=portfolio_id,
+    )
+    click.echo(said)

@@ -25,7 +25,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
+from babel import Locale, default_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -142,6 +142,16 @@ def accepted(header: str | None) -> str | None:
         if lang and weight > 0:
             ranked.append((-weight, index, lang))
     return min(ranked)[2] if ranked else None
+
+
+def from_environment() -> str:
+    """The language the environment asks for (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``,
+    ``LANG``, as gettext reads them), if the tracker speaks it, else English."""
+    try:
+        tag = default_locale(("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"))
+    except ValueError:  # a variable naming no locale Babel knows
+        tag = None
+    return supported(tag) or DEFAULT
 
 
 def negotiate(*asked: str | None, accept_language: str | None = None) -> str:

@@ -9,12 +9,15 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
+# The pinned, hashed serving dependencies (`make lock` writes them; no test tool among them),
+# each as a binary wheel (this stage has no compiler either); then the tracker itself.
+COPY requirements/serve.txt ./requirements/serve.txt
+RUN pip install --require-hashes -r requirements/serve.txt
 COPY pyproject.toml README.md ./
 COPY tracker ./tracker
 COPY api ./api
-# Every dependency comes as a binary wheel (this stage has no compiler either); pip itself
-# is removed so that the runtime has no installer.
-RUN pip install . \
+# pip itself is removed so that the runtime has no installer.
+RUN pip install --no-deps . \
     && pip uninstall --yes pip setuptools
 # tracker.eventstore.migrate looks for the alembic scripts next to the installed `tracker` package.
 COPY alembic.ini /opt/venv/lib/python3.11/site-packages/alembic.ini

@@ -1,27 +1,44 @@
 # The two commands: `make run` serves the API with a demo-ready SQLite file; `make test` checks everything.
+# Dependencies come pinned, with hashes, from requirements/serve.txt (`make run`) and
+# requirements/dev.txt (`make test`: serving plus the test and lint tools), installed by uv
+# (pinned in requirements/uv.txt; pip only installs uv); `make lock` recompiles all three from
+# pyproject.toml.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+INSTALL := VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet
+SERVE := $(VENV)/.serve-installed
+DEV := $(VENV)/.dev-installed
+# One resolution for both files: dev.txt first (everything), serve.txt held to dev.txt's pins.
+COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 \
+	--generate-hashes
 
-.PHONY: install run migrate test check lint format clean bench messages
+.PHONY: install run migrate test check lint format clean bench lock messages messages-pot
 
-$(STAMP): pyproject.toml
+$(BIN)/uv: requirements/uv.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/uv.txt
+	touch $@
 
-install: $(STAMP)
+$(SERVE): requirements/serve.txt pyproject.toml $(BIN)/uv
+	$(INSTALL) --require-hashes -r requirements/serve.txt
+	$(INSTALL) --no-deps -e .
+	touch $@
 
-migrate: $(STAMP)
+$(DEV): requirements/dev.txt $(SERVE)
+	$(INSTALL) --require-hashes -r requirements/dev.txt
+	touch $@
+
+install: $(SERVE)
+
+migrate: $(SERVE)
 	$(BIN)/tracker migrate
 
 run: migrate
 	$(BIN)/tracker demo --if-empty
 	$(BIN)/tracker serve
 
-check: $(STAMP)
+check: $(DEV)
 	$(BIN)/ruff check tracker api tests migrations
 	$(BIN)/ruff format --check tracker api tests migrations
 	$(BIN)/mypy
@@ -30,11 +47,20 @@ check: $(STAMP)
 test: check
 	$(BIN)/pytest
 
+# Refresh the pins after changing a dependency in pyproject.toml; pins already in the files
+# are kept unless `make lock LOCK_ARGS=--upgrade` (every package) or
+# `LOCK_ARGS="--upgrade-package NAME"`.
+LOCK_ARGS ?=
+lock: $(DEV)
+	$(COMPILE) $(LOCK_ARGS) pyproject.toml --extra dev -o requirements/dev.txt
+	$(COMPILE) pyproject.toml -c requirements/dev.txt -o requirements/serve.txt
+	echo uv | $(COMPILE) - -c requirements/dev.txt -o requirements/uv.txt
+
 # Performance figures next to their references (~8 min; not part of `make test`): bench/README.md
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python -m bench
 
-format: $(STAMP)
+format: $(DEV)
 	$(BIN)/ruff format tracker api tests migrations
 	$(BIN)/ruff check --fix tracker api tests migrations
 
@@ -47,7 +73,7 @@ clean:
 POT ?= tracker/locale/messages.pot
 EXTRACT_FLAGS := -F babel.cfg -k NP_:1c,2 --no-location --sort-output --no-wrap --project=cooperation-tracker --copyright-holder="the cooperation tracker's authors"
 
-messages-pot:
+messages-pot: $(SERVE)
 	$(BIN)/pybabel -q extract $(EXTRACT_FLAGS) -o $(POT) .
 
 messages: messages-pot

@@ -6,7 +6,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import authentication
@@ -16,6 +15,7 @@ from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
 from api.language import language_middleware
 from api.limits import rate_limits
 from api.metrics import Metrics
+from api.reference import SwaggerUI
 from api.routes.changes import ChangesController
 from api.routes.documents import DocumentController, PortfolioDocumentsController
 from api.routes.feed import FeedController
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1.0.0",
             description=API_DESCRIPTION,
             path="/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            render_plugins=[SwaggerUI(path="/")],
             components=Components(
                 security_schemes={
                     "apiKey": SecurityScheme(

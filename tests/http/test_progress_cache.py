@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from dataclasses import replace
+from decimal import Decimal
 
 from litestar.testing import TestClient
 

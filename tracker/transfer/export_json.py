@@ -1,9 +1,16 @@
 """The JSON export: the portfolio, its targets, the rate sets it converts with, each
-project's figures and events, and its indicators."""
+project's figures and events, and its indicators.
+
+It names its format and version (``format``, ``format_version``), described by the JSON
+Schema shipped beside this module (``schema/export-v1.json``, docs/import-format.md), and
+carries the import rows (``rows``, the csv export's rows as objects), so that ``tracker
+import`` reads it back into another database with the same reports.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -13,6 +20,7 @@ from tracker.domain.portfolio import Targets
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money
 from tracker.transfer.document_export import document_dict
+from tracker.transfer.export_csv import import_rows_of
 from tracker.transfer.export_values import (
     amount_text,
     day_text,
@@ -21,6 +29,7 @@ from tracker.transfer.export_values import (
     plain,
     source_dict,
 )
+from tracker.transfer.file_format import EXPORT_FORMAT, FORMAT_VERSION
 from tracker.transfer.indicator_export import IndicatorExport
 from tracker.transfer.portfolio_export import PortfolioExport, ProjectExport
 from tracker.transfer.rate_set_export import RateSetExport
@@ -154,9 +163,17 @@ def project_dict(item: ProjectExport) -> dict[str, Any]:
     }
 
 
+#: The JSON Schema of that version, shipped in the package.
+SCHEMA = Path(__file__).with_name("schema") / f"export-v{FORMAT_VERSION}.json"
+
+
 def to_json(export: PortfolioExport) -> bytes:
     portfolio = export.portfolio
     document = {
+        "format": EXPORT_FORMAT,
+        "format_version": FORMAT_VERSION,
+        # the import rows first: an import reads them and stops
+        "rows": list(import_rows_of(export)),
         "portfolio": {
             "id": str(portfolio.id),
             "name": portfolio.name,

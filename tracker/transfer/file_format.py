@@ -43,6 +43,10 @@ _ENDINGS: dict[str, FileKind] = {
     ".xlsx": "xlsx",
 }
 _SCAN = 1 << 16
+#: The name and version of the JSON export's format (``format``, ``format_version``), which
+#: an import of that export reads (schema: ``schema/export-v1.json``).
+EXPORT_FORMAT = "cooperation-tracker-export"
+FORMAT_VERSION = 1
 
 
 def file_kind(name: str) -> FileKind:

@@ -17,7 +17,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
@@ -33,7 +33,13 @@ from tracker.transfer.columns import (
     unquote_formula,
 )
 from tracker.transfer.errors import RowError, Undecodable
-from tracker.transfer.file_format import FileFormat, FileKind, detect
+from tracker.transfer.file_format import (
+    EXPORT_FORMAT,
+    FORMAT_VERSION,
+    FileFormat,
+    FileKind,
+    detect,
+)
 from tracker.transfer.raw_rows import RawRow, check_header
 from tracker.transfer.regional import localised
 from tracker.transfer.xlsx_reader import read_xlsx, sheet_of
@@ -290,30 +296,63 @@ class _JsonText:
         return 0
 
 
+class _Stop(Exception):
+    """A fault that ends the reading of a JSON file, with the error that says where."""
+
+    def __init__(self, error: RowError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+#: How deep the members of an export that the importer skips may nest.
+MAX_SKIPPED_DEPTH = 64
+
+
 def _json_records(text: _JsonText) -> Iterator[RawRow | RowError]:
-    """A JSON array of row objects; each row keeps the line where its object starts."""
+    """A JSON array of row objects, or a JSON export (an object naming its ``format`` and
+    carrying ``rows``); each row keeps the line where its object starts."""
     decoder = json.JSONDecoder(parse_float=Decimal)
     index = text.skip_space(0)
-    if text.at(index) != "[":
-        yield RowError(text.line(index), None, "expected a JSON array of rows")
-        return
+    try:
+        if text.at(index) == "{":
+            yield from _export_rows(text, decoder, index)
+            return
+        if text.at(index) != "[":
+            raise _stop(text, index, "expected a JSON array of rows, or a JSON export")
+        index = yield from _array_rows(text, decoder, index)
+        trailing = text.skip_space(index + 1)
+        if text.at(trailing):
+            raise _stop(text, trailing, "unexpected text after the array")
+    except _Stop as stop:
+        yield stop.error
+
+
+def _stop(text: _JsonText, index: int, message: str, column: str | None = None) -> _Stop:
+    return _Stop(RowError(text.line(index), column, message))
+
+
+def _decode(text: _JsonText, decoder: json.JSONDecoder, index: int) -> tuple[Any, int]:
+    try:
+        return text.decode(decoder, index)
+    except json.JSONDecodeError as error:
+        raise _Stop(RowError(text.error_line(error), None, f"invalid JSON: {error.msg}")) from None
+    except RecursionError:
+        raise _stop(text, index, "the JSON nests too deeply") from None
+
+
+def _array_rows(
+    text: _JsonText, decoder: json.JSONDecoder, index: int
+) -> Generator[RawRow | RowError, None, int]:
+    """The rows of the array at ``index``; returns the position of its ``]``."""
     index = text.skip_space(index + 1)
     expect_item = False
     while True:
         if not text.at(index):
-            yield RowError(text.line(index), None, "unexpected end of the JSON array")
-            return
+            raise _stop(text, index, "unexpected end of the JSON array")
         if text.at(index) == "]" and not expect_item:
-            break
+            return index
         line = text.line(index)
-        try:
-            item, index = text.decode(decoder, index)
-        except json.JSONDecodeError as error:
-            yield RowError(text.error_line(error), None, f"invalid JSON: {error.msg}")
-            return
-        except RecursionError:
-            yield RowError(line, None, "the JSON nests too deeply")
-            return
+        item, index = _decode(text, decoder, index)
         if not isinstance(item, dict):
             yield RowError(line, None, "each row must be a JSON object")
         else:
@@ -328,11 +367,82 @@ def _json_records(text: _JsonText) -> Iterator[RawRow | RowError]:
         else:
             expect_item = False
             if text.at(index) != "]":
-                yield RowError(text.line(index), None, "expected ',' or ']' after a row")
-                return
-    trailing = text.skip_space(index + 1)
-    if text.at(trailing):
-        yield RowError(text.line(trailing), None, "unexpected text after the array")
+                raise _stop(text, index, "expected ',' or ']' after a row")
+
+
+def _export_rows(
+    text: _JsonText, decoder: json.JSONDecoder, index: int
+) -> Iterator[RawRow | RowError]:
+    """The rows of a JSON export: its ``format`` and ``format_version`` are checked, the
+    members before ``rows`` skipped (a value at a time, never held whole), and nothing after
+    the rows is read (the rest describes the portfolio; the rows are what it records)."""
+    index = text.skip_space(index + 1)
+    named = False
+    while text.at(index) not in ("}", ""):
+        key, index = _decode(text, decoder, index)
+        index = text.skip_space(index)
+        if not isinstance(key, str) or text.at(index) != ":":
+            raise _stop(text, index, "expected a member name and ':' in the JSON object")
+        index = text.skip_space(index + 1)
+        if key == "rows":
+            if not named:
+                raise _stop(text, index, 'a JSON export names its "format" before its rows')
+            if text.at(index) != "[":
+                raise _stop(text, index, "rows must be a JSON array of rows", "rows")
+            yield from _array_rows(text, decoder, index)
+            return
+        if key in ("format", "format_version"):
+            value, end = _decode(text, decoder, index)
+            _check_format(text, index, key, value)
+            named = named or key == "format"
+            index = end
+        else:
+            index = _skip(text, decoder, index, 0)
+        index = text.drop(text.skip_space(index))
+        if text.at(index) == ",":
+            index = text.skip_space(index + 1)
+        elif text.at(index) != "}":
+            raise _stop(text, index, "expected ',' or '}' after a member of the JSON object")
+    raise _stop(text, index, 'a JSON object is read as an export, and this one has no "rows"')
+
+
+def _check_format(text: _JsonText, index: int, key: str, value: Any) -> None:
+    if key == "format" and value != EXPORT_FORMAT:
+        raise _stop(text, index, f"{value!r} is not a format this tracker reads", key)
+    if key == "format_version" and not (
+        isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= FORMAT_VERSION
+    ):
+        raise _stop(
+            text,
+            index,
+            f"format_version {value!r}: this tracker reads versions 1 to {FORMAT_VERSION}",
+            key,
+        )
+
+
+def _skip(text: _JsonText, decoder: json.JSONDecoder, index: int, depth: int) -> int:
+    """The position after the JSON value at ``index``, reading a container a value at a time."""
+    opening = text.at(index)
+    if opening not in ("[", "{"):
+        return _decode(text, decoder, index)[1]
+    if depth >= MAX_SKIPPED_DEPTH:
+        raise _stop(text, index, "the JSON nests too deeply")
+    closing = "]" if opening == "[" else "}"
+    index = text.skip_space(index + 1)
+    if text.at(index) == closing:
+        return index + 1
+    while True:
+        if opening == "{":
+            index = text.skip_space(_decode(text, decoder, index)[1])
+            if text.at(index) != ":":
+                raise _stop(text, index, "expected ':' after a member name")
+            index = text.skip_space(index + 1)
+        index = text.drop(text.skip_space(_skip(text, decoder, index, depth + 1)))
+        if text.at(index) == closing:
+            return index + 1
+        if text.at(index) != ",":
+            raise _stop(text, index, f"expected ',' or '{closing}'")
+        index = text.skip_space(index + 1)
 
 
 def _json_cells(item: dict[str, Any], line: int) -> tuple[dict[str, str], list[RowError]]:

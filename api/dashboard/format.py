@@ -47,6 +47,12 @@ STATUS_ORDER = (
     "cancelled",
 )
 
+FLAG_LABELS = {
+    "disbursed_above_committed": NP_("flag", "Disbursed > committed"),
+    "end_date_passed": NP_("flag", "Past planned end"),
+    "no_news": NP_("flag", "No news"),
+}
+
 EVENT_LABELS = {
     "announced": NP_("event", "Announced"),
     "committed": NP_("event", "Investment committed"),
@@ -167,6 +173,11 @@ def moment(value: datetime | None) -> str:
 def status(value: str) -> str:
     label = STATUS_LABELS.get(value)
     return pgettext("status", label) if label else value.replace("_", " ").capitalize()
+
+
+def flag(kind: str) -> str:
+    label = FLAG_LABELS.get(kind)
+    return pgettext("flag", label) if label else kind.replace("_", " ").capitalize()
 
 
 def event_label(kind: str) -> str:

@@ -16,8 +16,11 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+from msgspec import structs
+
 from api import schemas as s
 from api.conditions import today_utc
+from api.dashboard import amounts as a
 from api.dashboard import format as f
 from api.dashboard.audit import audit_trail
 from api.dashboard.breakdowns import breakdown_view
@@ -39,8 +42,11 @@ from tracker.domain.errors import NotFound
 from tracker.i18n import gettext as _
 from tracker.readmodel import moments, pages, reports
 from tracker.readmodel.documents import DocumentFilter, document_register, list_documents
+from tracker.readmodel.flags import ANY, FLAGS, count_flags, project_flags, rules_for
 from tracker.readmodel.indicators import IndicatorQuery, indicators
+from tracker.readmodel.project_money import PlanAmount, money_in_usd
 from tracker.readmodel.queries import ProjectFilter
+from tracker.readmodel.reports import ReportQuery
 from tracker.readmodel.service import ReadModel
 from tracker.readmodel.statements import statements
 
@@ -98,6 +104,7 @@ def portfolio_page(
             moments.Moment(moment.as_of, moment.known_at),
             stale_days=table.stale_days,
             today=today,
+            flag=table.flag,
         )
         links = pages.portfolio_links(conn)
         register = document_register(conn, portfolio_id, query.as_of, query.known_at)
@@ -144,6 +151,7 @@ def portfolio_page(
             ],
             "country": [(k.key, f.country(k.key)) for k in breakdowns["country"].slices],
             "status": [(st, f.status(st)) for st in f.STATUS_ORDER],
+            "flag": [(ANY, "Any flag"), *((k, f.flag(k)) for k in FLAGS)],
         },
         "timeline": timeline_view(timeline),
         "documents": documents_view(
@@ -155,6 +163,8 @@ def portfolio_page(
         "rows": rows[: TABLE_ROWS_ALL if table.show_all else TABLE_ROWS],
         "matching": len(rows),
         "stale": stale,
+        "flags": projects.flags,
+        "flag_count": count_flags(projects.flags),
         "open_projects": projects.stale.open_projects,
         "stale_to": silence_to,
         "illustrative": {
@@ -167,11 +177,16 @@ def portfolio_page(
 
 
 def project_page(
-    tracker: TrackerApplication, readmodel: ReadModel, project_id: UUID, moment: Moment
+    tracker: TrackerApplication,
+    readmodel: ReadModel,
+    project_id: UUID,
+    moment: Moment,
+    no_news_days: int,
 ) -> dict[str, Any]:
     """Everything the project page shows, all for the moment: its title, plan and status as
-    of ``as_of`` as known at ``known_at``, its figures, and its audit trail marked with the
-    corrections and retractions recorded by ``known_at``."""
+    of ``as_of`` as known at ``known_at``, its figures with their US dollar equivalents and
+    flags, and its audit trail marked with the corrections and retractions recorded by
+    ``known_at``."""
     history = tracker.project_history(project_id)  # 404 for an unknown project
     events = [event_out(e) for e in history]
     known = [e for e in events if moment.known_at is None or e.recorded_at <= moment.known_at]
@@ -201,7 +216,12 @@ def project_page(
     except NotFound:  # pragma: no cover - a project always belongs to a portfolio
         portfolio = None
     links = readmodel.query(pages.portfolio_links)
+    money = notes = None
+    if figures is not None:
+        money, figures, notes = _project_money(tracker, readmodel, figures, moment, no_news_days)
     return {
+        "money": money,
+        "flag_notes": notes,
         "project": project,
         "status": figures.status if figures else None,
         "recorded_then": recorded_then,
@@ -217,3 +237,37 @@ def project_page(
         "today": today_utc().date(),
         "problems": moment.problems,
     }
+
+
+def _project_money(
+    tracker: TrackerApplication,
+    readmodel: ReadModel,
+    figures: s.ProjectOut,
+    moment: Moment,
+    no_news_days: int,
+) -> tuple[dict[str, Any], s.ProjectOut, list[tuple[str, str]]]:
+    """The project's amounts in US dollars at the page's moment, and its flags then."""
+    then = moments.Moment(moment.as_of, moment.known_at)
+    rules = rules_for(then, no_news_days, today_utc().date())
+    plan = PlanAmount(
+        str(figures.id),
+        f.decimal(figures.planned_investment.amount),
+        figures.planned_investment.currency,
+        figures.announced_on,
+    )
+    query = ReportQuery(figures.portfolio_id, moment.as_of, moment.known_at)
+    with readmodel.connection() as conn:
+        money = money_in_usd(conn, query, [plan])[plan.project_id]
+        raised = project_flags(conn, tracker, figures.id, figures.portfolio_id, then, rules)
+    figures = structs.replace(figures, flags=list(raised))
+    shown = {
+        "planned": a.planned(money),
+        "committed": a.amounts(money, "committed"),
+        "disbursed": a.amounts(money, "disbursed"),
+        "rates": a.rates_used(money),
+    }
+    return (
+        shown,
+        figures,
+        a.flag_notes(figures.flags, figures, money, rules.reference, no_news_days),
+    )

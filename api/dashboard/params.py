@@ -18,7 +18,7 @@ from litestar.exceptions import ValidationException
 from api.conditions import FutureMoment, read_moment
 from tracker.domain.status import Status
 from tracker.i18n import gettext as _
-from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS
+from tracker.readmodel.flags import ANY, DEFAULT_NO_NEWS_DAYS, FLAGS
 from tracker.readmodel.queries import SORTS
 from tracker.readmodel.reports import LAYERS
 
@@ -34,6 +34,7 @@ VIEW_PARAMS = (
     "country",
     "status",
     "q",
+    "flag",
     "sort",
     "stale_days",
     "rows",
@@ -148,6 +149,8 @@ class TableQuery:
     country: str | None = None
     status: str | None = None
     q: str | None = None
+    #: Only the projects carrying this flag (``any``: any flag).
+    flag: str | None = None
     sort: str = DEFAULT_SORT
     stale_days: int = DEFAULT_STALE_DAYS
     show_all: bool = False
@@ -157,7 +160,7 @@ class TableQuery:
 
     @property
     def filtered(self) -> bool:
-        return any((self.sector, self.region, self.country, self.status, self.q))
+        return any((self.sector, self.region, self.country, self.status, self.q, self.flag))
 
 
 def parse_table(params: Mapping[str, str]) -> TableQuery:
@@ -188,6 +191,10 @@ def parse_table(params: Mapping[str, str]) -> TableQuery:
                 _("“No news for” must be a number of days, not “%(value)s”.", value=raw)
             )
             days = DEFAULT_STALE_DAYS
+    flag = text("flag")
+    if flag is not None and flag not in (ANY, *FLAGS):
+        problems.append(_("Unknown flag “%(value)s”; showing every project.", value=flag))
+        flag = None
     layer = text("layer") or "all"
     if layer not in LAYERS:
         problems.append(
@@ -204,6 +211,7 @@ def parse_table(params: Mapping[str, str]) -> TableQuery:
         country=text("country", 2),
         status=status,
         q=text("q"),
+        flag=flag,
         sort=sort,
         stale_days=days,
         show_all=params.get("rows") == "all",

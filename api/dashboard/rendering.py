@@ -116,6 +116,7 @@ def _environment() -> Environment:
         region=f.region,
         country=f.country,
         event_label=f.event_label,
+        flag=f.flag,
     )
     env.globals.update(
         static_url=static_url,

@@ -88,7 +88,8 @@ class DashboardController(Controller):
         moment = parse_moment(params)
         readmodel.wait_for(min_position(params))
         try:
-            context = pages.project_page(tracker, readmodel, project_id, moment)
+            days = parse_table(params).stale_days
+            context = pages.project_page(tracker, readmodel, project_id, moment, days)
         except NotFound:
             return _not_found(_("There is no project %(id)s.", id=project_id))
         path = f"/projects/{project_id}"

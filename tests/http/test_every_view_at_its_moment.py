@@ -188,17 +188,19 @@ def test_the_stale_projects_are_those_of_the_moment(
     record(client, project_id, {"type": "completed", "effective_date": "2025-09-01"})
     stale = f"{API}/portfolios/{portfolio_id}/stale"
 
-    assert client.get(stale).json()["items"] == []  # closed now
-    body = client.get(stale, params={"as_of": "2025-08-01"}).json()
+    days = {"days": "90"}
+    assert client.get(stale, params=days).json()["items"] == []  # closed now
+    body = client.get(stale, params={"as_of": "2025-08-01", **days}).json()
     # open then; its last news effective by then is 2025-02-15: 167 days before 2025-08-01
     assert [
         (i["id"], i["status"], i["last_event_on"], i["days_since_last_event"])
         for i in body["items"]
     ] == [(project_id, "announced", "2025-02-15", 167)]
     assert body["today"] == "2025-08-01" and body["open_projects"] == 1
-    assert client.get(stale, params={"as_of": "2025-04-01"}).json()["items"] == []
+    assert client.get(stale, params={"as_of": "2025-04-01", **days}).json()["items"] == []
 
-    page = client.get(f"/portfolios/{portfolio_id}", params={"as_of": "2025-08-01"}).text
+    page_params = {"as_of": "2025-08-01", "stale_days": "90"}
+    page = client.get(f"/portfolios/{portfolio_id}", params=page_params).text
     assert figures(page)["stale-count"] == "1"
     assert "167 days" in page and "last news 15 Feb 2025" in page
     # Now no project is open: the box must not say that every open project had news.

@@ -4,6 +4,7 @@ project, counted for the portfolio, and as a filter of the list, at any moment."
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +38,7 @@ def flags(client: Client, project: str, **params: str) -> list[str]:
 
 @pytest.fixture
 def cement(client: Client, portfolio_id: str) -> str:
-    """Committed UZS 80.98 bn (USD 6,302,101.17 at 12,850 sums to the dollar), then
+    """Committed UZS 80.98 bn (USD 6,301,945.53 at 12,850 sums to the dollar), then
     disbursed USD 7 M: more than committed, though 80.98 bn is the larger number."""
     give_rates_over_http(
         client, portfolio_id, [{"currency": "UZS", "date": "2024-09-30", "units_per_usd": "12850"}]
@@ -156,3 +157,41 @@ def test_the_portfolio_counts_its_flagged_projects_and_the_list_filters_by_flag(
 def test_an_unknown_flag_is_refused_by_name(client: Client, portfolio_id: str) -> None:
     response = client.get("/api/v1/projects", params={"flag": "late"})
     assert_problem(response, 400, field="flag")
+
+
+def test_the_project_page_gives_each_amount_in_dollars_with_its_rate_and_the_flags(
+    client: Client, cement: str
+) -> None:
+    page = client.get(f"/projects/{cement}", params={"stale_days": "3650"}).text
+    assert 'data-figure="committed-UZS-usd" value="6301945.53"' in page  # 80.98 bn / 12,850
+    assert 'data-figure="committed-usd" value="6301945.53"' in page
+    assert 'data-figure="disbursed-usd" value="7000000.00"' in page
+    assert 'UZS 12,850 per USD on <time datetime="2024-09-30">' in page
+    assert 'data-flag="disbursed_above_committed"' in page
+    assert "USD 7.0 M disbursed against USD 6.3 M committed" in page
+    assert 'data-flag="no_news"' not in page
+    # As known when only the commitment had been recorded, nothing was out of line.
+    committed = client.get(f"/api/v1/projects/{cement}/events").json()["events"][1]
+    params = {"known_at": committed["recorded_at"], "stale_days": "3650"}
+    page = client.get(f"/projects/{cement}", params=params).text
+    assert 'data-figure="committed-UZS-usd" value="6301945.53"' in page
+    assert 'data-figure="disbursed' not in page and "data-flag=" not in page
+
+
+def test_the_portfolio_page_counts_the_flagged_and_filters_its_table_by_flag(
+    client: Client, portfolio_id: str, cement: str
+) -> None:
+    late = announce(client, portfolio_id, "Late", planned_end="2025-01-31")
+    announce(client, portfolio_id, "On time", planned_end="2030-01-31")
+    params = {"as_of": "2025-03-01", "stale_days": "3650"}
+    page = client.get(f"/portfolios/{portfolio_id}", params=params).text
+    assert '<data data-figure="flagged" value="2">' in page
+    assert '<data data-figure="flagged-end_date_passed" value="1">' in page
+    rows = re.findall(r'<tr data-project-id="([\w-]+)">', page)
+    assert len(rows) == 3
+    only = client.get(f"/portfolios/{portfolio_id}", params={**params, "flag": "end_date_passed"})
+    assert re.findall(r'<tr data-project-id="([\w-]+)">', only.text) == [late]
+    assert "match the filters" in only.text
+    unknown = client.get(f"/portfolios/{portfolio_id}", params={**params, "flag": "bogus"})
+    assert "Unknown flag “bogus”" in unknown.text
+    assert len(re.findall(r'<tr data-project-id="([\w-]+)">', unknown.text)) == 3

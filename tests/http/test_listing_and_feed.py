@@ -21,6 +21,7 @@ from litestar.testing.transport import TestClientTransport as LitestarTransport
 from api.stream import EventBroadcaster
 from tests.http.conftest import project_body
 from tests.problems import assert_problem
+from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -274,7 +275,7 @@ def test_stale_lists_only_open_projects_silent_beyond_the_threshold(
     alpha_silence = (today - date(2025, 2, 1)).days
     delta_silence = (today - date(2025, 1, 15)).days
     report = stale(client, catalogue.portfolio)
-    assert report["days"] == 90
+    assert report["days"] == DEFAULT_NO_NEWS_DAYS
     assert report["today"] == today.isoformat()
     # Bravo is older but cancelled; Charlie had news today; Echo is in the other portfolio.
     assert [(p["title"], p["days_since_last_event"]) for p in report["items"]] == [

@@ -35,6 +35,7 @@ STALE_DAYS = 60
 FIGURE = re.compile(r'<data data-figure="([\w-]+)" value="([^"]*)"')
 ROW = re.compile(r'<tr data-project-id="([\w-]+)">(.*?)</tr>', re.S)
 PILL = re.compile(r'status-pill status-([a-z_]+)"')
+FLAG = re.compile(r'data-flag="([a-z_]+)"')
 
 
 @dataclass
@@ -372,6 +373,10 @@ def check_portfolio_page(client: Client, oracle: Oracle, story: Story, moment: M
     wanted = projects_then(oracle, portfolio, **asked)
     rows = {UUID(pid): PILL.findall(row)[0] for pid, row in ROW.findall(page)}
     assert rows == {pid: p.status for pid, p in wanted.items()}, moment
+    flags = flags_then(oracle, portfolio, STALE_DAYS, datetime.now(UTC).date(), **asked)
+    assert int(shown["flagged"]) == sum(1 for raised in flags.values() if raised), moment
+    tags = {UUID(pid): set(FLAG.findall(row)) for pid, row in ROW.findall(page)}
+    assert tags == flags, moment
     illustrative = UUID(story.projects[-1]) in wanted  # Delta, the last announced
     assert ("The projects and their figures are invented" in page) == illustrative, moment
 

@@ -7,7 +7,7 @@ page draws, and a portfolio's projects at any moment: its table, in the order
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -15,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import Connection, exists, select
 
 from tracker.readmodel import tables as t
+from tracker.readmodel.flags import flagged, flags_of, rules_for
 from tracker.readmodel.moments import (
     Moment,
     StaleProjects,
@@ -81,6 +82,7 @@ class PortfolioProjects:
     table: list[ProjectRow]  # those the filters select, in the order asked for
     stale: StaleProjects
     illustrative: bool  # whether any of them (filters aside) is illustrative
+    flags: dict[str, tuple[str, ...]]  # every project's flags (filters aside), by id
 
 
 def portfolio_projects(
@@ -92,26 +94,33 @@ def portfolio_projects(
     *,
     stale_days: int,
     today: date,
+    flag: str | None = None,
 ) -> PortfolioProjects:
-    """The project table, the stale projects and the illustrative mark, all for the moment.
+    """The project table, the stale projects, the flags and the illustrative mark, all for
+    the moment; ``flag`` keeps only the projects carrying it in the table.
 
     For a past moment the projects are those announced by ``as_of`` as recorded by
     ``known_at``, each as it was then (``moments.projects_then``); the filters and the order
-    apply to those values.
+    apply to those values. A project is flagged ``no_news`` after ``stale_days`` days.
     """
     assert filters.portfolio_id is not None
     portfolio_id = filters.portfolio_id
+    then = projects_then(conn, tracker, portfolio_id, moment)
+    flags = flags_of(conn, tracker, then, moment, rules_for(moment, stale_days, today))
+    if flag is not None:
+        filters = replace(filters, ids=flagged(flags, flag))
     if moment.is_present:
         return PortfolioProjects(
             project_table(conn, filters, sort),
             stale_then(conn, tracker, portfolio_id, moment, days=stale_days, today=today),
             has_illustrative_projects(conn, portfolio_id),
+            flags,
         )
-    then = projects_then(conn, tracker, portfolio_id, moment)
     return PortfolioProjects(
         in_order(matching(then, filters), sort),
         stale_among(then, stale_days, moment.as_of or today),
         any(row.illustrative for row in then),
+        flags,
     )
 
 

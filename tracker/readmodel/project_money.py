@@ -38,6 +38,16 @@ class Planned(Protocol):
     def announced_on(self) -> date: ...
 
 
+@dataclass(frozen=True)
+class PlanAmount:
+    """A project's planned investment and announcement day, as a page has them."""
+
+    project_id: str
+    planned_investment: Decimal
+    currency: str
+    announced_on: date
+
+
 @dataclass
 class Equivalent:
     """An amount in its currency, its US dollar equivalent, and the rates that made it."""

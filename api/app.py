@@ -11,6 +11,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import authentication
 from api.conditions import canonical_request
 from api.dashboard import DashboardController, static_files_router
+from api.dashboard.downloads import DownloadController
 from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
 from api.language import language_middleware
 from api.limits import rate_limits
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FlagController,
             FeedController,
             DashboardController,
+            DownloadController,
             static_files_router(),
             TransferController,
             metrics.route,

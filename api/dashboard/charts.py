@@ -262,3 +262,19 @@ def line_chart(
     )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def standalone(chart: Markup, css: str) -> str:
+    """A chart drawn for the page as an SVG file of its own: its namespace, its size in
+    pixels (from its viewBox) and the stylesheet rules that colour it (``css``), so it
+    looks as on the page once saved, opened or converted."""
+    head, rest = str(chart).split(">", 1)
+    width, height = head.split('viewBox="0 0 ', 1)[1].split('"', 1)[0].split()
+    opening = head.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'{opening} width="{width}" height="{height}">'
+        f"<style>{escape(css)}\nsvg, svg.chart {{ font-family: system-ui, sans-serif; "
+        "background: #fff; }</style>"
+        f"{rest}"
+    )

@@ -11,7 +11,9 @@ of a page is for the same moment.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -27,7 +29,15 @@ from api.dashboard.breakdowns import breakdown_view
 from api.dashboard.cards import headline, reported_shares
 from api.dashboard.documents import DOCUMENTS_SHOWN, documents_view
 from api.dashboard.indicators import indicator_cards
-from api.dashboard.params import Moment, TableQuery
+from api.dashboard.params import (
+    Moment,
+    TableQuery,
+    cite_link,
+    link_maker,
+    parse_moment,
+    parse_table,
+    view_query,
+)
 from api.dashboard.timeline import timeline_view
 from api.params import report_query
 from api.presenters.documents import document_out, register_out
@@ -46,6 +56,7 @@ from tracker.readmodel.flags import ANY, FLAGS, count_flags, project_flags, rule
 from tracker.readmodel.indicators import IndicatorQuery, indicators
 from tracker.readmodel.project_money import PlanAmount, money_in_usd
 from tracker.readmodel.queries import ProjectFilter
+from tracker.readmodel.recency import last_recorded
 from tracker.readmodel.reports import ReportQuery
 from tracker.readmodel.service import ReadModel
 from tracker.readmodel.statements import statements
@@ -54,6 +65,33 @@ from tracker.readmodel.statements import statements
 TABLE_ROWS = 25
 TABLE_ROWS_ALL = 1000
 BREAKDOWNS = ("country", "sector", "region")
+
+
+def portfolio_context(
+    tracker: TrackerApplication,
+    readmodel: ReadModel,
+    portfolio_id: UUID,
+    params: Mapping[str, str],
+    path: str,
+    position: int,
+) -> dict[str, Any]:
+    """The portfolio page's whole context for the view the query string asks for: what the
+    page renders, and what its downloads are made of."""
+    moment = parse_moment(params)
+    context = portfolio_page(
+        tracker, readmodel, portfolio_id, moment, parse_table(params), position
+    )
+    url = link_maker(path, params)
+    cite_url, cited_at = cite_link(url, moment, datetime.now(UTC))
+    kept = view_query(params)
+    context.update(
+        url=url,
+        path=path,
+        cite_url=cite_url,
+        cited_at=cited_at,
+        download=lambda name: f"/portfolios/{portfolio_id}/{name}" + (f"?{kept}" if kept else ""),
+    )
+    return context
 
 
 def portfolio_page(
@@ -107,6 +145,7 @@ def portfolio_page(
             flag=table.flag,
         )
         links = pages.portfolio_links(conn)
+        last_updated = last_recorded(conn, portfolio_id, moment.known_at)
         register = document_register(conn, portfolio_id, query.as_of, query.known_at)
         listed = list_documents(
             conn,
@@ -161,6 +200,8 @@ def portfolio_page(
             moment,
         ),
         "rows": rows[: TABLE_ROWS_ALL if table.show_all else TABLE_ROWS],
+        "matching_rows": rows,
+        "updated_at": last_updated,
         "matching": len(rows),
         "stale": stale,
         "flags": projects.flags,
@@ -232,6 +273,7 @@ def project_page(
         "moment": moment,
         "entries": audit_trail(events, moment.known_at),
         "known_events": len(known),
+        "updated_at": max((e.recorded_at for e in known), default=None),
         "corrections": sum(1 for e in known if e.type == "corrected"),
         "retractions": sum(1 for e in known if e.type == "retracted"),
         "today": today_utc().date(),

@@ -51,6 +51,11 @@ def min_position(params: Mapping[str, str]) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def view_query(params: Mapping[str, str]) -> str:
+    """The query string of the settings a view keeps, for a link to its downloads."""
+    return urlencode([(k, params[k]) for k in VIEW_PARAMS if params.get(k)])
+
+
 def link_maker(path: str, params: Mapping[str, str]) -> Any:
     """``url(sort="title")``: this page's URL with one setting changed and the rest kept."""
     kept = {k: params[k] for k in VIEW_PARAMS if params.get(k)}

@@ -44,6 +44,31 @@ def static_url(name: str) -> str:
     return f"{STATIC_PATH}/{name}?v={digest}"
 
 
+@cache
+def chart_css() -> str:
+    """The stylesheet's rules that colour the charts, with the palette they use: what a chart
+    needs to look the same saved on its own. Rules inside ``@media`` blocks are left out."""
+    css = (STATIC / "dashboard.css").read_text()
+    flat, depth, start = [], 0, 0
+    for index, char in enumerate(css):  # keep only the top level, outside @media blocks
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                flat.append(css[start : index + 1])
+                start = index + 1
+    wanted = (":root", ".chart", ".bar-", ".fill-", ".line-", "svg.bar")
+    rules = []
+    for rule in flat:
+        selector = rule.split("{", 1)[0].split("*/")[-1].strip()
+        if selector.startswith(wanted) or (
+            selector.startswith(".status-") and "pill" not in selector
+        ):
+            rules.append(f"{selector} {{{rule.split('{', 1)[1]}")
+    return "\n".join(rules)
+
+
 def _event_kinds() -> list[str]:
     """Every event type the stream can name (``event: <type>``), taken from the domain."""
     kinds: set[str] = set()

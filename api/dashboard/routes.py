@@ -108,18 +108,14 @@ class DashboardController(Controller):
     ) -> Response[str]:
         params = query_params(request)
         moment = parse_moment(params)
-        table = parse_table(params)
         position = readmodel.wait_for(min_position(params))
         view = tuple(sorted((k, v) for k, v in params.items() if k in VIEW_PARAMS))
         key = (path, portfolio_id, view, position, today_utc().date(), i18n.language())
 
         def make() -> str:
-            context = pages.portfolio_page(
-                tracker, readmodel, portfolio_id, moment, table, position
+            context = pages.portfolio_context(
+                tracker, readmodel, portfolio_id, params, path, position
             )
-            url = link_maker(path, params)
-            cite_url, cited_at = cite_link(url, moment, datetime.now(UTC))
-            context.update(url=url, path=path, cite_url=cite_url, cited_at=cited_at)
             return render_html("portfolio.html", context)
 
         status = 400 if moment.problems else 200  # the page says what was wrong

@@ -39,6 +39,39 @@
     return text;
   }
 
+  // A chart as PNG: the server gives the chart as SVG; the browser draws it on a canvas at
+  // twice its size, with the page's own engine and fonts, and saves the picture.
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", async function (event) {
+    const button = event.target.closest("[data-png]");
+    if (!button) return;
+    event.preventDefault();
+    try {
+      const response = await fetch(button.dataset.png, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const image = new Image();
+      image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(await response.text());
+      await image.decode();
+      const canvas = document.createElement("canvas");
+      canvas.width = image.naturalWidth * 2;
+      canvas.height = image.naturalHeight * 2;
+      const context = canvas.getContext("2d");
+      context.fillStyle = "#fff";
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      context.drawImage(image, 0, 0, canvas.width, canvas.height);
+      const blob = await new Promise(function (done) { canvas.toBlob(done, "image/png"); });
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = button.dataset.pngName;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+    } catch (error) {
+      // The SVG link beside it still works.
+    }
+  });
+
   const main = document.getElementById("main");
   if (!main || !("EventSource" in window) || !main.dataset.eventKinds) return;
   const indicator = document.getElementById("live-indicator");

@@ -10,13 +10,15 @@ server needs no image library.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get
+from litestar.exceptions import ValidationException
 from litestar.params import FromPath
 
+from api.conditions import read_moment
 from api.dashboard import pages
 from api.dashboard.charts import standalone
 from api.dashboard.params import min_position, parse_moment, query_params
@@ -53,6 +55,24 @@ def _file(content: bytes | str, page: dict[str, Any], view: str, extension: str)
     return Response(content=content, media_type=MEDIA_TYPES[extension], headers=headers)
 
 
+def _check_moment(params: dict[str, str]) -> None:
+    """A download is of the moment asked for or none: where the page explains a moment it
+    cannot read (and shows another), a download is refused as problem+json naming it."""
+    moment = parse_moment(params)  # a known_at still to come is refused here already
+    if not moment.problems:
+        return
+    field = "known_at"
+    if text := params.get("as_of", "").strip():
+        try:
+            read_moment(date.fromisoformat(text), None)
+        except (ValueError, ValidationException):
+            field = "as_of"
+    message = " ".join(moment.problems)
+    raise ValidationException(
+        f"{field}: {message}", extra=[{"key": field, "message": message, "source": "query"}]
+    )
+
+
 def charts(page: dict[str, Any]) -> dict[str, Any]:
     """The page's charts by the name they download under."""
     found = {"timeline": page["timeline"]["wide"]} if page["timeline"]["wide"] else {}
@@ -79,7 +99,7 @@ class DownloadController(Controller):
             return _not_found(f"There is no download “{name}”.")
         view, extension = match["view"], match["format"]
         params = query_params(request)
-        parse_moment(params)  # a known_at still to come is refused, as on the page
+        _check_moment(params)
         position = readmodel.wait_for(min_position(params))
         path = f"/portfolios/{portfolio_id}"
         try:

@@ -26,6 +26,7 @@ from api.dashboard.rendering import SECURITY_HEADERS, chart_css, render
 from api.dashboard.sheets import SHEETS, about, to_csv, to_xlsx
 from api.params import ReadModelDep, Tracker
 from tracker.domain.errors import NotFound
+from tracker.i18n import gettext as _
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = {"csv": "text/csv", "xlsx": XLSX, "svg": "image/svg+xml"}
@@ -96,7 +97,7 @@ class DownloadController(Controller):
     ) -> Response[Any]:
         match = _NAME.match(name)
         if match is None:
-            return _not_found(f"There is no download “{name}”.")
+            return _not_found(_("There is no download “%(name)s”.", name=name))
         view, extension = match["view"], match["format"]
         params = query_params(request)
         _check_moment(params)
@@ -105,14 +106,14 @@ class DownloadController(Controller):
         try:
             page = pages.portfolio_context(tracker, readmodel, portfolio_id, params, path, position)
         except NotFound:
-            return _not_found(f"There is no portfolio {portfolio_id}.")
+            return _not_found(_("There is no portfolio %(id)s.", id=portfolio_id))
         if extension == "svg":
             chart = charts(page).get(view)
             if chart is None:
-                return _not_found(f"This view has no chart “{view}”.")
+                return _not_found(_("This view has no chart “%(name)s”.", name=view))
             return _file(standalone(chart, chart_css()), page, view, extension)
         if view not in SHEETS:
-            return _not_found(f"There is no view “{view}” to download.")
+            return _not_found(_("There is no view “%(name)s” to download.", name=view))
         sheet = SHEETS[view](page)
         if extension == "csv":
             return _file(to_csv(sheet), page, view, extension)

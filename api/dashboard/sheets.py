@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from api import schemas as s
 from api.dashboard import format as f
 from api.schemas.statements import StatementOut
+from tracker.i18n import gettext as _
 
 Cell = str | int | date | None
 
@@ -44,7 +45,7 @@ def headline(page: dict[str, Any]) -> Sheet:
     ]
     rows.append(
         (
-            "Planned by the projects (cancelled ones excluded)",
+            _("Planned by the projects (cancelled ones excluded)"),
             progress.pledged.amount,
             progress.currency,
             None,
@@ -54,19 +55,28 @@ def headline(page: dict[str, Any]) -> Sheet:
     )
     return Sheet(
         "headline",
-        "Progress against the targets",
-        ("Figure", "Value", "Unit", "Target", "Share of target", "Note"),
+        _("Progress against the targets"),
+        (_("Figure"), _("Value"), _("Unit"), _("Target"), _("Share of target"), _("Note")),
         rows,
     )
 
 
 def breakdown(page: dict[str, Any], by: str) -> Sheet:
     view = next(b for b in page["breakdowns"] if b.by == by)
+    label = {"sector": _("Sector"), "region": _("Region"), "country": _("Country")}[by]
     currency = page["progress"].currency
     return Sheet(
         f"breakdown-{by}",
         view.title,
-        (by.capitalize(), "Code", "Planned", "Committed", "Disbursed", "Currency", "Projects"),
+        (
+            label,
+            _("Code"),
+            _("Planned"),
+            _("Committed"),
+            _("Disbursed"),
+            _("Currency"),
+            _("Projects"),
+        ),
         [
             (r.name, r.key, r.pledged, r.committed, r.disbursed, currency, r.projects)
             for r in view.rows
@@ -79,17 +89,17 @@ def timeline(page: dict[str, Any]) -> Sheet:
     points: Sequence[s.TimelinePointOut] = page["timeline"]["rows"]
     return Sheet(
         "timeline",
-        f"Cumulative figures at the end of each {page['timeline']['interval'] or 'period'}",
+        _("Cumulative figures at the end of each period"),
         (
-            "Period",
-            "Ends",
-            "Target",
-            "Planned",
-            "Committed",
-            "Disbursed",
-            "Currency",
-            "Jobs",
-            "Projects",
+            _("Period"),
+            _("Ends"),
+            _("Target"),
+            _("Planned"),
+            _("Committed"),
+            _("Disbursed"),
+            _("Currency"),
+            _("Jobs"),
+            _("Projects"),
         ),
         [
             (
@@ -113,19 +123,19 @@ def projects(page: dict[str, Any]) -> Sheet:
     rows: Sequence[s.ProjectSummaryOut] = page["matching_rows"]
     return Sheet(
         "projects",
-        "Projects",
+        _("Projects"),
         (
-            "Id",
-            "Project",
-            "Sector",
-            "Where",
-            "Status",
-            "Planned investment",
-            "Currency",
-            "Planned jobs",
-            "Latest news",
-            "Flags",
-            "Illustrative",
+            _("Id"),
+            _("Project"),
+            _("Sector"),
+            _("Where"),
+            _("Status"),
+            _("Planned investment"),
+            _("Currency"),
+            _("Planned jobs"),
+            _("Latest news"),
+            _("Flags"),
+            _("Illustrative"),
         ),
         [
             (
@@ -139,7 +149,7 @@ def projects(page: dict[str, Any]) -> Sheet:
                 r.planned_jobs,
                 r.last_event_on,
                 ", ".join(map(f.flag, flags.get(str(r.id), ()))) or None,
-                "yes" if r.illustrative else None,
+                _("yes") if r.illustrative else None,
             )
             for r in rows
         ],
@@ -150,19 +160,19 @@ def statements(page: dict[str, Any]) -> Sheet:
     items: Sequence[StatementOut] = page["statements"]
     return Sheet(
         "statements",
-        "What was announced, beside what is tracked",
+        _("What was announced, beside what is tracked"),
         (
-            "Day",
-            "Statement",
-            "Stated count",
-            "Stated amount",
-            "Currency",
-            "Tracked projects",
-            "Tracked planned",
-            "Documents itemised",
-            "Itemised value",
-            "Source",
-            "Source URL",
+            _("Day"),
+            _("Statement"),
+            _("Stated count"),
+            _("Stated amount"),
+            _("Currency"),
+            _("Tracked projects"),
+            _("Tracked planned"),
+            _("Documents itemised"),
+            _("Itemised value"),
+            _("Source"),
+            _("Source URL"),
         ),
         [
             (
@@ -186,18 +196,18 @@ def documents(page: dict[str, Any]) -> Sheet:
     register = page["documents"]
     return Sheet(
         "documents",
-        "Signed documents",
+        _("Signed documents"),
         (
-            "Id",
-            "Document",
-            "Kind",
-            "Signed",
-            "Parties",
-            "Value",
-            "Currency",
-            "Status",
-            "Source",
-            "Source URL",
+            _("Id"),
+            _("Document"),
+            _("Kind"),
+            _("Signed"),
+            _("Parties"),
+            _("Value"),
+            _("Currency"),
+            _("Status"),
+            _("Source"),
+            _("Source URL"),
         ),
         [
             (
@@ -219,19 +229,19 @@ def documents(page: dict[str, Any]) -> Sheet:
 def indicators(page: dict[str, Any]) -> Sheet:
     return Sheet(
         "indicators",
-        "Indicators",
+        _("Indicators"),
         (
-            "Indicator",
-            "Value",
-            "Unit",
-            "Period",
-            "Target",
-            "Target by",
-            "Share of target",
-            "Source",
-            "Source URL",
-            "Target source",
-            "Target source URL",
+            _("Indicator"),
+            _("Value"),
+            _("Unit"),
+            _("Period"),
+            _("Target"),
+            _("Target by"),
+            _("Share of target"),
+            _("Source"),
+            _("Source URL"),
+            _("Target source"),
+            _("Target source URL"),
         ),
         [
             (
@@ -298,7 +308,7 @@ def to_xlsx(sheet: Sheet, about: Sequence[tuple[str, str]]) -> bytes:
     table.append(list(sheet.columns))
     for row in sheet.rows:
         table.append([c if isinstance(c, int | date) else _safe(_text(c)) or None for c in row])
-    info = workbook.create_sheet("About")
+    info = workbook.create_sheet(_("About")[:31])
     for key, value in about:
         info.append([key, value])
     buffer = io.BytesIO()
@@ -315,13 +325,14 @@ def about(page: dict[str, Any], url: str, made_at: datetime) -> list[tuple[str, 
         for name in ("sector", "region", "country", "status", "q", "flag")
         if (value := getattr(table, name))
     ]
+    today = page["today"].isoformat()
     return [
-        ("Portfolio", page["portfolio"].name),
-        ("Page", url),
-        ("As of", moment.as_of_text or f"today ({page['today'].isoformat()})"),
-        ("Known at", moment.known_at_param or "everything recorded when made"),
-        ("Projects counted", table.layer),
-        ("Filters", ", ".join(filters) or "none"),
-        ("Last updated", page["updated_at"].isoformat() if page["updated_at"] else "—"),
-        ("Made at", made_at.isoformat()),
+        (_("Portfolio"), page["portfolio"].name),
+        (_("Page"), url),
+        (_("As of"), moment.as_of_text or _("today (%(day)s)", day=today)),
+        (_("Known at"), moment.known_at_param or _("everything recorded when made")),
+        (_("Projects counted"), table.layer),
+        (_("Filters"), ", ".join(filters) or _("none")),
+        (_("Last updated"), page["updated_at"].isoformat() if page["updated_at"] else "—"),
+        (_("Made at"), made_at.isoformat()),
     ]

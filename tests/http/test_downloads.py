@@ -165,7 +165,7 @@ def test_the_xlsx_holds_the_same_rows_and_says_what_it_is(
     values = [[cell_text(c) for c in r] for r in sheet.iter_rows(values_only=True)]
     assert values[0] == list(rows[0])
     assert [dict(zip(values[0], r, strict=True)) for r in values[1:]] == rows
-    about = dict(book["About"].iter_rows(values_only=True))
+    about = dict(book.worksheets[1].iter_rows(values_only=True))
     assert about["As of"] == "2024-06-30"
     assert about["Known at"] == story["known_at"]
     assert about["Filters"] == "sector=energy"

@@ -191,7 +191,7 @@ def test_the_portfolio_page_counts_the_flagged_and_filters_its_table_by_flag(
     assert len(rows) == 3
     only = client.get(f"/portfolios/{portfolio_id}", params={**params, "flag": "end_date_passed"})
     assert re.findall(r'<tr data-project-id="([\w-]+)">', only.text) == [late]
-    assert "match the filters" in only.text
+    assert "project matches the filters" in only.text
     unknown = client.get(f"/portfolios/{portfolio_id}", params={**params, "flag": "bogus"})
     assert "Unknown flag “bogus”" in unknown.text
     assert len(re.findall(r'<tr data-project-id="([\w-]+)">', unknown.text)) == 3

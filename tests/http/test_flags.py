@@ -122,11 +122,16 @@ def test_no_news_counts_the_days_asked_for(client: Client, portfolio_id: str) ->
     assert flags(client, project, as_of="2025-07-10") == []  # closed projects need no news
 
 
-def test_the_portfolio_counts_its_flagged_projects_and_the_list_filters_by_flag(
-    client: Client, portfolio_id: str, cement: str
-) -> None:
-    late = announce(client, portfolio_id, "Late", planned_end="2025-01-31")
+@pytest.fixture
+def late(client: Client, portfolio_id: str, cement: str) -> str:
+    """Beside the cement plant: one project late on 2025-03-01, one not; the late one's id."""
     announce(client, portfolio_id, "On time", planned_end="2030-01-31")
+    return announce(client, portfolio_id, "Late", planned_end="2025-01-31")
+
+
+def test_the_portfolio_counts_its_flagged_projects_and_the_list_filters_by_flag(
+    client: Client, portfolio_id: str, cement: str, late: str
+) -> None:
     params = {"as_of": "2025-03-01", "no_news_days": "3650"}
     body = client.get(f"/api/v1/portfolios/{portfolio_id}/flags", params=params).json()
     assert (body["projects"], body["flagged"]) == (3, 2)
@@ -179,10 +184,8 @@ def test_the_project_page_gives_each_amount_in_dollars_with_its_rate_and_the_fla
 
 
 def test_the_portfolio_page_counts_the_flagged_and_filters_its_table_by_flag(
-    client: Client, portfolio_id: str, cement: str
+    client: Client, portfolio_id: str, late: str
 ) -> None:
-    late = announce(client, portfolio_id, "Late", planned_end="2025-01-31")
-    announce(client, portfolio_id, "On time", planned_end="2030-01-31")
     params = {"as_of": "2025-03-01", "stale_days": "3650"}
     page = client.get(f"/portfolios/{portfolio_id}", params=params).text
     assert '<data data-figure="flagged" value="2">' in page

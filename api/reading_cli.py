@@ -33,6 +33,8 @@ from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from tracker.cli import known_at_option
 from tracker.cli.projections import fail, opened, ready_settings
 from tracker.domain.errors import TrackerError
+from tracker.i18n import N_, gettext, ngettext
+from tracker.i18n import formats as cldr
 from tracker.readmodel import reports
 from tracker.readmodel.portfolio_list import PortfolioPage, PortfolioRow, list_portfolios
 from tracker.readmodel.service import ReadModel
@@ -78,9 +80,14 @@ def only_portfolio(readmodel: ReadModel) -> UUID:
     """The one portfolio there is, or exit 2 naming every one to choose from."""
     rows = all_portfolios(readmodel).rows
     if not rows:
-        fail("there is no portfolio yet: load one with `tracker demo` or `tracker import`", 2)
+        fail(gettext(NO_PORTFOLIO), 2)
     if len(rows) > 1:
-        fail(f"{len(rows)} portfolios; choose one with --portfolio:{choices(rows)}", 2)
+        asked = ngettext(
+            "%(num)s portfolio; choose one with --portfolio:",
+            "%(num)s portfolios; choose one with --portfolio:",
+            len(rows),
+        )
+        fail(asked + choices(rows), 2)
     return UUID(rows[0].portfolio_id)
 
 
@@ -134,7 +141,7 @@ def report(
     ``/timeline``), and ``--json`` prints its body.
     """
     if by and interval:
-        fail("--by and --timeline are two reports: ask for one", 2)
+        fail(gettext("--by and --timeline are two reports: ask for one"), 2)
     settings = ready_settings()
     with opened(settings) as readmodel:
         readmodel.projector.catch_up()
@@ -200,122 +207,176 @@ def list_command(as_of: datetime | None, known_at: datetime | None, as_json: boo
     if as_json:
         print_json(body)
         return
-    table = Table(title="Portfolios")
-    table.add_column("id", no_wrap=True, min_width=36)
-    table.add_column("established", no_wrap=True)
-    table.add_column("name", min_width=20)
-    table.add_column("forum")
+    table = Table(title=gettext("Portfolios"))
+    table.add_column(gettext("id"), no_wrap=True, min_width=36)
+    table.add_column(gettext("established"), no_wrap=True)
+    table.add_column(gettext("name"), min_width=20)
+    table.add_column(gettext("forum"))
     for item in body.items:
         table.add_row(
             str(item.id),
-            item.established_on.isoformat(),
-            escape(item.name) + (" (illustrative)" if item.illustrative else ""),
+            cldr.day(item.established_on),
+            _illustrative(escape(item.name), item.illustrative),
             escape(item.forum),
         )
     out.print(table)
     if not body.items:
-        out.print("no portfolio yet: load one with `tracker demo` or `tracker import`")
+        out.print(gettext(NO_PORTFOLIO))
 
 
 # The tables: a person's view of the same bodies.
 
 
+NO_PORTFOLIO = N_("there is no portfolio yet: load one with `tracker demo` or `tracker import`")
+#: What a breakdown or a timeline is by, as its table names it.
+DIMENSION_NAMES = {
+    "sector": N_("sector"),
+    "region": N_("region"),
+    "country": N_("country"),
+    "status": N_("status"),
+    "month": N_("month"),
+    "quarter": N_("quarter"),
+}
+
+
+def _illustrative(name: str, illustrative: bool) -> str:
+    return gettext("%(name)s (illustrative)", name=name) if illustrative else name
+
+
 def _amount(text: str) -> str:
-    return f"{Decimal(text):,}"
+    """A decimal string of a body in the reader's way, every digit kept."""
+    _, _, fraction = text.partition(".")
+    return cldr.number(Decimal(text), len(fraction))
+
+
+def _unconverted(total: s.TotalOut) -> list[str]:
+    return [
+        gettext(
+            "+ %(amount)s %(currency)s unconverted (%(count)s)",
+            amount=_amount(u.amount),
+            currency=u.currency,
+            count=u.count,
+        )
+        for u in total.unconverted
+    ]
 
 
 def _total(total: s.TotalOut) -> str:
-    text = f"{_amount(total.amount)} {total.currency}"
-    for item in total.unconverted:
-        text += f"\n+ {_amount(item.amount)} {item.currency} unconverted ({item.count})"
-    return text
+    return "\n".join([f"{_amount(total.amount)} {total.currency}", *_unconverted(total)])
 
 
 def _ratio(value: str | None) -> str:
-    return "–" if value is None else f"{float(value) * 100:.1f} %"
+    return "–" if value is None else cldr.percent(Decimal(value))
 
 
 def _moment(body: s.ProgressOut | s.BreakdownOut | s.TimelineOut) -> str:
-    as_of = getattr(body, "as_of", None)
-    text = f"as of {as_of or today_utc().date()}"
-    return text + (f", as known at {body.known_at.isoformat()}" if body.known_at else "")
+    day = cldr.day(getattr(body, "as_of", None) or today_utc().date())
+    if body.known_at:
+        return gettext(
+            "as of %(day)s, as known at %(moment)s", day=day, moment=cldr.moment(body.known_at)
+        )
+    return gettext("as of %(day)s", day=day)
 
 
 def _rates(body: s.ProgressOut | s.BreakdownOut | s.TimelineOut) -> None:
     if body.fx_rates_used:
-        sets = sorted(
-            {r.rate_set + (" (illustrative)" if r.illustrative else "") for r in body.fx_rates_used}
+        sets = sorted({_illustrative(r.rate_set, r.illustrative) for r in body.fx_rates_used})
+        used = ngettext(
+            "%(num)s exchange rate used, from: %(sets)s",
+            "%(num)s exchange rates used, from: %(sets)s",
+            len(body.fx_rates_used),
+            sets="; ".join(sets),
         )
-        out.print(f"{len(body.fx_rates_used)} exchange rates used, from: {'; '.join(sets)}")
+        out.print(used)
     elif not body.fx_rate_sets:
-        out.print("this portfolio names no rate set: amounts in other currencies are unconverted")
+        out.print(
+            gettext("this portfolio names no rate set: amounts in other currencies are unconverted")
+        )
 
 
 def print_progress(body: s.ProgressOut) -> None:
     targets, ratios = body.targets, body.ratios
-    table = Table(title=f"Portfolio {body.portfolio_id} {_moment(body)}")
-    table.add_column("figure")
-    table.add_column("value", justify="right", no_wrap=True)
-    table.add_column("target", justify="right", no_wrap=True)
-    table.add_column("of target", justify="right", no_wrap=True)
+    table = Table(
+        title=gettext("Portfolio %(id)s %(moment)s", id=body.portfolio_id, moment=_moment(body))
+    )
+    table.add_column(gettext("figure"), min_width=14)
+    table.add_column(gettext("value"), justify="right", no_wrap=True)
+    table.add_column(gettext("target"), justify="right", no_wrap=True)
+    table.add_column(gettext("of target"), justify="right", no_wrap=True)
     converted = targets.investment_in_report_currency if targets else None
     pledge = f"{_amount(converted)} {body.currency}" if converted is not None else "–"
-    table.add_row("pledged (planned)", _total(body.pledged), pledge, "")
-    table.add_row("committed", _total(body.committed), pledge, _ratio(ratios.committed_to_target))
-    table.add_row("disbursed", _total(body.disbursed), pledge, _ratio(ratios.disbursed_to_target))
+    table.add_row(gettext("pledged (planned)"), _total(body.pledged), pledge, "")
+    committed = _ratio(ratios.committed_to_target)
+    table.add_row(gettext("committed"), _total(body.committed), pledge, committed)
+    disbursed = _ratio(ratios.disbursed_to_target)
+    table.add_row(gettext("disbursed"), _total(body.disbursed), pledge, disbursed)
     jobs = body.jobs_created
     table.add_row(
-        "jobs created",
-        f"{jobs.total:,} ({jobs.permanent:,} permanent)",
-        f"{targets.jobs:,}" if targets else "–",
+        gettext("jobs created"),
+        gettext(
+            "%(total)s (%(permanent)s permanent)",
+            total=cldr.number(jobs.total),
+            permanent=cldr.number(jobs.permanent),
+        ),
+        cldr.number(targets.jobs) if targets else "–",
         _ratio(ratios.jobs_to_target),
     )
     table.add_row(
-        "projects",
-        str(body.projects),
-        str(targets.projects) if targets else "–",
+        gettext("projects"),
+        cldr.number(body.projects),
+        cldr.number(targets.projects) if targets else "–",
         _ratio(ratios.projects_to_target),
     )
     for status, count in body.projects_by_status.items():
-        table.add_row(f"  {status}", str(count), "", "")
+        table.add_row(f"  {status}", cldr.number(count), "", "")
     out.print(table)
     if targets:
         source = targets.source.title if targets.source else ""
-        out.print(f"targets in force since {targets.effective_date}: {escape(source)}")
+        since = cldr.day(targets.effective_date)
+        out.print(
+            gettext("targets in force since %(day)s: %(source)s", day=since, source=escape(source))
+        )
     _rates(body)
 
 
 def _figures_table(title: str, first: str, currency: str) -> Table:
     table = Table(title=title)
-    table.add_column(first, min_width=16)
-    table.add_column("projects", justify="right")
-    for name in ("pledged", "committed", "disbursed"):
-        table.add_column(f"{name} {currency}", justify="right", no_wrap=True)
-    table.add_column("jobs", justify="right")
+    table.add_column(gettext(DIMENSION_NAMES[first]), min_width=16)
+    table.add_column(gettext("projects"), justify="right")
+    for figure in (gettext("pledged"), gettext("committed"), gettext("disbursed")):
+        heading = gettext("%(figure)s, %(currency)s", figure=figure, currency=currency)
+        table.add_column(heading, justify="right")
+    table.add_column(gettext("jobs"), justify="right")
     return table
 
 
 def _sum(total: s.TotalOut) -> str:
     """A total in a column headed by its currency; amounts left unconverted beneath."""
-    lines = [_amount(total.amount)]
-    lines += [f"+ {_amount(u.amount)} {u.currency}" for u in total.unconverted]
-    return "\n".join(lines)
+    return "\n".join([_amount(total.amount), *_unconverted(total)])
 
 
 def _figures_row(table: Table, key: str, figures: s.FiguresOut) -> None:
     table.add_row(
         escape(key),
-        str(figures.projects),
+        cldr.number(figures.projects),
         _sum(figures.pledged),
         _sum(figures.committed),
         _sum(figures.disbursed),
-        f"{figures.jobs_created.total:,}",
+        cldr.number(figures.jobs_created.total),
+    )
+
+
+def _by_title(body: s.BreakdownOut | s.TimelineOut, dimension: str) -> str:
+    return gettext(
+        "Portfolio %(id)s by %(dimension)s %(moment)s",
+        id=body.portfolio_id,
+        dimension=gettext(DIMENSION_NAMES[dimension]),
+        moment=_moment(body),
     )
 
 
 def print_breakdown(body: s.BreakdownOut) -> None:
-    title = f"Portfolio {body.portfolio_id} by {body.by} {_moment(body)}"
-    table = _figures_table(title, body.by, body.currency)
+    table = _figures_table(_by_title(body, body.by), body.by, body.currency)
     for item in body.slices:
         _figures_row(table, item.key, item.figures)
     out.print(table)
@@ -323,10 +384,11 @@ def print_breakdown(body: s.BreakdownOut) -> None:
 
 
 def print_timeline(body: s.TimelineOut) -> None:
-    title = f"Portfolio {body.portfolio_id} by {body.interval} {_moment(body)}"
-    table = _figures_table(title, body.interval, body.currency)
+    table = _figures_table(_by_title(body, body.interval), body.interval, body.currency)
     for point in body.points:
-        restated = " (targets restated)" if point.target_restated else ""
-        _figures_row(table, f"{point.period}{restated}", point.figures)
+        period = point.period
+        if point.target_restated:
+            period = gettext("%(period)s (targets restated)", period=period)
+        _figures_row(table, period, point.figures)
     out.print(table)
     _rates(body)

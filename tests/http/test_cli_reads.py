@@ -83,6 +83,29 @@ def test_a_report_that_needs_a_choice_lists_the_choices(client: Client, settings
     assert "2 portfolios; choose one with --portfolio" in asked.output
     for portfolio_id, name in ((first, "Kazakhstan–Uzbekistan"), (second, "Uzbekistan–Tajikistan")):
         assert f"{portfolio_id}  {name}" in asked.output
+    russian = tracker_cli(settings, "--lang", "ru", "report")
+    assert "2 портфеля; выберите один с помощью --portfolio" in russian.output
+    assert f"{first}  Kazakhstan–Uzbekistan" in russian.output
+
+
+def test_the_tables_speak_the_readers_language(
+    client: Client, settings: Settings, portfolio_with_figures: str
+) -> None:
+    portfolio = portfolio_with_figures
+    for lang, words in (
+        ("ru", ["обязательства", "без пересчёта", "1 500 000 000,50"]),
+        ("kk", ["міндеттемелер", "қайта есептелмеген"]),
+        ("uz", ["majburiyatlar", "konvertatsiya qilinmagan"]),
+        ("en", ["committed", "unconverted", "1,500,000,000.50"]),
+    ):
+        shown = tracker_cli(settings, "--lang", lang, "report", "--portfolio", portfolio)
+        assert shown.exit_code == 0, shown.output
+        for word in words:
+            assert word in shown.output.replace("\u00a0", " ").replace("\u202f", " "), (lang, word)
+        by_sector = tracker_cli(
+            settings, "--lang", lang, "report", "--portfolio", portfolio, "--by", "sector"
+        )
+        assert by_sector.exit_code == 0 and "metallurgy" in by_sector.output
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from tracker.i18n import NP_, gettext, pgettext, places
+from tracker.i18n import DEFAULT, NP_, gettext, language, pgettext, places
 from tracker.i18n import formats as cldr
 
 BILLION = Decimal(1_000_000_000)
@@ -164,6 +164,18 @@ def day(value: date | None) -> str:
 
 def month(value: date | None) -> str:
     return "—" if value is None else cldr.month(value)
+
+
+def period(label: str, end: date, interval: str) -> str:
+    """A timeline's period: the API's label in English (``2019-Q4``), else the language's
+    name of the quarter or month (``4-й квартал 2019 г.``, ``март 2024 г.``)."""
+    if language() == DEFAULT:
+        return label
+    if interval == "quarter":
+        return cldr.quarter(end)
+    if interval == "month":
+        return cldr.month(end)
+    return label
 
 
 def moment(value: datetime | None) -> str:

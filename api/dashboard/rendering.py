@@ -135,6 +135,7 @@ def _environment() -> Environment:
         percent=f.percent,
         day=f.day,
         month=f.month,
+        period=f.period,
         moment=f.moment,
         status=f.status,
         sector=f.sector,

@@ -94,7 +94,7 @@ def timeline_view(report: s.TimelineOut) -> dict[str, Any]:
                 gettext(
                     "%(period)s: committed %(committed)s, disbursed %(disbursed)s, "
                     "planned %(planned)s",
-                    period=p.period,
+                    period=f.period(p.period, p.end, report.interval),
                     committed=f.short_money(p.figures.committed.amount, currency),
                     disbursed=f.short_money(p.figures.disbursed.amount, currency),
                     planned=f.short_money(p.figures.pledged.amount, currency),
@@ -115,8 +115,8 @@ def timeline_view(report: s.TimelineOut) -> dict[str, Any]:
         "disbursed, %(planned)s planned by the projects. The investment target was stated "
         "%(num)s times.",
         len(restatements),
-        first=points[0].period,
-        last=last.period,
+        first=f.period(points[0].period, points[0].end, report.interval),
+        last=f.period(last.period, last.end, report.interval),
         committed=f.short_money(last.figures.committed.amount, currency),
         disbursed=f.short_money(last.figures.disbursed.amount, currency),
         planned=f.short_money(last.figures.pledged.amount, currency),

@@ -68,6 +68,23 @@ def test_decimals_are_fixed_and_grouped() -> None:
     assert formats.number(Decimal("1234567.5"), 2) == "1,234,567.50"
 
 
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+@pytest.mark.parametrize("places", [0, 1, 2])
+def test_numbers_are_what_babel_writes(lang: str, places: int) -> None:
+    """The fast path (Python's grouping, the locale's symbols) equals Babel's pattern."""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    values = [Decimal(0), Decimal(7), Decimal("999.5"), Decimal("1234.25"), Decimal("-14600")]
+    values += [Decimal("1978555649.45"), Decimal("12345678901234.56")]
+    with i18n.use(lang):
+        for value in values:
+            rounded = value.quantize(Decimal(1).scaleb(-places))
+            assert formats.number(rounded, places) == format_decimal(
+                rounded, format=pattern, locale=lang
+            ), value
+
+
 def test_an_unknown_language_speaks_english() -> None:
     with i18n.use("fr") as lang:
         assert lang == "en"

@@ -21,6 +21,7 @@ from tracker.domain.ledger import ProjectLedger
 from tracker.domain.plan import Plan
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
+from tracker.domain.publisher import ReportingOrganisation
 from tracker.domain.rate_set import RateSet
 from tracker.domain.values import Envelope, Money
 from tracker.recording import Recorded, RecordingApplication
@@ -185,6 +186,25 @@ class TrackerApplication(RecordingApplication):
             envelope,
             expected_version,
             lambda p: p.choose_rate_sets(rate_sets, envelope),
+        )
+
+    def set_reporting_organisation(
+        self,
+        portfolio_id: UUID,
+        organisation: ReportingOrganisation,
+        envelope: Envelope,
+        *,
+        expected_version: int | None = None,
+        scope: UUID | None = None,
+    ) -> Recorded:
+        """Name who publishes the portfolio to IATI (its identifier starts every activity's)."""
+        check_scope(scope, portfolio_id)
+        return self._change(
+            Portfolio,
+            portfolio_id,
+            envelope,
+            expected_version,
+            lambda p: p.set_reporting_organisation(organisation, envelope),
         )
 
     # Rate sets: reference data beyond any one portfolio, written by unscoped keys only

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from tracker.domain.base import TrackedAggregate, envelope_fields
 from tracker.domain.errors import ValidationError
+from tracker.domain.publisher import ReportingOrganisation, check_reporting_organisation
 from tracker.domain.values import (
     Envelope,
     Money,
@@ -76,6 +77,8 @@ class Portfolio(TrackedAggregate):
     rate_sets: tuple[UUID, ...] = ()
     #: Sourced statements about the whole portfolio (none before the first).
     statements: tuple[Statement, ...] = ()
+    #: Who publishes it to IATI, each setting in turn (the last in force; none before set).
+    publishers: tuple[ReportingOrganisation, ...] = ()
 
     def __init__(self) -> None:
         """State is set by the ``Established`` event; annotations type the snapshots."""
@@ -149,6 +152,18 @@ class Portfolio(TrackedAggregate):
                     self.source,
                 ),
             )
+
+    class ReportingOrganisationSet(Event):
+        TOPIC: ClassVar[str] = "tracker:Portfolio.ReportingOrganisationSet"
+        KIND: ClassVar[str] = "reporting_organisation_set"
+        ref: str
+        name: str
+        type: str
+        flow_type: str
+
+        def fold_into(self, portfolio: Portfolio) -> None:
+            organisation = ReportingOrganisation(self.ref, self.name, self.type, self.flow_type)
+            portfolio.publishers = (*portfolio.publishers, organisation)
 
     @classmethod
     def establish(
@@ -229,6 +244,37 @@ class Portfolio(TrackedAggregate):
             amount=amount,
             jobs=jobs,
         )
+
+    def set_reporting_organisation(
+        self, organisation: ReportingOrganisation, envelope: Envelope
+    ) -> None:
+        """Name the organisation that publishes the portfolio to IATI (checked against the
+        IATI codelists); a later setting replaces it, and its activities then say which
+        identifiers they had before."""
+        checked = check_reporting_organisation(organisation)
+        self.emit(
+            self.ReportingOrganisationSet,
+            envelope,
+            ref=checked.ref,
+            name=checked.name,
+            type=checked.type,
+            flow_type=checked.flow_type,
+        )
+
+    @property
+    def reporting_organisation(self) -> ReportingOrganisation | None:
+        """The publisher in force, or ``None`` before one is set."""
+        return self.publishers[-1] if self.publishers else None
+
+    @property
+    def earlier_publisher_refs(self) -> tuple[str, ...]:
+        """The identifiers earlier publishers had, other than the one in force, oldest first."""
+        current = self.reporting_organisation
+        earlier: list[str] = []
+        for publisher in self.publishers[:-1]:
+            if current and publisher.ref != current.ref and publisher.ref not in earlier:
+                earlier.append(publisher.ref)
+        return tuple(earlier)
 
     def targets_as_of(self, as_of: date | None = None) -> Targets | None:
         """The statement in force on ``as_of``: the latest effective by then."""

@@ -212,6 +212,21 @@ rate_choices = Table(
     Column("recorded_position", Integer, nullable=False),
 )
 
+#: Who publishes each portfolio to IATI, every setting of it, so that a read known at a past
+#: moment names the publisher of then (``Portfolio.ReportingOrganisationSet``).
+reporting_organisations = Table(
+    "rm_reporting_organisations",
+    metadata,
+    Column("portfolio_id", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("ref", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("organisation_type", String(2), nullable=False),
+    Column("flow_type", String(2), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+)
+
 #: Every signed document as it is now (``Document`` aggregates), for listing.
 documents = Table(
     "rm_documents",
@@ -373,6 +388,7 @@ class Views:
     indicators: Table
     observations: Table
     indicator_targets: Table
+    reporting_organisations: Table
     failures: Table
 
     def all(self) -> tuple[Table, ...]:
@@ -395,6 +411,7 @@ LIVE = Views(
     indicators,
     observations,
     indicator_targets,
+    reporting_organisations,
     projection_failures,
 )
 #: A rebuild writes into copies of the live tables, named with this suffix, and swaps them in.

@@ -76,6 +76,7 @@ def statements(views: Views) -> Statements:
                 views.portfolios,
                 views.targets,
                 views.statements,
+                views.reporting_organisations,
                 projects,
                 plans,
                 views.statuses,
@@ -227,6 +228,19 @@ class ViewBatch:
                     "jobs": event.jobs,
                     "projects": event.projects,
                     **_source_values(event),
+                    "recorded_at": recorded_at,
+                    "recorded_position": position,
+                }
+            )
+        elif isinstance(event, Portfolio.ReportingOrganisationSet):
+            self.new_rows[self.views.reporting_organisations].append(
+                {
+                    "portfolio_id": portfolio_id,
+                    "version": event.originator_version,
+                    "ref": event.ref,
+                    "name": event.name,
+                    "organisation_type": event.type,
+                    "flow_type": event.flow_type,
                     "recorded_at": recorded_at,
                     "recorded_position": position,
                 }

@@ -25,6 +25,7 @@ from api.routes.health import HealthController
 from api.routes.indicators import IndicatorController, PortfolioIndicatorsController
 from api.routes.portfolios import PortfolioController
 from api.routes.projects import ProjectController
+from api.routes.publisher import PortfolioPublisherController
 from api.routes.rate_sets import PortfolioRateSetsController, RateSetController
 from api.routes.reports import ReportController
 from api.routes.stale import StaleController
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RateSetController,
             StatementController,
             PortfolioRateSetsController,
+            PortfolioPublisherController,
             DocumentController,
             PortfolioDocumentsController,
             PortfolioIndicatorsController,

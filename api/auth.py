@@ -1,8 +1,9 @@
 """Who may do what: API keys, roles and scopes, enforced by one middleware for the whole app.
 
 Reads are public unless ``TRACKER_PUBLIC_READS=false``; every write needs a recorder key, and
-establishing portfolios, restating targets, choosing a portfolio's rate sets, writing
-rate sets, defining indicators and restating their targets needs an admin key.
+establishing portfolios, restating targets, choosing a portfolio's rate sets, naming its
+IATI reporting organisation, writing rate sets, defining indicators and restating their
+targets needs an admin key.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ ADMIN_WRITES = [
     ("POST", re.compile(r"^/api/v1/portfolios/?$")),
     ("POST", re.compile(r"^/api/v1/portfolios/[^/]+/targets/?$")),
     ("PUT", re.compile(r"^/api/v1/portfolios/[^/]+/rate-sets/?$")),
+    ("PUT", re.compile(r"^/api/v1/portfolios/[^/]+/reporting-organisation/?$")),
     ("POST", re.compile(r"^/api/v1/portfolios/[^/]+/statements/?$")),
     ("POST", re.compile(r"^/api/v1/rate-sets(/|$)")),
     ("POST", re.compile(r"^/api/v1/portfolios/[^/]+/indicators/?$")),

@@ -149,6 +149,10 @@ def _register() -> None:
 
     main.add_command(documents)
 
+    from tracker.cli.publisher import publisher
+
+    main.add_command(publisher)
+
     main.add_command(import_command)
     main.add_command(export_command)
 

@@ -22,7 +22,8 @@ from tracker.transfer.errors import ImportRejected
 from tracker.transfer.rate_file import import_rate_file
 
 
-def _envelope(source_title: str | None = None, source_url: str | None = None) -> Envelope:
+def today_envelope(source_title: str | None = None, source_url: str | None = None) -> Envelope:
+    """What the command line records: by the login user, effective today."""
     today = datetime.now(UTC).date()
     source = Source(source_title, source_url) if source_title else None
     return Envelope(login_name(), today, source, today=today)
@@ -67,7 +68,7 @@ def establish(name: str, illustrative: bool) -> None:
     """Establish a rate set and print its id."""
     with open_tracker(load_settings()) as (tracker, engine):
         try:
-            recorded = tracker.establish_rate_set(name, _envelope(), illustrative=illustrative)
+            recorded = tracker.establish_rate_set(name, today_envelope(), illustrative=illustrative)
         except TrackerError as error:
             _fail(error)
         Projector(tracker, engine).catch_up()
@@ -86,7 +87,7 @@ def import_file(
     with open_tracker(load_settings()) as (tracker, engine), path.open("rb") as stream:
         try:
             done = import_rate_file(
-                tracker, rate_set_id, stream, str(path), _envelope(source_title, source_url)
+                tracker, rate_set_id, stream, str(path), today_envelope(source_title, source_url)
             )
         except TrackerError as error:
             _fail(error)
@@ -108,7 +109,7 @@ def choose(portfolio_id: UUID, rate_set_ids: tuple[UUID, ...]) -> None:
     """Name the rate sets a portfolio converts with, preferred first (none: no conversion)."""
     with open_tracker(load_settings()) as (tracker, engine):
         try:
-            tracker.choose_rate_sets(portfolio_id, list(rate_set_ids), _envelope())
+            tracker.choose_rate_sets(portfolio_id, list(rate_set_ids), today_envelope())
         except TrackerError as error:
             _fail(error)
         Projector(tracker, engine).catch_up()

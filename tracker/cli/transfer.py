@@ -21,7 +21,6 @@ from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
 from tracker.transfer.errors import ImportForbidden, ImportRejected
 from tracker.transfer.export import FORMATS, Format, export_portfolio
-from tracker.transfer.export_iati import ReportingOrg
 from tracker.transfer.file_format import (
     DATE_FORMATS,
     NUMBER_FORMATS,
@@ -278,8 +277,6 @@ def login_name() -> str:
     is_flag=True,
     help="csv: start with a UTF-8 byte-order mark, so that Excel opens it as UTF-8.",
 )
-@click.option("--reporting-org-ref", help="iati: your IATI organisation identifier.")
-@click.option("--reporting-org-name", help="iati: your organisation's name.")
 def export_command(
     portfolio_id: UUID,
     fmt: Format,
@@ -287,24 +284,17 @@ def export_command(
     known_at: datetime | None,
     output: Path | None,
     bom: bool,
-    reporting_org_ref: str | None,
-    reporting_org_name: str | None,
 ) -> None:
-    """Export a portfolio's projects, figures and events (csv is the import format)."""
+    """Export a portfolio's projects, figures and events (csv is the import format; iati
+    needs the portfolio's reporting organisation: `tracker publisher set`)."""
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         _fail("xlsx is a binary file: give -o FILE or redirect the output", 2)
     query = ExportQuery(portfolio_id, as_of.date() if as_of else None, known_at)
     settings = load_settings()
     with open_tracker(settings) as (tracker, engine):
         try:
-            org = None
-            if fmt == "iati" and (reporting_org_ref or reporting_org_name):
-                default = ReportingOrg.default_for(tracker.portfolio(portfolio_id))
-                org = ReportingOrg(
-                    reporting_org_ref or default.ref, reporting_org_name or default.name
-                )
             Projector(tracker, engine).catch_up()
-            rendered = export_portfolio(tracker, engine, query, fmt, reporting_org=org, bom=bom)
+            rendered = export_portfolio(tracker, engine, query, fmt, bom=bom)
         except TrackerError as error:
             _fail(error.detail, 2 if error.field in ("as_of", "format", "bom") else 1)
             return

@@ -39,11 +39,21 @@ from tracker.demo_record import (
 from tracker.domain import commands as c
 from tracker.domain.indicator import Indicator
 from tracker.domain.plan import Plan
+from tracker.domain.publisher import ReportingOrganisation
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money, Source
 from tracker.recording import Recorded
 
 ACTOR = "demo-loader"
+#: Who publishes the demo portfolio to IATI: a plausible publisher (the ministry that
+#: co-chairs the forums on the Kazakh side), with an invented business identification number
+#: (its real one is not in the public record), and labelled so in its name.
+PUBLISHER = ReportingOrganisation(
+    "KZ-BIN-000000000000",
+    "Ministry of Trade and Integration of the Republic of Kazakhstan "
+    "(illustrative: the identifier is invented)",
+)
+PUBLISHER_SET_ON = date(2024, 10, 22)
 SEED = 2024
 PLEDGE_USD = 3_400_000_000
 PLEDGE_JOBS = 14_600
@@ -195,6 +205,13 @@ class DemoLoader:
             self._illustrative(
                 index, invented.project(index, investments[index], planned_jobs[index])
             )
+        # Last, so that the keys of the commands before it stay as they were.
+        self._step(
+            "portfolio",
+            PUBLISHER_SET_ON,
+            lambda e: tracker.set_reporting_organisation(self.ids["portfolio"], PUBLISHER, e),
+            lag=Lag.SAME_DAY,
+        )
         total = self.clock.planned
         for done in self.clock.run():
             if progress and (done % 50 == 0 or done == total):

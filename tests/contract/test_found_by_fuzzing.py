@@ -75,6 +75,9 @@ def test_exports_show_control_characters_instead_of_failing(
     about = {row[0]: row[1] for row in book["Portfolio"].iter_rows(values_only=True)}
     assert about["name"] == "KZ\ufffdUZ\ufffd"
 
+    publisher = {"ref": "XM-DAC-41114", "name": "Publisher"}
+    put = client.put(f"/api/v1/portfolios/{portfolio.id}/reporting-organisation", json=publisher)
+    assert put.status_code == 200, put.text
     iati = client.get(f"/api/v1/portfolios/{portfolio.id}/export?format=iati")
     assert iati.status_code == 200, iati.text
     titles = etree.fromstring(iati.content).xpath("//iati-activity/title/narrative/text()")

@@ -51,6 +51,9 @@ COLUMNS: tuple[str, ...] = (
     "document_ref",
     "document_type",
     "linked_projects",
+    "organisation_ref",
+    "organisation_type",
+    "flow_type",
 )
 REQUIRED_COLUMNS = ("row_id", "type")
 #: Columns every row may fill, whatever its type.
@@ -98,6 +101,9 @@ TYPE_COLUMNS: dict[str, frozenset[str]] = {
     "rate_set": frozenset({"rate_set_ref", "title", "illustrative"}),
     "rate": frozenset({"rate_set_ref", "currency", "amount"}),
     "rate_sets_chosen": frozenset({"portfolio_ref", "rate_sets"}),
+    "reporting_organisation": frozenset(
+        {"portfolio_ref", "name", "organisation_ref", "organisation_type", "flow_type"}
+    ),
     "document_signed": frozenset(
         {
             "document_ref",
@@ -131,7 +137,15 @@ _NOT_TEXT = (
     DATE_COLUMNS
     | AMOUNT_COLUMNS
     | INT_COLUMNS
-    | {"type", "currency", "illustrative", "status", "document_type"}
+    | {
+        "type",
+        "currency",
+        "illustrative",
+        "status",
+        "document_type",
+        "organisation_type",
+        "flow_type",
+    }
 )
 TEXT_COLUMNS = frozenset(COLUMNS) - _NOT_TEXT
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from tracker.application import TrackerApplication
 from tracker.domain.errors import ValidationError
 from tracker.transfer.export_csv import to_csv
-from tracker.transfer.export_iati import ReportingOrg, to_iati
+from tracker.transfer.export_iati import check_iati_moment, to_iati
 from tracker.transfer.export_json import to_json
 from tracker.transfer.export_xlsx import to_xlsx
 from tracker.transfer.portfolio_export import ExportQuery, gather
@@ -45,12 +45,12 @@ def export_portfolio(
     query: ExportQuery,
     fmt: Format,
     *,
-    reporting_org: ReportingOrg | None = None,
     now: datetime | None = None,
     bom: bool = False,
 ) -> Rendered:
     """The portfolio in one format, with its media type and a file name; ``bom``: a csv led
-    by a UTF-8 byte-order mark, for Excel."""
+    by a UTF-8 byte-order mark, for Excel; ``iati`` needs the portfolio's reporting
+    organisation, and an ``as_of`` that has come."""
     if fmt not in FORMATS:
         raise ValidationError(
             f"{fmt!r} is not an export format; use one of {', '.join(FORMATS)}", field="format"
@@ -63,6 +63,9 @@ def export_portfolio(
         )
     if bom and fmt != "csv":
         raise ValidationError("a byte-order mark is for the csv export only", field="bom")
+    now = now or datetime.now(UTC)
+    if fmt == "iati":
+        check_iati_moment(query, now)
     export = gather(tracker, engine, query, now=now)
     if fmt == "csv":
         content = to_csv(export, bom=bom).encode()
@@ -71,8 +74,7 @@ def export_portfolio(
     elif fmt == "xlsx":
         content = to_xlsx(export)
     else:
-        org = reporting_org or ReportingOrg.default_for(export.portfolio)
-        content = to_iati(export, org)
+        content = to_iati(export)
     return Rendered(content, MEDIA_TYPES[fmt], filename(query, fmt))
 
 

@@ -122,6 +122,15 @@ def _event_cells(stored: RecordedEvent, row_ids: dict[tuple[UUID, int], str]) ->
             jobs="" if e.jobs is None else str(e.jobs),
             **_money_cells(e.amount),
         )
+    elif isinstance(e, Portfolio.ReportingOrganisationSet):
+        cells["type"] = "reporting_organisation"
+        cells.update(
+            portfolio_ref=str(stored.aggregate_id),
+            organisation_ref=e.ref,
+            name=e.name,
+            organisation_type=e.type,
+            flow_type=e.flow_type,
+        )
     elif isinstance(e, Portfolio.TargetsRestated):
         cells["type"] = "targets"
         cells.update(

@@ -24,26 +24,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from lxml import etree
 
 from tracker.domain.ledger import ProjectFigures
-from tracker.transfer.export_values import amount_text, xml_safe
+from tracker.transfer.export_values import amount_text
+from tracker.transfer.iati_xml import narrative, sub
 from tracker.transfer.portfolio_export import ProjectExport
 
 OUTPUT, OUTCOME = "1", "2"
 UNIT = "1"  # IATI IndicatorMeasure 1: unit
-
-
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> Any:
-    element = etree.SubElement(
-        parent, tag, {k.replace("_", "-"): xml_safe(v) for k, v in attributes.items()}
-    )
-    if text is not None:
-        narrative = etree.SubElement(element, "narrative")
-        narrative.text = xml_safe(text)
-    return element
 
 
 def yearly_periods(start: date, as_of: date) -> list[tuple[date, date]]:
@@ -63,8 +53,8 @@ def add_results(activity: etree._Element, item: ProjectExport, as_of: date) -> N
     def jobs(f: ProjectFigures) -> str:
         return str(f.jobs_permanent + f.jobs_temporary)
 
-    jobs_result = _sub(activity, "result", type=OUTCOME)
-    _sub(jobs_result, "title", "Jobs created")
+    jobs_result = sub(activity, "result", type=OUTCOME)
+    narrative(jobs_result, "title", "Jobs created")
     _indicator(
         jobs_result,
         "Jobs created (permanent and temporary, cumulative)",
@@ -77,8 +67,8 @@ def add_results(activity: etree._Element, item: ProjectExport, as_of: date) -> N
     planned = plan.planned_investment
     others = {m.currency for f in figures.values() for m in f.disbursed} - {planned.currency}
     currencies = [planned.currency, *sorted(others)]
-    money_result = _sub(activity, "result", type=OUTPUT)
-    _sub(money_result, "title", "Investment disbursed")
+    money_result = sub(activity, "result", type=OUTPUT)
+    narrative(money_result, "title", "Investment disbursed")
     for currency in currencies:
         planned_here = currency == planned.currency
         _indicator(
@@ -116,15 +106,15 @@ def _indicator(
     target: str | None,
     actual: Callable[[date], str],
 ) -> None:
-    indicator = _sub(result, "indicator", measure=UNIT, ascending="true")
+    indicator = sub(result, "indicator", measure=UNIT, ascending="true")
     indicator.set("aggregation-status", "false")
-    _sub(indicator, "title", title)
-    _sub(indicator, "description", description)
-    _sub(indicator, "baseline", year=str(announced.year), iso_date=announced.isoformat(), value="0")
+    narrative(indicator, "title", title)
+    narrative(indicator, "description", description)
+    sub(indicator, "baseline", year=str(announced.year), iso_date=announced.isoformat(), value="0")
     for start, end in periods:
-        period = _sub(indicator, "period")
-        _sub(period, "period-start", iso_date=start.isoformat())
-        _sub(period, "period-end", iso_date=end.isoformat())
+        period = sub(indicator, "period")
+        sub(period, "period-start", iso_date=start.isoformat())
+        sub(period, "period-end", iso_date=end.isoformat())
         if target is not None:
-            _sub(period, "target", value=target)
-        _sub(period, "actual", value=actual(end))
+            sub(period, "target", value=target)
+        sub(period, "actual", value=actual(end))

@@ -89,7 +89,7 @@ def _portfolio_of(row: Row, aggregate: TrackedAggregate) -> UUID:
 #: Rows that only an admin key of no portfolio may import: what every portfolio may use.
 _UNSCOPED_ROWS = ("portfolio", "rate_set", "rate")
 #: Rows that need an admin key (of their portfolio, or of none).
-_ADMIN_ROWS = ("targets", "statement", "rate_sets_chosen")
+_ADMIN_ROWS = ("targets", "statement", "rate_sets_chosen", "reporting_organisation")
 
 
 def _permission(row: Row, importer: Importer) -> RowError | None:

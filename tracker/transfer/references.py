@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 KEY_PREFIX = "import:"
 _IMPORT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:tracker:import")
 #: Row types whose rows belong to a portfolio rather than to a project.
-PORTFOLIO_ROWS = ("portfolio", "targets", "statement", "rate_sets_chosen")
+PORTFOLIO_ROWS = ("portfolio", "targets", "statement", "rate_sets_chosen", "reporting_organisation")
 #: Row types whose rows belong to a rate set.
 RATE_SET_ROWS = ("rate_set", "rate")
 #: Row types about exchange rates: a rate set, one of its rates, a portfolio's choice of sets.

@@ -18,6 +18,11 @@ from uuid import UUID
 from tracker.domain import commands as c
 from tracker.domain.errors import TrackerError
 from tracker.domain.plan import Plan
+from tracker.domain.publisher import (
+    DEFAULT_FLOW_TYPE,
+    DEFAULT_ORGANISATION_TYPE,
+    ReportingOrganisation,
+)
 from tracker.domain.values import Money, Source
 from tracker.transfer.cells import COUNT, Cells
 from tracker.transfer.columns import (
@@ -68,10 +73,11 @@ _NAMING_A_PORTFOLIO = (
     "statement",
     "announced",
     "rate_sets_chosen",
+    "reporting_organisation",
     "document_signed",
 )
 #: Row types whose effective_date may be blank (today).
-_UNDATED = ("corrected", "retracted", "rate_set", "rate_sets_chosen")
+_UNDATED = ("corrected", "retracted", "rate_set", "rate_sets_chosen", "reporting_organisation")
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,13 @@ class RecordStatement:
     count: int | None
     amount: Money | None
     jobs: int | None
+
+
+@dataclass(frozen=True)
+class SetReportingOrganisation:
+    """Who publishes the portfolio to IATI (checked by the domain when applied)."""
+
+    organisation: ReportingOrganisation
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,7 @@ Payload = (
     EstablishPortfolio
     | RestateTargets
     | RecordStatement
+    | SetReportingOrganisation
     | Announce
     | RecordEvent
     | CorrectRow
@@ -265,6 +279,14 @@ def _payload(kind: str, cells: Cells) -> Payload | None:
         if measure is None or summary is None:
             return None
         return RecordStatement(measure, summary, count, amount, jobs)
+    if kind == "reporting_organisation":
+        ref = cells.text("organisation_ref", required=True, max_length=100)
+        name = cells.text("name", required=True, max_length=200)
+        org_type = cells.text("organisation_type") or DEFAULT_ORGANISATION_TYPE
+        flow_type = cells.text("flow_type") or DEFAULT_FLOW_TYPE
+        if ref is None or name is None:
+            return None
+        return SetReportingOrganisation(ReportingOrganisation(ref, name, org_type, flow_type))
     if kind == "announced":
         return _announce(cells)
     if kind in ("committed", "disbursed"):
@@ -426,6 +448,8 @@ def column_of(row: Row, error: TrackerError) -> str | None:
         return "type"
     if name == "name" and row.kind in ("portfolio", "rate_set"):
         return "title"
+    if row.kind == "reporting_organisation":
+        return {"ref": "organisation_ref", "type": "organisation_type"}.get(name, name)
     if row.kind == "rate":
         return RATE_COLUMNS.get(name, "amount" if name.startswith("rates") else name)
     if row.kind in DOCUMENT_ROWS and name not in _FIELD_COLUMNS:

@@ -165,7 +165,7 @@ class Failed:
         ):
             return True
         if (
-            row.kind in ("targets", "statement", "announced")
+            row.kind in ("targets", "statement", "reporting_organisation", "announced")
             and row.portfolio_ref in self.portfolios
         ):
             if row.kind == "announced" and row.project_ref is not None:

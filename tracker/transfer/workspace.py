@@ -43,6 +43,7 @@ from tracker.transfer.rows import (
     RestateTargets,
     RetractRow,
     Row,
+    SetReportingOrganisation,
 )
 
 Outcome = Literal["new", "already recorded"]
@@ -185,11 +186,13 @@ class Workspace:
             return self._create(row, envelope, payload)
         if isinstance(payload, ChangeDocument):
             return self._change_document(row, envelope, payload)
-        if isinstance(payload, RestateTargets | RecordStatement):
+        if isinstance(payload, RestateTargets | RecordStatement | SetReportingOrganisation):
             portfolio = self.portfolio(row.portfolio_ref or "")
             if self._already(portfolio, envelope):
                 return "already recorded", portfolio
-            if isinstance(payload, RecordStatement):
+            if isinstance(payload, SetReportingOrganisation):
+                portfolio.set_reporting_organisation(payload.organisation, envelope)
+            elif isinstance(payload, RecordStatement):
                 portfolio.record_statement(
                     payload.measure,
                     payload.summary,

@@ -17,6 +17,8 @@ from tracker.domain.publisher import (
     ORGANISATION_TYPES,
     ReportingOrganisation,
 )
+from tracker.i18n import gettext as _
+from tracker.i18n.formats import moment
 from tracker.readmodel.projector import Projector
 from tracker.readmodel.publishers import reporting_organisation_of
 
@@ -58,7 +60,14 @@ def set_publisher(portfolio_id: UUID, ref: str, name: str, org_type: str, flow_t
             err.print(f"[red]error:[/red] {error.detail}{where}", highlight=False)
             sys.exit(1)
         Projector(tracker, engine).catch_up()
-    click.echo(f"portfolio {portfolio_id} is published to IATI by {ref.strip()} ({name.strip()})")
+    click.echo(
+        _(
+            "Portfolio %(portfolio)s is published to IATI by %(ref)s (%(name)s).",
+            portfolio=portfolio_id,
+            ref=ref.strip(),
+            name=name.strip(),
+        )
+    )
 
 
 @publisher.command("show")
@@ -70,16 +79,24 @@ def show_publisher(portfolio_id: UUID) -> None:
         with engine.connect() as conn:
             found = reporting_organisation_of(conn, portfolio_id)
     if found is None:
-        err.print(
-            f"[red]error:[/red] portfolio {portfolio_id} has no IATI reporting organisation; "
-            f"set it with `tracker publisher set {portfolio_id} --ref … --name …`",
-            highlight=False,
+        message = _(
+            "Portfolio %(portfolio)s has no IATI reporting organisation; set it with "
+            "`tracker publisher set %(portfolio)s --ref … --name …`.",
+            portfolio=portfolio_id,
         )
+        err.print(f"[red]error:[/red] {message}", highlight=False)
         sys.exit(1)
     org = found.organisation
+    click.echo(f"{org.ref}  {org.name}")
     click.echo(
-        f"{org.ref}  {org.name}\n"
-        f"type {org.type} ({ORGANISATION_TYPES.get(org.type, '?')}), "
-        f"flow type {org.flow_type} ({FLOW_TYPES.get(org.flow_type, '?')}), "
-        f"set in version {found.version} at {found.recorded_at:%Y-%m-%d %H:%M:%S} UTC"
+        _(
+            "Organisation type %(type)s (%(type_name)s), flow type %(flow_type)s "
+            "(%(flow_type_name)s); set in version %(version)s, %(moment)s.",
+            type=org.type,
+            type_name=ORGANISATION_TYPES.get(org.type, "?"),
+            flow_type=org.flow_type,
+            flow_type_name=FLOW_TYPES.get(org.flow_type, "?"),
+            version=found.version,
+            moment=moment(found.recorded_at),
+        )
     )

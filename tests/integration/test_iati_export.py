@@ -22,10 +22,12 @@ from lxml import etree
 from tests.iati import PUBLISHER_REF, assert_valid_iati, ruleset_problems
 from tests.integration.test_import_export import Store, build_portfolio, cli_env
 from tracker.cli import main
+from tracker.demo import PUBLISHER, load_demo
 from tracker.domain.errors import Conflict, TrackerError
 from tracker.domain.plan import Plan
 from tracker.domain.publisher import ReportingOrganisation
 from tracker.domain.values import Envelope, Money
+from tracker.eventstore.migrate import upgrade
 from tracker.readmodel.publishers import reporting_organisation_of
 from tracker.settings import Settings
 from tracker.transfer.errors import ImportRejected
@@ -265,7 +267,7 @@ PUBLISHER_ROWS = (
 
 
 def test_a_reporting_organisation_row_imports_and_the_csv_export_writes_it_back(
-    store: Store,
+    store: Store, tmp_path: Path
 ) -> None:
     store.load(PUBLISHER_ROWS)
     portfolio_id = portfolio_id_for("kz-uz")
@@ -277,10 +279,31 @@ def test_a_reporting_organisation_row_imports_and_the_csv_export_writes_it_back(
     assert [(r["row_id"], r["organisation_ref"], r["name"], r["flow_type"]) for r in rows] == [
         ("pf-2", PUBLISHER_REF, "Ministry", "36")
     ]
-    again = store.load(exported)  # the export imports back: nothing new
-    assert (again.new, again.already_recorded) == (0, 2)
+    twin_settings = Settings(database_url=f"sqlite:///{tmp_path}/twin.db")
+    upgrade(twin_settings)
+    twin = Store(twin_settings)
+    try:
+        assert twin.load(exported).new == 2  # the export imports into another database
+        assert twin.tracker.portfolio(portfolio_id).reporting_organisation == published
+        assert twin.export(portfolio_id, "csv").decode() == exported
+    finally:
+        twin.close()
 
     bad = PUBLISHER_ROWS.replace(PUBLISHER_REF, "TRACKER-1A2B").replace("pf-2", "pf-3")
     with pytest.raises(ImportRejected) as caught:
         store.load(bad)
     assert [(e.line, e.column) for e in caught.value.errors] == [(3, "organisation_ref")]
+
+
+def test_the_demo_portfolio_exports_valid_iati_under_its_illustrative_publisher(
+    store: Store,
+) -> None:
+    demo = load_demo(store.tracker, datetime.now(UTC))
+    document = assert_valid_iati(store.export(demo.portfolio_id, "iati"), today())
+    activities = document.findall("iati-activity")
+    assert len(activities) == demo.reported_projects + demo.illustrative_projects
+    publishers = {a.find("reporting-org").get("ref") for a in activities}
+    assert publishers == {PUBLISHER.ref}
+    assert all("illustrative" in a.findtext("reporting-org/narrative") for a in activities)
+    dac = [a for a in activities if a.find("sector[@vocabulary='1']") is not None]
+    assert 0 < len(dac) < len(activities)  # some sectors fit a DAC code, some fit none

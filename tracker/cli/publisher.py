@@ -7,7 +7,7 @@ from uuid import UUID
 
 import click
 
-from tracker.cli import err, load_settings, open_tracker
+from tracker.cli import err, error_line, load_settings, open_tracker
 from tracker.cli.rates import today_envelope
 from tracker.domain.errors import TrackerError
 from tracker.domain.publisher import (
@@ -57,7 +57,7 @@ def set_publisher(portfolio_id: UUID, ref: str, name: str, org_type: str, flow_t
             tracker.set_reporting_organisation(portfolio_id, organisation, today_envelope())
         except TrackerError as error:
             where = f" (--{error.field.replace('_', '-')})" if error.field else ""
-            err.print(f"[red]error:[/red] {error.detail}{where}", highlight=False)
+            err.print(error_line(f"{error.detail}{where}"), highlight=False)
             sys.exit(1)
         Projector(tracker, engine).catch_up()
     click.echo(
@@ -84,7 +84,7 @@ def show_publisher(portfolio_id: UUID) -> None:
             "`tracker publisher set %(portfolio)s --ref … --name …`.",
             portfolio=portfolio_id,
         )
-        err.print(f"[red]error:[/red] {message}", highlight=False)
+        err.print(error_line(message), highlight=False)
         sys.exit(1)
     org = found.organisation
     click.echo(f"{org.ref}  {org.name}")

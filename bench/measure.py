@@ -149,22 +149,23 @@ class Server:
         return self.process.popen.pid
 
 
-def start_server(env: dict[str, str], logs: Path, name: str) -> Server:
-    """The API (``tracker serve``, one worker) on a free loopback port.
+def start_server(env: dict[str, str], logs: Path, name: str, workers: int = 1) -> Server:
+    """The API (``tracker serve``, one worker unless told) on a free loopback port.
 
     Tried twice: on a shared machine the database may briefly refuse connections.
     """
     try:
-        return _start_server(env, logs, name)
+        return _start_server(env, logs, name, workers)
     except RuntimeError as error:
         print(f"  {name} did not start ({str(error).splitlines()[-1]}); trying again", flush=True)
         time.sleep(5)
-        return _start_server(env, logs, name)
+        return _start_server(env, logs, name, workers)
 
 
-def _start_server(env: dict[str, str], logs: Path, name: str) -> Server:
+def _start_server(env: dict[str, str], logs: Path, name: str, workers: int) -> Server:
     port = free_port()
     command = [str(BIN / "tracker"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
     return _started(spawn(name, command, env, logs), port, "/ready")
 
 

@@ -22,7 +22,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib.metadata import version
@@ -34,11 +34,11 @@ import psycopg
 from psycopg import sql
 
 from bench import data
+from bench.figures import Figure, Run, fmt
 from bench.measure import (
     BIN,
     REPO,
     LagSamples,
-    Profile,
     Server,
     WrkResult,
     ensure_py_spy,
@@ -48,7 +48,6 @@ from bench.measure import (
     percentile,
     profiling,
     sampling_lag,
-    scratch_dir,
     start_bare,
     start_projector,
     start_server,
@@ -56,6 +55,7 @@ from bench.measure import (
     wait_idle,
     wrk,
 )
+from bench.serving import measure_fan_out, measure_languages, measure_workers
 from tracker.application import TrackerApplication
 from tracker.domain.commands import CommitInvestment
 from tracker.domain.values import Envelope, Money
@@ -88,89 +88,6 @@ SHORT_HISTORY = 10
 
 
 # Figures
-
-
-@dataclass
-class Figure:
-    section: str
-    database: str
-    what: str
-    value: float
-    unit: str
-    reference_what: str
-    reference: float | None
-    #: ``("≥", 0.7)``: ratio at least 0.7; ``("≤", 2.0)``: at most 2; ``("abs≤", 1000)``: the
-    #: value itself at most 1000 (in its unit); ``None``: no target, reported for the trend.
-    target: tuple[str, float] | None
-    note: str = ""
-
-    @property
-    def ratio(self) -> float | None:
-        if self.reference in (None, 0):
-            return None
-        return self.value / self.reference
-
-    @property
-    def met(self) -> bool | None:
-        if self.target is None:
-            return None
-        kind, bound = self.target
-        if kind == "abs≤":
-            return self.value <= bound
-        if self.ratio is None:
-            return None
-        return self.ratio >= bound if kind == "≥" else self.ratio <= bound
-
-    def target_text(self) -> str:
-        if self.target is None:
-            return "—"
-        kind, bound = self.target
-        return f"≤ {bound:g} {self.unit}" if kind == "abs≤" else f"{kind} {bound:g}"
-
-
-def fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    if value >= 100:
-        text = f"{value:,.0f}"
-    elif value >= 10:
-        text = f"{value:.1f}"
-    else:
-        text = f"{value:.3g}"
-    return f"{text} {unit}".strip()
-
-
-@dataclass
-class Run:
-    args: argparse.Namespace
-    started: float = field(default_factory=time.monotonic)
-    figures: list[Figure] = field(default_factory=list)
-    profiles: list[Profile] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    facts: dict[str, str] = field(default_factory=dict)
-    py_spy: str | None = None
-    access_log_measured: bool = False
-    import_memory_measured: bool = False
-    logs: Path = field(default_factory=scratch_dir)
-
-    def add(self, figure: Figure) -> Figure:
-        self.figures.append(figure)
-        ratio = f"{figure.ratio:.3g}×" if figure.ratio is not None else "—"
-        met = {True: "met", False: "MISSED", None: ""}[figure.met]
-        print(
-            f"  {figure.database:<10} {figure.what:<46} {fmt(figure.value, figure.unit):>14}"
-            f"  vs {fmt(figure.reference, figure.unit):>14} ({figure.reference_what})"
-            f"  ratio {ratio:<8} target {figure.target_text()} {met}",
-            flush=True,
-        )
-        return figure
-
-    def note(self, text: str) -> None:
-        print(f"  note: {text}", flush=True)
-        self.notes.append(text)
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
 
 
 # Databases
@@ -288,7 +205,11 @@ def measure_database(run: Run, db: Database) -> None:
 
         server, projector = serve(run, db)
         try:
-            measure_reads(run, db, server, portfolio)
+            one_worker = measure_reads(run, db, server, portfolio)
+            measure_languages(run, label, server, portfolio, READ_CONNECTIONS)
+            if db.settings.is_postgres:
+                measure_workers(run, label, db.env, portfolio, one_worker)
+            measure_fan_out(run, label, server, ids_file, token)
             http_writes = measure_http_writes(run, db, server, handle, ids_file, token)
             if run.py_spy:
                 profile_server(run, db, server, portfolio, ids_file, token)
@@ -335,7 +256,7 @@ READS = (
 )
 
 
-def measure_reads(run: Run, db: Database, server: Server, portfolio: uuid.UUID) -> None:
+def measure_reads(run: Run, db: Database, server: Server, portfolio: uuid.UUID) -> float:
     """Each read next to a bare Litestar app answering the same body with the same server
     settings (bench/bare.py): what the middleware, the hooks and the handler cost on top of
     the framework's floor. Measured in turns (app, bare) so that both see the same machine."""
@@ -400,6 +321,7 @@ def measure_reads(run: Run, db: Database, server: Server, portfolio: uuid.UUID) 
     if not run.access_log_measured:
         run.access_log_measured = True
         measure_access_log(run, db, results["GET /health"][0])
+    return results[READS[1][0]][0].requests_per_second
 
 
 def measure_access_log(run: Run, db: Database, default: WrkResult) -> None:

@@ -34,7 +34,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy import event as sqlalchemy_event
 
-from tests.oracle import Oracle, view_of_breakdown, view_of_progress
+from tests.oracle import LEDGER_KINDS, Oracle, view_of_breakdown, view_of_progress
 from tests.rates import give_rates
 from tracker.application import TrackerApplication
 from tracker.domain.commands import (
@@ -272,6 +272,22 @@ def expected_row_counts(oracle: Oracle) -> dict[str, int]:
     return dict(counts)
 
 
+def current_fact_keys(oracle: Oracle) -> set[tuple[Any, ...]]:
+    """The keys of the sums the projector keeps: one per portfolio, layer, kind, currency and
+    value date of the current ledger."""
+    keys = set()
+    portfolios = {e.originator_id for e in oracle.events if isinstance(e, Portfolio.Established)}
+    for portfolio in portfolios:
+        for project in oracle.known(portfolio, None).projects:
+            for fact in project.facts.values():
+                if fact.retracted_by is None and fact.kind in LEDGER_KINDS:
+                    currency = fact.amount.currency if fact.amount else ""
+                    keys.add(
+                        (portfolio, project.illustrative, fact.kind, currency, fact.effective_date)
+                    )
+    return keys
+
+
 def assert_reports_equal_the_oracle(
     tracker: TrackerApplication, engine: Engine, portfolio: UUID
 ) -> None:
@@ -301,6 +317,7 @@ def assert_applied_exactly_once(tracker: TrackerApplication, engine: Engine) -> 
     # A table no event of the history fills (statements here) is expected empty.
     expected = {name: 0 for name in counts}
     expected.update({**expected_row_counts(oracle), "rm_position": 1, "rm_failures": 0})
+    expected["rm_fact_totals"] = len(current_fact_keys(oracle))
     assert counts == expected
     assert Projector(tracker, engine).applied_position() == tracker.recorder.max_notification_id()
 

@@ -109,6 +109,13 @@ def _sum_sqlite(element: exact_sum, compiler: Any, **kw: Any) -> str:
     return f"decimal_sum({compiler.process(element.clauses, **kw)})"
 
 
+def _decimal_add(left: str | None, right: str | None) -> str | None:
+    """SQLite function: the sum of two decimal texts (either may be NULL)."""
+    if left is None or right is None:
+        return left if right is None else right
+    return str(Decimal(left) + Decimal(right))
+
+
 class _DecimalSum:
     """SQLite aggregate over decimal text."""
 
@@ -142,6 +149,7 @@ def create_readmodel_engine(settings: Settings, *, pool_size: int | None = None)
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _: Any) -> None:
         dbapi_connection.create_aggregate("decimal_sum", 1, _DecimalSum)
+        dbapi_connection.create_function("decimal_add", 2, _decimal_add, deterministic=True)
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
         dbapi_connection.execute("PRAGMA synchronous=FULL")
 

@@ -20,7 +20,8 @@ from sqlalchemy.sql import Select
 
 from tracker.domain.status import Status
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import exact_sum, known_rows
+from tracker.readmodel.database import exact_sum, known_rows, naive_utc
+from tracker.readmodel.fact_totals import fact_groups
 from tracker.readmodel.fx import Rate, RateBook, RateSetRow
 
 DIMENSIONS = ("sector", "region", "country", "status")
@@ -254,17 +255,20 @@ def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsO
     }
 
 
-def counted_facts(query: ReportQuery) -> list[Any]:
-    """The conditions that select the ledger rows a report at ``query`` counts."""
+def counted_facts(query: ReportQuery, known: Iterable[Any] | None = None) -> list[Any]:
+    """The conditions that select the ledger rows a report at ``query`` counts (those known
+    at its moment, or those meeting ``known``)."""
     return [
         t.facts.c.portfolio_id == str(query.portfolio_id),
-        *_known(t.facts, query),
+        *(_known(t.facts, query) if known is None else known),
         *_effective(t.facts.c.effective_date, query),
         *in_scope(t.facts.c.project_id, query),
     ]
 
 
-def _fact_groups(query: ReportQuery, *, per_project: bool) -> Select[Any]:
+def _fact_groups(
+    query: ReportQuery, *, per_project: bool, known: Iterable[Any] | None = None
+) -> Select[Any]:
     """Facts grouped by kind, currency and value date (and project), in one query."""
     keys = [t.facts.c.kind, t.facts.c.currency, t.facts.c.effective_date]
     if per_project:
@@ -277,7 +281,7 @@ def _fact_groups(query: ReportQuery, *, per_project: bool) -> Select[Any]:
             func.sum(t.facts.c.temporary).label("temporary"),
             func.count().label("count"),
         )
-        .where(*counted_facts(query))
+        .where(*counted_facts(query, known))
         .group_by(*keys)
     )
 
@@ -323,9 +327,22 @@ def _figures(conn: Connection, query: ReportQuery, book: RateBook) -> Figures:
     figures = Figures.empty(query.currency)
     for project in projects_as_of(conn, query).values():
         _add_project(figures, book, project)
-    for row in conn.execute(_fact_groups(query, per_project=False)):
+    for row in _portfolio_fact_groups(conn, query):
         _add_fact(figures, book, row)
     return figures
+
+
+def _portfolio_fact_groups(conn: Connection, query: ReportQuery) -> Iterable[Any]:
+    """The portfolio's facts per kind, currency and value date, from the sums the projector
+    keeps (tracker/readmodel/fact_totals.py) and the ledger rows changed since a moment."""
+    return fact_groups(
+        conn,
+        str(query.portfolio_id),
+        query.layer,
+        query.as_of,
+        None if query.known_at is None else naive_utc(query.known_at),
+        lambda known: _fact_groups(query, per_project=False, known=known),
+    )
 
 
 def progress(conn: Connection, query: ReportQuery) -> Progress:

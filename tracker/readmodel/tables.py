@@ -355,6 +355,22 @@ projection_position = Table(
 )
 
 
+#: The current facts summed per portfolio, layer, kind, currency ("" for jobs) and value date,
+#: kept by the projector with the ledger (tracker/readmodel/fact_totals.py, migration 0016).
+fact_totals = Table(
+    "rm_fact_totals",
+    metadata,
+    Column("portfolio_id", String(ID), primary_key=True),
+    Column("illustrative", Boolean, primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("effective_date", Date, primary_key=True),
+    Column("amount", Amount),
+    Column("permanent", Integer, nullable=False),
+    Column("temporary", Integer, nullable=False),
+    Column("count", Integer, nullable=False),
+)
+
 #: Events the projector could not apply and set aside (docs/operations.md: "Events the
 #: read model set aside"): the view lacks them until a rebuild applies them.
 projection_failures = Table(
@@ -380,6 +396,7 @@ class Views:
     plans: Table
     statuses: Table
     facts: Table
+    fact_totals: Table
     rate_sets: Table
     rates: Table
     rate_choices: Table
@@ -403,6 +420,7 @@ LIVE = Views(
     plans,
     statuses,
     facts,
+    fact_totals,
     rate_sets,
     rates,
     rate_choices,

@@ -27,6 +27,7 @@ from tracker.domain.project import Project
 from tracker.domain.status import Status
 from tracker.readmodel.database import naive_utc
 from tracker.readmodel.document_views import DocumentRows
+from tracker.readmodel.fact_totals import FactTotalsChange
 from tracker.readmodel.indicator_views import IndicatorRows
 from tracker.readmodel.rate_views import RateRows
 from tracker.readmodel.tables import LIVE, Views
@@ -172,6 +173,8 @@ class ViewBatch:
         self.documents = DocumentRows(views)
         #: What indicators change.
         self.indicators = IndicatorRows(views)
+        #: What the ledger's changes make of the sums per value date.
+        self.fact_totals = FactTotalsChange(views.fact_totals)
 
     # Reading what the events refer to
 
@@ -361,8 +364,13 @@ class ViewBatch:
         """Close the current row of a fact; return it (``None`` if it is not a ledger fact)."""
         current = self.facts.pop(key, None)
         if current is not None:
+            if "id" in current:  # stored, so counted in the sums: taken off
+                self.fact_totals.add(current, self._illustrative(key[0]), sign=-1)
             self._supersede(self.views.facts, current, position, recorded_at)
         return current
+
+    def _illustrative(self, project_id: str) -> bool:
+        return bool(_found(self.projects, project_id, "project")["illustrative"])
 
     def _correct_fact(
         self, event: Any, project_id: str, position: int, recorded_at: datetime
@@ -398,6 +406,9 @@ class ViewBatch:
 
     def write(self, conn: Connection) -> None:
         """Write every change with one executemany per table and kind of change."""
+        for row in self.new_rows[self.views.facts]:
+            if row["superseded_at"] is None:  # still current once the batch is applied
+                self.fact_totals.add(row, self._illustrative(row["project_id"]))
         for table, rows in self.new_rows.items():
             if rows:
                 conn.execute(self.sql.insert[table], [storable(row) for row in rows])
@@ -415,6 +426,7 @@ class ViewBatch:
         self.rates.write(conn)
         self.documents.write(conn)
         self.indicators.write(conn)
+        self.fact_totals.write(conn)
 
 
 def storable(row: Row) -> Row:

@@ -284,3 +284,18 @@ def test_a_csv_export_with_a_byte_order_mark_opens_as_utf8_and_imports_back(
         main, ["export", "--portfolio", str(portfolio), "--format", "json", "--bom"], env=env
     )
     assert not_csv.exit_code == 2 and "csv export only" in not_csv.stderr
+
+
+def test_what_was_read_is_said_in_the_readers_language(settings: Settings, tmp_path: Path) -> None:
+    regional = tmp_path / "portfolio.csv"
+    regional.write_bytes(write(regionalised(canonical_rows()), ";").encode("cp1251"))
+    said = CliRunner().invoke(
+        main,
+        ["--lang", "ru", "import", str(regional), "--dry-run", *REGIONAL],
+        env=cli_env(settings),
+    )
+    assert said.exit_code == 0, said.output
+    assert (
+        f"{regional} прочитан как CSV, cp1251, через точку с запятой, числа вида 1 500 000,00, "
+        "даты вида 31.03.2025" in said.output
+    )

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.cli import err, known_at_option, load_settings, open_tracker
 from tracker.domain.errors import TrackerError
+from tracker.i18n import gettext
 from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
 from tracker.transfer.errors import ImportForbidden, ImportRejected
@@ -229,7 +230,8 @@ def _catch_up(projector: Projector, bar: Progress) -> int:
 
 def _print_report(report: ImportReport, position: int | None) -> None:
     if report.file_format is not None:
-        click.echo(f"read {report.source} as {report.file_format.describe()}")
+        described = report.file_format.describe()
+        click.echo(gettext("read %(file)s as %(format)s", file=report.source, format=described))
     if report.dry_run:
         for row in report.rows:
             click.echo(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import IO, Literal
 
 from tracker.domain.errors import ValidationError
+from tracker.i18n import N_, gettext
 from tracker.transfer.columns import COLUMNS
 
 FileKind = Literal["csv", "json", "xlsx"]
@@ -33,7 +34,6 @@ DATE_FORMATS: tuple[DateFormat, ...] = ("iso", "regional")
 #: The separators a CSV may use: the comma, the semicolon (Excel where the comma is the
 #: decimal sign) and the tab (Excel's "Unicode text").
 SEPARATORS = (",", ";", "\t")
-_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 #: The file name endings read as each kind.
 _ENDINGS: dict[str, FileKind] = {
     ".csv": "csv",
@@ -101,18 +101,24 @@ class FileFormat:
         parts = [self.kind.upper()]
         if self.kind == "csv":
             parts.append(self.encoding or "utf-8")
-            parts.append(f"{_SEPARATOR_NAMES[self.separator or ',']}-separated")
+            parts.append(gettext(_SEPARATED[self.separator or ","]))
         if self.kind == "xlsx" and self.sheet is not None:
-            parts.append(f"sheet {self.sheet!r}")
-        parts.append(
-            "numbers as 1 500 000,00"
-            if self.number_format == "regional"
-            else "numbers as 1500000.00"
-        )
-        parts.append(
-            "dates as 31.03.2025" if self.date_format == "regional" else "dates as 2025-03-31"
-        )
+            parts.append(gettext("sheet %(name)s", name=repr(self.sheet)))
+        numbers = _NUMBERS_REGIONAL if self.number_format == "regional" else _NUMBERS_PLAIN
+        dates = _DATES_REGIONAL if self.date_format == "regional" else _DATES_ISO
+        parts += [gettext(numbers), gettext(dates)]
         return ", ".join(parts)
+
+
+_SEPARATED = {
+    ",": N_("comma-separated"),
+    ";": N_("semicolon-separated"),
+    "\t": N_("tab-separated"),
+}
+_NUMBERS_REGIONAL = N_("numbers as 1 500 000,00")
+_NUMBERS_PLAIN = N_("numbers as 1500000.00")
+_DATES_REGIONAL = N_("dates as 31.03.2025")
+_DATES_ISO = N_("dates as 2025-03-31")
 
 
 def detect(stream: IO[bytes], fmt: FileFormat) -> FileFormat:

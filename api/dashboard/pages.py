@@ -82,9 +82,11 @@ def portfolio_context(
         tracker, readmodel, portfolio_id, moment, parse_table(params), position
     )
     url = link_maker(path, params)
-    cite_url, cited_at = cite_link(url, moment, datetime.now(UTC))
+    rendered_at = datetime.now(UTC)
+    cite_url, cited_at = cite_link(url, moment, rendered_at)
     kept = view_query(params)
     context.update(
+        rendered_at=rendered_at,
         url=url,
         path=path,
         cite_url=cite_url,

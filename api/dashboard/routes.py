@@ -94,8 +94,16 @@ class DashboardController(Controller):
             return _not_found(_("There is no project %(id)s.", id=project_id))
         path = f"/projects/{project_id}"
         url = link_maker(path, params)
-        cite_url, cited_at = cite_link(url, moment, datetime.now(UTC))
-        context.update(url=url, path=path, cite_url=cite_url, cited_at=cited_at)
+        rendered_at = datetime.now(UTC)
+        cite_url, cited_at = cite_link(url, moment, rendered_at)
+        context.update(
+            url=url,
+            path=path,
+            cite_url=cite_url,
+            cited_at=cited_at,
+            rendered_at=rendered_at,
+            site=str(request.base_url).rstrip("/"),
+        )
         return render("project.html", context, 400 if moment.problems else 200)
 
     @staticmethod
@@ -116,6 +124,7 @@ class DashboardController(Controller):
             context = pages.portfolio_context(
                 tracker, readmodel, portfolio_id, params, path, position
             )
+            context.update(site=str(request.base_url).rstrip("/"))
             return render_html("portfolio.html", context)
 
         status = 400 if moment.problems else 200  # the page says what was wrong

@@ -63,3 +63,23 @@ def test_cancelled_projects_are_said_to_be_counted(client: Client, portfolio_id:
     assert "of the 14,600 jobs targeted, temporary jobs counted" in jobs
     assert "Temporary jobs are counted: 70 of the 100" in jobs
     assert "Permanent jobs alone: 30 (0.2 % of the target)" in jobs
+
+
+def test_target_sources_are_links_wherever_targets_are_named(
+    client: Client, portfolio_id: str
+) -> None:
+    source = {"title": "Forum communiqué", "url": "https://example.org/communique"}
+    body = {"investment": {"amount": "3400000000", "currency": "USD"}, "jobs": 14600}
+    for day in ("2024-01-01", "2025-01-01"):
+        made = client.post(
+            f"/api/v1/portfolios/{portfolio_id}/targets",
+            json={**body, "projects": 74, "effective_date": day, "source": source},
+        )
+        assert made.status_code == 201, made.text
+    announce(client, portfolio_id, "Only one")
+    page = client.get(f"/portfolios/{portfolio_id}").text
+    link = '<a href="https://example.org/communique" rel="noopener noreferrer nofollow"'
+    targets = page[page.index('id="targets-source"') :]
+    assert link in targets[: targets.index("</p>")]
+    restatements = page[page.index('class="restatements"') :]
+    assert restatements[: restatements.index("</p>")].count(link) == 2

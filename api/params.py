@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
 from litestar.params import HeaderParameter, QueryParameter
 
 from api.conditions import read_moment
@@ -125,3 +126,34 @@ def report_query(
     as_of, known_at = read_moment(as_of, known_at)
     tracker.portfolio(portfolio_id)  # 404 for an unknown portfolio
     return ReportQuery(portfolio_id, as_of, known_at, currency, fx_date, layer)
+
+
+def refused(name: str, message: str) -> ValidationException:
+    """A 400 naming the query parameter, as Litestar's own checks of parameters answer."""
+    return ValidationException(
+        f"{name}: {message}", extra=[{"key": name, "message": message, "source": "query"}]
+    )
+
+
+def changes_moments(
+    known: tuple[datetime | None, datetime | None], as_of: tuple[date | None, date | None]
+) -> tuple[tuple[date | None, datetime | None], tuple[date | None, datetime | None]]:
+    """The start and end moments a request asks for, checked: the end comes no earlier
+    than the start on either axis; a missing end is the latest, a missing start the end."""
+    if known == (None, None) and as_of == (None, None):
+        raise refused(
+            "known_from",
+            "give known_from (and known_to) to compare what was known at two moments, "
+            "as_of_from (and as_of_to) to compare two days, or both",
+        )
+    if known[0] is None and known[1] is not None:
+        raise refused("known_from", "known_to needs known_from (the start)")
+    if as_of[0] is None and as_of[1] is not None:
+        raise refused("as_of_from", "as_of_to needs as_of_from (the start)")
+    start = read_moment(as_of[0], known[0], names=("as_of_from", "known_from"))
+    end = read_moment(as_of[1], known[1], names=("as_of_to", "known_to"))
+    if start[1] is not None and end[1] is not None and end[1] < start[1]:
+        raise refused("known_to", "must not come before known_from")
+    if start[0] is not None and end[0] is not None and end[0] < start[0]:
+        raise refused("as_of_to", "must not come before as_of_from")
+    return start, end

@@ -66,6 +66,22 @@ EVENT_LABELS = {
     "retracted": NP_("event", "Retraction"),
     "established": NP_("event", "Portfolio established"),
     "targets_restated": NP_("event", "Targets restated"),
+    "rates_published": NP_("event", "Rates published"),
+    "rate_corrected": NP_("event", "Rate corrected"),
+    "rate_withdrawn": NP_("event", "Rate withdrawn"),
+    "rate_sets_chosen": NP_("event", "Rate sets chosen"),
+    "statement_recorded": NP_("event", "Statement recorded"),
+    "signed": NP_("event", "Document signed"),
+    "entered_into_force": NP_("event", "Document entered into force"),
+    "fulfilled": NP_("event", "Document fulfilled"),
+    "lapsed": NP_("event", "Document lapsed"),
+    "withdrawn": NP_("event", "Document withdrawn"),
+    "amended": NP_("event", "Document amended"),
+    "defined": NP_("event", "Indicator defined"),
+    "observed": NP_("event", "Indicator observed"),
+    "observation_corrected": NP_("event", "Indicator value corrected"),
+    "observation_retracted": NP_("event", "Indicator value retracted"),
+    "target_restated": NP_("event", "Indicator target restated"),
 }
 
 

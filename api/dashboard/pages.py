@@ -27,6 +27,7 @@ from api.dashboard import format as f
 from api.dashboard.audit import audit_trail
 from api.dashboard.breakdowns import breakdown_view
 from api.dashboard.cards import headline, reported_shares
+from api.dashboard.changes import ACTIVITY_DAYS, recent_activity
 from api.dashboard.documents import DOCUMENTS_SHOWN, documents_view
 from api.dashboard.indicators import indicator_cards
 from api.dashboard.params import (
@@ -160,6 +161,7 @@ def portfolio_page(
             indicators(conn, IndicatorQuery(portfolio_id, moment.as_of, moment.known_at)),
             position,
         )
+    activity = recent_activity(tracker, readmodel, query, now=today_utc())
     rows = [summary_out(r) for r in projects.table]
     silence_to = projects.stale.reference_day
     stale = [stale_out(r, silence_to) for r in projects.stale.silent]
@@ -201,6 +203,10 @@ def portfolio_page(
             [document_out(d) for d in listed.rows],
             moment,
         ),
+        "activity": activity,
+        "activity_days": ACTIVITY_DAYS,
+        "compare_url": f"/portfolios/{portfolio_id}/compare"
+        + ("" if table.layer == "all" else f"?layer={table.layer}"),
         "rows": rows[: TABLE_ROWS_ALL if table.show_all else TABLE_ROWS],
         "matching_rows": rows,
         "updated_at": last_updated,

@@ -19,6 +19,7 @@ from litestar.static_files import create_static_files_router
 
 from api.conditions import today_utc
 from api.dashboard import pages
+from api.dashboard.changes import compare_page
 from api.dashboard.page_cache import PageCache
 from api.dashboard.params import (
     VIEW_PARAMS,
@@ -105,6 +106,29 @@ class DashboardController(Controller):
             site=str(request.base_url).rstrip("/"),
         )
         return render("project.html", context, 400 if moment.problems else 200)
+
+    @get(
+        "/portfolios/{portfolio_id:uuid}/compare",
+        sync_to_thread=True,
+        name="dashboard:compare",
+    )
+    def compare(
+        self,
+        request: Request[Any, Any, Any],
+        tracker: Tracker,
+        readmodel: ReadModelDep,
+        portfolio_id: FromPath[UUID],
+    ) -> Response[str]:
+        """Two moments side by side: each headline figure, its change and what moved it."""
+        params = query_params(request)
+        position = readmodel.wait_for(min_position(params))
+        try:
+            context = compare_page(tracker, readmodel, portfolio_id, params, position)
+        except NotFound:
+            return _not_found(_("There is no portfolio %(id)s.", id=portfolio_id))
+        path = f"/portfolios/{portfolio_id}/compare"
+        context.update(path=path, url=link_maker(path, params))
+        return render("compare.html", context, 400 if context["problems"] else 200)
 
     @staticmethod
     def _portfolio(

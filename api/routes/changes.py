@@ -7,11 +7,17 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get
-from litestar.exceptions import ValidationException
 from litestar.params import FromPath, QueryParameter
 
-from api.conditions import read_moment
-from api.params import Currency, Layer, MinPosition, ReadModelDep, Tracker, report_query
+from api.params import (
+    Currency,
+    Layer,
+    MinPosition,
+    ReadModelDep,
+    Tracker,
+    changes_moments,
+    report_query,
+)
 from api.presenters.changes import changed_event_out, changes_out
 from api.schemas.changes import ChangesOut
 from tracker.readmodel.activity import MAX_PAGE, what_changed
@@ -42,37 +48,6 @@ AsOfTo = Annotated[
         description="The end's `as_of`; without it, every fact (the latest). Needs `as_of_from`."
     ),
 ]
-
-
-def refused(name: str, message: str) -> ValidationException:
-    """A 400 naming the query parameter, as Litestar's own checks of parameters answer."""
-    return ValidationException(
-        f"{name}: {message}", extra=[{"key": name, "message": message, "source": "query"}]
-    )
-
-
-def moments(
-    known: tuple[datetime | None, datetime | None], as_of: tuple[date | None, date | None]
-) -> tuple[tuple[date | None, datetime | None], tuple[date | None, datetime | None]]:
-    """The start and end moments a request asks for, checked: the end comes no earlier
-    than the start on either axis; a missing end is the latest, a missing start the end."""
-    if known == (None, None) and as_of == (None, None):
-        raise refused(
-            "known_from",
-            "give known_from (and known_to) to compare what was known at two moments, "
-            "as_of_from (and as_of_to) to compare two days, or both",
-        )
-    if known[0] is None and known[1] is not None:
-        raise refused("known_from", "known_to needs known_from (the start)")
-    if as_of[0] is None and as_of[1] is not None:
-        raise refused("as_of_from", "as_of_to needs as_of_from (the start)")
-    start = read_moment(as_of[0], known[0], names=("as_of_from", "known_from"))
-    end = read_moment(as_of[1], known[1], names=("as_of_to", "known_to"))
-    if start[1] is not None and end[1] is not None and end[1] < start[1]:
-        raise refused("known_to", "must not come before known_from")
-    if start[0] is not None and end[0] is not None and end[0] < start[0]:
-        raise refused("as_of_to", "must not come before as_of_from")
-    return start, end
 
 
 class ChangesController(Controller):
@@ -122,7 +97,7 @@ class ChangesController(Controller):
         the portfolio's choice of rate sets: the same amounts converted otherwise, with the
         rate known at each moment), or the targets restated. `events` lists the events
         recorded between the two `known_at`, newest first, a page at a time."""
-        start, end = moments((known_from, known_to), (as_of_from, as_of_to))
+        start, end = changes_moments((known_from, known_to), (as_of_from, as_of_to))
         position = readmodel.wait_for(min_position)
         first = report_query(tracker, portfolio_id, *start, currency, "latest", layer)
         last = ReportQuery(portfolio_id, *end, currency, None, layer)

@@ -251,3 +251,29 @@ def test_a_future_end_is_refused(client: Client, portfolio_id: str) -> None:
         params={"known_from": "2024-01-01T00:00:00Z", "known_to": later},
     )
     assert_problem(response, 400, "known_to")
+
+
+def test_the_compare_page_shows_the_apis_figures_and_explains_a_bad_moment(
+    client: Client, scenario: dict[str, Any]
+) -> None:
+    """The dashboard's compare view, as HTML: the same strings as the API, on both databases."""
+    portfolio = scenario["portfolio"]
+    known_from = scenario["before"].replace("Z", "")
+    page = client.get(f"/portfolios/{portfolio}/compare", params={"known_from": known_from})
+    assert page.status_code == 200, page.text
+    body = changes(client, portfolio, known_from=scenario["before"])
+    for name in ("committed", "disbursed", "pledged"):
+        found = figure(body, name)
+        for end in ("start", "end", "difference"):
+            assert f'data-figure="{name}-{end}" value="{found[end]}"' in page.text, (name, end)
+    assert "Copper plant A" in page.text and "Exchange rates: UZS" in page.text
+    wrong = client.get(
+        f"/portfolios/{portfolio}/compare",
+        params={"as_of_from": "2025-02-01", "as_of_to": "2025-01-01"},
+    )
+    assert wrong.status_code == 400 and "as_of_to" in wrong.text
+    assert wrong.headers["content-type"].startswith("text/html")
+    # The portfolio page lists what was recorded in the last 30 days, newest first.
+    portfolio_page = client.get(f"/portfolios/{portfolio}").text
+    activity = portfolio_page[portfolio_page.index('id="activity"') :]
+    assert activity.index("Jobs created") < activity.index("Funds disbursed")

@@ -45,6 +45,9 @@ def test_the_compare_view_equals_two_api_reads_and_their_events(
 ) -> None:
     watch = Watch()
     page = open_page(browser, watch, {"width": width, "height": 900 if width > 600 else 844})
+    # The demo's portfolio page and a comparison over two years of it compute several
+    # reports each: on a busy 2-core machine they take longer than the harness's 10 s.
+    page.set_default_timeout(30_000)
     name = "desktop" if width > 600 else "phone"
     portfolio = server.facts["demo"]
     try:

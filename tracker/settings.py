@@ -20,11 +20,17 @@ class SettingsError(ValueError):
     """A configuration value is missing or malformed."""
 
 
-def setting(variable: str, default: Any, read: Callable[[str, str], Any] | None = None) -> Any:
+def setting(
+    variable: str,
+    default: Any,
+    read: Callable[[str, str], Any] | None = None,
+    *,
+    secret: bool = False,
+) -> Any:
     """A field of :class:`Settings`: its environment variable, its default (written here
     once) and how its text is read (``read(variable, text)``; by default as the field's
-    type)."""
-    return field(default=default, metadata={"variable": variable, "read": read})
+    type). A ``secret`` is left out of the settings' repr."""
+    return field(default=default, repr=not secret, metadata={"variable": variable, "read": read})
 
 
 def _flag(name: str, value: str) -> bool:
@@ -83,6 +89,11 @@ def _choice(*choices: str) -> Callable[[str, str], str]:
 
 def _text(name: str, value: str) -> str:
     return value
+
+
+def _words(name: str, value: str) -> tuple[str, ...]:
+    """Comma-separated values, blanks dropped."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 _READERS: dict[Any, Callable[[str, str], Any]] = {
@@ -150,6 +161,14 @@ class Settings:
     access_log: bool = setting("TRACKER_ACCESS_LOG", True)
     #: Where several workers share their Prometheus counters (empty: a fresh temporary folder).
     metrics_dir: str = setting("TRACKER_METRICS_DIR", "")
+    #: The Ed25519 key that signs the hash chain's checkpoints: a PEM file (PKCS #8), or the
+    #: raw 32-byte key in base64 (docs/integrity.md). Never stored in the database.
+    signing_key_file: str = setting("TRACKER_SIGNING_KEY_FILE", "")
+    signing_key: str = setting("TRACKER_SIGNING_KEY", "", secret=True)
+    #: Public keys (base64) of earlier signing keys whose checkpoints are still trusted.
+    trusted_keys: tuple[str, ...] = setting("TRACKER_TRUSTED_KEYS", (), _words)
+    #: Seconds between two checkpoints signed by the API process (0: only on demand).
+    checkpoint_interval: float = setting("TRACKER_CHECKPOINT_INTERVAL", 3600.0)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

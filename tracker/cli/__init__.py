@@ -156,5 +156,11 @@ def _register() -> None:
     main.add_command(import_command)
     main.add_command(export_command)
 
+    from tracker.cli.integrity import checkpoint, signing_key, verify
+
+    main.add_command(verify)
+    main.add_command(checkpoint)
+    main.add_command(signing_key)
+
 
 _register()

@@ -6,7 +6,9 @@ idempotency keys, how many events lie between two positions): :class:`TrackerRec
 them, and each database's recorder answers them in its own SQL, so no caller switches on the
 kind of database. Both application recorders insert the receipts given to
 ``insert_events(..., receipts=…)`` (see tracker/eventstore/receipts.py) in the events' own
-transaction.
+transaction, and each event's link in the hash chain (tracker/eventstore/chain.py) after the
+events have their positions: PostgreSQL holds its table lock for notification order until the
+commit, and SQLite its single write lock, so concurrent writers extend one chain.
 
 
 Left alone, the library behaves badly while PostgreSQL is down:
@@ -25,7 +27,7 @@ up on a lost connection after as long: the next request then asks for a new one 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -42,6 +44,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from tracker.domain.base import CommandRecord
+from tracker.eventstore.chain import GENESIS, Step, StoredEntry, links_for, merge
 from tracker.eventstore.receipts import TABLE as RECEIPTS
 from tracker.eventstore.receipts import Receipt
 
@@ -50,6 +53,8 @@ T = TypeVar("T")
 PAUSE = 0.2
 #: Keys looked up per statement (well under both databases' parameter limits).
 CHUNK = 500
+#: The hash chain's links, one row per event position (migration 0013).
+CHAIN = "event_chain"
 
 
 class TrackerRecorder:
@@ -84,10 +89,37 @@ class TrackerRecorder:
         """
         raise NotImplementedError
 
+    #: Whether new events get their links (off only to write a store as it was before
+    #: migration 0013, which chains what it finds).
+    chained = True
+
+    def chain_steps(self, *, after: int = 0, page: int = 5000) -> Iterator[Step]:
+        """Every position after ``after`` with its stored event and stored link, in order
+        (read a page at a time; a link without an event, or an event without a link, too)."""
+        while True:
+            entries, links = self._chain_page(after, page)
+            upto = entries[-1].position if len(entries) == page else None
+            yield from merge(entries, links, upto)
+            if upto is None:
+                return
+            after = upto
+
+    def _chain_page(self, after: int, limit: int) -> tuple[list[StoredEntry], dict[int, bytes]]:
+        """Up to ``limit`` events after ``after`` and the links of the same positions (all
+        links after ``after`` when fewer events are left)."""
+        raise NotImplementedError
+
     def _select_receipts(
         self, aggregate_id: UUID, keys: list[str]
     ) -> list[tuple[str, str | None, int]]:
         raise NotImplementedError
+
+
+def _entries(stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> list[StoredEntry]:
+    return [
+        StoredEntry(p, UUID(str(e.originator_id)), e.originator_version, e.topic, e.state)
+        for e, p in zip(stored_events, positions, strict=True)
+    ]
 
 
 def _unretried(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -231,6 +263,56 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
             )
         super()._insert_events(curs, stored_events, **kwargs)
 
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The events' positions, then their links (still under the library's table lock)."""
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if positions and self.chained:
+            chain = self._table(CHAIN)
+            curs.execute(
+                SQL("SELECT link FROM {} ORDER BY position DESC LIMIT 1").format(chain),
+                prepare=True,
+            )
+            last = curs.fetchone()
+            previous = bytes(last["link"]) if last else GENESIS
+            curs.executemany(
+                SQL("INSERT INTO {} (position, link) VALUES (%s, %s)").format(chain),
+                links_for(previous, _entries(stored_events, positions)),
+            )
+        return positions
+
+    def _chain_page(self, after: int, limit: int) -> tuple[list[StoredEntry], dict[int, bytes]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+                ).format(self._table(self.events_table_name)),
+                (after, limit),
+                prepare=True,
+            )
+            entries = [
+                StoredEntry(
+                    r["notification_id"],
+                    r["originator_id"],
+                    r["originator_version"],
+                    r["topic"],
+                    bytes(r["state"]),
+                )
+                for r in curs.fetchall()
+            ]
+            query = SQL("SELECT position, link FROM {} WHERE position > %s").format(
+                self._table(CHAIN)
+            )
+            params: tuple[int, ...] = (after,)
+            if len(entries) == limit:
+                query += SQL(" AND position <= %s")
+                params += (entries[-1].position,)
+            curs.execute(query, params, prepare=True)
+            links = {r["position"]: bytes(r["link"]) for r in curs.fetchall()}
+        return entries, links
+
 
 class TrackerPostgresFactory(PostgresFactory):
     aggregate_recorder_class = TimelyAggregateRecorder
@@ -306,7 +388,45 @@ class TrackerSQLiteRecorder(TrackerRecorder, SQLiteApplicationRecorder):
                 f"INSERT INTO {RECEIPTS} (aggregate_id, key, digest, version) VALUES (?, ?, ?, ?)",
                 [(r.aggregate_id.hex, r.key, r.digest, r.version) for r in receipts],
             )
+        if notification_ids and self.chained:
+            # The INSERT above took SQLite's write lock: no other writer runs until the commit.
+            c.execute(f"SELECT link FROM {CHAIN} ORDER BY position DESC LIMIT 1")
+            last = c.fetchone()
+            c.executemany(
+                f"INSERT INTO {CHAIN} (position, link) VALUES (?, ?)",
+                links_for(last[0] if last else GENESIS, _entries(stored_events, notification_ids)),
+            )
         return notification_ids
+
+    def _chain_page(self, after: int, limit: int) -> tuple[list[StoredEntry], dict[int, bytes]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after, limit),
+            )
+            entries = [_sqlite_entry(*row) for row in c.fetchall()]
+            statement = f"SELECT position, link FROM {CHAIN} WHERE position > ?"
+            params: tuple[int, ...] = (after,)
+            if len(entries) == limit:
+                statement += " AND position <= ?"
+                params += (entries[-1].position,)
+            c.execute(statement, params)
+            links = {row[0]: row[1] for row in c.fetchall()}
+        return entries, links
+
+
+def _sqlite_entry(
+    position: int, originator_id: str, version: int, topic: str, state: bytes | str
+) -> StoredEntry:
+    """A row as the chain reads it; SQLite keeps whatever type a hand-made UPDATE wrote, and
+    a value the tracker could not have written makes a digest no link matches."""
+    try:
+        aggregate = UUID(str(originator_id))
+    except ValueError:
+        aggregate = UUID(int=0)
+    content = state.encode() if isinstance(state, str) else bytes(state or b"")
+    return StoredEntry(position, aggregate, int(version or 0), str(topic), content)
 
 
 class TrackerSQLiteFactory(SQLiteFactory):

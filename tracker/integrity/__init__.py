@@ -1,0 +1,1 @@
+"""Tamper-evident history: signing the hash chain's head, verifying the log and exports."""

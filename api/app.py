@@ -18,6 +18,7 @@ from api.limits import rate_limits
 from api.metrics import Metrics
 from api.reference import SwaggerUI
 from api.routes.changes import ChangesController
+from api.routes.checkpoints import CheckpointController
 from api.routes.documents import DocumentController, PortfolioDocumentsController
 from api.routes.feed import FeedController
 from api.routes.flags import FlagController
@@ -35,6 +36,8 @@ from api.single_flight import SingleFlight
 from api.stream import EventBroadcaster
 from tracker.application import TrackerApplication
 from tracker.group_commit import GroupCommit
+from tracker.integrity.checkpointing import CheckpointClock
+from tracker.integrity.signing import Signer
 from tracker.keys import KeyStore
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
@@ -54,6 +57,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     keys = KeyStore(readmodel.engine, remember_for=settings.key_cache_seconds)
     writes = GroupCommit(tracker)
     metrics = Metrics(readmodel)
+    signer = Signer.from_settings(settings)
+    clock = (
+        CheckpointClock(readmodel.engine, signer, settings.checkpoint_interval)
+        if signer is not None and settings.checkpoint_interval > 0
+        else None
+    )
 
     def provide_tracker() -> TrackerApplication:
         return tracker
@@ -65,6 +74,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return broadcaster
 
     def close() -> None:
+        if clock is not None:
+            clock.stop()
         writes.close()
         readmodel.stop()
         tracker.close()
@@ -91,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DownloadController,
             static_files_router(),
             TransferController,
+            CheckpointController,
             metrics.route,
         ],
         dependencies={
@@ -99,7 +111,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "broadcaster": Provide(provide_broadcaster, sync_to_thread=False),
         },
         state=State(
-            {"broadcaster": broadcaster, "report_flights": SingleFlight(), "writes": writes}
+            {
+                "broadcaster": broadcaster,
+                "report_flights": SingleFlight(),
+                "writes": writes,
+                "signer": signer,
+            }
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ProblemResponses(), ClosedStructs()],
@@ -115,7 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         before_send=[metrics.before_send],
         before_request=canonical_request,
-        on_startup=[readmodel.start],
+        on_startup=[readmodel.start, *([clock.start] if clock else [])],
         on_shutdown=[broadcaster.close, close],
         openapi_config=OpenAPIConfig(
             title="Cooperation portfolio tracker",

@@ -21,6 +21,8 @@ from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 from tracker.keys import KeyStore, Principal, Role
 
 OPEN_PATHS = re.compile(r"^/(health|ready|docs)(/|$)")
+#: Read by anyone even when reads need a key: the signed checkpoints (docs/integrity.md).
+OPEN_READS = re.compile(r"^/api/v1/checkpoints/?$")
 ADMIN_WRITES = [
     ("POST", re.compile(r"^/api/v1/portfolios/?$")),
     ("POST", re.compile(r"^/api/v1/portfolios/[^/]+/targets/?$")),
@@ -30,6 +32,7 @@ ADMIN_WRITES = [
     ("POST", re.compile(r"^/api/v1/rate-sets(/|$)")),
     ("POST", re.compile(r"^/api/v1/portfolios/[^/]+/indicators/?$")),
     ("POST", re.compile(r"^/api/v1/indicators/[^/]+/targets/?$")),
+    ("POST", re.compile(r"^/api/v1/checkpoints/?$")),
 ]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tracker"'}
@@ -42,7 +45,7 @@ KeyCheck = Callable[[Scope, Principal], Awaitable[None]]
 
 def required_role(method: str, path: str, *, public_reads: bool) -> Role | None:
     """The least role a request needs (``None``: anyone)."""
-    if OPEN_PATHS.match(path):
+    if OPEN_PATHS.match(path) or (method in READ_METHODS and OPEN_READS.match(path)):
         return None
     if method in READ_METHODS:
         return None if public_reads else Role.READER

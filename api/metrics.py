@@ -13,6 +13,10 @@ What is exposed:
   single-row queries), so they are right whichever process projects (``TRACKER_PROJECTOR``);
 - ``tracker_projector_lag_seconds`` (how long the oldest event not yet applied has waited)
   and ``tracker_projector_set_aside_events`` (events the read model could not apply);
+- ``tracker_chain_verified_timestamp_seconds`` and ``tracker_chain_verified_position``: when
+  ``tracker verify`` last found the hash chain whole and up to where, and
+  ``tracker_chain_checkpoint_position``: the newest signed checkpoint (docs/integrity.md),
+  read from the database when scraped;
 - with one worker, the usual ``process_*`` and ``python_*`` metrics.
 
 Several workers (``tracker serve --workers N``): a scrape reaches one worker, yet must count
@@ -51,6 +55,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from tracker.eventstore.checkpoints import last_verified, latest_checkpoint
 from tracker.logs import log_access
 from tracker.readmodel.database import DATABASE_ERRORS
 from tracker.readmodel.service import ReadModel
@@ -158,6 +163,38 @@ class ProjectorPositions(Collector):
         )
 
 
+class ChainState(Collector):
+    """The hash chain's last whole verification and newest checkpoint, read when scraped."""
+
+    def __init__(self, readmodel: ReadModel) -> None:
+        self.engine = readmodel.engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            verified = last_verified(self.engine)
+            newest = latest_checkpoint(self.engine)
+        except SCRAPE_ERRORS as error:
+            log.warning("cannot read the hash chain's state for /metrics: %s", error)
+            return
+        if verified is not None:
+            yield GaugeMetricFamily(
+                "tracker_chain_verified_timestamp_seconds",
+                "When `tracker verify` last found the event log's hash chain whole (Unix time).",
+                value=verified.at.timestamp(),
+            )
+            yield GaugeMetricFamily(
+                "tracker_chain_verified_position",
+                "Global position up to which that verification found the chain whole.",
+                value=verified.position,
+            )
+        if newest is not None:
+            yield GaugeMetricFamily(
+                "tracker_chain_checkpoint_position",
+                "Global position of the newest signed checkpoint of the hash chain.",
+                value=newest.position,
+            )
+
+
 #: Where a request's start time and answer status wait in its scope's state.
 _STARTED = "metrics_started"
 _STATUS = "metrics_status"
@@ -169,6 +206,7 @@ class Metrics:
     def __init__(self, readmodel: ReadModel) -> None:
         self.positions = CollectorRegistry(auto_describe=False)
         self.positions.register(ProjectorPositions(readmodel))
+        self.positions.register(ChainState(readmodel))
         positions = self.positions
 
         @get("/metrics", sync_to_thread=True, include_in_schema=False, tags=["operations"])

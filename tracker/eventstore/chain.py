@@ -1,9 +1,10 @@
 """The hash chain over the event log: each stored event has a link that digests its content
 and the link of the event before it, in the global order (notification ids).
 
-An event's *entry* is the SHA-256 of its position, aggregate id, version, topic and stored
-state (the bytes as stored, whatever the mapper made of them); its *link* is the SHA-256 of
-the previous event's link and its entry; the first event's previous link is 32 zero bytes.
+An event's *entry* is the SHA-256 of its position, version, topic, aggregate id and the
+SHA-256 of its stored state (the bytes as stored, whatever the mapper made of them); its
+*link* is the SHA-256 of the previous event's link and its entry; the first event's previous
+link is 32 zero bytes. (docs/integrity.md spells the bytes out.)
 Changing, deleting, inserting or reordering a stored event therefore changes every link
 from that point on. Snapshots are a cache and are not chained.
 
@@ -49,9 +50,17 @@ def entry_digest(
     position: int, originator_id: UUID, version: int, topic: str, state: bytes
 ) -> bytes:
     """The digest of one stored event's content and place."""
+    return entry_of(position, originator_id, version, topic, hashlib.sha256(state).digest())
+
+
+def entry_of(
+    position: int, originator_id: UUID, version: int, topic: str, state_digest: bytes
+) -> bytes:
+    """The same from the SHA-256 of the state: an export can name another portfolio's event
+    (which aggregate, which version) without showing what it says."""
     name = topic.encode()
     head = _HEAD.pack(position, version, len(name))
-    return hashlib.sha256(head + originator_id.bytes + name + state).digest()
+    return hashlib.sha256(head + originator_id.bytes + name + state_digest).digest()
 
 
 def next_link(previous: bytes, entry: bytes) -> bytes:

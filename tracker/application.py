@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from tracker.domain.base import TrackedAggregate
@@ -464,23 +464,38 @@ class TrackerApplication(RecordingApplication):
         events = [e for e in recorded if known_at is None or e.timestamp <= known_at]
         if not events:
             return []
-        positions = self.store.event_positions(aggregate_id)
-        corrected_by: dict[int, list[int]] = {}
-        retracted_by: dict[int, int] = {}
-        for event in events:
-            if isinstance(event, Project.Corrected):
-                corrected_by.setdefault(event.corrects, []).append(event.originator_version)
-            elif isinstance(event, Project.Retracted):
-                retracted_by[event.retracts] = event.originator_version
-        return [
-            RecordedEvent(
-                event=e,
-                position=positions[e.originator_version],
-                corrected_by=tuple(corrected_by.get(e.originator_version, ())),
-                retracted_by=retracted_by.get(e.originator_version),
-            )
-            for e in events
-        ]
+        return marked(events, self.store.event_positions(aggregate_id))
+
+
+class EventSource(Protocol):
+    """Where an export reads aggregates' events: the application, or an export's own signed
+    events when it is verified offline (tracker/transfer/verify_export.py)."""
+
+    def recorded_events(
+        self, aggregate_id: UUID, *, known_at: datetime | None = None
+    ) -> list[RecordedEvent]: ...
+
+
+def marked(events: Iterable[Any], positions: dict[int, int]) -> list[RecordedEvent]:
+    """One aggregate's events (in version order) with their positions and what corrected or
+    retracted each."""
+    events = list(events)
+    corrected_by: dict[int, list[int]] = {}
+    retracted_by: dict[int, int] = {}
+    for event in events:
+        if isinstance(event, Project.Corrected):
+            corrected_by.setdefault(event.corrects, []).append(event.originator_version)
+        elif isinstance(event, Project.Retracted):
+            retracted_by[event.retracts] = event.originator_version
+    return [
+        RecordedEvent(
+            event=e,
+            position=positions[e.originator_version],
+            corrected_by=tuple(corrected_by.get(e.originator_version, ())),
+            retracted_by=retracted_by.get(e.originator_version),
+        )
+        for e in events
+    ]
 
 
 def check_scope(scope: UUID | None, portfolio_id: UUID | None) -> None:

@@ -31,6 +31,7 @@ from api.params import AsOf, KnownAt, ReadModelDep, Tracker
 from api.presenters.imports import import_answer
 from api.schemas import ImportOut
 from tracker.application import TrackerApplication
+from tracker.integrity.signing import checkpoint_dict
 from tracker.keys import Role
 from tracker.transfer.errors import ImportForbidden, ImportRejected
 from tracker.transfer.export import FORMATS, MEDIA_TYPES, Format, export_portfolio
@@ -284,6 +285,7 @@ class TransferController(Controller):
     )
     def export(
         self,
+        request: Request[Any, Any, Any],
         tracker: Tracker,
         readmodel: ReadModelDep,
         portfolio_id: FromPath[UUID],
@@ -303,13 +305,19 @@ class TransferController(Controller):
     ) -> Response[bytes]:
         """Projects with their figures as of `as_of` and as known at `known_at` (the same
         rules as the reports), and their events. `csv` is the import format and takes no
-        `as_of`: importing it into another database reproduces every report."""
+        `as_of`: importing it into another database reproduces every report.
+
+        Every export is made under a signed checkpoint of the event log, named in the
+        `Tracker-Checkpoint` header; `json` also carries it with the proof that lets anyone
+        check the whole file offline with the public key (docs/integrity.md)."""
         fmt: Format = format
         query = ExportQuery(portfolio_id, *read_moment(as_of, known_at))
         with readmodel.report_budget():
-            rendered = export_portfolio(tracker, readmodel.engine, query, fmt, bom=bom)
-        return Response(
-            rendered.content,
-            media_type=rendered.media_type,
-            headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
-        )
+            rendered = export_portfolio(
+                tracker, readmodel.engine, query, fmt, bom=bom, signer=request.app.state.signer
+            )
+        headers = {"Content-Disposition": f'attachment; filename="{rendered.filename}"'}
+        if rendered.checkpoint is not None:
+            signed = checkpoint_dict(rendered.checkpoint)
+            headers["Tracker-Checkpoint"] = "; ".join(f"{k}={v}" for k, v in signed.items())
+        return Response(rendered.content, media_type=rendered.media_type, headers=headers)

@@ -156,9 +156,10 @@ def _register() -> None:
     main.add_command(import_command)
     main.add_command(export_command)
 
-    from tracker.cli.integrity import checkpoint, signing_key, verify
+    from tracker.cli.integrity import checkpoint, signing_key, verify, verify_export_command
 
     main.add_command(verify)
+    main.add_command(verify_export_command)
     main.add_command(checkpoint)
     main.add_command(signing_key)
 

@@ -16,23 +16,16 @@ import click
 from rich.markup import escape
 
 from tracker.cli import err, load_settings, open_tracker
-from tracker.eventstore.chain import Checkpoint
 from tracker.integrity.checkpointing import sign_head
-from tracker.integrity.signing import Signer, SigningKeyError, b64, key_id, trusted_keys
+from tracker.integrity.signing import (
+    Signer,
+    SigningKeyError,
+    b64,
+    checkpoint_dict,
+    key_id,
+    trusted_keys,
+)
 from tracker.integrity.verify import verify_log
-
-
-def checkpoint_dict(checkpoint: Checkpoint) -> dict[str, object]:
-    """A checkpoint as the API, the exports and the CLI show it."""
-    return {
-        "number": checkpoint.number,
-        "position": checkpoint.position,
-        "link": checkpoint.link.hex(),
-        "signed_at": checkpoint.signed_at,
-        "public_key": b64(checkpoint.public_key),
-        "key_id": key_id(checkpoint.public_key),
-        "signature": b64(checkpoint.signature),
-    }
 
 
 def _bad_key(error: SigningKeyError) -> None:
@@ -156,3 +149,39 @@ def show_key() -> None:
         err.print("[red]error:[/red] no signing key is configured")
         sys.exit(2)
     click.echo(b64(signer.public_key))
+
+
+@click.command("verify-export")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    required=True,
+    help="The signer's public key (base64 or PEM), as the operator published it. Repeatable.",
+)
+def verify_export_command(path: Path, public_keys: tuple[str, ...]) -> None:
+    """Check a JSON export offline (no database): its checkpoint is signed by the key, its
+    events chain up to the signed link, and folding them again gives every figure in it.
+
+    Exits 0 when all of that holds, else 1 saying what does not.
+    """
+    from tracker.integrity.signing import public_key_from_text
+    from tracker.transfer.verify_export import verify_export
+
+    try:
+        keys = {public_key_from_text(text) for text in public_keys}
+    except SigningKeyError as error:
+        _bad_key(error)
+    verdict = verify_export(path.read_bytes(), keys)
+    for note in verdict.notes:
+        err.print(f"note: {escape(note)}", highlight=False)
+    if verdict.holds and verdict.checkpoint is not None:
+        click.echo(
+            f"export holds: {verdict.events} signed events give every figure in it, up to "
+            f"{verdict.checkpoint.describe()} by key {key_id(verdict.checkpoint.public_key)}"
+        )
+        return
+    for problem in verdict.problems:
+        err.print(f"[red]does not hold:[/red] {escape(problem)}", highlight=False)
+    sys.exit(1)

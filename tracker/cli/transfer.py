@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tracker.cli import err, known_at_option, load_settings, open_tracker
 from tracker.domain.errors import TrackerError
 from tracker.i18n import gettext
+from tracker.integrity.signing import Signer, SigningKeyError
 from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
 from tracker.transfer.errors import ImportForbidden, ImportRejected
@@ -293,10 +294,15 @@ def export_command(
         _fail("xlsx is a binary file: give -o FILE or redirect the output", 2)
     query = ExportQuery(portfolio_id, as_of.date() if as_of else None, known_at)
     settings = load_settings()
+    try:
+        signer = Signer.from_settings(settings)
+    except SigningKeyError as error:
+        _fail(str(error), 2)
+        return
     with open_tracker(settings) as (tracker, engine):
         try:
             Projector(tracker, engine).catch_up()
-            rendered = export_portfolio(tracker, engine, query, fmt, bom=bom)
+            rendered = export_portfolio(tracker, engine, query, fmt, bom=bom, signer=signer)
         except TrackerError as error:
             _fail(error.detail, 2 if error.field in ("as_of", "format", "bom") else 1)
             return

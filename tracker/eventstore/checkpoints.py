@@ -82,6 +82,15 @@ def link_at(engine: Engine, position: int) -> bytes | None:
     return bytes(link) if link is not None else None
 
 
+def link_before(engine: Engine, position: int) -> tuple[int, bytes] | None:
+    """The last link before ``position`` (``None``: ``position`` is the log's first)."""
+    c = chain_table.c
+    query = select(c.position, c.link).where(c.position < position)
+    with engine.connect() as conn:
+        row = conn.execute(query.order_by(c.position.desc()).limit(1)).first()
+    return (int(row.position), bytes(row.link)) if row else None
+
+
 def add_checkpoint(
     engine: Engine, position: int, link: bytes, signed_at: str, public_key: bytes, signature: bytes
 ) -> Checkpoint:

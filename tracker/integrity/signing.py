@@ -69,6 +69,36 @@ def public_key_from_text(text: str) -> bytes:
     return raw
 
 
+def checkpoint_dict(checkpoint: Checkpoint) -> dict[str, object]:
+    """A checkpoint as the exports and the CLI write it (the API's ``CheckpointOut``)."""
+    return {
+        "number": checkpoint.number,
+        "position": checkpoint.position,
+        "link": checkpoint.link.hex(),
+        "signed_at": checkpoint.signed_at,
+        "public_key": b64(checkpoint.public_key),
+        "key_id": key_id(checkpoint.public_key),
+        "signature": b64(checkpoint.signature),
+    }
+
+
+def checkpoint_from(data: object) -> Checkpoint:
+    """A checkpoint from what :func:`checkpoint_dict` wrote (``SigningKeyError`` if malformed)."""
+    if not isinstance(data, dict):
+        raise SigningKeyError("the checkpoint is not an object")
+    try:
+        return Checkpoint(
+            int(data["number"]),
+            int(data["position"]),
+            bytes.fromhex(str(data["link"])),
+            str(data["signed_at"]),
+            unb64(str(data["public_key"]), "the checkpoint's public key"),
+            unb64(str(data["signature"]), "the checkpoint's signature"),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise SigningKeyError(f"the checkpoint is malformed: {error}") from None
+
+
 def signature_holds(checkpoint: Checkpoint) -> bool:
     """Whether the checkpoint's signature is its public key's, over its position, link and time."""
     try:

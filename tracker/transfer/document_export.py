@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from tracker.application import RecordedEvent, TrackerApplication
+from tracker.application import EventSource, RecordedEvent
 from tracker.domain.document import Document
 from tracker.domain.values import Money
 from tracker.transfer.columns import join_list
@@ -34,7 +34,7 @@ class DocumentExport:
 
 
 def documents_of(
-    tracker: TrackerApplication,
+    tracker: EventSource,
     document_ids: Iterable[str],
     as_of: date | None,
     known_at: datetime | None,

@@ -3,11 +3,16 @@
 ``csv`` is the import format (docs/import-format.md), one row per event, so an export
 imports into another database with the same reports; ``json`` and ``xlsx`` carry the
 figures and every event; ``iati`` is IATI activity XML 2.03.
+
+Each is made under a signed checkpoint of the event log (tracker/transfer/export_proof.py):
+the JSON export carries it with the proof that checks the whole file offline, the workbook
+and the IATI file carry the checkpoint alone, and the CSV (the import format, which has no
+room for it) comes with it only in the API's ``Tracker-Checkpoint`` header.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -15,9 +20,12 @@ from sqlalchemy import Engine
 
 from tracker.application import TrackerApplication
 from tracker.domain.errors import ValidationError
+from tracker.eventstore.chain import Checkpoint
+from tracker.integrity.signing import Signer
 from tracker.transfer.export_csv import to_csv
 from tracker.transfer.export_iati import check_iati_moment, to_iati
 from tracker.transfer.export_json import to_json
+from tracker.transfer.export_proof import DrawnEvents, export_checkpoint, proof
 from tracker.transfer.export_xlsx import to_xlsx
 from tracker.transfer.portfolio_export import ExportQuery, gather
 
@@ -37,6 +45,8 @@ class Rendered:
     content: bytes
     media_type: str
     filename: str
+    #: The signed checkpoint the export was made under (``None``: nothing was ever signed).
+    checkpoint: Checkpoint | None = None
 
 
 def export_portfolio(
@@ -47,8 +57,10 @@ def export_portfolio(
     *,
     now: datetime | None = None,
     bom: bool = False,
+    signer: Signer | None = None,
 ) -> Rendered:
-    """The portfolio in one format, with its media type and a file name; ``bom``: a csv led
+    """The portfolio in one format, with its media type and a file name, under the head of
+    the log signed now with ``signer`` (else under the newest checkpoint); ``bom``: a csv led
     by a UTF-8 byte-order mark, for Excel; ``iati`` needs the portfolio's reporting
     organisation, and an ``as_of`` that has come."""
     if fmt not in FORMATS:
@@ -66,16 +78,19 @@ def export_portfolio(
     now = now or datetime.now(UTC)
     if fmt == "iati":
         check_iati_moment(query, now)
-    export = gather(tracker, engine, query, now=now)
+    drawn = DrawnEvents(tracker)
+    export = gather(drawn, engine, query, now=now)
+    checkpoint = export_checkpoint(engine, signer)
+    export = replace(export, checkpoint=checkpoint)
     if fmt == "csv":
         content = to_csv(export, bom=bom).encode()
     elif fmt == "json":
-        content = to_json(export)
+        content = to_json(export, proof(tracker.store, engine, drawn, checkpoint))
     elif fmt == "xlsx":
         content = to_xlsx(export)
     else:
         content = to_iati(export)
-    return Rendered(content, MEDIA_TYPES[fmt], filename(query, fmt))
+    return Rendered(content, MEDIA_TYPES[fmt], filename(query, fmt), checkpoint)
 
 
 def filename(query: ExportQuery, fmt: Format) -> str:

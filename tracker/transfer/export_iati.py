@@ -44,6 +44,7 @@ from tracker.domain.errors import Conflict, TrackerError
 from tracker.domain.project import Project
 from tracker.domain.publisher import PUBLIC_SECTOR, ReportingOrganisation
 from tracker.domain.status import IATI_ACTIVITY_STATUS, STAGES, Status
+from tracker.integrity.signing import checkpoint_dict
 from tracker.transfer import iati_codes as codes
 from tracker.transfer.export_values import amount_text
 from tracker.transfer.iati_results import add_results
@@ -99,6 +100,16 @@ def to_iati(export: PortfolioExport) -> bytes:
         "iati-activities",
         {"version": IATI_VERSION, "generated-datetime": _stamp(export.generated_at)},
     )
+    if export.checkpoint is not None:
+        # A comment: IATI's schema has no element for it, and validators skip comments.
+        signed = checkpoint_dict(export.checkpoint)
+        root.append(
+            etree.Comment(
+                " tracker checkpoint (docs/integrity.md): "
+                + " ".join(f"{k}={v}" for k, v in signed.items())
+                + " "
+            )
+        )
     today = export.generated_at.astimezone(UTC).date()
     earlier = export.portfolio.earlier_publisher_refs
     for item in export.projects:

@@ -167,7 +167,8 @@ def project_dict(item: ProjectExport) -> dict[str, Any]:
 SCHEMA = Path(__file__).with_name("schema") / f"export-v{FORMAT_VERSION}.json"
 
 
-def to_json(export: PortfolioExport) -> bytes:
+def to_json(export: PortfolioExport, integrity: dict[str, Any] | None = None) -> bytes:
+    """The JSON export; ``integrity``: its checkpoint and proof (export_proof.py)."""
     portfolio = export.portfolio
     document = {
         "format": EXPORT_FORMAT,
@@ -200,4 +201,7 @@ def to_json(export: PortfolioExport) -> bytes:
         "documents": [document_dict(d, event_dict) for d in export.documents],
         "indicators": [indicator_dict(i) for i in export.indicators],
     }
+    if integrity is not None:
+        # the signed checkpoint and what checks this file against it without a database
+        document["integrity"] = integrity
     return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"

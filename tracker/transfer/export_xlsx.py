@@ -17,6 +17,7 @@ from tracker.application import RecordedEvent
 from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money
+from tracker.integrity.signing import checkpoint_dict
 from tracker.transfer.columns import COLUMNS, FORMULA_CHARACTERS
 from tracker.transfer.export_csv import import_rows_of
 from tracker.transfer.export_values import event_payload, xml_safe
@@ -184,6 +185,7 @@ def to_xlsx(export: PortfolioExport) -> bytes:
             "sheet Rows: every event recorded by known_at in the import format (as_of "
             "aside), so that importing this workbook reproduces the portfolio",
         ),
+        *_checkpoint_rows(export),
     ]:
         about.append([key, value])
     rows = _Sheet(workbook, ROWS_SHEET, list(COLUMNS))
@@ -192,6 +194,13 @@ def to_xlsx(export: PortfolioExport) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _checkpoint_rows(export: PortfolioExport) -> list[tuple[str, Any]]:
+    """The signed checkpoint of the event log the workbook was made under (docs/integrity.md)."""
+    if export.checkpoint is None:
+        return [("checkpoint", "(none signed yet)")]
+    return [(f"checkpoint_{k}", v) for k, v in checkpoint_dict(export.checkpoint).items()]
 
 
 class _Sheet:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from tracker.application import RecordedEvent, TrackerApplication
+from tracker.application import EventSource, RecordedEvent
 from tracker.domain.indicator import Indicator, Observation, PeriodKind, Quantity
 from tracker.domain.values import Source
 
@@ -57,7 +57,7 @@ class IndicatorExport:
 
 
 def portfolio_indicators(
-    tracker: TrackerApplication,
+    tracker: EventSource,
     indicator_ids: Sequence[str],
     as_of: date | None,
     known_at: datetime | None,

@@ -17,11 +17,12 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
-from tracker.application import RecordedEvent, TrackerApplication
+from tracker.application import EventSource, RecordedEvent
 from tracker.domain.errors import NotFound
 from tracker.domain.ledger import ProjectFigures, ProjectLedger
 from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
+from tracker.eventstore.chain import Checkpoint
 from tracker.readmodel import tables as t
 from tracker.readmodel.documents import document_ids
 from tracker.readmodel.indicators import indicator_ids
@@ -67,6 +68,8 @@ class PortfolioExport:
     documents: list[DocumentExport] = field(default_factory=list)
     #: The portfolio's indicators as known at known_at (observations and targets by as_of).
     indicators: list[IndicatorExport] = field(default_factory=list)
+    #: The signed checkpoint of the event log the export is made under.
+    checkpoint: Checkpoint | None = None
 
     @property
     def chosen_rate_sets(self) -> list[RateSetExport]:
@@ -83,18 +86,13 @@ def _fold(events: Sequence[RecordedEvent]) -> Any:
 
 
 def gather(
-    tracker: TrackerApplication,
+    tracker: EventSource,
     engine: Engine,
     query: ExportQuery,
     *,
     now: datetime | None = None,
 ) -> PortfolioExport:
     """The portfolio and each of its projects, folded as known at ``known_at``."""
-    portfolio_events = tracker.recorded_events(query.portfolio_id, known_at=query.known_at)
-    portfolio = _fold(portfolio_events)
-    if not isinstance(portfolio, Portfolio):
-        when = f" recorded by {query.known_at.isoformat()}" if query.known_at else ""
-        raise NotFound(f"there is no portfolio {query.portfolio_id}{when}")
     with engine.connect() as conn:
         project_ids = list(
             conn.execute(
@@ -105,8 +103,32 @@ def gather(
         )
         documents = document_ids(conn, query.portfolio_id)
         indicators = indicator_ids(conn, query.portfolio_id)
+    return assemble(
+        tracker, query, Members(project_ids, documents, indicators), now or datetime.now(UTC)
+    )
+
+
+@dataclass(frozen=True)
+class Members:
+    """The ids of the aggregates that belong to the portfolio, besides its rate sets."""
+
+    projects: list[str]
+    documents: list[str]
+    indicators: list[str]
+
+
+def assemble(
+    tracker: EventSource, query: ExportQuery, members: Members, generated_at: datetime
+) -> PortfolioExport:
+    """The export of a portfolio whose members are known: read from the event store, or from
+    an export's own signed events when it is verified offline."""
+    portfolio_events = tracker.recorded_events(query.portfolio_id, known_at=query.known_at)
+    portfolio = _fold(portfolio_events)
+    if not isinstance(portfolio, Portfolio):
+        when = f" recorded by {query.known_at.isoformat()}" if query.known_at else ""
+        raise NotFound(f"there is no portfolio {query.portfolio_id}{when}")
     projects: list[ProjectExport] = []
-    for project_id in project_ids:
+    for project_id in members.projects:
         events = tracker.recorded_events(UUID(project_id), known_at=query.known_at)
         if not events or not isinstance(events[0].event, Project.Announced):
             continue  # not recorded yet by known_at
@@ -121,8 +143,8 @@ def gather(
         targets=portfolio.targets_as_of(query.as_of),
         portfolio_events=portfolio_events,
         projects=projects,
-        generated_at=now or datetime.now(UTC),
+        generated_at=generated_at,
         rate_sets=named_rate_sets(tracker, portfolio, portfolio_events, query.known_at),
-        documents=documents_of(tracker, documents, query.as_of, query.known_at),
-        indicators=portfolio_indicators(tracker, indicators, query.as_of, query.known_at),
+        documents=documents_of(tracker, members.documents, query.as_of, query.known_at),
+        indicators=portfolio_indicators(tracker, members.indicators, query.as_of, query.known_at),
     )

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from tracker.application import RecordedEvent, TrackerApplication
+from tracker.application import EventSource, RecordedEvent
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.rate_set import RateSet
 from tracker.domain.values import Source
@@ -51,7 +51,7 @@ class RateSetExport:
 
 
 def named_rate_sets(
-    tracker: TrackerApplication,
+    tracker: EventSource,
     portfolio: Portfolio,
     portfolio_events: Sequence[RecordedEvent],
     known_at: datetime | None,
@@ -67,7 +67,7 @@ def named_rate_sets(
 
 
 def _rate_set(
-    tracker: TrackerApplication, rate_set_id: UUID, known_at: datetime | None
+    tracker: EventSource, rate_set_id: UUID, known_at: datetime | None
 ) -> RateSetExport | None:
     events = tracker.recorded_events(rate_set_id, known_at=known_at)
     if not events or not isinstance(events[0].event, RateSet.Established):

@@ -50,6 +50,7 @@ from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from api.presenters.statements import statements_out
 from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound
+from tracker.eventstore.checkpoints import latest_checkpoint
 from tracker.i18n import gettext as _
 from tracker.readmodel import moments, pages, reports
 from tracker.readmodel.documents import DocumentFilter, document_register, list_documents
@@ -84,7 +85,7 @@ def portfolio_context(
     )
     url = link_maker(path, params)
     rendered_at = datetime.now(UTC)
-    cite_url, cited_at = cite_link(url, moment, rendered_at)
+    cite_url, cited_at = cite_link(url, moment, rendered_at, latest_checkpoint(readmodel.engine))
     kept = view_query(params)
     context.update(
         rendered_at=rendered_at,

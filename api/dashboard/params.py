@@ -17,6 +17,7 @@ from litestar.exceptions import ValidationException
 
 from api.conditions import FutureMoment, read_moment
 from tracker.domain.status import Status
+from tracker.eventstore.chain import Checkpoint
 from tracker.i18n import gettext as _
 from tracker.readmodel.flags import ANY, DEFAULT_NO_NEWS_DAYS, FLAGS
 from tracker.readmodel.queries import SORTS
@@ -137,14 +138,24 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def cite_link(url: Any, moment: Moment, rendered_at: datetime) -> tuple[str, datetime]:
+def cite_link(
+    url: Any, moment: Moment, rendered_at: datetime, checkpoint: Checkpoint | None = None
+) -> tuple[str, datetime]:
     """The page's link fixed to what was known when it was read, and that moment.
 
     ``known_at`` is the page's own, or the moment it was rendered: nothing recorded later
     can change what the link shows. ``as_of`` and the filters are kept as they are shown.
+    The newest signed checkpoint of the event log rides along (``checkpoint=POSITION-LINK``,
+    which the page ignores): whoever keeps the link can hold the log to it years later with
+    ``tracker verify --checkpoint`` (docs/integrity.md).
     """
     known_at = moment.known_at or rendered_at
-    return url(as_of=moment.as_of_text or None, known_at=rfc3339(known_at)), known_at
+    link = url(
+        as_of=moment.as_of_text or None,
+        known_at=rfc3339(known_at),
+        checkpoint=checkpoint.citation() if checkpoint else None,
+    )
+    return link, known_at
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from api.dashboard.rendering import STATIC, STATIC_PATH, html_response, render, 
 from api.params import ReadModelDep, Tracker
 from tracker import i18n
 from tracker.domain.errors import NotFound
+from tracker.eventstore.checkpoints import latest_checkpoint
 from tracker.i18n import gettext as _
 from tracker.readmodel import pages as page_queries
 
@@ -96,7 +97,9 @@ class DashboardController(Controller):
         path = f"/projects/{project_id}"
         url = link_maker(path, params)
         rendered_at = datetime.now(UTC)
-        cite_url, cited_at = cite_link(url, moment, rendered_at)
+        cite_url, cited_at = cite_link(
+            url, moment, rendered_at, latest_checkpoint(readmodel.engine)
+        )
         context.update(
             url=url,
             path=path,

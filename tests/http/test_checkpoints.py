@@ -7,6 +7,8 @@ import dataclasses
 import re
 import time
 from collections.abc import Iterator
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -140,3 +142,20 @@ def test_metrics_and_the_listing_report_the_last_whole_verification(
     assert "tracker_chain_checkpoint_position 1.0" in text
     verified = signing_client.get(URL).json()["last_verified"]
     assert verified["position"] == 1 and verified["events"] == 1
+
+
+def test_every_cite_link_carries_the_newest_checkpoint(
+    signing_client: Client, settings: Settings
+) -> None:
+    portfolio(signing_client, "A")
+    portfolio_id = signing_client.get("/api/v1/events").json()["items"][0]["aggregate_id"]
+    page = signing_client.get(f"/portfolios/{portfolio_id}").text
+    assert "checkpoint=" not in page  # nothing signed yet
+
+    signed = signing_client.post(URL).json()
+    page = signing_client.get(f"/portfolios/{portfolio_id}", params={"sector": "energy"}).text
+    link = unescape(re.search(r'class="cite-link" href="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+    query = parse_qs(urlsplit(link).query)
+    assert query["checkpoint"] == [f"{signed['position']}-{signed['link']}"]
+    assert query["sector"] == ["energy"] and "known_at" in query
+    assert signing_client.get(link).status_code == 200  # the page reads past it

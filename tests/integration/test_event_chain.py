@@ -28,7 +28,7 @@ from tracker.application import TrackerApplication
 from tracker.cli import main
 from tracker.domain.commands import CommitInvestment, ReachMilestone
 from tracker.domain.values import Envelope, Money
-from tracker.eventstore.chain import GENESIS, links_for
+from tracker.eventstore.chain import GENESIS, Checkpoint, links_for
 from tracker.eventstore.checkpoints import last_verified
 from tracker.eventstore.migrate import upgrade
 from tracker.integrity.checkpointing import sign_head
@@ -240,6 +240,38 @@ def test_links_rewritten_to_match_are_caught_by_the_signed_checkpoint(
     assert broken is not None and broken.position == checkpoint.position
     assert "rewritten" in broken.reason
     assert broken.contradicts == checkpoint
+
+
+def test_a_key_holder_who_rewrites_and_resigns_is_caught_by_a_kept_checkpoint(
+    tracker: TrackerApplication, engine: Engine
+) -> None:
+    fill(tracker)
+    signer = Signer.generate()
+    cited = sign_head(engine, signer)
+    assert cited is not None
+    kept = Checkpoint.kept(cited.citation())  # what a "cite this" link carried
+    edit_state(tracker.settings, 6, b'"3"', b'"3000"')
+    # The key holder recomputes every link, drops the old checkpoints and signs anew.
+    entries = [step[1] for step in tracker.store.chain_steps() if step[1] is not None]
+    statements = ["DELETE FROM {chain}", "DELETE FROM {checkpoints}"]
+    for position, link in links_for(GENESIS, entries):
+        value = _hex(tracker.settings, link)
+        statements.append(f"INSERT INTO {{chain}} (position, link) VALUES ({position}, {value})")
+    sql(tracker.settings, *statements)
+    assert sign_head(engine, signer) is not None
+
+    assert verified(tracker, engine, trusted={signer.public_key}).holds  # the database agrees
+    caught = verified(tracker, engine, trusted={signer.public_key}, kept=[kept])
+    broken = caught.walked.broken
+    assert broken is not None and broken.position == cited.position
+    assert broken.contradicts == kept
+    assert "kept from a citation" in broken.describe()
+
+    result = cli(tracker.settings, "verify", "--checkpoint", cited.citation())
+    assert result.exit_code == 1
+    assert f"kept from a citation or an export (position {cited.position})" in result.stderr
+    malformed = cli(tracker.settings, "verify", "--checkpoint", "12-abc")
+    assert malformed.exit_code == 2
 
 
 def _hex(settings: Settings, data: bytes) -> str:

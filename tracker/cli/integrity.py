@@ -16,6 +16,7 @@ import click
 from rich.markup import escape
 
 from tracker.cli import err, load_settings, open_tracker
+from tracker.eventstore.chain import Checkpoint
 from tracker.integrity.checkpointing import sign_head
 from tracker.integrity.signing import (
     Signer,
@@ -47,7 +48,14 @@ def _bad_key(error: SigningKeyError) -> None:
     help="A public key (base64 or PEM) whose checkpoints count, besides the signing key's "
     "and TRACKER_TRUSTED_KEYS. Repeatable.",
 )
-def verify(from_checkpoint: bool, public_keys: tuple[str, ...]) -> None:
+@click.option(
+    "--checkpoint",
+    "kept",
+    multiple=True,
+    help='A checkpoint kept outside the database, POSITION-LINK as a "cite this" link\'s '
+    "checkpoint= carries it: the log must still reach that link there. Repeatable.",
+)
+def verify(from_checkpoint: bool, public_keys: tuple[str, ...], kept: tuple[str, ...]) -> None:
     """Recompute the hash chain over the event log and hold it against the stored links and
     the signed checkpoints.
 
@@ -57,10 +65,13 @@ def verify(from_checkpoint: bool, public_keys: tuple[str, ...]) -> None:
     settings = load_settings()
     try:
         trusted = trusted_keys(settings, public_keys)
-    except SigningKeyError as error:
-        _bad_key(error)
+        outside = [Checkpoint.kept(text) for text in kept]
+    except ValueError as error:
+        _bad_key(SigningKeyError(str(error)))
     with open_tracker(settings) as (tracker, engine):
-        found = verify_log(tracker.store, engine, trusted=trusted, from_checkpoint=from_checkpoint)
+        found = verify_log(
+            tracker.store, engine, trusted=trusted, from_checkpoint=from_checkpoint, kept=outside
+        )
     walked = found.walked
     start = (
         f"from {found.started_from.describe()}" if found.started_from else "from the first event"

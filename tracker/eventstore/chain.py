@@ -91,7 +91,23 @@ class Checkpoint:
     signature: bytes
 
     def describe(self) -> str:
+        if not self.number:
+            return f"the checkpoint kept from a citation or an export (position {self.position})"
         return f"checkpoint #{self.number} (position {self.position}, signed {self.signed_at})"
+
+    @classmethod
+    def kept(cls, text: str) -> Checkpoint:
+        """A checkpoint as a "cite this" link carries it, ``POSITION-LINK`` (number 0, no
+        signature: whoever kept it vouches for it). ``ValueError`` if malformed."""
+        position, _, link = text.strip().partition("-")
+        digest = bytes.fromhex(link)
+        if not position.isdigit() or len(digest) != 32:
+            raise ValueError(f"{text!r} is not POSITION-LINK (a position and 64 hex digits)")
+        return cls(0, int(position), digest, "", b"", b"")
+
+    def citation(self) -> str:
+        """The form :meth:`kept` reads."""
+        return f"{self.position}-{self.link.hex()}"
 
 
 @dataclass(frozen=True)
@@ -170,7 +186,7 @@ def walk(
             )
         position, link = at, recomputed
         events += 1
-        if due is not None and due.position == at:
+        while due is not None and due.position == at:
             if due.link != link:
                 return broken(
                     at,

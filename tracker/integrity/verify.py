@@ -47,9 +47,11 @@ def verify_log(
     *,
     trusted: Collection[bytes] = (),
     from_checkpoint: bool = False,
+    kept: Collection[Checkpoint] = (),
 ) -> Verification:
     """Recompute the chain; ``trusted``: the public keys whose checkpoints count (empty: each
-    checkpoint's signature is checked against the key it names)."""
+    checkpoint's signature is checked against the key it names); ``kept``: checkpoints kept
+    outside the database (``Checkpoint.kept``), which the log must still reach."""
     signed: list[Checkpoint] = []
     refused: list[tuple[Checkpoint, str]] = []
     for checkpoint in checkpoints(engine):
@@ -65,7 +67,7 @@ def verify_log(
     if from_checkpoint:
         start = next((c for c in reversed(signed) if link_at(engine, c.position) == c.link), None)
     origin = (start.position, start.link) if start else (0, GENESIS)
-    walked = walk(store.chain_steps(after=origin[0]), signed, start=origin)
+    walked = walk(store.chain_steps(after=origin[0]), [*signed, *kept], start=origin)
     verification = Verification(walked, start, refused)
     if verification.holds:
         record_verified(engine, Verified(datetime.now(UTC), walked.head_position, walked.events))

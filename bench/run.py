@@ -33,7 +33,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from bench import data
+from bench import chain, data
 from bench.figures import Figure, Run, fmt
 from bench.measure import (
     BIN,
@@ -222,11 +222,13 @@ def measure_database(run: Run, db: Database) -> None:
         measure_loop_writes(run, db, handle, projects, http_writes)
         measure_histories(run, db, handle, portfolio)
         measure_rebuild(run, db, handle)
+        measure_verification(run, db, handle)
         measure_import(run, db, handle)
         if run.args.import_memory_mib and not run.import_memory_measured:
             run.import_memory_measured = True  # one database is enough: a dry run writes nothing
             print(f"== {label}: import memory", flush=True)
             measure_import_memory(run, db, handle)
+        measure_chain_writes(run, db, handle, projects)
     if not run.args.skip_scale:
         print(f"== {label}: as-of reports at scale", flush=True)
         measure_scale(run, db)
@@ -508,24 +510,8 @@ def measure_histories(run: Run, db: Database, handle: Opened, portfolio: uuid.UU
     )
 
 
-def decode_pass(handle: Opened) -> tuple[int, float]:
-    """Read every notification in the projector's batches and decode it; nothing else."""
-    recorder, mapper = handle.tracker.recorder, handle.tracker.mapper
-    count, start = 0, 0
-    started = time.perf_counter()
-    while True:
-        batch = recorder.select_notifications(start=start, limit=BATCH, inclusive_of_start=False)
-        if not batch:
-            break
-        for notification in batch:
-            mapper.to_domain_event(notification)
-        count += len(batch)
-        start = batch[-1].id
-    return count, time.perf_counter() - started
-
-
 def measure_rebuild(run: Run, db: Database, handle: Opened) -> None:
-    events, decode_seconds = decode_pass(handle)
+    events, decode_seconds = chain.read_and_decode(handle.tracker)
     started = time.perf_counter()
     handle.projector.rebuild()
     rebuild_seconds = time.perf_counter() - started
@@ -548,6 +534,42 @@ def measure_rebuild(run: Run, db: Database, handle: Opened) -> None:
             events / decode_seconds,
             ("≥", 0.5),
             note=f"rebuild {rebuild_seconds:.1f} s, read + decode {decode_seconds:.2f} s",
+        )
+    )
+
+
+def measure_verification(run: Run, db: Database, handle: Opened, scale: str = "") -> None:
+    events, verify_seconds, decode_seconds = chain.verification(handle.tracker, handle.engine)
+    run.add(
+        Figure(
+            "integrity",
+            db.label,
+            f"tracker verify ({events:,} events{scale})",
+            events / verify_seconds,
+            "events/s",
+            "read + decode the same events",
+            events / decode_seconds,
+            ("≥", 0.5),
+            note=f"verify {verify_seconds:.2f} s, read + decode {decode_seconds:.2f} s",
+        )
+    )
+
+
+def measure_chain_writes(run: Run, db: Database, handle: Opened, projects: list[uuid.UUID]) -> None:
+    """Last on its database: the writes without the chain leave events without links."""
+    chained, unchained = chain.writes_with_and_without(handle.tracker, projects, run.args.seconds)
+    run.add(
+        Figure(
+            "integrity",
+            db.label,
+            "TrackerApplication.record with the hash chain",
+            chained,
+            "events/s",
+            "the same writes without it",
+            unchained,
+            ("≥", 0.95),
+            note="one event per transaction (the chain's worst case), blocks of "
+            f"{chain.BLOCK} s alternating",
         )
     )
 
@@ -917,6 +939,7 @@ def measure_scale(run: Run, db_kind: Database) -> None:
                 f"within {run.args.scale_seconds * 2 / 3:.0f} s; reports ran on that part"
             )
         scale_reports(run, db, handle, generated, len(generated.project_ids))
+        measure_verification(run, db, handle, scale=", the scale data set")
 
 
 def analyze(db: Database, engine: Any) -> None:

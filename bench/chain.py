@@ -1,0 +1,81 @@
+"""The hash chain's cost (docs/integrity.md): the write path with and without it, and
+verifying the log against reading and decoding the same events.
+
+Only numbers here; bench/run.py turns them into figures next to their references.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from tracker.application import TrackerApplication
+from tracker.domain.commands import CommitInvestment
+from tracker.domain.values import Envelope, Money
+from tracker.integrity.verify import verify_log
+from tracker.readmodel.projector import BATCH
+
+#: Seconds of one block of writes; blocks with and without the chain alternate, so that
+#: whatever else the machine does falls on both alike.
+BLOCK = 0.5
+
+
+def read_and_decode(tracker: TrackerApplication) -> tuple[int, float]:
+    """Read every notification in the projector's batches and decode it; nothing else.
+    The events read and the seconds it took."""
+    recorder, mapper = tracker.recorder, tracker.mapper
+    count, start = 0, 0
+    started = time.perf_counter()
+    while True:
+        batch = recorder.select_notifications(start=start, limit=BATCH, inclusive_of_start=False)
+        if not batch:
+            break
+        for notification in batch:
+            mapper.to_domain_event(notification)
+        count += len(batch)
+        start = batch[-1].id
+    return count, time.perf_counter() - started
+
+
+def verification(tracker: TrackerApplication, engine: Engine) -> tuple[int, float, float]:
+    """Verify the whole log, then read and decode it: the events, and each one's seconds."""
+    started = time.perf_counter()
+    found = verify_log(tracker.store, engine)
+    verify_seconds = time.perf_counter() - started
+    if not found.holds:
+        raise RuntimeError(f"the bench's own log does not verify: {found.problems()}")
+    _, decode_seconds = read_and_decode(tracker)
+    return found.walked.events, verify_seconds, decode_seconds
+
+
+def writes_with_and_without(
+    tracker: TrackerApplication, projects: list[uuid.UUID], seconds: float
+) -> tuple[float, float]:
+    """Events/s of ``TrackerApplication.record`` (one event per transaction, the chain's
+    worst case) with the chain, and the same writes without it, in alternating blocks.
+
+    The writes without it leave events without links: run this last on a database.
+    """
+    command = CommitInvestment(Money(Decimal("1000.00"), "USD"))
+    envelope = Envelope("bench", date(2025, 2, 1))
+    counts = {True: 0, False: 0}
+    spent = {True: 0.0, False: 0.0}
+    block = written = 0
+    try:
+        while min(spent.values()) < seconds:
+            chained = block % 2 == 0
+            tracker.store.chained = chained
+            started = time.perf_counter()
+            while time.perf_counter() - started < BLOCK:
+                tracker.record(projects[written % len(projects)], command, envelope)
+                written += 1
+                counts[chained] += 1
+            spent[chained] += time.perf_counter() - started
+            block += 1
+    finally:
+        tracker.store.chained = True
+    return counts[True] / spent[True], counts[False] / spent[False]

@@ -141,10 +141,7 @@ def test_an_untouched_log_holds_and_the_verification_is_remembered(
 def test_an_updated_state_breaks_the_chain_at_that_event(
     tracker: TrackerApplication, engine: Engine
 ) -> None:
-    fill(tracker)
-    checkpoint = sign_head(engine, Signer.generate())
-    assert checkpoint is not None
-    edit_state(tracker.settings, 6, b'"3"', b'"3000"')
+    checkpoint = signed_then_edited(tracker, engine, Signer.generate())
 
     found = verified(tracker, engine)
 
@@ -223,17 +220,8 @@ def test_an_inserted_event_has_no_link(tracker: TrackerApplication, engine: Engi
 def test_links_rewritten_to_match_are_caught_by_the_signed_checkpoint(
     tracker: TrackerApplication, engine: Engine
 ) -> None:
-    fill(tracker)
-    checkpoint = sign_head(engine, Signer.generate())
-    assert checkpoint is not None
-    edit_state(tracker.settings, 6, b'"3"', b'"3000"')
-    # The intruder recomputes every link after the change, so each one matches its event.
-    entries = [step[1] for step in tracker.store.chain_steps() if step[1] is not None]
-    statements = ["DELETE FROM {chain}"]
-    for position, link in links_for(GENESIS, entries):
-        value = _hex(tracker.settings, link)
-        statements.append(f"INSERT INTO {{chain}} (position, link) VALUES ({position}, {value})")
-    sql(tracker.settings, *statements)
+    checkpoint = signed_then_edited(tracker, engine, Signer.generate())
+    rewrite_links(tracker)  # each link matches its event again
 
     broken = verified(tracker, engine).walked.broken
 
@@ -245,19 +233,11 @@ def test_links_rewritten_to_match_are_caught_by_the_signed_checkpoint(
 def test_a_key_holder_who_rewrites_and_resigns_is_caught_by_a_kept_checkpoint(
     tracker: TrackerApplication, engine: Engine
 ) -> None:
-    fill(tracker)
     signer = Signer.generate()
-    cited = sign_head(engine, signer)
-    assert cited is not None
+    cited = signed_then_edited(tracker, engine, signer)
     kept = Checkpoint.kept(cited.citation())  # what a "cite this" link carried
-    edit_state(tracker.settings, 6, b'"3"', b'"3000"')
     # The key holder recomputes every link, drops the old checkpoints and signs anew.
-    entries = [step[1] for step in tracker.store.chain_steps() if step[1] is not None]
-    statements = ["DELETE FROM {chain}", "DELETE FROM {checkpoints}"]
-    for position, link in links_for(GENESIS, entries):
-        value = _hex(tracker.settings, link)
-        statements.append(f"INSERT INTO {{chain}} (position, link) VALUES ({position}, {value})")
-    sql(tracker.settings, *statements)
+    rewrite_links(tracker, "DELETE FROM {checkpoints}")
     assert sign_head(engine, signer) is not None
 
     assert verified(tracker, engine, trusted={signer.public_key}).holds  # the database agrees
@@ -272,6 +252,25 @@ def test_a_key_holder_who_rewrites_and_resigns_is_caught_by_a_kept_checkpoint(
     assert f"kept from a citation or an export (position {cited.position})" in result.stderr
     malformed = cli(tracker.settings, "verify", "--checkpoint", "12-abc")
     assert malformed.exit_code == 2
+
+
+def signed_then_edited(tracker: TrackerApplication, engine: Engine, signer: Signer) -> Checkpoint:
+    """A filled log, its head signed, then a figure of the event at position 6 changed."""
+    fill(tracker)
+    checkpoint = sign_head(engine, signer)
+    assert checkpoint is not None
+    edit_state(tracker.settings, 6, b'"3"', b'"3000"')
+    return checkpoint
+
+
+def rewrite_links(tracker: TrackerApplication, *also: str) -> None:
+    """Recompute every link from the stored events, as someone covering a change would."""
+    entries = [step[1] for step in tracker.store.chain_steps() if step[1] is not None]
+    statements = ["DELETE FROM {chain}", *also]
+    for position, link in links_for(GENESIS, entries):
+        value = _hex(tracker.settings, link)
+        statements.append(f"INSERT INTO {{chain}} (position, link) VALUES ({position}, {value})")
+    sql(tracker.settings, *statements)
 
 
 def _hex(settings: Settings, data: bytes) -> str:

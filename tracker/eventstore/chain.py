@@ -166,13 +166,16 @@ def walk(
     position, link = start
     events = matched = 0
 
-    def broken(at: int, reason: str) -> Walked:
-        contradicted = next((c for c in heads if c.position >= at), None)
+    def broken(at: int, reason: str, contradicted: Checkpoint | None = None) -> Walked:
+        if contradicted is None:
+            contradicted = next((c for c in heads if c.position >= at), None)
         return Walked(events, position, link, matched, Break(at, reason, contradicted))
 
     for at, entry, stored in steps:
         if due is not None and due.position < at:
-            return broken(due.position, f"{due.describe()} names an event that is not in the log")
+            return broken(
+                due.position, f"{due.describe()} names an event that is not in the log", due
+            )
         if entry is None:
             return broken(at, "the event was deleted (its link remains)")
         recomputed = next_link(link, entry.digest())
@@ -192,11 +195,12 @@ def walk(
                     at,
                     f"the log's links up to here were rewritten: the chain no longer reaches "
                     f"{due.describe()}",
+                    due,
                 )
             matched += 1
             due = next(pending, None)
     if due is not None:
-        return broken(due.position, f"{due.describe()} names an event that is not in the log")
+        return broken(due.position, f"{due.describe()} names an event that is not in the log", due)
     return Walked(events, position, link, matched, None)
 
 

@@ -30,6 +30,7 @@ from tracker.domain.errors import (
     IdempotencyKeyReused,
     NotFound,
     TrackerError,
+    UnknownValue,
     ValidationError,
     VersionMismatch,
 )
@@ -49,6 +50,7 @@ STATUS_OF: list[tuple[type[TrackerError], int, str]] = [
     (VersionMismatch, 412, "version-mismatch"),
     (IdempotencyKeyReused, 422, "idempotency-key-reused"),
     (ValidationError, 422, "invalid-value"),
+    (UnknownValue, 400, "unknown-value"),
     (Conflict, 409, "conflict"),
     (TrackerError, 400, "bad-request"),
 ]

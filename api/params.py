@@ -19,7 +19,9 @@ from litestar.params import HeaderParameter, QueryParameter
 from api.conditions import read_moment
 from tracker.application import TrackerApplication
 from tracker.domain.errors import ValidationError
+from tracker.domain.status import Status
 from tracker.domain.values import check_currency
+from tracker.readmodel.filters import EVERY_PROJECT, Filters
 from tracker.readmodel.reports import ReportQuery
 from tracker.readmodel.service import ReadModel
 
@@ -107,6 +109,33 @@ FlagFilter = Annotated[
 ]
 
 
+Sector = Annotated[str | None, QueryParameter(max_length=100, description="Exact sector.")]
+StatusFilter = Annotated[Status | None, QueryParameter(description="Projects in this status.")]
+RegionCode = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$",
+        description="Projects in this ISO 3166-2 region.",
+    ),
+]
+CountryCode = Annotated[
+    str | None,
+    QueryParameter(pattern=r"^[A-Z]{2}$", description="Projects in this ISO 3166-1 country."),
+]
+
+
+def report_filters(
+    layer: str,
+    sector: str | None = None,
+    region: str | None = None,
+    country: str | None = None,
+    status: Status | None = None,
+) -> Filters:
+    """A report's filters from its query parameters (reports judge sector, region, country
+    and status as of ``as_of``; a value no project of the portfolio has had is a 400)."""
+    return Filters(layer, sector, region, country, status.value if status else None)
+
+
 def report_query(
     tracker: TrackerApplication,
     portfolio_id: UUID,
@@ -114,7 +143,7 @@ def report_query(
     known_at: KnownAt,
     currency: str,
     fx: str,
-    layer: str = "all",
+    filters: Filters = EVERY_PROJECT,
 ) -> ReportQuery:
     """The report a request asks for, checked; 404 for an unknown portfolio."""
     check_currency(currency)
@@ -125,7 +154,7 @@ def report_query(
         raise ValidationError(f"{fx!r} does not name a real date", field="fx") from None
     as_of, known_at = read_moment(as_of, known_at)
     tracker.portfolio(portfolio_id)  # 404 for an unknown portfolio
-    return ReportQuery(portfolio_id, as_of, known_at, currency, fx_date, layer)
+    return ReportQuery(portfolio_id, as_of, known_at, currency, fx_date, filters)
 
 
 def refused(name: str, message: str) -> ValidationException:

@@ -34,6 +34,13 @@ The reporting rules, written out once more:
   US dollars as above (not judged while an amount has no rate); the planned end (the plan as
   recorded by ``known_at``) before ``as_of`` or today while announced, agreed, in
   preparation, under implementation or suspended as of ``as_of``; no news as the stale rule.
+- Filters: a layer keeps only its projects (reported or illustrative), all their facts
+  included. A sector, region, country or status keeps only the projects announced by
+  ``as_of`` whose plan (as corrected by ``known_at``) and status as of ``as_of`` match, with
+  their facts; facts effective before their project's announcement then count nowhere.
+  Targets do not change with filters.
+- Shares of plan: committed and disbursed over pledged, jobs (permanent + temporary) over the
+  planned jobs of the projects not cancelled; none when nothing is planned.
 - Timeline: one point per month or quarter from the first day anything happened (a project's
   announcement, a target, a ledger fact) to ``as_of`` (or today), each the cumulative figures
   at the period's last day (capped at the end).
@@ -95,6 +102,7 @@ class FiguresView:
     disbursed: SumView
     jobs_permanent: int
     jobs_temporary: int
+    planned_jobs: int
     projects_by_status: tuple[tuple[str, int], ...]
 
 
@@ -204,6 +212,7 @@ class _Figures:
     disbursed: _Sum = field(default_factory=_Sum)
     jobs_permanent: int = 0
     jobs_temporary: int = 0
+    planned_jobs: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
 
     def add_project(self, converter: _Converter, project: ProjectLedger, status: Status) -> None:
@@ -211,6 +220,7 @@ class _Figures:
         if status is not Status.CANCELLED:
             planned = project.plan.planned_investment
             self.pledged.add(converter, planned.amount, planned.currency, project.announced_on())
+            self.planned_jobs += project.plan.planned_jobs
 
     def add_facts(self, converter: _Converter, project: ProjectLedger, as_of: date | None) -> None:
         for fact in project.facts.values():
@@ -237,6 +247,7 @@ class _Figures:
             self.disbursed.view(),
             self.jobs_permanent,
             self.jobs_temporary,
+            self.planned_jobs,
             tuple(sorted(self.statuses.items())),
         )
 
@@ -245,6 +256,42 @@ def _ratio(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
     if whole is None or whole == 0:
         return None
     return (Decimal(part) / Decimal(whole)).quantize(PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def share_of_plan(part: Decimal | int, plan: Decimal | int) -> Decimal | None:
+    """What the API's ``shares_of_plan`` says: ``part / plan`` to four places, none for 0."""
+    return _ratio(part, plan)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The filters of a read, as the oracle applies them."""
+
+    layer: str = "all"
+    sector: str | None = None
+    region: str | None = None
+    country: str | None = None
+    status: str | None = None
+
+    @property
+    def narrows(self) -> bool:
+        return any((self.sector, self.region, self.country, self.status))
+
+    def in_layer(self, project: ProjectLedger) -> bool:
+        return self.layer == "all" or project.illustrative == (self.layer == "illustrative")
+
+    def admits(self, project: ProjectLedger, status: Status) -> bool:
+        plan = project.plan
+        return (
+            self.in_layer(project)
+            and self.sector in (None, plan.sector)
+            and (self.region is None or self.region in plan.regions)
+            and (self.country is None or self.country in plan.countries)
+            and self.status in (None, status.value)
+        )
+
+
+EVERYTHING = Selection()
 
 
 @dataclass
@@ -256,10 +303,21 @@ class _Known:
     #: The rates of each rate set the portfolio had chosen, in its order of preference.
     rate_sets: list[RatesByCurrency] = field(default_factory=list)
 
-    def announced(self, as_of: date | None) -> Iterator[tuple[ProjectLedger, Status]]:
+    def announced(
+        self, as_of: date | None, selection: Selection = EVERYTHING
+    ) -> Iterator[tuple[ProjectLedger, Status]]:
         for project in self.projects:
             if as_of is None or project.announced_on() <= as_of:
-                yield project, project.status_as_of(as_of)
+                status = project.status_as_of(as_of)
+                if selection.admits(project, status):
+                    yield project, status
+
+    def with_facts(self, as_of: date | None, selection: Selection) -> list[ProjectLedger]:
+        """The projects whose facts count: narrowed, those announced and admitted; else
+        every project of the layer."""
+        if selection.narrows:
+            return [project for project, _ in self.announced(as_of, selection)]
+        return [project for project in self.projects if selection.in_layer(project)]
 
 
 def _fold_rate(rates: dict[tuple[str, date], Decimal], event: RateSet.Event) -> None:
@@ -344,11 +402,13 @@ class Oracle:
         )
         return view, converted
 
-    def _figures(self, known: _Known, as_of: date | None, converter: _Converter) -> _Figures:
+    def _figures(
+        self, known: _Known, as_of: date | None, converter: _Converter, selection: Selection
+    ) -> _Figures:
         figures = _Figures()
-        for project, status in known.announced(as_of):
+        for project, status in known.announced(as_of, selection):
             figures.add_project(converter, project, status)
-        for project in known.projects:
+        for project in known.with_facts(as_of, selection):
             figures.add_facts(converter, project, as_of)
         return figures
 
@@ -362,11 +422,12 @@ class Oracle:
         known_at: datetime | None = None,
         currency: str = USD,
         fx_date: date | None = None,
+        selection: Selection = EVERYTHING,
     ) -> ProgressView:
         known = self.known(portfolio_id, known_at)
         converter = _Converter(known.rate_sets, currency, fx_date)
         targets, investment = self._targets(known, as_of, converter)
-        figures = self._figures(known, as_of, converter)
+        figures = self._figures(known, as_of, converter, selection)
         ratios = (
             _ratio(figures.committed.amount, investment),
             _ratio(figures.disbursed.amount, investment),
@@ -431,17 +492,18 @@ class Oracle:
         known_at: datetime | None = None,
         currency: str = USD,
         fx_date: date | None = None,
+        selection: Selection = EVERYTHING,
     ) -> BreakdownView:
         known = self.known(portfolio_id, known_at)
         converter = _Converter(known.rate_sets, currency, fx_date)
         slices: dict[str, _Figures] = {}
-        for project, status in known.announced(as_of):
+        for project, status in known.announced(as_of, selection):
             for key in _keys(project, status, by):
                 figures = slices.setdefault(key, _Figures())
                 figures.add_project(converter, project, status)
                 figures.add_facts(converter, project, as_of)
-        announced = {project.id for project, _ in known.announced(as_of)}
-        for project in known.projects:
+        announced = {project.id for project, _ in known.announced(as_of, selection)}
+        for project in known.with_facts(as_of, selection):
             if project.id not in announced and _has_ledger_facts(project, as_of):
                 slices.setdefault(NOT_ANNOUNCED, _Figures()).add_facts(converter, project, as_of)
         return BreakdownView(
@@ -477,6 +539,7 @@ class Oracle:
         known_at: datetime | None = None,
         currency: str = USD,
         fx_date: date | None = None,
+        selection: Selection = EVERYTHING,
     ) -> TimelineView:
         known = self.known(portfolio_id, known_at)
         converter = _Converter(known.rate_sets, currency, fx_date)
@@ -493,7 +556,7 @@ class Oracle:
             previous: int | None = None
             for label, end in _periods(min(days), as_of or today, interval):
                 targets, _ = self._targets(known, end, converter)
-                figures = self._figures(known, end, converter)
+                figures = self._figures(known, end, converter, selection)
                 restated = targets is not None and targets.version != previous
                 points.append(PointView(label, end, figures.view(), targets, restated))
                 previous = targets.version if targets else None
@@ -559,6 +622,7 @@ def view_of_figures(figures: Any) -> FiguresView:
         _sum_view(figures.disbursed),
         figures.jobs_permanent,
         figures.jobs_temporary,
+        figures.planned_jobs,
         tuple(sorted((k, n) for k, n in figures.projects_by_status.items() if n)),
     )
 

@@ -30,6 +30,7 @@ from tracker.application import TrackerApplication
 from tracker.i18n import N_, gettext, ngettext
 from tracker.readmodel import pages, reports
 from tracker.readmodel.activity import Window, project_titles, recorded_between, what_changed
+from tracker.readmodel.filters import LAYERS, Filters
 from tracker.readmodel.reports import ReportQuery
 from tracker.readmodel.service import ReadModel
 
@@ -114,7 +115,7 @@ def _read(params: Mapping[str, str], name: str, kind: type) -> tuple[Any, str | 
 def compared(params: Mapping[str, str], forum_day: date | None) -> Compared:
     """The two moments the query string asks for; with none, the last forum and now."""
     layer = params.get("layer", "all")
-    layer = layer if layer in reports.LAYERS else "all"
+    layer = layer if layer in LAYERS else "all"
     read = {
         name: _read(params, name, date if name.startswith("as_of") else datetime)
         for name in COMPARE_PARAMS[:4]
@@ -154,8 +155,9 @@ def compare_page(
         latest = reports.progress(conn, now)
         forum_day = latest.targets.effective_date if latest.targets else portfolio.established_on
         asked = compared(params, forum_day)
-        first = ReportQuery(portfolio_id, *asked.start, "USD", None, asked.layer)
-        last = ReportQuery(portfolio_id, *asked.end, "USD", None, asked.layer)
+        scope = Filters(asked.layer)
+        first = ReportQuery(portfolio_id, *asked.start, "USD", None, scope)
+        last = ReportQuery(portfolio_id, *asked.end, "USD", None, scope)
         found = what_changed(conn, first, last, limit=EVENTS_SHOWN)
         links = pages.portfolio_links(conn)
     entries = found.page.entries if found.page else []

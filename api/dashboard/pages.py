@@ -54,6 +54,7 @@ from tracker.eventstore.checkpoints import latest_checkpoint
 from tracker.i18n import gettext as _
 from tracker.readmodel import moments, pages, reports
 from tracker.readmodel.documents import DocumentFilter, document_register, list_documents
+from tracker.readmodel.filters import EVERY_PROJECT, Filters
 from tracker.readmodel.flags import ANY, FLAGS, count_flags, project_flags, rules_for
 from tracker.readmodel.indicators import IndicatorQuery, indicators
 from tracker.readmodel.project_money import PlanAmount, money_in_usd
@@ -108,7 +109,7 @@ def portfolio_page(
 ) -> dict[str, Any]:
     """Everything the portfolio page shows; ``position`` is the read model's applied one."""
     query = report_query(
-        tracker, portfolio_id, moment.as_of, moment.known_at, "USD", "latest", table.layer
+        tracker, portfolio_id, moment.as_of, moment.known_at, "USD", "latest", Filters(table.layer)
     )  # 404 for an unknown portfolio, as the API
     portfolio = tracker.portfolio(portfolio_id)
     missing_then = False
@@ -131,9 +132,9 @@ def portfolio_page(
         progress = progress_out(reports.progress(conn, query), position)
         cards = headline(progress)
         if table.layer == "all":
-            reported = reports.progress(conn, replace(query, layer="reported"))
+            reported = reports.progress(conn, replace(query, filters=Filters("reported")))
             cards = reported_shares(cards, progress_out(reported, position))
-        said = statements_out(query, statements(conn, replace(query, layer="all")))
+        said = statements_out(query, statements(conn, replace(query, filters=EVERY_PROJECT)))
         breakdowns = {
             by: breakdown_out(reports.breakdown(conn, query, by), position) for by in BREAKDOWNS
         }

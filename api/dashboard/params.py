@@ -19,9 +19,9 @@ from api.conditions import FutureMoment, read_moment
 from tracker.domain.status import Status
 from tracker.eventstore.chain import Checkpoint
 from tracker.i18n import gettext as _
+from tracker.readmodel.filters import LAYERS
 from tracker.readmodel.flags import ANY, DEFAULT_NO_NEWS_DAYS, FLAGS
 from tracker.readmodel.queries import SORTS
-from tracker.readmodel.reports import LAYERS
 
 DEFAULT_SORT = "-planned_investment"
 #: The silence after which a project is listed as stale and flagged ``no_news``.

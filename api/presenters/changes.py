@@ -136,7 +136,7 @@ def changes_out(
     return c.ChangesOut(
         portfolio_id=start.portfolio_id,
         currency=start.currency,
-        layer=start.layer,
+        layer=start.filters.layer,
         start=c.MomentOut(start.as_of, start.known_at),
         end=c.MomentOut(end.as_of, end.known_at),
         figures=[figure_out(figure, limit, titles) for figure in found.figures],

@@ -10,6 +10,7 @@ from decimal import Decimal
 from api import schemas as s
 from api.presenters.rates import rate_sets_out, rates_out
 from api.presenters.values import exact_amount, in_cents, jobs_out
+from tracker.readmodel.filters import Filters
 from tracker.readmodel.reports import (
     Breakdown,
     Figures,
@@ -19,6 +20,7 @@ from tracker.readmodel.reports import (
     Timeline,
     Total,
 )
+from tracker.readmodel.shares import Shares
 
 
 def total_out(total: Total) -> s.TotalOut:
@@ -55,9 +57,27 @@ def figures_out(figures: Figures) -> s.FiguresOut:
         committed=total_out(figures.committed),
         disbursed=total_out(figures.disbursed),
         jobs_created=jobs_out(figures.jobs_permanent, figures.jobs_temporary),
+        planned_jobs=figures.planned_jobs,
         projects=figures.project_count,
         projects_by_status=dict(sorted(figures.projects_by_status.items())),
     )
+
+
+def shares_out(shares: Shares) -> s.SharesOut:
+    return s.SharesOut(
+        committed_to_plan=_ratio(shares.committed),
+        disbursed_to_plan=_ratio(shares.disbursed),
+        jobs_to_plan=_ratio(shares.jobs),
+        committed_shortfall=in_cents(shares.committed_shortfall),
+        disbursed_shortfall=in_cents(shares.disbursed_shortfall),
+        jobs_shortfall=shares.jobs_shortfall,
+    )
+
+
+def filters_out(filters: Filters) -> s.FiltersOut | None:
+    if not filters.narrows:
+        return None
+    return s.FiltersOut(filters.sector, filters.region, filters.country, filters.status)
 
 
 def _ratio(value: Decimal | None) -> str | None:
@@ -88,10 +108,12 @@ def progress_out(report: Progress, position: int) -> s.ProgressOut:
         projects=figures.project_count,
         projects_by_status=dict(sorted(figures.projects_by_status.items())),
         ratios=_ratios(report.ratios),
+        shares_of_plan=shares_out(report.shares),
         fx_rates_used=rates_out(report.rates_used),
         fx_rate_sets=rate_sets_out(report.rate_sets),
         position=position,
-        layer=q.layer,
+        layer=q.filters.layer,
+        filters=filters_out(q.filters),
     )
 
 
@@ -103,11 +125,17 @@ def breakdown_out(report: Breakdown, position: int) -> s.BreakdownOut:
         as_of=q.as_of,
         known_at=q.known_at,
         currency=q.currency,
-        slices=[s.SliceOut(key, figures_out(f)) for key, f in report.slices.items()],
+        slices=[
+            s.SliceOut(key, figures_out(f), shares_out(Shares.of(f)))
+            for key, f in report.slices.items()
+        ],
         fx_rates_used=rates_out(report.rates_used),
         fx_rate_sets=rate_sets_out(report.rate_sets),
         position=position,
-        layer=q.layer,
+        layer=q.filters.layer,
+        filters=filters_out(q.filters),
+        figure=report.figure,
+        sort=report.order,
     )
 
 
@@ -131,6 +159,7 @@ def timeline_out(report: Timeline, position: int) -> s.TimelineOut:
         fx_rates_used=rates_out(report.rates_used),
         fx_rate_sets=rate_sets_out(report.rate_sets),
         position=position,
-        layer=q.layer,
+        layer=q.filters.layer,
+        filters=filters_out(q.filters),
         left_out_before=report.left_out_before,
     )

@@ -16,6 +16,7 @@ from api.params import (
     ReadModelDep,
     Tracker,
     changes_moments,
+    report_filters,
     report_query,
 )
 from api.presenters.changes import changed_event_out, changes_out
@@ -99,8 +100,9 @@ class ChangesController(Controller):
         recorded between the two `known_at`, newest first, a page at a time."""
         start, end = changes_moments((known_from, known_to), (as_of_from, as_of_to))
         position = readmodel.wait_for(min_position)
-        first = report_query(tracker, portfolio_id, *start, currency, "latest", layer)
-        last = ReportQuery(portfolio_id, *end, currency, None, layer)
+        scope = report_filters(layer)
+        first = report_query(tracker, portfolio_id, *start, currency, "latest", scope)
+        last = ReportQuery(portfolio_id, *end, currency, None, scope)
         found = readmodel.report(
             lambda conn: what_changed(conn, first, last, limit=limit, cursor=cursor)
         )

@@ -14,6 +14,7 @@ from api.commands import command, plan, scope_of, write_envelope
 from api.conditions import expected_version, read_moment, today_utc
 from api.params import (
     AsOf,
+    CountryCode,
     FlagFilter,
     IdempotencyKey,
     IfMatch,
@@ -22,6 +23,9 @@ from api.params import (
     MinPosition,
     NoNewsDays,
     ReadModelDep,
+    RegionCode,
+    Sector,
+    StatusFilter,
     Tracker,
 )
 from api.presenters.events import event_out
@@ -36,7 +40,6 @@ from api.schemas import (
     RecordedOut,
 )
 from tracker.domain.errors import NotFound
-from tracker.domain.status import Status
 from tracker.group_commit import GroupCommit
 from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS, only_flagged, project_flags, rules_for
 from tracker.readmodel.moments import Moment, project_listing
@@ -59,25 +62,11 @@ Cursor = Annotated[
         description="The `next_cursor` of the previous page, with the same filters and sort.",
     ),
 ]
-Sector = Annotated[str | None, QueryParameter(max_length=100, description="Exact sector.")]
 PortfolioFilter = Annotated[UUID | None, QueryParameter(description="Projects of this portfolio.")]
-StatusFilter = Annotated[Status | None, QueryParameter(description="Projects in this status.")]
 TitlePart = Annotated[
     str | None,
     QueryParameter(min_length=1, max_length=200, description="Part of the title, in any case."),
 ]
-RegionCode = Annotated[
-    str | None,
-    QueryParameter(
-        pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$",
-        description="Projects in this ISO 3166-2 region.",
-    ),
-]
-CountryCode = Annotated[
-    str | None,
-    QueryParameter(pattern=r"^[A-Z]{2}$", description="Projects in this ISO 3166-1 country."),
-]
-
 PROJECT_EXAMPLE = {
     "portfolio_id": "6a1f9b1e-3c55-4c9e-9d1e-0b7f1b2c3d4e",
     "title": "Cross-border logistics hub at Atameken–Gulistan",

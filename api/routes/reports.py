@@ -13,12 +13,17 @@ from litestar.params import FromPath, QueryParameter
 from api.conditions import read_moment, today_utc
 from api.params import (
     AsOf,
+    CountryCode,
     Currency,
     Fx,
     KnownAt,
     Layer,
     MinPosition,
     ReadModelDep,
+    RegionCode,
+    Sector,
+    StatusFilter,
+    report_filters,
     report_query,
 )
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
@@ -26,8 +31,21 @@ from api.schemas import BreakdownOut, ProgressOut, TimelineOut
 from api.single_flight import SingleFlight
 from tracker.readmodel import reports
 from tracker.readmodel.service import ReadModel
+from tracker.readmodel.shares import FIGURES, ORDERS
 
 Report = TypeVar("Report", ProgressOut, BreakdownOut, TimelineOut)
+Figure = Annotated[
+    Literal["committed", "disbursed", "jobs"],
+    QueryParameter(description="The figure the slices are ordered by: " + ", ".join(FIGURES)),
+]
+Order = Annotated[
+    Literal["key", "amount", "share", "shortfall"],
+    QueryParameter(
+        description="`key` (A–Z, the default), `amount` (largest first), `share` (lowest "
+        "share of plan first: what lags; slices that plan nothing last) or `shortfall` "
+        "(plan minus actual, largest first). Orders: " + ", ".join(ORDERS)
+    ),
+]
 
 
 class ReportController(Controller):
@@ -47,15 +65,20 @@ class ReportController(Controller):
         currency: Currency = "USD",
         fx: Fx = "latest",
         layer: Layer = "all",
+        sector: Sector = None,
+        region: RegionCode = None,
+        country: CountryCode = None,
+        status: StatusFilter = None,
         min_position: MinPosition = None,
         *,
         request: Request[Any, Any, Any],
     ) -> ProgressOut:
-        key = ("progress", portfolio_id, *read_moment(as_of, known_at), currency, fx, layer)
+        filters = report_filters(layer, sector, region, country, status)
+        key = ("progress", portfolio_id, *read_moment(as_of, known_at), currency, fx, filters)
 
         def build(position: int) -> ProgressOut:
             query = report_query(
-                readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer
+                readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, filters
             )
             return progress_out(readmodel.report(lambda c: reports.progress(c, query)), position)
 
@@ -67,22 +90,32 @@ class ReportController(Controller):
         readmodel: ReadModelDep,
         portfolio_id: FromPath[UUID],
         by: Annotated[Literal["sector", "region", "country", "status"], QueryParameter()],
+        figure: Figure = "committed",
+        sort: Order = "key",
         as_of: AsOf = None,
         known_at: KnownAt = None,
         currency: Currency = "USD",
         fx: Fx = "latest",
         layer: Layer = "all",
+        sector: Sector = None,
+        region: RegionCode = None,
+        country: CountryCode = None,
+        status: StatusFilter = None,
         min_position: MinPosition = None,
         *,
         request: Request[Any, Any, Any],
     ) -> BreakdownOut:
-        key = ("breakdown", portfolio_id, by, *read_moment(as_of, known_at), currency, fx, layer)
+        filters = report_filters(layer, sector, region, country, status)
+        moment = read_moment(as_of, known_at)
+        key = ("breakdown", portfolio_id, by, figure, sort, *moment, currency, fx, filters)
 
         def build(position: int) -> BreakdownOut:
             query = report_query(
-                readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer
+                readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, filters
             )
-            report = readmodel.report(lambda c: reports.breakdown(c, query, by))
+            report = readmodel.report(
+                lambda c: reports.breakdown(c, query, by, figure=figure, order=sort)
+            )
             return breakdown_out(report, position)
 
         return await _served(request, readmodel, key, min_position, BreakdownOut, build)
@@ -98,17 +131,22 @@ class ReportController(Controller):
         currency: Currency = "USD",
         fx: Fx = "latest",
         layer: Layer = "all",
+        sector: Sector = None,
+        region: RegionCode = None,
+        country: CountryCode = None,
+        status: StatusFilter = None,
         min_position: MinPosition = None,
         *,
         request: Request[Any, Any, Any],
     ) -> TimelineOut:
         today = today_utc().date()
         moment = read_moment(as_of, known_at)
-        key = ("timeline", portfolio_id, interval, *moment, currency, fx, layer, today)
+        filters = report_filters(layer, sector, region, country, status)
+        key = ("timeline", portfolio_id, interval, *moment, currency, fx, filters, today)
 
         def build(position: int) -> TimelineOut:
             query = report_query(
-                readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, layer
+                readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, filters
             )
             report = readmodel.report(lambda c: reports.timeline(c, query, interval, today))
             return timeline_out(report, position)

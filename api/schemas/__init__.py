@@ -310,8 +310,33 @@ class FiguresOut(Struct):
     committed: TotalOut
     disbursed: TotalOut
     jobs_created: JobsOut
+    #: The jobs the counted projects plan (cancelled ones excluded), as ``pledged`` is their
+    #: investment.
+    planned_jobs: int
     projects: int
     projects_by_status: dict[str, int]
+
+
+class SharesOut(Struct):
+    """Each figure as a share of what the counted projects plan (four places; null when
+    they plan nothing), and the shortfall: plan minus actual (negative when ahead). Jobs are
+    permanent and temporary together, against the planned jobs."""
+
+    committed_to_plan: str | None
+    disbursed_to_plan: str | None
+    jobs_to_plan: str | None
+    committed_shortfall: str
+    disbursed_shortfall: str
+    jobs_shortfall: int
+
+
+class FiltersOut(Struct):
+    """The projects a report was narrowed to (each as of ``as_of``); null: not narrowed."""
+
+    sector: str | None = None
+    region: str | None = None
+    country: str | None = None
+    status: str | None = None
 
 
 class ProgressOut(Struct):
@@ -327,16 +352,19 @@ class ProgressOut(Struct):
     projects: int
     projects_by_status: dict[str, int]
     ratios: RatiosOut
+    shares_of_plan: SharesOut
     fx_rates_used: list[RateOut]
     fx_rate_sets: list[RateSetSummaryOut]
     position: int
     #: Which projects were counted: all, reported (from public reports) or illustrative.
     layer: str = "all"
+    filters: FiltersOut | None = None
 
 
 class SliceOut(Struct):
     key: str
     figures: FiguresOut
+    shares_of_plan: SharesOut
 
 
 class BreakdownOut(Struct):
@@ -351,6 +379,11 @@ class BreakdownOut(Struct):
     position: int
     #: Which projects were counted: all, reported (from public reports) or illustrative.
     layer: str = "all"
+    filters: FiltersOut | None = None
+    #: The figure the slices are ordered by, and how (``key``, ``amount``, ``share``,
+    #: ``shortfall``).
+    figure: str = "committed"
+    sort: str = "key"
 
 
 class TimelinePointOut(Struct):
@@ -372,6 +405,7 @@ class TimelineOut(Struct):
     position: int
     #: Which projects were counted: all, reported (from public reports) or illustrative.
     layer: str = "all"
+    filters: FiltersOut | None = None
     #: Set when the portfolio's first fact lies further back than the timeline's 240 periods:
     #: the start of the first period it keeps.
     left_out_before: date | None = None

@@ -4,9 +4,11 @@ A small portfolio's history is recorded through the API, one write at a time, wi
 taken between writes (so every recorded time differs and a ``known_at`` can fall between any
 two). Then, at moments drawn by a seeded random (``as_of`` any day of the story or none,
 ``known_at`` between two writes, exactly at a write, or none), every read is compared with
-``tests.oracle`` (and ``tests.oracle_projects``): progress, the breakdowns, the timeline, the
-project list, each project, its history, the stale projects, the portfolio page and each
-project page. On SQLite and on PostgreSQL (the ``client`` fixture runs on both).
+``tests.oracle`` (and ``tests.oracle_projects``): progress, the breakdowns, the timeline (each
+also narrowed by one filter in turn: a layer, sector, region, country, status or two of
+them, with the shares of plan), the project list, each project, its history, the stale
+projects, the portfolio page and each project page. On SQLite and on PostgreSQL (the
+``client`` fixture runs on both).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from uuid import UUID
 
 from litestar.testing import TestClient
 
-from tests.oracle import Oracle, cents
+from tests.oracle import FiguresView, Oracle, Selection, cents, share_of_plan
 from tests.oracle_projects import events_of, flags_then, projects_then, stale_then
 from tracker.application import TrackerApplication
 
@@ -236,6 +238,7 @@ def check_reports(client: Client, oracle: Oracle, story: Story, moment: Moment) 
         figures.jobs_temporary,
     ), moment
     assert sorted(progress["projects_by_status"].items()) == list(figures.projects_by_status)
+    check_shares(progress["shares_of_plan"], figures, moment)
     targets = progress["targets"]
     assert (targets and targets["version"]) == (expected.targets and expected.targets.version)
     for by in ("sector", "region", "country", "status"):
@@ -256,6 +259,91 @@ def check_reports(client: Client, oracle: Oracle, story: Story, moment: Moment) 
         got = point["figures"]
         assert money(got["committed"]["amount"]) == want.figures.committed.amount, moment
         assert got["projects"] == sum(n for _, n in want.figures.projects_by_status), moment
+
+
+#: Filters a read can be narrowed by, one per moment in turn; "energy" is Alpha's sector
+#: only until its plan is corrected, Bravo is "suspended" only between two days.
+SELECTIONS = (
+    Selection(sector="energy"),
+    Selection(sector="metallurgy"),
+    Selection(region="KZ-61"),
+    Selection(region="UZ-SI"),
+    Selection(country="UZ"),
+    Selection(status="agreed"),
+    Selection(status="suspended"),
+    Selection(layer="illustrative"),
+    Selection(layer="reported", region="UZ-SI"),
+    Selection(sector="metallurgy", country="KZ"),
+)
+
+
+def selection_params(selection: Selection) -> dict[str, str]:
+    values = {
+        "layer": selection.layer,
+        "sector": selection.sector,
+        "region": selection.region,
+        "country": selection.country,
+        "status": selection.status,
+    }
+    return {k: v for k, v in values.items() if v and v != "all"}
+
+
+def check_shares(shares: dict[str, Any], want: FiguresView, where: Any) -> None:
+    """The API's shares of plan against the oracle's figures (amounts in USD, exact)."""
+    jobs = want.jobs_permanent + want.jobs_temporary
+    expected = {
+        "committed_to_plan": share_of_plan(want.committed.amount, want.pledged.amount),
+        "disbursed_to_plan": share_of_plan(want.disbursed.amount, want.pledged.amount),
+        "jobs_to_plan": share_of_plan(jobs, want.planned_jobs),
+    }
+    got = {k: None if shares[k] is None else Decimal(shares[k]) for k in expected}
+    assert got == expected, where
+    assert money(shares["committed_shortfall"]) == want.pledged.amount - want.committed.amount
+    assert shares["jobs_shortfall"] == want.planned_jobs - jobs, where
+
+
+def check_filtered_reports(
+    client: Client, oracle: Oracle, story: Story, moment: Moment, selection: Selection
+) -> None:
+    """Progress, a breakdown and the timeline narrowed by ``selection``, against the oracle."""
+    portfolio = UUID(story.portfolio)
+    asked = {"as_of": moment.as_of, "known_at": moment.known_at, "selection": selection}
+    where = (selection, moment)
+    base = f"{API}/portfolios/{story.portfolio}"
+    params = selection_params(selection)
+    progress = get(client, f"{base}/progress", moment, **params).json()
+    figures = oracle.progress(portfolio, **asked).figures
+    assert money(progress["committed"]["amount"]) == figures.committed.amount, where
+    assert money(progress["disbursed"]["amount"]) == figures.disbursed.amount, where
+    assert money(progress["pledged"]["amount"]) == figures.pledged.amount, where
+    jobs = progress["jobs_created"]
+    assert (jobs["permanent"], jobs["temporary"]) == (
+        figures.jobs_permanent,
+        figures.jobs_temporary,
+    ), where
+    assert sorted(progress["projects_by_status"].items()) == list(figures.projects_by_status)
+    check_shares(progress["shares_of_plan"], figures, where)
+    for by in ("sector", "region"):
+        breakdown = get(client, f"{base}/breakdown", moment, by=by, **params).json()
+        slices = {s["key"]: s for s in breakdown["slices"]}
+        wanted = dict(oracle.breakdown(portfolio, by, **asked).slices)
+        assert sorted(slices) == sorted(wanted), (by, where)
+        for key, want in wanted.items():
+            got = slices[key]["figures"]
+            assert money(got["committed"]["amount"]) == want.committed.amount, (by, key, where)
+            assert money(got["disbursed"]["amount"]) == want.disbursed.amount, (by, key, where)
+            assert got["planned_jobs"] == want.planned_jobs, (by, key, where)
+            assert got["projects"] == sum(n for _, n in want.projects_by_status), (by, key)
+            check_shares(slices[key]["shares_of_plan"], want, (by, key, where))
+    today = datetime.now(UTC).date()
+    line = get(client, f"{base}/timeline", moment, interval="month", **params).json()
+    want_line = oracle.timeline(portfolio, "month", today, **asked)
+    assert [p["period"] for p in line["points"]] == [p.period for p in want_line.points], where
+    for point, want_point in zip(line["points"], want_line.points, strict=True):
+        got = point["figures"]
+        assert money(got["committed"]["amount"]) == want_point.figures.committed.amount, where
+        assert got["planned_jobs"] == want_point.figures.planned_jobs, where
+        assert got["projects"] == sum(n for _, n in want_point.figures.projects_by_status)
 
 
 def check_projects(client: Client, oracle: Oracle, story: Story, moment: Moment) -> None:
@@ -410,8 +498,10 @@ def test_every_view_at_every_moment_is_the_oracles(
     oracle = Oracle.read(tracker)  # rates, if any, are events too
     rng = random.Random(SEED)
     raised: set[str] = set()
-    for moment in moments(story, oracle, rng):
+    for index, moment in enumerate(moments(story, oracle, rng)):
         check_reports(client, oracle, story, moment)
+        selection = SELECTIONS[index % len(SELECTIONS)]  # each at least once
+        check_filtered_reports(client, oracle, story, moment, selection)
         check_projects(client, oracle, story, moment)
         check_stale(client, oracle, story, moment)
         raised |= check_flags(client, oracle, story, moment)

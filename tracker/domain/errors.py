@@ -20,6 +20,10 @@ class ValidationError(TrackerError):
     """A value breaks a rule of the domain; ``field`` names the offending input."""
 
 
+class UnknownValue(TrackerError):
+    """A read asks for a value nothing has (a sector no project of the portfolio has had)."""
+
+
 class Conflict(TrackerError):
     """The command cannot be applied to the aggregate in its current state."""
 

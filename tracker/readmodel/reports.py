@@ -1,7 +1,8 @@
 """Reports over the read model: pledge against delivery, as of any day, as known at any moment.
 
 Every report is a handful of SQL queries over the bitemporal tables, with three filters:
-facts effective by ``as_of``, recorded by ``known_at``, and not superseded by ``known_at``.
+facts effective by ``as_of``, recorded by ``known_at``, and not superseded by ``known_at``; and
+the projects the query's :class:`~tracker.readmodel.filters.Filters` select.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from tracker.domain.status import Status
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import exact_sum, known_rows, naive_utc
 from tracker.readmodel.fact_totals import fact_groups
+from tracker.readmodel.filters import EVERY_PROJECT, Filters, check_filters
 from tracker.readmodel.fx import Rate, RateBook, RateSetRow
+from tracker.readmodel.shares import Shares, ordered_keys
 
 DIMENSIONS = ("sector", "region", "country", "status")
 #: At most this many points in one timeline (a century of months): each point is a few
@@ -34,9 +37,6 @@ MAX_TIMELINE_POINTS = 240
 NOT_ANNOUNCED = "(not yet announced)"
 
 
-#: Which projects a report counts: every one, only those from public reports (not
-#: illustrative), or only the illustrative ones.
-LAYERS = ("all", "reported", "illustrative")
 #: Sums of converted amounts are kept exact (addition only: no digit is ever rounded away),
 #: so a figure is the exact sum of its parts and a difference between two moments is the
 #: exact sum of what each change contributed (``tracker.readmodel.changes``).
@@ -50,7 +50,8 @@ class ReportQuery:
     known_at: datetime | None = None
     currency: str = "USD"
     fx_date: date | None = None  # convert everything at this date instead of each value date
-    layer: str = "all"
+    #: Which projects count: a layer and, optionally, a sector, region, country, status.
+    filters: Filters = EVERY_PROJECT
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ class Figures:
     disbursed: Total
     jobs_permanent: int = 0
     jobs_temporary: int = 0
+    #: The jobs the projects plan (cancelled ones excluded), as ``pledged`` is their investment.
+    planned_jobs: int = 0
     projects_by_status: Counter[str] = field(default_factory=Counter)
 
     @classmethod
@@ -130,15 +133,19 @@ class Progress:
     ratios: Ratios
     rates_used: list[Rate]
     rate_sets: list[RateSetRow]
+    #: The figures as shares of what the counted projects plan.
+    shares: Shares
 
 
 @dataclass(frozen=True)
 class Breakdown:
     query: ReportQuery
     by: str
-    slices: dict[str, Figures]
+    slices: dict[str, Figures]  # in the order asked for
     rates_used: list[Rate]
     rate_sets: list[RateSetRow]
+    figure: str = "committed"  # the figure the slices are ordered by …
+    order: str = "key"  # … and how (``shares.ORDERS``)
 
 
 # Filters shared by every query
@@ -150,14 +157,15 @@ def _known(table: Any, query: ReportQuery) -> list[Any]:
 
 def in_scope(column: Any, query: ReportQuery) -> list[Any]:
     """Only the projects of the query's layer (their flag is fixed when announced)."""
-    if query.layer == "all":
+    layer = query.filters.layer
+    if layer == "all":
         return []
     projects = t.projects.c
     return [
         column.in_(
             select(projects.project_id).where(
                 projects.portfolio_id == str(query.portfolio_id),
-                projects.illustrative.is_(query.layer == "illustrative"),
+                projects.illustrative.is_(layer == "illustrative"),
             )
         )
     ]
@@ -209,7 +217,8 @@ class ProjectAsOf:
 
 
 def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsOf]:
-    """Each project announced by ``as_of`` with its plan and status as then known.
+    """Each project announced by ``as_of`` with its plan and status as then known, of those
+    the query's filters select.
 
     The status as of a day is the change effective last by then; without ``as_of`` it is the
     project's current status, the last change recorded (as ``Project.status_as_of`` has it,
@@ -239,8 +248,9 @@ def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsO
         .where(*_known(t.plans, query), *_effective(t.plans.c.announced_on, query))
         .where(*in_scope(t.plans.c.project_id, query))
     )
-    return {
-        row.project_id: ProjectAsOf(
+    filters = query.filters
+    found = (
+        ProjectAsOf(
             project_id=row.project_id,
             sector=row.sector,
             regions=tuple(row.regions.split()),
@@ -252,6 +262,13 @@ def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsO
             announced_on=row.announced_on,
         )
         for row in rows
+    )
+    return {
+        p.project_id: p
+        for p in found
+        if filters.admits(
+            sector=p.sector, regions=p.regions, countries=p.countries, status=p.status
+        )
     }
 
 
@@ -311,6 +328,7 @@ def _add_project(figures: Figures, book: RateBook, project: ProjectAsOf) -> None
         figures.pledged.add(
             book, project.planned_investment, project.currency, project.announced_on, 1
         )
+        figures.planned_jobs += project.planned_jobs
 
 
 def _ratio(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
@@ -324,11 +342,19 @@ def _ratio(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
 
 
 def _figures(conn: Connection, query: ReportQuery, book: RateBook) -> Figures:
+    """The figures of the projects the query counts; narrowed, only the facts of those
+    projects (grouped per project to tell them apart), else every fact of the layer."""
     figures = Figures.empty(query.currency)
-    for project in projects_as_of(conn, query).values():
+    projects = projects_as_of(conn, query)
+    for project in projects.values():
         _add_project(figures, book, project)
-    for row in _portfolio_fact_groups(conn, query):
-        _add_fact(figures, book, row)
+    if not query.filters.narrows:  # the projector's sums, the layer applied
+        for row in _portfolio_fact_groups(conn, query):
+            _add_fact(figures, book, row)
+        return figures
+    for row in conn.execute(_fact_groups(query, per_project=True)):
+        if row.project_id in projects:
+            _add_fact(figures, book, row)
     return figures
 
 
@@ -338,7 +364,7 @@ def _portfolio_fact_groups(conn: Connection, query: ReportQuery) -> Iterable[Any
     return fact_groups(
         conn,
         str(query.portfolio_id),
-        query.layer,
+        query.filters.layer,
         query.as_of,
         None if query.known_at is None else naive_utc(query.known_at),
         lambda known: _fact_groups(query, per_project=False, known=known),
@@ -346,6 +372,7 @@ def _portfolio_fact_groups(conn: Connection, query: ReportQuery) -> Iterable[Any
 
 
 def progress(conn: Connection, query: ReportQuery) -> Progress:
+    check_filters(conn, query.portfolio_id, query.filters)
     book = rate_book(conn, query)
     targets = targets_in_force(conn, query, book)
     figures = _figures(conn, query, book)
@@ -358,17 +385,29 @@ def progress(conn: Connection, query: ReportQuery) -> Progress:
         ),
         projects=_ratio(figures.project_count, targets.projects if targets else None),
     )
-    return Progress(query, targets, figures, ratios, book.used_rates(), book.sets)
+    return Progress(
+        query, targets, figures, ratios, book.used_rates(), book.sets, Shares.of(figures)
+    )
 
 
-def breakdown(conn: Connection, query: ReportQuery, by: str) -> Breakdown:
-    """The same figures per sector, region, country or status.
+def breakdown(
+    conn: Connection,
+    query: ReportQuery,
+    by: str,
+    *,
+    figure: str = "committed",
+    order: str = "key",
+) -> Breakdown:
+    """The same figures per sector, region, country or status, in ``order`` of ``figure``
+    (``shares.ordered_keys``).
 
     A project in two regions (or countries) counts fully in each, so slices may add up to
-    more than the portfolio.
+    more than the portfolio. Narrowed by filters, facts of projects outside them (and so
+    those before their project's announcement) are left out.
     """
     if by not in DIMENSIONS:
         raise ValueError(f"cannot break down by {by!r}")
+    check_filters(conn, query.portfolio_id, query.filters)
     book = rate_book(conn, query)
     projects = projects_as_of(conn, query)
     slices: dict[str, Figures] = defaultdict(lambda: Figures.empty(query.currency))
@@ -377,10 +416,13 @@ def breakdown(conn: Connection, query: ReportQuery, by: str) -> Breakdown:
             _add_project(slices[key], book, project)
     for row in conn.execute(_fact_groups(query, per_project=True)):
         owner = projects.get(row.project_id)
+        if owner is None and query.filters.narrows:
+            continue
         keys = _keys(owner, by) if owner else (NOT_ANNOUNCED,)
         for key in keys:
             _add_fact(slices[key], book, row)
-    return Breakdown(query, by, dict(sorted(slices.items())), book.used_rates(), book.sets)
+    ordered = {key: slices[key] for key in ordered_keys(slices, figure, order)}
+    return Breakdown(query, by, ordered, book.used_rates(), book.sets, figure, order)
 
 
 def _keys(project: ProjectAsOf, by: str) -> Iterable[str]:
@@ -420,6 +462,7 @@ def timeline(conn: Connection, query: ReportQuery, interval: str, today: date) -
     """Cumulative figures at the end of each month or quarter, up to ``as_of`` (or today)."""
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
+    check_filters(conn, query.portfolio_id, query.filters)
     book = rate_book(conn, query)
     start = _first_day(conn, query)
     # Nothing is effective after today (the domain refuses later dates), so the periods end

@@ -28,6 +28,7 @@ class Card:
     legend: list[tuple[str, str, str]] = field(default_factory=list)  # css, label, value
     note: str | None = None
     reported: str | None = None  # how much of the figure comes from reported projects
+    plan_share: str | None = None  # the figure as a share of what the counted projects plan
 
 
 def _unconverted_note(total: s.TotalOut) -> str | None:
@@ -54,6 +55,31 @@ def reported_shares(cards: list[Card], reported: s.ProgressOut) -> list[Card]:
         reported_text = gettext("Of which from public reports: %(figure)s", figure=text + share)
         shared.append(replace(card, reported=reported_text))
     return shared
+
+
+def plan_shares(cards: list[Card], progress: s.ProgressOut) -> list[Card]:
+    """Each card (but the projects') saying what share its figure is of what the counted
+    projects plan: for a filtered page, where the portfolio's targets are not theirs."""
+    shares = progress.shares_of_plan
+    planned = f.short_money(progress.pledged.amount, progress.currency)
+    texts = {
+        "committed": gettext(
+            "%(share)s of the %(planned)s these projects plan",
+            share=f.percent(shares.committed_to_plan),
+            planned=planned,
+        ),
+        "disbursed": gettext(
+            "%(share)s of the %(planned)s these projects plan",
+            share=f.percent(shares.disbursed_to_plan),
+            planned=planned,
+        ),
+        "jobs": gettext(
+            "%(share)s of the %(planned)s jobs these projects plan",
+            share=f.percent(shares.jobs_to_plan),
+            planned=f.number(progress.planned_jobs),
+        ),
+    }
+    return [replace(card, plan_share=texts.get(card.key)) for card in cards]
 
 
 def headline(progress: s.ProgressOut) -> list[Card]:

@@ -25,8 +25,8 @@ from api.conditions import today_utc
 from api.dashboard import amounts as a
 from api.dashboard import format as f
 from api.dashboard.audit import audit_trail
-from api.dashboard.breakdowns import breakdown_view
-from api.dashboard.cards import headline, reported_shares
+from api.dashboard.breakdowns import breakdown_view, figure_names, rank_names
+from api.dashboard.cards import headline, plan_shares, reported_shares
 from api.dashboard.changes import ACTIVITY_DAYS, recent_activity
 from api.dashboard.documents import DOCUMENTS_SHOWN, documents_view
 from api.dashboard.indicators import indicator_cards
@@ -37,8 +37,10 @@ from api.dashboard.params import (
     link_maker,
     parse_moment,
     parse_table,
+    usable,
     view_query,
 )
+from api.dashboard.region_map import region_map
 from api.dashboard.timeline import timeline_view
 from api.params import report_query
 from api.presenters.documents import document_out, register_out
@@ -54,7 +56,7 @@ from tracker.eventstore.checkpoints import latest_checkpoint
 from tracker.i18n import gettext as _
 from tracker.readmodel import moments, pages, reports
 from tracker.readmodel.documents import DocumentFilter, document_register, list_documents
-from tracker.readmodel.filters import EVERY_PROJECT, Filters
+from tracker.readmodel.filters import EVERY_PROJECT, Filters, known_values
 from tracker.readmodel.flags import ANY, FLAGS, count_flags, project_flags, rules_for
 from tracker.readmodel.indicators import IndicatorQuery, indicators
 from tracker.readmodel.project_money import PlanAmount, money_in_usd
@@ -109,7 +111,7 @@ def portfolio_page(
 ) -> dict[str, Any]:
     """Everything the portfolio page shows; ``position`` is the read model's applied one."""
     query = report_query(
-        tracker, portfolio_id, moment.as_of, moment.known_at, "USD", "latest", Filters(table.layer)
+        tracker, portfolio_id, moment.as_of, moment.known_at, "USD", "latest"
     )  # 404 for an unknown portfolio, as the API
     portfolio = tracker.portfolio(portfolio_id)
     missing_then = False
@@ -119,26 +121,42 @@ def portfolio_page(
         except NotFound:
             missing_then = True
     today = today_utc().date()
-    filters = ProjectFilter(
-        portfolio_id=portfolio_id,
-        sector=table.sector,
-        region=table.region,
-        country=table.country,
-        status=table.status,
-        q=table.q,
-        illustrative=None if table.layer == "all" else table.layer == "illustrative",
-    )
     with readmodel.report_budget(), readmodel.connection() as conn:
+        known = known_values(conn, portfolio_id)
+        table = usable(table, known)  # a value no project has had is said, then dropped
+        counted = table.filters
+        query = replace(query, filters=counted)
+        filters = ProjectFilter(
+            portfolio_id=portfolio_id,
+            sector=counted.sector,
+            region=counted.region,
+            country=counted.country,
+            status=counted.status,
+            q=table.q,
+            illustrative=counted.illustrative,
+        )
         progress = progress_out(reports.progress(conn, query), position)
         cards = headline(progress)
-        if table.layer == "all":
-            reported = reports.progress(conn, replace(query, filters=Filters("reported")))
+        if counted.layer == "all":
+            reported = reports.progress(
+                conn, replace(query, filters=replace(counted, layer="reported"))
+            )
             cards = reported_shares(cards, progress_out(reported, position))
+        if counted.narrows:
+            cards = plan_shares(cards, progress)
         said = statements_out(query, statements(conn, replace(query, filters=EVERY_PROJECT)))
         breakdowns = {
-            by: breakdown_out(reports.breakdown(conn, query, by), position) for by in BREAKDOWNS
+            by: breakdown_out(
+                reports.breakdown(conn, query, by, figure=table.figure, order=table.rank),
+                position,
+            )
+            for by in BREAKDOWNS
         }
-        timeline = timeline_out(pages.quarterly_or_monthly_timeline(conn, query, today), position)
+        if table.interval:
+            line = reports.timeline(conn, query, table.interval, today)
+        else:
+            line = pages.quarterly_or_monthly_timeline(conn, query, today)
+        timeline = timeline_out(line, position)
         projects = pages.portfolio_projects(
             conn,
             tracker,
@@ -171,7 +189,7 @@ def portfolio_page(
     api_params = {
         "as_of": moment.as_of_text,
         "known_at": moment.known_at_param,
-        "layer": "" if table.layer == "all" else table.layer,
+        **counted.params(),
     }
     api_query = urlencode({k: v for k, v in api_params.items() if v})
     api_url = f"/api/v1/portfolios/{portfolio_id}/progress"
@@ -189,15 +207,17 @@ def portfolio_page(
         "statements": said.items,
         "indicators": indicator_cards(followed),
         "breakdowns": [breakdown_view(breakdowns[by]) for by in BREAKDOWNS],
+        "region_map": region_map(breakdowns["region"], table.figure, figure_names()[table.figure]),
         "options": {
-            "sector": [(k.key, f.sector(k.key)) for k in breakdowns["sector"].slices],
-            "region": [
-                (k.key, f.region(k.key)) for k in breakdowns["region"].slices if "-" in k.key
-            ],
-            "country": [(k.key, f.country(k.key)) for k in breakdowns["country"].slices],
+            "sector": [(k, f.sector(k)) for k in known["sector"]],
+            "region": sorted(((k, f.region(k)) for k in known["region"]), key=lambda o: o[1]),
+            "country": [(k, f.country(k)) for k in known["country"]],
             "status": [(st, f.status(st)) for st in f.STATUS_ORDER],
             "flag": [(ANY, "Any flag"), *((k, f.flag(k)) for k in FLAGS)],
         },
+        "counted": counted_words(counted),
+        "figure_names": figure_names(),
+        "rank_names": rank_names(),
         "timeline": timeline_view(timeline),
         "documents": documents_view(
             str(portfolio_id),
@@ -225,6 +245,23 @@ def portfolio_page(
         },
         "problems": moment.problems + table.problems,
     }
+
+
+def counted_words(filters: Filters) -> str | None:
+    """What a narrowed page counts, as a list ("sector: Energy; status: Agreed"); ``None``
+    when it counts every project."""
+    parts = []
+    if filters.layer != "all":
+        parts.append(_("from public reports") if filters.layer == "reported" else _("illustrative"))
+    if filters.sector:
+        parts.append(_("sector: %(sector)s", sector=f.sector(filters.sector)))
+    if filters.region:
+        parts.append(_("region: %(region)s", region=f.region(filters.region)))
+    if filters.country:
+        parts.append(_("country: %(country)s", country=f.country(filters.country)))
+    if filters.status:
+        parts.append(_("status: %(status)s", status=f.status(filters.status)))
+    return "; ".join(parts) if parts else None
 
 
 def project_page(

@@ -1,4 +1,5 @@
-"""What the reader asked for, from the query string: the moment, the table's filters.
+"""What the reader asked for, from the query string: the moment, the filters every figure
+follows, the breakdowns' figure and order, the timeline's interval, the table's search and sort.
 
 Malformed values are explained on the page instead of answered with a 400: a person typed
 them. The settings a page keeps in its links are the ones named in ``VIEW_PARAMS``.
@@ -7,7 +8,7 @@ them. The settings a page keeps in its links are the ones named in ``VIEW_PARAMS
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -18,10 +19,13 @@ from litestar.exceptions import ValidationException
 from api.conditions import FutureMoment, read_moment
 from tracker.domain.status import Status
 from tracker.eventstore.chain import Checkpoint
+from tracker.i18n import N_
 from tracker.i18n import gettext as _
-from tracker.readmodel.filters import LAYERS
+from tracker.readmodel.filters import LAYERS, Filters
 from tracker.readmodel.flags import ANY, DEFAULT_NO_NEWS_DAYS, FLAGS
 from tracker.readmodel.queries import SORTS
+from tracker.readmodel.reports import INTERVALS
+from tracker.readmodel.shares import FIGURES, ORDERS
 
 DEFAULT_SORT = "-planned_investment"
 #: The silence after which a project is listed as stale and flagged ``no_news``.
@@ -40,7 +44,11 @@ VIEW_PARAMS = (
     "stale_days",
     "rows",
     "layer",
+    "figure",
+    "rank",
+    "interval",
 )
+DEFAULT_RANK = "amount"
 
 
 def query_params(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -172,11 +180,54 @@ class TableQuery:
     show_all: bool = False
     #: Which projects every figure counts: all, reported or illustrative (``LAYERS``).
     layer: str = "all"
+    #: The figure the breakdowns and the map measure (``shares.FIGURES``) …
+    figure: str = "committed"
+    #: … and how the breakdowns order their slices (``shares.ORDERS``).
+    rank: str = DEFAULT_RANK
+    #: The timeline's periods: ``month``, ``quarter``, or "" (quarters, or months while
+    #: there would be fewer than eight quarters).
+    interval: str = ""
     problems: tuple[str, ...] = ()
 
     @property
+    def filters(self) -> Filters:
+        """What every figure of the page counts: the same value the API's reports take."""
+        return Filters(self.layer, self.sector, self.region, self.country, self.status)
+
+    @property
     def filtered(self) -> bool:
-        return any((self.sector, self.region, self.country, self.status, self.q, self.flag))
+        return self.filters.narrows or bool(self.q or self.flag)
+
+
+def usable(table: TableQuery, known: Mapping[str, list[str]]) -> TableQuery:
+    """``table`` without a sector, region or country no project of the portfolio has had
+    (``filters.known_values``), each one dropped said among its problems."""
+    dropped = {
+        name: value
+        for name in ("sector", "region", "country")
+        if (value := getattr(table, name)) is not None and value not in known[name]
+    }
+    if not dropped:
+        return table
+    said = {
+        "sector": N_(
+            "No project of this portfolio has the sector “%(value)s”; every sector is shown."
+        ),
+        "region": N_(
+            "No project of this portfolio has the region “%(value)s”; every region is shown."
+        ),
+        "country": N_(
+            "No project of this portfolio has the country “%(value)s”; every country is shown."
+        ),
+    }
+    problems = tuple(_(said[name], value=value) for name, value in dropped.items())
+    return replace(
+        table,
+        sector=None if "sector" in dropped else table.sector,
+        region=None if "region" in dropped else table.region,
+        country=None if "country" in dropped else table.country,
+        problems=table.problems + problems,
+    )
 
 
 def parse_table(params: Mapping[str, str]) -> TableQuery:
@@ -220,8 +271,25 @@ def parse_table(params: Mapping[str, str]) -> TableQuery:
             )
         )
         layer = "all"
+    figure = text("figure") or "committed"
+    if figure not in FIGURES:
+        problems.append(_("Unknown measure “%(value)s”; committed is shown.", value=figure))
+        figure = "committed"
+    rank = text("rank") or DEFAULT_RANK
+    if rank not in ORDERS:
+        problems.append(_("Unknown order “%(value)s”; the largest come first.", value=rank))
+        rank = DEFAULT_RANK
+    interval = text("interval") or ""
+    if interval and interval not in INTERVALS:
+        problems.append(
+            _("Unknown interval “%(value)s”; the timeline fits its span.", value=interval)
+        )
+        interval = ""
     return TableQuery(
         layer=layer,
+        figure=figure,
+        rank=rank,
+        interval=interval,
         sector=text("sector", 100),
         region=text("region", 10),
         country=text("country", 2),

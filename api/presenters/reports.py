@@ -105,6 +105,7 @@ def progress_out(report: Progress, position: int) -> s.ProgressOut:
         committed=total_out(figures.committed),
         disbursed=total_out(figures.disbursed),
         jobs_created=jobs_out(figures.jobs_permanent, figures.jobs_temporary),
+        planned_jobs=figures.planned_jobs,
         projects=figures.project_count,
         projects_by_status=dict(sorted(figures.projects_by_status.items())),
         ratios=_ratios(report.ratios),

@@ -349,6 +349,8 @@ class ProgressOut(Struct):
     committed: TotalOut
     disbursed: TotalOut
     jobs_created: JobsOut
+    #: The jobs the counted projects plan (cancelled ones excluded).
+    planned_jobs: int
     projects: int
     projects_by_status: dict[str, int]
     ratios: RatiosOut

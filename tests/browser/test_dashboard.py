@@ -171,7 +171,7 @@ def test_the_project_table_filters_and_sorts_like_the_api(server: Server, page: 
     page.select_option("#sector", "energy")
     page.fill("#q", "solar")
     page.select_option("#sort", "title")
-    page.click(".filters button[type=submit]")
+    page.click("#page-filters button[type=submit]")
     page.wait_for_url(re.compile(r"sector=energy"))
     assert "q=solar" in page.url and "sort=title" in page.url
     with server.api() as api:

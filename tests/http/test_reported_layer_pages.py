@@ -57,7 +57,7 @@ def test_each_layer_counts_apart_and_the_page_says_how_much_is_reported(
     api = client.get(f"/api/v1/portfolios/{demo}/progress", params={"layer": "reported"}).json()
     assert figure(reported, "committed") == api["committed"]["amount"]
     assert f"Of which from public reports: {len(record.projects)} (" in both
-    assert "Only from public reports" in reported and "Count both" in reported
+    assert "Only from public reports" in reported and "Count every project" in reported
     # Every statement of the public record, with its source, beside the tracked figures.
     assert both.count('class="statement"') == len(record.statements)
     assert "76 documents worth more than USD 352 M" in both

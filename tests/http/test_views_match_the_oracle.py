@@ -222,23 +222,27 @@ def money(amount: str) -> Decimal:
 # The comparisons, one per read
 
 
+def check_progress(progress: dict[str, Any], figures: FiguresView, where: Any) -> None:
+    """The progress figures and their shares of plan, as the oracle has them."""
+    assert money(progress["committed"]["amount"]) == figures.committed.amount, where
+    assert money(progress["disbursed"]["amount"]) == figures.disbursed.amount, where
+    assert money(progress["pledged"]["amount"]) == figures.pledged.amount, where
+    jobs = progress["jobs_created"]
+    assert (jobs["permanent"], jobs["temporary"]) == (
+        figures.jobs_permanent,
+        figures.jobs_temporary,
+    ), where
+    assert sorted(progress["projects_by_status"].items()) == list(figures.projects_by_status)
+    check_shares(progress["shares_of_plan"], figures, where)
+
+
 def check_reports(client: Client, oracle: Oracle, story: Story, moment: Moment) -> None:
     portfolio = UUID(story.portfolio)
     asked = {"as_of": moment.as_of, "known_at": moment.known_at}
     base = f"{API}/portfolios/{story.portfolio}"
     progress = get(client, f"{base}/progress", moment).json()
     expected = oracle.progress(portfolio, **asked)
-    figures = expected.figures
-    assert money(progress["committed"]["amount"]) == figures.committed.amount, moment
-    assert money(progress["disbursed"]["amount"]) == figures.disbursed.amount, moment
-    assert money(progress["pledged"]["amount"]) == figures.pledged.amount, moment
-    jobs = progress["jobs_created"]
-    assert (jobs["permanent"], jobs["temporary"]) == (
-        figures.jobs_permanent,
-        figures.jobs_temporary,
-    ), moment
-    assert sorted(progress["projects_by_status"].items()) == list(figures.projects_by_status)
-    check_shares(progress["shares_of_plan"], figures, moment)
+    check_progress(progress, expected.figures, moment)
     targets = progress["targets"]
     assert (targets and targets["version"]) == (expected.targets and expected.targets.version)
     for by in ("sector", "region", "country", "status"):
@@ -312,17 +316,7 @@ def check_filtered_reports(
     base = f"{API}/portfolios/{story.portfolio}"
     params = selection_params(selection)
     progress = get(client, f"{base}/progress", moment, **params).json()
-    figures = oracle.progress(portfolio, **asked).figures
-    assert money(progress["committed"]["amount"]) == figures.committed.amount, where
-    assert money(progress["disbursed"]["amount"]) == figures.disbursed.amount, where
-    assert money(progress["pledged"]["amount"]) == figures.pledged.amount, where
-    jobs = progress["jobs_created"]
-    assert (jobs["permanent"], jobs["temporary"]) == (
-        figures.jobs_permanent,
-        figures.jobs_temporary,
-    ), where
-    assert sorted(progress["projects_by_status"].items()) == list(figures.projects_by_status)
-    check_shares(progress["shares_of_plan"], figures, where)
+    check_progress(progress, oracle.progress(portfolio, **asked).figures, where)
     for by in ("sector", "region"):
         breakdown = get(client, f"{base}/breakdown", moment, by=by, **params).json()
         slices = {s["key"]: s for s in breakdown["slices"]}

@@ -12,9 +12,11 @@ The portfolio's targets: USD 100 M, 1,000 jobs, 4 projects.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 import pytest
@@ -255,3 +257,67 @@ def test_the_timeline_goes_by_month_or_by_quarter(client: Client, story: Story) 
     assert_problem(
         client.get(f"/api/v1/portfolios/{story.portfolio}/timeline?interval=week"), 400, "interval"
     )
+
+
+FIGURE = re.compile(r'<data data-figure="([\w-]+)" value="([^"]*)"')
+
+
+def page(client: Client, story: Story, **params: str) -> str:
+    response = client.get(f"/portfolios/{story.portfolio}", params=params)
+    assert response.status_code == 200, response.text
+    return unescape(response.text)
+
+
+def headline(html: str) -> dict[str, str]:
+    return dict(FIGURE.findall(html[html.index('id="headline"') : html.index('id="timeline"')]))
+
+
+def section(html: str, css: str) -> str:
+    start = html.index(css)
+    return html[start : html.index("</ul>", start)]
+
+
+def test_the_page_filter_drives_the_headline_breakdowns_and_timeline(
+    client: Client, story: Story
+) -> None:
+    energy = page(client, story, sector="energy", interval="month", as_of="2024-06-30")
+    assert headline(energy)["committed"] == "32000000.00"
+    assert headline(energy)["projects"] == "2"
+    assert "Every figure below counts only the projects matching sector: Energy, as of" in energy
+    assert "64.0 % of the USD 50.0 M these projects plan" in energy
+    # The breakdowns count only energy's projects: its two regions, nothing of UZ-SI.
+    regions = section(energy, "breakdown-region")
+    assert re.findall(r'data-key="([\w-]+)"', regions) == ["KZ-61", "UZ-TK"]
+    # By month, as asked: January to June 2024, and June's committed is energy's.
+    rows = re.findall(r"<tr><th scope=\"row\">(2024-\d\d)</th>", energy)
+    assert rows == [f"2024-0{m}" for m in range(1, 7)]
+    unfiltered = page(client, story)
+    assert headline(unfiltered)["committed"] == "52000000.00"
+    assert "Every figure below counts only" not in unfiltered
+
+
+def test_the_page_orders_slices_by_what_lags(client: Client, story: Story) -> None:
+    html = page(client, story, rank="shortfall")
+    sectors = section(html, "breakdown-sector")
+    assert re.findall(r'data-key="([\w-]+)"', sectors) == ["energy", "agriculture", "metallurgy"]
+    energy = sectors[sectors.index('data-key="energy"') :]
+    shares = dict(FIGURE.findall(energy[: energy.index("</li>")]))
+    assert (shares["committed-share"], shares["jobs"], shares["jobs-share"]) == (
+        "0.6400",
+        "60",
+        "0.2400",
+    )
+    assert "USD 18.0 M short of plan" in energy
+    by_jobs = page(client, story, rank="share", figure="jobs")
+    assert re.findall(r'data-key="([\w-]+)"', section(by_jobs, "breakdown-sector")) == [
+        "energy",
+        "metallurgy",
+        "agriculture",
+    ]
+
+
+def test_the_page_says_when_a_filter_names_nothing(client: Client, story: Story) -> None:
+    html = page(client, story, sector="enrgy", rank="worst")
+    assert "No project of this portfolio has the sector “enrgy”; every sector is shown." in html
+    assert "Unknown order “worst”" in html
+    assert headline(html)["committed"] == "52000000.00"

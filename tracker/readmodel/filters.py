@@ -77,15 +77,9 @@ class Filters:
 EVERY_PROJECT = Filters()
 
 
-def check_filters(conn: Connection, portfolio_id: UUID, filters: Filters) -> Filters:
-    """``filters`` if every value names something the portfolio's projects have had; else
-    :class:`UnknownValue` naming the first field that does not."""
-    if filters.layer not in LAYERS:
-        raise UnknownValue(f"layer must be one of {', '.join(LAYERS)}", field="layer")
-    if filters.status is not None and filters.status not in {s.value for s in Status}:
-        raise UnknownValue(f"{filters.status!r} is not a status", field="status")
-    if not (filters.sector or filters.region or filters.country):
-        return filters
+def known_values(conn: Connection, portfolio_id: UUID) -> dict[str, list[str]]:
+    """The sectors, regions and countries the portfolio's projects have had in any version
+    of their plan, sorted: what a filter may ask for."""
     plans = t.plans.c
     rows = conn.execute(
         select(plans.sector, plans.regions, plans.countries)
@@ -97,7 +91,19 @@ def check_filters(conn: Connection, portfolio_id: UUID, filters: Filters) -> Fil
         known["sector"].add(row.sector)
         known["region"].update(row.regions.split())
         known["country"].update(row.countries.split())
-    for name, values in known.items():
+    return {name: sorted(values) for name, values in known.items()}
+
+
+def check_filters(conn: Connection, portfolio_id: UUID, filters: Filters) -> Filters:
+    """``filters`` if every value names something the portfolio's projects have had; else
+    :class:`UnknownValue` naming the first field that does not."""
+    if filters.layer not in LAYERS:
+        raise UnknownValue(f"layer must be one of {', '.join(LAYERS)}", field="layer")
+    if filters.status is not None and filters.status not in {s.value for s in Status}:
+        raise UnknownValue(f"{filters.status!r} is not a status", field="status")
+    if not (filters.sector or filters.region or filters.country):
+        return filters
+    for name, values in known_values(conn, portfolio_id).items():
         asked: Any = getattr(filters, name)
         if asked is not None and asked not in values:
             raise UnknownValue(f"no project of this portfolio has {name} {asked!r}", field=name)

@@ -27,7 +27,7 @@ from rich.table import Table
 
 from api import schemas as s
 from api.conditions import read_moment, today_utc
-from api.params import report_query
+from api.params import report_filters, report_query
 from api.presenters.portfolios import portfolio_page_out
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from tracker.cli import known_at_option
@@ -155,7 +155,7 @@ def report(
                 known_at,
                 currency.upper(),
                 fx,
-                layer,
+                report_filters(layer),
             )
             body: s.ProgressOut | s.BreakdownOut | s.TimelineOut
             if by:

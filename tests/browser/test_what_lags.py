@@ -11,6 +11,8 @@ import pytest
 from tests.browser.harness import ARTIFACTS, Server, Watch, open_page
 
 pytestmark = pytest.mark.browser
+#: The demo's whole page (every report, the map, the table) on a busy two-core machine.
+PAGE_TIMEOUT = 60_000
 
 
 def api(server: Server, kind: str, **params: str) -> dict[str, Any]:
@@ -43,6 +45,7 @@ def expected_map(server: Server, figure: str = "committed", **params: str) -> di
 def test_a_filter_changes_the_headline_and_the_map_as_the_api_says(
     server: Server, page: Any
 ) -> None:
+    page.set_default_timeout(PAGE_TIMEOUT)
     page.goto(f"{server.base_url}/portfolios/{server.facts['demo']}")
     before_headline, before_map = committed(page), map_shares(page)
     assert before_headline == api(server, "progress")["committed"]["amount"]
@@ -79,6 +82,7 @@ def test_filtered_pages_with_the_map_never_scroll_sideways(
 ) -> None:
     watch = Watch()
     page = open_page(browser, watch, {"width": width, "height": 900})
+    page.set_default_timeout(PAGE_TIMEOUT)
     name = "desktop" if width > 600 else "phone"
     try:
         page.goto(

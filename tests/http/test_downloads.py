@@ -134,7 +134,12 @@ def test_each_view_downloads_with_the_figures_the_page_shows(
     timeline = read_csv(client, f"{base}/timeline.csv", params)
     api = client.get(
         f"/api/v1/portfolios/{portfolio_id}/timeline",
-        params={"as_of": params["as_of"], "known_at": params["known_at"], "interval": "month"},
+        params={
+            "as_of": params["as_of"],
+            "known_at": params["known_at"],
+            "sector": params["sector"],  # the page's filters drive its timeline too
+            "interval": "month",
+        },
     ).json()
     assert [(t["Period"], t["Committed"]) for t in timeline] == [
         (p["period"], p["figures"]["committed"]["amount"]) for p in api["points"]

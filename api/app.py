@@ -13,9 +13,11 @@ from api.conditions import canonical_request
 from api.dashboard import DashboardController, static_files_router
 from api.dashboard.downloads import DownloadController
 from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
+from api.head import head_as_get
 from api.language import language_middleware
 from api.limits import rate_limits
 from api.metrics import Metrics
+from api.problems import ProblemController
 from api.reference import SwaggerUI
 from api.routes.changes import ChangesController
 from api.routes.checkpoints import CheckpointController
@@ -80,9 +82,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         readmodel.stop()
         tracker.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
+            ProblemController,
             PortfolioController,
             ProjectController,
             ReportController,
@@ -154,3 +157,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         request_max_body_size=1_000_000,
     )
+    # HEAD wherever GET is, in front of the router (api.head).
+    app.asgi_handler = head_as_get(app.asgi_handler)
+    return app

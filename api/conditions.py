@@ -1,4 +1,4 @@
-"""HTTP preconditions and idempotency: ETag / If-Match and Idempotency-Key."""
+"""HTTP preconditions and idempotency: ETag, If-Match, If-None-Match and Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -10,31 +10,66 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 
 from api.schemas import CANONICAL_ID
 from tracker.domain.errors import ValidationError
 from tracker.rfc3339 import EXPECTED, MOMENT
 
-_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+#: One element of an entity-tag list (RFC 9110 §8.8.3, §5.6.1): optional whitespace, an
+#: optional tag, optional whitespace, then a comma or the end (empty elements are allowed).
+_LIST_ELEMENT = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(?:,|$)')
+_VERSION = re.compile(r"^[0-9]{1,18}$")
 MAX_KEY_LENGTH = 200
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _CANONICAL_ID = re.compile(CANONICAL_ID)
 
 
 def etag(version: int) -> str:
-    return f'W/"{version}"'
+    """A versioned resource's strong entity tag: its representation at a URL is fixed by it."""
+    return f'"{version}"'
 
 
-def expected_version(if_match: str | None) -> int | None:
-    """The version an ``If-Match`` header asks for; ``*`` or no header asks for none."""
-    if if_match is None or if_match.strip() == "*":
+def entity_tags(header: str, name: str) -> list[tuple[bool, str]] | None:
+    """``If-Match`` / ``If-None-Match`` as (weak, opaque tag) pairs; ``None`` for ``*``."""
+    value = header.strip(" \t")
+    if value == "*":
         return None
-    found = _ETAG.match(if_match.strip())
-    if not found:
-        raise ValidationError(
-            f'{if_match!r} is not an entity tag of this API such as W/"3"', field="If-Match"
-        )
-    return int(found.group(1))
+    tags: list[tuple[bool, str]] = []
+    position = 0
+    while position < len(value):
+        element = _LIST_ELEMENT.match(value, position)
+        if element is None or element.end() == position:
+            raise ValidationError(
+                f'{header!r} is not a list of entity tags such as "3" or "3", "4"', field=name
+            )
+        if element.group(2) is not None:
+            tags.append((element.group(1) is not None, element.group(2)))
+        position = element.end()
+    if not tags:
+        raise ValidationError("names no entity tag", field=name)
+    return tags
+
+
+def expected_version(if_match: str | None) -> frozenset[int] | None:
+    """The versions an ``If-Match`` header accepts (RFC 9110 §13.1.1): ``None`` (any) for no
+    header or ``*``; otherwise those of its strong tags, as the strong comparison never
+    matches a weak tag. An empty set is answered 412 by the write."""
+    if if_match is None:
+        return None
+    tags = entity_tags(if_match, "If-Match")
+    if tags is None:
+        return None
+    return frozenset(int(tag) for weak, tag in tags if not weak and _VERSION.match(tag))
+
+
+def none_match(if_none_match: str | None, current: str) -> bool:
+    """Whether ``If-None-Match`` matches the strong tag ``current`` (RFC 9110 §13.1.2: the weak
+    comparison, so ``W/"3"`` matches ``"3"``; ``*`` matches any current representation)."""
+    if if_none_match is None:
+        return False
+    tags = entity_tags(if_none_match, "If-None-Match")
+    return tags is None or any(f'"{tag}"' == current for _, tag in tags)
 
 
 def idempotency_key(header: str | None) -> str | None:
@@ -126,6 +161,7 @@ async def canonical_request(request: Request[Any, Any, Any]) -> None:
     an API ``known_at`` that is not an RFC 3339 moment (Litestar would read ``0.5`` as
     seconds after 1970). Async on purpose: Litestar runs a sync hook in a worker thread on
     every request."""
+    refuse_other_media_types(request)
     segments = None
     for name, value in request.path_params.items():
         if isinstance(value, UUID):
@@ -145,6 +181,29 @@ async def canonical_request(request: Request[Any, Any, Any]) -> None:
                 f"{name}: {message}",
                 extra=[{"key": name, "message": message, "source": "query"}],
             )
+
+
+_JSON_MEDIA_TYPE = re.compile(r"^application/(?:[a-z0-9.+-]+\+)?json$")
+
+
+def refuse_other_media_types(request: Request[Any, Any, Any]) -> None:
+    """415 for a JSON operation's body sent as another media type (``text/plain``, a form):
+    it would otherwise be read as JSON all the same, or refused as malformed. Operations that
+    read a file (imports) take their body as it comes and say which types they read."""
+    if request.method not in _BODY_METHODS:
+        return
+    if "data" not in request.route_handler.parsed_fn_signature.parameters:
+        return
+    content_type = request.headers.get("Content-Type")
+    if content_type is None:
+        return
+    media_type = content_type.partition(";")[0].strip().lower()
+    if not _JSON_MEDIA_TYPE.match(media_type):
+        raise HTTPException(
+            status_code=415,
+            detail=f"the body is {media_type or 'of no media type'}; send it as application/json",
+            extra={"field": "Content-Type"},
+        )
 
 
 def _not_canonical(name: str, source: str) -> ValidationException:

@@ -22,6 +22,7 @@ from litestar.typing import FieldDefinition
 from msgspec import Struct
 
 from api.language import request_language
+from api.problems import type_uri
 from tracker import i18n
 from tracker.domain.errors import (
     Busy,
@@ -249,7 +250,7 @@ def problem(
     """A problem+json answer; its ``title``, and its ``detail`` where the catalog has it, in
     the request's language (the rest, such as ``field`` and ``type``, is the same in all)."""
     body: dict[str, Any] = {
-        "type": f"urn:tracker:problem:{slug or status}",
+        "type": type_uri(slug, status),
         "title": gettext(_TITLES.get(status, _OTHER_TITLE)),
         "status": status,
         "detail": gettext(detail) if detail else detail,
@@ -303,7 +304,10 @@ def validation_error(_: Request[Any, Any, Any], error: ValidationException) -> R
 
 
 def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-    return problem(error.status_code, str(error.detail), headers=dict(error.headers or {}))
+    field = error.extra.get("field") if isinstance(error.extra, dict) else None
+    return problem(
+        error.status_code, str(error.detail), field=field, headers=dict(error.headers or {})
+    )
 
 
 def database_unavailable(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:

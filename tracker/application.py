@@ -113,7 +113,7 @@ class TrackerApplication(RecordingApplication):
         projects: int,
         envelope: Envelope,
         *,
-        expected_version: int | None = None,
+        expected_version: Collection[int] | None = None,
         scope: UUID | None = None,
     ) -> Recorded:
         check_scope(scope, portfolio_id)
@@ -135,7 +135,7 @@ class TrackerApplication(RecordingApplication):
         count: int | None = None,
         amount: Money | None = None,
         jobs: int | None = None,
-        expected_version: int | None = None,
+        expected_version: Collection[int] | None = None,
         scope: UUID | None = None,
     ) -> Recorded:
         """A sourced statement about the whole portfolio (shown beside the tracked figures)."""
@@ -168,7 +168,7 @@ class TrackerApplication(RecordingApplication):
         rate_sets: list[UUID],
         envelope: Envelope,
         *,
-        expected_version: int | None = None,
+        expected_version: Collection[int] | None = None,
         scope: UUID | None = None,
     ) -> Recorded:
         """Name the rate sets the portfolio converts with, each of which must exist."""
@@ -232,7 +232,7 @@ class TrackerApplication(RecordingApplication):
         change: Callable[[RateSet], Any],
         envelope: Envelope,
         *,
-        expected_version: int | None = None,
+        expected_version: Collection[int] | None = None,
         scope: UUID | None = None,
     ) -> Recorded:
         """Publish, correct or withdraw rates (``change`` calls the aggregate's method)."""
@@ -269,7 +269,7 @@ class TrackerApplication(RecordingApplication):
         change: Callable[[Document], Any],
         envelope: Envelope,
         *,
-        expected_version: int | None = None,
+        expected_version: Collection[int] | None = None,
         scope: UUID | None = None,
         linked: Collection[UUID] = (),
     ) -> Recorded:
@@ -340,7 +340,7 @@ class TrackerApplication(RecordingApplication):
         change: Callable[[Indicator], Any],
         envelope: Envelope,
         *,
-        expected_version: int | None = None,
+        expected_version: Collection[int] | None = None,
         scope: UUID | None = None,
     ) -> Recorded:
         """Observe, correct, retract or restate the target (``change`` calls the
@@ -384,7 +384,7 @@ class TrackerApplication(RecordingApplication):
         command: ProjectCommand,
         envelope: Envelope,
         *,
-        expected_version: int | None = None,
+        expected_version: Collection[int] | None = None,
         scope: UUID | None = None,
     ) -> Recorded:
         return self._change(

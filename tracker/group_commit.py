@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Collection
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -37,7 +38,7 @@ class _Write:
     project_id: UUID
     command: ProjectCommand
     envelope: Envelope
-    expected_version: int | None
+    expected_version: Collection[int] | None
     scope: UUID | None
     answer: Future[Recorded] = field(default_factory=Future)
 
@@ -83,7 +84,7 @@ class GroupCommit:
         command: ProjectCommand,
         envelope: Envelope,
         *,
-        expected_version: int | None = None,
+        expected_version: Collection[int] | None = None,
         scope: UUID | None = None,
     ) -> Future[Recorded]:
         """Queue the write; the future holds its answer once its batch is committed."""
@@ -97,7 +98,7 @@ class GroupCommit:
         command: ProjectCommand,
         envelope: Envelope,
         *,
-        expected_version: int | None = None,
+        expected_version: Collection[int] | None = None,
         scope: UUID | None = None,
     ) -> Recorded:
         return self.submit(
@@ -171,7 +172,7 @@ class GroupCommit:
         if earlier is not None:
             write.answer.set_result(earlier)
             return None
-        if write.expected_version is not None and project.version != write.expected_version:
+        if write.expected_version is not None and project.version not in write.expected_version:
             raise VersionMismatch(write.expected_version, project.version)
         self.tracker.apply_command(project, write.command, write.envelope, scope=write.scope)
         return project.version

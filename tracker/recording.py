@@ -195,7 +195,7 @@ class RecordingApplication(Application[UUID]):
         cls: type[A],
         aggregate_id: UUID,
         envelope: Envelope,
-        expected_version: int | None,
+        expected_version: Collection[int] | None,
         change: Callable[[A], None],
         *,
         permit: Callable[[A], None] | None = None,
@@ -204,7 +204,7 @@ class RecordingApplication(Application[UUID]):
 
         ``permit`` raises if the caller may not change the aggregate: it runs before an
         idempotent replay is answered, so a key cannot learn another portfolio's answers.
-        With ``expected_version`` (If-Match) the caller asked for exactly that state, so a
+        With ``expected_version`` (If-Match) the caller asked for one of those states, so a
         concurrent write is reported as a version mismatch instead of being retried.
         """
         for attempt in range(WRITE_ATTEMPTS):
@@ -217,7 +217,7 @@ class RecordingApplication(Application[UUID]):
             earlier = self.earlier_answer(aggregate_id, envelope)
             if earlier is not None:
                 return earlier
-            if expected_version is not None and aggregate.version != expected_version:
+            if expected_version is not None and aggregate.version not in expected_version:
                 raise VersionMismatch(expected_version, aggregate.version)
             change(aggregate)
             if not aggregate.pending_events:  # nothing new (rates published before)

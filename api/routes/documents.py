@@ -25,7 +25,7 @@ from api.params import (
 )
 from api.presenters.documents import document_out, register_out
 from api.presenters.events import event_out
-from api.responses import created, tagged
+from api.responses import created, paged, tagged
 from api.schemas import RecordedOut
 from api.schemas.documents import (
     DocumentEventIn,
@@ -123,6 +123,7 @@ class DocumentController(Controller):
     @get("/", sync_to_thread=True, summary="List documents (at any moment, keyset pages)")
     def list_documents(
         self,
+        request: Request[Any, Any, Any],
         readmodel: ReadModelDep,
         portfolio: PortfolioFilter = None,
         kind: KindFilter = None,
@@ -134,7 +135,7 @@ class DocumentController(Controller):
         as_of: AsOf = None,
         known_at: KnownAt = None,
         min_position: MinPosition = None,
-    ) -> DocumentPageOut:
+    ) -> Response[DocumentPageOut]:
         """Newest signature first. With ``as_of``/``known_at``: the documents signed by
         ``as_of`` as recorded by ``known_at``, each as it was then; filters apply to that."""
         as_of, known_at = read_moment(as_of, known_at)
@@ -145,17 +146,21 @@ class DocumentController(Controller):
                 c, filters, as_of=as_of, known_at=known_at, limit=limit, cursor=cursor
             )
         )
-        return DocumentPageOut(
-            [document_out(r, as_of, known_at) for r in page.rows],
-            page.next_cursor,
-            position,
-            as_of=as_of,
-            known_at=known_at,
+        return paged(
+            request,
+            DocumentPageOut(
+                [document_out(r, as_of, known_at) for r in page.rows],
+                page.next_cursor,
+                position,
+                as_of=as_of,
+                known_at=known_at,
+            ),
         )
 
     @get("/{document_id:uuid}", sync_to_thread=True, summary="A document at any moment")
     def show(
         self,
+        request: Request[Any, Any, Any],
         tracker: Tracker,
         readmodel: ReadModelDep,
         document_id: FromPath[UUID],
@@ -177,7 +182,7 @@ class DocumentController(Controller):
             )
         if row is None:
             raise NotFound(f"the read model has not reached document {document_id} yet")
-        return tagged(document_out(row, as_of, known_at), row.version)
+        return tagged(document_out(row, as_of, known_at), row.version, request)
 
     @get("/{document_id:uuid}/history", sync_to_thread=True, summary="Every event of a document")
     def history(

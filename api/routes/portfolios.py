@@ -13,7 +13,7 @@ from api.commands import money, scope_of, write_envelope
 from api.conditions import expected_version, read_moment
 from api.params import AsOf, IdempotencyKey, IfMatch, KnownAt, MinPosition, ReadModelDep, Tracker
 from api.presenters.portfolios import portfolio_out, portfolio_page_out
-from api.responses import created, tagged
+from api.responses import created, paged, tagged
 from api.schemas import PortfolioIn, PortfolioOut, PortfolioPageOut, RecordedOut, TargetsIn
 from tracker.readmodel import portfolio_list
 
@@ -70,6 +70,7 @@ class PortfolioController(Controller):
     @get("/{portfolio_id:uuid}", sync_to_thread=True, summary="A portfolio and its targets")
     def show(
         self,
+        request: Request[Any, Any, Any],
         tracker: Tracker,
         portfolio_id: FromPath[UUID],
         as_of: AsOf = None,
@@ -77,7 +78,7 @@ class PortfolioController(Controller):
     ) -> Response[PortfolioOut]:
         as_of, known_at = read_moment(as_of, known_at)
         portfolio = tracker.portfolio(portfolio_id, known_at=known_at)
-        return tagged(portfolio_out(portfolio, as_of, known_at), portfolio.version)
+        return tagged(portfolio_out(portfolio, as_of, known_at), portfolio.version, request)
 
     @post(
         "/{portfolio_id:uuid}/targets",
@@ -109,13 +110,14 @@ class PortfolioController(Controller):
     @get("/", sync_to_thread=True, summary="List portfolios (at any moment, keyset pages)")
     def list_portfolios(
         self,
+        request: Request[Any, Any, Any],
         readmodel: ReadModelDep,
         limit: Limit = 50,
         cursor: Cursor = None,
         as_of: AsOf = None,
         known_at: KnownAt = None,
         min_position: MinPosition = None,
-    ) -> PortfolioPageOut:
+    ) -> Response[PortfolioPageOut]:
         """The first established first. Pass ``next_cursor`` back until it is null. With
         ``as_of``/``known_at``: the portfolios established by ``as_of`` as recorded by
         ``known_at``."""
@@ -126,4 +128,4 @@ class PortfolioController(Controller):
                 c, as_of=as_of, known_at=known_at, limit=limit, cursor=cursor
             )
         )
-        return portfolio_page_out(page, position, as_of, known_at)
+        return paged(request, portfolio_page_out(page, position, as_of, known_at))

@@ -30,7 +30,7 @@ from api.params import (
 )
 from api.presenters.events import event_out
 from api.presenters.projects import project_out, summary_out
-from api.responses import created, tagged
+from api.responses import created, paged, tagged
 from api.schemas import (
     HistoryOut,
     ProjectEventIn,
@@ -144,6 +144,7 @@ class ProjectController(Controller):
     @get("/", sync_to_thread=True, summary="List projects (at any moment, keyset pages)")
     def list_projects(
         self,
+        request: Request[Any, Any, Any],
         tracker: Tracker,
         readmodel: ReadModelDep,
         portfolio: PortfolioFilter = None,
@@ -161,9 +162,10 @@ class ProjectController(Controller):
         flag: FlagFilter = None,
         no_news_days: NoNewsDays = DEFAULT_NO_NEWS_DAYS,
         min_position: MinPosition = None,
-    ) -> ProjectPageOut:
-        """Pass ``next_cursor`` back, with the same filters and sort, until it is null: a
-        project announced or changed meanwhile neither repeats nor pushes another off a page.
+    ) -> Response[ProjectPageOut]:
+        """Pass ``next_cursor`` back (or follow the ``Link`` with ``rel="next"``), with the same
+        filters and sort, until it is null: a project announced or changed meanwhile neither
+        repeats nor pushes another off a page.
 
         With ``as_of`` or ``known_at``: the projects announced by ``as_of`` as recorded by
         ``known_at``, each as it was then (status, plan, title, version, latest news effective
@@ -188,17 +190,21 @@ class ProjectController(Controller):
             page = project_listing(
                 conn, tracker, filters, moment, sort=sort, limit=limit, cursor=cursor
             )
-        return ProjectPageOut(
-            [summary_out(r) for r in page.rows],
-            page.next_cursor,
-            position,
-            as_of=as_of,
-            known_at=known_at,
+        return paged(
+            request,
+            ProjectPageOut(
+                [summary_out(r) for r in page.rows],
+                page.next_cursor,
+                position,
+                as_of=as_of,
+                known_at=known_at,
+            ),
         )
 
     @get("/{project_id:uuid}", sync_to_thread=True, summary="A project's figures")
     def show(
         self,
+        request: Request[Any, Any, Any],
         tracker: Tracker,
         readmodel: ReadModelDep,
         project_id: FromPath[UUID],
@@ -220,7 +226,7 @@ class ProjectController(Controller):
         flags = readmodel.query(
             lambda c: project_flags(c, tracker, project_id, project.portfolio_id, moment, rules)
         )
-        return tagged(project_out(project, as_of, known_at, flags), project.version)
+        return tagged(project_out(project, as_of, known_at, flags), project.version, request)
 
     @get("/{project_id:uuid}/events", sync_to_thread=True, summary="A project's full history")
     def history(

@@ -99,6 +99,7 @@ class RateSetController(Controller):
     @get("/{rate_set_id:uuid}", sync_to_thread=True, summary="A rate set and its rates")
     def show(
         self,
+        request: Request[Any, Any, Any],
         tracker: Tracker,
         readmodel: ReadModelDep,
         rate_set_id: FromPath[UUID],
@@ -112,7 +113,9 @@ class RateSetController(Controller):
         if found is None:
             raise NotFound(f"the read model has not reached rate set {rate_set_id} yet")
         row, rates = found
-        return tagged(rate_set_out(row, aggregate.version, known_at, rates), aggregate.version)
+        return tagged(
+            rate_set_out(row, aggregate.version, known_at, rates), aggregate.version, request
+        )
 
     @get("/{rate_set_id:uuid}/history", sync_to_thread=True, summary="Every event of a rate set")
     def history(

@@ -83,17 +83,17 @@ def test_an_invalid_transition_is_409(client: Client, project_id: str) -> None:
 
 def test_if_match_mismatch_is_412_and_a_match_writes(client: Client, project_id: str) -> None:
     body = {"type": "milestone", "name": "Site cleared"}
-    stale = client.post(events_url(project_id), json=body, headers={"If-Match": 'W/"7"'})
+    stale = client.post(events_url(project_id), json=body, headers={"If-Match": '"7"'})
     assert_problem(stale, 412, "If-Match")
-    fresh = client.post(events_url(project_id), json=body, headers={"If-Match": 'W/"1"'})
-    assert fresh.status_code == 201 and fresh.headers["etag"] == 'W/"2"'
+    fresh = client.post(events_url(project_id), json=body, headers={"If-Match": '"1"'})
+    assert fresh.status_code == 201 and fresh.headers["etag"] == '"2"'
     bad = client.post(events_url(project_id), json=body, headers={"If-Match": "yesterday"})
     assert_problem(bad, 422, "If-Match")
 
 
 def test_get_returns_the_etag_of_the_current_version(client: Client, project_id: str) -> None:
     client.post(events_url(project_id), json={"type": "milestone", "name": "Site cleared"})
-    assert client.get(f"/api/v1/projects/{project_id}").headers["etag"] == 'W/"2"'
+    assert client.get(f"/api/v1/projects/{project_id}").headers["etag"] == '"2"'
 
 
 def test_an_idempotent_retry_returns_the_first_response_and_records_nothing(
@@ -141,7 +141,7 @@ def test_targets_are_restated_and_read_as_of(client: Client, portfolio_id: str) 
         "source": {"title": "Astana Times", "url": "https://astanatimes.com/"},
     }
     assert client.post(url, json=old).status_code == 201
-    assert client.post(url, json=new, headers={"If-Match": 'W/"2"'}).status_code == 201
+    assert client.post(url, json=new, headers={"If-Match": '"2"'}).status_code == 201
     now = client.get(f"/api/v1/portfolios/{portfolio_id}").json()
     assert now["targets"]["projects"] == 74 and now["targets"]["source"]["url"]
     assert len(now["target_history"]) == 2

@@ -59,7 +59,7 @@ def test_racing_writers_with_if_match_one_wins_the_others_get_a_mismatch(
                 project_id,
                 ReachMilestone(f"milestone {writer}"),
                 Envelope(f"writer-{writer}", date(2025, 2, 1)),
-                expected_version=1,
+                expected_version={1},
             )
         except VersionMismatch:
             return "mismatch"

@@ -69,7 +69,7 @@ def test_a_refused_write_fails_alone(tracker: TrackerApplication, paused: GroupC
         paused.submit(project, USD, DESK),
         paused.submit(project, CreateJobs(0, 0), DESK),  # no jobs: refused by the domain
         paused.submit(UUID(int=7), USD, DESK),  # no such project
-        paused.submit(project, USD, DESK, expected_version=1),  # stale If-Match
+        paused.submit(project, USD, DESK, expected_version={1}),  # stale If-Match
         paused.submit(project, USD, DESK),
     ]
     paused.start()

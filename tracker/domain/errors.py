@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 
 class TrackerError(Exception):
     """Base of every error the tracker raises on purpose."""
@@ -43,9 +45,12 @@ class Forbidden(TrackerError):
 class VersionMismatch(TrackerError):
     """The caller expected another version of the aggregate (If-Match failed)."""
 
-    def __init__(self, expected: int, actual: int) -> None:
+    def __init__(self, expected: Collection[int], actual: int) -> None:
+        named = " or ".join(str(version) for version in sorted(expected))
         super().__init__(
-            f"expected version {expected}, but the current version is {actual}",
+            f"expected version {named}, but the current version is {actual}"
+            if named
+            else f"If-Match names no strong entity tag of a version; the current one is {actual}",
             field="If-Match",
         )
         self.expected = expected

@@ -194,7 +194,7 @@ class TrackerApplication(RecordingApplication):
         organisation: ReportingOrganisation,
         envelope: Envelope,
         *,
-        expected_version: int | None = None,
+        expected_version: Collection[int] | None = None,
         scope: UUID | None = None,
     ) -> Recorded:
         """Name who publishes the portfolio to IATI (its identifier starts every activity's)."""

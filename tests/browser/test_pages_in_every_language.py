@@ -18,6 +18,10 @@ CHROME = "h2, label, th, button, legend, summary, .eyebrow, .skip-link, .brand"
 MISSING = "00000000-0000-4000-8000-000000000000"
 
 
+#: Words that are the same in every language: a currency code, a file format's name.
+NAMES_IN_EVERY_LANGUAGE = ("USD", "PNG")
+
+
 def _paths(server: Server) -> dict[str, str]:
     facts = server.facts
     return {
@@ -73,7 +77,7 @@ def _check(page: Any, lang: str, width: int, english_words: list[str], name: str
     same = [
         en
         for en, here in zip(english_words, words, strict=True)
-        if en == here and any(c.isalpha() for c in en) and en not in ("USD",)
+        if en == here and any(c.isalpha() for c in en) and en not in NAMES_IN_EVERY_LANGUAGE
     ]
     assert not same, f"{name} in {lang} keeps English: {same}"
 

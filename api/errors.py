@@ -51,7 +51,7 @@ STATUS_OF: list[tuple[type[TrackerError], int, str]] = [
     (VersionMismatch, 412, "version-mismatch"),
     (IdempotencyKeyReused, 422, "idempotency-key-reused"),
     (ValidationError, 422, "invalid-value"),
-    (UnknownValue, 400, "unknown-value"),
+    (UnknownValue, 400, "bad-request"),
     (Conflict, 409, "conflict"),
     (TrackerError, 400, "bad-request"),
 ]

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from api import schemas as s
 from api.dashboard import format as f
-from api.presenters.values import in_cents
+from api.presenters.values import exact_amount, in_cents
 from tracker.i18n import gettext as _
 from tracker.readmodel.flags import DISBURSED_ABOVE_COMMITTED, END_DATE_PASSED, NO_NEWS
 from tracker.readmodel.fx import USD, Rate
@@ -63,7 +63,10 @@ def _rate(rate: Rate) -> RateUsed:
 def _line(equivalent: Equivalent) -> AmountLine:
     usd = in_cents(equivalent.usd) if equivalent.usd is not None else None
     return AmountLine(
-        equivalent.currency, str(equivalent.amount), usd, [_rate(r) for r in equivalent.rates]
+        equivalent.currency,
+        exact_amount(equivalent.amount),
+        usd,
+        [_rate(r) for r in equivalent.rates],
     )
 
 

@@ -210,9 +210,16 @@ EXTREME_MOMENTS = {
     "known_at": ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"],
     "as_of": ["0001-01-01", "9999-12-31"],
 }
-#: The 400s those get, which a schema-valid request (a date is a date) cannot foresee; and a
-#: known_at still to come, refused so that nothing shown could change (issue 13).
-BEYOND_THE_SCHEMA = re.compile(rb"outside the readable dates|is in the future \(it is now")
+#: The 400s those get, which a schema-valid request (a date is a date) cannot foresee; a
+#: known_at still to come, refused so that nothing shown could change (issue 13); the rules
+#: between the parameters of `changes` (one moment at least, no end without its start, no end
+#: before the start), which OpenAPI cannot state; and a filter value that no project of the
+#: portfolio ever had, which depends on the data (issue 15).
+BEYOND_THE_SCHEMA = re.compile(
+    rb"outside the readable dates|is in the future \(it is now"
+    rb"|give known_from \(and known_to\)|needs (known|as_of)_from \(the start\)"
+    rb"|must not come before (known|as_of)_from|no project of this portfolio has "
+)
 
 
 def is_beyond_the_schema(failure: Any, response: Any) -> bool:

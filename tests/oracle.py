@@ -453,7 +453,7 @@ class Oracle:
         left unconverted, as the figures), ``target_jobs`` and ``target_projects``."""
         known = self.known(portfolio_id, known_at)
         converter = _Converter(known.rate_sets, currency, None)
-        figures = self._figures(known, as_of, converter)
+        figures = self._figures(known, as_of, converter, EVERYTHING)
         values: dict[str, Decimal] = {}
         for name, total in (
             ("pledged", figures.pledged),

@@ -193,6 +193,7 @@ def test_status_projector_once_and_rebuild(
     # same reports.
     with reader.engine.begin() as conn:
         conn.execute(delete(t.facts))
+        conn.execute(delete(t.fact_totals))  # the ledger's sums, which the reports read
         conn.execute(delete(t.rates))
     damaged = progress(reader, now)
     assert damaged.figures.committed.amount == 0

@@ -11,6 +11,7 @@ import pytest
 
 from tracker.application import TrackerApplication
 from tracker.eventstore.migrate import upgrade
+from tracker.i18n import set_language
 from tracker.settings import Settings
 
 POSTGRES_URL = os.environ.get(
@@ -75,3 +76,12 @@ def tracker(settings: Settings) -> Iterator[TrackerApplication]:
     app = TrackerApplication(settings)
     yield app
     app.close()
+
+
+@pytest.fixture(autouse=True)
+def _speaks_english() -> Iterator[None]:
+    """Each test starts in English: a CLI run in the test's process sets the language of its
+    context (``--lang``), which the next test would otherwise inherit."""
+    set_language("en")
+    yield
+    set_language("en")

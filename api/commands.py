@@ -19,6 +19,7 @@ from api.auth import principal_of
 from api.conditions import idempotency_key, request_digest, today_utc
 from api.schemas import documents as document_schemas
 from api.schemas import indicators as indicator_schemas
+from api.schemas import projects as project_schemas
 from api.schemas import rates as rates_schemas
 from tracker.domain import commands as c
 from tracker.domain.document import Amendment, Document, DocumentTerms
@@ -73,7 +74,7 @@ def scope_of(request: Request[Any, Any, Any]) -> UUID | None:
     return principal.portfolio_id if principal else None
 
 
-def plan(body: s.ProjectIn) -> Plan:
+def plan(body: project_schemas.ProjectIn) -> Plan:
     """What an announced project plans."""
     return Plan(
         title=body.title,
@@ -88,7 +89,7 @@ def plan(body: s.ProjectIn) -> Plan:
     )
 
 
-def replacement(body: s.ReplacementIn) -> c.Replacement:
+def replacement(body: project_schemas.ReplacementIn) -> c.Replacement:
     def tup(values: list[str] | None) -> tuple[str, ...] | None:
         return None if values is None else tuple(values)
 
@@ -114,25 +115,25 @@ def replacement(body: s.ReplacementIn) -> c.Replacement:
     )
 
 
-def command(body: s.ProjectEventIn) -> c.ProjectCommand:
+def command(body: project_schemas.ProjectEventIn) -> c.ProjectCommand:
     match body:
-        case s.InvestmentCommittedIn():
+        case project_schemas.InvestmentCommittedIn():
             return c.CommitInvestment(money(body.amount, "amount"))
-        case s.FundsDisbursedIn():
+        case project_schemas.FundsDisbursedIn():
             return c.DisburseFunds(money(body.amount, "amount"))
-        case s.JobsCreatedIn():
+        case project_schemas.JobsCreatedIn():
             return c.CreateJobs(body.permanent, body.temporary)
-        case s.MilestoneIn():
+        case project_schemas.MilestoneIn():
             return c.ReachMilestone(body.name, body.description)
-        case s.StatusChangedIn():
+        case project_schemas.StatusChangedIn():
             return c.ChangeStatus(body.status, body.reason)
-        case s.CompletedIn():
+        case project_schemas.CompletedIn():
             return c.Complete(body.reason)
-        case s.CancelledIn():
+        case project_schemas.CancelledIn():
             return c.Cancel(body.reason)
-        case s.CorrectedIn():
+        case project_schemas.CorrectedIn():
             return c.Correct(body.corrects, body.reason, replacement(body.replacement))
-        case s.RetractedIn():
+        case project_schemas.RetractedIn():
             return c.Retract(body.retracts, body.reason)
     raise TypeError(f"unknown event body {body!r}")  # pragma: no cover
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from tracker.domain.base import TrackedAggregate
@@ -24,6 +23,7 @@ from tracker.domain.project import Project
 from tracker.domain.publisher import ReportingOrganisation
 from tracker.domain.rate_set import RateSet
 from tracker.domain.values import Envelope, Money
+from tracker.history import RecordedEvent, marked
 from tracker.recording import Recorded, RecordingApplication
 from tracker.settings import Settings
 
@@ -32,28 +32,6 @@ A = TypeVar("A", bound=TrackedAggregate)
 #: How often a write is retried when another writer changed the same aggregate meanwhile.
 WRITE_ATTEMPTS = 20
 _IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:tracker:idempotency")
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    """One stored event with the position and marks a history reader needs."""
-
-    event: Any
-    position: int
-    corrected_by: tuple[int, ...] = ()
-    retracted_by: int | None = None
-
-    @property
-    def kind(self) -> str:
-        return str(type(self.event).KIND)
-
-    @property
-    def version(self) -> int:
-        return int(self.event.originator_version)
-
-    @property
-    def aggregate_id(self) -> UUID:
-        return UUID(str(self.event.originator_id))
 
 
 class TrackerApplication(RecordingApplication):
@@ -465,37 +443,6 @@ class TrackerApplication(RecordingApplication):
         if not events:
             return []
         return marked(events, self.store.event_positions(aggregate_id))
-
-
-class EventSource(Protocol):
-    """Where an export reads aggregates' events: the application, or an export's own signed
-    events when it is verified offline (tracker/transfer/verify_export.py)."""
-
-    def recorded_events(
-        self, aggregate_id: UUID, *, known_at: datetime | None = None
-    ) -> list[RecordedEvent]: ...
-
-
-def marked(events: Iterable[Any], positions: dict[int, int]) -> list[RecordedEvent]:
-    """One aggregate's events (in version order) with their positions and what corrected or
-    retracted each."""
-    events = list(events)
-    corrected_by: dict[int, list[int]] = {}
-    retracted_by: dict[int, int] = {}
-    for event in events:
-        if isinstance(event, Project.Corrected):
-            corrected_by.setdefault(event.corrects, []).append(event.originator_version)
-        elif isinstance(event, Project.Retracted):
-            retracted_by[event.retracts] = event.originator_version
-    return [
-        RecordedEvent(
-            event=e,
-            position=positions[e.originator_version],
-            corrected_by=tuple(corrected_by.get(e.originator_version, ())),
-            retracted_by=retracted_by.get(e.originator_version),
-        )
-        for e in events
-    ]
 
 
 def check_scope(scope: UUID | None, portfolio_id: UUID | None) -> None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from api import schemas as s
 from api.dashboard import format as f
 from api.presenters.values import exact_amount, in_cents
+from api.schemas import projects as project_schemas
 from tracker.i18n import gettext as _
 from tracker.readmodel.flags import DISBURSED_ABOVE_COMMITTED, END_DATE_PASSED, NO_NEWS
 from tracker.readmodel.fx import USD, Rate
@@ -90,7 +90,11 @@ def rates_used(money: ProjectMoney) -> list[RateUsed]:
 
 
 def flag_notes(
-    flags: list[str], figures: s.ProjectOut, money: ProjectMoney, reference: date, days: int
+    flags: list[str],
+    figures: project_schemas.ProjectOut,
+    money: ProjectMoney,
+    reference: date,
+    days: int,
 ) -> list[tuple[str, str]]:
     """Each flag raised, with a sentence saying why: (flag, sentence)."""
     notes = []

@@ -20,7 +20,6 @@ from uuid import UUID
 
 from msgspec import structs
 
-from api import schemas as s
 from api.conditions import today_utc
 from api.dashboard import amounts as a
 from api.dashboard import format as f
@@ -50,6 +49,7 @@ from api.presenters.portfolios import portfolio_out
 from api.presenters.projects import project_out, stale_out, summary_out
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from api.presenters.statements import statements_out
+from api.schemas import projects as project_schemas
 from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound
 from tracker.eventstore.checkpoints import latest_checkpoint
@@ -280,7 +280,7 @@ def project_page(
     known = [e for e in events if moment.known_at is None or e.recorded_at <= moment.known_at]
     project = project_out(tracker.project_ledger(project_id), None, None)
     notice = None
-    figures: s.ProjectOut | None = None
+    figures: project_schemas.ProjectOut | None = None
     recorded_then = True
     try:
         ledger = tracker.project_ledger(project_id, known_at=moment.known_at)
@@ -331,10 +331,10 @@ def project_page(
 def _project_money(
     tracker: TrackerApplication,
     readmodel: ReadModel,
-    figures: s.ProjectOut,
+    figures: project_schemas.ProjectOut,
     moment: Moment,
     no_news_days: int,
-) -> tuple[dict[str, Any], s.ProjectOut, list[tuple[str, str]]]:
+) -> tuple[dict[str, Any], project_schemas.ProjectOut, list[tuple[str, str]]]:
     """The project's amounts in US dollars at the page's moment, and its flags then."""
     then = moments.Moment(moment.as_of, moment.known_at)
     rules = rules_for(then, no_news_days, today_utc().date())

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 
 from api import schemas as s
 from api.dashboard import format as f
+from api.schemas import projects as project_schemas
 from api.schemas.statements import StatementOut
 from tracker.i18n import gettext as _
 
@@ -120,7 +121,7 @@ def timeline(page: dict[str, Any]) -> Sheet:
 
 def projects(page: dict[str, Any]) -> Sheet:
     flags: dict[str, tuple[str, ...]] = page["flags"]
-    rows: Sequence[s.ProjectSummaryOut] = page["matching_rows"]
+    rows: Sequence[project_schemas.ProjectSummaryOut] = page["matching_rows"]
     return Sheet(
         "projects",
         _("Projects"),

@@ -7,7 +7,6 @@ from typing import Any
 
 from api import schemas as s
 from api.presenters.values import as_recorded, source_out
-from tracker.application import RecordedEvent
 from tracker.domain import commands as c
 from tracker.domain.base import payload_of
 from tracker.domain.document import Document
@@ -16,6 +15,7 @@ from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.rate_set import RateSet
 from tracker.domain.values import Money
+from tracker.history import RecordedEvent
 
 
 def _plain(value: Any) -> Any:

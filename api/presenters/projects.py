@@ -9,6 +9,7 @@ from uuid import UUID
 
 from api import schemas as s
 from api.presenters.values import exact_amount, jobs_out, money_out
+from api.schemas import projects as project_schemas
 from tracker.domain.ledger import ProjectLedger
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.readmodel.queries import ProjectRow
@@ -19,12 +20,12 @@ def project_out(
     as_of: date | None,
     known_at: datetime | None,
     flags: Sequence[str] = (),
-) -> s.ProjectOut:
+) -> project_schemas.ProjectOut:
     """The project view, from the fold of its events (``tracker.project_ledger``), with
     the flags the read model raised on it at the same moment."""
     figures = ledger.figures_as_of(as_of)
     plan = ledger.plan
-    return s.ProjectOut(
+    return project_schemas.ProjectOut(
         id=ledger.id,
         portfolio_id=ledger.portfolio_id,
         title=plan.title,
@@ -70,12 +71,12 @@ def _summary(row: ProjectRow) -> dict[str, Any]:
     }
 
 
-def summary_out(row: ProjectRow) -> s.ProjectSummaryOut:
+def summary_out(row: ProjectRow) -> project_schemas.ProjectSummaryOut:
     """A project in a list, as the read model currently holds it."""
-    return s.ProjectSummaryOut(**_summary(row))
+    return project_schemas.ProjectSummaryOut(**_summary(row))
 
 
-def stale_out(row: ProjectRow, today: date) -> s.StaleProjectOut:
-    return s.StaleProjectOut(
+def stale_out(row: ProjectRow, today: date) -> project_schemas.StaleProjectOut:
+    return project_schemas.StaleProjectOut(
         **_summary(row), days_since_last_event=(today - row.last_event_on).days
     )

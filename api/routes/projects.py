@@ -31,14 +31,8 @@ from api.params import (
 from api.presenters.events import event_out
 from api.presenters.projects import project_out, summary_out
 from api.responses import created, paged, tagged
-from api.schemas import (
-    HistoryOut,
-    ProjectEventIn,
-    ProjectIn,
-    ProjectOut,
-    ProjectPageOut,
-    RecordedOut,
-)
+from api.schemas import HistoryOut, RecordedOut
+from api.schemas.projects import ProjectEventIn, ProjectIn, ProjectOut, ProjectPageOut
 from tracker.domain.errors import NotFound
 from tracker.group_commit import GroupCommit
 from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS, only_flagged, project_flags, rules_for

@@ -11,7 +11,7 @@ from litestar.params import FromPath, QueryParameter
 from api.conditions import read_moment, today_utc
 from api.params import AsOf, KnownAt, MinPosition, ReadModelDep, Tracker
 from api.presenters.projects import stale_out
-from api.schemas import StaleOut
+from api.schemas.projects import StaleOut
 from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS
 from tracker.readmodel.moments import Moment, stale_then
 

@@ -14,9 +14,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from tracker.application import EventSource, RecordedEvent
 from tracker.domain.document import Document
 from tracker.domain.values import Money
+from tracker.history import EventSource, RecordedEvent
 from tracker.transfer.columns import join_list
 from tracker.transfer.document_rows import NONE_LISTED, ROW_TYPES
 from tracker.transfer.export_values import day_text, money_dict

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from datetime import date
 from uuid import UUID
 
-from tracker.application import RecordedEvent
 from tracker.domain.document import Document
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.values import Money, Source
+from tracker.history import RecordedEvent
 from tracker.transfer.columns import COLUMNS, LIST_COLUMNS, TEXT_COLUMNS, join_list, quote_formula
 from tracker.transfer.document_export import document_event_cells
 from tracker.transfer.export_values import amount_text, day_text, money_dict

@@ -15,10 +15,10 @@ from typing import Any
 
 import msgspec
 
-from tracker.application import RecordedEvent
 from tracker.domain.portfolio import Targets
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money
+from tracker.history import RecordedEvent
 from tracker.transfer.document_export import document_dict
 from tracker.transfer.export_csv import import_rows_of
 from tracker.transfer.export_values import (

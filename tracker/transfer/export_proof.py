@@ -20,10 +20,10 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
-from tracker.application import EventSource, RecordedEvent
 from tracker.eventstore.chain import GENESIS, Checkpoint
 from tracker.eventstore.checkpoints import latest_checkpoint, link_before
 from tracker.eventstore.recorders import TrackerRecorder
+from tracker.history import EventSource, RecordedEvent
 from tracker.integrity.checkpointing import sign_head
 from tracker.integrity.signing import Signer, checkpoint_dict
 

@@ -13,10 +13,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
-from tracker.application import RecordedEvent
 from tracker.domain.project import Project
 from tracker.domain.status import IATI_ACTIVITY_STATUS
 from tracker.domain.values import Money
+from tracker.history import RecordedEvent
 from tracker.integrity.signing import checkpoint_dict
 from tracker.transfer.columns import COLUMNS, FORMULA_CHARACTERS
 from tracker.transfer.export_csv import import_rows_of

@@ -16,9 +16,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from tracker.application import EventSource, RecordedEvent
 from tracker.domain.indicator import Indicator, Observation, PeriodKind, Quantity
 from tracker.domain.values import Source
+from tracker.history import EventSource, RecordedEvent
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
-from tracker.application import EventSource, RecordedEvent
 from tracker.domain.errors import NotFound
 from tracker.domain.ledger import ProjectFigures, ProjectLedger
 from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
 from tracker.eventstore.chain import Checkpoint
+from tracker.history import EventSource, RecordedEvent
 from tracker.readmodel import tables as t
 from tracker.readmodel.documents import document_ids
 from tracker.readmodel.indicators import indicator_ids

@@ -15,10 +15,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from tracker.application import EventSource, RecordedEvent
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.rate_set import RateSet
 from tracker.domain.values import Source
+from tracker.history import EventSource, RecordedEvent
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,13 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import StoredEvent
 
-from tracker.application import RecordedEvent, marked
 from tracker.domain.document import Document
 from tracker.domain.errors import TrackerError
 from tracker.domain.indicator import Indicator
 from tracker.domain.project import Project
 from tracker.eventstore.chain import Checkpoint, entry_digest, entry_of, next_link
 from tracker.eventstore.encoding import MsgspecMapper
+from tracker.history import RecordedEvent, marked
 from tracker.integrity.signing import SigningKeyError, checkpoint_from, key_id, signature_holds
 from tracker.transfer.export_json import to_json
 from tracker.transfer.portfolio_export import ExportQuery, Members, assemble

@@ -10,7 +10,9 @@ from litestar import Controller, MediaType, Response, get
 from litestar.params import FromPath
 
 from api.dashboard.rendering import SECURITY_HEADERS
+from tracker import i18n
 from tracker.domain.errors import NotFound
+from tracker.i18n import N_, gettext
 
 PATH = "/problems"
 
@@ -25,96 +27,128 @@ class ProblemType:
 PROBLEM_TYPES: dict[str, ProblemType] = {
     "malformed-request": ProblemType(
         400,
-        "Malformed request",
-        "The request could not be read: a value of the wrong type or shape, an unknown field, "
-        "a bad date or moment, a body nested too deeply. `field` names the first offending "
-        "input and `errors` lists every one, each with where it was (`body`, `query`, `path`, "
-        "`header`).",
+        N_("Malformed request"),
+        N_(
+            "The request could not be read: a value of the wrong type or shape, an unknown field, "
+            "a bad date or moment, a body nested too deeply. `field` names the first offending "
+            "input and `errors` lists every one, each with where it was (`body`, `query`, `path`, "
+            "`header`)."
+        ),
     ),
-    "bad-request": ProblemType(400, "Bad request", "The request breaks a rule of the API."),
+    "bad-request": ProblemType(400, N_("Bad request"), N_("The request breaks a rule of the API.")),
     "unauthorized": ProblemType(
         401,
-        "Unauthorized",
-        "No API key was sent, or the key is unknown or revoked. Send `Authorization: Bearer "
-        "<key>` (or `X-API-Key`) with a key from `tracker keys create`.",
+        N_("Unauthorized"),
+        N_(
+            "No API key was sent, or the key is unknown or revoked. Send `Authorization: Bearer "
+            "<key>` (or `X-API-Key`) with a key from `tracker keys create`."
+        ),
     ),
     "forbidden": ProblemType(
         403,
-        "Forbidden",
-        "The key's role or portfolio scope does not allow this: writes need a recorder key, "
-        "portfolios, targets and rate sets an admin key; a key scoped to a portfolio writes "
-        "only there.",
+        N_("Forbidden"),
+        N_(
+            "The key's role or portfolio scope does not allow this: writes need a recorder key, "
+            "portfolios, targets and rate sets an admin key; a key scoped to a portfolio writes "
+            "only there."
+        ),
     ),
     "not-found": ProblemType(
-        404, "Not found", "No such portfolio, project, document, indicator, rate set or page."
+        404,
+        N_("Not found"),
+        N_("No such portfolio, project, document, indicator, rate set or page."),
     ),
     "method-not-allowed": ProblemType(
         405,
-        "Method not allowed",
-        "The resource does not answer this method; `Allow` lists those it does.",
+        N_("Method not allowed"),
+        N_("The resource does not answer this method; `Allow` lists those it does."),
     ),
     "conflict": ProblemType(
         409,
-        "Conflict",
-        "The status machine or the state of the aggregate forbids this change (a closed "
-        "project, a status dated before the one in force, a retracted event corrected).",
+        N_("Conflict"),
+        N_(
+            "The status machine or the state of the aggregate forbids this change (a closed "
+            "project, a status dated before the one in force, a retracted event corrected)."
+        ),
     ),
     "version-mismatch": ProblemType(
         412,
-        "Precondition failed",
-        "`If-Match` names none of the current version's entity tag (compared strongly: a weak "
-        "tag never matches). Read the resource again, and send its `ETag`.",
+        N_("Precondition failed"),
+        N_(
+            "`If-Match` names none of the current version's entity tag (compared strongly: a weak "
+            "tag never matches). Read the resource again, and send its `ETag`."
+        ),
     ),
-    "too-large": ProblemType(413, "Request too large", "The request body is larger than accepted."),
+    "too-large": ProblemType(
+        413, N_("Request too large"), N_("The request body is larger than accepted.")
+    ),
     "unsupported-media-type": ProblemType(
         415,
-        "Unsupported media type",
-        "The body's `Content-Type` is not one this operation reads: JSON bodies are sent as "
-        "`application/json`.",
+        N_("Unsupported media type"),
+        N_(
+            "The body's `Content-Type` is not one this operation reads: JSON bodies are sent as "
+            "`application/json`."
+        ),
     ),
     "invalid-value": ProblemType(
         422,
-        "Unprocessable content",
-        "A value is well formed but breaks a rule (an unknown currency or region, a zero "
-        "amount, a date in the future); `field` names it.",
+        N_("Unprocessable content"),
+        N_(
+            "A value is well formed but breaks a rule (an unknown currency or region, a zero "
+            "amount, a date in the future); `field` names it."
+        ),
     ),
     "invalid-rows": ProblemType(
         422,
-        "Rows refused",
-        "An import was refused whole: `errors` lists every bad row with its line, column and "
-        "a hint. Nothing was recorded.",
+        N_("Rows refused"),
+        N_(
+            "An import was refused whole: `errors` lists every bad row with its line, column and "
+            "a hint. Nothing was recorded."
+        ),
     ),
     "idempotency-key-reused": ProblemType(
         422,
-        "Idempotency key reused",
-        "The `Idempotency-Key` was used before with another body. Use a new key for a new "
-        "request; repeat the same body to get the first answer again.",
+        N_("Idempotency key reused"),
+        N_(
+            "The `Idempotency-Key` was used before with another body. Use a new key for a new "
+            "request; repeat the same body to get the first answer again."
+        ),
     ),
     "rate-limited": ProblemType(
-        429, "Too many requests", "Too many requests from this address or key; see `Retry-After`."
+        429,
+        N_("Too many requests"),
+        N_("Too many requests from this address or key; see `Retry-After`."),
     ),
     "internal-error": ProblemType(
-        500, "Internal server error", "An unexpected error; it was logged. Nothing is implied."
+        500,
+        N_("Internal server error"),
+        N_("An unexpected error; it was logged. Nothing is implied."),
     ),
     "busy": ProblemType(
         503,
-        "Busy",
-        "The server is computing as many reports as it may at once; retry after `Retry-After`.",
+        N_("Busy"),
+        N_("The server is computing as many reports as it may at once; retry after `Retry-After`."),
     ),
     "database-unavailable": ProblemType(
         503,
-        "Database unavailable",
-        "The database is down, locked or out of connections; nothing was recorded. Retry "
-        "after `Retry-After`.",
+        N_("Database unavailable"),
+        N_(
+            "The database is down, locked or out of connections; nothing was recorded. Retry "
+            "after `Retry-After`."
+        ),
     ),
     "too-many-imports": ProblemType(
         503,
-        "Too many imports",
-        "This server already runs as many imports as `TRACKER_MAX_CONCURRENT_IMPORTS` allows; "
-        "nothing was recorded. Send the file again after `Retry-After`.",
+        N_("Too many imports"),
+        N_(
+            "This server already runs as many imports as `TRACKER_MAX_CONCURRENT_IMPORTS` allows; "
+            "nothing was recorded. Send the file again after `Retry-After`."
+        ),
     ),
     "service-unavailable": ProblemType(
-        503, "Service unavailable", "The server cannot answer now; retry after `Retry-After`."
+        503,
+        N_("Service unavailable"),
+        N_("The server cannot answer now; retry after `Retry-After`."),
     ),
 }
 
@@ -147,8 +181,9 @@ def type_uri(slug: str | None, status: int) -> str:
 
 
 def _page(title: str, body: str) -> Response[bytes]:
+    """A page in the reader's language (the request's, as the dashboard's pages)."""
     html = (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{i18n.language()}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n</head>\n<body>\n{body}</body>\n</html>\n"
     )
     return Response(html.encode(), media_type=MediaType.HTML, headers=SECURITY_HEADERS)
@@ -161,19 +196,24 @@ class ProblemController(Controller):
     @get("/", sync_to_thread=False)
     def index(self) -> Response[bytes]:
         items = "".join(
-            f'<li><a href="{PATH}/{slug}">{escape(problem.title)}</a> ({problem.status})</li>\n'
+            f'<li><a href="{PATH}/{slug}">{escape(gettext(problem.title))}</a> '
+            f"({problem.status})</li>\n"
             for slug, problem in PROBLEM_TYPES.items()
         )
-        return _page("Problem types", f"<h1>Problem types</h1>\n<ul>\n{items}</ul>\n")
+        heading = gettext("Problem types")
+        return _page(heading, f"<h1>{escape(heading)}</h1>\n<ul>\n{items}</ul>\n")
 
     @get("/{slug:str}", sync_to_thread=False)
     def show(self, slug: FromPath[str]) -> Response[bytes]:
         problem = PROBLEM_TYPES.get(slug)
         if problem is None:
             raise NotFound(f"no problem type {slug!r}; {PATH} lists them")
+        title = gettext(problem.title)
+        status = gettext("HTTP status %(status)s.", status=problem.status)
+        every = gettext("Every problem type")
         return _page(
-            problem.title,
-            f"<h1>{escape(problem.title)}</h1>\n<p>HTTP status {problem.status}.</p>\n"
-            f"<p>{escape(problem.description)}</p>\n"
-            f'<p><a href="{PATH}">Every problem type</a></p>\n',
+            title,
+            f"<h1>{escape(title)}</h1>\n<p>{escape(status)}</p>\n"
+            f"<p>{escape(gettext(problem.description))}</p>\n"
+            f'<p><a href="{PATH}">{escape(every)}</a></p>\n',
         )

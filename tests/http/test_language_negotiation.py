@@ -92,3 +92,26 @@ def test_data_stays_as_recorded(client: TestClient, portfolio_id: str) -> None: 
         f"/api/v1/portfolios/{portfolio_id}", headers={"Accept-Language": "ru"}
     ).json()
     assert russian == english
+
+
+def test_the_problem_pages_speak_the_readers_language(
+    anonymous_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """``/problems`` and each type's page: ``?lang=``, the cookie, ``Accept-Language``."""
+    english = anonymous_client.get("/problems/invalid-value")
+    assert _lang(english.text) == "en"
+    assert "Unprocessable content" in english.text
+    russian = anonymous_client.get("/problems/invalid-value", headers={"Accept-Language": "ru"})
+    assert _lang(russian.text) == "ru"
+    assert "Содержимое не может быть обработано" in russian.text
+    assert "Значение записано верно, но нарушает правило" in russian.text
+    assert "Статус HTTP 422." in russian.text
+    assert "Unprocessable" not in russian.text
+    kazakh = anonymous_client.get("/problems?lang=kk")
+    assert _lang(kazakh.text) == "kk"
+    assert "Мәселе түрлері" in kazakh.text and "Табылмады" in kazakh.text
+    uzbek = anonymous_client.get("/problems/busy?lang=uz")
+    assert _lang(uzbek.text) == "uz" and "Server band" in uzbek.text
+    assert "lang=uz" in uzbek.headers["set-cookie"]
+    later = anonymous_client.get("/problems/not-found")  # the cookie is remembered
+    assert _lang(later.text) == "uz" and "Topilmadi" in later.text

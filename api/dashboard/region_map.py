@@ -25,47 +25,29 @@ from api import schemas as s
 from api.dashboard import format as f
 from tracker.i18n import N_, gettext
 
-#: Each region's square: (column, row), row 0 at the top. ISO 3166-2 codes, as the data.
+#: The squares as they are laid out, north at the top: each region by its ISO 3166-2 code (as
+#: the data names it), ``.`` where there is none: Kazakhstan's twenty regions above
+#: Uzbekistan's fourteen, every first-level region of both.
+LAYOUT = """
+.     .     .     KZ-39 KZ-59 .     KZ-55 .     .
+KZ-27 .     KZ-15 .     KZ-11 KZ-71 .     KZ-10 KZ-63
+KZ-23 .     .     .     KZ-62 KZ-35 .     KZ-33 .
+KZ-47 .     .     KZ-43 KZ-61 KZ-31 KZ-19 .     .
+.     UZ-QR .     UZ-NW UZ-JI KZ-79 KZ-75 .     .
+.     UZ-XO UZ-BU UZ-SA UZ-SI UZ-TK UZ-TO UZ-NG .
+.     .     .     UZ-QA .     .     .     UZ-FA UZ-AN
+.     .     .     .     UZ-SU .     .     .     .
+"""
+#: Each region's square: (column, row), row 0 at the top.
 TILES: dict[str, tuple[int, int]] = {
-    # Kazakhstan
-    "KZ-39": (3, 0),  # Qostanay
-    "KZ-59": (4, 0),  # North Kazakhstan
-    "KZ-55": (6, 0),  # Pavlodar
-    "KZ-27": (0, 1),  # West Kazakhstan
-    "KZ-15": (2, 1),  # Aqtobe
-    "KZ-11": (4, 1),  # Aqmola
-    "KZ-71": (5, 1),  # Astana
-    "KZ-10": (7, 1),  # Abay
-    "KZ-63": (8, 1),  # East Kazakhstan
-    "KZ-23": (0, 2),  # Atyrau
-    "KZ-62": (4, 2),  # Ulytau
-    "KZ-35": (5, 2),  # Qaraghandy
-    "KZ-33": (7, 2),  # Zhetisu
-    "KZ-47": (0, 3),  # Mangghystau
-    "KZ-43": (3, 3),  # Qyzylorda
-    "KZ-61": (4, 3),  # Turkistan
-    "KZ-31": (5, 3),  # Zhambyl
-    "KZ-19": (6, 3),  # Almaty region
-    "KZ-79": (5, 4),  # Shymkent
-    "KZ-75": (6, 4),  # Almaty
-    # Uzbekistan
-    "UZ-QR": (1, 4),  # Karakalpakstan
-    "UZ-NW": (3, 4),  # Navoiy
-    "UZ-JI": (4, 4),  # Jizzakh
-    "UZ-XO": (1, 5),  # Khorezm
-    "UZ-BU": (2, 5),  # Bukhara
-    "UZ-SA": (3, 5),  # Samarkand
-    "UZ-SI": (4, 5),  # Sirdaryo
-    "UZ-TK": (5, 5),  # Tashkent
-    "UZ-TO": (6, 5),  # Tashkent region
-    "UZ-NG": (7, 5),  # Namangan
-    "UZ-QA": (3, 6),  # Kashkadarya
-    "UZ-FA": (7, 6),  # Fergana
-    "UZ-AN": (8, 6),  # Andijan
-    "UZ-SU": (4, 7),  # Surkhandarya
+    code: (column, row)
+    for row, line in enumerate(LAYOUT.strip("\n").splitlines())
+    for column, code in enumerate(line.split())
+    if code != "."
 }
 TILE_W, TILE_H, GAP = 96, 64, 4
-COLUMNS, ROWS = 9, 8
+COLUMNS = 1 + max(column for column, _ in TILES.values())
+ROWS = 1 + max(row for _, row in TILES.values())
 #: The steps of the shading: a share below each bound (the last has none).
 STEPS: tuple[tuple[Decimal | None, str], ...] = (
     (Decimal("0.25"), N_("below 25 %")),
@@ -100,7 +82,16 @@ class RegionMap:
 #: Words that say what kind of region it is, left out of a square's label when the rest
 #: still tells the regions apart (the table and the hover text give the full name).
 KIND_WORDS = frozenset(
-    {"oblysy", "region", "область", "облысы", "viloyati", "respublikasi", "республикасы"}
+    {
+        "oblysy",
+        "region",
+        "область",
+        "облысы",
+        "viloyati",
+        "республика",
+        "respublikasi",
+        "республикасы",
+    }
 )
 
 

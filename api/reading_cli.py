@@ -35,7 +35,7 @@ from tracker.cli.projections import fail, opened, ready_settings
 from tracker.domain.errors import TrackerError
 from tracker.i18n import N_, gettext, ngettext
 from tracker.i18n import formats as cldr
-from tracker.readmodel import reports
+from tracker.readmodel import reports, timeline
 from tracker.readmodel.portfolio_list import PortfolioPage, PortfolioRow, list_portfolios
 from tracker.readmodel.service import ReadModel
 
@@ -120,7 +120,7 @@ def _refused(error: TrackerError | ValidationException) -> NoReturn:
 @click.option(
     "--timeline",
     "interval",
-    type=click.Choice(reports.INTERVALS),
+    type=click.Choice(timeline.INTERVALS),
     help="Cumulative figures at the end of each month or quarter.",
 )
 @JSON
@@ -164,7 +164,7 @@ def report(
             elif interval:
                 today = today_utc().date()
                 found_timeline = readmodel.report(
-                    lambda c: reports.timeline(c, query, interval, today)
+                    lambda c: timeline.timeline(c, query, interval, today)
                 )
                 body = timeline_out(found_timeline, position)
             else:

@@ -55,6 +55,7 @@ from tracker.domain.errors import NotFound
 from tracker.eventstore.checkpoints import latest_checkpoint
 from tracker.i18n import gettext as _
 from tracker.readmodel import moments, pages, reports
+from tracker.readmodel import timeline as timelines
 from tracker.readmodel.documents import DocumentFilter, document_register, list_documents
 from tracker.readmodel.filters import EVERY_PROJECT, Filters, known_values
 from tracker.readmodel.flags import ANY, FLAGS, count_flags, project_flags, rules_for
@@ -153,7 +154,7 @@ def portfolio_page(
             for by in BREAKDOWNS
         }
         if table.interval:
-            line = reports.timeline(conn, query, table.interval, today)
+            line = timelines.timeline(conn, query, table.interval, today)
         else:
             line = pages.quarterly_or_monthly_timeline(conn, query, today)
         timeline = timeline_out(line, position)

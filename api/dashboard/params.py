@@ -24,8 +24,8 @@ from tracker.i18n import gettext as _
 from tracker.readmodel.filters import LAYERS, Filters
 from tracker.readmodel.flags import ANY, DEFAULT_NO_NEWS_DAYS, FLAGS
 from tracker.readmodel.queries import SORTS
-from tracker.readmodel.reports import INTERVALS
 from tracker.readmodel.shares import FIGURES, ORDERS
+from tracker.readmodel.timeline import INTERVALS
 
 DEFAULT_SORT = "-planned_investment"
 #: The silence after which a project is listed as stale and flagged ``no_news``.

@@ -17,10 +17,10 @@ from tracker.readmodel.reports import (
     Progress,
     Ratios,
     TargetsInForce,
-    Timeline,
     Total,
 )
 from tracker.readmodel.shares import Shares
+from tracker.readmodel.timeline import Timeline
 
 
 def total_out(total: Total) -> s.TotalOut:

@@ -29,7 +29,7 @@ from api.params import (
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from api.schemas import BreakdownOut, ProgressOut, TimelineOut
 from api.single_flight import SingleFlight
-from tracker.readmodel import reports
+from tracker.readmodel import reports, timeline
 from tracker.readmodel.service import ReadModel
 from tracker.readmodel.shares import FIGURES, ORDERS
 
@@ -148,7 +148,7 @@ class ReportController(Controller):
             query = report_query(
                 readmodel.tracker, portfolio_id, as_of, known_at, currency, fx, filters
             )
-            report = readmodel.report(lambda c: reports.timeline(c, query, interval, today))
+            report = readmodel.report(lambda c: timeline.timeline(c, query, interval, today))
             return timeline_out(report, position)
 
         return await _served(request, readmodel, key, min_position, TimelineOut, build)

@@ -27,7 +27,7 @@ from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.values import Envelope
 from tracker.keys import Role
-from tracker.readmodel.reports import MAX_TIMELINE_POINTS
+from tracker.readmodel.timeline import MAX_TIMELINE_POINTS
 from tracker.settings import Settings
 
 Client = TestClient[Any]

@@ -48,7 +48,7 @@ from tracker.domain.rate_set import RateSet
 from tracker.domain.status import Status
 from tracker.domain.values import Envelope, Money, Source
 from tracker.eventstore.migrate import upgrade
-from tracker.readmodel import reports
+from tracker.readmodel import reports, timeline
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import Projector
@@ -807,7 +807,7 @@ def every_report(store: Store, portfolio: UUID, as_of: date | None) -> dict[str,
         found: dict[str, Any] = {"progress": reports.progress(conn, query)}
         for by in reports.DIMENSIONS:
             found[f"breakdown by {by}"] = reports.breakdown(conn, query, by)
-        found["timeline"] = reports.timeline(conn, query, "month", date(2025, 12, 31))
+        found["timeline"] = timeline.timeline(conn, query, "month", date(2025, 12, 31))
     return {
         name: dataclasses.replace(
             report,

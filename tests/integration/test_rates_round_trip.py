@@ -40,7 +40,7 @@ from tracker.domain.plan import Plan
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money, Source
 from tracker.eventstore.migrate import upgrade
-from tracker.readmodel import reports
+from tracker.readmodel import reports, timeline
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.fx import Rate, RateSetRow
 from tracker.readmodel.projector import Projector
@@ -307,12 +307,12 @@ def every_report(
                 _rates(split.rates_used),
                 _sets(split.rate_sets),
             )
-        timeline = reports.timeline(conn, query, "month", TODAY)
+        line = timeline.timeline(conn, query, "month", TODAY)
         found["timeline"] = (
-            timeline.points,
-            _rates(timeline.rates_used),
-            _sets(timeline.rate_sets),
-            timeline.left_out_before,
+            line.points,
+            _rates(line.rates_used),
+            _sets(line.rate_sets),
+            line.left_out_before,
         )
     return found
 

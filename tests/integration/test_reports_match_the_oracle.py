@@ -497,7 +497,7 @@ def assert_reports_match(history: History, oracle: Oracle, point: Point, timelin
             assert sql.rates_used == expected.rates_used, (by, point)
         if timeline:
             today = LAST_DAY + timedelta(days=40)
-            line = view_of_timeline(reports.timeline(conn, query, point.interval, today))
+            line = view_of_timeline(timeline.timeline(conn, query, point.interval, today))
             expected_line = oracle.timeline(history.portfolio, point.interval, today, **asked)
             assert [p.period for p in line.points] == [p.period for p in expected_line.points]
             for got, want in zip(line.points, expected_line.points, strict=True):

@@ -29,16 +29,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, func, or_, select
+from sqlalchemy import Connection
 
 from tracker.domain.status import Status
-from tracker.readmodel import tables as t
-from tracker.readmodel.database import exact_sum, naive_utc
 from tracker.readmodel.fx import USD, Rate, RateBook
+from tracker.readmodel.moved import (
+    LedgerMoment,
+    moved_facts,
+    project_positions,
+    sums_at_start,
+    target_position,
+)
 from tracker.readmodel.reports import (
     EXACT,
     Progress,
@@ -46,13 +51,10 @@ from tracker.readmodel.reports import (
     ReportQuery,
     TargetsInForce,
     Total,
-    counted_facts,
-    in_scope,
     progress,
     projects_as_of,
 )
 
-MONEY_KINDS = ("committed", "disbursed")
 ZERO = Decimal(0)
 
 
@@ -114,23 +116,6 @@ class Changes:
     figures: list[FigureChange]
 
 
-@dataclass(frozen=True)
-class _Moment:
-    known_at: datetime | None
-    as_of: date | None
-
-    def holds(self, row: Any) -> bool:
-        """Whether a ledger row counts at this moment (as ``counted_facts`` selects it)."""
-        if self.as_of is not None and row.effective_date > self.as_of:
-            return False
-        if self.known_at is None:
-            return row.superseded_at is None
-        moment = naive_utc(self.known_at)
-        return row.recorded_at <= moment and (
-            row.superseded_at is None or row.superseded_at > moment
-        )
-
-
 def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
     """Every headline figure at ``start`` and at ``end``, each difference explained."""
     first, last = progress(conn, start), progress(conn, end)
@@ -138,9 +123,9 @@ def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
     work = _Explanation(start.currency, books)
     work.facts(conn, start, end)
     work.projects(
-        projects_as_of(conn, start), projects_as_of(conn, end), _project_positions(conn, start, end)
+        projects_as_of(conn, start), projects_as_of(conn, end), project_positions(conn, start, end)
     )
-    work.targets(first.targets, last.targets, _target_position(conn, end, last.targets))
+    work.targets(first.targets, last.targets, target_position(conn, end, last.targets))
     before, after = headline(first), headline(last)
     figures = []
     for measure in sorted(set(before) | set(after) | set(work.measures())):
@@ -296,9 +281,9 @@ class _Explanation:
         start: ReportQuery,
         end: ReportQuery,
     ) -> None:
-        moments = (_Moment(start.known_at, start.as_of), _Moment(end.known_at, end.as_of))
+        moments = (LedgerMoment(start.known_at, start.as_of), LedgerMoment(end.known_at, end.as_of))
         groups: dict[tuple[str, str, date], list[tuple[int, str, int, Decimal]]] = defaultdict(list)
-        for row in conn.execute(_moved_facts(start, end)):
+        for row in conn.execute(moved_facts(start, end)):
             counted = (moments[0].holds(row), moments[1].holds(row))
             if counted[0] == counted[1]:
                 continue
@@ -332,7 +317,7 @@ class _Explanation:
         groups: dict[tuple[str, str, date], list[tuple[int, str, int, Decimal]]],
     ) -> None:
         """Each value date's sum from its start value to its end value, change by change."""
-        sums = _sums_at_start(conn, start, self._ranges(groups))
+        sums = sums_at_start(conn, start, self._ranges(groups))
         for key in set(groups) | set(sums):
             kind, currency, on = key
             amount, n = sums.get(key, (ZERO, 0))
@@ -457,112 +442,3 @@ def _minus(after: Mapping[Measure, Decimal], before: Mapping[Measure, Decimal]) 
         measure: EXACT.subtract(after.get(measure, ZERO), before.get(measure, ZERO))
         for measure in set(after) | set(before)
     }
-
-
-# Queries: only what moved between the moments
-
-
-def _window(column: Any, start: Any, end: Any) -> Any:
-    """``start < column <= end``; no start is nothing (the start moment is the latest)."""
-    if start is None:
-        return false()
-    condition = column > start
-    return condition if end is None else and_(condition, column <= end)
-
-
-def _moved_facts(start: ReportQuery, end: ReportQuery) -> Any:
-    """The ledger rows that may count at one moment and not the other: recorded or closed
-    between the two ``known_at``, or effective between the two ``as_of``."""
-    f = t.facts.c
-    known = (
-        None if start.known_at is None else naive_utc(start.known_at),
-        None if end.known_at is None else naive_utc(end.known_at),
-    )
-    return (
-        select(
-            f.project_id,
-            f.kind,
-            f.currency,
-            f.amount,
-            f.permanent,
-            f.temporary,
-            f.effective_date,
-            f.recorded_at,
-            f.recorded_position,
-            f.superseded_at,
-            f.superseded_position,
-        )
-        .where(f.portfolio_id == str(start.portfolio_id), *in_scope(f.project_id, start))
-        .where(
-            or_(
-                _window(f.recorded_at, *known),
-                _window(f.superseded_at, *known),
-                _window(f.effective_date, start.as_of, end.as_of),
-            )
-        )
-    )
-
-
-def _sums_at_start(
-    conn: Connection, start: ReportQuery, ranges: list[tuple[str, date, date]]
-) -> dict[tuple[str, str, date], tuple[Decimal, int]]:
-    """The start's sum and count of each (kind, currency, value date) within ``ranges``."""
-    if not ranges:
-        return {}
-    f = t.facts.c
-    keys = (f.kind, f.currency, f.effective_date)
-    rows = conn.execute(
-        select(*keys, exact_sum(f.amount).label("amount"), func.count().label("n"))
-        .where(*counted_facts(start), f.kind.in_(MONEY_KINDS))
-        .where(
-            or_(
-                *(
-                    and_(f.currency == currency, f.effective_date.between(first, last))
-                    for currency, first, last in ranges
-                )
-            )
-        )
-        .group_by(*keys)
-    )
-    return {(r.kind, r.currency, r.effective_date): (r.amount, int(r.n)) for r in rows}
-
-
-def _project_positions(
-    conn: Connection, start: ReportQuery, end: ReportQuery
-) -> dict[str, set[int]]:
-    """Per project, the events between the moments that announced it, corrected its plan
-    or changed its status (its ledger events are added as they are found)."""
-    known = (
-        None if start.known_at is None else naive_utc(start.known_at),
-        None if end.known_at is None else naive_utc(end.known_at),
-    )
-    found: dict[str, set[int]] = defaultdict(set)
-    for table, effective in ((t.plans, t.plans.c.announced_on), (t.statuses, None)):
-        day = effective if effective is not None else table.c.effective_date
-        rows = conn.execute(
-            select(table.c.project_id, table.c.recorded_position)
-            .where(table.c.portfolio_id == str(start.portfolio_id))
-            .where(
-                or_(
-                    _window(table.c.recorded_at, *known),
-                    _window(day, start.as_of, end.as_of),
-                )
-            )
-        )
-        for row in rows:
-            found[row.project_id].add(row.recorded_position)
-    return found
-
-
-def _target_position(
-    conn: Connection, end: ReportQuery, targets: TargetsInForce | None
-) -> int | None:
-    if targets is None:
-        return None
-    position = conn.execute(
-        select(t.targets.c.recorded_position).where(
-            t.targets.c.portfolio_id == str(end.portfolio_id),
-            t.targets.c.version == targets.version,
-        )
-    ).scalar_one_or_none()
-    return None if position is None else int(position)

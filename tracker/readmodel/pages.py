@@ -26,7 +26,8 @@ from tracker.readmodel.moments import (
     stale_then,
 )
 from tracker.readmodel.queries import ProjectFilter, ProjectRow, list_projects
-from tracker.readmodel.reports import ReportQuery, Timeline, timeline
+from tracker.readmodel.reports import ReportQuery
+from tracker.readmodel.timeline import Timeline, timeline
 
 if TYPE_CHECKING:
     from tracker.application import TrackerApplication

@@ -1,0 +1,145 @@
+"""The read model's rows that moved between two moments, for ``changes``.
+
+Only the ledger rows recorded, closed or effective between the moments are read, plus the
+sums of the value dates they (or a rate move) touch; and the positions of the events that
+announced a project, corrected its plan, changed its status or restated the targets.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, and_, false, func, or_, select
+
+from tracker.readmodel import tables as t
+from tracker.readmodel.database import exact_sum, naive_utc
+from tracker.readmodel.reports import ReportQuery, TargetsInForce, counted_facts, in_scope
+
+MONEY_KINDS = ("committed", "disbursed")
+
+
+@dataclass(frozen=True)
+class LedgerMoment:
+    known_at: datetime | None
+    as_of: date | None
+
+    def holds(self, row: Any) -> bool:
+        """Whether a ledger row counts at this moment (as ``counted_facts`` selects it)."""
+        if self.as_of is not None and row.effective_date > self.as_of:
+            return False
+        if self.known_at is None:
+            return row.superseded_at is None
+        moment = naive_utc(self.known_at)
+        return row.recorded_at <= moment and (
+            row.superseded_at is None or row.superseded_at > moment
+        )
+
+
+def _window(column: Any, start: Any, end: Any) -> Any:
+    """``start < column <= end``; no start is nothing (the start moment is the latest)."""
+    if start is None:
+        return false()
+    condition = column > start
+    return condition if end is None else and_(condition, column <= end)
+
+
+def moved_facts(start: ReportQuery, end: ReportQuery) -> Any:
+    """The ledger rows that may count at one moment and not the other: recorded or closed
+    between the two ``known_at``, or effective between the two ``as_of``."""
+    f = t.facts.c
+    known = (
+        None if start.known_at is None else naive_utc(start.known_at),
+        None if end.known_at is None else naive_utc(end.known_at),
+    )
+    return (
+        select(
+            f.project_id,
+            f.kind,
+            f.currency,
+            f.amount,
+            f.permanent,
+            f.temporary,
+            f.effective_date,
+            f.recorded_at,
+            f.recorded_position,
+            f.superseded_at,
+            f.superseded_position,
+        )
+        .where(f.portfolio_id == str(start.portfolio_id), *in_scope(f.project_id, start))
+        .where(
+            or_(
+                _window(f.recorded_at, *known),
+                _window(f.superseded_at, *known),
+                _window(f.effective_date, start.as_of, end.as_of),
+            )
+        )
+    )
+
+
+def sums_at_start(
+    conn: Connection, start: ReportQuery, ranges: list[tuple[str, date, date]]
+) -> dict[tuple[str, str, date], tuple[Decimal, int]]:
+    """The start's sum and count of each (kind, currency, value date) within ``ranges``."""
+    if not ranges:
+        return {}
+    f = t.facts.c
+    keys = (f.kind, f.currency, f.effective_date)
+    rows = conn.execute(
+        select(*keys, exact_sum(f.amount).label("amount"), func.count().label("n"))
+        .where(*counted_facts(start), f.kind.in_(MONEY_KINDS))
+        .where(
+            or_(
+                *(
+                    and_(f.currency == currency, f.effective_date.between(first, last))
+                    for currency, first, last in ranges
+                )
+            )
+        )
+        .group_by(*keys)
+    )
+    return {(r.kind, r.currency, r.effective_date): (r.amount, int(r.n)) for r in rows}
+
+
+def project_positions(
+    conn: Connection, start: ReportQuery, end: ReportQuery
+) -> dict[str, set[int]]:
+    """Per project, the events between the moments that announced it, corrected its plan
+    or changed its status (its ledger events are added as they are found)."""
+    known = (
+        None if start.known_at is None else naive_utc(start.known_at),
+        None if end.known_at is None else naive_utc(end.known_at),
+    )
+    found: dict[str, set[int]] = defaultdict(set)
+    for table, effective in ((t.plans, t.plans.c.announced_on), (t.statuses, None)):
+        day = effective if effective is not None else table.c.effective_date
+        rows = conn.execute(
+            select(table.c.project_id, table.c.recorded_position)
+            .where(table.c.portfolio_id == str(start.portfolio_id))
+            .where(
+                or_(
+                    _window(table.c.recorded_at, *known),
+                    _window(day, start.as_of, end.as_of),
+                )
+            )
+        )
+        for row in rows:
+            found[row.project_id].add(row.recorded_position)
+    return found
+
+
+def target_position(
+    conn: Connection, end: ReportQuery, targets: TargetsInForce | None
+) -> int | None:
+    if targets is None:
+        return None
+    position = conn.execute(
+        select(t.targets.c.recorded_position).where(
+            t.targets.c.portfolio_id == str(end.portfolio_id),
+            t.targets.c.version == targets.version,
+        )
+    ).scalar_one_or_none()
+    return None if position is None else int(position)

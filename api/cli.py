@@ -13,6 +13,7 @@ from api.metrics import remove_shared, share_between_workers
 from api.reading_cli import portfolios, report
 from api.server import uvicorn_options
 from tracker.cli import err, load_settings, main
+from tracker.i18n import N_
 from tracker.logs import LogSettings, logging_config
 
 __all__ = ["main"]
@@ -21,22 +22,25 @@ main.add_command(report)
 main.add_command(portfolios)
 
 
-@main.command()
-@click.option("--host", default=None, help="Address to bind (default TRACKER_HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default TRACKER_PORT or 8000).")
-@click.option("--workers", default=1, show_default=True, help="Worker processes.")
+@main.command(
+    help=N_(
+        "Serve the HTTP API (docs at /docs, Prometheus metrics at /metrics).\n\n"
+        "Logs go to stderr, one JSON object per line (TRACKER_LOG_FORMAT=json, the default "
+        "when stderr is not a terminal) or plain text (TRACKER_LOG_FORMAT=text); "
+        "TRACKER_LOG_LEVEL sets the level and TRACKER_ACCESS_LOG=false turns the per-request "
+        "access log off. SIGTERM stops gracefully: requests in flight finish, then the read "
+        "model and pools close.\n\n"
+        "X-Forwarded-For is believed only from TRACKER_TRUSTED_PROXIES (default: nobody); a "
+        "client has TRACKER_HEADER_TIMEOUT seconds (10) to send its request headers, and an "
+        "idle connection is closed after TRACKER_KEEP_ALIVE_TIMEOUT (5)."
+    )
+)
+@click.option(
+    "--host", default=None, help=N_("Address to bind (default TRACKER_HOST or 127.0.0.1).")
+)
+@click.option("--port", default=None, type=int, help=N_("Port (default TRACKER_PORT or 8000)."))
+@click.option("--workers", default=1, show_default=True, help=N_("Worker processes."))
 def serve(host: str | None, port: int | None, workers: int) -> None:
-    """Serve the HTTP API (docs at /docs, Prometheus metrics at /metrics).
-
-    Logs go to stderr, one JSON object per line (TRACKER_LOG_FORMAT=json, the default when
-    stderr is not a terminal) or plain text (TRACKER_LOG_FORMAT=text); TRACKER_LOG_LEVEL sets
-    the level and TRACKER_ACCESS_LOG=false turns the per-request access log off. SIGTERM
-    stops gracefully: requests in flight finish, then the read model and pools close.
-
-    X-Forwarded-For is believed only from TRACKER_TRUSTED_PROXIES (default: nobody); a
-    client has TRACKER_HEADER_TIMEOUT seconds (10) to send its request headers, and an idle
-    connection is closed after TRACKER_KEEP_ALIVE_TIMEOUT (5).
-    """
     settings = load_settings()
     logs = LogSettings.of(settings)
     if workers > 1 and not settings.is_postgres:

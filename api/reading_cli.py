@@ -43,10 +43,10 @@ out = Console(soft_wrap=True)
 #: Portfolios read per page when the CLI lists them all.
 PAGE = 500
 AS_OF = click.option(
-    "--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Effective date (YYYY-MM-DD)."
+    "--as-of", type=click.DateTime(["%Y-%m-%d"]), help=N_("Effective date (YYYY-MM-DD).")
 )
 JSON = click.option(
-    "--json", "as_json", is_flag=True, help="Print the API's JSON body for the same question."
+    "--json", "as_json", is_flag=True, help=N_("Print the API's JSON body for the same question.")
 )
 
 
@@ -98,30 +98,38 @@ def _refused(error: TrackerError | ValidationException) -> NoReturn:
     fail(str(error.detail), 2)
 
 
-@click.command()
-@click.option("--portfolio", "portfolio_id", type=click.UUID, help="Default: the only portfolio.")
+@click.command(
+    help=N_(
+        "Progress of a portfolio against its pledge; --by a breakdown, --timeline a timeline.\n\n"
+        "The figures are the API's (``/api/v1/portfolios/{id}/progress``, ``/breakdown``, "
+        "``/timeline``), and ``--json`` prints its body."
+    )
+)
+@click.option(
+    "--portfolio", "portfolio_id", type=click.UUID, help=N_("Default: the only portfolio.")
+)
 @AS_OF
 @known_at_option
-@click.option("--currency", default="USD", show_default=True, help="Report currency.")
+@click.option("--currency", default="USD", show_default=True, help=N_("Report currency."))
 @click.option(
     "--fx",
     default="latest",
     show_default=True,
-    help="`latest` (each amount at its value date) or `fixed:YYYY-MM-DD`.",
+    help=N_("`latest` (each amount at its value date) or `fixed:YYYY-MM-DD`."),
 )
 @click.option(
     "--layer",
     type=click.Choice(["all", "reported", "illustrative"]),
     default="all",
     show_default=True,
-    help="Which projects count.",
+    help=N_("Which projects count."),
 )
-@click.option("--by", type=click.Choice(reports.DIMENSIONS), help="Break the figures down.")
+@click.option("--by", type=click.Choice(reports.DIMENSIONS), help=N_("Break the figures down."))
 @click.option(
     "--timeline",
     "interval",
     type=click.Choice(timeline.INTERVALS),
-    help="Cumulative figures at the end of each month or quarter.",
+    help=N_("Cumulative figures at the end of each month or quarter."),
 )
 @JSON
 def report(
@@ -135,11 +143,6 @@ def report(
     interval: str | None,
     as_json: bool,
 ) -> None:
-    """Progress of a portfolio against its pledge; --by a breakdown, --timeline a timeline.
-
-    The figures are the API's (``/api/v1/portfolios/{id}/progress``, ``/breakdown``,
-    ``/timeline``), and ``--json`` prints its body.
-    """
     if by and interval:
         fail(gettext("--by and --timeline are two reports: ask for one"), 2)
     settings = ready_settings()
@@ -183,18 +186,22 @@ def report(
         print_timeline(body)
 
 
-@click.group()
+@click.group(help=N_("The portfolios there are."))
 def portfolios() -> None:
-    """The portfolios there are."""
+    pass
 
 
-@portfolios.command("list")
+@portfolios.command(
+    "list",
+    help=N_(
+        "Every portfolio (established by --as-of, as recorded by --known-at), the first "
+        "established first; --json prints ``GET /api/v1/portfolios``'s body with every item."
+    ),
+)
 @AS_OF
 @known_at_option
 @JSON
 def list_command(as_of: datetime | None, known_at: datetime | None, as_json: bool) -> None:
-    """Every portfolio (established by --as-of, as recorded by --known-at), the first
-    established first; --json prints ``GET /api/v1/portfolios``'s body with every item."""
     settings = ready_settings()
     with opened(settings) as readmodel:
         readmodel.projector.catch_up()

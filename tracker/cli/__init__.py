@@ -12,7 +12,8 @@ import click
 from rich.console import Console
 
 from tracker import i18n
-from tracker.i18n import gettext
+from tracker.cli.localised import LocalisedGroup
+from tracker.i18n import N_, gettext
 from tracker.rfc3339 import parse_moment
 from tracker.settings import Settings, SettingsError
 
@@ -38,7 +39,7 @@ known_at_option = click.option(
     "--known-at",
     metavar="MOMENT",
     callback=read_moment,
-    help="Only what had been recorded by this RFC 3339 moment (UTC if no zone).",
+    help=N_("Only what had been recorded by this RFC 3339 moment (UTC if no zone)."),
 )
 
 
@@ -86,18 +87,22 @@ def open_tracker(settings: Settings) -> Iterator[tuple[TrackerApplication, Engin
         tracker.close()
 
 
-@click.group()
+@click.group(
+    cls=LocalisedGroup,
+    help=N_(
+        "Event-sourced tracker for portfolios of cooperation projects.\n\n"
+        "Configuration comes from TRACKER_* environment variables (see README)."
+    ),
+)
 @click.option(
     "--lang",
     type=click.Choice(i18n.LANGUAGES),
-    help="Language of the messages: en, ru, kk or uz (default: from LANGUAGE, LC_ALL, "
-    "LC_MESSAGES or LANG, else English). Data is printed as recorded.",
+    help=N_(
+        "Language of the messages: en, ru, kk or uz (default: from LANGUAGE, LC_ALL, "
+        "LC_MESSAGES or LANG, else English). Data is printed as recorded."
+    ),
 )
 def main(lang: str | None) -> None:
-    """Event-sourced tracker for portfolios of cooperation projects.
-
-    Configuration comes from TRACKER_* environment variables (see README).
-    """
     i18n.set_language(lang or i18n.from_environment())
 
 
@@ -105,9 +110,8 @@ def main(lang: str | None) -> None:
 # nothing of HTTP.
 
 
-@main.command()
+@main.command(help=N_("Apply every database migration (alembic upgrade head)."))
 def migrate() -> None:
-    """Apply every database migration (alembic upgrade head)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from tracker.eventstore.migrate import head_revision, upgrade

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tracker.cli import err, known_at_option, load_settings, open_tracker
+from tracker.i18n import N_
 from tracker.readmodel.documents import (
     DocumentFilter,
     DocumentRow,
@@ -44,20 +45,26 @@ def _total(total: Total) -> str:
     return text
 
 
-@click.group()
+@click.group(help=N_("The register of signed documents (agreements, memoranda, roadmaps, …)."))
 def documents() -> None:
-    """The register of signed documents (agreements, memoranda, roadmaps, …)."""
+    pass
 
 
-@documents.command("list")
-@click.option("--portfolio", "portfolio_id", type=click.UUID, required=True)
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Effective date (YYYY-MM-DD).")
+@documents.command(
+    "list",
+    help=N_(
+        "The portfolio's documents, newest signature first, then the register's count and sum."
+    ),
+)
+@click.option(
+    "--portfolio", "portfolio_id", type=click.UUID, required=True, help=N_("Portfolio id.")
+)
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help=N_("Effective date (YYYY-MM-DD)."))
 @known_at_option
-@click.option("--currency", default="USD", show_default=True, help="Currency of the sum.")
+@click.option("--currency", default="USD", show_default=True, help=N_("Currency of the sum."))
 def list_command(
     portfolio_id: UUID, as_of: datetime | None, known_at: datetime | None, currency: str
 ) -> None:
-    """The portfolio's documents, newest signature first, then the register's count and sum."""
     day, moment = _moment(as_of, known_at)
     with open_tracker(load_settings()) as (tracker, engine):
         Projector(tracker, engine).catch_up()
@@ -83,12 +90,13 @@ def list_command(
     )
 
 
-@documents.command("show")
+@documents.command(
+    "show", help=N_("One document as it was at the moment, and its events as recorded by then.")
+)
 @click.argument("document_id", type=click.UUID)
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Effective date (YYYY-MM-DD).")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help=N_("Effective date (YYYY-MM-DD)."))
 @known_at_option
 def show(document_id: UUID, as_of: datetime | None, known_at: datetime | None) -> None:
-    """One document as it was at the moment, and its events as recorded by then."""
     day, moment = _moment(as_of, known_at)
     with open_tracker(load_settings()) as (tracker, engine):
         Projector(tracker, engine).catch_up()

@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from tracker.cli import err, load_settings, open_tracker
 from tracker.eventstore.chain import Checkpoint
+from tracker.i18n import N_
 from tracker.integrity.checkpointing import sign_head
 from tracker.integrity.signing import (
     Signer,
@@ -34,34 +35,41 @@ def _bad_key(error: SigningKeyError) -> None:
     sys.exit(2)
 
 
-@click.command()
+@click.command(
+    help=N_(
+        "Recompute the hash chain over the event log and hold it against the stored links and "
+        "the signed checkpoints.\n\n"
+        "Exits 0 when the chain holds; else 1, naming the first event whose link does not "
+        "hold and the checkpoint it contradicts."
+    )
+)
 @click.option(
     "--from-checkpoint",
     is_flag=True,
-    help="Start at the newest checkpoint whose signature and stored link hold, and read only "
-    "the events after it (a full run also checks every event before it).",
+    help=N_(
+        "Start at the newest checkpoint whose signature and stored link hold, and read only "
+        "the events after it (a full run also checks every event before it)."
+    ),
 )
 @click.option(
     "--public-key",
     "public_keys",
     multiple=True,
-    help="A public key (base64 or PEM) whose checkpoints count, besides the signing key's "
-    "and TRACKER_TRUSTED_KEYS. Repeatable.",
+    help=N_(
+        "A public key (base64 or PEM) whose checkpoints count, besides the signing key's "
+        "and TRACKER_TRUSTED_KEYS. Repeatable."
+    ),
 )
 @click.option(
     "--checkpoint",
     "kept",
     multiple=True,
-    help='A checkpoint kept outside the database, POSITION-LINK as a "cite this" link\'s '
-    "checkpoint= carries it: the log must still reach that link there. Repeatable.",
+    help=N_(
+        'A checkpoint kept outside the database, POSITION-LINK as a "cite this" link\'s '
+        "checkpoint= carries it: the log must still reach that link there. Repeatable."
+    ),
 )
 def verify(from_checkpoint: bool, public_keys: tuple[str, ...], kept: tuple[str, ...]) -> None:
-    """Recompute the hash chain over the event log and hold it against the stored links and
-    the signed checkpoints.
-
-    Exits 0 when the chain holds; else 1, naming the first event whose link does not hold
-    and the checkpoint it contradicts.
-    """
     settings = load_settings()
     try:
         trusted = trusted_keys(settings, public_keys)
@@ -95,12 +103,17 @@ def verify(from_checkpoint: bool, public_keys: tuple[str, ...], kept: tuple[str,
     sys.exit(1)
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the checkpoint as one JSON object.")
+@click.command(
+    help=N_(
+        "Sign the hash chain's head now with the signing key (TRACKER_SIGNING_KEY_FILE or "
+        "TRACKER_SIGNING_KEY); when the head has not moved since the last checkpoint, show "
+        "that one."
+    )
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help=N_("Print the checkpoint as one JSON object.")
+)
 def checkpoint(as_json: bool) -> None:
-    """Sign the hash chain's head now with the signing key (TRACKER_SIGNING_KEY_FILE or
-    TRACKER_SIGNING_KEY); when the head has not moved since the last checkpoint, show that one.
-    """
     settings = load_settings()
     try:
         signer = Signer.from_settings(settings)
@@ -125,16 +138,20 @@ def checkpoint(as_json: bool) -> None:
     )
 
 
-@click.group("signing-key")
+@click.group("signing-key", help=N_("Make and show the Ed25519 key that signs checkpoints."))
 def signing_key() -> None:
-    """Make and show the Ed25519 key that signs checkpoints."""
+    pass
 
 
-@signing_key.command("new")
+@signing_key.command(
+    "new",
+    help=N_(
+        "Write a new private key to PATH (PEM, readable by its owner only) and print its "
+        "public key, to publish. Never overwrites a file."
+    ),
+)
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def new_key(path: Path) -> None:
-    """Write a new private key to PATH (PEM, readable by its owner only) and print its public
-    key, to publish. Never overwrites a file."""
     signer = Signer.generate()
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -149,9 +166,8 @@ def new_key(path: Path) -> None:
     click.echo(b64(signer.public_key))
 
 
-@signing_key.command("show")
+@signing_key.command("show", help=N_("Print the configured signing key's public key (base64)."))
 def show_key() -> None:
-    """Print the configured signing key's public key (base64)."""
     try:
         signer = Signer.from_settings(load_settings())
     except SigningKeyError as error:
@@ -162,21 +178,23 @@ def show_key() -> None:
     click.echo(b64(signer.public_key))
 
 
-@click.command("verify-export")
+@click.command(
+    "verify-export",
+    help=N_(
+        "Check a JSON export offline (no database): its checkpoint is signed by the key, its "
+        "events chain up to the signed link, and folding them again gives every figure in it.\n\n"
+        "Exits 0 when all of that holds, else 1 saying what does not."
+    ),
+)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--public-key",
     "public_keys",
     multiple=True,
     required=True,
-    help="The signer's public key (base64 or PEM), as the operator published it. Repeatable.",
+    help=N_("The signer's public key (base64 or PEM), as the operator published it. Repeatable."),
 )
 def verify_export_command(path: Path, public_keys: tuple[str, ...]) -> None:
-    """Check a JSON export offline (no database): its checkpoint is signed by the key, its
-    events chain up to the signed link, and folding them again gives every figure in it.
-
-    Exits 0 when all of that holds, else 1 saying what does not.
-    """
     from tracker.integrity.signing import public_key_from_text
     from tracker.transfer.verify_export import verify_export
 

@@ -11,23 +11,26 @@ from rich.table import Table
 
 from tracker.cli import err, error_line, load_settings, open_tracker
 from tracker.domain.errors import TrackerError
-from tracker.i18n import gettext
+from tracker.i18n import N_, gettext
 from tracker.keys import KeyStore, Role
 
 
-@click.group()
+@click.group(help=N_("Manage API keys (shown once, stored only as a hash)."))
 def keys() -> None:
-    """Manage API keys (shown once, stored only as a hash)."""
+    pass
 
 
-@keys.command("create")
-@click.option("--name", required=True, help="Stored as the actor of every event the key records.")
+@keys.command("create", help=N_("Create a key and print it (the only time it is shown)."))
 @click.option(
-    "--role", type=click.Choice([r.value for r in Role]), required=True, help="What it may do."
+    "--name", required=True, help=N_("Stored as the actor of every event the key records.")
 )
-@click.option("--portfolio", "portfolio_id", type=click.UUID, help="Only write to this portfolio.")
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), required=True, help=N_("What it may do.")
+)
+@click.option(
+    "--portfolio", "portfolio_id", type=click.UUID, help=N_("Only write to this portfolio.")
+)
 def create(name: str, role: str, portfolio_id: UUID | None) -> None:
-    """Create a key and print it (the only time it is shown)."""
     with open_tracker(load_settings()) as (_, engine):
         try:
             record, token = KeyStore(engine).create(name, Role(role), portfolio_id)
@@ -53,9 +56,8 @@ def create(name: str, role: str, portfolio_id: UUID | None) -> None:
     click.echo(token)
 
 
-@keys.command("list")
+@keys.command("list", help=N_("List keys (never their secrets)."))
 def list_keys() -> None:
-    """List keys (never their secrets)."""
     with open_tracker(load_settings()) as (_, engine):
         records = KeyStore(engine).list()
     table = Table(
@@ -78,10 +80,9 @@ def list_keys() -> None:
     Console().print(table)
 
 
-@keys.command("revoke")
+@keys.command("revoke", help=N_("Revoke a key by its name or id; it stops working at once."))
 @click.argument("name_or_id")
 def revoke(name_or_id: str) -> None:
-    """Revoke a key by its name or id; it stops working at once."""
     with open_tracker(load_settings()) as (_, engine):
         try:
             record = KeyStore(engine).revoke(name_or_id)

@@ -42,8 +42,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from tracker.application import TrackerApplication
 from tracker.cli import err, error_line, load_settings
 from tracker.eventstore.migrate import MigrationError, current_revision, head_revision, is_at_head
+from tracker.i18n import N_, gettext, ngettext
 from tracker.i18n import formats as cldr
-from tracker.i18n import gettext, ngettext
 from tracker.logs import JsonFormatter, LogSettings, TextFormatter
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
@@ -165,24 +165,29 @@ def failures_columns() -> tuple[str, ...]:
 # tracker projections …
 
 
-@click.group()
+@click.group(
+    help=N_(
+        "Inspect and rebuild the read model (the projection of the event log).\n\n"
+        "The database comes from TRACKER_DATABASE_URL and TRACKER_DB_SCHEMA."
+    )
+)
 def projections() -> None:
-    """Inspect and rebuild the read model (the projection of the event log).
-
-    The database comes from TRACKER_DATABASE_URL and TRACKER_DB_SCHEMA.
-    """
+    pass
 
 
-@projections.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@projections.command(
+    help=N_(
+        "Show the applied position, the head of the event log and the lag between them, and "
+        "the events the projector set aside because it could not apply them.\n\n"
+        'Positions are global positions in the event log; "pending events" counts the events '
+        "not yet applied (on PostgreSQL the position sequence may have gaps, so it can be "
+        "below the lag)."
+    )
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help=N_("Print one JSON object instead of a table.")
+)
 def status(as_json: bool) -> None:
-    """Show the applied position, the head of the event log and the lag between them, and
-    the events the projector set aside because it could not apply them.
-
-    Positions are global positions in the event log; "pending events" counts the events not
-    yet applied (on PostgreSQL the position sequence may have gaps, so it can be below the
-    lag).
-    """
     settings = ready_settings()
     with opened(settings) as readmodel:
         try:
@@ -231,15 +236,16 @@ def status(as_json: bool) -> None:
         out.print(failures)
 
 
-@projections.command()
+@projections.command(
+    help=N_(
+        "Empty the read model and apply the whole event log again, with a progress bar.\n\n"
+        "The event log is the source of truth and is not touched; neither are the FX rates. "
+        "The rebuild writes into copies of the tables and swaps them in once it reaches the "
+        "head: reports show the old figures until then, and a rebuild that stops leaves them "
+        "as they were. Events set aside before are tried again."
+    )
+)
 def rebuild() -> None:
-    """Empty the read model and apply the whole event log again, with a progress bar.
-
-    The event log is the source of truth and is not touched; neither are the FX rates.
-    The rebuild writes into copies of the tables and swaps them in once it reaches the head:
-    reports show the old figures until then, and a rebuild that stops leaves them as they
-    were. Events set aside before are tried again.
-    """
     settings = ready_settings()
     with opened(settings) as readmodel:
         projector = readmodel.projector
@@ -389,24 +395,25 @@ def run_until_stopped(
     return 0
 
 
-@click.command()
-@click.option("--once", is_flag=True, help="Catch up with the event log, then exit.")
+@click.command(
+    help=N_(
+        "Run the read-model projector as a process of its own.\n\n"
+        "It catches up with the event log, then applies new events as they are recorded (it "
+        "LISTENs on PostgreSQL and polls on SQLite) until SIGTERM or SIGINT, logging its "
+        "position every --log-interval seconds. Run it beside API processes started with "
+        "TRACKER_PROJECTOR=external. Several projectors may run at once: each batch of events "
+        "is applied exactly once."
+    )
+)
+@click.option("--once", is_flag=True, help=N_("Catch up with the event log, then exit."))
 @click.option(
     "--log-interval",
     type=click.FloatRange(min=0.1),
     default=30.0,
     show_default=True,
-    help="Seconds between two log lines with the positions.",
+    help=N_("Seconds between two log lines with the positions."),
 )
 def projector(once: bool, log_interval: float) -> None:
-    """Run the read-model projector as a process of its own.
-
-    It catches up with the event log, then applies new events as they are recorded (it
-    LISTENs on PostgreSQL and polls on SQLite) until SIGTERM or SIGINT, logging its position
-    every --log-interval seconds. Run it beside API processes started with
-    TRACKER_PROJECTOR=external. Several projectors may run at once: each batch of events is
-    applied exactly once.
-    """
     settings = ready_settings()
     logs = LogSettings.of(settings)
     with opened(settings) as readmodel:

@@ -17,40 +17,44 @@ from tracker.domain.publisher import (
     ORGANISATION_TYPES,
     ReportingOrganisation,
 )
+from tracker.i18n import N_
 from tracker.i18n import gettext as _
 from tracker.i18n.formats import moment
 from tracker.readmodel.projector import Projector
 from tracker.readmodel.publishers import reporting_organisation_of
 
 
-@click.group()
+@click.group(
+    help=N_(
+        "The organisation that publishes a portfolio to IATI (needed by `export --format iati`)."
+    )
+)
 def publisher() -> None:
-    """The organisation that publishes a portfolio to IATI (needed by `export --format iati`)."""
+    pass
 
 
-@publisher.command("set")
+@publisher.command("set", help=N_("Name the organisation that publishes PORTFOLIO_ID to IATI."))
 @click.argument("portfolio_id", type=click.UUID)
 @click.option(
     "--ref",
     required=True,
-    help="IATI organisation identifier: agency code, '-', number (e.g. KZ-BIN-123456789012).",
+    help=N_("IATI organisation identifier: agency code, '-', number (e.g. KZ-BIN-123456789012)."),
 )
-@click.option("--name", required=True, help="The organisation's name.")
+@click.option("--name", required=True, help=N_("The organisation's name."))
 @click.option(
     "--type",
     "org_type",
     default=DEFAULT_ORGANISATION_TYPE,
     show_default=True,
-    help="IATI OrganisationType code (10: government).",
+    help=N_("IATI OrganisationType code (10: government)."),
 )
 @click.option(
     "--flow-type",
     default=DEFAULT_FLOW_TYPE,
     show_default=True,
-    help="IATI FlowType its activities carry (36: private direct investment).",
+    help=N_("IATI FlowType its activities carry (36: private direct investment)."),
 )
 def set_publisher(portfolio_id: UUID, ref: str, name: str, org_type: str, flow_type: str) -> None:
-    """Name the organisation that publishes PORTFOLIO_ID to IATI."""
     organisation = ReportingOrganisation(ref, name, org_type, flow_type)
     with open_tracker(load_settings()) as (tracker, engine):
         try:
@@ -70,10 +74,9 @@ def set_publisher(portfolio_id: UUID, ref: str, name: str, org_type: str, flow_t
     )
 
 
-@publisher.command("show")
+@publisher.command("show", help=N_("Say who publishes PORTFOLIO_ID to IATI."))
 @click.argument("portfolio_id", type=click.UUID)
 def show_publisher(portfolio_id: UUID) -> None:
-    """Say who publishes PORTFOLIO_ID to IATI."""
     with open_tracker(load_settings()) as (tracker, engine):
         Projector(tracker, engine).catch_up()
         with engine.connect() as conn:

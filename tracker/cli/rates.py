@@ -15,7 +15,7 @@ from tracker.cli import err, error_line, load_settings, open_tracker
 from tracker.cli.transfer import login_name
 from tracker.domain.errors import TrackerError
 from tracker.domain.values import Envelope, Source
-from tracker.i18n import gettext, ngettext
+from tracker.i18n import N_, gettext, ngettext
 from tracker.readmodel.fx import rate_sets
 from tracker.readmodel.projector import Projector
 from tracker.transfer.errors import ImportRejected
@@ -40,14 +40,13 @@ def _fail(error: TrackerError) -> None:
     sys.exit(1)
 
 
-@click.group()
+@click.group(help=N_("Rate sets: named sources of exchange rates, each rate an event."))
 def rates() -> None:
-    """Rate sets: named sources of exchange rates, each rate an event."""
+    pass
 
 
-@rates.command("list")
+@rates.command("list", help=N_("List the rate sets."))
 def list_sets() -> None:
-    """List the rate sets."""
     with open_tracker(load_settings()) as (_, engine), engine.connect() as conn:
         found = rate_sets(conn)
     table = Table(gettext("id"), gettext("name"), gettext("illustrative"), gettext("established"))
@@ -61,11 +60,10 @@ def list_sets() -> None:
     Console().print(table)
 
 
-@rates.command("establish")
+@rates.command("establish", help=N_("Establish a rate set and print its id."))
 @click.argument("name")
-@click.option("--illustrative", is_flag=True, help="Its rates are not official ones.")
+@click.option("--illustrative", is_flag=True, help=N_("Its rates are not official ones."))
 def establish(name: str, illustrative: bool) -> None:
-    """Establish a rate set and print its id."""
     with open_tracker(load_settings()) as (tracker, engine):
         try:
             recorded = tracker.establish_rate_set(name, today_envelope(), illustrative=illustrative)
@@ -75,15 +73,16 @@ def establish(name: str, illustrative: bool) -> None:
     click.echo(recorded.id)
 
 
-@rates.command("import")
+@rates.command(
+    "import", help=N_("Publish an official rate file (docs/rates.md): all its rates, or none.")
+)
 @click.argument("rate_set_id", type=click.UUID)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--source-title", help="Where the rates come from (e.g. the bank's name).")
-@click.option("--source-url", help="Its address.")
+@click.option("--source-title", help=N_("Where the rates come from (e.g. the bank's name)."))
+@click.option("--source-url", help=N_("Its address."))
 def import_file(
     rate_set_id: UUID, path: Path, source_title: str | None, source_url: str | None
 ) -> None:
-    """Publish an official rate file (docs/rates.md): all its rates, or none."""
     with open_tracker(load_settings()) as (tracker, engine), path.open("rb") as stream:
         try:
             done = import_rate_file(
@@ -102,11 +101,13 @@ def import_file(
     )
 
 
-@rates.command("choose")
+@rates.command(
+    "choose",
+    help=N_("Name the rate sets a portfolio converts with, preferred first (none: no conversion)."),
+)
 @click.argument("portfolio_id", type=click.UUID)
 @click.argument("rate_set_ids", type=click.UUID, nargs=-1)
 def choose(portfolio_id: UUID, rate_set_ids: tuple[UUID, ...]) -> None:
-    """Name the rate sets a portfolio converts with, preferred first (none: no conversion)."""
     with open_tracker(load_settings()) as (tracker, engine):
         try:
             tracker.choose_rate_sets(portfolio_id, list(rate_set_ids), today_envelope())

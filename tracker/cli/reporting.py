@@ -9,17 +9,19 @@ from rich.progress import Progress
 
 from tracker.cli import err, load_settings, open_tracker
 from tracker.demo import load_demo
+from tracker.i18n import N_
 from tracker.readmodel.projector import Projector
 
 
-@click.command()
-@click.option("--if-empty", is_flag=True, help="Load only into a database with no events yet.")
+@click.command(
+    help=N_(
+        "Load the Kazakhstan–Uzbekistan demo portfolio: the projects and statements of the "
+        "public record with their sources, and illustrative projects filling the rest.\n\n"
+        "Safe to repeat: a second run records nothing new."
+    )
+)
+@click.option("--if-empty", is_flag=True, help=N_("Load only into a database with no events yet."))
 def demo(if_empty: bool) -> None:
-    """Load the Kazakhstan–Uzbekistan demo portfolio: the projects and statements of the
-    public record with their sources, and illustrative projects filling the rest.
-
-    Safe to repeat: a second run records nothing new.
-    """
     settings = load_settings()
     with open_tracker(settings) as (tracker, engine):
         if if_empty and tracker.recorder.max_notification_id():

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.cli import err, known_at_option, load_settings, open_tracker
 from tracker.domain.errors import TrackerError
-from tracker.i18n import gettext
+from tracker.i18n import N_, gettext
 from tracker.integrity.signing import Signer, SigningKeyError
 from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
@@ -57,44 +57,63 @@ def _progress() -> Progress:
     )
 
 
-@click.command("import")
+@click.command(
+    "import",
+    help=N_(
+        "Import projects and their events from FILE (.csv, .txt, .json or .xlsx; see "
+        "docs/import-format.md).\n\n"
+        "A CSV's encoding and separator (comma, semicolon or tab) are found from the file and "
+        "said; regional numbers and dates are read only with --number-format / --date-format. "
+        "Every row is checked first; one bad row and nothing is recorded (every bad row is "
+        "listed as FILE:LINE: column: message). Then the rows are recorded in batches of "
+        "1,000, one transaction each: an interrupted import leaves the first batches "
+        "recorded, and importing the same file again records the rest, exactly once (--status "
+        "shows how far it got)."
+    ),
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Check every row and say what would be recorded; record nothing.",
+    help=N_("Check every row and say what would be recorded; record nothing."),
 )
 @click.option(
     "--status",
     is_flag=True,
-    help="Say how many of FILE's rows are already recorded and how many are not (after an "
-    "interrupted import, say); record nothing.",
+    help=N_(
+        "Say how many of FILE's rows are already recorded and how many are not (after an "
+        "interrupted import, say); record nothing."
+    ),
 )
 @click.option(
     "--actor",
     default=None,
-    help="Who is recorded on rows whose actor cell is blank (default: your login name).",
+    help=N_("Who is recorded on rows whose actor cell is blank (default: your login name)."),
 )
 @click.option(
     "--encoding",
     default=None,
-    help="A CSV's text encoding, e.g. cp1251 (default: found from the file: UTF-8, UTF-16 "
-    "with its byte-order mark, or else cp1251).",
+    help=N_(
+        "A CSV's text encoding, e.g. cp1251 (default: found from the file: UTF-8, UTF-16 "
+        "with its byte-order mark, or else cp1251)."
+    ),
 )
 @click.option(
     "--number-format",
     type=click.Choice(NUMBER_FORMATS),
     default="plain",
     show_default=True,
-    help="regional: amounts written 1 500 000,00 and counts 14 600 (decimal comma, spaced "
-    "thousands), in every cell of the file.",
+    help=N_(
+        "regional: amounts written 1 500 000,00 and counts 14 600 (decimal comma, spaced "
+        "thousands), in every cell of the file."
+    ),
 )
 @click.option(
     "--date-format",
     type=click.Choice(DATE_FORMATS),
     default="iso",
     show_default=True,
-    help="regional: dates written 31.03.2025 (day.month.year), in every cell of the file.",
+    help=N_("regional: dates written 31.03.2025 (day.month.year), in every cell of the file."),
 )
 def import_command(
     file: Path,
@@ -105,16 +124,6 @@ def import_command(
     number_format: NumberFormat,
     date_format: DateFormat,
 ) -> None:
-    """Import projects and their events from FILE (.csv, .txt, .json or .xlsx; see
-    docs/import-format.md).
-
-    A CSV's encoding and separator (comma, semicolon or tab) are found from the file and
-    said; regional numbers and dates are read only with --number-format / --date-format.
-    Every row is checked first; one bad row and nothing is recorded (every bad row is listed
-    as FILE:LINE: column: message). Then the rows are recorded in batches of 1,000, one
-    transaction each: an interrupted import leaves the first batches recorded, and importing
-    the same file again records the rest, exactly once (--status shows how far it got).
-    """
     try:
         kind = FileFormat(
             file_kind(file.name),
@@ -260,25 +269,33 @@ def login_name() -> str:
         return "import"
 
 
-@click.command("export")
-@click.option("--portfolio", "portfolio_id", type=click.UUID, required=True, help="Portfolio id.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="File format.")
+@click.command(
+    "export",
+    help=N_(
+        "Export a portfolio's projects, figures and events (csv is the import format; iati "
+        "needs the portfolio's reporting organisation: `tracker publisher set`)."
+    ),
+)
+@click.option(
+    "--portfolio", "portfolio_id", type=click.UUID, required=True, help=N_("Portfolio id.")
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help=N_("File format."))
 @click.option(
     "--as-of",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="Figures as of this effective date (YYYY-MM-DD); not for csv.",
+    help=N_("Figures as of this effective date (YYYY-MM-DD); not for csv."),
 )
 @known_at_option
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to this file (default: standard output; xlsx needs a file or a pipe).",
+    help=N_("Write to this file (default: standard output; xlsx needs a file or a pipe)."),
 )
 @click.option(
     "--bom",
     is_flag=True,
-    help="csv: start with a UTF-8 byte-order mark, so that Excel opens it as UTF-8.",
+    help=N_("csv: start with a UTF-8 byte-order mark, so that Excel opens it as UTF-8."),
 )
 def export_command(
     portfolio_id: UUID,
@@ -288,8 +305,6 @@ def export_command(
     output: Path | None,
     bom: bool,
 ) -> None:
-    """Export a portfolio's projects, figures and events (csv is the import format; iati
-    needs the portfolio's reporting organisation: `tracker publisher set`)."""
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
         _fail("xlsx is a binary file: give -o FILE or redirect the output", 2)
     query = ExportQuery(portfolio_id, as_of.date() if as_of else None, known_at)

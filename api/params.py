@@ -16,12 +16,13 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.params import HeaderParameter, QueryParameter
 
-from api.conditions import read_moment
+from api.conditions import read_moment, today_utc
 from tracker.application import TrackerApplication
 from tracker.domain.errors import ValidationError
 from tracker.domain.status import Status
 from tracker.domain.values import check_currency
-from tracker.readmodel.filters import EVERY_PROJECT, Filters
+from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS, EVERY_PROJECT, Filters
+from tracker.readmodel.flags import FlagJudge
 from tracker.readmodel.reports import ReportQuery
 from tracker.readmodel.service import ReadModel
 
@@ -130,10 +131,14 @@ def report_filters(
     region: str | None = None,
     country: str | None = None,
     status: Status | None = None,
+    flag: str | None = None,
+    no_news_days: int = DEFAULT_NO_NEWS_DAYS,
 ) -> Filters:
-    """A report's filters from its query parameters (reports judge sector, region, country
-    and status as of ``as_of``; a value no project of the portfolio has had is a 400)."""
-    return Filters(layer, sector, region, country, status.value if status else None)
+    """A report's filters from its query parameters (reports judge sector, region, country,
+    status and flags as of ``as_of``; a value no project of the portfolio has had is a 400)."""
+    return Filters(
+        layer, sector, region, country, status.value if status else None, flag, no_news_days
+    )
 
 
 def report_query(
@@ -154,7 +159,8 @@ def report_query(
         raise ValidationError(f"{fx!r} does not name a real date", field="fx") from None
     as_of, known_at = read_moment(as_of, known_at)
     tracker.portfolio(portfolio_id)  # 404 for an unknown portfolio
-    return ReportQuery(portfolio_id, as_of, known_at, currency, fx_date, filters)
+    judge = FlagJudge(tracker, today_utc().date())
+    return ReportQuery(portfolio_id, as_of, known_at, currency, fx_date, filters, judge)
 
 
 def refused(name: str, message: str) -> ValidationException:

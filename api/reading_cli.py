@@ -36,6 +36,7 @@ from tracker.domain.errors import TrackerError
 from tracker.i18n import N_, gettext, ngettext
 from tracker.i18n import formats as cldr
 from tracker.readmodel import reports, timeline
+from tracker.readmodel.filters import ANY, DEFAULT_NO_NEWS_DAYS, FLAGS
 from tracker.readmodel.portfolio_list import PortfolioPage, PortfolioRow, list_portfolios
 from tracker.readmodel.service import ReadModel
 
@@ -124,6 +125,18 @@ def _refused(error: TrackerError | ValidationException) -> NoReturn:
     show_default=True,
     help=N_("Which projects count."),
 )
+@click.option(
+    "--flag",
+    type=click.Choice([ANY, *FLAGS]),
+    help=N_("Only the projects carrying this flag at the report's moment (`any`: any flag)."),
+)
+@click.option(
+    "--no-news-days",
+    type=click.IntRange(1, 36_500),
+    default=DEFAULT_NO_NEWS_DAYS,
+    show_default=True,
+    help=N_("An open project silent this many days is flagged `no_news`."),
+)
 @click.option("--by", type=click.Choice(reports.DIMENSIONS), help=N_("Break the figures down."))
 @click.option(
     "--timeline",
@@ -139,6 +152,8 @@ def report(
     currency: str,
     fx: str,
     layer: str,
+    flag: str | None,
+    no_news_days: int,
     by: str | None,
     interval: str | None,
     as_json: bool,
@@ -158,7 +173,7 @@ def report(
                 known_at,
                 currency.upper(),
                 fx,
-                report_filters(layer),
+                report_filters(layer, flag=flag, no_news_days=no_news_days),
             )
             body: s.ProgressOut | s.BreakdownOut | s.TimelineOut
             if by:

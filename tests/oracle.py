@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from calendar import monthrange
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -272,10 +272,17 @@ class Selection:
     region: str | None = None
     country: str | None = None
     status: str | None = None
+    #: Only the projects carrying this flag ("any": any flag) as of the report's day …
+    flag: str | None = None
+    no_news_days: int = 180
+    #: … which ``tests.oracle_projects.judging`` binds: the flagged projects as of a day.
+    flagged: Callable[[date | None], frozenset[UUID]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def narrows(self) -> bool:
-        return any((self.sector, self.region, self.country, self.status))
+        return any((self.sector, self.region, self.country, self.status, self.flag))
 
     def in_layer(self, project: ProjectLedger) -> bool:
         return self.layer == "all" or project.illustrative == (self.layer == "illustrative")
@@ -306,10 +313,14 @@ class _Known:
     def announced(
         self, as_of: date | None, selection: Selection = EVERYTHING
     ) -> Iterator[tuple[ProjectLedger, Status]]:
+        chosen = None
+        if selection.flag is not None:
+            assert selection.flagged is not None, "bind the flag with oracle_projects.judging"
+            chosen = selection.flagged(as_of)
         for project in self.projects:
             if as_of is None or project.announced_on() <= as_of:
                 status = project.status_as_of(as_of)
-                if selection.admits(project, status):
+                if selection.admits(project, status) and (chosen is None or project.id in chosen):
                     yield project, status
 
     def with_facts(self, as_of: date | None, selection: Selection) -> list[ProjectLedger]:
@@ -445,6 +456,7 @@ class Oracle:
         as_of: date | None = None,
         known_at: datetime | None = None,
         currency: str = USD,
+        selection: Selection = EVERYTHING,
     ) -> dict[str, Decimal]:
         """The progress headline exactly (nothing rounded), one value per name: ``pledged``,
         ``committed``, ``disbursed`` in the report currency, ``<figure>.unconverted.<CUR>``
@@ -453,7 +465,7 @@ class Oracle:
         left unconverted, as the figures), ``target_jobs`` and ``target_projects``."""
         known = self.known(portfolio_id, known_at)
         converter = _Converter(known.rate_sets, currency, None)
-        figures = self._figures(known, as_of, converter, EVERYTHING)
+        figures = self._figures(known, as_of, converter, selection)
         values: dict[str, Decimal] = {}
         for name, total in (
             ("pledged", figures.pledged),

@@ -7,18 +7,22 @@ projects. The same plain fold over the stored events, without any of the read mo
   ``as_of``, of any of its events recorded by ``known_at``.
 - Stale: open (neither closed nor cancelled) at the moment, and silent for more than ``days``
   days before ``as_of`` (or today); longest silent first, ties by id.
-- Flags: see ``tests.oracle``'s rules.
+- Flags: disbursed above committed (both in US dollars, judged only when both convert);
+  the planned end before ``as_of`` (or today) while not yet operational (announced, agreed,
+  in preparation, under implementation, suspended); open and silent for more than the days
+  asked. A report narrowed by a flag counts the projects carrying it as of its day
+  (``judging``): each point of a timeline at its own day.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from tests.oracle import Oracle
+from tests.oracle import Oracle, Selection
 
 NOT_YET_OPERATIONAL = ("announced", "agreed", "in_preparation", "under_implementation", "suspended")
 
@@ -124,3 +128,25 @@ def flags_then(
             raised.add("no_news")
         flags[project.id] = raised
     return flags
+
+
+def judging(
+    selection: Selection,
+    oracle: Oracle,
+    portfolio_id: UUID,
+    today: date,
+    known_at: datetime | None,
+) -> Selection:
+    """``selection`` with its flag bound: the projects carrying it as of a day, as recorded
+    by ``known_at`` (silence counted up to that day, or ``today`` for none)."""
+    if selection.flag is None:
+        return selection
+    flag, days = selection.flag, selection.no_news_days
+
+    def flagged(as_of: date | None) -> frozenset[UUID]:
+        flags = flags_then(oracle, portfolio_id, days, today, as_of=as_of, known_at=known_at)
+        return frozenset(
+            pid for pid, raised in flags.items() if (raised if flag == "any" else flag in raised)
+        )
+
+    return replace(selection, flagged=flagged)

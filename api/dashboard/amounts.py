@@ -11,7 +11,7 @@ from api.dashboard import format as f
 from api.presenters.values import exact_amount, in_cents
 from api.schemas import projects as project_schemas
 from tracker.i18n import gettext as _
-from tracker.readmodel.flags import DISBURSED_ABOVE_COMMITTED, END_DATE_PASSED, NO_NEWS
+from tracker.readmodel.filters import DISBURSED_ABOVE_COMMITTED, END_DATE_PASSED, NO_NEWS
 from tracker.readmodel.fx import USD, Rate
 from tracker.readmodel.project_money import Equivalent, ProjectMoney
 

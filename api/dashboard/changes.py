@@ -10,7 +10,7 @@ as of that day, as known at its end) against the latest.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from litestar.exceptions import ValidationException
 
 from api.dashboard import format as f
 from api.dashboard.audit import describe
+from api.dashboard.params import TableQuery, counted_words, parse_table, usable
 from api.params import changes_moments, report_query
 from api.presenters.changes import changed_event_out, changes_out
 from api.presenters.events import feed_event_out
@@ -30,7 +31,7 @@ from tracker.application import TrackerApplication
 from tracker.i18n import N_, gettext, ngettext
 from tracker.readmodel import pages, reports
 from tracker.readmodel.activity import Window, project_titles, recorded_between, what_changed
-from tracker.readmodel.filters import LAYERS, Filters
+from tracker.readmodel.filters import known_values
 from tracker.readmodel.reports import ReportQuery
 from tracker.readmodel.service import ReadModel
 
@@ -38,8 +39,8 @@ ACTIVITY_DAYS = 30
 ACTIVITY_SHOWN = 20
 EVENTS_SHOWN = 50
 CAUSES_SHOWN = 5
-#: The query parameters of the compare view, kept in its links.
-COMPARE_PARAMS = ("as_of_from", "known_from", "as_of_to", "known_to", "layer")
+#: The moments the compare view takes; its filters are the portfolio page's (``parse_table``).
+COMPARE_PARAMS = ("as_of_from", "known_from", "as_of_to", "known_to")
 
 FIGURE_LABELS = {
     "committed": N_("Committed"),
@@ -94,9 +95,14 @@ class EventItem:
 class Compared:
     start: tuple[date | None, datetime | None]
     end: tuple[date | None, datetime | None]
-    layer: str
+    #: The page's filters, as the portfolio page reads them (both moments count by them).
+    table: TableQuery
     at_forum: date | None  # the defaults: as reported at the forum of that day
     problems: tuple[str, ...]
+
+    @property
+    def layer(self) -> str:
+        return self.table.layer
 
 
 def _read(params: Mapping[str, str], name: str, kind: type) -> tuple[Any, str | None]:
@@ -112,19 +118,17 @@ def _read(params: Mapping[str, str], name: str, kind: type) -> tuple[Any, str | 
         return None, gettext("“%(name)s” cannot be read: “%(text)s”.", name=name, text=text)
 
 
-def compared(params: Mapping[str, str], forum_day: date | None) -> Compared:
+def compared(params: Mapping[str, str], forum_day: date | None, table: TableQuery) -> Compared:
     """The two moments the query string asks for; with none, the last forum and now."""
-    layer = params.get("layer", "all")
-    layer = layer if layer in LAYERS else "all"
     read = {
         name: _read(params, name, date if name.startswith("as_of") else datetime)
         for name in COMPARE_PARAMS[:4]
     }
-    problems = tuple(problem for _, problem in read.values() if problem)
+    problems = table.problems + tuple(problem for _, problem in read.values() if problem)
     values = {name: value for name, (value, _) in read.items()}
     if not any(values.values()) and not problems:
         if forum_day is None:
-            return Compared((None, None), (None, None), layer, None, ())
+            return Compared((None, None), (None, None), table, None, table.problems)
         known = datetime.combine(forum_day, time(23, 59, 59), tzinfo=UTC)
         values.update(as_of_from=forum_day, known_from=min(known, datetime.now(UTC)))
     try:
@@ -135,7 +139,7 @@ def compared(params: Mapping[str, str], forum_day: date | None) -> Compared:
         problems += (f"{error.detail}.",)
         start = end = (None, None)
     at_forum = forum_day if not any(params.get(n) for n in COMPARE_PARAMS[:4]) else None
-    return Compared(start, end, layer, at_forum, problems)
+    return Compared(start, end, table, at_forum, problems)
 
 
 # The view
@@ -154,10 +158,11 @@ def compare_page(
     with readmodel.report_budget(), readmodel.connection() as conn:
         latest = reports.progress(conn, now)
         forum_day = latest.targets.effective_date if latest.targets else portfolio.established_on
-        asked = compared(params, forum_day)
-        scope = Filters(asked.layer)
-        first = ReportQuery(portfolio_id, *asked.start, "USD", None, scope)
-        last = ReportQuery(portfolio_id, *asked.end, "USD", None, scope)
+        table = usable(parse_table(params), known_values(conn, portfolio_id))
+        asked = compared(params, forum_day, table)
+        scope = table.filters
+        first = replace(now, as_of=asked.start[0], known_at=asked.start[1], filters=scope)
+        last = replace(now, as_of=asked.end[0], known_at=asked.end[1], filters=scope)
         found = what_changed(conn, first, last, limit=EVENTS_SHOWN)
         links = pages.portfolio_links(conn)
     entries = found.page.entries if found.page else []
@@ -186,6 +191,8 @@ def compare_page(
         "events": [_event_item(e, events[e.position], end_known) for e in body.events],
         "more_events": body.next_cursor is not None,
         "api_url": _api_url(portfolio_id, asked),
+        "kept": asked.table.kept(),
+        "counted": counted_words(replace(scope, layer="all")),
         "position": position,
         "problems": asked.problems,
     }
@@ -211,8 +218,7 @@ def _api_url(portfolio_id: UUID, asked: Compared) -> str:
         for name, value in values.items()
         if value is not None
     }
-    if asked.layer != "all":
-        query["layer"] = asked.layer
+    query.update(asked.table.filters.params())
     return f"/api/v1/portfolios/{portfolio_id}/changes?{urlencode(query)}"
 
 

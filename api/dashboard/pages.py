@@ -33,6 +33,7 @@ from api.dashboard.params import (
     Moment,
     TableQuery,
     cite_link,
+    counted_words,
     link_maker,
     parse_moment,
     parse_table,
@@ -57,8 +58,8 @@ from tracker.i18n import gettext as _
 from tracker.readmodel import moments, pages, reports
 from tracker.readmodel import timeline as timelines
 from tracker.readmodel.documents import DocumentFilter, document_register, list_documents
-from tracker.readmodel.filters import EVERY_PROJECT, Filters, known_values
-from tracker.readmodel.flags import ANY, FLAGS, count_flags, project_flags, rules_for
+from tracker.readmodel.filters import ANY, EVERY_PROJECT, FLAGS, known_values
+from tracker.readmodel.flags import count_flags, project_flags, rules_for
 from tracker.readmodel.indicators import IndicatorQuery, indicators
 from tracker.readmodel.project_money import PlanAmount, money_in_usd
 from tracker.readmodel.queries import ProjectFilter
@@ -214,7 +215,7 @@ def portfolio_page(
             "region": sorted(((k, f.region(k)) for k in known["region"]), key=lambda o: o[1]),
             "country": [(k, f.country(k)) for k in known["country"]],
             "status": [(st, f.status(st)) for st in f.STATUS_ORDER],
-            "flag": [(ANY, "Any flag"), *((k, f.flag(k)) for k in FLAGS)],
+            "flag": [(ANY, _("Any flag")), *((k, f.flag(k)) for k in FLAGS)],
         },
         "counted": counted_words(counted),
         "figure_names": figure_names(),
@@ -229,7 +230,7 @@ def portfolio_page(
         "activity": activity,
         "activity_days": ACTIVITY_DAYS,
         "compare_url": f"/portfolios/{portfolio_id}/compare"
-        + ("" if table.layer == "all" else f"?layer={table.layer}"),
+        + (f"?{urlencode(kept)}" if (kept := table.kept()) else ""),
         "rows": rows[: TABLE_ROWS_ALL if table.show_all else TABLE_ROWS],
         "matching_rows": rows,
         "updated_at": last_updated,
@@ -246,23 +247,6 @@ def portfolio_page(
         },
         "problems": moment.problems + table.problems,
     }
-
-
-def counted_words(filters: Filters) -> str | None:
-    """What a narrowed page counts, as a list ("sector: Energy; status: Agreed"); ``None``
-    when it counts every project."""
-    parts = []
-    if filters.layer != "all":
-        parts.append(_("from public reports") if filters.layer == "reported" else _("illustrative"))
-    if filters.sector:
-        parts.append(_("sector: %(sector)s", sector=f.sector(filters.sector)))
-    if filters.region:
-        parts.append(_("region: %(region)s", region=f.region(filters.region)))
-    if filters.country:
-        parts.append(_("country: %(country)s", country=f.country(filters.country)))
-    if filters.status:
-        parts.append(_("status: %(status)s", status=f.status(filters.status)))
-    return "; ".join(parts) if parts else None
 
 
 def project_page(

@@ -17,12 +17,12 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 
 from api.conditions import FutureMoment, read_moment
+from api.dashboard import format as f
 from tracker.domain.status import Status
 from tracker.eventstore.chain import Checkpoint
 from tracker.i18n import N_
 from tracker.i18n import gettext as _
-from tracker.readmodel.filters import LAYERS, Filters
-from tracker.readmodel.flags import ANY, DEFAULT_NO_NEWS_DAYS, FLAGS
+from tracker.readmodel.filters import ANY, DEFAULT_NO_NEWS_DAYS, FLAGS, LAYERS, Filters
 from tracker.readmodel.queries import SORTS
 from tracker.readmodel.shares import FIGURES, ORDERS
 from tracker.readmodel.timeline import INTERVALS
@@ -192,11 +192,48 @@ class TableQuery:
     @property
     def filters(self) -> Filters:
         """What every figure of the page counts: the same value the API's reports take."""
-        return Filters(self.layer, self.sector, self.region, self.country, self.status)
+        return Filters(
+            self.layer,
+            self.sector,
+            self.region,
+            self.country,
+            self.status,
+            self.flag,
+            self.stale_days,
+        )
+
+    def kept(self) -> dict[str, str]:
+        """The page's filters as its own query parameters (``stale_days`` only with a flag
+        and when not the default), for a link to another view of the same projects."""
+        kept = {k: v for k, v in self.filters.params().items() if k != "no_news_days"}
+        if self.flag is not None and self.stale_days != DEFAULT_STALE_DAYS:
+            kept["stale_days"] = str(self.stale_days)
+        return kept
 
     @property
     def filtered(self) -> bool:
-        return self.filters.narrows or bool(self.q or self.flag)
+        return self.filters.narrows or bool(self.q)
+
+
+def counted_words(filters: Filters) -> str | None:
+    """What a narrowed page counts, as a list ("sector: Energy; status: Agreed"); ``None``
+    when it counts every project."""
+    parts = []
+    if filters.layer != "all":
+        parts.append(_("from public reports") if filters.layer == "reported" else _("illustrative"))
+    if filters.sector:
+        parts.append(_("sector: %(sector)s", sector=f.sector(filters.sector)))
+    if filters.region:
+        parts.append(_("region: %(region)s", region=f.region(filters.region)))
+    if filters.country:
+        parts.append(_("country: %(country)s", country=f.country(filters.country)))
+    if filters.status:
+        parts.append(_("status: %(status)s", status=f.status(filters.status)))
+    if filters.flag == ANY:
+        parts.append(_("any flag"))
+    elif filters.flag:
+        parts.append(_("flag: %(flag)s", flag=f.flag(filters.flag)))
+    return "; ".join(parts) if parts else None
 
 
 def usable(table: TableQuery, known: Mapping[str, list[str]]) -> TableQuery:

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from api.presenters.events import aggregate_type
 from api.presenters.rates import rates_out
+from api.presenters.reports import filters_out
 from api.presenters.summaries import event_summary
 from api.presenters.values import exact_amount, source_out
 from api.schemas import changes as c
@@ -143,4 +144,5 @@ def changes_out(
         events=list(events),
         next_cursor=next_cursor,
         position=position,
+        filters=filters_out(start.filters),
     )

@@ -77,7 +77,14 @@ def shares_out(shares: Shares) -> s.SharesOut:
 def filters_out(filters: Filters) -> s.FiltersOut | None:
     if not filters.narrows:
         return None
-    return s.FiltersOut(filters.sector, filters.region, filters.country, filters.status)
+    return s.FiltersOut(
+        filters.sector,
+        filters.region,
+        filters.country,
+        filters.status,
+        filters.flag,
+        filters.no_news_days if filters.flag is not None else None,
+    )
 
 
 def _ratio(value: Decimal | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
@@ -10,10 +11,16 @@ from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
 from api.params import (
+    CountryCode,
     Currency,
+    FlagFilter,
     Layer,
     MinPosition,
+    NoNewsDays,
     ReadModelDep,
+    RegionCode,
+    Sector,
+    StatusFilter,
     Tracker,
     changes_moments,
     report_filters,
@@ -22,7 +29,7 @@ from api.params import (
 from api.presenters.changes import changed_event_out, changes_out
 from api.schemas.changes import ChangesOut
 from tracker.readmodel.activity import MAX_PAGE, what_changed
-from tracker.readmodel.reports import ReportQuery
+from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS
 
 MAX_CONTRIBUTIONS = 500
 
@@ -67,6 +74,12 @@ class ChangesController(Controller):
         as_of_to: AsOfTo = None,
         currency: Currency = "USD",
         layer: Layer = "all",
+        sector: Sector = None,
+        region: RegionCode = None,
+        country: CountryCode = None,
+        status: StatusFilter = None,
+        flag: FlagFilter = None,
+        no_news_days: NoNewsDays = DEFAULT_NO_NEWS_DAYS,
         contributions: Annotated[
             int,
             QueryParameter(
@@ -97,12 +110,18 @@ class ChangesController(Controller):
         moments), a move of exchange rates (a rate corrected, published or withdrawn, or
         the portfolio's choice of rate sets: the same amounts converted otherwise, with the
         rate known at each moment), or the targets restated. `events` lists the events
-        recorded between the two `known_at`, newest first, a page at a time."""
+        recorded between the two `known_at`, newest first, a page at a time.
+
+        The filters (`layer`, `sector`, `region`, `country`, `status`, `flag`) are those of
+        the progress report, judged at each moment: a project counted at one moment and
+        not the other (its status changed, it became flagged) contributes all it counted,
+        as a cause of its own; `events` then lists only the events of the projects
+        counted at either moment, besides the portfolio's own."""
         start, end = changes_moments((known_from, known_to), (as_of_from, as_of_to))
         position = readmodel.wait_for(min_position)
-        scope = report_filters(layer)
+        scope = report_filters(layer, sector, region, country, status, flag, no_news_days)
         first = report_query(tracker, portfolio_id, *start, currency, "latest", scope)
-        last = ReportQuery(portfolio_id, *end, currency, None, scope)
+        last = replace(first, as_of=end[0], known_at=end[1])
         found = readmodel.report(
             lambda conn: what_changed(conn, first, last, limit=limit, cursor=cursor)
         )

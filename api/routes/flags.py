@@ -10,7 +10,8 @@ from litestar.params import FromPath
 from api.conditions import read_moment, today_utc
 from api.params import AsOf, KnownAt, MinPosition, NoNewsDays, ReadModelDep, Tracker
 from api.schemas.projects import FlaggedProjectOut, FlagsOut
-from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS, count_flags, flags_of, rules_for
+from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS
+from tracker.readmodel.flags import count_flags, flags_of, rules_for
 from tracker.readmodel.moments import Moment, projects_then
 
 

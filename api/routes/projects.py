@@ -35,7 +35,8 @@ from api.schemas import HistoryOut, RecordedOut
 from api.schemas.projects import ProjectEventIn, ProjectIn, ProjectOut, ProjectPageOut
 from tracker.domain.errors import NotFound
 from tracker.group_commit import GroupCommit
-from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS, only_flagged, project_flags, rules_for
+from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS
+from tracker.readmodel.flags import only_flagged, project_flags, rules_for
 from tracker.readmodel.moments import Moment, project_listing
 from tracker.readmodel.queries import ProjectFilter, SortKey
 

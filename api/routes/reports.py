@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
@@ -15,10 +16,12 @@ from api.params import (
     AsOf,
     CountryCode,
     Currency,
+    FlagFilter,
     Fx,
     KnownAt,
     Layer,
     MinPosition,
+    NoNewsDays,
     ReadModelDep,
     RegionCode,
     Sector,
@@ -30,6 +33,7 @@ from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from api.schemas import BreakdownOut, ProgressOut, TimelineOut
 from api.single_flight import SingleFlight
 from tracker.readmodel import reports, timeline
+from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS, Filters
 from tracker.readmodel.service import ReadModel
 from tracker.readmodel.shares import FIGURES, ORDERS
 
@@ -69,12 +73,15 @@ class ReportController(Controller):
         region: RegionCode = None,
         country: CountryCode = None,
         status: StatusFilter = None,
+        flag: FlagFilter = None,
+        no_news_days: NoNewsDays = DEFAULT_NO_NEWS_DAYS,
         min_position: MinPosition = None,
         *,
         request: Request[Any, Any, Any],
     ) -> ProgressOut:
-        filters = report_filters(layer, sector, region, country, status)
-        key = ("progress", portfolio_id, *read_moment(as_of, known_at), currency, fx, filters)
+        filters = report_filters(layer, sector, region, country, status, flag, no_news_days)
+        moment = read_moment(as_of, known_at)
+        key = ("progress", portfolio_id, *moment, currency, fx, filters, _judged_on(filters))
 
         def build(position: int) -> ProgressOut:
             query = report_query(
@@ -101,13 +108,26 @@ class ReportController(Controller):
         region: RegionCode = None,
         country: CountryCode = None,
         status: StatusFilter = None,
+        flag: FlagFilter = None,
+        no_news_days: NoNewsDays = DEFAULT_NO_NEWS_DAYS,
         min_position: MinPosition = None,
         *,
         request: Request[Any, Any, Any],
     ) -> BreakdownOut:
-        filters = report_filters(layer, sector, region, country, status)
+        filters = report_filters(layer, sector, region, country, status, flag, no_news_days)
         moment = read_moment(as_of, known_at)
-        key = ("breakdown", portfolio_id, by, figure, sort, *moment, currency, fx, filters)
+        key = (
+            "breakdown",
+            portfolio_id,
+            by,
+            figure,
+            sort,
+            *moment,
+            currency,
+            fx,
+            filters,
+            _judged_on(filters),
+        )
 
         def build(position: int) -> BreakdownOut:
             query = report_query(
@@ -135,13 +155,15 @@ class ReportController(Controller):
         region: RegionCode = None,
         country: CountryCode = None,
         status: StatusFilter = None,
+        flag: FlagFilter = None,
+        no_news_days: NoNewsDays = DEFAULT_NO_NEWS_DAYS,
         min_position: MinPosition = None,
         *,
         request: Request[Any, Any, Any],
     ) -> TimelineOut:
         today = today_utc().date()
         moment = read_moment(as_of, known_at)
-        filters = report_filters(layer, sector, region, country, status)
+        filters = report_filters(layer, sector, region, country, status, flag, no_news_days)
         key = ("timeline", portfolio_id, interval, *moment, currency, fx, filters, today)
 
         def build(position: int) -> TimelineOut:
@@ -152,6 +174,12 @@ class ReportController(Controller):
             return timeline_out(report, position)
 
         return await _served(request, readmodel, key, min_position, TimelineOut, build)
+
+
+def _judged_on(filters: Filters) -> date | None:
+    """The day a flag filter's silence ends when no ``as_of`` says it: part of what a report
+    remembered in memory answers for (tomorrow, a project may have been silent too long)."""
+    return today_utc().date() if filters.flag is not None else None
 
 
 async def _served(

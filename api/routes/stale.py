@@ -12,7 +12,7 @@ from api.conditions import read_moment, today_utc
 from api.params import AsOf, KnownAt, MinPosition, ReadModelDep, Tracker
 from api.presenters.projects import stale_out
 from api.schemas.projects import StaleOut
-from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS
+from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS
 from tracker.readmodel.moments import Moment, stale_then
 
 

@@ -218,6 +218,10 @@ class FiltersOut(Struct):
     region: str | None = None
     country: str | None = None
     status: str | None = None
+    #: Only the projects carrying this flag at the report's moment (``any``: any flag) …
+    flag: str | None = None
+    #: … the silence, in days, after which an open project is flagged ``no_news``.
+    no_news_days: int | None = None
 
 
 class ProgressOut(Struct):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from msgspec import Struct
 
-from api.schemas import RateOut, SourceOut
+from api.schemas import FiltersOut, RateOut, SourceOut
 
 
 class MomentOut(Struct):
@@ -100,3 +100,6 @@ class ChangesOut(Struct):
     #: Pass as ``cursor`` for the next page of ``events``; none on the last page.
     next_cursor: str | None
     position: int
+    #: The projects both moments were narrowed to (each judged at its moment); null: not
+    #: narrowed.
+    filters: FiltersOut | None = None

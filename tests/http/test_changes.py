@@ -108,7 +108,13 @@ def scenario(client: Client, portfolio_id: str) -> dict[str, Any]:
     post(client, f"/projects/{b}/events", jobs)
     milestone = {"type": "milestone", "name": "Foundation laid", "effective_date": "2024-04-20"}
     last = post(client, f"/projects/{a}/events", milestone)
-    return {"portfolio": portfolio_id, "before": before, "after": moment(), "last": last}
+    return {
+        "portfolio": portfolio_id,
+        "before": before,
+        "after": moment(),
+        "last": last,
+        "b": b,
+    }
 
 
 def test_changes_between_two_known_at_moments_are_explained_and_add_up(
@@ -170,6 +176,61 @@ def test_changes_between_two_known_at_moments_are_explained_and_add_up(
         ).json()
         assert figure(body, "committed")[end] == report["committed"]["amount"]
         assert figure(body, "pledged")[end] == report["pledged"]["amount"]
+
+
+def test_filters_narrow_both_moments_and_a_project_that_moved_in_is_its_own_cause(
+    client: Client, scenario: dict[str, Any]
+) -> None:
+    """B is agreed on 25 April 2024: as of the 21st it counts among the announced projects,
+    as of the 30th among the agreed ones; all it counts moves with it, credited to it."""
+    status = post(
+        client,
+        f"/projects/{scenario['b']}/events",
+        {"type": "status_changed", "status": "agreed", "effective_date": "2024-04-25"},
+    )
+    days = {"as_of_from": "2024-04-21", "as_of_to": "2024-04-30"}
+    agreed = changes(client, scenario["portfolio"], status="agreed", **days)
+    assert agreed["filters"]["status"] == "agreed"
+    committed = figure(agreed, "committed")
+    # UZS 500 M at 12,500: USD 40,000, and B's plan UZS 1 bn: USD 80,000.
+    assert (committed["start"], committed["end"]) == ("0.00", "40000.00")
+    assert contributions(committed) == {("project", "Textile plant B"): "40000.00"}
+    [moved_in] = committed["contributions"]
+    assert status["position"] in moved_in["cause"]["positions"]
+    assert contributions(figure(agreed, "pledged")) == {("project", "Textile plant B"): "80000.00"}
+    assert contributions(figure(agreed, "jobs_permanent")) == {("project", "Textile plant B"): "10"}
+    assert (figure(agreed, "projects")["start"], figure(agreed, "projects")["end"]) == ("0", "1")
+    # The compare view with the same filter shows the API's strings, and keeps the filter.
+    page = client.get(
+        f"/portfolios/{scenario['portfolio']}/compare", params={"status": "agreed", **days}
+    )
+    assert page.status_code == 200, page.text
+    for end in ("start", "end", "difference"):
+        assert f'data-figure="committed-{end}" value="{committed[end]}"' in page.text, end
+    assert '<input type="hidden" name="status" value="agreed">' in page.text
+    assert "changes?as_of_from=2024-04-21&amp;as_of_to=2024-04-30&amp;status=agreed" in page.text
+    # Among the announced ones B leaves: A's 250,000 stays, B's 40,000 leaves.
+    announced = changes(client, scenario["portfolio"], status="announced", **days)
+    committed = figure(announced, "committed")
+    assert (committed["start"], committed["end"]) == ("290000.00", "250000.00")
+    assert contributions(committed) == {("project", "Textile plant B"): "-40000.00"}
+    for body in (agreed, announced):
+        assert all(adds_up(f) for f in body["figures"])
+        # Each end is the progress report with the same filter at that day.
+        for end, as_of in (("start", "2024-04-21"), ("end", "2024-04-30")):
+            report = client.get(
+                f"{API}/portfolios/{scenario['portfolio']}/progress",
+                params={"as_of": as_of, "status": body["filters"]["status"]},
+            ).json()
+            assert figure(body, "committed")[end] == report["committed"]["amount"]
+            assert figure(body, "projects")[end] == str(report["projects"])
+    assert_problem(
+        client.get(
+            f"{API}/portfolios/{scenario['portfolio']}/changes?as_of_from=2024-04-21&flag=late"
+        ),
+        400,
+        "flag",
+    )
 
 
 def test_events_are_paged_newest_first(client: Client, scenario: dict[str, Any]) -> None:

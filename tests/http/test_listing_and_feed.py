@@ -21,7 +21,7 @@ from litestar.testing.transport import TestClientTransport as LitestarTransport
 from api.stream import EventBroadcaster
 from tests.http.conftest import project_body
 from tests.problems import assert_problem
-from tracker.readmodel.flags import DEFAULT_NO_NEWS_DAYS
+from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS
 
 Client = TestClient  # type: ignore[type-arg]
 

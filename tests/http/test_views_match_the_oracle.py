@@ -5,8 +5,8 @@ taken between writes (so every recorded time differs and a ``known_at`` can fall
 two). Then, at moments drawn by a seeded random (``as_of`` any day of the story or none,
 ``known_at`` between two writes, exactly at a write, or none), every read is compared with
 ``tests.oracle`` (and ``tests.oracle_projects``): progress, the breakdowns, the timeline (each
-also narrowed by one filter in turn: a layer, sector, region, country, status or two of
-them, with the shares of plan), the project list, each project, its history, the stale
+also narrowed by one filter in turn: a layer, sector, region, country, status, flag or two
+of them, with the shares of plan), the project list, each project, its history, the stale
 projects, the portfolio page and each project page. On SQLite and on PostgreSQL (the
 ``client`` fixture runs on both).
 """
@@ -26,7 +26,7 @@ from uuid import UUID
 from litestar.testing import TestClient
 
 from tests.oracle import FiguresView, Oracle, Selection, cents, share_of_plan
-from tests.oracle_projects import events_of, flags_then, projects_then, stale_then
+from tests.oracle_projects import events_of, flags_then, judging, projects_then, stale_then
 from tracker.application import TrackerApplication
 
 Client = TestClient  # type: ignore[type-arg]
@@ -278,6 +278,9 @@ SELECTIONS = (
     Selection(layer="illustrative"),
     Selection(layer="reported", region="UZ-SI"),
     Selection(sector="metallurgy", country="KZ"),
+    Selection(flag="any", no_news_days=STALE_DAYS),
+    Selection(flag="disbursed_above_committed"),
+    Selection(flag="end_date_passed", layer="reported"),
 )
 
 
@@ -288,6 +291,8 @@ def selection_params(selection: Selection) -> dict[str, str]:
         "region": selection.region,
         "country": selection.country,
         "status": selection.status,
+        "flag": selection.flag,
+        "no_news_days": str(selection.no_news_days) if selection.flag else None,
     }
     return {k: v for k, v in values.items() if v and v != "all"}
 
@@ -311,6 +316,8 @@ def check_filtered_reports(
 ) -> None:
     """Progress, a breakdown and the timeline narrowed by ``selection``, against the oracle."""
     portfolio = UUID(story.portfolio)
+    today = datetime.now(UTC).date()
+    selection = judging(selection, oracle, portfolio, today, moment.known_at)
     asked = {"as_of": moment.as_of, "known_at": moment.known_at, "selection": selection}
     where = (selection, moment)
     base = f"{API}/portfolios/{story.portfolio}"
@@ -329,7 +336,6 @@ def check_filtered_reports(
             assert got["planned_jobs"] == want.planned_jobs, (by, key, where)
             assert got["projects"] == sum(n for _, n in want.projects_by_status), (by, key)
             check_shares(slices[key]["shares_of_plan"], want, (by, key, where))
-    today = datetime.now(UTC).date()
     line = get(client, f"{base}/timeline", moment, interval="month", **params).json()
     want_line = oracle.timeline(portfolio, "month", today, **asked)
     assert [p["period"] for p in line["points"]] == [p.period for p in want_line.points], where

@@ -58,6 +58,7 @@ class Story:
     portfolio: str
     alpha: str
     bravo: str
+    charlie: str
     before_bravo_moved: datetime
 
 
@@ -72,7 +73,7 @@ def story(client: Client, portfolio_id: str) -> Story:
     )
     s.alpha = announce(client, portfolio_id, "Alpha", "energy", "KZ-61", 40, 200)
     s.bravo = announce(client, portfolio_id, "Bravo", "metallurgy", "UZ-SI", 20, 100)
-    charlie = announce(client, portfolio_id, "Charlie", "energy", "UZ-TK", 10, 50)
+    s.charlie = charlie = announce(client, portfolio_id, "Charlie", "energy", "UZ-TK", 10, 50)
     delta = announce(client, portfolio_id, "Delta", "agriculture", "KZ-61", 10, 20)
 
     def event(project: str, body: dict[str, Any]) -> None:
@@ -160,6 +161,8 @@ def test_filters_recompute_progress_breakdowns_and_timeline(client: Client, stor
         "region": None,
         "country": None,
         "status": None,
+        "flag": None,
+        "no_news_days": None,
     }
     assert Decimal(energy["committed"]["amount"]) == 32 * M
     assert Decimal(energy["disbursed"]["amount"]) == 10 * M
@@ -216,6 +219,61 @@ def test_filters_are_judged_as_of_the_day_and_as_known_then(client: Client, stor
     assert read(client, story, "progress", sector="metallurgy")["projects"] == 0
 
 
+def charlie_disburses_beyond_its_commitment(client: Client, story: Story) -> None:
+    """Charlie (2 M committed) disburses 3 M on 15 June 2024: flagged from that day."""
+    post(
+        client,
+        f"/projects/{story.charlie}/events",
+        {"type": "disbursed", "amount": usd(3), "effective_date": "2024-06-15"},
+    )
+
+
+def test_a_flag_recomputes_progress_breakdowns_and_timeline(client: Client, story: Story) -> None:
+    charlie_disburses_beyond_its_commitment(client, story)
+    above = {"flag": "disbursed_above_committed"}
+    now = read(client, story, "progress", **above)
+    assert now["filters"]["flag"] == "disbursed_above_committed"
+    assert (now["projects"], Decimal(now["committed"]["amount"])) == (1, 2 * M)
+    assert Decimal(now["disbursed"]["amount"]) == 3 * M
+    assert Decimal(now["pledged"]["amount"]) == 10 * M  # Charlie's plan
+    # Judged at the report's moment: on 14 June Charlie had disbursed nothing.
+    assert read(client, story, "progress", as_of="2024-06-14", **above)["projects"] == 0
+    # No news for 60 days before 30 June 2024: Bravo (last news 2 April) only; Alpha's
+    # jobs came on 20 May, Charlie's disbursement on 15 June, Delta is cancelled.
+    silent = read(client, story, "progress", flag="no_news", no_news_days="60", as_of="2024-06-30")
+    assert silent["filters"]["no_news_days"] == 60
+    assert (silent["projects"], Decimal(silent["committed"]["amount"])) == (1, 20 * M)
+    # Any flag: Bravo and Charlie, 22 M committed, 21 M disbursed.
+    flagged = read(client, story, "progress", flag="any", no_news_days="60", as_of="2024-06-30")
+    assert (flagged["projects"], Decimal(flagged["disbursed"]["amount"])) == (2, 21 * M)
+    # The breakdowns count only the flagged projects: energy (Charlie) and metallurgy (Bravo).
+    by_sector = slices(
+        client, story, by="sector", flag="any", no_news_days="60", as_of="2024-06-30"
+    )
+    assert sorted(by_sector) == ["energy", "metallurgy"]
+    assert Decimal(by_sector["energy"]["figures"]["committed"]["amount"]) == 2 * M
+    # The timeline judges each point at its own day: Charlie is flagged from June only.
+    line = read(client, story, "timeline", interval="month", as_of="2024-07-31", **above)
+    committed = [Decimal(p["figures"]["committed"]["amount"]) for p in line["points"]]
+    assert committed == [0, 0, 0, 0, 0, 2 * M, 2 * M]
+    assert line["points"][-1]["figures"]["projects"] == 1
+
+
+def test_a_flag_narrows_the_whole_page(client: Client, story: Story) -> None:
+    charlie_disburses_beyond_its_commitment(client, story)
+    html = page(client, story, flag="disbursed_above_committed")
+    assert headline(html)["committed"] == "2000000.00"
+    assert headline(html)["projects"] == "1"
+    assert (
+        "Every figure below counts only the projects matching flag: Disbursed > committed" in html
+    )
+    assert re.findall(r'data-key="([\w-]+)"', section(html, "breakdown-sector")) == ["energy"]
+    assert "Bravo" not in html[html.index('id="projects-title"') :]
+    html = page(client, story, flag="soon")
+    assert "Unknown flag “soon”; showing every project." in html
+    assert headline(html)["committed"] == "52000000.00"
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -225,6 +283,8 @@ def test_filters_are_judged_as_of_the_day_and_as_known_then(client: Client, stor
         ({"country": "TJ"}, "country"),
         ({"status": "stalled"}, "status"),
         ({"layer": "rumoured"}, "layer"),
+        ({"flag": "late"}, "flag"),
+        ({"flag": "no_news", "no_news_days": "0"}, "no_news_days"),
     ],
 )
 def test_an_unknown_filter_value_is_a_400_naming_it(

@@ -3,15 +3,16 @@
 For random histories (the strategies of ``test_reports_match_the_oracle``: corrections and
 retractions, backdated facts, status moves, restated targets, rates published, corrected
 and withdrawn, the choice of rate sets changed) and two random moments, the start no later
-than the end on either axis, ``changes`` must give, for every headline figure, the oracle's
-value at each moment, and contributions that add up exactly (Decimal, no rounding) to the
-difference of the oracle's two values. Rates are exact (powers of 2 and 5), so the oracle's
-sum of conversions is exact too.
+than the end on either axis, and no filter or one (a layer, a sector, a region, a country, a
+status or a flag, judged at each moment), ``changes`` must give, for every headline figure,
+the oracle's value at each moment, and contributions that add up exactly (Decimal, no
+rounding) to the difference of the oracle's two values. Rates are exact (powers of 2 and
+5), so the oracle's sum of conversions is exact too.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,8 +30,13 @@ from tests.integration.test_reports_match_the_oracle import (
     make_history,
     opened,
 )
-from tests.oracle import Oracle
+from tests.oracle import Oracle, Selection
+from tests.oracle_projects import judging
+from tracker.domain.status import Status
+from tracker.readmodel import filters
 from tracker.readmodel.changes import Changes, Measure, changes
+from tracker.readmodel.filters import ANY, FLAGS
+from tracker.readmodel.flags import FlagJudge
 from tracker.readmodel.projector import Projector
 from tracker.readmodel.reports import EXACT, ReportQuery
 from tracker.settings import Settings
@@ -73,6 +79,29 @@ def assert_changes_explained(found: Changes, start: dict[str, Decimal], end: dic
         assert figure.end == end.get(name, Decimal(0)), name
 
 
+#: The day flags count silence up to when a moment has no ``as_of`` (one per run).
+TODAY = datetime.now(UTC).date()
+
+
+def draw_selection(history: History, known: dict[str, list[str]]) -> Selection:
+    """No filter (half the time), or one: a layer, a sector, a region, a country or a
+    status the portfolio's projects have had, or a flag (with a silence of 30 or 180 days)."""
+    kind = history.draw(
+        st.sampled_from(["none", "none", "layer", "sector", "region", "country", "status", "flag"]),
+        "filter",
+    )
+    if kind == "layer":
+        return Selection(layer=history.draw(st.sampled_from(["reported", "illustrative"]), kind))
+    if kind in ("sector", "region", "country") and known[kind]:
+        return Selection(**{kind: history.draw(st.sampled_from(known[kind]), kind)})
+    if kind == "status":
+        return Selection(status=history.draw(st.sampled_from([s.value for s in Status]), kind))
+    if kind == "flag":
+        flag = history.draw(st.sampled_from([ANY, *FLAGS]), kind)
+        return Selection(flag=flag, no_news_days=history.draw(st.sampled_from([30, 180]), "days"))
+    return Selection()
+
+
 def check_changes(fresh: Settings, data: st.DataObject) -> None:
     with opened(fresh) as (tracker, engine):
         history = History(tracker, engine, data)
@@ -87,15 +116,42 @@ def check_changes(fresh: Settings, data: st.DataObject) -> None:
             known: tuple[datetime | None, datetime | None] = ordered_pair(history, moments, "known")
             as_of: tuple[date | None, date | None] = ordered_pair(history, days, "as_of")
             currency = history.draw(st.sampled_from(["USD", "USD", "KZT", "UZS"]), "currency")
-            start = ReportQuery(history.portfolio, as_of[0], known[0], currency)
-            end = ReportQuery(history.portfolio, as_of[1], known[1], currency)
+            with engine.connect() as conn:
+                known_values = filters.known_values(conn, history.portfolio)
+            selection = draw_selection(history, known_values)
+            scope = filters.Filters(
+                selection.layer,
+                selection.sector,
+                selection.region,
+                selection.country,
+                selection.status,
+                selection.flag,
+                selection.no_news_days,
+            )
+            judge = FlagJudge(tracker, TODAY)
+            start = ReportQuery(history.portfolio, as_of[0], known[0], currency, None, scope, judge)
+            end = ReportQuery(history.portfolio, as_of[1], known[1], currency, None, scope, judge)
             with engine.connect() as conn:
                 found = changes(conn, start, end)
-            asked = {"currency": currency}
+            judged = [
+                judging(selection, oracle, history.portfolio, TODAY, moment) for moment in known
+            ]
             assert_changes_explained(
                 found,
-                oracle.headline(history.portfolio, as_of=as_of[0], known_at=known[0], **asked),
-                oracle.headline(history.portfolio, as_of=as_of[1], known_at=known[1], **asked),
+                oracle.headline(
+                    history.portfolio,
+                    as_of=as_of[0],
+                    known_at=known[0],
+                    currency=currency,
+                    selection=judged[0],
+                ),
+                oracle.headline(
+                    history.portfolio,
+                    as_of=as_of[1],
+                    known_at=known[1],
+                    currency=currency,
+                    selection=judged[1],
+                ),
             )
             del index
 

@@ -56,6 +56,9 @@ class Window:
     scope: ReportQuery  # the portfolio, and which of its projects count (layer)
     after: datetime | None
     upto: datetime | None
+    #: When the filters narrow, the projects whose events are listed: those counted at
+    #: either moment (``None``: every project of the layer).
+    projects: frozenset[str] | None = None
 
     def holds(self, column: Any) -> list[Any]:
         conditions = [column.is_not(None)]
@@ -111,7 +114,8 @@ def what_changed(
     found = changes(conn, start, end)
     page = None
     if start.known_at is not None:
-        window = Window(start, start.known_at, end.known_at)
+        counted = None if found.scope is None else found.scope[0] | found.scope[1]
+        window = Window(start, start.known_at, end.known_at, counted)
         page = recorded_between(conn, window, limit=limit, cursor=cursor)
     named = [c.cause.project_id for f in found.figures for c in f.contributions]
     named += [e.project_id for e in page.entries] if page else []
@@ -130,6 +134,8 @@ def _sources(conn: Connection, window: Window) -> list[Select[Any]]:
         )
         owner = table.c.portfolio_id == portfolio if where is None else where
         scope = in_scope(project, window.scope) if project is not None else []
+        if project is not None and window.projects is not None:
+            scope.append(project.in_(sorted(window.projects)))
         found.append(
             select(
                 cast(position, Integer).label("position"),

@@ -71,6 +71,12 @@ class Measure:
 
 #: A headline, or what one change did to it: a value per measure.
 Vector = dict[Measure, Decimal]
+#: The sums a report converts as one: its holder (the portfolio "", or a project when the
+#: filters narrow), kind, currency and value date.
+Group = tuple[str, str, str, date]
+#: One ledger row entering (sign 1) or leaving (-1) a group: its event's position, its
+#: project, the sign, its amount and the events to credit.
+Step = tuple[int, str, int, Decimal, tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -114,17 +120,21 @@ class Changes:
     start: Progress
     end: Progress
     figures: list[FigureChange]
+    #: The projects the filters counted at the start and at the end; ``None``: the filters
+    #: do not narrow (every project of the layer counts).
+    scope: tuple[frozenset[str], frozenset[str]] | None = None
 
 
 def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
     """Every headline figure at ``start`` and at ``end``, each difference explained."""
     first, last = progress(conn, start), progress(conn, end)
     books = (_book(conn, start), _book(conn, end))
-    work = _Explanation(start.currency, books)
-    work.facts(conn, start, end)
-    work.projects(
-        projects_as_of(conn, start), projects_as_of(conn, end), project_positions(conn, start, end)
-    )
+    then, now = projects_as_of(conn, start), projects_as_of(conn, end)
+    positions = project_positions(conn, start, end)
+    scope = (frozenset(then), frozenset(now)) if start.filters.narrows else None
+    work = _Explanation(start.currency, books, scope)
+    work.facts(conn, start, end, positions)
+    work.projects(then, now, positions)
     work.targets(first.targets, last.targets, target_position(conn, end, last.targets))
     before, after = headline(first), headline(last)
     figures = []
@@ -140,7 +150,7 @@ def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
                 explained,
             )
         )
-    return Changes(first, last, figures)
+    return Changes(first, last, figures, scope)
 
 
 def _book(conn: Connection, query: ReportQuery) -> RateBook:
@@ -198,6 +208,9 @@ def _unconverted(name: str, currency: str, amount: Decimal, count: int) -> Vecto
 class _Explanation:
     currency: str
     books: tuple[RateBook, RateBook]
+    #: The projects the filters count at each moment; ``None``: not narrowed (every fact
+    #: of the layer counts, summed per value date for the whole portfolio).
+    scope: tuple[frozenset[str], frozenset[str]] | None = None
     by_cause: dict[tuple[Any, ...], Vector] = field(default_factory=lambda: defaultdict(dict))
     rate_causes: dict[tuple[Any, ...], tuple[RateMove, ...]] = field(default_factory=dict)
     #: The events behind each cause's change of each measure.
@@ -280,18 +293,29 @@ class _Explanation:
         conn: Connection,
         start: ReportQuery,
         end: ReportQuery,
+        positions: Mapping[str, set[int]],
     ) -> None:
         moments = (LedgerMoment(start.known_at, start.as_of), LedgerMoment(end.known_at, end.as_of))
-        groups: dict[tuple[str, str, date], list[tuple[int, str, int, Decimal]]] = defaultdict(list)
-        for row in conn.execute(moved_facts(start, end)):
-            counted = (moments[0].holds(row), moments[1].holds(row))
+        scope = self.scope
+        among = None if scope is None else scope[0] | scope[1]
+        entered = frozenset() if scope is None else scope[0] ^ scope[1]
+        groups: dict[Group, list[Step]] = defaultdict(list)
+        for row in conn.execute(moved_facts(start, end, among, entered)):
+            counted = (
+                moments[0].holds(row) and (scope is None or row.project_id in scope[0]),
+                moments[1].holds(row) and (scope is None or row.project_id in scope[1]),
+            )
             if counted[0] == counted[1]:
                 continue
             sign = 1 if counted[1] else -1
             # Left the count: closed by a correction or retraction, the event to credit.
             closed = not counted[1] and row.superseded_at is not None
             position = row.superseded_position if closed else row.recorded_position
-            cause = ("project", row.project_id)
+            project = row.project_id
+            cause = ("project", project)
+            # A project that entered or left the filters' scope: its events between the
+            # moments (a status changed, a plan corrected) are behind every row it moved.
+            events = {position, *(positions.get(project, ()) if project in entered else ())}
             if row.kind == "jobs_created":
                 self.credit(
                     cause,
@@ -299,14 +323,15 @@ class _Explanation:
                         Measure("jobs_permanent", "jobs"): Decimal(sign * row.permanent),
                         Measure("jobs_temporary", "jobs"): Decimal(sign * row.temporary),
                     },
-                    (position,),
+                    events,
                 )
             elif row.currency == self.currency:  # taken as it is: adds up as it comes
                 change = {Measure(row.kind, self.currency): sign * row.amount}
-                self.credit(cause, change, (position,))
+                self.credit(cause, change, events)
             else:
-                groups[(row.kind, row.currency, row.effective_date)].append(
-                    (position, row.project_id, sign, row.amount)
+                holder = "" if scope is None else project
+                groups[(holder, row.kind, row.currency, row.effective_date)].append(
+                    (position, project, sign, row.amount, tuple(sorted(events)))
                 )
         self._walk_groups(conn, start, groups)
 
@@ -314,26 +339,28 @@ class _Explanation:
         self,
         conn: Connection,
         start: ReportQuery,
-        groups: dict[tuple[str, str, date], list[tuple[int, str, int, Decimal]]],
+        groups: dict[Group, list[Step]],
     ) -> None:
-        """Each value date's sum from its start value to its end value, change by change."""
-        sums = sums_at_start(conn, start, self._ranges(groups))
+        """Each value date's sum (the portfolio's, or a project's when the filters narrow:
+        as the report converts it) from its start value to its end value, change by change."""
+        among = None if self.scope is None else self.scope[0]
+        sums = sums_at_start(conn, start, self._ranges(groups), among)
         for key in set(groups) | set(sums):
-            kind, currency, on = key
+            _, kind, currency, on = key
             amount, n = sums.get(key, (ZERO, 0))
             value = self.value(0, kind, amount, currency, on, n)
             if (rates := self.rate_cause(currency, on)) is not None:
                 value = self.step(rates, value, self.value(1, kind, amount, currency, on, n))
-            for position, project, sign, delta in sorted(groups.get(key, [])):
+            for _, project, sign, delta, events in sorted(groups.get(key, [])):
                 amount, n = EXACT.add(amount, sign * delta), n + sign
                 after = self.value(1, kind, amount, currency, on, n)
-                value = self.step(("project", project), value, after, (position,))
+                value = self.step(("project", project), value, after, events)
 
-    def _ranges(self, groups: Iterable[tuple[str, str, date]]) -> list[tuple[str, date, date]]:
+    def _ranges(self, groups: Iterable[Group]) -> list[tuple[str, date, date]]:
         """Per currency, the value dates to read sums for: those the changed rows hold and
         those whose rate moved (every date a rate of either moment starts a period)."""
         by_currency: dict[str, list[date]] = defaultdict(list)
-        for _, currency, on in groups:
+        for _, _, currency, on in groups:
             if currency != self.currency:
                 by_currency[currency].append(on)
         for currency, start, stop in self._rate_periods():

@@ -36,6 +36,16 @@ LAYERS = ("all", "reported", "illustrative")
 #: The project attributes a report can be narrowed by, in the order they are named.
 NARROWING = ("sector", "region", "country", "status")
 
+#: The flags a project can carry at a moment (``tracker.readmodel.flags`` judges them).
+DISBURSED_ABOVE_COMMITTED = "disbursed_above_committed"
+END_DATE_PASSED = "end_date_passed"
+NO_NEWS = "no_news"
+FLAGS = (DISBURSED_ABOVE_COMMITTED, END_DATE_PASSED, NO_NEWS)
+#: The filter value that selects a project carrying any flag.
+ANY = "any"
+#: Days without news after which an open project is flagged, unless a reader asks otherwise.
+DEFAULT_NO_NEWS_DAYS = 180
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -44,11 +54,15 @@ class Filters:
     region: str | None = None  # ISO 3166-2
     country: str | None = None  # ISO 3166-1 alpha-2
     status: str | None = None
+    #: Only the projects carrying this flag at the report's moment (``ANY``: any flag) …
+    flag: str | None = None
+    #: … where an open project silent this many days is flagged ``no_news``.
+    no_news_days: int = DEFAULT_NO_NEWS_DAYS
 
     @property
     def narrows(self) -> bool:
-        """Whether a project attribute is asked for (the layer aside)."""
-        return any(getattr(self, name) for name in NARROWING)
+        """Whether a project attribute or a flag is asked for (the layer aside)."""
+        return any(getattr(self, name) for name in NARROWING) or self.flag is not None
 
     @property
     def illustrative(self) -> bool | None:
@@ -68,8 +82,14 @@ class Filters:
         )
 
     def params(self) -> dict[str, str]:
-        """The filters as query parameters (only those set; ``layer=all`` is the default)."""
+        """The filters as query parameters (only those set; ``layer=all`` is the default, and
+        ``no_news_days`` is said only with a flag and when not the default)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["no_news_days"] = (
+            str(self.no_news_days)
+            if self.flag is not None and self.no_news_days != DEFAULT_NO_NEWS_DAYS
+            else None
+        )
         return {k: v for k, v in values.items() if v and not (k == "layer" and v == "all")}
 
 
@@ -101,6 +121,10 @@ def check_filters(conn: Connection, portfolio_id: UUID, filters: Filters) -> Fil
         raise UnknownValue(f"layer must be one of {', '.join(LAYERS)}", field="layer")
     if filters.status is not None and filters.status not in {s.value for s in Status}:
         raise UnknownValue(f"{filters.status!r} is not a status", field="status")
+    if filters.flag is not None and filters.flag not in (ANY, *FLAGS):
+        raise UnknownValue(f"flag must be one of {', '.join((ANY, *FLAGS))}", field="flag")
+    if filters.no_news_days < 1:
+        raise UnknownValue("no_news_days must be at least 1", field="no_news_days")
     if not (filters.sector or filters.region or filters.country):
         return filters
     for name, values in known_values(conn, portfolio_id).items():

@@ -17,7 +17,7 @@ Each flag is judged on the project as it was at the moment: its status and lates
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -27,6 +27,13 @@ from sqlalchemy import Connection, select
 
 from tracker.domain.status import STAGES, TERMINAL, Status
 from tracker.readmodel import tables as t
+from tracker.readmodel.filters import (
+    ANY,
+    DISBURSED_ABOVE_COMMITTED,
+    END_DATE_PASSED,
+    FLAGS,
+    NO_NEWS,
+)
 from tracker.readmodel.moments import Moment, projects_then
 from tracker.readmodel.project_money import money_in_usd
 from tracker.readmodel.queries import ProjectFilter, ProjectRow
@@ -35,14 +42,6 @@ from tracker.readmodel.reports import ReportQuery
 if TYPE_CHECKING:
     from tracker.application import TrackerApplication
 
-DISBURSED_ABOVE_COMMITTED = "disbursed_above_committed"
-END_DATE_PASSED = "end_date_passed"
-NO_NEWS = "no_news"
-FLAGS = (DISBURSED_ABOVE_COMMITTED, END_DATE_PASSED, NO_NEWS)
-#: The filter value that selects a project carrying any flag.
-ANY = "any"
-#: Days without news after which an open project is flagged, unless a reader asks otherwise.
-DEFAULT_NO_NEWS_DAYS = 180
 
 #: The statuses of a project not yet operational and still meant to become so.
 NOT_YET_OPERATIONAL = frozenset(
@@ -169,3 +168,27 @@ def only_flagged(
     if filters.ids is not None:
         ids &= filters.ids
     return replace(filters, ids=ids)
+
+
+@dataclass(frozen=True)
+class FlagJudge:
+    """Judges a report's flag filter (``reports.FlagJudge``): the flags of the projects the
+    report counts, at the report's moment (its ``as_of``, or ``today``, ends the silence)."""
+
+    tracker: TrackerApplication
+    today: date
+
+    def __call__(
+        self, conn: Connection, query: ReportQuery, projects: Collection[str]
+    ) -> frozenset[str]:
+        asked = query.filters
+        if asked.flag is None or not projects:
+            return frozenset(projects)
+        moment = Moment(query.as_of, query.known_at)
+        rows = [
+            row
+            for row in projects_then(conn, self.tracker, query.portfolio_id, moment)
+            if row.project_id in projects
+        ]
+        rules = rules_for(moment, asked.no_news_days, self.today)
+        return flagged(flags_of(conn, self.tracker, rows, moment, rules), asked.flag)

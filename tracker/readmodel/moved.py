@@ -8,12 +8,13 @@ announced a project, corrected its plan, changed its status or restated the targ
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, func, or_, select
+from sqlalchemy import Connection, and_, false, func, literal, or_, select
 
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import exact_sum, naive_utc
@@ -47,9 +48,16 @@ def _window(column: Any, start: Any, end: Any) -> Any:
     return condition if end is None else and_(condition, column <= end)
 
 
-def moved_facts(start: ReportQuery, end: ReportQuery) -> Any:
+def moved_facts(
+    start: ReportQuery,
+    end: ReportQuery,
+    among: Collection[str] | None = None,
+    entered: Collection[str] = (),
+) -> Any:
     """The ledger rows that may count at one moment and not the other: recorded or closed
-    between the two ``known_at``, or effective between the two ``as_of``."""
+    between the two ``known_at``, or effective between the two ``as_of``; of the projects
+    ``among`` only (when the filters narrow), and every row of those ``entered`` (counted
+    at one moment and not the other, the filters judged at each)."""
     f = t.facts.c
     known = (
         None if start.known_at is None else naive_utc(start.known_at),
@@ -70,27 +78,41 @@ def moved_facts(start: ReportQuery, end: ReportQuery) -> Any:
             f.superseded_position,
         )
         .where(f.portfolio_id == str(start.portfolio_id), *in_scope(f.project_id, start))
+        .where(*([] if among is None else [f.project_id.in_(sorted(among))]))
         .where(
             or_(
                 _window(f.recorded_at, *known),
                 _window(f.superseded_at, *known),
                 _window(f.effective_date, start.as_of, end.as_of),
+                *([f.project_id.in_(sorted(entered))] if entered else []),
             )
         )
     )
 
 
 def sums_at_start(
-    conn: Connection, start: ReportQuery, ranges: list[tuple[str, date, date]]
-) -> dict[tuple[str, str, date], tuple[Decimal, int]]:
-    """The start's sum and count of each (kind, currency, value date) within ``ranges``."""
-    if not ranges:
+    conn: Connection,
+    start: ReportQuery,
+    ranges: list[tuple[str, date, date]],
+    among: Collection[str] | None = None,
+) -> dict[tuple[str, str, str, date], tuple[Decimal, int]]:
+    """The start's sum and count of each (holder, kind, currency, value date) within
+    ``ranges``: the holder is the portfolio (""), or each project ``among`` those the
+    filters count at the start (a narrowed report converts each project's sums apart)."""
+    if not ranges or (among is not None and not among):
         return {}
     f = t.facts.c
     keys = (f.kind, f.currency, f.effective_date)
+    holder = f.project_id if among is not None else literal("")
     rows = conn.execute(
-        select(*keys, exact_sum(f.amount).label("amount"), func.count().label("n"))
+        select(
+            holder.label("holder"),
+            *keys,
+            exact_sum(f.amount).label("amount"),
+            func.count().label("n"),
+        )
         .where(*counted_facts(start), f.kind.in_(MONEY_KINDS))
+        .where(*([] if among is None else [f.project_id.in_(sorted(among))]))
         .where(
             or_(
                 *(
@@ -99,9 +121,9 @@ def sums_at_start(
                 )
             )
         )
-        .group_by(*keys)
+        .group_by(*([] if among is None else [f.project_id]), *keys)
     )
-    return {(r.kind, r.currency, r.effective_date): (r.amount, int(r.n)) for r in rows}
+    return {(r.holder, r.kind, r.currency, r.effective_date): (r.amount, int(r.n)) for r in rows}
 
 
 def project_positions(

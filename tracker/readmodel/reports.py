@@ -8,11 +8,11 @@ the projects the query's :class:`~tracker.readmodel.filters.Filters` select.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import Connection, and_, func, select
@@ -37,6 +37,17 @@ NOT_ANNOUNCED = "(not yet announced)"
 EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
+class FlagJudge(Protocol):
+    """Who tells which projects carry a flag at a report's moment (``flags.FlagJudge``: the
+    flags need the projects' events, which a report's connection does not read)."""
+
+    def __call__(
+        self, conn: Connection, query: ReportQuery, projects: Collection[str]
+    ) -> frozenset[str]:
+        """Of ``projects`` (ids, as of ``query``'s moment), those carrying its filters' flag."""
+        ...
+
+
 @dataclass(frozen=True)
 class ReportQuery:
     portfolio_id: UUID
@@ -44,8 +55,10 @@ class ReportQuery:
     known_at: datetime | None = None
     currency: str = "USD"
     fx_date: date | None = None  # convert everything at this date instead of each value date
-    #: Which projects count: a layer and, optionally, a sector, region, country, status.
+    #: Which projects count: a layer and, optionally, a sector, region, country, status, flag.
     filters: Filters = EVERY_PROJECT
+    #: Judges the filters' flag; needed only when they name one.
+    judge: FlagJudge | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -212,7 +225,7 @@ class ProjectAsOf:
 
 def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsOf]:
     """Each project announced by ``as_of`` with its plan and status as then known, of those
-    the query's filters select.
+    the query's filters select (a flag judged at the query's moment by its ``judge``).
 
     The status as of a day is the change effective last by then; without ``as_of`` it is the
     project's current status, the last change recorded (as ``Project.status_as_of`` has it,
@@ -257,13 +270,19 @@ def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsO
         )
         for row in rows
     )
-    return {
+    admitted = {
         p.project_id: p
         for p in found
         if filters.admits(
             sector=p.sector, regions=p.regions, countries=p.countries, status=p.status
         )
     }
+    if filters.flag is None:
+        return admitted
+    if query.judge is None:
+        raise ValueError("a report narrowed by a flag needs a judge of flags")
+    flagged = query.judge(conn, query, admitted.keys())
+    return {pid: p for pid, p in admitted.items() if pid in flagged}
 
 
 def counted_facts(query: ReportQuery, known: Iterable[Any] | None = None) -> list[Any]:

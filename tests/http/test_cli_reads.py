@@ -164,6 +164,10 @@ def test_the_cli_json_is_the_api_body(
             {"known_at": moment, "as_of": "2025-06-30"},
             ["--known-at", moment, "--as-of", "2025-06-30"],
         ),
+        (  # silent since 10 February: every project is flagged by 30 June
+            {"flag": "no_news", "no_news_days": "30", "as_of": "2025-06-30"},
+            ["--flag", "no_news", "--no-news-days", "30", "--as-of", "2025-06-30"],
+        ),
     ):
         path = f"/api/v1/portfolios/{portfolio}/{report}"
         api = get(client, path, **params, **moment_params)

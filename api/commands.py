@@ -138,6 +138,10 @@ def command(body: project_schemas.ProjectEventIn) -> c.ProjectCommand:
     raise TypeError(f"unknown event body {body!r}")  # pragma: no cover
 
 
+def title_translation(body: project_schemas.TitleIn) -> c.TranslateTitle:
+    return c.TranslateTitle(body.language, body.title)
+
+
 def published_rate(
     body: rates_schemas.RateIn | rates_schemas.RateCorrectionIn, prefix: str = ""
 ) -> PublishedRate:

@@ -10,6 +10,7 @@ from typing import Any
 from api import schemas as s
 from api.dashboard import format as f
 from tracker.i18n import N_, gettext, ngettext
+from tracker.i18n.formats import language_name
 
 #: The values a correction may replace (tracker.domain.project.CORRECTABLE), as read.
 FIELD_LABELS = {
@@ -104,6 +105,13 @@ def describe(event: s.EventOut, kinds: Mapping[int, str]) -> tuple[str, str | No
             "Retracts #%(version)s (%(what)s)", version=target, what=_what(kinds, target)
         )
         return text, reason
+    if kind == "title_translated":
+        text = gettext(
+            "Title in %(language)s: “%(title)s”",
+            language=language_name(str(p.get("language", ""))),
+            title=p.get("title", ""),
+        )
+        return text, None
     if kind == "announced":
         planned = p["planned_investment"]
         jobs = int(p.get("planned_jobs", 0))

@@ -27,6 +27,7 @@ from api.presenters.changes import changed_event_out, changes_out
 from api.presenters.events import feed_event_out
 from api.presenters.portfolios import portfolio_out
 from api.schemas import changes as c
+from tracker import i18n
 from tracker.application import TrackerApplication
 from tracker.i18n import N_, gettext, ngettext
 from tracker.readmodel import pages, reports
@@ -163,7 +164,7 @@ def compare_page(
         scope = table.filters
         first = replace(now, as_of=asked.start[0], known_at=asked.start[1], filters=scope)
         last = replace(now, as_of=asked.end[0], known_at=asked.end[1], filters=scope)
-        found = what_changed(conn, first, last, limit=EVENTS_SHOWN)
+        found = what_changed(conn, first, last, limit=EVENTS_SHOWN, language=i18n.language())
         links = pages.portfolio_links(conn)
     entries = found.page.entries if found.page else []
     events = tracker.events_at_positions(e.position for e in entries)
@@ -353,7 +354,8 @@ def recent_activity(
 
     def read(conn: Any) -> tuple[Any, dict[str, str]]:
         page = recorded_between(conn, window, limit=ACTIVITY_SHOWN)
-        return page, project_titles(conn, [e.project_id for e in page.entries if e.project_id])
+        named = [e.project_id for e in page.entries if e.project_id]
+        return page, project_titles(conn, named, i18n.language(), upto)
 
     page, titles = readmodel.query(read)
     events = tracker.events_at_positions(e.position for e in page.entries)

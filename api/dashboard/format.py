@@ -64,6 +64,7 @@ EVENT_LABELS = {
     "cancelled": NP_("event", "Cancelled"),
     "corrected": NP_("event", "Correction"),
     "retracted": NP_("event", "Retraction"),
+    "title_translated": NP_("event", "Title translated"),
     "established": NP_("event", "Portfolio established"),
     "targets_restated": NP_("event", "Targets restated"),
     "rates_published": NP_("event", "Rates published"),

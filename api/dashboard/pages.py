@@ -51,6 +51,7 @@ from api.presenters.projects import project_out, stale_out, summary_out
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from api.presenters.statements import statements_out
 from api.schemas import projects as project_schemas
+from tracker import i18n
 from tracker.application import TrackerApplication
 from tracker.domain.errors import NotFound
 from tracker.eventstore.checkpoints import latest_checkpoint
@@ -67,6 +68,7 @@ from tracker.readmodel.recency import last_recorded
 from tracker.readmodel.reports import ReportQuery
 from tracker.readmodel.service import ReadModel
 from tracker.readmodel.statements import statements
+from tracker.readmodel.titles import shown_title
 
 #: Rows the table shows at first, and at most with "show all"; the rest are counted.
 TABLE_ROWS = 25
@@ -168,6 +170,7 @@ def portfolio_page(
             stale_days=table.stale_days,
             today=today,
             flag=table.flag,
+            language=i18n.language(),
         )
         links = pages.portfolio_links(conn)
         last_updated = last_recorded(conn, portfolio_id, moment.known_at)
@@ -296,6 +299,7 @@ def project_page(
         "money": money,
         "flag_notes": notes,
         "project": project,
+        "project_title": shown_title(project.title, project.titles, i18n.language()),
         "status": figures.status if figures else None,
         "recorded_then": recorded_then,
         "figures": figures,

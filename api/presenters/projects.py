@@ -29,6 +29,7 @@ def project_out(
         id=ledger.id,
         portfolio_id=ledger.portfolio_id,
         title=plan.title,
+        titles=dict(ledger.titles),
         sector=plan.sector,
         regions=list(plan.regions),
         countries=list(plan.countries),

@@ -39,6 +39,8 @@ def event_summary(event: Any) -> str:
         return f"Status: {status}" + (f" ({event.reason})" if event.reason else "")
     if kind == "corrected":
         return f"Corrected event {event.corrects}: {_replaced(event)} ({event.reason})"
+    if kind == "title_translated":
+        return f"Title in {event.language}: {event.title}"
     if kind == "retracted":
         return f"Retracted event {event.retracts} ({event.reason})"
     if kind == "targets_restated":

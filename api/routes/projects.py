@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, QueryParameter
 
-from api.commands import command, plan, scope_of, write_envelope
+from api.commands import command, plan, scope_of, title_translation, write_envelope
 from api.conditions import expected_version, read_moment, today_utc
 from api.params import (
     AsOf,
@@ -32,7 +32,7 @@ from api.presenters.events import event_out
 from api.presenters.projects import project_out, summary_out
 from api.responses import created, paged, tagged
 from api.schemas import HistoryOut, RecordedOut
-from api.schemas.projects import ProjectEventIn, ProjectIn, ProjectOut, ProjectPageOut
+from api.schemas.projects import ProjectEventIn, ProjectIn, ProjectOut, ProjectPageOut, TitleIn
 from tracker.domain.errors import NotFound
 from tracker.group_commit import GroupCommit
 from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS
@@ -73,6 +73,11 @@ PROJECT_EXAMPLE = {
     "planned_start": "2025-01-01",
     "effective_date": "2024-10-22",
     "source": {"title": "Forum communiqué, 22 Oct 2024"},
+}
+TITLE_EXAMPLE = {
+    "language": "ru",
+    "title": "Трансграничный логистический хаб Атамекен–Гулистан",
+    "source": {"title": "Forum communiqué (Russian version), 22 Oct 2024"},
 }
 EVENT_EXAMPLES = [
     Example(
@@ -259,3 +264,32 @@ class ProjectController(Controller):
         )
         recorded = await asyncio.wrap_future(answer)
         return created(recorded, f"/api/v1/projects/{project_id}/events")
+
+    @post(
+        "/{project_id:uuid}/titles",
+        summary="Give a project's title in a reader's language",
+        status_code=201,
+    )
+    async def translate_title(
+        self,
+        request: Request[Any, Any, Any],
+        project_id: FromPath[UUID],
+        data: Annotated[TitleIn, Body(examples=[Example(value=TITLE_EXAMPLE)])],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[RecordedOut]:
+        """The title as entered stays (``title``) and is shown where no translation is given;
+        ``titles`` in ``GET /api/v1/projects/{id}`` holds the translations known at the read's
+        moment, and the dashboard shows the reader's. A later one for the same language
+        replaces the earlier (both stay in the project's history)."""
+        envelope = write_envelope(request, data, idempotency_key)
+        writes: GroupCommit = request.app.state.writes
+        answer = writes.submit(
+            project_id,
+            title_translation(data),
+            envelope,
+            expected_version=expected_version(if_match),
+            scope=scope_of(request),
+        )
+        recorded = await asyncio.wrap_future(answer)
+        return created(recorded, f"/api/v1/projects/{project_id}")

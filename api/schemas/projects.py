@@ -99,6 +99,14 @@ class RetractedIn(Recording, kw_only=True, tag_field="type", tag="retracted"):
     reason: Text
 
 
+class TitleIn(Recording, kw_only=True):
+    """The project's title in one reader's language (Uzbek in the Latin script); a later one
+    for the same language replaces it, the title as entered stays."""
+
+    language: Literal["en", "ru", "kk", "uz"]
+    title: Text
+
+
 ProjectEventIn = (
     InvestmentCommittedIn
     | FundsDisbursedIn
@@ -115,7 +123,9 @@ ProjectEventIn = (
 class ProjectOut(Struct):
     id: UUID
     portfolio_id: UUID
+    #: As entered; ``titles`` holds it in the readers' languages it was given in.
     title: str
+    titles: dict[str, str]
     sector: str
     regions: list[str]
     countries: list[str]

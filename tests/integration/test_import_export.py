@@ -506,6 +506,25 @@ def test_a_changed_row_under_a_row_id_already_imported_is_refused(store: Store) 
     assert "already imported with different values" in excinfo.value.errors[0].message
 
 
+def test_a_title_in_another_language_is_checked_like_a_recorded_one(store: Store) -> None:
+    store.load(TEMPLATE.read_bytes())
+    given = {"type": "title_translated", "project_ref": "copper-plant"}
+    bad = rows(
+        {"row_id": "t-1", **given, "language": "de", "title": "Kupferwerk"},
+        {"row_id": "t-2", **given, "language": "ru", "title": "Завод\tмеди"},
+        {"row_id": "t-3", **given, "title": "Завод"},
+        {"row_id": "t-4", **given, "language": "ru", "title": "Завод", "amount": "1"},
+    )
+    with pytest.raises(ImportRejected) as excinfo:
+        store.load(bad)
+    assert errors_of(excinfo) == {(2, "language"), (3, "title"), (4, "language"), (5, "amount")}
+    good = rows({"row_id": "t-5", **given, "language": "ru", "title": "Медеплавильный завод"})
+    assert store.load(good).events_recorded == 1
+    assert store.load(good).events_recorded == 0  # imported again: nothing new
+    project = store.tracker.project_ledger(project_id_for("copper-plant"))
+    assert project.titles == {"ru": "Медеплавильный завод"}
+
+
 def test_an_announcement_cannot_take_over_an_existing_project(store: Store) -> None:
     store.load(TEMPLATE.read_bytes())
     other = rows(
@@ -796,6 +815,12 @@ def extra_rows(portfolio: UUID, hub: UUID) -> str:
             "reason": "fx",
             "amount": "7500000",
         },
+        {"row_id": "sol-4", "type": "title_translated", "project_ref": "solar", "language": "ru"}
+        | {"title": "Солнечная станция", "effective_date": "2025-06-04"},
+        {"row_id": "sol-5", "type": "title_translated", "project_ref": "solar", "language": "ru"}
+        | {"title": "Солнечный парк"},  # replaces sol-4; no date: today
+        {"row_id": "hub-t", "type": "title_translated", "project_ref": str(hub)}
+        | {"language": "uz", "title": "Logistika markazi", "effective_date": "2025-08-16"},
     )
 
 

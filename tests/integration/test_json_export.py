@@ -102,6 +102,23 @@ def test_a_json_export_imported_into_an_empty_database_gives_the_same_reports(
     assert empty_twin.load(exported, "json").events_recorded == 0
 
 
+def test_titles_in_other_languages_travel_with_the_export(store: Store, empty_twin: Store) -> None:
+    portfolio = full_portfolio(store)
+    exported = json.loads(store.export(portfolio, "json"))
+    titles = {p["title"]: p["titles"] for p in exported["projects"]}
+    assert titles["Solar park"] == {"ru": "Солнечный парк"}  # the later one
+    assert titles["Logistics hub"] == {"uz": "Logistika markazi"}
+    given = [r for r in exported["rows"] if r["type"] == "title_translated"]
+    assert [(r["language"], r["title"]) for r in given] == [
+        ("ru", "Солнечная станция"),
+        ("ru", "Солнечный парк"),
+        ("uz", "Logistika markazi"),
+    ]
+    empty_twin.load(json.dumps(exported).encode(), "json")
+    again = json.loads(empty_twin.export(portfolio, "json"))
+    assert {p["title"]: p["titles"] for p in again["projects"]} == titles
+
+
 def test_an_export_whose_members_were_reordered_still_imports(
     store: Store, empty_twin: Store
 ) -> None:

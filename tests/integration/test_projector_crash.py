@@ -48,6 +48,7 @@ from tracker.domain.commands import (
     ReachMilestone,
     Replacement,
     Retract,
+    TranslateTitle,
 )
 from tracker.domain.document import Amendment, Document, DocumentTerms
 from tracker.domain.indicator import Indicator, Period, PeriodKind, Quantity
@@ -156,6 +157,7 @@ def busy_project(tracker: TrackerApplication, portfolio: UUID, n: int) -> UUID:
         return tracker.record(project, command, on(day)).version
 
     record(ChangeStatus("under_implementation"), "2024-07-01")
+    record(TranslateTitle("ru", f"Завод {n}"), "2024-07-02")
     commitment = record(CommitInvestment(money(f"{n + 3}000000.25", currency)), "2024-07-15")
     first = record(DisburseFunds(money(f"{n + 1}00000.10", "KZT")), "2024-08-01")
     record(DisburseFunds(money("-2500.00", currency)), "2024-09-01")
@@ -178,6 +180,7 @@ def busy_project(tracker: TrackerApplication, portfolio: UUID, n: int) -> UUID:
     else:
         record(ChangeStatus("operational"), "2025-04-01")
         record(Complete(), "2025-06-30")
+    record(TranslateTitle("ru", f"Завод № {n}"), "2025-06-30")  # replaces the first
     if n % 2:
         sector = Replacement(sector="logistics", planned_investment=money("123.45", "EUR"))
         record(Correct(1, "the plan was restated", sector), "2025-07-01")
@@ -260,6 +263,8 @@ def expected_row_counts(oracle: Oracle) -> dict[str, int]:
             counts["rm_indicator_targets"] += 1
         elif isinstance(event, Project.Announced):
             counts.update(["rm_projects", "rm_plans", "rm_statuses"])
+        elif isinstance(event, Project.TitleTranslated):
+            counts["rm_project_titles"] += 1
         elif isinstance(event, Project.StatusEvent):
             counts["rm_statuses"] += 1
         elif isinstance(event, Project.FactEvent) and event.KIND != "milestone":

@@ -48,6 +48,14 @@ class Cancel:
 
 
 @dataclass(frozen=True)
+class TranslateTitle:
+    """Give the project's title in a reader's language (the title as entered stays)."""
+
+    language: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Replacement:
     """The values a correction puts in place of the corrected event's; ``None`` keeps one."""
 
@@ -94,6 +102,7 @@ ProjectCommand = (
     | ChangeStatus
     | Complete
     | Cancel
+    | TranslateTitle
     | Correct
     | Retract
 )

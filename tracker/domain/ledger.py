@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from tracker.domain.facts import Fact
 from tracker.domain.plan import Plan
-from tracker.domain.project import Fact, Project, StatusEntry
+from tracker.domain.project import Project, StatusEntry
 from tracker.domain.status import Status
 from tracker.domain.values import Money
 
@@ -39,6 +40,8 @@ class ProjectLedger:
 
     project: Project
     facts: dict[int, Fact]
+    #: The title in each reader's language it was given in (the latest given), by language.
+    titles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, events: Iterable[Any]) -> ProjectLedger:
@@ -46,12 +49,15 @@ class ProjectLedger:
         project: Any = None
         fact_events: list[Project.FactEvent] = []
         corrections: dict[int, list[Project.Corrected]] = defaultdict(list)
+        titles: dict[str, str] = {}
         for event in events:
             project = event.mutate(project)
             if isinstance(event, Project.FactEvent):
                 fact_events.append(event)
             elif isinstance(event, Project.Corrected):
                 corrections[event.corrects].append(event)
+            elif isinstance(event, Project.TitleTranslated):
+                titles[event.language] = event.title
         if not isinstance(project, Project):
             raise ValueError("a project's events begin with its announcement")
         return cls(
@@ -60,6 +66,7 @@ class ProjectLedger:
                 e.originator_version: project.fact_of(e, corrections.get(e.originator_version, ()))
                 for e in fact_events
             },
+            dict(sorted(titles.items())),
         )
 
     @property

@@ -54,3 +54,16 @@ def check_plan(plan: Plan) -> Plan:
         countries=tuple(sorted(countries)),
         parties=tuple(check_text(p, field="parties") for p in plan.parties),
     )
+
+
+#: The languages a title may be given in: the readers' (tracker.i18n.LANGUAGES; Uzbek in the
+#: Latin script). English too: a title may have been entered in another language.
+TITLE_LANGUAGES = ("en", "ru", "kk", "uz")
+
+
+def check_title_language(language: str) -> str:
+    if language not in TITLE_LANGUAGES:
+        raise ValidationError(
+            f"must be one of {', '.join(TITLE_LANGUAGES)}, not {language!r}", field="language"
+        )
+    return language

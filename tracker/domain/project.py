@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -24,15 +24,16 @@ from tracker.domain.commands import (
     ReachMilestone,
     Replacement,
     Retract,
+    TranslateTitle,
     target_version,
 )
 from tracker.domain.errors import Conflict, InvalidTransition, ValidationError
-from tracker.domain.plan import Plan, check_plan
+from tracker.domain.facts import Fact, check_fact, check_jobs, nonzero
+from tracker.domain.plan import Plan, check_plan, check_title_language
 from tracker.domain.status import COMPLETABLE, TERMINAL, Status, next_status
 from tracker.domain.values import (
     Envelope,
     Money,
-    check_currency,
     check_effective_date,
     check_optional_text,
     check_text,
@@ -40,9 +41,6 @@ from tracker.domain.values import (
 
 #: No stored events: what commands other than corrections and retractions are handed.
 NO_EVENTS: Mapping[int, Any] = MappingProxyType({})
-
-MONEY_FACTS = frozenset({"committed", "disbursed"})
-FACT_KINDS = MONEY_FACTS | {"jobs_created", "milestone"}
 
 #: Which replacement values each correctable event type accepts.
 CORRECTABLE: dict[str, frozenset[str]] = {
@@ -64,25 +62,6 @@ CORRECTABLE: dict[str, frozenset[str]] = {
         }
     ),
 }
-
-
-@dataclass
-class Fact:
-    """A money, jobs or milestone fact as currently believed (corrections folded in).
-
-    Facts are not kept on the aggregate (they grow with the history); a
-    :class:`~tracker.domain.ledger.ProjectLedger` folds them from the events.
-    """
-
-    kind: str
-    version: int
-    effective_date: date
-    amount: Money | None = None
-    permanent: int = 0
-    temporary: int = 0
-    name: str | None = None
-    corrected_by: list[int] = field(default_factory=list)
-    retracted_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +93,8 @@ class Project(TrackedAggregate):
     class Event(TrackedAggregate.Event):
         TOPIC: ClassVar[str] = "tracker:Project.Event"
         KIND: ClassVar[str] = ""
+        #: Whether the event is news of the project (its latest news dates its silence).
+        NEWS: ClassVar[bool] = True
 
     class Announced(Event, Aggregate.Created):
         TOPIC: ClassVar[str] = "tracker:Project.Announced"
@@ -231,6 +212,16 @@ class Project(TrackedAggregate):
         TOPIC: ClassVar[str] = "tracker:Project.Cancelled"
         KIND: ClassVar[str] = "cancelled"
 
+    class TitleTranslated(Event):
+        """The title in one reader's language; a later one for the same language replaces
+        it. Not news of the project, and not part of its plan: the ledger folds it."""
+
+        TOPIC: ClassVar[str] = "tracker:Project.TitleTranslated"
+        KIND: ClassVar[str] = "title_translated"
+        NEWS: ClassVar[bool] = False
+        language: str
+        title: str
+
     class Corrected(Event):
         TOPIC: ClassVar[str] = "tracker:Project.Corrected"
         KIND: ClassVar[str] = "corrected"
@@ -317,17 +308,25 @@ class Project(TrackedAggregate):
             self._correct(command, envelope, events)
         elif isinstance(command, Retract):
             self._retract(command, envelope, events)
+        elif isinstance(command, TranslateTitle):
+            # A closed or cancelled project is still read, so it may still be named.
+            self.emit(
+                self.TitleTranslated,
+                envelope,
+                language=check_title_language(command.language),
+                title=check_text(command.title, field="title"),
+            )
         elif self.status in TERMINAL:
             raise Conflict(
                 f"the project is {self.status}; only corrections and retractions "
                 "can still be recorded"
             )
         elif isinstance(command, CommitInvestment):
-            self.emit(self.InvestmentCommitted, envelope, amount=_nonzero(command.amount))
+            self.emit(self.InvestmentCommitted, envelope, amount=nonzero(command.amount))
         elif isinstance(command, DisburseFunds):
-            self.emit(self.FundsDisbursed, envelope, amount=_nonzero(command.amount))
+            self.emit(self.FundsDisbursed, envelope, amount=nonzero(command.amount))
         elif isinstance(command, CreateJobs):
-            _check_jobs(command.permanent, command.temporary)
+            check_jobs(command.permanent, command.temporary)
             self.emit(
                 self.JobsCreated,
                 envelope,
@@ -407,7 +406,7 @@ class Project(TrackedAggregate):
                     field="replacement.effective_date",
                     today=envelope.today,
                 )
-            _check_fact(replace(self.current_fact(target, events), **values), kind)
+            check_fact(replace(self.current_fact(target, events), **values), kind)
         self.emit(
             self.Corrected,
             envelope,
@@ -488,31 +487,6 @@ class Project(TrackedAggregate):
 
 def _reason(reason: str | None) -> str | None:
     return check_optional_text(reason, field="reason", free=True)
-
-
-def _nonzero(amount: Money) -> Money:
-    """Decreases are negative amounts (as IATI records them); zero records nothing."""
-    check_currency(amount.currency)
-    if amount.amount == 0:
-        raise ValidationError(
-            "must not be zero; record a decrease as a negative amount", field="amount"
-        )
-    return amount
-
-
-def _check_fact(fact: Fact, kind: str) -> None:
-    """A corrected fact must still be one the recorder could have recorded."""
-    if fact.amount is not None:
-        _nonzero(fact.amount)
-    if kind == "jobs_created":
-        _check_jobs(fact.permanent, fact.temporary)
-    if fact.name is not None:
-        check_text(fact.name, field="replacement.name")
-
-
-def _check_jobs(permanent: int, temporary: int) -> None:
-    if permanent == 0 and temporary == 0:
-        raise ValidationError("record at least one permanent or temporary job", field="permanent")
 
 
 def event_kind(event: Any) -> str:

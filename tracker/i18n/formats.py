@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import DateTimePattern, match_skeleton
 from babel.dates import parse_pattern as parse_date_pattern
 from babel.numbers import NumberPattern, get_decimal_symbol, get_group_symbol, parse_pattern
@@ -97,3 +98,17 @@ def moment(value: datetime) -> str:
     glue = str(locale(lang).datetime_formats["medium"])
     time_text = _date_pattern(lang, "time").apply(utc, locale(lang))
     return glue.replace("{1}", day(utc.date())).replace("{0}", time_text) + " UTC"
+
+
+def language_name(code: str) -> str:
+    """A language's name in the reader's language (CLDR), e.g. ``ru`` is "Russian" to an
+    English reader and "русский" to a Russian one; an unknown code is shown as it is."""
+    try:
+        name = Locale.parse(code).get_language_name(locale(language()))
+    except (ValueError, UnknownLocaleError):
+        return code
+    if not name:
+        return code
+    if language() == "uz":  # the official alphabet's ʻ, as docs/languages.md says
+        return name.replace("\u2018", "\u02bb")
+    return name

@@ -30,6 +30,7 @@ from tracker.readmodel import tables as t
 from tracker.readmodel.changes import Changes, changes
 from tracker.readmodel.database import naive_utc, stored_utc
 from tracker.readmodel.reports import ReportQuery, in_scope
+from tracker.readmodel.titles import titles_in
 
 MAX_PAGE = 500
 
@@ -110,6 +111,7 @@ def what_changed(
     *,
     limit: int,
     cursor: str | None = None,
+    language: str | None = None,
 ) -> WhatChanged:
     found = changes(conn, start, end)
     page = None
@@ -119,7 +121,8 @@ def what_changed(
         page = recorded_between(conn, window, limit=limit, cursor=cursor)
     named = [c.cause.project_id for f in found.figures for c in f.contributions]
     named += [e.project_id for e in page.entries] if page else []
-    return WhatChanged(found, page, project_titles(conn, [p for p in named if p]))
+    titles = project_titles(conn, [p for p in named if p], language, end.known_at)
+    return WhatChanged(found, page, titles)
 
 
 def _sources(conn: Connection, window: Window) -> list[Select[Any]]:
@@ -166,8 +169,14 @@ def _sources(conn: Connection, window: Window) -> list[Select[Any]]:
     return found
 
 
-def project_titles(conn: Connection, project_ids: Iterable[str]) -> dict[str, str]:
-    """The current title of each of these projects."""
+def project_titles(
+    conn: Connection,
+    project_ids: Iterable[str],
+    language: str | None = None,
+    known_at: datetime | None = None,
+) -> dict[str, str]:
+    """The current title of each of these projects: as entered, or in ``language`` where one
+    was given by ``known_at`` (tracker/readmodel/titles.py)."""
     wanted = sorted(set(project_ids))
     if not wanted:
         return {}
@@ -176,7 +185,10 @@ def project_titles(conn: Connection, project_ids: Iterable[str]) -> dict[str, st
             t.projects.c.project_id.in_(wanted)
         )
     )
-    return {r.project_id: r.title for r in rows}
+    found = {r.project_id: r.title for r in rows}
+    if language is not None:
+        found.update(titles_in(conn, wanted, language, known_at))
+    return found
 
 
 def _chosen_rate_sets(conn: Connection, window: Window) -> list[str]:

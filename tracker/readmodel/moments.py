@@ -9,8 +9,8 @@ recorded by ``known_at``. A project nothing happened to after the moment is read
 ``rm_projects`` as it is, without its events.
 
 "Latest news" is the latest effective date of any of its events (announcement, fact,
-milestone, status change, correction, retraction), as ``rm_projects.last_event_on`` holds it
-for the present.
+milestone, status change, correction, retraction; not a title given in another language), as
+``rm_projects.last_event_on`` holds it for the present.
 """
 
 from __future__ import annotations
@@ -115,7 +115,9 @@ def _as_then(
     events = [e for e in stored if moment.known_at is None or e.timestamp <= moment.known_at]
     ledger = ProjectLedger.of(events)
     news = [
-        e.effective_date for e in events if moment.as_of is None or e.effective_date <= moment.as_of
+        e.effective_date
+        for e in events
+        if e.NEWS and (moment.as_of is None or e.effective_date <= moment.as_of)
     ]
     return replace(
         row,

@@ -28,6 +28,7 @@ from tracker.readmodel.moments import (
 from tracker.readmodel.queries import ProjectFilter, ProjectRow, list_projects
 from tracker.readmodel.reports import ReportQuery
 from tracker.readmodel.timeline import Timeline, timeline
+from tracker.readmodel.titles import in_language
 
 if TYPE_CHECKING:
     from tracker.application import TrackerApplication
@@ -96,6 +97,7 @@ def portfolio_projects(
     stale_days: int,
     today: date,
     flag: str | None = None,
+    language: str | None = None,
 ) -> PortfolioProjects:
     """The project table, the stale projects, the flags and the illustrative mark, all for
     the moment; ``flag`` keeps only the projects carrying it in the table.
@@ -103,6 +105,8 @@ def portfolio_projects(
     For a past moment the projects are those announced by ``as_of`` as recorded by
     ``known_at``, each as it was then (``moments.projects_then``); the filters and the order
     apply to those values. A project is flagged ``no_news`` after ``stale_days`` days.
+    With a ``language``, titles are shown in it where one was given (``titles``), and a table
+    sorted by title is sorted by the titles shown.
     """
     assert filters.portfolio_id is not None
     portfolio_id = filters.portfolio_id
@@ -111,17 +115,27 @@ def portfolio_projects(
     if flag is not None:
         filters = replace(filters, ids=flagged(flags, flag))
     if moment.is_present:
-        return PortfolioProjects(
+        found = PortfolioProjects(
             project_table(conn, filters, sort),
             stale_then(conn, tracker, portfolio_id, moment, days=stale_days, today=today),
             has_illustrative_projects(conn, portfolio_id),
             flags,
         )
-    return PortfolioProjects(
-        in_order(matching(then, filters), sort),
-        stale_among(then, stale_days, moment.as_of or today),
-        any(row.illustrative for row in then),
-        flags,
+    else:
+        found = PortfolioProjects(
+            in_order(matching(then, filters), sort),
+            stale_among(then, stale_days, moment.as_of or today),
+            any(row.illustrative for row in then),
+            flags,
+        )
+    if language is None:
+        return found
+    table = in_language(conn, found.table, language, moment.known_at)
+    silent = in_language(conn, found.stale.silent, language, moment.known_at)
+    return replace(
+        found,
+        table=in_order(table, sort) if sort.lstrip("-") == "title" else table,
+        stale=replace(found.stale, silent=silent),
     )
 
 

@@ -171,6 +171,21 @@ facts = Table(
     Index("ix_rm_facts_superseded", "portfolio_id", "superseded_at"),
 )
 
+#: Every title a project was given in a reader's language, one row per event and never
+#: changed: the title known at a moment is the latest recorded by then (readmodel/titles.py).
+project_titles = Table(
+    "rm_project_titles",
+    metadata,
+    Column("project_id", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+    Index("ix_rm_project_titles_portfolio", "portfolio_id", "language"),
+)
+
 #: Named sources of exchange rates (``RateSet`` aggregates).
 rate_sets = Table(
     "rm_rate_sets",
@@ -406,6 +421,7 @@ class Views:
     observations: Table
     indicator_targets: Table
     reporting_organisations: Table
+    project_titles: Table
     failures: Table
 
     def all(self) -> tuple[Table, ...]:
@@ -430,6 +446,7 @@ LIVE = Views(
     observations,
     indicator_targets,
     reporting_organisations,
+    project_titles,
     projection_failures,
 )
 #: A rebuild writes into copies of the live tables, named with this suffix, and swaps them in.

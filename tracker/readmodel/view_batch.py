@@ -29,8 +29,10 @@ from tracker.readmodel.database import naive_utc
 from tracker.readmodel.document_views import DocumentRows
 from tracker.readmodel.fact_totals import FactTotalsChange
 from tracker.readmodel.indicator_views import IndicatorRows
+from tracker.readmodel.project_rows import fact_values, plan_replacement, plan_values
 from tracker.readmodel.rate_views import RateRows
 from tracker.readmodel.tables import LIVE, Views
+from tracker.readmodel.title_views import TitleRows
 
 Row = dict[str, Any]
 #: The ledger row of a fact: (project id, version of the event that recorded the fact).
@@ -175,6 +177,8 @@ class ViewBatch:
         self.indicators = IndicatorRows(views)
         #: What the ledger's changes make of the sums per value date.
         self.fact_totals = FactTotalsChange(views.fact_totals)
+        #: Projects' titles in the readers' languages.
+        self.titles = TitleRows(views)
 
     # Reading what the events refer to
 
@@ -268,7 +272,7 @@ class ViewBatch:
 
     def _announce(self, event: Any, position: int, recorded_at: datetime) -> None:
         common = {"project_id": str(event.originator_id), "portfolio_id": str(event.portfolio_id)}
-        plan = _plan_values(event)
+        plan = plan_values(event)
         project = {
             **common,
             **plan,
@@ -311,7 +315,7 @@ class ViewBatch:
                 self._add_fact(
                     {
                         **common,
-                        **_fact_values(event),
+                        **fact_values(event),
                         "fact_version": event.originator_version,
                         "recorded_at": recorded_at,
                         "recorded_position": position,
@@ -335,9 +339,12 @@ class ViewBatch:
             self._correct_fact(event, project["project_id"], position, recorded_at)
         elif isinstance(event, Project.Retracted):
             self._supersede_fact((project["project_id"], event.retracts), position, recorded_at)
+        elif isinstance(event, Project.TitleTranslated):
+            self.titles.add(event, common, position, recorded_at)
         project["version"] = event.originator_version
         project["last_recorded_at"] = recorded_at
-        project["last_event_on"] = max(project["last_event_on"], event.effective_date)
+        if event.NEWS:  # a translated title is not news of the project
+            project["last_event_on"] = max(project["last_event_on"], event.effective_date)
         if project["project_id"] not in self.announced:
             self.changed_projects.add(project["project_id"])
 
@@ -396,7 +403,7 @@ class ViewBatch:
         current = _found(self.plans, project_id, "current plan")
         del self.plans[project_id]
         self._supersede(self.views.plans, current, position, recorded_at)
-        replacement = _plan_replacement(values)
+        replacement = plan_replacement(values)
         self._add_plan({**_reopened(current, position, recorded_at), **replacement})
         if "title" in values:
             replacement["title"] = values["title"]
@@ -427,6 +434,7 @@ class ViewBatch:
         self.documents.write(conn)
         self.indicators.write(conn)
         self.fact_totals.write(conn)
+        self.titles.write(conn)
 
 
 def storable(row: Row) -> Row:
@@ -474,42 +482,3 @@ def _source_values(event: Any) -> Row:
 
 def _project_changes(project: Row) -> Row:
     return {name: project[name] for name in PROJECT_CHANGES}
-
-
-def _plan_values(plan: Any) -> Row:
-    """The plan columns, from an ``Announced`` event (or anything shaped like a plan)."""
-    return {
-        "sector": plan.sector,
-        "regions": " ".join(plan.regions),
-        "countries": " ".join(plan.countries),
-        "planned_investment": plan.planned_investment.amount,
-        "currency": plan.planned_investment.currency,
-        "planned_jobs": plan.planned_jobs,
-    }
-
-
-def _fact_values(event: Any) -> Row:
-    amount = getattr(event, "amount", None)
-    return {
-        "kind": event.KIND,
-        "amount": amount.amount if amount else None,
-        "currency": amount.currency if amount else None,
-        "permanent": getattr(event, "permanent", 0),
-        "temporary": getattr(event, "temporary", 0),
-        "effective_date": event.effective_date,
-    }
-
-
-def _plan_replacement(values: dict[str, Any]) -> Row:
-    plan: Row = {}
-    if "sector" in values:
-        plan["sector"] = values["sector"]
-    for name in ("regions", "countries"):
-        if name in values:
-            plan[name] = " ".join(values[name])
-    if "planned_investment" in values:
-        plan["planned_investment"] = values["planned_investment"].amount
-        plan["currency"] = values["planned_investment"].currency
-    if "planned_jobs" in values:
-        plan["planned_jobs"] = values["planned_jobs"]
-    return plan

@@ -54,6 +54,7 @@ COLUMNS: tuple[str, ...] = (
     "organisation_ref",
     "organisation_type",
     "flow_type",
+    "language",
 )
 REQUIRED_COLUMNS = ("row_id", "type")
 #: Columns every row may fill, whatever its type.
@@ -98,6 +99,7 @@ TYPE_COLUMNS: dict[str, frozenset[str]] = {
         "replacement_effective_date",
     },
     "retracted": frozenset({"project_ref", "retracts", "reason"}),
+    "title_translated": frozenset({"project_ref", "language", "title"}),
     "rate_set": frozenset({"rate_set_ref", "title", "illustrative"}),
     "rate": frozenset({"rate_set_ref", "currency", "amount"}),
     "rate_sets_chosen": frozenset({"portfolio_ref", "rate_sets"}),
@@ -145,6 +147,7 @@ _NOT_TEXT = (
         "document_type",
         "organisation_type",
         "flow_type",
+        "language",
     }
 )
 TEXT_COLUMNS = frozenset(COLUMNS) - _NOT_TEXT

@@ -190,6 +190,8 @@ def _project_event_cells(
             else:
                 cells[name] = str(value)
         return cells
+    if isinstance(e, Project.TitleTranslated):
+        return {"language": e.language, "title": e.title}
     if isinstance(e, Project.Retracted):
         return {"retracts": row_ids[(stored.aggregate_id, e.retracts)], "reason": e.reason}
     raise TypeError(f"cannot export {type(e).__name__}")  # pragma: no cover

@@ -137,6 +137,7 @@ def project_dict(item: ProjectExport) -> dict[str, Any]:
     return {
         "id": str(p.id),
         "title": p.plan.title,
+        "titles": dict(item.ledger.titles),
         "sector": p.plan.sector,
         "regions": list(p.plan.regions),
         "countries": list(p.plan.countries),

@@ -77,7 +77,14 @@ _NAMING_A_PORTFOLIO = (
     "document_signed",
 )
 #: Row types whose effective_date may be blank (today).
-_UNDATED = ("corrected", "retracted", "rate_set", "rate_sets_chosen", "reporting_organisation")
+_UNDATED = (
+    "corrected",
+    "retracted",
+    "title_translated",
+    "rate_set",
+    "rate_sets_chosen",
+    "reporting_organisation",
+)
 
 
 @dataclass(frozen=True)
@@ -322,6 +329,10 @@ def _payload(kind: str, cells: Cells) -> Payload | None:
         return RecordEvent(c.Cancel(reason)) if reason else None
     if kind == "corrected":
         return _correct(cells)
+    if kind == "title_translated":  # the domain checks the language and the title
+        language = cells.text("language", required=True, max_length=20)
+        title = cells.text("title", required=True)
+        return RecordEvent(c.TranslateTitle(language, title)) if language and title else None
     retracts = cells.ref("retracts")
     reason = cells.text("reason", required=True)
     return RetractRow(retracts, reason) if retracts and reason else None

@@ -1,0 +1,46 @@
+"""The read-model columns of a project's plan and of its ledger facts, from its events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Row = dict[str, Any]
+
+
+def plan_values(plan: Any) -> Row:
+    """The plan columns, from an ``Announced`` event (or anything shaped like a plan)."""
+    return {
+        "sector": plan.sector,
+        "regions": " ".join(plan.regions),
+        "countries": " ".join(plan.countries),
+        "planned_investment": plan.planned_investment.amount,
+        "currency": plan.planned_investment.currency,
+        "planned_jobs": plan.planned_jobs,
+    }
+
+
+def fact_values(event: Any) -> Row:
+    amount = getattr(event, "amount", None)
+    return {
+        "kind": event.KIND,
+        "amount": amount.amount if amount else None,
+        "currency": amount.currency if amount else None,
+        "permanent": getattr(event, "permanent", 0),
+        "temporary": getattr(event, "temporary", 0),
+        "effective_date": event.effective_date,
+    }
+
+
+def plan_replacement(values: dict[str, Any]) -> Row:
+    plan: Row = {}
+    if "sector" in values:
+        plan["sector"] = values["sector"]
+    for name in ("regions", "countries"):
+        if name in values:
+            plan[name] = " ".join(values[name])
+    if "planned_investment" in values:
+        plan["planned_investment"] = values["planned_investment"].amount
+        plan["currency"] = values["planned_investment"].currency
+    if "planned_jobs" in values:
+        plan["planned_jobs"] = values["planned_jobs"]
+    return plan

@@ -133,6 +133,9 @@ def test_a_russian_reader_sees_the_russian_title_and_others_the_title_as_entered
     # Sorted by the title shown (as entered, "Copper…" came first): Latin before Cyrillic.
     assert shown.index("Emerald glassworks") < shown.index(RU)
 
+    recent = ru_page[ru_page.index('id="activity"') : ru_page.index('id="projects-title"')]
+    assert RU in recent  # the "recorded in the last 30 days" list names it so too
+
     en_page = client.get(f"/portfolios/{portfolio_id}", params={"lang": "en"}).text
     assert "Copper cathode plant" in _table_titles(en_page)
     assert RU not in en_page
@@ -173,3 +176,33 @@ def test_a_translated_title_is_not_news_of_the_project(
     after = client.get("/api/v1/projects", params={"portfolio": portfolio_id}).json()["items"]
     assert after[0]["version"] == 2
     assert after[0]["last_event_on"] == before[0]["last_event_on"] == "2025-01-10"
+
+
+def test_the_compare_view_names_a_contribution_in_the_readers_language(
+    client: Client, portfolio_id: str, project_id: str
+) -> None:
+    before = moment_now(client, project_id).replace("Z", "").replace("+00:00", "")
+    committed = client.post(
+        f"/api/v1/projects/{project_id}/events",
+        json={
+            "type": "committed",
+            "amount": {"amount": "1000000.00", "currency": "USD"},
+            "effective_date": "2025-02-01",
+        },
+    )
+    assert committed.status_code == 201, committed.text
+    assert (
+        give(client, project_id, {"language": "kk", "title": "Мыс катодтары зауыты"}).status_code
+        == 201
+    )
+
+    def compare(lang: str) -> str:
+        page = client.get(
+            f"/portfolios/{portfolio_id}/compare", params={"known_from": before, "lang": lang}
+        )
+        assert page.status_code == 200, page.text
+        return page.text
+
+    assert "Мыс катодтары зауыты" in compare("kk")
+    english = compare("en")
+    assert "Copper cathode plant" in english and "Мыс катодтары зауыты" not in english

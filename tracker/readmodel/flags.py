@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import Connection, select
@@ -177,6 +177,11 @@ class FlagJudge:
 
     tracker: TrackerApplication
     today: date
+    #: The flags already judged, by portfolio, moment and silence: a page asks for the same
+    #: moment's flags once per report it shows (the judge lives for one request).
+    judged: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __call__(
         self, conn: Connection, query: ReportQuery, projects: Collection[str]
@@ -185,10 +190,10 @@ class FlagJudge:
         if asked.flag is None or not projects:
             return frozenset(projects)
         moment = Moment(query.as_of, query.known_at)
-        rows = [
-            row
-            for row in projects_then(conn, self.tracker, query.portfolio_id, moment)
-            if row.project_id in projects
-        ]
-        rules = rules_for(moment, asked.no_news_days, self.today)
-        return flagged(flags_of(conn, self.tracker, rows, moment, rules), asked.flag)
+        key = (query.portfolio_id, moment, asked.no_news_days)
+        if key not in self.judged:
+            rules = rules_for(moment, asked.no_news_days, self.today)
+            self.judged[key] = portfolio_flags(
+                conn, self.tracker, query.portfolio_id, moment, rules
+            )
+        return flagged(self.judged[key], asked.flag) & frozenset(projects)

@@ -11,8 +11,8 @@ milestone is reached (it changes no figure). Known at ``after``:
 - disbursed 0 → 50,000: A +50,000;
 - pledged 600,000 → 580,000: −20,000, all the rate move;
 - jobs 0 → 10 permanent: B +10;
-- the events recorded between: the disbursement, the correction, the rate correction and
-  the jobs, newest first (the milestone leaves no figure and no read-model row).
+- the events recorded between: the disbursement, the correction, the rate correction, the
+  jobs and the milestone, newest first (the milestone changes no figure, but is listed).
 """
 
 from __future__ import annotations
@@ -153,12 +153,15 @@ def test_changes_between_two_known_at_moments_are_explained_and_add_up(
 
     # The events recorded in between, newest first, each with its project and summary.
     assert [e["type"] for e in body["events"]] == [
+        "milestone",
         "jobs_created",
         "rate_corrected",
         "corrected",
         "disbursed",
     ]
-    jobs_event, rate_event, correction, disbursement = body["events"]
+    milestone, jobs_event, rate_event, correction, disbursement = body["events"]
+    assert milestone["project_title"] == "Copper plant A"
+    assert milestone["position"] == scenario["last"]["position"]
     assert jobs_event["project_title"] == "Textile plant B"
     assert rate_event["aggregate_type"] == "rate_set" and rate_event["project_id"] is None
     assert correction["summary"] == "Corrected event 2: amount USD 250,000.00 (bank statement)"
@@ -236,9 +239,9 @@ def test_filters_narrow_both_moments_and_a_project_that_moved_in_is_its_own_caus
 def test_events_are_paged_newest_first(client: Client, scenario: dict[str, Any]) -> None:
     params = {"known_from": scenario["before"], "limit": 3}
     first = changes(client, scenario["portfolio"], **params)
-    assert [e["type"] for e in first["events"]] == ["jobs_created", "rate_corrected", "corrected"]
+    assert [e["type"] for e in first["events"]] == ["milestone", "jobs_created", "rate_corrected"]
     second = changes(client, scenario["portfolio"], **params, cursor=first["next_cursor"])
-    assert [e["type"] for e in second["events"]] == ["disbursed"]
+    assert [e["type"] for e in second["events"]] == ["corrected", "disbursed"]
     assert second["next_cursor"] is None
     # Without known_to the end is now: the same figures as with the moment after.
     assert (
@@ -338,3 +341,5 @@ def test_the_compare_page_shows_the_apis_figures_and_explains_a_bad_moment(
     portfolio_page = client.get(f"/portfolios/{portfolio}").text
     activity = portfolio_page[portfolio_page.index('id="activity"') :]
     assert activity.index("Jobs created") < activity.index("Funds disbursed")
+    # The milestone too (it changes no figure, but was recorded in those days).
+    assert activity.index("Foundation laid") < activity.index("Jobs created")

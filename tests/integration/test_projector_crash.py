@@ -267,7 +267,9 @@ def expected_row_counts(oracle: Oracle) -> dict[str, int]:
             counts["rm_project_titles"] += 1
         elif isinstance(event, Project.StatusEvent):
             counts["rm_statuses"] += 1
-        elif isinstance(event, Project.FactEvent) and event.KIND != "milestone":
+        elif isinstance(event, Project.MilestoneReached):
+            counts["rm_milestones"] += 1
+        elif isinstance(event, Project.FactEvent):
             counts["rm_facts"] += 1
             ledger.add((event.originator_id, event.originator_version))
         elif isinstance(event, Project.Corrected) and event.corrects == 1:

@@ -3,10 +3,10 @@
 Found through the read model's bitemporal rows, each of which keeps the moment and global
 position of the event that recorded it (and, once corrected or retracted, of the event that
 closed it): the portfolio's targets, statements and choices of rate sets; its projects'
-announcements, plan corrections, statuses and ledger facts (with their corrections and
-retractions); the rates of the rate sets it converts with; its documents and indicators.
-Milestones (and corrections of them) leave no such row, so they are not listed: they change
-no figure, and listing them would need a table of every event (see docs/changes.md).
+announcements, plan corrections, statuses, milestones reached and ledger facts (with their
+corrections and retractions); the rates of the rate sets it converts with; its documents and
+indicators. A correction or retraction of a milestone leaves no row, so it is not listed (it
+changes no figure; see docs/changes.md).
 
 The events themselves (type, actor, source, payload) are read from the event store at those
 positions by the caller (``TrackerApplication.events_at_positions``).
@@ -147,7 +147,7 @@ def _sources(conn: Connection, window: Window) -> list[Select[Any]]:
             ).where(owner, *window.holds(at), *scope)
         )
 
-    for table in (t.facts, t.plans, t.statuses):
+    for table in (t.facts, t.plans, t.statuses, t.milestones):
         add(table, table.c.project_id)
     add(t.facts, t.facts.c.project_id, closed=True)
     for table in (

@@ -2,11 +2,12 @@
 
 The latest moment, by ``known_at``, at which an event about the portfolio was recorded: the
 portfolio's own (establishment, targets, statements, rate-set choices), its projects' (plans
-and their corrections, statuses, facts and their corrections and retractions, the latest
-event of a project as ``rm_projects`` holds it), its documents' and its indicators'. Read from
-the read model's recorded times; a milestone recorded before ``known_at`` and followed by a
-later event of its project is the one event it cannot see for a past moment (no table keeps
-milestones by time), so a past page may state an earlier "last updated" in that case.
+and their corrections, statuses, milestones, facts and their corrections and retractions,
+the latest event of a project as ``rm_projects`` holds it), its documents' and its
+indicators'. Read from the read model's recorded times; a correction of a milestone recorded
+before ``known_at`` and followed by a later event of its project is the one event it cannot
+see for a past moment (no table keeps it by time), so a past page may state an earlier
+"last updated" in that case.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _RECORDED: tuple[tuple[Any, str], ...] = (
     (t.plans, "recorded_at"),
     (t.plans, "superseded_at"),
     (t.statuses, "recorded_at"),
+    (t.milestones, "recorded_at"),
     (t.facts, "recorded_at"),
     (t.facts, "superseded_at"),
     (t.projects, "last_recorded_at"),

@@ -134,6 +134,20 @@ statuses = Table(
     Index("ix_rm_statuses_portfolio", "portfolio_id", "recorded_at"),
 )
 
+#: The milestones reached, each by the moment it was recorded: they change no figure, but are
+#: among the events recorded between two moments (tracker/readmodel/activity.py).
+milestones = Table(
+    "rm_milestones",
+    metadata,
+    Column("project_id", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),  # of the event that recorded it
+    Column("portfolio_id", String(ID), nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_position", Integer, nullable=False),
+    Index("ix_rm_milestones_portfolio", "portfolio_id", "recorded_at"),
+)
+
 #: The ledger of money and jobs facts.
 facts = Table(
     "rm_facts",
@@ -410,6 +424,7 @@ class Views:
     projects: Table
     plans: Table
     statuses: Table
+    milestones: Table
     facts: Table
     fact_totals: Table
     rate_sets: Table
@@ -435,6 +450,7 @@ LIVE = Views(
     projects,
     plans,
     statuses,
+    milestones,
     facts,
     fact_totals,
     rate_sets,

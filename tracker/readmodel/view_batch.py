@@ -83,6 +83,7 @@ def statements(views: Views) -> Statements:
                 projects,
                 plans,
                 views.statuses,
+                views.milestones,
                 facts,
             )
         },
@@ -310,7 +311,17 @@ class ViewBatch:
     def _apply_project_event(self, event: Any, position: int, recorded_at: datetime) -> None:
         project = _found(self.projects, str(event.originator_id), "project")
         common = {"project_id": project["project_id"], "portfolio_id": project["portfolio_id"]}
-        if isinstance(event, Project.FactEvent):
+        if isinstance(event, Project.MilestoneReached):
+            self.new_rows[self.views.milestones].append(
+                {
+                    **common,
+                    "version": event.originator_version,
+                    "effective_date": event.effective_date,
+                    "recorded_at": recorded_at,
+                    "recorded_position": position,
+                }
+            )
+        elif isinstance(event, Project.FactEvent):
             if event.KIND in LEDGER_KINDS:
                 self._add_fact(
                     {

@@ -146,6 +146,38 @@ def test_each_view_downloads_with_the_figures_the_page_shows(
     ]
 
 
+def test_a_flagged_view_downloads_the_flagged_projects_figures(
+    client: Client, portfolio_id: str, story: dict[str, str]
+) -> None:
+    """No news for 70 days before 30 June 2024: Grid link (last news 1 April) and Cement kiln
+    (15 April), not Wind farm (1 May). The headline, the table and their downloads count
+    those two: USD 30 M committed, as the API's progress with the same flag says."""
+    params = {
+        "as_of": "2024-06-30",
+        "known_at": story["known_at"],
+        "flag": "no_news",
+        "stale_days": "70",
+        "rows": "all",
+    }
+    page = client.get(f"/portfolios/{portfolio_id}", params=params).text
+    base = f"/portfolios/{portfolio_id}"
+    shown = dict(FIGURE.findall(page[page.index('id="headline"') : page.index('id="timeline"')]))
+    headline = {row["Figure"]: row for row in read_csv(client, f"{base}/headline.csv", params)}
+    api = client.get(
+        f"/api/v1/portfolios/{portfolio_id}/progress",
+        params={
+            "as_of": "2024-06-30",
+            "known_at": story["known_at"],
+            "flag": "no_news",
+            "no_news_days": "70",
+        },
+    ).json()
+    assert headline["Committed"]["Value"] == shown["committed"] == api["committed"]["amount"]
+    assert api["committed"]["amount"] == "30000000.00" and api["projects"] == 2
+    projects = read_csv(client, f"{base}/projects.csv", params)
+    assert {p["Project"] for p in projects} == {"Grid link", "Cement kiln"}
+
+
 def cell_text(cell: Any) -> str:
     """A cell as the CSV writes it (a date cell is read back as a midnight datetime)."""
     if cell is None:

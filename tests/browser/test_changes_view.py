@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -105,6 +105,23 @@ def test_the_compare_view_equals_two_api_reads_and_their_events(
         assert listed and listed == [e["position"] for e in body["events"]][: len(listed)]
         shown_figures = {k.rsplit("-", 1)[0] for k in figures}
         assert {f["figure"] for f in body["figures"] if not f["unconverted"]} <= shown_figures
+
+        # Narrowed by a status, the view is still two API reads with that status.
+        status = max(end["projects_by_status"], key=end["projects_by_status"].get)
+        page.goto(
+            f"{server.base_url}/portfolios/{portfolio}/compare?"
+            + urlencode({**asked, "status": status})
+        )
+        narrowed = shown(page)
+        for at, params in (
+            ("start", {"as_of": asked["as_of_from"], "known_at": asked["known_from"]}),
+            ("end", {}),
+        ):
+            report = api_get(
+                server, f"/api/v1/portfolios/{portfolio}/progress", status=status, **params
+            )
+            assert narrowed[f"committed-{at}"] == report["committed"]["amount"], at
+            assert narrowed[f"projects-{at}"] == str(report["projects"]), at
     finally:
         page.context.close()
     assert watch.outside_requests() == []

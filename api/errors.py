@@ -106,6 +106,17 @@ _WRITE_PROBLEMS = (*_READ_PROBLEMS, 409, 412, 413, 415)
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def problem_response(description: str) -> ResponseSpec:
+    """A problem+json answer as the OpenAPI document describes it; a handler adds one with
+    ``responses=`` when a read can answer a status reads do not (an export's 409)."""
+    return ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type=PROBLEM_JSON,
+        generate_examples=False,
+    )
+
+
 class ProblemResponses(ReceiveRoutePlugin):
     """Document the problem+json answers on every operation, in one place.
 
@@ -120,12 +131,7 @@ class ProblemResponses(ReceiveRoutePlugin):
         for handler in route.route_handlers:
             writes = bool(set(handler.http_methods) & _WRITE_METHODS)
             documented = {
-                status: ResponseSpec(
-                    data_container=Problem,
-                    description=_DOCUMENTED[status],
-                    media_type=PROBLEM_JSON,
-                    generate_examples=False,
-                )
+                status: problem_response(_DOCUMENTED[status])
                 for status in sorted(_WRITE_PROBLEMS if writes else _READ_PROBLEMS)
             }
             handler.responses = {**documented, **(handler.responses or {})}

@@ -26,7 +26,7 @@ from litestar.response import Stream
 
 from api.auth import principal_of
 from api.conditions import read_moment
-from api.errors import problem, rows_problem
+from api.errors import problem, problem_response, rows_problem
 from api.params import AsOf, KnownAt, ReadModelDep, Tracker
 from api.presenters.imports import import_answer
 from api.schemas import ImportOut
@@ -282,6 +282,12 @@ class TransferController(Controller):
         sync_to_thread=True,
         summary="Export a portfolio: csv (import format), xlsx, json or IATI 2.03 XML",
         operation_class=ExportOperation,
+        responses={
+            409: problem_response(
+                "`iati`: the portfolio has no IATI reporting organisation as known at "
+                "`known_at` (field `reporting_organisation`)"
+            )
+        },
     )
     def export(
         self,

@@ -43,6 +43,13 @@ def test_an_admin_names_the_publisher_and_the_iati_export_uses_it(client: Client
     refused = assert_problem(client.get(export, params={"format": "iati"}), 409)
     assert refused["field"] == "reporting_organisation"
     assert url(portfolio_id) in refused["detail"]
+    # The 409 is documented, so a client (and the contract test) expects it from this read.
+    operation = client.get("/docs/openapi.json").json()["paths"][
+        "/api/v1/portfolios/{portfolio_id}/export"
+    ]["get"]
+    assert operation["responses"]["409"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
     assert_problem(client.get(url(portfolio_id)), 404, "reporting_organisation")
 
     before = datetime.now(UTC)

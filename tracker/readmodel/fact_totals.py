@@ -116,6 +116,36 @@ class FactTotalsChange:
 _KEY = ("portfolio_id", "illustrative", "kind", "currency", "effective_date")
 
 
+def recount(conn: Connection, totals: Table, facts: Table, projects: Table) -> None:
+    """Replace the sums with those of the ledger's current rows, in one statement: what a
+    rebuild does once its copies are complete instead of adding to the sums batch by batch
+    (the same rows as :class:`FactTotalsChange` keeps, whatever the batches were)."""
+    ledger, project = facts.c, projects.c
+    keys = (
+        ledger.portfolio_id,
+        project.illustrative,
+        ledger.kind,
+        func.coalesce(ledger.currency, ""),
+        ledger.effective_date,
+    )
+    sums = (
+        select(
+            *keys,
+            exact_sum(ledger.amount),
+            func.sum(ledger.permanent),
+            func.sum(ledger.temporary),
+            func.count(),
+        )
+        .join_from(facts, projects, project.project_id == ledger.project_id)
+        .where(ledger.superseded_position.is_(None))
+        .group_by(*keys)
+    )
+    conn.execute(delete(totals))
+    conn.execute(
+        totals.insert().from_select([*_KEY, "amount", "permanent", "temporary", "count"], sums)
+    )
+
+
 def _key(row: Row, illustrative: bool) -> Key:
     return (
         row["portfolio_id"],

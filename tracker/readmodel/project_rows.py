@@ -1,7 +1,9 @@
-"""The read-model columns of a project's plan and of its ledger facts, from its events."""
+"""The read-model columns of a project's plan and of its ledger facts, and of a source, from
+events; a superseded row's successor."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 Row = dict[str, Any]
@@ -44,3 +46,19 @@ def plan_replacement(values: dict[str, Any]) -> Row:
     if "planned_jobs" in values:
         plan["planned_jobs"] = values["planned_jobs"]
     return plan
+
+
+def reopened(current: Row, position: int, recorded_at: datetime) -> Row:
+    """A copy of a superseded row, as the start of the row that replaces it."""
+    row = {key: value for key, value in current.items() if key != "id"}
+    row.update(recorded_at=recorded_at, recorded_position=position)
+    row.update(superseded_at=None, superseded_position=None)
+    return row
+
+
+def source_values(event: Any) -> Row:
+    source = event.source
+    return {
+        "source_title": source.title if source else None,
+        "source_url": source.url if source else None,
+    }

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker.application import TrackerApplication
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import UNAVAILABLE, naive_utc
+from tracker.readmodel.fact_totals import recount
 from tracker.readmodel.tables import LIVE, Views, rebuild_views
 from tracker.readmodel.view_batch import apply_events, storable
 
@@ -131,11 +133,16 @@ class Projector:
         *,
         name: str = NAME,
         views: Views = LIVE,
+        rebuilding: bool = False,
     ) -> None:
         self.tracker = tracker
         self.engine = engine
         self.name = name
         self.views = views
+        #: Whether this projector writes a rebuild's copies: they recount the ledger's sums
+        #: once, when they swap in, instead of keeping them batch by batch, and their batches
+        #: do not wait for the disk.
+        self.rebuilding = rebuilding
         self._lock = threading.Lock()
         self._applied = threading.Condition()
         self._position: int | None = None
@@ -291,7 +298,7 @@ class Projector:
         """Make ``change`` and move the position from ``start`` past ``notifications``, in one
         transaction; return the new position."""
         end = notifications[-1].id
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             # Lock the position row before writing (a row lock on PostgreSQL, the write lock
             # on SQLite), so that a rival projector waits here until this batch commits
             # instead of writing the same rows beside it; then make sure nobody moved it.
@@ -311,6 +318,33 @@ class Projector:
         self._start = end
         return end
 
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A batch's transaction. The live view's are durable when they commit; a rebuild's
+        copies need not be (after a crash the next rebuild starts them afresh, and the swap
+        itself is durable), so theirs skip the wait for the disk: PostgreSQL's
+        ``synchronous_commit`` off for the transaction, SQLite's ``synchronous`` NORMAL (in
+        WAL mode it never corrupts the file, a crash may only lose the last commits)."""
+        if not self.rebuilding:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                conn.commit()
+            try:
+                with conn.begin():
+                    if not sqlite:
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                    yield conn
+            finally:
+                if sqlite:
+                    conn.rollback()
+                    conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                    conn.commit()
+
     def _lock_position(self, conn: Connection) -> int | None:
         """Lock the position row and read it (``None``: the row is gone, e.g. a rebuild)."""
         position = conn.execute(
@@ -326,7 +360,12 @@ class Projector:
     def apply(self, conn: Connection, notifications: Sequence[Notification]) -> None:
         """Apply a batch inside the caller's transaction (the view change and nothing else)."""
         to_event = self.tracker.mapper.to_domain_event
-        apply_events(conn, [(n.id, to_event(n)) for n in notifications], self.views)
+        apply_events(
+            conn,
+            [(n.id, to_event(n)) for n in notifications],
+            self.views,
+            totals=not self.rebuilding,
+        )
 
     def announce(self, position: int) -> None:
         """Note ``position`` as applied (by this process, or by the projector process that
@@ -350,7 +389,9 @@ class Projector:
         """Apply the whole log again into copies of the view's tables, in big batches, and
         swap them in once they reach the head. Readers keep the live figures meanwhile; a
         rebuild that stops leaves them untouched (the next one starts its copies afresh)."""
-        copies = Projector(self.tracker, self.engine, name=REBUILD_NAME, views=rebuild_views())
+        copies = Projector(
+            self.tracker, self.engine, name=REBUILD_NAME, views=rebuild_views(), rebuilding=True
+        )
         copies.prepare_copies()
         head = self.head_position()
         while True:
@@ -397,6 +438,8 @@ class Projector:
             ):
                 copies.apply(conn, notifications)
                 position = notifications[-1].id
+            made = copies.views
+            recount(conn, made.fact_totals, made.facts, made.projects)
             for table, copy in zip(self.views.all(), copies.views.all(), strict=True):
                 conn.execute(delete(table))
                 names = [c.name for c in table.columns if not (c.primary_key and c.name == "id")]

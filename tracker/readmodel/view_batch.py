@@ -25,11 +25,18 @@ from sqlalchemy.exc import NoResultFound
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.status import Status
+from tracker.readmodel.bulk_rows import append_rows
 from tracker.readmodel.database import naive_utc
 from tracker.readmodel.document_views import DocumentRows
 from tracker.readmodel.fact_totals import FactTotalsChange
 from tracker.readmodel.indicator_views import IndicatorRows
-from tracker.readmodel.project_rows import fact_values, plan_replacement, plan_values
+from tracker.readmodel.project_rows import (
+    fact_values,
+    plan_replacement,
+    plan_values,
+    reopened,
+    source_values,
+)
 from tracker.readmodel.rate_views import RateRows
 from tracker.readmodel.tables import LIVE, Views
 from tracker.readmodel.title_views import TitleRows
@@ -110,9 +117,16 @@ def statements(views: Views) -> Statements:
     )
 
 
-def apply_events(conn: Connection, events: Sequence[tuple[int, Any]], views: Views = LIVE) -> None:
-    """Apply ``(position, event)`` pairs, in order, inside the caller's transaction."""
-    batch = ViewBatch(views)
+def apply_events(
+    conn: Connection,
+    events: Sequence[tuple[int, Any]],
+    views: Views = LIVE,
+    *,
+    totals: bool = True,
+) -> None:
+    """Apply ``(position, event)`` pairs, in order, inside the caller's transaction
+    (``totals=False``: leave the ledger's sums to :func:`fact_totals.recount`)."""
+    batch = ViewBatch(views, totals=totals)
     batch.fetch(conn, events)
     for position, event in events:
         batch.apply(event, position)
@@ -155,8 +169,10 @@ class References:
 class ViewBatch:
     """The rows one batch of events creates and changes, until they are written."""
 
-    def __init__(self, views: Views = LIVE) -> None:
+    def __init__(self, views: Views = LIVE, *, totals: bool = True) -> None:
         self.views = views
+        #: Whether this batch keeps the ledger's sums (a rebuild recounts them at the end).
+        self.totals = totals
         self.sql = statements(views)
         self.new_rows: dict[Table, list[Row]] = {table: [] for table in self.sql.insert}
         #: Current rows of the projects this batch touches, by id (fetched or new).
@@ -235,7 +251,7 @@ class ViewBatch:
                     "currency": event.investment.currency,
                     "jobs": event.jobs,
                     "projects": event.projects,
-                    **_source_values(event),
+                    **source_values(event),
                     "recorded_at": recorded_at,
                     "recorded_position": position,
                 }
@@ -265,7 +281,7 @@ class ViewBatch:
                     "amount": event.amount.amount if event.amount else None,
                     "currency": event.amount.currency if event.amount else None,
                     "jobs": event.jobs,
-                    **_source_values(event),
+                    **source_values(event),
                     "recorded_at": recorded_at,
                     "recorded_position": position,
                 }
@@ -382,7 +398,7 @@ class ViewBatch:
         """Close the current row of a fact; return it (``None`` if it is not a ledger fact)."""
         current = self.facts.pop(key, None)
         if current is not None:
-            if "id" in current:  # stored, so counted in the sums: taken off
+            if "id" in current and self.totals:  # stored, so counted in the sums: taken off
                 self.fact_totals.add(current, self._illustrative(key[0]), sign=-1)
             self._supersede(self.views.facts, current, position, recorded_at)
         return current
@@ -398,7 +414,7 @@ class ViewBatch:
         if old is None:
             return
         values = event.replacement.given()
-        row = _reopened(old, position, recorded_at)
+        row = reopened(old, position, recorded_at)
         if "amount" in values:
             row.update(amount=values["amount"].amount, currency=values["amount"].currency)
         for name in ("effective_date", "permanent", "temporary"):
@@ -415,7 +431,7 @@ class ViewBatch:
         del self.plans[project_id]
         self._supersede(self.views.plans, current, position, recorded_at)
         replacement = plan_replacement(values)
-        self._add_plan({**_reopened(current, position, recorded_at), **replacement})
+        self._add_plan({**reopened(current, position, recorded_at), **replacement})
         if "title" in values:
             replacement["title"] = values["title"]
         return replacement
@@ -424,12 +440,11 @@ class ViewBatch:
 
     def write(self, conn: Connection) -> None:
         """Write every change with one executemany per table and kind of change."""
-        for row in self.new_rows[self.views.facts]:
+        for row in self.new_rows[self.views.facts] if self.totals else ():
             if row["superseded_at"] is None:  # still current once the batch is applied
                 self.fact_totals.add(row, self._illustrative(row["project_id"]))
         for table, rows in self.new_rows.items():
-            if rows:
-                conn.execute(self.sql.insert[table], [storable(row) for row in rows])
+            append_rows(conn, table, [storable(row) for row in rows])
         for table, closed in self.superseded.items():
             if closed:
                 conn.execute(self.sql.supersede[table], closed)
@@ -473,22 +488,6 @@ def _found(rows: dict[Any, Row], key: Any, what: str) -> Row:
         return rows[key]
     except KeyError:
         raise NoResultFound(f"the read model has no {what} row for {key}") from None
-
-
-def _reopened(current: Row, position: int, recorded_at: datetime) -> Row:
-    """A copy of a superseded row, as the start of the row that replaces it."""
-    row = {key: value for key, value in current.items() if key != "id"}
-    row.update(recorded_at=recorded_at, recorded_position=position)
-    row.update(superseded_at=None, superseded_position=None)
-    return row
-
-
-def _source_values(event: Any) -> Row:
-    source = event.source
-    return {
-        "source_title": source.title if source else None,
-        "source_url": source.url if source else None,
-    }
 
 
 def _project_changes(project: Row) -> Row:

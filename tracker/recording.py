@@ -111,6 +111,33 @@ class RecordingApplication(Application[UUID]):
             listener(recordings[-1].notification.id)
         return recordings
 
+    def save_events(self, events: Sequence[Any]) -> list[Any]:
+        """Save events made earlier (an import's check), in the order given, in one
+        transaction; an event whose version another writer took raises ``IntegrityError``."""
+        if not events:
+            return []
+        recordings = self.events.put(list(events), receipts=receipts_of(events))
+        for listener in self.after_save:
+            listener(recordings[-1].notification.id)
+        return recordings
+
+    def snapshot_crossed(self, spans: Iterable[tuple[UUID, type[Any], int, int]]) -> None:
+        """Snapshot each aggregate whose saved versions ``first``..``last`` (events of class
+        ``kind``) crossed a snapshot interval, as :meth:`save` would have: at ``last``."""
+        if self.snapshots is None:
+            return
+        for aggregate_id, kind, first, last in spans:
+            interval = next(
+                (
+                    every
+                    for cls, every in self.snapshotting_intervals.items()
+                    if issubclass(kind, getattr(cls, "Event", ()))
+                ),
+                None,
+            )
+            if interval and last // interval > (first - 1) // interval:
+                self.take_snapshot(aggregate_id, version=last, projector_func=_fold_onto)
+
     @property
     def store(self) -> TrackerRecorder:
         """The event store's recorder, with what the tracker asks it beyond the library's

@@ -550,14 +550,14 @@ def test_rows_are_saved_in_batches_one_transaction_each(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     saved: list[int] = []
-    real = store.tracker.save_many
+    real = store.tracker.save_events
 
-    def counting(aggregates: Any, **kwargs: Any) -> Any:
-        recordings = real(aggregates, **kwargs)
+    def counting(events: Any) -> Any:
+        recordings = real(events)
         saved.append(len(recordings))
         return recordings
 
-    monkeypatch.setattr(store.tracker, "save_many", counting)
+    monkeypatch.setattr(store.tracker, "save_events", counting)
     report = store.load(generate(projects=3, events_per_project=10), batch_events=7)
     assert report.events_recorded == 2 + 3 * 11 == sum(saved)
     assert saved == [7, 7, 7, 7, 7]
@@ -597,15 +597,15 @@ def test_a_writer_colliding_with_a_batch_stops_the_import_and_a_rerun_completes_
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.load(TEMPLATE.read_bytes())
-    real = store.tracker.save_many
+    real = store.tracker.save_events
     hub = project_id_for("logistics-hub")
 
-    def collide(aggregates: Any, **kwargs: Any) -> Any:
-        if any(a.id == hub for a in aggregates):  # another writer gets there first
+    def collide(events: Any) -> Any:
+        if any(e.originator_id == hub for e in events):  # another writer gets there first
             store.tracker.record(hub, ReachMilestone("site visit"), Envelope("api", date.today()))
-        return real(aggregates, **kwargs)
+        return real(events)
 
-    monkeypatch.setattr(store.tracker, "save_many", collide)
+    monkeypatch.setattr(store.tracker, "save_events", collide)
     with pytest.raises(ImportInterrupted) as excinfo:
         store.load(MORE_ROWS, batch_events=1)
     assert "rows before line 3 were recorded" in excinfo.value.detail
@@ -620,9 +620,11 @@ def test_a_writer_colliding_with_a_batch_stops_the_import_and_a_rerun_completes_
     assert hub_figures.milestones == ("site visit",)  # the other writer's event is kept
 
 
-def test_a_row_that_no_longer_applies_when_recording_stops_the_import(
+def test_a_project_changed_after_the_check_stops_the_import_before_its_row(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The recording saves the events the check made; a project another writer changed
+    since (here: cancelled, so line 3 would no longer apply) is not written over."""
     import tracker.transfer.importer as importing
 
     store.load(TEMPLATE.read_bytes())
@@ -638,8 +640,49 @@ def test_a_row_that_no_longer_applies_when_recording_stops_the_import(
     monkeypatch.setattr(importing, "check", check_then_cancel)
     with pytest.raises(ImportInterrupted) as excinfo:
         store.load(MORE_ROWS, batch_events=1)
-    assert excinfo.value.detail.startswith("line 3 no longer applies (the project is cancelled")
+    assert "another writer changed a project" in excinfo.value.detail
+    assert "rows before line 3 were recorded" in excinfo.value.detail
     assert store.tracker.project(project_id_for("copper-plant")).version == 11
+    hub = store.tracker.project_ledger(project_id_for("logistics-hub")).figures_as_of()
+    assert hub.committed == ()  # cu-11 was not recorded on the cancelled project
+
+
+def test_each_row_is_parsed_and_applied_once_and_its_events_stamped_when_recorded(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracker.transfer.importer as importing
+    from tracker.transfer.workspace import Workspace
+
+    applied: list[int] = []
+    real_apply = Workspace.apply
+
+    def counting(self: Workspace, row: Any, actor: str, today: date) -> Any:
+        applied.append(row.line)
+        return real_apply(self, row, actor, today)
+
+    checked_at: list[datetime] = []
+    real_check = importing.check
+
+    def check_then_note(*args: Any, **kwargs: Any) -> Any:
+        checked = real_check(*args, **kwargs)
+        checked_at.append(datetime.now(UTC))
+        return checked
+
+    monkeypatch.setattr(Workspace, "apply", counting)
+    monkeypatch.setattr(importing, "check", check_then_note)
+    file = generate(projects=3, events_per_project=10)
+    report = store.load(file, batch_events=7)
+
+    lines = list(range(2, 2 + len(report.rows)))
+    assert sorted(applied) == lines  # once each (the recording applied every new row again)
+    events = [
+        store.tracker.mapper.to_domain_event(n)
+        for n in store.tracker.recorder.select_notifications(0, 100)
+    ]
+    assert len(events) == report.events_recorded == len(report.rows)
+    assert len({e.idempotency_key for e in events}) == len(events)
+    # Stamped when recorded, not when checked: known_at reports see them from then on.
+    assert all(e.timestamp >= checked_at[0] for e in events)
 
 
 def test_events_recorded_by_an_import_replay_to_the_same_state_with_snapshots(

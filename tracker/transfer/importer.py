@@ -7,12 +7,14 @@ window of rows at a time (never whole), in three passes:
 1. *Check*: every row is parsed and applied to in-memory aggregates (loaded from the store
    when they already exist), in file order, so the domain's own rules judge each row. Every
    bad row is collected; one bad row and nothing is recorded.
-2. *Record*: the file is read again and its new rows applied to freshly loaded aggregates
-   and saved in batches, one transaction per batch, so events carry the time they were
-   actually recorded. An interruption leaves a prefix of the file recorded.
+2. *Record*: the events the check made of the new rows are saved in batches, in the order
+   of their rows, one transaction per batch, each stamped with the time it is actually
+   recorded. Each row is thus parsed and applied once. An aggregate another writer changed
+   since the check stops the recording (its events' versions are taken); an interruption
+   leaves a prefix of the file recorded.
 
 Memory holds the aggregates the file touches (about 2 KB a project) and one window of rows;
-each row's outcome goes to a temporary SQLite file.
+each row's outcome and the new rows' events go to temporary SQLite files.
 
 Idempotency is the domain's: each row's event carries ``idempotency_key = "import:<row_id>"``
 and a digest of the row, and ids derive from the file's references, so importing the same file
@@ -22,10 +24,10 @@ again finds every row already recorded and records nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import IO
+from typing import IO, Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -35,7 +37,7 @@ from tracker.domain.base import TrackedAggregate
 from tracker.domain.document import Document
 from tracker.domain.errors import TrackerError
 from tracker.domain.project import Project
-from tracker.transfer import windows
+from tracker.transfer.checked_events import CheckedEvents, stamped
 from tracker.transfer.errors import (
     NO_ROWS,
     ImportForbidden,
@@ -45,9 +47,9 @@ from tracker.transfer.errors import (
 )
 from tracker.transfer.file_format import FileFormat, FileKind
 from tracker.transfer.outcomes import RowOutcome, RowOutcomes
-from tracker.transfer.readers import ImportSource, opened, read_rows, resolved
+from tracker.transfer.readers import ImportSource, opened, resolved
 from tracker.transfer.references import ref_column
-from tracker.transfer.rows import Row, column_of, parse_row, row_digest
+from tracker.transfer.rows import Row, column_of
 from tracker.transfer.windows import (
     Failed,
     Progress,
@@ -163,9 +165,10 @@ def import_rows(
         if found.undecodable is not None:
             raise ImportRejected(source, [found.undecodable])
         outcomes = RowOutcomes()
+        made = None if dry_run else CheckedEvents(tracker.mapper)
         try:
-            errors, forbidden, created = check(
-                tracker, stream, read_as, importer, today, found, outcomes, progress
+            errors, forbidden = check(
+                tracker, stream, read_as, importer, today, found, outcomes, progress, made
             )
             if errors:
                 raise ImportRejected(source, errors)
@@ -174,22 +177,16 @@ def import_rows(
             if forbidden:
                 raise ImportForbidden(source, forbidden)
             report = ImportReport(source, dry_run, outcomes, read_as)
-            if not dry_run and report.new:
+            if made is not None and report.new:
                 report.events_recorded, report.position = record_in_batches(
-                    tracker,
-                    stream,
-                    read_as,
-                    importer,
-                    today,
-                    found,
-                    outcomes,
-                    created,
-                    progress,
-                    batch_events,
+                    tracker, made, found.rows, progress, batch_events
                 )
         except BaseException:
             outcomes.close()
             raise
+        finally:
+            if made is not None:
+                made.close()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -203,11 +200,12 @@ def check(
     found: Survey,
     outcomes: RowOutcomes,
     progress: Progress | None = None,
-) -> tuple[list[RowError], list[RowError], set[UUID]]:
-    """Apply every row in memory, window by window; nothing is saved. Rows that build on a bad
-    portfolio or announcement row are not judged. Return every bad row, the rows the importer
-    may not import, and the aggregates the file creates."""
-    workspace = Workspace(tracker, referenced=found.referenced, keep_events=True)
+    made: CheckedEvents | None = None,
+) -> tuple[list[RowError], list[RowError]]:
+    """Apply every row in memory, window by window; nothing is saved (the new rows' events go
+    to ``made``, to be recorded). Rows that build on a bad portfolio or announcement row are
+    not judged. Return every bad row and the rows the importer may not import."""
+    workspace = Workspace(tracker, referenced=found.referenced)
     parse_errors: list[RowError] = []
     errors: list[RowError] = []
     forbidden: list[RowError] = []
@@ -238,134 +236,58 @@ def check(
                 )
             if denied is not None:
                 forbidden.append(denied)
+            if outcome == "new" and made is not None:
+                made.add(row.line, workspace.made)
             checked.append((row, outcome == "new"))
         outcomes.add(checked)
+        if made is not None:
+            made.flush()
         done += len(window)
         if progress:
             progress("checking", min(done, found.rows), found.rows)
     errors = sorted([*first_error_per_cell(parse_errors), *errors], key=lambda e: e.line)
-    return errors, forbidden, set(workspace.created_on_line)
+    return errors, forbidden
 
 
 def record_in_batches(
     tracker: TrackerApplication,
-    stream: IO[bytes],
-    fmt: FileFormat,
-    importer: Importer,
-    today: date,
-    found: Survey,
-    outcomes: RowOutcomes,
-    created: set[UUID],
+    made: CheckedEvents,
+    rows: int,
     progress: Progress | None = None,
     batch_events: int = BATCH_EVENTS,
 ) -> tuple[int, int | None]:
-    """Read the file again and apply its new rows on fresh state, saving them one transaction
-    per batch of about ``batch_events`` events. Return the events recorded and the last
-    position. Each row must be the one the check saw on that line: a file that changed since
-    is not recorded past the change."""
-    workspace = Workspace(tracker, referenced=found.referenced, absent=created)
-    touched: dict[UUID, TrackedAggregate] = {}
-    order: list[tuple[UUID, int]] = []  # the events in the order of their rows
-    pending = recorded = 0
+    """Save the events the check made, one transaction per batch of ``batch_events``, each
+    stamped with the time of its batch; then snapshot the aggregates whose history crossed a
+    snapshot interval. Return the events recorded and the last position."""
+    recorded = 0
     position: int | None = None
-    batch_line = 0  # the first line whose event is not saved yet
-
-    def flush() -> None:
-        nonlocal pending, recorded, position, batch_line
-        if not touched:
-            return
+    versions: dict[UUID, tuple[type[Any], int, int]] = {}  # first and last version imported
+    if progress:
+        progress("recording", 0, rows)
+    for batch in made.batches(batch_events):
+        at = datetime.now(UTC)
+        events = [stamped(event, at) for _, event in batch]
         try:
-            recordings = tracker.save_many(list(touched.values()), order=order)
+            recordings = tracker.save_events(events)
         except IntegrityError:
             raise ImportInterrupted(
                 f"another writer changed a project while this file was recorded: the rows "
-                f"before line {batch_line} were recorded, the others not. Import the file "
+                f"before line {batch[0][0]} were recorded, the others not. Import the file "
                 "again; the rows already recorded are skipped"
             ) from None
         if recordings:
             position = recordings[-1].notification.id
-        recorded += pending
-        pending = batch_line = 0
-        touched.clear()
-        order.clear()
-
-    if progress:
-        progress("recording", 0, found.rows)
-    new_rows = _new_rows(stream, fmt, outcomes)
-    try:
-        for done, window in new_rows:
-            workspace.begin(window)
-            for row in window:
-                try:
-                    outcome, aggregate = workspace.apply(row, importer.actor, today)
-                except TrackerError as error:
-                    raise ImportInterrupted(
-                        f"line {row.line} no longer applies ({error.detail}): another writer "
-                        f"changed its project meanwhile. The rows before line "
-                        f"{batch_line or row.line} were recorded, the others not; import the "
-                        "file again (rows already recorded are skipped)"
-                    ) from None
-                if outcome == "new":
-                    if not pending:
-                        batch_line = row.line
-                    touched[aggregate.id] = aggregate
-                    order.append((aggregate.id, aggregate.version))
-                    pending += 1
-                if pending >= batch_events:
-                    flush()
-            if progress:
-                progress("recording", done, found.rows)
-    except _FileChanged as change:
-        raise ImportInterrupted(
-            f"the file changed after it was checked (line {change.line} is not the row that "
-            f"was checked): the rows before line {batch_line or change.line} were recorded, "
-            "the others not. Check the file and import it again; the rows already recorded "
-            "are skipped"
-        ) from None
-    flush()
+        recorded += len(events)
+        for event in events:
+            first = versions.get(event.originator_id)
+            versions[event.originator_id] = (
+                type(event),
+                first[1] if first else event.originator_version,
+                event.originator_version,
+            )
+        if progress:
+            progress("recording", min(batch[-1][0] - 1, rows), rows)
+    tracker.snapshot_crossed(
+        (aggregate_id, kind, first, last) for aggregate_id, (kind, first, last) in versions.items()
+    )
     return recorded, position
-
-
-class _FileChanged(Exception):
-    def __init__(self, line: int) -> None:
-        super().__init__(line)
-        self.line = line
-
-
-def _new_rows(
-    stream: IO[bytes], fmt: FileFormat, outcomes: RowOutcomes
-) -> Iterator[tuple[int, list[Row]]]:
-    """The rows the check found new, parsed again, :data:`WINDOW_ROWS` rows of the file at a
-    time (with how many rows were read so far). Every row must be the one the check saw on
-    its line (its row_id, actor and digest), or :class:`_FileChanged` says where it is not;
-    the rows recorded before the check are not parsed again."""
-    checked = outcomes.checked()
-    window: list[Row] = []
-    errors: list[RowError] = []
-    read = 0
-    for item in read_rows(stream, fmt):
-        if isinstance(item, RowError):
-            raise _FileChanged(item.line)
-        seen = next(checked, None)
-        cells = item.cells
-        if seen is None or (seen.line, seen.row_id, seen.actor) != (
-            item.line,
-            cells.get("row_id"),
-            cells.get("actor"),
-        ):
-            raise _FileChanged(item.line)
-        read += 1
-        if seen.new:
-            row = parse_row(item, errors)
-            if row is None or row.digest != seen.digest:
-                raise _FileChanged(item.line)
-            window.append(row)
-        elif row_digest(cells) != seen.digest:
-            raise _FileChanged(item.line)
-        if read % windows.WINDOW_ROWS == 0:
-            yield read, window
-            window = []
-    left = next(checked, None)
-    if left is not None:
-        raise _FileChanged(left.line)
-    yield read, window

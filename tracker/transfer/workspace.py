@@ -1,8 +1,8 @@
 """The import workspace: the aggregates a file touches, in memory, as its rows leave them.
 
 The check applies every row here with nothing saved, so the domain's own rules judge each
-row in file order; the recording applies the new rows again on freshly loaded aggregates and
-saves them in batches.
+row in file order; the events of its new rows are what the recording saves
+(tracker/transfer/checked_events.py).
 """
 
 from __future__ import annotations
@@ -64,10 +64,10 @@ class Workspace:
     are applied, and for earlier imports from the stored receipts, read once per window of
     rows for each aggregate that was in the store before, for the keys the window mentions.
 
-    Checking (``keep_events``), nothing is saved: each applied row's event is dropped at once
-    unless a later row may need it (the events of named rows, corrections and retractions),
-    so the check holds the aggregates, not the events. ``absent`` are aggregates known not to
-    be in the store (the check found that this file creates them): they are not looked for.
+    Nothing is saved here: the events each new row makes are handed over (``made``) and
+    dropped from the aggregate at once, and kept only if a later row may need them (the
+    events of named rows, corrections and retractions), so the workspace holds the
+    aggregates, not the events.
     """
 
     def __init__(
@@ -75,20 +75,18 @@ class Workspace:
         tracker: TrackerApplication,
         *,
         referenced: set[tuple[UUID, str]] | None = None,
-        keep_events: bool = False,
-        absent: Iterable[UUID] = (),
     ) -> None:
         self.tracker = tracker
         self.aggregates: dict[UUID, TrackedAggregate | None] = {}
         self.created_on_line: dict[UUID, int] = {}
         self.referenced = referenced
-        self.keep_events = keep_events
-        self.absent = frozenset(absent)
         self.stored: set[UUID] = set()  # aggregates that were in the store when loaded
         self.wanted: dict[UUID, set[str]] = {}
         self.receipts: dict[UUID, dict[str, CommandRecord]] = {}  # this window's, stored
         self.records: dict[UUID, dict[str, CommandRecord]] = {}  # this run's, named rows
         self.unsaved: dict[tuple[UUID, int], Any] = {}
+        #: The events the last new row made (the check keeps them to record).
+        self.made: list[Any] = []
 
     def begin(self, window: Iterable[Row]) -> None:
         """Start on a window of rows: the keys they carry or name, per aggregate."""
@@ -98,11 +96,10 @@ class Workspace:
     def get(self, aggregate_id: UUID) -> TrackedAggregate | None:
         if aggregate_id not in self.aggregates:
             found: Any = None
-            if aggregate_id not in self.absent:
-                try:
-                    found = self.tracker.repository.get(aggregate_id)
-                except AggregateNotFoundError:
-                    found = None
+            try:
+                found = self.tracker.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                found = None
             self.aggregates[aggregate_id] = found
             if found is not None:
                 self.stored.add(aggregate_id)
@@ -255,10 +252,10 @@ class Workspace:
             self.records.setdefault(aggregate.id, {})[key] = CommandRecord(
                 envelope.command_digest, aggregate.version
             )
-        if self.keep_events:
-            for event in aggregate.collect_events():
-                if named or isinstance(event, Project.Corrected | Project.Retracted):
-                    self.unsaved[(aggregate.id, event.originator_version)] = event
+        self.made = list(aggregate.collect_events())
+        for event in self.made:
+            if named or isinstance(event, Project.Corrected | Project.Retracted):
+                self.unsaved[(aggregate.id, event.originator_version)] = event
         return "new", aggregate
 
     def _record_of(self, aggregate_id: UUID, key: str) -> CommandRecord | None:

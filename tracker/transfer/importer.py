@@ -1,7 +1,7 @@
 """Bulk import: portfolios, projects and their events from one CSV or JSON format.
 
 The format is documented in ``docs/import-format.md``. The file is read as a stream, a
-window of rows at a time (never whole), in three passes:
+window of rows at a time (never whole), twice, and then its new rows' events are recorded:
 
 0. *Survey*: count the rows, find row ids used twice and the rows corrections name.
 1. *Check*: every row is parsed and applied to in-memory aggregates (loaded from the store

@@ -33,12 +33,14 @@ from api.presenters.projects import project_out, summary_out
 from api.responses import created, paged, tagged
 from api.schemas import HistoryOut, RecordedOut
 from api.schemas.projects import ProjectEventIn, ProjectIn, ProjectOut, ProjectPageOut, TitleIn
+from tracker.domain.commands import ProjectCommand
 from tracker.domain.errors import NotFound
 from tracker.group_commit import GroupCommit
 from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS
 from tracker.readmodel.flags import only_flagged, project_flags, rules_for
 from tracker.readmodel.moments import Moment, project_listing
 from tracker.readmodel.queries import ProjectFilter, SortKey
+from tracker.recording import Recorded
 
 MAX_LIMIT = 500
 
@@ -253,16 +255,9 @@ class ProjectController(Controller):
     ) -> Response[RecordedOut]:
         """Saved with the writes of concurrent requests in one transaction (group commit);
         answered once that transaction committed."""
-        envelope = write_envelope(request, data, idempotency_key)
-        writes: GroupCommit = request.app.state.writes
-        answer = writes.submit(
-            project_id,
-            command(data),
-            envelope,
-            expected_version=expected_version(if_match),
-            scope=scope_of(request),
+        recorded = await _submit(
+            request, project_id, command(data), data, if_match, idempotency_key
         )
-        recorded = await asyncio.wrap_future(answer)
         return created(recorded, f"/api/v1/projects/{project_id}/events")
 
     @post(
@@ -282,14 +277,27 @@ class ProjectController(Controller):
         ``titles`` in ``GET /api/v1/projects/{id}`` holds the translations known at the read's
         moment, and the dashboard shows the reader's. A later one for the same language
         replaces the earlier (both stay in the project's history)."""
-        envelope = write_envelope(request, data, idempotency_key)
-        writes: GroupCommit = request.app.state.writes
-        answer = writes.submit(
-            project_id,
-            title_translation(data),
-            envelope,
-            expected_version=expected_version(if_match),
-            scope=scope_of(request),
-        )
-        recorded = await asyncio.wrap_future(answer)
+        translation = title_translation(data)
+        recorded = await _submit(request, project_id, translation, data, if_match, idempotency_key)
         return created(recorded, f"/api/v1/projects/{project_id}")
+
+
+async def _submit(
+    request: Request[Any, Any, Any],
+    project_id: UUID,
+    project_command: ProjectCommand,
+    data: Any,
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> Recorded:
+    """``project_command`` saved with the writes of concurrent requests (group commit), once
+    that transaction committed."""
+    writes: GroupCommit = request.app.state.writes
+    answer = writes.submit(
+        project_id,
+        project_command,
+        write_envelope(request, data, idempotency_key),
+        expected_version=expected_version(if_match),
+        scope=scope_of(request),
+    )
+    return await asyncio.wrap_future(answer)

@@ -31,7 +31,7 @@ from tracker import i18n
 from tracker.application import TrackerApplication
 from tracker.i18n import N_, gettext, ngettext
 from tracker.readmodel import pages, reports
-from tracker.readmodel.activity import Window, project_titles, recorded_between, what_changed
+from tracker.readmodel.activity import project_titles, recorded_for, what_changed
 from tracker.readmodel.filters import known_values
 from tracker.readmodel.reports import ReportQuery
 from tracker.readmodel.service import ReadModel
@@ -348,12 +348,12 @@ def recent_activity(
     now: datetime,
 ) -> list[EventItem]:
     """The events recorded in the 30 days up to the page's ``known_at`` (or now), newest
-    first, of the projects the page counts (its layer) and of the portfolio itself."""
+    first, of the projects the page's filters count at its moment and of the portfolio itself."""
     upto = query.known_at
-    window = Window(query, (upto or now) - timedelta(days=ACTIVITY_DAYS), upto)
+    after = (upto or now) - timedelta(days=ACTIVITY_DAYS)
 
     def read(conn: Any) -> tuple[Any, dict[str, str]]:
-        page = recorded_between(conn, window, limit=ACTIVITY_SHOWN)
+        page = recorded_for(conn, query, after, limit=ACTIVITY_SHOWN)
         named = [e.project_id for e in page.entries if e.project_id]
         return page, project_titles(conn, named, i18n.language(), upto)
 

@@ -343,3 +343,49 @@ def test_the_compare_page_shows_the_apis_figures_and_explains_a_bad_moment(
     assert activity.index("Jobs created") < activity.index("Funds disbursed")
     # The milestone too (it changes no figure, but was recorded in those days).
     assert activity.index("Foundation laid") < activity.index("Jobs created")
+
+
+def activity_of(client: Client, portfolio_id: str, **params: str) -> str:
+    page = client.get(f"/portfolios/{portfolio_id}", params=params)
+    assert page.status_code == 200, page.text
+    section = page.text[page.text.index('id="activity"') :]
+    return section[: section.index("</section>")]
+
+
+def test_the_30_day_list_follows_all_the_pages_filters(
+    client: Client, scenario: dict[str, Any]
+) -> None:
+    """B is agreed, then disburses UZS 600 M of its 500 M committed (flagged). Filtered by
+    status or flag, the list names only B's events (and the portfolio's own rate correction);
+    A's disbursement and milestone are not among them, and come back for A's status."""
+    portfolio, b = scenario["portfolio"], scenario["b"]
+    post(
+        client,
+        f"/projects/{b}/events",
+        {"type": "status_changed", "status": "agreed", "effective_date": "2024-04-25"},
+    )
+    above = {
+        "type": "disbursed",
+        "amount": money("600000000", "UZS"),
+        "effective_date": "2024-05-01",
+    }
+    post(client, f"/projects/{b}/events", above)
+    everything = activity_of(client, portfolio)
+    assert everything.count("Copper plant A") > 0 and everything.count("Textile plant B") > 0
+    assert "Foundation laid" in everything
+    for narrowed in (
+        {"status": "agreed"},
+        {"flag": "disbursed_above_committed"},
+        {"flag": "any", "status": "agreed"},
+    ):
+        listed = activity_of(client, portfolio, **narrowed)
+        assert "Copper plant A" not in listed and "Foundation laid" not in listed, narrowed
+        assert "Jobs created" in listed and "Textile plant B" in listed, narrowed
+        assert "Rate corrected" in listed, narrowed  # the portfolio's own event
+    announced = activity_of(client, portfolio, status="announced")
+    assert "Foundation laid" in announced and "Copper plant A" in announced
+    assert "Textile plant B" not in announced and "Jobs created" not in announced
+    # No project carries this flag: only the portfolio's own events are left.
+    late = activity_of(client, portfolio, flag="end_date_passed")
+    assert "Rate corrected" in late
+    assert "Copper plant A" not in late and "Textile plant B" not in late

@@ -29,7 +29,7 @@ from tracker.domain.errors import ValidationError
 from tracker.readmodel import tables as t
 from tracker.readmodel.changes import Changes, changes
 from tracker.readmodel.database import naive_utc, stored_utc
-from tracker.readmodel.reports import ReportQuery, in_scope
+from tracker.readmodel.reports import ReportQuery, in_scope, projects_as_of
 from tracker.readmodel.titles import titles_in
 
 MAX_PAGE = 500
@@ -92,6 +92,16 @@ def recorded_between(
     ]
     more = len(rows) > limit
     return RecordedPage(entries, _encode(entries[-1]) if more else None)
+
+
+def recorded_for(
+    conn: Connection, query: ReportQuery, after: datetime, *, limit: int
+) -> RecordedPage:
+    """The latest events recorded after ``after`` and by the query's ``known_at`` (none:
+    now) of the projects the query's filters count at its moment (as its progress report
+    counts them, a flag judged then), and of the portfolio itself."""
+    counted = frozenset(projects_as_of(conn, query)) if query.filters.narrows else None
+    return recorded_between(conn, Window(query, after, query.known_at, counted), limit=limit)
 
 
 @dataclass(frozen=True)

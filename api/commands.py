@@ -23,7 +23,7 @@ from api.schemas import projects as project_schemas
 from api.schemas import rates as rates_schemas
 from tracker.domain import commands as c
 from tracker.domain.document import Amendment, Document, DocumentTerms
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.domain.indicator import Period, PeriodKind, Quantity
 from tracker.domain.plan import Plan
 from tracker.domain.rate_set import PublishedRate
@@ -158,7 +158,10 @@ def document_terms(body: document_schemas.DocumentIn) -> DocumentTerms:
     """What a signed document says; its effective date is the day it was signed."""
     if body.effective_date is not None and body.effective_date != body.signed_on:
         raise ValidationError(
-            "a document's effective date is the day it was signed: leave it out, or give signed_on",
+            N_(
+                "a document's effective date is the day it was signed: leave it out, or give "
+                "signed_on"
+            ),
             field="effective_date",
         )
     return DocumentTerms(

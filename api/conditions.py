@@ -13,7 +13,7 @@ from litestar import Request
 from litestar.exceptions import HTTPException, ValidationException
 
 from api.schemas import CANONICAL_ID
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.rfc3339 import EXPECTED, MOMENT
 
 #: One element of an entity-tag list (RFC 9110 §8.8.3, §5.6.1): optional whitespace, an
@@ -41,13 +41,15 @@ def entity_tags(header: str, name: str) -> list[tuple[bool, str]] | None:
         element = _LIST_ELEMENT.match(value, position)
         if element is None or element.end() == position:
             raise ValidationError(
-                f'{header!r} is not a list of entity tags such as "3" or "3", "4"', field=name
+                N_('%(header)r is not a list of entity tags such as "3" or "3", "4"'),
+                header=header,
+                field=name,
             )
         if element.group(2) is not None:
             tags.append((element.group(1) is not None, element.group(2)))
         position = element.end()
     if not tags:
-        raise ValidationError("names no entity tag", field=name)
+        raise ValidationError(N_("names no entity tag"), field=name)
     return tags
 
 
@@ -78,7 +80,9 @@ def idempotency_key(header: str | None) -> str | None:
     key = header.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationError(
-            f"must be 1 to {MAX_KEY_LENGTH} printable characters", field="Idempotency-Key"
+            N_("must be 1 to %(max_key_length)s printable characters"),
+            max_key_length=MAX_KEY_LENGTH,
+            field="Idempotency-Key",
         )
     return key
 

@@ -35,7 +35,7 @@ from tracker.domain.errors import (
     ValidationError,
     VersionMismatch,
 )
-from tracker.i18n import N_, gettext
+from tracker.i18n import N_, gettext, said
 from tracker.readmodel.database import DATABASE_UNAVAILABLE
 from tracker.transfer.errors import ImportForbidden, ImportRejected
 
@@ -237,7 +237,7 @@ def rows_problem(error: ImportRejected | ImportForbidden) -> Response[dict[str, 
     forbidden = isinstance(error, ImportForbidden)
     return problem(
         403 if forbidden else 422,
-        error.detail,
+        said(error),
         slug="forbidden" if forbidden else "invalid-rows",
         field=error.field,
         errors=[e.as_dict() for e in error.errors],
@@ -271,7 +271,7 @@ def problem(
 def tracker_error(_: Request[Any, Any, Any], error: TrackerError) -> Response[dict[str, Any]]:
     status, slug = next((s, t) for cls, s, t in STATUS_OF if isinstance(error, cls))
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Busy) else None
-    return problem(status, error.detail, slug=slug, field=error.field, headers=headers)
+    return problem(status, said(error), slug=slug, field=error.field, headers=headers)
 
 
 def _field_path(key: str | None, message: str) -> str | None:

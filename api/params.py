@@ -18,7 +18,7 @@ from litestar.params import HeaderParameter, QueryParameter
 
 from api.conditions import read_moment, today_utc
 from tracker.application import TrackerApplication
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.domain.status import Status
 from tracker.domain.values import check_currency
 from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS, EVERY_PROJECT, Filters
@@ -156,7 +156,7 @@ def report_query(
     try:
         fx_date = date.fromisoformat(fixed.group(1)) if fixed else None
     except ValueError:
-        raise ValidationError(f"{fx!r} does not name a real date", field="fx") from None
+        raise ValidationError(N_("%(fx)r does not name a real date"), fx=fx, field="fx") from None
     as_of, known_at = read_moment(as_of, known_at)
     tracker.portfolio(portfolio_id)  # 404 for an unknown portfolio
     judge = FlagJudge(tracker, today_utc().date())

@@ -207,7 +207,9 @@ class ProblemController(Controller):
     def show(self, slug: FromPath[str]) -> Response[bytes]:
         problem = PROBLEM_TYPES.get(slug)
         if problem is None:
-            raise NotFound(f"no problem type {slug!r}; {PATH} lists them")
+            raise NotFound(
+                N_("no problem type %(slug)r; %(path)s lists them"), slug=slug, path=PATH
+            )
         title = gettext(problem.title)
         status = gettext("HTTP status %(status)s.", status=problem.status)
         every = gettext("Every problem type")

@@ -33,7 +33,7 @@ from api.presenters.reports import breakdown_out, progress_out, timeline_out
 from tracker.cli import known_at_option
 from tracker.cli.projections import fail, opened, ready_settings
 from tracker.domain.errors import TrackerError
-from tracker.i18n import N_, gettext, ngettext
+from tracker.i18n import N_, gettext, ngettext, said
 from tracker.i18n import formats as cldr
 from tracker.readmodel import reports, timeline
 from tracker.readmodel.filters import ANY, DEFAULT_NO_NEWS_DAYS, FLAGS
@@ -95,7 +95,7 @@ def only_portfolio(readmodel: ReadModel) -> UUID:
 def _refused(error: TrackerError | ValidationException) -> NoReturn:
     if isinstance(error, TrackerError):
         field = f"{error.field}: " if error.field else ""
-        fail(f"{field}{error.detail}", 2)
+        fail(f"{field}{said(error)}", 2)
     fail(str(error.detail), 2)
 
 

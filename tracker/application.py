@@ -11,6 +11,7 @@ from tracker.domain.base import TrackedAggregate
 from tracker.domain.commands import ProjectCommand
 from tracker.domain.document import Document, DocumentTerms
 from tracker.domain.errors import (
+    N_,
     Forbidden,
     NotFound,
     ValidationError,
@@ -69,7 +70,14 @@ class TrackerApplication(RecordingApplication):
         illustrative: bool = False,
         scope: UUID | None = None,
     ) -> Recorded:
-        check_unscoped(scope, "establishing a portfolio")
+        check_unscoped(
+            scope,
+            N_(
+                "this key may only write to portfolio %(scope)s; establishing a portfolio "
+                "needs an admin key "
+                "that is not scoped to a portfolio"
+            ),
+        )
         return self._create(
             Portfolio,
             envelope,
@@ -134,7 +142,9 @@ class TrackerApplication(RecordingApplication):
             self.portfolio(portfolio_id)
         except NotFound:
             raise ValidationError(
-                f"there is no portfolio {portfolio_id}", field="portfolio_id"
+                N_("there is no portfolio %(portfolio_id)s"),
+                portfolio_id=portfolio_id,
+                field="portfolio_id",
             ) from None
 
     def portfolio(self, portfolio_id: UUID, *, known_at: datetime | None = None) -> Portfolio:
@@ -156,7 +166,9 @@ class TrackerApplication(RecordingApplication):
                 self.rate_set(rate_set_id)
             except NotFound:
                 raise ValidationError(
-                    f"there is no rate set {rate_set_id}", field=f"rate_sets[{index}]"
+                    N_("there is no rate set %(rate_set_id)s"),
+                    rate_set_id=rate_set_id,
+                    field=f"rate_sets[{index}]",
                 ) from None
         return self._change(
             Portfolio,
@@ -195,7 +207,14 @@ class TrackerApplication(RecordingApplication):
         illustrative: bool = False,
         scope: UUID | None = None,
     ) -> Recorded:
-        check_unscoped(scope, "establishing a rate set")
+        check_unscoped(
+            scope,
+            N_(
+                "this key may only write to portfolio %(scope)s; establishing a rate set "
+                "needs an admin key "
+                "that is not scoped to a portfolio"
+            ),
+        )
         return self._create(
             RateSet,
             envelope,
@@ -214,7 +233,14 @@ class TrackerApplication(RecordingApplication):
         scope: UUID | None = None,
     ) -> Recorded:
         """Publish, correct or withdraw rates (``change`` calls the aggregate's method)."""
-        check_unscoped(scope, "publishing exchange rates")
+        check_unscoped(
+            scope,
+            N_(
+                "this key may only write to portfolio %(scope)s; publishing exchange rates "
+                "needs an admin key "
+                "that is not scoped to a portfolio"
+            ),
+        )
         return self._change(RateSet, rate_set_id, envelope, expected_version, change)
 
     def rate_set(self, rate_set_id: UUID, *, known_at: datetime | None = None) -> RateSet:
@@ -278,7 +304,9 @@ class TrackerApplication(RecordingApplication):
                 project = None
             if project is None or project.portfolio_id != portfolio_id:
                 raise ValidationError(
-                    f"there is no project {project_id} in portfolio {portfolio_id}",
+                    N_("there is no project %(project_id)s in portfolio %(portfolio_id)s"),
+                    project_id=project_id,
+                    portfolio_id=portfolio_id,
                     field=f"projects[{index}]",
                 )
 
@@ -404,8 +432,15 @@ class TrackerApplication(RecordingApplication):
         try:
             return ProjectLedger.of(events)
         except ValueError:
-            when = f" recorded by {known_at}" if known_at is not None else ""
-            raise NotFound(f"there is no project {project_id}{when}") from None
+            if known_at is not None:
+                raise NotFound(
+                    N_("there is no project %(project_id)s recorded by %(known_at)s"),
+                    project_id=project_id,
+                    known_at=known_at,
+                ) from None
+            raise NotFound(
+                N_("there is no project %(project_id)s"), project_id=project_id
+            ) from None
 
     def events_at(self, project: Project, versions: Collection[int]) -> dict[int, Project.Event]:
         """The project's events at ``versions``, by version: those not saved yet from
@@ -431,7 +466,7 @@ class TrackerApplication(RecordingApplication):
     def project_history(self, project_id: UUID) -> list[RecordedEvent]:
         history = self.recorded_events(project_id)
         if not history:
-            raise NotFound(f"there is no project {project_id}")
+            raise NotFound(N_("there is no project %(project_id)s"), project_id=project_id)
         return history
 
     def recorded_events(
@@ -449,16 +484,16 @@ def check_scope(scope: UUID | None, portfolio_id: UUID | None) -> None:
     """A key scoped to one portfolio writes only there (``portfolio_id`` ``None``: a write
     that belongs to no one portfolio, such as establishing one: only unscoped keys)."""
     if scope is not None and scope != portfolio_id:
-        raise Forbidden(f"this key may only write to portfolio {scope}", field="portfolio_id")
-
-
-def check_unscoped(scope: UUID | None, what: str) -> None:
-    """Writes that reach beyond one portfolio need a key scoped to none."""
-    if scope is not None:
         raise Forbidden(
-            f"this key may only write to portfolio {scope}; {what} needs an admin key that is "
-            "not scoped to a portfolio"
+            N_("this key may only write to portfolio %(scope)s"), scope=scope, field="portfolio_id"
         )
+
+
+def check_unscoped(scope: UUID | None, refusal: str) -> None:
+    """Writes that reach beyond one portfolio need a key scoped to none; ``refusal`` (with
+    ``%(scope)s``, the key's portfolio) says which write was refused."""
+    if scope is not None:
+        raise Forbidden(refusal, scope=scope)
 
 
 def _unsaved_events_at(project: Project, versions: Collection[int]) -> dict[int, Project.Event]:

@@ -29,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 
-from tracker.domain.errors import NotFound, ValidationError
+from tracker.domain.errors import N_, NotFound, ValidationError
 
 PREFIX = "trk"
 _TOKEN = re.compile(rf"^{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})$")
@@ -109,14 +109,16 @@ class KeyStore:
         """Make a key; the returned token is the only time the secret exists in the clear."""
         name = name.strip()
         if not name or len(name) > 100:
-            raise ValidationError("a key needs a name of 1 to 100 characters", field="name")
+            raise ValidationError(N_("a key needs a name of 1 to 100 characters"), field="name")
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         record = KeyRecord(key_id, name, role, portfolio_id, _now(), None)
         with self.engine.begin() as conn:
             taken = conn.execute(select(api_keys.c.key_id).where(api_keys.c.name == name)).first()
             if taken:
-                raise ValidationError(f"a key named {name!r} exists already", field="name")
+                raise ValidationError(
+                    N_("a key named %(name)r exists already"), name=name, field="name"
+                )
             conn.execute(
                 insert(api_keys).values(
                     key_id=key_id,
@@ -153,7 +155,9 @@ class KeyStore:
                 .values(revoked_at=_now())
             ).rowcount
         if changed != 1:
-            raise NotFound(f"no active key named or with id {name_or_id!r}")
+            raise NotFound(
+                N_("no active key named or with id %(name_or_id)r"), name_or_id=name_or_id
+            )
         return next(k for k in self.list() if name_or_id in (k.name, k.key_id))
 
     def remembered(self, token: str) -> Principal | None:

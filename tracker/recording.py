@@ -22,7 +22,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper
 
 from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
-from tracker.domain.errors import ConcurrentWrite, NotFound, VersionMismatch
+from tracker.domain.errors import N_, ConcurrentWrite, NotFound, VersionMismatch
 from tracker.domain.values import Envelope
 from tracker.eventstore.encoding import MsgspecMapper
 from tracker.eventstore.receipts import receipts_of
@@ -33,6 +33,35 @@ A = TypeVar("A", bound=TrackedAggregate)
 #: How often a write is retried when another writer changed the same aggregate meanwhile.
 WRITE_ATTEMPTS = 20
 _IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:tracker:idempotency")
+
+
+#: What is said of an aggregate that is not there (now, or as known at a moment), by its class.
+_MISSING: dict[str, tuple[str, str]] = {
+    "Portfolio": (
+        N_("there is no portfolio %(id)s"),
+        N_("no portfolio %(id)s had been recorded by %(known_at)s"),
+    ),
+    "Project": (
+        N_("there is no project %(id)s"),
+        N_("no project %(id)s had been recorded by %(known_at)s"),
+    ),
+    "RateSet": (
+        N_("there is no rate set %(id)s"),
+        N_("no rate set %(id)s had been recorded by %(known_at)s"),
+    ),
+    "Document": (
+        N_("there is no document %(id)s"),
+        N_("no document %(id)s had been recorded by %(known_at)s"),
+    ),
+    "Indicator": (
+        N_("there is no indicator %(id)s"),
+        N_("no indicator %(id)s had been recorded by %(known_at)s"),
+    ),
+    "record": (
+        N_("there is no record %(id)s"),
+        N_("no record %(id)s had been recorded by %(known_at)s"),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -158,21 +187,21 @@ class RecordingApplication(Application[UUID]):
 
     def _load(self, cls: type[A], aggregate_id: UUID, known_at: datetime | None) -> A:
         """The aggregate as recorded now, or as the events recorded by ``known_at`` left it."""
-        noun = cls.__name__.lower()
+        missing, unrecorded = _MISSING.get(cls.__name__, _MISSING["record"])
         aggregate: Any
         if known_at is None:
             try:
                 aggregate = self.repository.get(aggregate_id, projector_func=_fold_onto)
             except AggregateNotFoundError:
-                raise NotFound(f"there is no {noun} {aggregate_id}") from None
+                raise NotFound(missing, id=aggregate_id) from None
         else:
             events: list[Any] = list(self.events.get(aggregate_id))
             known = [e for e in events if e.timestamp <= known_at]
             if not known:
-                raise NotFound(f"no {noun} {aggregate_id} had been recorded by {known_at}")
+                raise NotFound(unrecorded, id=aggregate_id, known_at=known_at)
             aggregate = _fold(known)
         if not isinstance(aggregate, cls):
-            raise NotFound(f"there is no {noun} {aggregate_id}")
+            raise NotFound(missing, id=aggregate_id)
         return aggregate
 
     def _create(
@@ -258,8 +287,8 @@ class RecordingApplication(Application[UUID]):
                 continue
             return Recorded(aggregate.id, aggregate.version, recordings[-1].notification.id)
         raise ConcurrentWrite(
-            f"{cls.__name__.lower()} {aggregate_id} is being changed by many writers at once; "
-            "retry the request"
+            N_("%(id)s is being changed by many writers at once; retry the request"),
+            id=aggregate_id,
         )
 
 

@@ -10,7 +10,7 @@ from litestar.params import QueryParameter
 
 from api.params import ReadModelDep
 from api.schemas.integrity import CheckpointOut, CheckpointsOut, VerifiedOut
-from tracker.domain.errors import Conflict
+from tracker.domain.errors import N_, Conflict
 from tracker.eventstore.chain import Checkpoint
 from tracker.eventstore.checkpoints import checkpoints, last_verified
 from tracker.integrity.checkpointing import sign_head
@@ -61,8 +61,8 @@ class CheckpointController(Controller):
         when the server has no signing key or the log is empty."""
         signer = request.app.state.signer
         if signer is None:
-            raise Conflict("no signing key is configured (TRACKER_SIGNING_KEY_FILE)")
+            raise Conflict(N_("no signing key is configured (TRACKER_SIGNING_KEY_FILE)"))
         signed = sign_head(readmodel.engine, signer)
         if signed is None:
-            raise Conflict("the event log is empty: there is nothing to sign")
+            raise Conflict(N_("the event log is empty: there is nothing to sign"))
         return checkpoint_out(signed)

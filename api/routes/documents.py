@@ -37,7 +37,7 @@ from api.schemas.documents import (
     DocumentRegisterOut,
     DocumentStatusName,
 )
-from tracker.domain.errors import NotFound
+from tracker.domain.errors import N_, NotFound
 from tracker.readmodel.documents import (
     DocumentFilter,
     document_register,
@@ -178,10 +178,16 @@ class DocumentController(Controller):
         )
         if row is None and as_of is not None and as_of < document.signed_on:
             raise NotFound(
-                f"document {document_id} was signed on {document.signed_on}, after {as_of}"
+                N_("document %(document_id)s was signed on %(signed_on)s, after %(as_of)s"),
+                document_id=document_id,
+                signed_on=document.signed_on,
+                as_of=as_of,
             )
         if row is None:
-            raise NotFound(f"the read model has not reached document {document_id} yet")
+            raise NotFound(
+                N_("the read model has not reached document %(document_id)s yet"),
+                document_id=document_id,
+            )
         return tagged(document_out(row, as_of, known_at), row.version, request)
 
     @get("/{document_id:uuid}/history", sync_to_thread=True, summary="Every event of a document")

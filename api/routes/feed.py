@@ -20,7 +20,7 @@ from api.presenters.events import feed_event_out
 from api.schemas import FeedEventOut, FeedOut
 from api.stream import EventBroadcaster, event_stream
 from tracker.application import TrackerApplication
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 
 MAX_LIMIT = 1000
 #: The largest position one may ask for: the databases hold 64-bit integers and fail on a
@@ -60,7 +60,7 @@ def resume_position(last_event_id: str | None, after: int | None) -> int | None:
     text = last_event_id.strip()
     if not text.isascii() or not text.isdigit() or int(text) > MAX_POSITION:
         raise ValidationError(
-            "must be the id of an event this stream sent, a global position such as 42",
+            N_("must be the id of an event this stream sent, a global position such as 42"),
             field="Last-Event-ID",
         )
     return int(text)

@@ -29,7 +29,7 @@ from api.schemas.indicators import (
     ObservationRetractionIn,
 )
 from tracker.application import TrackerApplication
-from tracker.domain.errors import NotFound
+from tracker.domain.errors import N_, NotFound
 from tracker.domain.indicator import Indicator, PeriodKind
 from tracker.domain.values import Envelope, check_currency
 from tracker.readmodel.indicators import IndicatorQuery, indicators, portfolio_of_indicator
@@ -159,11 +159,17 @@ class IndicatorController(Controller):
         aggregate = readmodel.tracker.indicator(indicator_id, known_at=known_at)
         portfolio_id = readmodel.query(lambda c: portfolio_of_indicator(c, indicator_id))
         if portfolio_id is None:
-            raise NotFound(f"the read model has not reached indicator {indicator_id} yet")
+            raise NotFound(
+                N_("the read model has not reached indicator %(indicator_id)s yet"),
+                indicator_id=indicator_id,
+            )
         query = IndicatorQuery(portfolio_id, as_of, known_at, currency, indicator_id)
         report = readmodel.report(lambda c: indicators(c, query))
         if not report.indicators:
-            raise NotFound(f"the read model has not reached indicator {indicator_id} yet")
+            raise NotFound(
+                N_("the read model has not reached indicator %(indicator_id)s yet"),
+                indicator_id=indicator_id,
+            )
         return tagged(indicator_report_out(report, aggregate.version, position), aggregate.version)
 
     @get("/history", sync_to_thread=True, summary="Every event of an indicator")
@@ -173,7 +179,7 @@ class IndicatorController(Controller):
         _, known_at = read_moment(None, known_at)
         events = tracker.recorded_events(indicator_id, known_at=known_at)
         if not events or not isinstance(events[0].event, Indicator.Event):
-            raise NotFound(f"there is no indicator {indicator_id}")
+            raise NotFound(N_("there is no indicator %(indicator_id)s"), indicator_id=indicator_id)
         return [event_out(e) for e in events]
 
     @post("/observations", sync_to_thread=True, summary="Observe a period", status_code=201)

@@ -34,7 +34,7 @@ from api.responses import created, paged, tagged
 from api.schemas import HistoryOut, RecordedOut
 from api.schemas.projects import ProjectEventIn, ProjectIn, ProjectOut, ProjectPageOut, TitleIn
 from tracker.domain.commands import ProjectCommand
-from tracker.domain.errors import NotFound
+from tracker.domain.errors import N_, NotFound
 from tracker.group_commit import GroupCommit
 from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS
 from tracker.readmodel.flags import only_flagged, project_flags, rules_for
@@ -221,7 +221,10 @@ class ProjectController(Controller):
         project = tracker.project_ledger(project_id, known_at=known_at)
         if as_of is not None and as_of < project.announced_on():
             raise NotFound(
-                f"project {project_id} was announced on {project.announced_on()}, after {as_of}"
+                N_("project %(project_id)s was announced on %(value)s, after %(as_of)s"),
+                project_id=project_id,
+                value=project.announced_on(),
+                as_of=as_of,
             )
         moment = Moment(as_of, known_at)
         rules = rules_for(moment, no_news_days, today_utc().date())
@@ -241,7 +244,11 @@ class ProjectController(Controller):
         if known_at is not None:
             history = tracker.recorded_events(project_id, known_at=known_at)
             if not history:
-                raise NotFound(f"there is no project {project_id} recorded by {known_at}")
+                raise NotFound(
+                    N_("there is no project %(project_id)s recorded by %(known_at)s"),
+                    project_id=project_id,
+                    known_at=known_at,
+                )
         return HistoryOut(project_id, [event_out(e) for e in history])
 
     @post("/{project_id:uuid}/events", summary="Record an event on a project", status_code=201)

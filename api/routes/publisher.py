@@ -16,7 +16,7 @@ from api.params import IdempotencyKey, IfMatch, KnownAt, ReadModelDep, Tracker
 from api.responses import created, tagged
 from api.schemas import RecordedOut
 from api.schemas.publisher import ReportingOrganisationIn, ReportingOrganisationOut
-from tracker.domain.errors import NotFound
+from tracker.domain.errors import N_, NotFound
 from tracker.domain.publisher import (
     FLOW_TYPES,
     ORGANISATION_TYPES,
@@ -79,10 +79,23 @@ class PortfolioPublisherController(Controller):
             lambda conn: reporting_organisation_of(conn, portfolio_id, known_at)
         )
         if found is None:
-            when = f" as known at {known_at.isoformat()}" if known_at else ""
+            if known_at:
+                raise NotFound(
+                    N_(
+                        "portfolio %(portfolio_id)s had no reporting organisation as known at "
+                        "%(known_at)s; an admin sets it with PUT "
+                        "/api/v1/portfolios/%(portfolio_id)s/reporting-organisation"
+                    ),
+                    portfolio_id=portfolio_id,
+                    known_at=known_at.isoformat(),
+                    field="reporting_organisation",
+                )
             raise NotFound(
-                f"portfolio {portfolio_id} has no reporting organisation{when}; an admin sets "
-                f"it with PUT /api/v1/portfolios/{portfolio_id}/reporting-organisation",
+                N_(
+                    "portfolio %(portfolio_id)s has no reporting organisation; an admin sets it "
+                    "with PUT /api/v1/portfolios/%(portfolio_id)s/reporting-organisation"
+                ),
+                portfolio_id=portfolio_id,
                 field="reporting_organisation",
             )
         return tagged(_publisher_out(portfolio_id, found, known_at), found.version)

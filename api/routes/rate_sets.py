@@ -31,7 +31,7 @@ from api.schemas.rates import (
     RateWithdrawalIn,
 )
 from tracker.application import TrackerApplication
-from tracker.domain.errors import NotFound
+from tracker.domain.errors import N_, NotFound
 from tracker.domain.rate_set import RateSet
 from tracker.domain.values import Envelope
 from tracker.readmodel.fx import published_rates_of, rate_sets
@@ -111,7 +111,10 @@ class RateSetController(Controller):
         aggregate = tracker.rate_set(rate_set_id, known_at=known_at)
         found = readmodel.query(lambda conn: published_rates_of(conn, rate_set_id, known_at))
         if found is None:
-            raise NotFound(f"the read model has not reached rate set {rate_set_id} yet")
+            raise NotFound(
+                N_("the read model has not reached rate set %(rate_set_id)s yet"),
+                rate_set_id=rate_set_id,
+            )
         row, rates = found
         return tagged(
             rate_set_out(row, aggregate.version, known_at, rates), aggregate.version, request
@@ -124,7 +127,7 @@ class RateSetController(Controller):
         _, known_at = read_moment(None, known_at)
         events = tracker.recorded_events(rate_set_id, known_at=known_at)
         if not events:
-            raise NotFound(f"there is no rate set {rate_set_id}")
+            raise NotFound(N_("there is no rate set %(rate_set_id)s"), rate_set_id=rate_set_id)
         return [event_out(e) for e in events]
 
     @post(

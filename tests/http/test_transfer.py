@@ -119,7 +119,7 @@ def test_bad_rows_are_a_422_listing_every_one(client: Client) -> None:
         {"line": 15, "column": "status", "message": body["errors"][2]["message"]},
     ]
     assert body["field"] == "currency"
-    assert "3 bad rows" in body["detail"]
+    assert "rows with errors: 3," in body["detail"]
     assert client.get(f"/api/v1/portfolios/{PORTFOLIO}").status_code == 404  # nothing recorded
 
 

@@ -93,3 +93,14 @@ def test_every_command_and_option_has_help_in_every_language() -> None:
         assert not [e for e, t in zip(english, translated, strict=True) if e == t], lang
     localise(main)
     assert helps(main) == english
+
+
+def test_a_domain_error_is_said_in_the_language(tmp_path: Path) -> None:
+    assert _run(tmp_path, "migrate")[0] == 0
+    code, _, err = _run(tmp_path, "--lang", "ru", "keys", "revoke", "nobody")
+    assert code == 1
+    assert "нет действующего ключа с именем или идентификатором 'nobody'" in err
+    code, _, err = _run(tmp_path, "keys", "revoke", "nobody", LANG="kk_KZ.UTF-8")
+    assert "'nobody' атты не идентификаторлы белсенді кілт жоқ" in err
+    english = _run(tmp_path, "keys", "revoke", "nobody")[2]
+    assert "no active key named or with id 'nobody'" in english

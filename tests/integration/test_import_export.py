@@ -322,7 +322,7 @@ def test_every_bad_row_is_listed_and_nothing_is_recorded(store: Store) -> None:
     assert "already used on line 4" in messages[12]
     assert "only a suspended project can be resumed" in messages[8]
     assert "in the future" in messages[13]
-    assert excinfo.value.detail.startswith("bad.csv: 12 bad rows")
+    assert excinfo.value.detail.startswith("bad.csv: nothing was recorded; rows with errors: 12,")
     assert store.head() == 0  # the good rows were not recorded either
 
 
@@ -1248,7 +1248,7 @@ def test_command_line_errors_are_one_line_each_with_exit_codes(
     assert refused.exit_code == 1
     assert f"{bad}:7: column currency: 'kzt' is not an ISO 4217 currency code" in refused.stderr
     assert f"{bad}:9: column effective_date: '2025-04-31' is not a date" in refused.stderr
-    assert "2 bad rows (2 errors); nothing was recorded" in refused.stderr
+    assert "nothing was recorded; rows with errors: 2, errors: 2" in refused.stderr
     assert "Traceback" not in refused.output
     assert store.head() == 0
 

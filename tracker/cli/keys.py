@@ -11,7 +11,7 @@ from rich.table import Table
 
 from tracker.cli import err, error_line, load_settings, open_tracker
 from tracker.domain.errors import TrackerError
-from tracker.i18n import N_, gettext
+from tracker.i18n import N_, gettext, said
 from tracker.keys import KeyStore, Role
 
 
@@ -35,10 +35,10 @@ def create(name: str, role: str, portfolio_id: UUID | None) -> None:
         try:
             record, token = KeyStore(engine).create(name, Role(role), portfolio_id)
         except TrackerError as error:
-            err.print(error_line(error.detail))
+            err.print(error_line(said(error)))
             sys.exit(1)
     if record.portfolio_id:
-        said = gettext(
+        told = gettext(
             "key %(id)s for %(name)r (%(role)s, portfolio %(portfolio)s); keep it secret:",
             id=record.key_id,
             name=record.name,
@@ -46,13 +46,13 @@ def create(name: str, role: str, portfolio_id: UUID | None) -> None:
             portfolio=record.portfolio_id,
         )
     else:
-        said = gettext(
+        told = gettext(
             "key %(id)s for %(name)r (%(role)s); keep it secret:",
             id=record.key_id,
             name=record.name,
             role=record.role,
         )
-    err.print(said)
+    err.print(told)
     click.echo(token)
 
 
@@ -87,6 +87,6 @@ def revoke(name_or_id: str) -> None:
         try:
             record = KeyStore(engine).revoke(name_or_id)
         except TrackerError as error:
-            err.print(error_line(error.detail))
+            err.print(error_line(said(error)))
             sys.exit(1)
     click.echo(gettext("revoked key %(id)s (%(name)s)", id=record.key_id, name=record.name))

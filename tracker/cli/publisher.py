@@ -17,7 +17,7 @@ from tracker.domain.publisher import (
     ORGANISATION_TYPES,
     ReportingOrganisation,
 )
-from tracker.i18n import N_
+from tracker.i18n import N_, said
 from tracker.i18n import gettext as _
 from tracker.i18n.formats import moment
 from tracker.readmodel.projector import Projector
@@ -61,7 +61,7 @@ def set_publisher(portfolio_id: UUID, ref: str, name: str, org_type: str, flow_t
             tracker.set_reporting_organisation(portfolio_id, organisation, today_envelope())
         except TrackerError as error:
             where = f" (--{error.field.replace('_', '-')})" if error.field else ""
-            err.print(error_line(f"{error.detail}{where}"), highlight=False)
+            err.print(error_line(f"{said(error)}{where}"), highlight=False)
             sys.exit(1)
         Projector(tracker, engine).catch_up()
     click.echo(

@@ -15,7 +15,7 @@ from tracker.cli import err, error_line, load_settings, open_tracker
 from tracker.cli.transfer import login_name
 from tracker.domain.errors import TrackerError
 from tracker.domain.values import Envelope, Source
-from tracker.i18n import N_, gettext, ngettext
+from tracker.i18n import N_, gettext, ngettext, said
 from tracker.readmodel.fx import rate_sets
 from tracker.readmodel.projector import Projector
 from tracker.transfer.errors import ImportRejected
@@ -36,7 +36,7 @@ def _fail(error: TrackerError) -> None:
                 "line %(line)s, column %(column)s", line=row.line, column=row.column or "-"
             )
             err.print(f"{where}: {row.message}")
-    err.print(error_line(error.detail))
+    err.print(error_line(said(error)))
     sys.exit(1)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.cli import err, known_at_option, load_settings, open_tracker
 from tracker.domain.errors import TrackerError
-from tracker.i18n import N_, gettext
+from tracker.i18n import N_, gettext, said
 from tracker.integrity.signing import Signer, SigningKeyError
 from tracker.readmodel.projector import Projector
 from tracker.settings import Settings
@@ -132,7 +132,7 @@ def import_command(
             date_format=date_format,
         )
     except TrackerError as error:
-        _fail(error.detail, 2)
+        _fail(said(error), 2)
         return
     if status and dry_run:
         _fail("--status and --dry-run do not go together: --status records nothing anyway", 2)
@@ -167,7 +167,7 @@ def import_command(
             return
         except TrackerError as error:
             bar.stop()
-            _fail(f"{file}: {error.detail}")
+            _fail(f"{file}: {said(error)}")
             return
         except (PersistenceError, SQLAlchemyError) as error:
             bar.stop()
@@ -194,7 +194,7 @@ def _refuse(file: Path, error: ImportRejected | ImportForbidden) -> None:
             markup=False,
             soft_wrap=True,
         )
-    _fail(error.detail)
+    _fail(said(error))
 
 
 def _status(settings: Settings, file: Path, kind: FileFormat) -> ImportStatus:
@@ -319,7 +319,7 @@ def export_command(
             Projector(tracker, engine).catch_up()
             rendered = export_portfolio(tracker, engine, query, fmt, bom=bom, signer=signer)
         except TrackerError as error:
-            _fail(error.detail, 2 if error.field in ("as_of", "format", "bom") else 1)
+            _fail(said(error), 2 if error.field in ("as_of", "format", "bom") else 1)
             return
         except (PersistenceError, SQLAlchemyError) as error:
             _fail(_database_failed(error))

@@ -8,7 +8,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from tracker.domain.errors import IdempotencyKeyReused
+from tracker.domain.errors import N_, IdempotencyKeyReused
 from tracker.domain.values import Envelope, Source, check_envelope
 
 
@@ -58,7 +58,7 @@ def earlier_command(record: CommandRecord | None, envelope: Envelope) -> Command
         return None
     if record.digest != envelope.command_digest:
         raise IdempotencyKeyReused(
-            "this Idempotency-Key was already used with a different request",
+            N_("this Idempotency-Key was already used with a different request"),
             field="Idempotency-Key",
         )
     return record

@@ -22,7 +22,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from tracker.domain.base import TrackedAggregate, envelope_fields
-from tracker.domain.errors import Conflict, InvalidTransition, ValidationError
+from tracker.domain.errors import N_, Conflict, InvalidTransition, ValidationError
 from tracker.domain.values import (
     Envelope,
     Money,
@@ -94,19 +94,26 @@ def check_kind(kind: str) -> DocumentKind:
     except ValueError:
         allowed = ", ".join(DocumentKind)
         raise ValidationError(
-            f"{kind!r} is not a kind of document; use one of {allowed}", field="kind"
+            N_("%(kind)r is not a kind of document; use one of %(allowed)s"),
+            kind=kind,
+            allowed=allowed,
+            field="kind",
         ) from None
 
 
 def check_parties(parties: tuple[str, ...]) -> tuple[str, ...]:
     if len(parties) > MAX_PARTIES:
-        raise ValidationError(f"must name at most {MAX_PARTIES} parties", field="parties")
+        raise ValidationError(
+            N_("must name at most %(max_parties)s parties"),
+            max_parties=MAX_PARTIES,
+            field="parties",
+        )
     checked = tuple(
         check_text(party, field=f"parties[{index}]", max_length=500)
         for index, party in enumerate(parties)
     )
     if len(set(checked)) != len(checked):
-        raise ValidationError("names a party twice", field="parties")
+        raise ValidationError(N_("names a party twice"), field="parties")
     return checked
 
 
@@ -115,15 +122,19 @@ def check_value(value: Money | None) -> Money | None:
         return None
     check_currency(value.currency, field="value.currency")
     if value.amount <= 0:
-        raise ValidationError("a stated value must be more than zero", field="value.amount")
+        raise ValidationError(N_("a stated value must be more than zero"), field="value.amount")
     return value
 
 
 def check_projects(projects: tuple[UUID, ...]) -> tuple[UUID, ...]:
     if len(projects) > MAX_PROJECTS:
-        raise ValidationError(f"must name at most {MAX_PROJECTS} projects", field="projects")
+        raise ValidationError(
+            N_("must name at most %(max_projects)s projects"),
+            max_projects=MAX_PROJECTS,
+            field="projects",
+        )
     if len(set(projects)) != len(projects):
-        raise ValidationError("names a project twice", field="projects")
+        raise ValidationError(N_("names a project twice"), field="projects")
     return projects
 
 
@@ -285,7 +296,9 @@ class Document(TrackedAggregate):
         """Change the title, parties, value or linked projects, with a reason; a document
         that is fulfilled, lapsed or withdrawn can no longer be amended."""
         if self.status in TERMINAL:
-            raise InvalidTransition(f"the document is {self.status} and can no longer be amended")
+            raise InvalidTransition(
+                N_("the document is %(status)s and can no longer be amended"), status=self.status
+            )
         changes = {
             "title": None
             if amendment.title is None
@@ -296,8 +309,10 @@ class Document(TrackedAggregate):
         }
         if all(new is None or new == getattr(self, name) for name, new in changes.items()):
             raise ValidationError(
-                "an amendment must change the title, the parties, the value or the projects "
-                "(the value is what it changes most often)",
+                N_(
+                    "an amendment must change the title, the parties, the value or the projects "
+                    "(the value is what it changes most often)"
+                ),
                 field="value",
             )
         reason = _reason(amendment.reason)
@@ -308,9 +323,20 @@ class Document(TrackedAggregate):
         target = event_class.STATUS
         if target not in MOVES.get(self.status, frozenset()):
             allowed = ", ".join(sorted(MOVES.get(self.status, ())))
+            if allowed:
+                raise InvalidTransition(
+                    N_(
+                        "a document that is %(status)s cannot become %(target)s (it may become "
+                        "%(allowed)s)"
+                    ),
+                    status=self.status,
+                    target=target,
+                    allowed=allowed,
+                )
             raise InvalidTransition(
-                f"a document that is {self.status} cannot become {target}"
-                + (f" (it may become {allowed})" if allowed else "")
+                N_("a document that is %(status)s cannot become %(target)s"),
+                status=self.status,
+                target=target,
             )
         self._in_date_order(envelope)
         self.emit(event_class, envelope, **payload)
@@ -318,7 +344,11 @@ class Document(TrackedAggregate):
     def _in_date_order(self, envelope: Envelope) -> None:
         if envelope.effective_date < self.last_event_on:
             raise Conflict(
-                f"{envelope.effective_date} is before the document's latest event "
-                f"({self.last_event_on}); a document's events are recorded in date order",
+                N_(
+                    "%(effective_date)s is before the document's latest event "
+                    "(%(last_event_on)s); a document's events are recorded in date order"
+                ),
+                effective_date=envelope.effective_date,
+                last_event_on=self.last_event_on,
                 field="effective_date",
             )

@@ -1,16 +1,29 @@
-"""The one error hierarchy of the product. The API maps each class to one status code."""
+"""The one error hierarchy of the product. The API maps each class to one status code.
+
+An error says what is wrong in English, as a message marked with :func:`N_` whose variables
+are named (``%(name)s``) and given beside it; whoever shows it (the API in the request's
+language, the CLI in the reader's) translates the message and fills the variables in, so the
+domain stays free of catalogs and I/O. ``detail`` is the English sentence.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs (Babel extracts ``N_``); translated where shown."""
+    return message
+
+
 class TrackerError(Exception):
     """Base of every error the tracker raises on purpose."""
 
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
+        self.message = message
+        self.params = params
+        self.detail = message % params if params else message
+        super().__init__(self.detail)
         self.field = field
 
 
@@ -47,12 +60,22 @@ class VersionMismatch(TrackerError):
 
     def __init__(self, expected: Collection[int], actual: int) -> None:
         named = " or ".join(str(version) for version in sorted(expected))
-        super().__init__(
-            f"expected version {named}, but the current version is {actual}"
-            if named
-            else f"If-Match names no strong entity tag of a version; the current one is {actual}",
-            field="If-Match",
-        )
+        if named:
+            super().__init__(
+                N_("expected version %(expected)s, but the current version is %(actual)s"),
+                field="If-Match",
+                expected=named,
+                actual=actual,
+            )
+        else:
+            super().__init__(
+                N_(
+                    "If-Match names no strong entity tag of a version; the current one is "
+                    "%(actual)s"
+                ),
+                field="If-Match",
+                actual=actual,
+            )
         self.expected = expected
         self.actual = actual
 

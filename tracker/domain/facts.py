@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.domain.values import Money, check_currency, check_text
 
 MONEY_FACTS = frozenset({"committed", "disbursed"})
@@ -36,7 +36,7 @@ def nonzero(amount: Money) -> Money:
     check_currency(amount.currency)
     if amount.amount == 0:
         raise ValidationError(
-            "must not be zero; record a decrease as a negative amount", field="amount"
+            N_("must not be zero; record a decrease as a negative amount"), field="amount"
         )
     return amount
 
@@ -53,4 +53,6 @@ def check_fact(fact: Fact, kind: str) -> None:
 
 def check_jobs(permanent: int, temporary: int) -> None:
     if permanent == 0 and temporary == 0:
-        raise ValidationError("record at least one permanent or temporary job", field="permanent")
+        raise ValidationError(
+            N_("record at least one permanent or temporary job"), field="permanent"
+        )

@@ -26,7 +26,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from tracker.domain.base import TrackedAggregate, envelope_fields
-from tracker.domain.errors import Conflict, ValidationError
+from tracker.domain.errors import N_, Conflict, ValidationError
 from tracker.domain.values import (
     Envelope,
     check_currency,
@@ -85,23 +85,37 @@ def check_period(period: Period, *, prefix: str = "period.", today: date | None 
     check_effective_date(start, field=f"{prefix}start")
     check_effective_date(end, field=f"{prefix}end", today=today)
     if start > end:
-        raise ValidationError(f"{start} is after the period's end {end}", field=f"{prefix}start")
+        raise ValidationError(
+            N_("%(start)s is after the period's end %(end)s"),
+            start=start,
+            end=end,
+            field=f"{prefix}start",
+        )
     kind = period.kind
     if kind is PeriodKind.TO_DATE:
         return period
     if start.day != 1 or (kind is PeriodKind.QUARTER and start.month % 3 != 1):
         first = {"month": "the 1st of a month", "quarter": "1 Jan, 1 Apr, 1 Jul or 1 Oct"}
         raise ValidationError(
-            f"a {kind} starts on {first.get(kind, '1 January')}, not {start}",
+            N_("a %(kind)s starts on %(value)s, not %(start)s"),
+            kind=kind,
+            value=first.get(kind, "1 January"),
+            start=start,
             field=f"{prefix}start",
         )
     if kind is PeriodKind.YEAR and start.month != 1:
-        raise ValidationError(f"a year starts on 1 January, not {start}", field=f"{prefix}start")
+        raise ValidationError(
+            N_("a year starts on 1 January, not %(start)s"), start=start, field=f"{prefix}start"
+        )
     months = {PeriodKind.MONTH: 0, PeriodKind.QUARTER: 2, PeriodKind.YEAR: 11}[kind]
     expected = _month_end(start.year, start.month + months)
     if end != expected:
         raise ValidationError(
-            f"the {kind} that starts on {start} ends on {expected}, not {end}",
+            N_("the %(kind)s that starts on %(start)s ends on %(expected)s, not %(end)s"),
+            kind=kind,
+            start=start,
+            expected=expected,
+            end=end,
             field=f"{prefix}end",
         )
     return period
@@ -221,8 +235,11 @@ class Indicator(TrackedAggregate):
         """A money indicator names its ``currency``; a counted one its ``unit``; not both."""
         if (currency is None) == (unit is None):
             raise ValidationError(
-                "give either a currency (a money indicator) or a unit (a count), not "
-                + ("both" if currency else "neither"),
+                N_("give either a currency (a money indicator) or a unit (a count), not both")
+                if currency
+                else N_(
+                    "give either a currency (a money indicator) or a unit (a count), not neither"
+                ),
                 field="unit",
             )
         return cls._create(
@@ -250,13 +267,15 @@ class Indicator(TrackedAggregate):
         value = self._checked(value, "value")
         if envelope.effective_date < period.end:
             raise ValidationError(
-                f"a figure for {period.label} cannot be published before the period ended "
-                f"({period.end})",
+                N_("a figure for %(label)s cannot be published before the period ended (%(end)s)"),
+                label=period.label,
+                end=period.end,
                 field="effective_date",
             )
         if period.key in self.observations:
             raise Conflict(
-                f"{period.label} is already observed; correct it (with a reason) instead",
+                N_("%(label)s is already observed; correct it (with a reason) instead"),
+                label=period.label,
                 field="period",
             )
         self.emit(self.Observed, envelope, period=period, value=value)
@@ -266,7 +285,12 @@ class Indicator(TrackedAggregate):
         value = self._checked(value, "value")
         old = self._observed(period)
         if value == old.value:
-            raise Conflict(f"{period.label} is already {_text(value)}", field="value")
+            raise Conflict(
+                N_("%(label)s is already %(text)s"),
+                label=period.label,
+                text=_text(value),
+                field="value",
+            )
         self.emit(
             self.ObservationCorrected,
             envelope,
@@ -309,30 +333,44 @@ class Indicator(TrackedAggregate):
     def _observed(self, period: Period) -> Observation:
         found = self.observations.get(period.key)
         if found is None:
-            raise Conflict(f"{self.name!r} has no observation for {period.label}", field="period")
+            raise Conflict(
+                N_("%(name)r has no observation for %(label)s"),
+                name=self.name,
+                label=period.label,
+                field="period",
+            )
         return found
 
     def _checked(self, value: Quantity, field: str) -> Quantity:
         """A value in the indicator's unit, exact to six places and at most 18 digits."""
         if self.currency is None and value.currency is not None:
             raise ValidationError(
-                f"{self.name!r} counts {self.unit}: its values have no currency",
+                N_("%(name)r counts %(unit)s: its values have no currency"),
+                name=self.name,
+                unit=self.unit,
                 field=f"{field}.currency",
             )
         if self.currency is not None:
             if value.currency is None:
                 raise ValidationError(
-                    f"{self.name!r} is money: give a currency", field=f"{field}.currency"
+                    N_("%(name)r is money: give a currency"),
+                    name=self.name,
+                    field=f"{field}.currency",
                 )
             check_currency(value.currency, field=f"{field}.currency")
         amount = value.amount
         if not amount.is_finite():
-            raise ValidationError("must be a finite decimal", field=f"{field}.amount")
+            raise ValidationError(N_("must be a finite decimal"), field=f"{field}.amount")
         exponent = amount.as_tuple().exponent
         places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
         if places > MAX_PLACES or abs(amount) >= Decimal(10) ** MAX_DIGITS:
             raise ValidationError(
-                f"must have at most {MAX_DIGITS} digits before the point and {MAX_PLACES} after",
+                N_(
+                    "must have at most %(max_digits)s digits before the point and %(max_places)s "
+                    "after"
+                ),
+                max_digits=MAX_DIGITS,
+                max_places=MAX_PLACES,
                 field=f"{field}.amount",
             )
         return value

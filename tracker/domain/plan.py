@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.domain.values import (
     Money,
     check_country,
@@ -32,7 +32,7 @@ class Plan:
 def check_plan(plan: Plan) -> Plan:
     """Check every planned value; raise :class:`ValidationError` naming the field."""
     if not plan.regions and not plan.countries:
-        raise ValidationError("name at least one region or country", field="regions")
+        raise ValidationError(N_("name at least one region or country"), field="regions")
     for code in plan.regions:
         check_region(code)
     countries = set(plan.countries) | {code.split("-")[0] for code in plan.regions}
@@ -40,13 +40,13 @@ def check_plan(plan: Plan) -> Plan:
         check_country(code)
     check_currency(plan.planned_investment.currency, field="planned_investment")
     if plan.planned_investment.amount < 0:
-        raise ValidationError("must not be negative", field="planned_investment")
+        raise ValidationError(N_("must not be negative"), field="planned_investment")
     if plan.planned_jobs < 0:
-        raise ValidationError("must not be negative", field="planned_jobs")
+        raise ValidationError(N_("must not be negative"), field="planned_jobs")
     check_planned_date(plan.planned_start, field="planned_start")
     check_planned_date(plan.planned_end, field="planned_end")
     if plan.planned_start and plan.planned_end and plan.planned_end < plan.planned_start:
-        raise ValidationError("must not be before planned_start", field="planned_end")
+        raise ValidationError(N_("must not be before planned_start"), field="planned_end")
     return replace(
         plan,
         title=check_text(plan.title, field="title"),
@@ -64,6 +64,9 @@ TITLE_LANGUAGES = ("en", "ru", "kk", "uz")
 def check_title_language(language: str) -> str:
     if language not in TITLE_LANGUAGES:
         raise ValidationError(
-            f"must be one of {', '.join(TITLE_LANGUAGES)}, not {language!r}", field="language"
+            N_("must be one of %(allowed)s, not %(language)r"),
+            allowed=", ".join(TITLE_LANGUAGES),
+            language=language,
+            field="language",
         )
     return language

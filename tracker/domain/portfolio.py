@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from tracker.domain.base import TrackedAggregate, envelope_fields
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.domain.publisher import ReportingOrganisation, check_reporting_organisation
 from tracker.domain.values import (
     Envelope,
@@ -196,7 +196,7 @@ class Portfolio(TrackedAggregate):
             ("projects", projects),
         ):
             if value < 0:
-                raise ValidationError("must not be negative", field=field)
+                raise ValidationError(N_("must not be negative"), field=field)
         self.emit(
             self.TargetsRestated, envelope, investment=investment, jobs=jobs, projects=projects
         )
@@ -204,9 +204,13 @@ class Portfolio(TrackedAggregate):
     def choose_rate_sets(self, rate_sets: list[UUID], envelope: Envelope) -> None:
         """Convert with these rate sets, the first that has a rate for a currency winning."""
         if len(rate_sets) > MAX_RATE_SETS:
-            raise ValidationError(f"must name at most {MAX_RATE_SETS} rate sets", field="rate_sets")
+            raise ValidationError(
+                N_("must name at most %(max_rate_sets)s rate sets"),
+                max_rate_sets=MAX_RATE_SETS,
+                field="rate_sets",
+            )
         if len(set(rate_sets)) != len(rate_sets):
-            raise ValidationError("names a rate set twice", field="rate_sets")
+            raise ValidationError(N_("names a rate set twice"), field="rate_sets")
         self.emit(self.RateSetsChosen, envelope, rate_sets=tuple(rate_sets))
 
     def record_statement(
@@ -222,10 +226,13 @@ class Portfolio(TrackedAggregate):
         """Record what was said of the portfolio on the envelope's date; it needs a source."""
         if measure not in STATEMENT_MEASURES:
             raise ValidationError(
-                f"{measure!r} is not one of {', '.join(STATEMENT_MEASURES)}", field="measure"
+                N_("%(measure)r is not one of %(allowed)s"),
+                measure=measure,
+                allowed=", ".join(STATEMENT_MEASURES),
+                field="measure",
             )
         if envelope.source is None:
-            raise ValidationError("a statement needs the source that made it", field="source")
+            raise ValidationError(N_("a statement needs the source that made it"), field="source")
         if amount is not None:
             check_currency(amount.currency, field="amount")
         for field, value in (
@@ -234,7 +241,7 @@ class Portfolio(TrackedAggregate):
             ("amount", amount.amount if amount else None),
         ):
             if value is not None and value < 0:
-                raise ValidationError("must not be negative", field=field)
+                raise ValidationError(N_("must not be negative"), field=field)
         self.emit(
             self.StatementRecorded,
             envelope,

@@ -27,7 +27,7 @@ from tracker.domain.commands import (
     TranslateTitle,
     target_version,
 )
-from tracker.domain.errors import Conflict, InvalidTransition, ValidationError
+from tracker.domain.errors import N_, Conflict, InvalidTransition, ValidationError
 from tracker.domain.facts import Fact, check_fact, check_jobs, nonzero
 from tracker.domain.plan import Plan, check_plan, check_title_language
 from tracker.domain.status import COMPLETABLE, TERMINAL, Status, next_status
@@ -318,8 +318,11 @@ class Project(TrackedAggregate):
             )
         elif self.status in TERMINAL:
             raise Conflict(
-                f"the project is {self.status}; only corrections and retractions "
-                "can still be recorded"
+                N_(
+                    "the project is %(status)s; only corrections and retractions can still be "
+                    "recorded"
+                ),
+                status=self.status,
             )
         elif isinstance(command, CommitInvestment):
             self.emit(self.InvestmentCommitted, envelope, amount=nonzero(command.amount))
@@ -349,8 +352,11 @@ class Project(TrackedAggregate):
         elif isinstance(command, Complete):
             if self.status not in COMPLETABLE:
                 raise InvalidTransition(
-                    f"only a project under implementation or operational can be completed; "
-                    f"it is {self.status}"
+                    N_(
+                        "only a project under implementation or operational can be completed; it "
+                        "is %(status)s"
+                    ),
+                    status=self.status,
                 )
             self._check_status_date(envelope)
             self.emit(
@@ -370,9 +376,15 @@ class Project(TrackedAggregate):
         latest = max(self.status_history, key=lambda e: (e.effective_date, e.version))
         if envelope.effective_date < latest.effective_date:
             raise Conflict(
-                f"a status change dated {envelope.effective_date} is before the project's "
-                f"{latest.status} status of {latest.effective_date} (version {latest.version}); "
-                "status changes are recorded in date order",
+                N_(
+                    "a status change dated %(effective_date)s is before the project's %(status)s "
+                    "status of %(effective_date2)s (version %(version)s); status changes are "
+                    "recorded in date order"
+                ),
+                effective_date=envelope.effective_date,
+                status=latest.status,
+                effective_date2=latest.effective_date,
+                version=latest.version,
                 field="effective_date",
             )
 
@@ -381,13 +393,15 @@ class Project(TrackedAggregate):
         values = command.replacement.given()
         if not values:
             raise ValidationError(
-                "a correction must replace at least one value", field="replacement"
+                N_("a correction must replace at least one value"), field="replacement"
             )
         unknown = sorted(set(values) - CORRECTABLE[kind])
         if unknown:
             raise ValidationError(
-                f"a {kind!r} event has no {', '.join(unknown)} to correct; "
-                f"correctable: {', '.join(sorted(CORRECTABLE[kind]))}",
+                N_("a %(kind)r event has no %(allowed)s to correct; correctable: %(allowed2)s"),
+                kind=kind,
+                allowed=", ".join(unknown),
+                allowed2=", ".join(sorted(CORRECTABLE[kind])),
                 field=f"replacement.{unknown[0]}",
             )
         replacement = command.replacement
@@ -418,7 +432,7 @@ class Project(TrackedAggregate):
     def _retract(self, command: Retract, envelope: Envelope, events: Mapping[int, Event]) -> None:
         kind, _ = self._named(command.retracts, events, field="retracts")
         if kind == "announced":
-            raise Conflict("an announcement cannot be retracted; cancel the project instead")
+            raise Conflict(N_("an announcement cannot be retracted; cancel the project instead"))
         self.emit(
             self.Retracted,
             envelope,
@@ -431,18 +445,32 @@ class Project(TrackedAggregate):
         rules let it be corrected or retracted."""
         target = events.get(version)
         if target is None or not 1 <= version <= self.version:
-            raise ValidationError(f"this project has no event with version {version}", field=field)
+            raise ValidationError(
+                N_("this project has no event with version %(version)s"),
+                version=version,
+                field=field,
+            )
         self._check_is_own(target, version)
         kind = event_kind(target)
         if kind not in CORRECTABLE:
             raise ValidationError(
-                f"event {version} is a {kind!r} event; only "
-                f"{', '.join(sorted(CORRECTABLE))} events can be corrected or retracted",
+                N_(
+                    "event %(version)s is a %(kind)r event; only %(allowed)s events can be "
+                    "corrected or retracted"
+                ),
+                version=version,
+                kind=kind,
+                allowed=", ".join(sorted(CORRECTABLE)),
                 field=field,
             )
         retracted_by = self.retracted.get(version)
         if retracted_by is not None:
-            raise Conflict(f"event {version} was retracted by event {retracted_by}", field=field)
+            raise Conflict(
+                N_("event %(version)s was retracted by event %(retracted_by)s"),
+                version=version,
+                retracted_by=retracted_by,
+                field=field,
+            )
         return kind, target
 
     def _check_is_own(self, event: Event, version: int) -> None:

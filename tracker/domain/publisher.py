@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.domain.values import check_text
 
 #: Registration agencies (OrganisationRegistrationAgency codelist): code → name.
@@ -121,9 +121,13 @@ def registration_agency(ref: str) -> str:
         return agency
     known = ", ".join(sorted(REGISTRATION_AGENCIES))
     raise ValidationError(
-        f"{ref[:40]!r} does not start with a registration agency's code and a hyphen: an IATI "
-        f"organisation identifier is one of {known} (OrganisationRegistrationAgency "
-        "codelist), '-', and the number that agency gave the organisation",
+        N_(
+            "%(ref)r does not start with a registration agency's code and a hyphen: an IATI "
+            "organisation identifier is one of %(known)s (OrganisationRegistrationAgency "
+            "codelist), '-', and the number that agency gave the organisation"
+        ),
+        ref=ref[:40],
+        known=known,
         field="ref",
     )
 
@@ -132,28 +136,48 @@ def check_reporting_organisation(org: ReportingOrganisation) -> ReportingOrganis
     """Check every part; raise :class:`ValidationError` naming the field."""
     ref = org.ref.strip()
     if len(ref) > MAX_REF:
-        raise ValidationError(f"must be at most {MAX_REF} characters", field="ref")
+        raise ValidationError(
+            N_("must be at most %(max_ref)s characters"), max_ref=MAX_REF, field="ref"
+        )
     agency = registration_agency(ref)
     number = ref[len(agency) + 1 :]
     if not _NUMBER.fullmatch(number):
         raise ValidationError(
-            f"{number[:40]!r} is not a registration number: after {agency}- come letters, "
-            "digits, '-', '_' or '.' (no spaces, no / & | ?)",
+            N_(
+                "%(number)r is not a registration number: after %(agency)s- come letters, "
+                "digits, '-', '_' or '.' (no spaces, no / & | ?)"
+            ),
+            number=number[:40],
+            agency=agency,
             field="ref",
         )
     form = NUMBER_FORMS.get(agency)
     if form is not None and not form[0].fullmatch(number):
-        raise ValidationError(f"a {agency} number is {form[1]}, not {number[:40]!r}", field="ref")
+        raise ValidationError(
+            N_("a %(agency)s number is %(form)s, not %(number)r"),
+            agency=agency,
+            form=form[1],
+            number=number[:40],
+            field="ref",
+        )
     if org.type not in ORGANISATION_TYPES:
         raise ValidationError(
-            f"{org.type!r} is not an IATI organisation type; use one of "
-            f"{', '.join(ORGANISATION_TYPES)} (OrganisationType codelist)",
+            N_(
+                "%(type)r is not an IATI organisation type; use one of %(allowed)s "
+                "(OrganisationType codelist)"
+            ),
+            type=org.type,
+            allowed=", ".join(ORGANISATION_TYPES),
             field="type",
         )
     if org.flow_type not in FLOW_TYPES:
         raise ValidationError(
-            f"{org.flow_type!r} is not an IATI flow type; use one of "
-            f"{', '.join(FLOW_TYPES)} (FlowType codelist; 36 is private direct investment)",
+            N_(
+                "%(flow_type)r is not an IATI flow type; use one of %(allowed)s (FlowType "
+                "codelist; 36 is private direct investment)"
+            ),
+            flow_type=org.flow_type,
+            allowed=", ".join(FLOW_TYPES),
             field="flow_type",
         )
     return ReportingOrganisation(

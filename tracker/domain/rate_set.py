@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from tracker.domain.base import TrackedAggregate, envelope_fields
-from tracker.domain.errors import Conflict, ValidationError
+from tracker.domain.errors import N_, Conflict, ValidationError
 from tracker.domain.values import (
     Envelope,
     check_currency,
@@ -48,11 +48,11 @@ def check_rate(rate: PublishedRate, *, prefix: str = "", today: date | None = No
     check_currency(rate.currency, field=f"{prefix}currency")
     if rate.currency == USD:
         raise ValidationError(
-            "USD is the reference currency: its rate is always 1", field=f"{prefix}currency"
+            N_("USD is the reference currency: its rate is always 1"), field=f"{prefix}currency"
         )
     check_effective_date(rate.rate_date, field=f"{prefix}date", today=today)
     if rate.units_per_usd <= 0:
-        raise ValidationError("must be more than zero", field=f"{prefix}units_per_usd")
+        raise ValidationError(N_("must be more than zero"), field=f"{prefix}units_per_usd")
 
 
 class RateSet(TrackedAggregate):
@@ -138,10 +138,12 @@ class RateSet(TrackedAggregate):
         correction, which needs a reason. Nothing is published unless every rate is valid.
         """
         if not rates:
-            raise ValidationError("must hold at least one rate", field="rates")
+            raise ValidationError(N_("must hold at least one rate"), field="rates")
         if len(rates) > MAX_RATES_PER_PUBLICATION:
             raise ValidationError(
-                f"must hold at most {MAX_RATES_PER_PUBLICATION} rates", field="rates"
+                N_("must hold at most %(max_rates_per_publication)s rates"),
+                max_rates_per_publication=MAX_RATES_PER_PUBLICATION,
+                field="rates",
             )
         new: dict[tuple[str, date], PublishedRate] = {}
         given: set[tuple[str, date]] = set()
@@ -150,14 +152,22 @@ class RateSet(TrackedAggregate):
             check_rate(rate, prefix=f"{field}.", today=envelope.today)
             if rate.key in given:
                 raise ValidationError(
-                    f"{rate.currency} on {rate.rate_date} is given twice", field=field
+                    N_("%(currency)s on %(rate_date)s is given twice"),
+                    currency=rate.currency,
+                    rate_date=rate.rate_date,
+                    field=field,
                 )
             given.add(rate.key)
             known = self.rate_on(*rate.key)
             if known is not None and known != rate.units_per_usd:
                 raise Conflict(
-                    f"{rate.currency} on {rate.rate_date} is already published as {known}; "
-                    "correct it (with a reason) instead",
+                    N_(
+                        "%(currency)s on %(rate_date)s is already published as %(known)s; "
+                        "correct it (with a reason) instead"
+                    ),
+                    currency=rate.currency,
+                    rate_date=rate.rate_date,
+                    known=known,
                     field=field,
                 )
             if known is None:
@@ -171,7 +181,11 @@ class RateSet(TrackedAggregate):
         known = self._published(rate.currency, rate.rate_date)
         if known == rate.units_per_usd:
             raise Conflict(
-                f"{rate.currency} on {rate.rate_date} is already {known}", field="units_per_usd"
+                N_("%(currency)s on %(rate_date)s is already %(known)s"),
+                currency=rate.currency,
+                rate_date=rate.rate_date,
+                known=known,
+                field="units_per_usd",
             )
         self.emit(
             self.RateCorrected,
@@ -194,7 +208,11 @@ class RateSet(TrackedAggregate):
         known = self.rate_on(currency, rate_date)
         if known is None:
             raise Conflict(
-                f"{self.name!r} publishes no {currency} rate for {rate_date}", field="date"
+                N_("%(name)r publishes no %(currency)s rate for %(rate_date)s"),
+                name=self.name,
+                currency=currency,
+                rate_date=rate_date,
+                field="date",
             )
         return known
 

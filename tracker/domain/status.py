@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from tracker.domain.errors import InvalidTransition
+from tracker.domain.errors import N_, InvalidTransition
 
 
 class Status(StrEnum):
@@ -56,29 +56,41 @@ def next_status(current: Status, requested: str, before_suspension: Status | Non
     Closing and cancelling have their own events (``completed``, ``cancelled``).
     """
     if current in TERMINAL:
-        raise InvalidTransition(f"the project is {current} and can no longer change status")
+        raise InvalidTransition(
+            N_("the project is %(current)s and can no longer change status"), current=current
+        )
     if requested == RESUMED:
         if current is not Status.SUSPENDED or before_suspension is None:
-            raise InvalidTransition(f"only a suspended project can be resumed; it is {current}")
+            raise InvalidTransition(
+                N_("only a suspended project can be resumed; it is %(current)s"), current=current
+            )
         return before_suspension
     try:
         target = Status(requested)
     except ValueError:
         allowed = ", ".join([*STAGES, Status.SUSPENDED, RESUMED])
         raise InvalidTransition(
-            f"{requested!r} is not a status one can change to; use one of {allowed}"
+            N_("%(requested)r is not a status one can change to; use one of %(allowed)s"),
+            requested=requested,
+            allowed=allowed,
         ) from None
     if target is Status.SUSPENDED:
         if current is Status.SUSPENDED:
-            raise InvalidTransition("the project is already suspended")
+            raise InvalidTransition(N_("the project is already suspended"))
         return target
     if target in TERMINAL:
         event = "completed" if target is Status.CLOSED else "cancelled"
-        raise InvalidTransition(f"a project becomes {target} through a {event!r} event")
+        raise InvalidTransition(
+            N_("a project becomes %(target)s through a %(event)r event"), target=target, event=event
+        )
     origin = before_suspension if current is Status.SUSPENDED else current
     assert origin is not None
     if STAGES.index(target) < STAGES.index(origin) or (
         target is origin and current is not Status.SUSPENDED
     ):
-        raise InvalidTransition(f"a project cannot move from {origin} back or over to {target}")
+        raise InvalidTransition(
+            N_("a project cannot move from %(origin)s back or over to %(target)s"),
+            origin=origin,
+            target=target,
+        )
     return target

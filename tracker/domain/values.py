@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 import pycountry
 
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 
 # ASCII digits only: ``\d`` would also read "٥" or "１２" as numbers.
 _AMOUNT = re.compile(r"^-?[0-9]{1,18}(\.[0-9]{1,6})?$")
@@ -29,28 +29,38 @@ FUTURE_SLACK = timedelta(days=1)
 def parse_amount(text: str, *, field: str = "amount") -> Decimal:
     """Read a money amount from its decimal string form; floats never reach the domain."""
     if not isinstance(text, str) or not _AMOUNT.match(text):
-        raise ValidationError(f'{text!r} is not a decimal amount such as "1500000.00"', field=field)
+        raise ValidationError(
+            N_('%(text)r is not a decimal amount such as "1500000.00"'), text=text, field=field
+        )
     try:
         return Decimal(text)
     except InvalidOperation as error:  # pragma: no cover - the pattern already rules it out
-        raise ValidationError(f"{text!r} is not a decimal amount", field=field) from error
+        raise ValidationError(
+            N_("%(text)r is not a decimal amount"), text=text, field=field
+        ) from error
 
 
 def check_currency(code: str, *, field: str = "currency") -> str:
     if pycountry.currencies.get(alpha_3=code) is None:
-        raise ValidationError(f"{code!r} is not an ISO 4217 currency code", field=field)
+        raise ValidationError(
+            N_("%(code)r is not an ISO 4217 currency code"), code=code, field=field
+        )
     return code
 
 
 def check_country(code: str, *, field: str = "countries") -> str:
     if pycountry.countries.get(alpha_2=code) is None:
-        raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code", field=field)
+        raise ValidationError(
+            N_("%(code)r is not an ISO 3166-1 alpha-2 country code"), code=code, field=field
+        )
     return code
 
 
 def check_region(code: str, *, field: str = "regions") -> str:
     if pycountry.subdivisions.get(code=code) is None:  # type: ignore[no-untyped-call]
-        raise ValidationError(f"{code!r} is not an ISO 3166-2 subdivision code", field=field)
+        raise ValidationError(
+            N_("%(code)r is not an ISO 3166-2 subdivision code"), code=code, field=field
+        )
     return code
 
 
@@ -59,14 +69,21 @@ def check_text(value: str, *, field: str, max_length: int = 500, free: bool = Fa
     characters; ``free`` text (a reason, a description) may hold tabs and line breaks."""
     stripped = value.strip()
     if not stripped:
-        raise ValidationError("must not be blank", field=field)
+        raise ValidationError(N_("must not be blank"), field=field)
     if len(stripped) > max_length:
-        raise ValidationError(f"must be at most {max_length} characters", field=field)
+        raise ValidationError(
+            N_("must be at most %(max_length)s characters"), max_length=max_length, field=field
+        )
     control = (_CONTROL_IN_TEXT if free else _CONTROL_IN_LINE).search(stripped)
     if control:
+        code = f"{ord(control.group()):04X}"
+        if free:
+            raise ValidationError(
+                N_("must not contain the control character U+%(code)s"), code=code, field=field
+            )
         raise ValidationError(
-            f"must not contain the control character U+{ord(control.group()):04X}"
-            + ("" if free else " (this text is one line)"),
+            N_("must not contain the control character U+%(code)s (this text is one line)"),
+            code=code,
             field=field,
         )
     return stripped
@@ -87,11 +104,16 @@ def check_effective_date(
     when the recorder's ``today`` is known, not after it (with a day of slack)."""
     if day < EARLIEST_DATE:
         raise ValidationError(
-            f"{day} is before {EARLIEST_DATE}, the earliest date the tracker accepts", field=field
+            N_("%(day)s is before %(earliest_date)s, the earliest date the tracker accepts"),
+            day=day,
+            earliest_date=EARLIEST_DATE,
+            field=field,
         )
     if today is not None and day > today + FUTURE_SLACK:
         raise ValidationError(
-            f"{day} is in the future; record facts once they have happened", field=field
+            N_("%(day)s is in the future; record facts once they have happened"),
+            day=day,
+            field=field,
         )
     return day
 
@@ -99,8 +121,13 @@ def check_effective_date(
 def check_planned_date(day: date | None, *, field: str) -> date | None:
     if day is not None and not EARLIEST_DATE <= day <= LATEST_PLANNED_DATE:
         raise ValidationError(
-            f"{day} is outside the planned dates the tracker accepts "
-            f"({EARLIEST_DATE} to {LATEST_PLANNED_DATE})",
+            N_(
+                "%(day)s is outside the planned dates the tracker accepts (%(earliest_date)s to "
+                "%(latest_planned_date)s)"
+            ),
+            day=day,
+            earliest_date=EARLIEST_DATE,
+            latest_planned_date=LATEST_PLANNED_DATE,
             field=field,
         )
     return day
@@ -160,7 +187,7 @@ def check_envelope(envelope: Envelope) -> Envelope:
             or " " in url
         ):
             raise ValidationError(
-                "must be an http:// or https:// address without spaces", field="source.url"
+                N_("must be an http:// or https:// address without spaces"), field="source.url"
             )
         source = Source(check_text(source.title, field="source.title"), url)
     return replace(

@@ -30,6 +30,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from tracker.domain.errors import TrackerError
+
 #: The languages, source first; Uzbek is written in the Latin script (``uz`` is ``uz_Latn``).
 LANGUAGES = ("en", "ru", "kk", "uz")
 DEFAULT = "en"
@@ -97,6 +99,12 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     """The form of the message for ``num`` (``%(num)s`` is filled in as well)."""
     text = translations(language()).ngettext(singular, plural, num)
     return text % {"num": num, **variables}
+
+
+def said(error: TrackerError) -> str:
+    """What a tracker error says (its English message and variables, :mod:`tracker.domain.errors`)
+    in the language in use; the domain marks the message, whoever shows it translates it."""
+    return gettext(error.message, **error.params)
 
 
 def pgettext(context: str, message: str, **variables: Any) -> str:

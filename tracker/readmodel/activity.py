@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Integer, String, and_, cast, null, or_, select, union
 from sqlalchemy.sql import Select
 
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.readmodel import tables as t
 from tracker.readmodel.changes import Changes, changes
 from tracker.readmodel.database import naive_utc, stored_utc
@@ -228,5 +228,5 @@ def _decode(cursor: str) -> tuple[datetime, int]:
         return datetime.fromisoformat(moment), position
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
         raise ValidationError(
-            "not a cursor returned by this listing (use next_cursor as given)", field="cursor"
+            N_("not a cursor returned by this listing (use next_cursor as given)"), field="cursor"
         ) from None

@@ -26,7 +26,7 @@ from uuid import UUID
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.sql import Select
 
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import exact_sum, naive_utc, stored_utc
 from tracker.readmodel.fx import Rate, RateBook, RateSetRow
@@ -255,7 +255,7 @@ def decode_cursor(cursor: str) -> tuple[date, str, str]:
         return date.fromisoformat(signed_on), title, document_id
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
         raise ValidationError(
-            "not a cursor returned by this listing (use next_cursor as given)", field="cursor"
+            N_("not a cursor returned by this listing (use next_cursor as given)"), field="cursor"
         ) from None
 
 

@@ -26,7 +26,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, select
 
-from tracker.domain.errors import UnknownValue
+from tracker.domain.errors import N_, UnknownValue
 from tracker.domain.status import Status
 from tracker.readmodel import tables as t
 
@@ -118,17 +118,26 @@ def check_filters(conn: Connection, portfolio_id: UUID, filters: Filters) -> Fil
     """``filters`` if every value names something the portfolio's projects have had; else
     :class:`UnknownValue` naming the first field that does not."""
     if filters.layer not in LAYERS:
-        raise UnknownValue(f"layer must be one of {', '.join(LAYERS)}", field="layer")
+        raise UnknownValue(
+            N_("layer must be one of %(allowed)s"), allowed=", ".join(LAYERS), field="layer"
+        )
     if filters.status is not None and filters.status not in {s.value for s in Status}:
-        raise UnknownValue(f"{filters.status!r} is not a status", field="status")
+        raise UnknownValue(N_("%(status)r is not a status"), status=filters.status, field="status")
     if filters.flag is not None and filters.flag not in (ANY, *FLAGS):
-        raise UnknownValue(f"flag must be one of {', '.join((ANY, *FLAGS))}", field="flag")
+        raise UnknownValue(
+            N_("flag must be one of %(allowed)s"), allowed=", ".join((ANY, *FLAGS)), field="flag"
+        )
     if filters.no_news_days < 1:
-        raise UnknownValue("no_news_days must be at least 1", field="no_news_days")
+        raise UnknownValue(N_("no_news_days must be at least 1"), field="no_news_days")
     if not (filters.sector or filters.region or filters.country):
         return filters
     for name, values in known_values(conn, portfolio_id).items():
         asked: Any = getattr(filters, name)
         if asked is not None and asked not in values:
-            raise UnknownValue(f"no project of this portfolio has {name} {asked!r}", field=name)
+            raise UnknownValue(
+                N_("no project of this portfolio has %(name)s %(asked)r"),
+                name=name,
+                asked=asked,
+                field=name,
+            )
     return filters

@@ -19,7 +19,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Float, and_, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.domain.status import TERMINAL
 from tracker.readmodel import tables as t
 
@@ -86,7 +86,9 @@ class _Key:
 
 def check_sort(sort: str) -> None:
     if sort not in SORTS:
-        raise ValidationError(f"sort must be one of {', '.join(SORTS)}", field="sort")
+        raise ValidationError(
+            N_("sort must be one of %(allowed)s"), allowed=", ".join(SORTS), field="sort"
+        )
 
 
 _KINDS: dict[str, tuple[KeyKind, ...]] = {
@@ -272,7 +274,10 @@ def decode_cursor(cursor: str, sort: str, keys: Sequence[_Key]) -> list[Any]:
         cursor_sort, values = json.loads(text)
         if cursor_sort != sort:
             raise ValidationError(
-                f"this cursor belongs to sort={cursor_sort}, not sort={sort}", field="cursor"
+                N_("this cursor belongs to sort=%(cursor_sort)s, not sort=%(sort)s"),
+                cursor_sort=cursor_sort,
+                sort=sort,
+                field="cursor",
             )
         if not isinstance(values, list) or len(values) != len(keys):
             raise ValueError("wrong number of values")
@@ -281,7 +286,7 @@ def decode_cursor(cursor: str, sort: str, keys: Sequence[_Key]) -> list[Any]:
         raise
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, InvalidOperation):
         raise ValidationError(
-            "not a cursor returned by this listing (use next_cursor as given)", field="cursor"
+            N_("not a cursor returned by this listing (use next_cursor as given)"), field="cursor"
         ) from None
 
 

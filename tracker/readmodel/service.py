@@ -14,7 +14,7 @@ import psycopg
 from sqlalchemy import Connection
 
 from tracker.application import TrackerApplication
-from tracker.domain.errors import Busy
+from tracker.domain.errors import N_, Busy
 from tracker.readmodel.database import DATABASE_ERRORS, create_readmodel_engine
 from tracker.readmodel.projector import Projector
 
@@ -184,7 +184,8 @@ class ReadModel:
         slot within ``REPORT_WAIT`` seconds is refused as busy (503, Retry-After)."""
         if not self._report_slots.acquire(timeout=REPORT_WAIT):
             raise Busy(
-                f"{self.settings.report_workers} reports are being computed already; retry shortly"
+                N_("%(report_workers)s reports are being computed already; retry shortly"),
+                report_workers=self.settings.report_workers,
             )
         try:
             yield

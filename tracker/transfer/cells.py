@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.domain.values import check_currency, parse_amount
 from tracker.transfer.columns import split_list
 from tracker.transfer.errors import RowError
@@ -137,14 +137,18 @@ def _parse_day(value: str) -> date:
     try:
         return date.fromisoformat(value) if _DAY.fullmatch(value) else _bad_date()
     except ValueError:
-        raise ValidationError(f"{value!r} is not a date such as 2025-03-31") from None
+        raise ValidationError(
+            N_("%(value)r is not a date such as 2025-03-31"), value=value
+        ) from None
 
 
 def _parse_currency(value: str, column: str) -> str:
     if value in _CURRENCIES_SEEN:
         return value
     if not _CURRENCY.match(value):
-        raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as USD")
+        raise ValidationError(
+            N_("%(value)r is not an ISO 4217 currency code such as USD"), value=value
+        )
     _CURRENCIES_SEEN.add(check_currency(value, field=column))
     return value
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.domain.errors import Conflict, Forbidden, ValidationError
+from tracker.domain.errors import N_, Conflict, Forbidden, ValidationError
 
 NO_ROWS = "the file has no rows to import"
 
@@ -27,18 +27,15 @@ class Undecodable(RowError):
     """The file's bytes are not text in the encoding it was read in; reading stops there."""
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' if count != 1 else ''}"
-
-
 class ImportRejected(ValidationError):
     """The file has bad rows; nothing was recorded. ``errors`` lists every one of them."""
 
     def __init__(self, source: str, errors: list[RowError]) -> None:
-        lines = len({e.line for e in errors})
         super().__init__(
-            f"{source}: {_plural(lines, 'bad row')} ({_plural(len(errors), 'error')}); "
-            "nothing was recorded",
+            N_("%(source)s: nothing was recorded; rows with errors: %(rows)s, errors: %(errors)s"),
+            source=source,
+            rows=len({e.line for e in errors}),
+            errors=len(errors),
             field=errors[0].column if errors else None,
         )
         self.source = source
@@ -50,8 +47,12 @@ class ImportForbidden(Forbidden):
 
     def __init__(self, source: str, errors: list[RowError]) -> None:
         super().__init__(
-            f"{source}: {_plural(len(errors), 'row')} may not be imported with this key; "
-            "nothing was recorded",
+            N_(
+                "%(source)s: nothing was recorded; rows that may not be imported with this key: "
+                "%(rows)s"
+            ),
+            source=source,
+            rows=len(errors),
             field=errors[0].column if errors else None,
         )
         self.source = source

@@ -19,7 +19,7 @@ from typing import Literal
 from sqlalchemy import Engine
 
 from tracker.application import TrackerApplication
-from tracker.domain.errors import ValidationError
+from tracker.domain.errors import N_, ValidationError
 from tracker.eventstore.chain import Checkpoint
 from tracker.integrity.signing import Signer
 from tracker.transfer.export_csv import to_csv
@@ -65,16 +65,21 @@ def export_portfolio(
     organisation, and an ``as_of`` that has come."""
     if fmt not in FORMATS:
         raise ValidationError(
-            f"{fmt!r} is not an export format; use one of {', '.join(FORMATS)}", field="format"
+            N_("%(fmt)r is not an export format; use one of %(allowed)s"),
+            fmt=fmt,
+            allowed=", ".join(FORMATS),
+            field="format",
         )
     if fmt == "csv" and query.as_of is not None:
         raise ValidationError(
-            "the csv export is the import format: it carries every event as known at "
-            "known_at, so it takes no as_of (json, xlsx and iati give figures as of a day)",
+            N_(
+                "the csv export is the import format: it carries every event as known at "
+                "known_at, so it takes no as_of (json, xlsx and iati give figures as of a day)"
+            ),
             field="as_of",
         )
     if bom and fmt != "csv":
-        raise ValidationError("a byte-order mark is for the csv export only", field="bom")
+        raise ValidationError(N_("a byte-order mark is for the csv export only"), field="bom")
     now = now or datetime.now(UTC)
     if fmt == "iati":
         check_iati_moment(query, now)

@@ -40,7 +40,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pycountry
 from lxml import etree
 
-from tracker.domain.errors import Conflict, TrackerError
+from tracker.domain.errors import N_, Conflict, TrackerError
 from tracker.domain.project import Project
 from tracker.domain.publisher import PUBLIC_SECTOR, ReportingOrganisation
 from tracker.domain.status import IATI_ACTIVITY_STATUS, STAGES, Status
@@ -66,9 +66,13 @@ def check_iati_moment(query: ExportQuery, now: datetime) -> None:
     today = now.astimezone(UTC).date()
     if query.as_of is not None and query.as_of > today:
         raise TrackerError(
-            f"as_of {query.as_of.isoformat()} is after today ({today.isoformat()}, UTC): an "
-            "IATI file reports what has happened, so its actual dates and transactions cannot "
-            "lie ahead; ask for today or an earlier day",
+            N_(
+                "as_of %(as_of)s is after today (%(today)s, UTC): an IATI file reports what has "
+                "happened, so its actual dates and transactions cannot lie ahead; ask for today "
+                "or an earlier day"
+            ),
+            as_of=query.as_of.isoformat(),
+            today=today.isoformat(),
             field="as_of",
         )
 
@@ -78,13 +82,28 @@ def publisher_of(export: PortfolioExport) -> ReportingOrganisation:
     org = export.portfolio.reporting_organisation
     if org is None:
         portfolio_id = export.portfolio.id
-        when = f" as known at {export.query.known_at.isoformat()}" if export.query.known_at else ""
+        if export.query.known_at:
+            raise Conflict(
+                N_(
+                    "portfolio %(portfolio_id)s had no IATI reporting organisation as known at "
+                    "%(known_at)s (the setting reporting_organisation), and every activity "
+                    "identifier starts with its IATI organisation identifier: an admin sets it "
+                    "with PUT /api/v1/portfolios/%(portfolio_id)s/reporting-organisation or "
+                    "`tracker publisher set %(portfolio_id)s --ref … --name …`"
+                ),
+                portfolio_id=portfolio_id,
+                known_at=export.query.known_at.isoformat(),
+                field="reporting_organisation",
+            )
         raise Conflict(
-            f"portfolio {portfolio_id} has no IATI reporting organisation{when} (the setting "
-            "reporting_organisation), and every activity identifier starts with its IATI "
-            "organisation identifier: an admin sets it with PUT "
-            f"/api/v1/portfolios/{portfolio_id}/reporting-organisation or "
-            f"`tracker publisher set {portfolio_id} --ref … --name …`",
+            N_(
+                "portfolio %(portfolio_id)s has no IATI reporting organisation (the setting "
+                "reporting_organisation), and every activity identifier starts with its IATI "
+                "organisation identifier: an admin sets it with PUT "
+                "/api/v1/portfolios/%(portfolio_id)s/reporting-organisation or "
+                "`tracker publisher set %(portfolio_id)s --ref … --name …`"
+            ),
+            portfolio_id=portfolio_id,
             field="reporting_organisation",
         )
     return org

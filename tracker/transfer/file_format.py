@@ -55,7 +55,12 @@ def file_kind(name: str) -> FileKind:
     for ending, kind in _ENDINGS.items():
         if lowered.endswith(ending):
             return kind
-    raise ValidationError(f"{name}: the file name must end in {', '.join(_ENDINGS)}", field="file")
+    raise ValidationError(
+        N_("%(name)s: the file name must end in %(allowed)s"),
+        name=name,
+        allowed=", ".join(_ENDINGS),
+        field="file",
+    )
 
 
 def check_encoding(name: str) -> str:
@@ -64,7 +69,9 @@ def check_encoding(name: str) -> str:
         return codecs.lookup(name).name
     except LookupError:
         raise ValidationError(
-            f"{name!r} is not a text encoding such as utf-8, cp1251 or utf-16", field="encoding"
+            N_("%(name)r is not a text encoding such as utf-8, cp1251 or utf-16"),
+            name=name,
+            field="encoding",
         ) from None
 
 
@@ -83,14 +90,18 @@ class FileFormat:
     def __post_init__(self) -> None:
         if self.number_format not in NUMBER_FORMATS:
             raise ValidationError(
-                f"number_format must be one of {', '.join(NUMBER_FORMATS)}", field="number_format"
+                N_("number_format must be one of %(allowed)s"),
+                allowed=", ".join(NUMBER_FORMATS),
+                field="number_format",
             )
         if self.date_format not in DATE_FORMATS:
             raise ValidationError(
-                f"date_format must be one of {', '.join(DATE_FORMATS)}", field="date_format"
+                N_("date_format must be one of %(allowed)s"),
+                allowed=", ".join(DATE_FORMATS),
+                field="date_format",
             )
         if self.separator is not None and self.separator not in SEPARATORS:
-            raise ValidationError("the separator must be a comma, a semicolon or a tab")
+            raise ValidationError(N_("the separator must be a comma, a semicolon or a tab"))
 
     @property
     def regional(self) -> bool:

@@ -35,7 +35,7 @@ from eventsourcing.persistence import IntegrityError
 from tracker.application import TrackerApplication
 from tracker.domain.base import TrackedAggregate
 from tracker.domain.document import Document
-from tracker.domain.errors import TrackerError
+from tracker.domain.errors import N_, TrackerError
 from tracker.domain.project import Project
 from tracker.transfer.checked_events import CheckedEvents, stamped
 from tracker.transfer.errors import (
@@ -271,9 +271,12 @@ def record_in_batches(
             recordings = tracker.save_events(events)
         except IntegrityError:
             raise ImportInterrupted(
-                f"another writer changed a project while this file was recorded: the rows "
-                f"before line {batch[0][0]} were recorded, the others not. Import the file "
-                "again; the rows already recorded are skipped"
+                N_(
+                    "another writer changed a project while this file was recorded: the rows "
+                    "before line %(line)s were recorded, the others not. Import the file again; "
+                    "the rows already recorded are skipped"
+                ),
+                line=batch[0][0],
             ) from None
         if recordings:
             position = recordings[-1].notification.id

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
-from tracker.domain.errors import NotFound
+from tracker.domain.errors import N_, NotFound
 from tracker.domain.ledger import ProjectFigures, ProjectLedger
 from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
@@ -125,8 +125,15 @@ def assemble(
     portfolio_events = tracker.recorded_events(query.portfolio_id, known_at=query.known_at)
     portfolio = _fold(portfolio_events)
     if not isinstance(portfolio, Portfolio):
-        when = f" recorded by {query.known_at.isoformat()}" if query.known_at else ""
-        raise NotFound(f"there is no portfolio {query.portfolio_id}{when}")
+        if query.known_at:
+            raise NotFound(
+                N_("there is no portfolio %(portfolio_id)s recorded by %(known_at)s"),
+                portfolio_id=query.portfolio_id,
+                known_at=query.known_at.isoformat(),
+            )
+        raise NotFound(
+            N_("there is no portfolio %(portfolio_id)s"), portfolio_id=query.portfolio_id
+        )
     projects: list[ProjectExport] = []
     for project_id in members.projects:
         events = tracker.recorded_events(UUID(project_id), known_at=query.known_at)

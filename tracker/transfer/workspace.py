@@ -19,7 +19,7 @@ from tracker.application import TrackerApplication
 from tracker.domain import commands as c
 from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
 from tracker.domain.document import Document
-from tracker.domain.errors import Conflict, IdempotencyKeyReused, ValidationError
+from tracker.domain.errors import N_, Conflict, IdempotencyKeyReused, ValidationError
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import NO_EVENTS, Project, event_kind
 from tracker.domain.rate_set import RateSet, check_rate
@@ -47,13 +47,6 @@ from tracker.transfer.rows import (
 )
 
 Outcome = Literal["new", "already recorded"]
-#: What a row creates, and the column that names it.
-_CREATED = {
-    Portfolio: "portfolio",
-    Project: "project",
-    RateSet: "rate set",
-    Document: "document",
-}
 
 
 class Workspace:
@@ -114,7 +107,8 @@ class Workspace:
         aggregate = self.get(portfolio_id_for(ref))
         if not isinstance(aggregate, Portfolio):
             raise ValidationError(
-                f"there is no portfolio {ref!r} (establish it with a 'portfolio' row first)",
+                N_("there is no portfolio %(ref)r (establish it with a 'portfolio' row first)"),
+                ref=ref,
                 field=column,
             )
         return aggregate
@@ -123,7 +117,8 @@ class Workspace:
         aggregate = self.get(project_id_for(ref))
         if not isinstance(aggregate, Project):
             raise ValidationError(
-                f"there is no project {ref!r} (announce it with an 'announced' row first)",
+                N_("there is no project %(ref)r (announce it with an 'announced' row first)"),
+                ref=ref,
                 field="project_ref",
             )
         return aggregate
@@ -132,7 +127,8 @@ class Workspace:
         aggregate = self.get(rate_set_id_for(ref))
         if not isinstance(aggregate, RateSet):
             raise ValidationError(
-                f"there is no rate set {ref!r} (establish it with a 'rate_set' row first)",
+                N_("there is no rate set %(ref)r (establish it with a 'rate_set' row first)"),
+                ref=ref,
                 field=column,
             )
         return aggregate
@@ -141,7 +137,8 @@ class Workspace:
         aggregate = self.get(document_id_for(ref))
         if not isinstance(aggregate, Document):
             raise ValidationError(
-                f"there is no document {ref!r} (record it with a 'document_signed' row first)",
+                N_("there is no document %(ref)r (record it with a 'document_signed' row first)"),
+                ref=ref,
                 field="document_ref",
             )
         return aggregate
@@ -154,8 +151,11 @@ class Workspace:
             aggregate = self.get(project_id_for(ref))
             if not isinstance(aggregate, Project) or aggregate.portfolio_id != portfolio_id:
                 raise ValidationError(
-                    f"there is no project {ref!r} in the document's portfolio (announce it "
-                    "before the row that names it)",
+                    N_(
+                        "there is no project %(ref)r in the document's portfolio (announce it "
+                        "before the row that names it)"
+                    ),
+                    ref=ref,
                     field=f"projects[{index}]",
                 )
             found.append(aggregate.id)
@@ -269,8 +269,10 @@ class Workspace:
             return earlier_command(record, envelope) is not None
         except IdempotencyKeyReused:
             raise IdempotencyKeyReused(
-                "this row_id was already imported with different values; give a changed row a "
-                "new row_id (or record a correction)",
+                N_(
+                    "this row_id was already imported with different values; give a changed row "
+                    "a new row_id (or record a correction)"
+                ),
                 field="row_id",
             ) from None
 
@@ -278,8 +280,11 @@ class Workspace:
         record = self._record_of(project.id, row_key(row_id))
         if record is None:
             raise ValidationError(
-                f"this project has no imported row {row_id!r} (it must come earlier in this "
-                "file or from an earlier import)",
+                N_(
+                    "this project has no imported row %(row_id)r (it must come earlier in this "
+                    "file or from an earlier import)"
+                ),
+                row_id=row_id,
                 field=column,
             )
         return record.version
@@ -303,24 +308,38 @@ class Workspace:
         payload: EstablishPortfolio | Announce | EstablishRateSet | SignDocument,
     ) -> tuple[Outcome, TrackedAggregate]:
         new_id = row.aggregate_id
-        noun, column = (
-            ("portfolio", "portfolio_ref")
+        column = (
+            "portfolio_ref"
             if isinstance(payload, EstablishPortfolio)
-            else ("rate set", "rate_set_ref")
+            else "rate_set_ref"
             if isinstance(payload, EstablishRateSet)
-            else ("document", "document_ref")
+            else "document_ref"
             if isinstance(payload, SignDocument)
-            else ("project", "project_ref")
+            else "project_ref"
         )
         existing = self.get(new_id)
         if existing is not None:
             if self._already(existing, envelope):
                 return "already recorded", existing
             where = self.created_on_line.get(new_id)
+            if where:
+                raise Conflict(
+                    N_(
+                        "%(ref)r already names a record (created on line %(line)s); give this "
+                        "row's %(column)s another reference"
+                    ),
+                    ref=row.ref,
+                    line=where,
+                    column=column,
+                    field=column,
+                )
             raise Conflict(
-                f"{row.ref!r} already names a {_CREATED.get(type(existing), 'record')} "
-                + (f"(created on line {where})" if where else "that this row did not create")
-                + f"; give the {noun} another reference",
+                N_(
+                    "%(ref)r already names a record that this row did not create; give this "
+                    "row's %(column)s another reference"
+                ),
+                ref=row.ref,
+                column=column,
                 field=column,
             )
         aggregate: TrackedAggregate
@@ -381,7 +400,9 @@ class Workspace:
             )
             if current is None:
                 raise ValidationError(
-                    f"a {kind!r} event has no amount to correct", field="replacement.amount"
+                    N_("a %(kind)r event has no amount to correct"),
+                    kind=kind,
+                    field="replacement.amount",
                 )
             money = Money(
                 payload.amount if payload.amount is not None else current.amount,

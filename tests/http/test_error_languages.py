@@ -1,0 +1,91 @@
+"""Domain errors over HTTP in the client's language: the problem's ``detail`` is the domain's
+message translated, its variables filled in; ``field`` and ``type`` stay as they are."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from tests.problems import assert_problem
+
+Client = TestClient  # type: ignore[type-arg]
+LANGS = ("en", "ru", "kk", "uz")
+
+
+def _asked(client: Client, lang: str, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+    response = client.request(method, url, headers={"Accept-Language": lang}, **kwargs)
+    assert response.headers["content-language"] == lang
+    return dict(response.json())
+
+
+def _in_every_language(
+    client: Client, status: int, field: str | None, method: str, url: str, **kwargs: Any
+) -> dict[str, str]:
+    """The problem's detail in each language, checked to keep its status, type and field."""
+    english = assert_problem(client.request(method, url, **kwargs), status, field)
+    details = {}
+    for lang in LANGS:
+        body = _asked(client, lang, method, url, **kwargs)
+        assert (body["status"], body["type"], body.get("field")) == (
+            status,
+            english["type"],
+            field,
+        ), body
+        details[lang] = body["detail"]
+    assert len(set(details.values())) == len(LANGS), details  # four languages, four details
+    return details
+
+
+def test_a_status_rule_of_the_domain(client: Client, project_id: str) -> None:
+    events = f"/api/v1/projects/{project_id}/events"
+    moved = client.post(events, json={"type": "status_changed", "status": "operational"})
+    assert moved.status_code == 201, moved.text
+    details = _in_every_language(
+        client, 409, None, "POST", events, json={"type": "status_changed", "status": "agreed"}
+    )
+    assert details == {
+        "en": "a project cannot move from operational back or over to agreed",
+        "ru": "проект не может вернуться из operational или перескочить в agreed",
+        "kk": "жоба operational мәртебесінен agreed мәртебесіне кері қайта не аттап өте алмайды",
+        "uz": "loyiha operational holatidan agreed holatiga orqaga qayta yoki sakrab oʻta olmaydi",
+    }
+
+
+def test_a_value_rule_of_the_domain_names_its_field(client: Client, project_id: str) -> None:
+    details = _in_every_language(
+        client,
+        422,
+        "permanent",
+        "POST",
+        f"/api/v1/projects/{project_id}/events",
+        json={"type": "jobs_created", "permanent": 0, "temporary": 0},
+    )
+    assert details["ru"] == "запишите хотя бы одно постоянное или временное рабочее место"
+    assert details["kk"] == "кемінде бір тұрақты не уақытша жұмыс орнын жазыңыз"
+    assert details["uz"] == "kamida bitta doimiy yoki vaqtinchalik ish oʻrnini qayd eting"
+
+
+def test_a_filter_of_the_read_model_names_the_value(client: Client, portfolio_id: str) -> None:
+    details = _in_every_language(
+        client, 400, "sector", "GET", f"/api/v1/portfolios/{portfolio_id}/progress?sector=cheese"
+    )
+    assert details == {
+        "en": "no project of this portfolio has sector 'cheese'",
+        "ru": "ни у одного проекта этого портфеля нет sector 'cheese'",
+        "kk": "бұл портфельдің ешбір жобасында sector 'cheese' жоқ",
+        "uz": "bu portfelning hech bir loyihasida sector 'cheese' yoʻq",
+    }
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "uz"])
+def test_what_is_missing_is_named_in_the_sentence(client: Client, lang: str) -> None:
+    missing = uuid.uuid4()
+    body = _asked(client, lang, "GET", f"/api/v1/projects/{missing}")
+    assert body["status"] == 404
+    assert str(missing) in body["detail"]
+    assert "there is no" not in body["detail"] and "%(" not in body["detail"]
+    english = client.get(f"/api/v1/projects/{missing}").json()["detail"]
+    assert str(missing) in english and english != body["detail"]

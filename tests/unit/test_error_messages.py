@@ -1,0 +1,150 @@
+"""Every error the tracker raises says what is wrong in a message the catalogs translate.
+
+An error carries its English message, marked with ``N_()``, and the variables it names; the
+API and the CLI translate it where they show it (tracker.domain.errors). Read from the
+sources: every place that makes one of the tracker's errors passes a marked message (never
+an f-string, which no catalog could hold) with exactly the variables the message names, and
+every such message is translated in Russian, Kazakh and Uzbek.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+import tracker.transfer.errors
+from tracker import i18n
+from tracker.domain import errors
+from tracker.domain.errors import TrackerError, VersionMismatch
+from tracker.transfer.errors import ImportForbidden, ImportRejected, RowError
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sr]")
+
+
+def _classes(cls: type[TrackerError]) -> Iterator[type[TrackerError]]:
+    yield cls
+    for sub in cls.__subclasses__():
+        yield from _classes(sub)
+
+
+assert tracker.transfer.errors  # its classes are among the subclasses below
+#: The errors made with a message (the others, such as ImportRejected, make their own).
+WITH_MESSAGE = {
+    cls.__name__
+    for cls in _classes(TrackerError)
+    if cls.__init__ is TrackerError.__init__
+    or list(inspect.signature(cls.__init__).parameters)[1] == "message"
+}
+
+
+def _made(tree: ast.AST) -> Iterator[ast.Call]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args:
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in WITH_MESSAGE:
+                yield node
+
+
+def _messages(node: ast.expr) -> list[str] | None:
+    """The messages an argument can be: ``N_("…")``, or either of two (``a if c else b``)."""
+    if isinstance(node, ast.IfExp):
+        body, orelse = _messages(node.body), _messages(node.orelse)
+        return None if body is None or orelse is None else body + orelse
+    if (
+        isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "N_"
+        and isinstance(node.args[0], ast.Constant)
+    ):
+        return [str(node.args[0].value)]
+    return None
+
+
+def _sources() -> list[Path]:
+    return sorted(p for d in ("tracker", "api") for p in (ROOT / d).rglob("*.py"))
+
+
+@pytest.fixture(scope="module")
+def catalogs() -> dict[str, Catalog]:
+    found = {}
+    for lang in ("ru", "kk", "uz"):
+        with i18n.catalog_path(lang).open("rb") as po:
+            found[lang] = read_po(po, locale=lang)
+    return found
+
+
+def test_the_hierarchy_is_found() -> None:
+    assert {"NotFound", "ValidationError", "UnknownValue", "InvalidTransition"} <= WITH_MESSAGE
+    assert "ImportRejected" not in WITH_MESSAGE and "VersionMismatch" not in WITH_MESSAGE
+
+
+def test_every_error_made_passes_a_marked_message_with_its_variables(
+    catalogs: dict[str, Catalog],
+) -> None:
+    made, unmarked, mismatched, untranslated = 0, [], [], []
+    for path in _sources():
+        where = path.relative_to(ROOT)
+        for call in _made(ast.parse(path.read_text("utf-8"))):
+            made += 1
+            argument = call.args[0]
+            if isinstance(argument, ast.Name):  # a message chosen from a table of N_()s
+                continue
+            messages = _messages(argument)
+            if messages is None:
+                unmarked.append(f"{where}:{call.lineno}")
+                continue
+            given = {k.arg for k in call.keywords if k.arg and k.arg != "field"}
+            for message in messages:
+                if set(PLACEHOLDER.findall(message)) != given:
+                    mismatched.append(f"{where}:{call.lineno} {message!r} given {sorted(given)}")
+                for lang, catalog in catalogs.items():
+                    entry = catalog.get(message)
+                    if entry is None or not entry.string or entry.fuzzy:
+                        untranslated.append(f"{lang}: {message!r}")
+    assert made > 100
+    assert not unmarked, f"an error made without an N_() message: {unmarked}"
+    assert not mismatched, mismatched
+    assert not untranslated, untranslated
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        VersionMismatch({3, 4}, 5),
+        VersionMismatch(set(), 5),
+        ImportRejected("f.csv", [RowError(2, "amount", "x"), RowError(2, "currency", "y")]),
+        ImportForbidden("f.csv", [RowError(2, "portfolio_ref", "x")]),
+    ],
+    ids=["version", "no-version", "rejected", "forbidden"],
+)
+def test_errors_that_make_their_own_message_are_translated(
+    error: TrackerError, catalogs: dict[str, Catalog]
+) -> None:
+    for lang, catalog in catalogs.items():
+        entry = catalog.get(error.message)
+        assert entry is not None and entry.string and not entry.fuzzy, (lang, error.message)
+        with i18n.use(lang):
+            said = i18n.said(error)
+        assert said != error.detail and "%(" not in said, said
+        for value in error.params.values():
+            assert str(value) in said
+
+
+def test_an_error_is_english_until_shown_then_in_the_readers_language() -> None:
+    """The domain knows no catalog: ``detail`` is English, the edge translates."""
+    project = UUID("12345678-1234-5678-1234-567812345678")
+    error = errors.NotFound(errors.N_("there is no project %(id)s"), id=project)
+    assert error.detail == f"there is no project {project}" == str(error)
+    with i18n.use("ru"):
+        assert i18n.said(error) == f"нет проекта {project}"
+    with i18n.use("uz"):
+        assert i18n.said(error) == f"{project} loyihasi yoʻq"
+    assert i18n.said(error) == error.detail

@@ -8,7 +8,6 @@ import csv
 import dataclasses
 import io
 import json
-import os
 import time
 import uuid
 from collections import Counter
@@ -1345,35 +1344,17 @@ def generate(projects: int, events_per_project: int) -> str:
     return rows(*lines)
 
 
-#: The bound the slow test holds the import to; docs/import-format.md gives the measured time.
-BULK_SECONDS = 180
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    os.environ.get("TRACKER_RUN_SLOW") != "1", reason="100,000 rows: set TRACKER_RUN_SLOW=1"
-)
-def test_100_000_event_rows_import_in_bounded_time_on_sqlite(tmp_path: Path) -> None:
+def test_a_large_generated_file_imports_every_row_once_and_again_nothing(tmp_path: Path) -> None:
+    """10,202 event rows of every kind (the generator's mix); how fast is `make bench`'s
+    business (docs/BENCHMARKS.md), not a test's."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/bulk.db")
     upgrade(settings)
     bulk = Store(settings)
     try:
-        data = generate(projects=2000, events_per_project=50).encode()
-        started = time.perf_counter()
-        report = bulk.load(data)
-        imported = time.perf_counter() - started
-        assert report.events_recorded == 2 + 2000 * 51
+        data = generate(projects=200, events_per_project=50).encode()
+        assert bulk.load(data).events_recorded == 2 + 200 * 51
         bulk.projector.catch_up()
-        caught_up = time.perf_counter() - started - imported
-        print(
-            f"\n100,000 event rows: import {imported:.1f} s "
-            f"({report.events_recorded / imported:,.0f} events/s), "
-            f"read model catch-up {caught_up:.1f} s"
-        )
-        assert imported < BULK_SECONDS
-        again = time.perf_counter()
         assert bulk.load(data).events_recorded == 0
-        print(f"re-import (nothing new): {time.perf_counter() - again:.1f} s")
     finally:
         bulk.close()
 

@@ -147,13 +147,13 @@ def import_rows(
 ) -> ImportReport:
     """Check every row, then (unless ``dry_run``) record the new ones in batches.
 
-    The file is read as a stream, three times: a quick survey (rows, repeated row ids, rows
-    that others name), the check, and the recording, each :data:`WINDOW_ROWS` rows at a time.
+    The file is read as a stream, twice: a quick survey (rows, repeated row ids, rows that
+    others name) and the check, each :data:`WINDOW_ROWS` rows at a time; the recording saves
+    the events the check made.
 
     Raises :class:`ImportRejected` listing every bad row (nothing recorded),
     :class:`ImportForbidden` for rows the importer may not record, and
-    :class:`ImportInterrupted` when another writer changed a project mid-way (or the file
-    changed between the check and the recording).
+    :class:`ImportInterrupted` when another writer changed a project since the check.
     """
     started = time.perf_counter()
     today = today or datetime.now(UTC).date()

@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from tests.databases import (
+    MigrationScript,
+    copy_sqlite,
+    migrated_sqlite_template,
+    record_migration,
+)
 from tracker.application import TrackerApplication
-from tracker.eventstore.migrate import upgrade
 from tracker.i18n import set_language
 from tracker.settings import Settings
 
@@ -63,10 +69,27 @@ def blank_settings(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -
     return Settings(database_url=url, db_schema=schema, snapshot_interval=5, pool_size=10)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session, for tests to copy."""
+    return migrated_sqlite_template(tmp_path_factory.mktemp("migrated"))
+
+
+@pytest.fixture(scope="session")
+def migration_script(postgres_url: str) -> MigrationScript:
+    """What the migrations send to PostgreSQL, recorded once per session, to replay."""
+    return record_migration(postgres_url)
+
+
 @pytest.fixture
-def settings(blank_settings: Settings) -> Settings:
-    """Settings for a migrated, empty database of each kind."""
-    upgrade(blank_settings)
+def settings(request: pytest.FixtureRequest, blank_settings: Settings) -> Settings:
+    """Settings for a migrated, empty database of each kind: a copy of one migrated once this
+    session (tests/databases.py; tests/integration/test_migrations.py runs the real chain)."""
+    if blank_settings.is_postgres:
+        script: MigrationScript = request.getfixturevalue("migration_script")
+        script.apply(blank_settings.database_url, blank_settings.db_schema)
+    else:
+        copy_sqlite(request.getfixturevalue("migrated_sqlite"), blank_settings.sqlite_path)
     return blank_settings
 
 

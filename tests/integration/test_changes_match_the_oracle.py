@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.databases import MigrationScript
 from tests.integration.test_reports_match_the_oracle import (
     FIRST_DAY,
     LAST_DAY,
@@ -158,8 +160,10 @@ def check_changes(fresh: Settings, data: st.DataObject) -> None:
 
 @PROPERTY
 @given(data=st.data())
-def test_changes_on_sqlite_match_the_oracle_and_add_up(data: st.DataObject) -> None:
-    with fresh_sqlite() as fresh:
+def test_changes_on_sqlite_match_the_oracle_and_add_up(
+    migrated_sqlite: Path, data: st.DataObject
+) -> None:
+    with fresh_sqlite(migrated_sqlite) as fresh:
         check_changes(fresh, data)
 
 
@@ -167,7 +171,7 @@ def test_changes_on_sqlite_match_the_oracle_and_add_up(data: st.DataObject) -> N
 @PROPERTY
 @given(data=st.data())
 def test_changes_on_postgres_match_the_oracle_and_add_up(
-    postgres_url: str, data: st.DataObject
+    postgres_url: str, migration_script: MigrationScript, data: st.DataObject
 ) -> None:
-    with fresh_postgres(postgres_url) as fresh:
+    with fresh_postgres(postgres_url, migration_script) as fresh:
         check_changes(fresh, data)

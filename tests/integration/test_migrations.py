@@ -15,6 +15,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.utils import Environment, EnvType
 
+from tests.databases import MigrationScript, copy_sqlite
 from tracker.application import TrackerApplication
 from tracker.domain.base import CommandRecord
 from tracker.eventstore.migrate import (
@@ -265,6 +266,22 @@ def test_upgrade_adopts_tables_the_library_created(library_settings: Settings) -
     assert is_at_head(library_settings)
     downgrade(library_settings, "base")
     assert current_revision(library_settings) is None
+
+
+def test_the_tests_copies_equal_a_migrated_database(
+    request: pytest.FixtureRequest, blank_settings: Settings, library_settings: Settings
+) -> None:
+    """The ``settings`` fixture copies one migration per session (tests/databases.py): the
+    copy must be what the migrations make, on each kind of database."""
+    upgrade(blank_settings)
+    if library_settings.is_postgres:
+        script: MigrationScript = request.getfixturevalue("migration_script")
+        script.apply(library_settings.database_url, library_settings.db_schema)
+    else:
+        copy_sqlite(request.getfixturevalue("migrated_sqlite"), library_settings.sqlite_path)
+
+    assert current_revision(library_settings) == head_revision()
+    assert describe(library_settings) == describe(blank_settings)
 
 
 def test_the_application_writes_to_the_migrated_tables(blank_settings: Settings) -> None:

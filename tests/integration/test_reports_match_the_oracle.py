@@ -26,15 +26,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from tests.databases import MigrationScript, copy_sqlite, migrated_postgres
 from tests.oracle import (
     Oracle,
     view_of_breakdown,
@@ -61,7 +62,6 @@ from tracker.domain.project import Plan, Project
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.status import COMPLETABLE, RESUMED, STAGES, TERMINAL, Status, next_status
 from tracker.domain.values import Envelope, Money
-from tracker.eventstore.migrate import upgrade
 from tracker.readmodel import reports
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import Projector
@@ -96,25 +96,19 @@ PROPERTY = settings(
 
 
 @contextmanager
-def fresh_sqlite() -> Iterator[Settings]:
+def fresh_sqlite(migrated: Path) -> Iterator[Settings]:
+    """A new copy of the ``migrated_sqlite`` file (tests/databases.py)."""
     with tempfile.TemporaryDirectory(prefix="oracle-") as directory:
-        fresh = Settings(database_url=f"sqlite:///{directory}/tracker.db", snapshot_interval=5)
-        upgrade(fresh)
-        yield fresh
+        path = Path(directory) / "tracker.db"
+        copy_sqlite(migrated, path)
+        yield Settings(database_url=f"sqlite:///{path}", snapshot_interval=5)
 
 
 @contextmanager
-def fresh_postgres(url: str) -> Iterator[Settings]:
-    schema = f"o_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        fresh = Settings(database_url=url, db_schema=schema, snapshot_interval=5, pool_size=4)
-        upgrade(fresh)
-        yield fresh
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+def fresh_postgres(url: str, migration: MigrationScript) -> Iterator[Settings]:
+    """A new schema made by the recorded migrations (tests/databases.py), dropped afterwards."""
+    with migrated_postgres(url, migration, prefix="o_") as schema:
+        yield Settings(database_url=url, db_schema=schema, snapshot_interval=5, pool_size=4)
 
 
 @contextmanager
@@ -521,14 +515,16 @@ def check_random_history(fresh: Settings, data: st.DataObject) -> None:
 
 @PROPERTY
 @given(data=st.data())
-def test_sqlite_reports_match_the_oracle(data: st.DataObject) -> None:
-    with fresh_sqlite() as fresh:
+def test_sqlite_reports_match_the_oracle(migrated_sqlite: Path, data: st.DataObject) -> None:
+    with fresh_sqlite(migrated_sqlite) as fresh:
         check_random_history(fresh, data)
 
 
 @pytest.mark.postgres
 @PROPERTY
 @given(data=st.data())
-def test_postgres_reports_match_the_oracle(postgres_url: str, data: st.DataObject) -> None:
-    with fresh_postgres(postgres_url) as fresh:
+def test_postgres_reports_match_the_oracle(
+    postgres_url: str, migration_script: MigrationScript, data: st.DataObject
+) -> None:
+    with fresh_postgres(postgres_url, migration_script) as fresh:
         check_random_history(fresh, data)

@@ -34,7 +34,7 @@ from tracker.readmodel.filters import (
     FLAGS,
     NO_NEWS,
 )
-from tracker.readmodel.moments import Moment, projects_then
+from tracker.readmodel.moments import Histories, Moment, projects_then
 from tracker.readmodel.project_money import money_in_usd
 from tracker.readmodel.queries import ProjectFilter, ProjectRow
 from tracker.readmodel.reports import ReportQuery
@@ -68,9 +68,12 @@ def flags_of(
     rows: Sequence[ProjectRow],
     moment: Moment,
     rules: FlagRules,
+    histories: Histories | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """The flags of ``rows`` (projects as they were at ``moment``), by project id; every row
-    has an entry, empty when nothing is flagged."""
+    has an entry, empty when nothing is flagged. ``histories`` remembers the plans it reads
+    for the next moment asked about (none: read afresh)."""
+    read = histories or Histories(tracker)
     by_portfolio: dict[str, list[ProjectRow]] = defaultdict(list)
     for row in rows:
         by_portfolio[row.portfolio_id].append(row)
@@ -87,7 +90,7 @@ def flags_of(
             if disbursed is not None and committed is not None and disbursed > committed:
                 raised.append(DISBURSED_ABOVE_COMMITTED)
             if row.status in NOT_YET_OPERATIONAL:
-                plan = tracker.project(UUID(row.project_id), known_at=moment.known_at).plan
+                plan = read.project(UUID(row.project_id), moment.known_at).plan
                 if plan.planned_end is not None and plan.planned_end < rules.reference:
                     raised.append(END_DATE_PASSED)
             if row.status not in _TERMINAL and row.last_event_on < silent_before:
@@ -118,11 +121,13 @@ def portfolio_flags(
     portfolio_id: UUID,
     moment: Moment,
     rules: FlagRules,
+    histories: Histories | None = None,
 ) -> dict[str, tuple[str, ...]]:
-    """The flags of every project of the portfolio at ``moment``."""
-    return flags_of(
-        conn, tracker, projects_then(conn, tracker, portfolio_id, moment), moment, rules
-    )
+    """The flags of every project of the portfolio at ``moment`` (``histories``: as
+    ``flags_of``)."""
+    read = histories or Histories(tracker)
+    rows = projects_then(conn, tracker, portfolio_id, moment, read)
+    return flags_of(conn, tracker, rows, moment, rules, read)
 
 
 def flagged(flags: dict[str, tuple[str, ...]], flag: str) -> frozenset[str]:
@@ -182,6 +187,12 @@ class FlagJudge:
     judged: dict[tuple[Any, ...], dict[str, tuple[str, ...]]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    #: Each project's events and plans, read once however many moments are judged (a
+    #: timeline judges each of its points at its own day).
+    histories: Histories = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "histories", Histories(self.tracker))
 
     def __call__(
         self, conn: Connection, query: ReportQuery, projects: Collection[str]
@@ -194,6 +205,6 @@ class FlagJudge:
         if key not in self.judged:
             rules = rules_for(moment, asked.no_news_days, self.today)
             self.judged[key] = portfolio_flags(
-                conn, self.tracker, query.portfolio_id, moment, rules
+                conn, self.tracker, query.portfolio_id, moment, rules, self.histories
             )
         return flagged(self.judged[key], asked.flag) & frozenset(projects)

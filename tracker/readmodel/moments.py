@@ -16,7 +16,7 @@ milestone, status change, correction, retraction; not a title given in another l
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ from tracker.readmodel.reports import ProjectAsOf, ReportQuery, projects_as_of
 
 if TYPE_CHECKING:
     from tracker.application import TrackerApplication
+    from tracker.domain.project import Project
 
 _TERMINAL = frozenset(s.value for s in TERMINAL)
 #: The most projects a listing for a past moment reads (portfolios are tens or hundreds).
@@ -61,6 +62,30 @@ class Moment:
         return self.as_of is None and self.known_at is None
 
 
+@dataclass
+class Histories:
+    """Each project's events, and its aggregate as known at a moment, read from the event
+    store once and remembered: for one request that looks at the same projects at many
+    moments (a timeline with a flag judges each point at its own day)."""
+
+    tracker: TrackerApplication
+    _events: dict[UUID, list[Any]] = field(default_factory=dict, repr=False)
+    _projects: dict[tuple[UUID, datetime | None], Project] = field(default_factory=dict, repr=False)
+
+    def events(self, project_id: UUID) -> list[Any]:
+        """Every event of the project, in order."""
+        if project_id not in self._events:
+            self._events[project_id] = list(self.tracker.events.get(project_id))
+        return self._events[project_id]
+
+    def project(self, project_id: UUID, known_at: datetime | None) -> Project:
+        """The project as known at ``known_at`` (``TrackerApplication.project``)."""
+        key = (project_id, known_at)
+        if key not in self._projects:
+            self._projects[key] = self.tracker.project(project_id, known_at=known_at)
+        return self._projects[key]
+
+
 @dataclass(frozen=True)
 class StaleProjects:
     """The open projects of a portfolio at a moment and, among them, the silent ones."""
@@ -71,17 +96,23 @@ class StaleProjects:
 
 
 def projects_then(
-    conn: Connection, tracker: TrackerApplication, portfolio_id: UUID, moment: Moment
+    conn: Connection,
+    tracker: TrackerApplication,
+    portfolio_id: UUID,
+    moment: Moment,
+    histories: Histories | None = None,
 ) -> list[ProjectRow]:
     """Every project of the portfolio announced by ``as_of`` and recorded by ``known_at``,
-    as it was then; in no particular order."""
+    as it was then; in no particular order. ``histories`` remembers the events it reads
+    for the next moment asked about (none: read afresh)."""
+    read = histories or Histories(tracker)
     if moment.is_present:
         return _all(conn, ProjectFilter(portfolio_id=portfolio_id))
     then = projects_as_of(conn, ReportQuery(portfolio_id, moment.as_of, moment.known_at))
     rows = conn.execute(
         select(t.projects).where(t.projects.c.project_id.in_(sorted(then))).limit(MAX_PROJECTS)
     )
-    return [_as_then(tracker, project_row(row), then[row.project_id], moment) for row in rows]
+    return [_as_then(read, project_row(row), then[row.project_id], moment) for row in rows]
 
 
 def _all(conn: Connection, filters: ProjectFilter) -> list[ProjectRow]:
@@ -96,7 +127,7 @@ def _all(conn: Connection, filters: ProjectFilter) -> list[ProjectRow]:
 
 
 def _as_then(
-    tracker: TrackerApplication, row: ProjectRow, then: ProjectAsOf, moment: Moment
+    histories: Histories, row: ProjectRow, then: ProjectAsOf, moment: Moment
 ) -> ProjectRow:
     row = replace(
         row,
@@ -111,7 +142,7 @@ def _as_then(
     )
     if _unchanged_since(row, moment):
         return row
-    stored: Iterable[Any] = tracker.events.get(UUID(row.project_id))
+    stored = histories.events(UUID(row.project_id))
     events = [e for e in stored if moment.known_at is None or e.timestamp <= moment.known_at]
     ledger = ProjectLedger.of(events)
     news = [

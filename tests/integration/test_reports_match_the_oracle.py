@@ -62,7 +62,7 @@ from tracker.domain.project import Plan, Project
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.status import COMPLETABLE, RESUMED, STAGES, TERMINAL, Status, next_status
 from tracker.domain.values import Envelope, Money
-from tracker.readmodel import reports
+from tracker.readmodel import reports, timeline
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import Projector
 from tracker.readmodel.reports import ReportQuery
@@ -466,7 +466,9 @@ def query_point(history: History, oracle: Oracle, label: str) -> Point:
     return Point(as_of, known_at, currency, fx_date, interval)
 
 
-def assert_reports_match(history: History, oracle: Oracle, point: Point, timeline: bool) -> None:
+def assert_reports_match(
+    history: History, oracle: Oracle, point: Point, with_timeline: bool
+) -> None:
     query = ReportQuery(
         history.portfolio, point.as_of, point.known_at, point.currency, point.fx_date
     )
@@ -510,7 +512,7 @@ def check_random_history(fresh: Settings, data: st.DataObject) -> None:
         points = data.draw(st.integers(3, 6), label="points")
         for index in range(points):
             point = query_point(history, oracle, f"point {index}")
-            assert_reports_match(history, oracle, point, timeline=index < 2)
+            assert_reports_match(history, oracle, point, with_timeline=index < 2)
 
 
 @PROPERTY

@@ -44,8 +44,11 @@ check: $(DEV)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The tests run on every core (pytest-xdist; each test has its own database), except
+# tests/reliability, which stops PostgreSQL under everyone else and so runs alone afterwards.
 test: check
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup --ignore=tests/reliability
+	$(BIN)/pytest tests/reliability
 
 # Refresh the pins after changing a dependency in pyproject.toml; pins already in the files
 # are kept unless `make lock LOCK_ARGS=--upgrade` (every package) or

@@ -25,6 +25,14 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker inherits ``COLUMNS`` from its controller's terminal; a rich
+    console made when the CLI is imported would keep that width for good, whatever
+    ``COLUMNS`` a CLI test sets for its run. Without it the width is read at each print."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.pop("COLUMNS", None)
+
+
 def postgres_unavailable() -> str | None:
     """Why PostgreSQL cannot be used, or ``None`` when it can."""
     try:

@@ -22,6 +22,7 @@ from litestar.typing import FieldDefinition
 from msgspec import Struct
 
 from api.language import request_language
+from api.malformed import said_again
 from api.problems import type_uri
 from tracker import i18n
 from tracker.domain.errors import (
@@ -295,11 +296,14 @@ def validation_error(_: Request[Any, Any, Any], error: ValidationException) -> R
                 {
                     "field": _field_path(item.get("key"), message),
                     "in": str(getattr(source, "value", source) or "body"),
-                    "message": message,
+                    "message": said_again(message),
                 }
             )
     first = errors[0] if errors else None
-    detail = f"{first['field']}: {first['message']}" if first and first["field"] else error.detail
+    if first and first["field"]:
+        detail = f"{first['field']}: {first['message']}"
+    else:
+        detail = said_again(str(error.detail))
     return problem(
         400,
         detail,
@@ -312,7 +316,10 @@ def validation_error(_: Request[Any, Any, Any], error: ValidationException) -> R
 def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     field = error.extra.get("field") if isinstance(error.extra, dict) else None
     return problem(
-        error.status_code, str(error.detail), field=field, headers=dict(error.headers or {})
+        error.status_code,
+        said_again(str(error.detail)),
+        field=field,
+        headers=dict(error.headers or {}),
     )
 
 

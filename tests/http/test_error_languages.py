@@ -89,3 +89,39 @@ def test_what_is_missing_is_named_in_the_sentence(client: Client, lang: str) -> 
     assert "there is no" not in body["detail"] and "%(" not in body["detail"]
     english = client.get(f"/api/v1/projects/{missing}").json()["detail"]
     assert str(missing) in english and english != body["detail"]
+
+
+def test_a_malformed_request_is_said_in_the_language(client: Client, portfolio_id: str) -> None:
+    """What the framework finds before a handler runs (a type, a bound, an enum, a missing or
+    unknown field, bad JSON) is said in the client's language, the field still named."""
+    reports = f"/api/v1/portfolios/{portfolio_id}"
+    days = _in_every_language(
+        client, 400, "no_news_days", "GET", f"{reports}/progress?no_news_days=0"
+    )
+    assert days["en"] == "no_news_days: must be at least 1"
+    assert days["ru"] == "no_news_days: должно быть не меньше 1"
+    interval = _in_every_language(
+        client, 400, "interval", "GET", f"{reports}/timeline?interval=week"
+    )
+    assert interval["kk"] == "interval: 'week' мұнда рұқсат етілген мәндердің бірі емес"
+    body = {"name": 7, "forum": "Forum", "established_on": "2024-10-22"}
+    typed = _in_every_language(client, 400, "name", "POST", "/api/v1/portfolios", json=body)
+    assert typed["uz"] == "name: str turi kutilgan edi, int keldi"
+    missing = _in_every_language(
+        client,
+        400,
+        "name",
+        "POST",
+        "/api/v1/portfolios",
+        json={"forum": "F", "established_on": "2024-10-22"},
+    )
+    assert missing["ru"] == "name: поле name обязательно"
+    response = client.post(
+        "/api/v1/portfolios",
+        content=b"{bad",
+        headers={"Content-Type": "application/json", "Accept-Language": "ru"},
+    )
+    problem = response.json()
+    assert problem["status"] == 400 and problem["detail"].startswith(
+        "тело запроса — не корректный JSON ("
+    )

@@ -234,14 +234,15 @@ def _matches(variant: Schema, option: msgspec.inspect.Type) -> bool:
 
 
 def rows_problem(error: ImportRejected | ImportForbidden) -> Response[dict[str, Any]]:
-    """A file refused: 422 for bad rows, 403 for rows the key may not record, each listed."""
+    """A file refused: 422 for bad rows, 403 for rows the key may not record, each listed
+    (its message in the request's language)."""
     forbidden = isinstance(error, ImportForbidden)
     return problem(
         403 if forbidden else 422,
         said(error),
         slug="forbidden" if forbidden else "invalid-rows",
         field=error.field,
-        errors=[e.as_dict() for e in error.errors],
+        errors=[e.as_dict(gettext) for e in error.errors],
     )
 
 

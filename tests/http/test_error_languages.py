@@ -3,6 +3,7 @@ message translated, its variables filled in; ``field`` and ``type`` stay as they
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -125,3 +126,35 @@ def test_a_malformed_request_is_said_in_the_language(client: Client, portfolio_i
     assert problem["status"] == 400 and problem["detail"].startswith(
         "тело запроса — не корректный JSON ("
     )
+
+
+def test_the_rows_of_a_refused_import_are_said_in_the_language(client: Client) -> None:
+    """Each bad row's message is translated with its value in; line and column stay. (JSON
+    rows: an unknown column of a CSV's header stops the reading before any row.)"""
+    targets = {"type": "targets", "amount": "lots", "currency": "USD", "jobs": "1", "projects": "2"}
+    portfolio = {"type": "portfolio", "portfolio_ref": "kz-uz", "effective_date": "2024-10-22"}
+    rows = [
+        {"row_id": "pf-1", **portfolio, "title": "KZ–UZ", "forum": "Samarkand", "colour": "red"},
+        {"row_id": "pf-2", **portfolio, **targets},
+    ]
+    body = "[\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]"  # a row a line
+    said = {}
+    for lang in LANGS:
+        response = client.post(
+            "/api/v1/imports",
+            content=body,
+            headers={"content-type": "application/json", "Accept-Language": lang},
+        )
+        problem = assert_problem(response, 422, "colour")
+        said[lang] = {(e["line"], e["column"]): e["message"] for e in problem["errors"]}
+    assert set(said["en"]) == {(2, "colour"), (3, "amount")}
+    for lang in LANGS:
+        assert set(said[lang]) == set(said["en"]), said[lang]  # the same cells in every language
+    assert said["en"][2, "colour"] == "unknown column 'colour'"
+    assert said["ru"][2, "colour"] == "неизвестный столбец 'colour'"
+    assert said["kk"][2, "colour"] == "белгісіз баған 'colour'"
+    assert said["uz"][2, "colour"] == "nomaʼlum ustun 'colour'"
+    amount = {lang: said[lang][3, "amount"] for lang in LANGS}
+    assert "'lots'" in amount["en"]
+    for lang in ("ru", "kk", "uz"):  # the domain's message about the amount, translated
+        assert amount[lang] != amount["en"] and "'lots'" in amount[lang], amount

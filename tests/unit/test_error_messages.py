@@ -148,3 +148,74 @@ def test_an_error_is_english_until_shown_then_in_the_readers_language() -> None:
     with i18n.use("uz"):
         assert i18n.said(error) == f"{project} loyihasi yoʻq"
     assert i18n.said(error) == error.detail
+
+
+#: What makes a row's error, and which argument is its message: ``RowError(line, column,
+#: message)``, ``cells.fail(column, message)``, ``_stop(text, index, message)`` and a hint
+#: added after one (``error.adding(message)``, ``""`` for none).
+ROW_MAKERS = {"RowError": 2, "Undecodable": 2, "fail": 1, "_stop": 2, "adding": 0}
+
+
+def _row_errors_made() -> Iterator[tuple[str, ast.Call, ast.expr]]:
+    for path in _sources():
+        where = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            index = ROW_MAKERS.get(name or "")
+            if name in ("fail", "adding") and not isinstance(node.func, ast.Attribute):
+                continue  # a function of another module (cells.fail and error.adding are methods)
+            if index is not None and len(node.args) > index:
+                yield where, node, node.args[index]
+
+
+def test_every_row_error_is_made_with_a_marked_message_and_its_variables(
+    catalogs: dict[str, Catalog],
+) -> None:
+    made, unmarked, mismatched, untranslated = 0, [], [], []
+    for where, call, argument in _row_errors_made():
+        made += 1
+        if isinstance(argument, ast.Name):  # a message chosen from a table, or a parameter
+            continue
+        if isinstance(argument, ast.IfExp) and getattr(argument.orelse, "value", None) == "":
+            argument = argument.body  # a hint or nothing
+        messages = _messages(argument)
+        if messages is None:
+            unmarked.append(f"{where}:{call.lineno}")
+            continue
+        if any(k.arg is None for k in call.keywords):  # **params: named elsewhere
+            continue
+        given = {k.arg for k in call.keywords if k.arg}
+        for message in messages:
+            if set(PLACEHOLDER.findall(message)) != given:
+                mismatched.append(f"{where}:{call.lineno} {message!r} given {sorted(given)}")
+            for lang, catalog in catalogs.items():
+                entry = catalog.get(message)
+                if entry is None or not entry.string or entry.fuzzy:
+                    untranslated.append(f"{lang}: {message!r}")
+    assert made > 60
+    assert not unmarked, f"a row's error made without an N_() message: {unmarked}"
+    assert not mismatched, mismatched
+    assert not untranslated, untranslated
+
+
+def test_a_rows_error_is_english_until_shown_then_in_the_readers_language() -> None:
+    """``message`` and ``as_dict()`` are English; ``say``/``as_dict(gettext)`` translate each
+    part (a wrapped domain error keeps its message and variables, a hint is said too)."""
+    unknown = RowError(3, "colour", errors.N_("unknown column %(name)r"), name="colour")
+    assert unknown.message == "unknown column 'colour'" == unknown.as_dict()["message"]
+    wrapped = RowError.of(
+        4, "currency", errors.ValidationError(errors.N_("there is no project %(id)s"), id=7)
+    ).adding(errors.N_("; missing: %(missing)s"), missing="currency")
+    assert wrapped.message == "there is no project 7; missing: currency"
+    with i18n.use("ru"):
+        assert unknown.as_dict(i18n.gettext) == {
+            "line": 3,
+            "column": "colour",
+            "message": "неизвестный столбец 'colour'",
+        }
+        assert wrapped.say(i18n.gettext) == "нет проекта 7; нет: currency"
+    with i18n.use("kk"):
+        assert unknown.say(i18n.gettext) == "белгісіз баған 'colour'"
+    assert unknown.say(i18n.gettext) == unknown.message

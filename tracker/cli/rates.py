@@ -35,7 +35,7 @@ def _fail(error: TrackerError) -> None:
             where = gettext(
                 "line %(line)s, column %(column)s", line=row.line, column=row.column or "-"
             )
-            err.print(f"{where}: {row.message}")
+            err.print(f"{where}: {row.say(gettext)}")
     err.print(error_line(said(error)))
     sys.exit(1)
 

@@ -189,7 +189,7 @@ def _refuse(file: Path, error: ImportRejected | ImportForbidden) -> None:
     for row_error in error.errors:
         column = f" column {row_error.column}:" if row_error.column else ""
         err.print(
-            f"{error.source}:{row_error.line}:{column} {row_error.message}",
+            f"{error.source}:{row_error.line}:{column} {row_error.say(gettext)}",
             highlight=False,
             markup=False,
             soft_wrap=True,

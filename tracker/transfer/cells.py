@@ -17,7 +17,7 @@ from tracker.domain.values import check_currency, parse_amount
 from tracker.transfer.columns import split_list
 from tracker.transfer.errors import RowError
 from tracker.transfer.raw_rows import RawRow
-from tracker.transfer.regional import date_hint, number_hint
+from tracker.transfer.regional import Hint, date_hint, number_hint
 
 T = TypeVar("T")
 MAX_REF = 200
@@ -29,8 +29,14 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 COUNT = re.compile(r"[0-9]+")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CODE_PATTERNS = {
-    "regions": (re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$"), "an ISO 3166-2 code such as KZ-61"),
-    "countries": (re.compile(r"^[A-Z]{2}$"), "an ISO 3166-1 alpha-2 code such as KZ"),
+    "regions": (
+        re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$"),
+        N_("%(code)r is not an ISO 3166-2 code such as KZ-61"),
+    ),
+    "countries": (
+        re.compile(r"^[A-Z]{2}$"),
+        N_("%(code)r is not an ISO 3166-1 alpha-2 code such as KZ"),
+    ),
 }
 
 
@@ -42,24 +48,25 @@ class Cells:
         self.line = raw.line
         self.errors = errors
 
-    def fail(self, column: str | None, message: str) -> None:
-        self.errors.append(RowError(self.line, column, message))
+    def fail(self, column: str | None, message: str, /, **params: object) -> None:
+        """The cell's error: an English message marked with ``N_`` and its variables."""
+        self.errors.append(RowError(self.line, column, message, **params))
 
     def text(self, column: str, *, required: bool = False, max_length: int = 500) -> str | None:
         value = self.cells.get(column)
         if value is None:
             if required:
-                self.fail(column, "must not be blank")
+                self.fail(column, N_("must not be blank"))
             return None
         if len(value) > max_length:
-            self.fail(column, f"must be at most {max_length} characters")
+            self.fail(column, N_("must be at most %(max)s characters"), max=max_length)
             return None
         return value
 
     def ref(self, column: str, *, required: bool = True) -> str | None:
         value = self.text(column, required=required, max_length=MAX_REF)
         if value is not None and not value.isprintable():
-            self.fail(column, "must be printable characters")
+            self.fail(column, N_("must be printable characters"))
             return None
         return value
 
@@ -68,7 +75,7 @@ class Cells:
         column: str,
         required: bool,
         parse: Callable[[str], T],
-        hint: Callable[[str], str] = lambda _: "",
+        hint: Callable[[str], Hint] = lambda _: ("", {}),
     ) -> T | None:
         """The cell read by ``parse``; a ValidationError it raises becomes this row's error,
         with ``hint``'s word on the value."""
@@ -78,7 +85,8 @@ class Cells:
         try:
             return parse(value)
         except ValidationError as error:
-            self.fail(column, error.detail + hint(value))
+            template, params = hint(value)
+            self.errors.append(RowError.of(self.line, column, error).adding(template, **params))
             return None
 
     def day(self, column: str, *, required: bool = False) -> date | None:
@@ -97,13 +105,18 @@ class Cells:
         if value is None:
             return None
         if not COUNT.fullmatch(value):
-            self.fail(
-                column,
-                f"{value!r} is not a whole number of at least 0 (digits 0-9)" + number_hint(value),
+            template, params = number_hint(value)
+            self.errors.append(
+                RowError(
+                    self.line,
+                    column,
+                    N_("%(value)r is not a whole number of at least 0 (digits 0-9)"),
+                    value=value,
+                ).adding(template, **params)
             )
             return None
         if len(value) > 10 or int(value) > MAX_COUNT:
-            self.fail(column, f"must be at most {MAX_COUNT:,}")
+            self.fail(column, N_("must be at most %(max)s"), max=f"{MAX_COUNT:,}")
             return None
         return int(value)
 
@@ -113,7 +126,7 @@ class Cells:
             return False
         if value.lower() == "true":
             return True
-        self.fail(column, f"{value!r} is neither true nor false")
+        self.fail(column, N_("%(value)r is neither true nor false"), value=value)
         return False
 
     def codes(self, column: str) -> tuple[str, ...] | None:
@@ -123,12 +136,14 @@ class Cells:
         try:
             codes = split_list(value)
         except ValueError as error:
-            self.fail(column, str(error))
+            message = str(error)  # marked N_() where split_list says it
+            self.fail(column, message)
             return None
         pattern = _CODE_PATTERNS.get(column)
         for code in codes:
             if pattern is not None and not pattern[0].match(code):
-                self.fail(column, f"{code!r} is not {pattern[1]}")
+                message = pattern[1]
+                self.fail(column, message, code=code)
                 return None
         return codes
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from tracker.domain.errors import N_
+
 #: Every column of the format, in the order the template and the CSV export write them.
 COLUMNS: tuple[str, ...] = (
     "row_id",
@@ -179,9 +181,11 @@ def split_list(text: str) -> tuple[str, ...]:
         try:
             values = json.loads(text)
         except json.JSONDecodeError:
-            raise ValueError("is neither a ;-separated list nor a JSON array of strings") from None
+            raise ValueError(
+                N_("is neither a ;-separated list nor a JSON array of strings")
+            ) from None
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise ValueError("must be a JSON array of strings")
+            raise ValueError(N_("must be a JSON array of strings"))
         return tuple(v.strip() for v in values if v.strip())
     return tuple(part.strip() for part in text.split(";") if part.strip())
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from tracker.domain.document import Amendment, Document, DocumentTerms
+from tracker.domain.errors import N_
 from tracker.domain.values import Envelope, Money
 from tracker.transfer.cells import MAX_REF, Cells
 
@@ -119,7 +120,7 @@ def _value(cells: Cells) -> Money | None:
     currency = cells.currency("currency")
     if len(given) == 1:
         missing = ({"amount", "currency"} - given).pop()
-        cells.fail(missing, "a document's value needs both an amount and a currency")
+        cells.fail(missing, N_("a document's value needs both an amount and a currency"))
         return None
     return Money(amount, currency) if amount is not None and currency is not None else None
 
@@ -130,7 +131,9 @@ def _project_refs(cells: Cells) -> tuple[str, ...] | None:
         if len(ref) > MAX_REF or not ref.isprintable():
             cells.fail(
                 "linked_projects",
-                f"{ref[:40]!r} is not a reference of at most {MAX_REF} printable characters",
+                N_("%(ref)r is not a reference of at most %(max)s printable characters"),
+                ref=ref[:40],
+                max=MAX_REF,
             )
             return None
     return refs

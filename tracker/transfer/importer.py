@@ -96,12 +96,14 @@ _ADMIN_ROWS = ("targets", "statement", "rate_sets_chosen", "reporting_organisati
 
 def _permission(row: Row, importer: Importer) -> RowError | None:
     if row.kind in _UNSCOPED_ROWS and (not importer.admin or importer.portfolio_scope):
-        return RowError(row.line, "type", f"a {row.kind!r} row needs an admin key of no portfolio")
+        return RowError(
+            row.line, "type", N_("a %(kind)r row needs an admin key of no portfolio"), kind=row.kind
+        )
     if row.kind in _ADMIN_ROWS and not importer.admin:
-        return RowError(row.line, "type", f"a {row.kind!r} row needs an admin key")
+        return RowError(row.line, "type", N_("a %(kind)r row needs an admin key"), kind=row.kind)
     if row.actor is not None and row.actor != importer.actor and not importer.admin:
         return RowError(
-            row.line, "actor", "only an admin key may import rows recorded by someone else"
+            row.line, "actor", N_("only an admin key may import rows recorded by someone else")
         )
     return None
 
@@ -224,7 +226,7 @@ def check(
             try:
                 outcome, aggregate = workspace.apply(row, importer.actor, today)
             except TrackerError as error:
-                errors.append(RowError(row.line, column_of(row, error), error.detail))
+                errors.append(RowError.of(row.line, column_of(row, error), error))
                 failed.add(row.kind, dict.fromkeys(_REFERENCES, row.ref))
                 continue
             scope = importer.portfolio_scope
@@ -232,7 +234,7 @@ def check(
                 denied = RowError(
                     row.line,
                     "portfolio_ref" if row.portfolio_ref else ref_column(row.kind),
-                    "this key may only import rows of its own portfolio",
+                    N_("this key may only import rows of its own portfolio"),
                 )
             if denied is not None:
                 forbidden.append(denied)

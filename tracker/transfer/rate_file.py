@@ -19,7 +19,7 @@ from typing import IO
 from uuid import UUID
 
 from tracker.application import TrackerApplication
-from tracker.domain.errors import TrackerError, ValidationError
+from tracker.domain.errors import N_, TrackerError, ValidationError
 from tracker.domain.rate_set import MAX_RATES_PER_PUBLICATION, PublishedRate, check_rate
 from tracker.domain.values import Envelope, parse_amount
 from tracker.recording import Recorded
@@ -54,11 +54,16 @@ def read_rate_file(
             lines.append(line)
         if len(lines) > MAX_RATES_PER_PUBLICATION:
             errors.append(
-                RowError(line, None, f"a file holds at most {MAX_RATES_PER_PUBLICATION} rates")
+                RowError(
+                    line,
+                    None,
+                    N_("a file holds at most %(max)s rates"),
+                    max=MAX_RATES_PER_PUBLICATION,
+                )
             )
             break
     if not errors and not rates:
-        errors.append(RowError(1, None, "the file has no rates"))
+        errors.append(RowError(1, None, N_("the file has no rates")))
     if errors:
         raise ImportRejected(source, errors)
     return rates, lines
@@ -89,7 +94,7 @@ def import_rate_file(
             raise
         index = int(where.group(1))
         raise ImportRejected(
-            source, [RowError(lines[index], where.group(2) or "date", error.detail)]
+            source, [RowError.of(lines[index], where.group(2) or "date", error)]
         ) from None
     return RateFileImport(recorded, len(rates), new[-1])
 
@@ -98,7 +103,9 @@ def _records(stream: IO[bytes], errors: list[RowError]) -> Iterator[tuple[int, d
     try:
         text = codecs.decode(stream.read(), "utf-8-sig")
     except UnicodeDecodeError as error:
-        errors.append(RowError(1, None, f"the file is not UTF-8 text ({error.reason})"))
+        errors.append(
+            RowError(1, None, N_("the file is not UTF-8 text (%(reason)s)"), reason=error.reason)
+        )
         return
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [cell.strip().lower() for cell in next(reader, [])]
@@ -109,10 +116,11 @@ def _records(stream: IO[bytes], errors: list[RowError]) -> Iterator[tuple[int, d
             RowError(
                 1,
                 (missing or unknown)[0],
-                f"the header must name the columns {', '.join(COLUMNS)}"
-                + (f"; missing: {', '.join(missing)}" if missing else "")
-                + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+                N_("the header must name the columns %(columns)s"),
+                columns=", ".join(COLUMNS),
             )
+            .adding(N_("; missing: %(missing)s") if missing else "", missing=", ".join(missing))
+            .adding(N_("; unknown: %(unknown)s") if unknown else "", unknown=", ".join(unknown))
         )
         return
     for cells in reader:
@@ -120,7 +128,13 @@ def _records(stream: IO[bytes], errors: list[RowError]) -> Iterator[tuple[int, d
             continue
         if len(cells) != len(header):
             errors.append(
-                RowError(reader.line_num, None, f"has {len(cells)} cells, not {len(header)}")
+                RowError(
+                    reader.line_num,
+                    None,
+                    N_("has %(cells)s cells, not %(columns)s"),
+                    cells=len(cells),
+                    columns=len(header),
+                )
             )
             continue
         yield (
@@ -136,26 +150,32 @@ def _rate(
     day = cells["date"]
     rate_date = None
     if not _DAY.fullmatch(day):
-        errors.append(RowError(line, "date", f"{day!r} is not a date such as 2025-01-02"))
+        errors.append(
+            RowError(line, "date", N_("%(day)r is not a date such as 2025-01-02"), day=day)
+        )
     else:
         try:
             rate_date = date.fromisoformat(day)
         except ValueError:
-            errors.append(RowError(line, "date", f"{day!r} is not a real date"))
+            errors.append(RowError(line, "date", N_("%(day)r is not a real date"), day=day))
     currency = cells["currency"]
     if not _CURRENCY.fullmatch(currency):
-        errors.append(RowError(line, "currency", f"{currency!r} is not an ISO 4217 code"))
+        errors.append(
+            RowError(
+                line, "currency", N_("%(currency)r is not an ISO 4217 code"), currency=currency
+            )
+        )
     units = None
     try:
         units = parse_amount(cells["units_per_usd"], field="units_per_usd")
     except ValidationError as error:
-        errors.append(RowError(line, "units_per_usd", error.detail))
+        errors.append(RowError.of(line, "units_per_usd", error))
     if len(errors) > found or rate_date is None or units is None:
         return None
     rate = PublishedRate(currency, rate_date, units)
     try:
         check_rate(rate, today=today)
     except ValidationError as error:
-        errors.append(RowError(line, error.field, error.detail))
+        errors.append(RowError.of(line, error.field, error))
         return None
     return rate

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from tracker.domain.errors import N_
 from tracker.domain.rate_set import USD, PublishedRate
 from tracker.transfer.cells import MAX_REF, Cells
 
@@ -52,16 +53,22 @@ def rate_payload(kind: str, cells: Cells, effective: date | None) -> RatePayload
     refs = cells.codes("rate_sets")
     if refs is None:
         if "rate_sets" not in cells.cells:  # otherwise the cell's error is already listed
-            cells.fail("rate_sets", "must not be blank: name one rate set or more")
+            cells.fail("rate_sets", N_("must not be blank: name one rate set or more"))
         return None
     if not refs and cells.cells["rate_sets"] != NONE_CHOSEN:
-        cells.fail("rate_sets", f"must name one rate set or more (or {NONE_CHOSEN} for none)")
+        cells.fail(
+            "rate_sets",
+            N_("must name one rate set or more (or %(none)s for none)"),
+            none=NONE_CHOSEN,
+        )
         return None
     for ref in refs:
         if len(ref) > MAX_REF or not ref.isprintable():
             cells.fail(
                 "rate_sets",
-                f"{ref[:40]!r} is not a reference of at most {MAX_REF} printable characters",
+                N_("%(ref)r is not a reference of at most %(max)s printable characters"),
+                ref=ref[:40],
+                max=MAX_REF,
             )
             return None
     return ChooseRateSets(refs)
@@ -71,10 +78,10 @@ def _rate(cells: Cells, effective: date | None) -> PublishRate | None:
     currency = cells.currency("currency", required=True)
     units = cells.amount("amount", required=True)
     if currency == USD:
-        cells.fail("currency", "USD is the reference currency: its rate is always 1")
+        cells.fail("currency", N_("USD is the reference currency: its rate is always 1"))
         return None
     if units is not None and units <= 0:
-        cells.fail("amount", "units per US dollar must be more than zero")
+        cells.fail("amount", N_("units per US dollar must be more than zero"))
         return None
     if currency is None or units is None or effective is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracker.domain.errors import N_
 from tracker.transfer.columns import COLUMNS, REQUIRED_COLUMNS, TEXT_COLUMNS, unquote_formula
 from tracker.transfer.errors import RowError
 
@@ -30,11 +31,13 @@ def check_header(columns: list[str]) -> list[RowError]:
     seen: set[str] = set()
     for name in columns:
         if name not in COLUMNS:
-            errors.append(RowError(1, name or "(blank)", f"unknown column {name!r}"))
+            errors.append(RowError(1, name or "(blank)", N_("unknown column %(name)r"), name=name))
         elif name in seen:
-            errors.append(RowError(1, name, f"column {name!r} appears twice"))
+            errors.append(RowError(1, name, N_("column %(name)r appears twice"), name=name))
         seen.add(name)
     for name in REQUIRED_COLUMNS:
         if name not in seen:
-            errors.append(RowError(1, name, f"the header must name the column {name!r}"))
+            errors.append(
+                RowError(1, name, N_("the header must name the column %(name)r"), name=name)
+            )
     return errors

@@ -24,6 +24,7 @@ from decimal import Decimal
 from itertools import compress
 from typing import IO, Any
 
+from tracker.domain.errors import N_
 from tracker.transfer.columns import (
     AMOUNT_COLUMNS,
     COLUMNS,
@@ -98,17 +99,18 @@ def resolved(stream: IO[bytes], fmt: FileFormat | FileKind) -> FileFormat:
     return detect(stream, fmt)
 
 
-def not_text(encoding: str, kind: FileKind = "csv") -> str:
-    """What is said of a file whose bytes are not text in ``encoding``."""
+def not_text(encoding: str, kind: FileKind = "csv") -> tuple[str, dict[str, object]]:
+    """What is said of a file whose bytes are not text in ``encoding``: the message and its
+    variables."""
     name = codecs.lookup(encoding).name
     if name in _UTF8 and kind == "json":
-        return "the file is not UTF-8 text (JSON is UTF-8)"
+        return N_("the file is not UTF-8 text (JSON is UTF-8)"), {}
     if name in _UTF8:
-        return (
+        return N_(
             "the file is not UTF-8 text (a CSV saved in another encoding is read as such when "
             "it is named: --encoding cp1251, or a charset in the API's Content-Type)"
-        )
-    return f"the file is not {name} text"
+        ), {}
+    return N_("the file is not %(encoding)s text"), {"encoding": name}
 
 
 def stream_size(stream: IO[bytes]) -> int:
@@ -131,7 +133,8 @@ def _undecodable(stream: IO[bytes], encoding: str, kind: FileKind) -> Undecodabl
             line = 1
         except UnicodeDecodeError as error:
             line = 1 + data[: error.start].decode(encoding, errors="replace").count("\n")
-    return Undecodable(line, None, not_text(encoding, kind))
+    message, params = not_text(encoding, kind)
+    return Undecodable(line, None, message, **params)
 
 
 def _undecodable_utf8_line(stream: IO[bytes]) -> int:
@@ -178,7 +181,7 @@ def _csv_records(text: IO[str], fmt: FileFormat) -> Iterator[RawRow | RowError]:
     try:
         header = next(reader, None)
         if header is None:
-            yield RowError(1, None, "the file is empty; the first line must name the columns")
+            yield RowError(1, None, N_("the file is empty; the first line must name the columns"))
             return
         columns = [name.strip().lstrip("\ufeff") for name in header]
         header_errors = check_header(columns)
@@ -194,7 +197,11 @@ def _csv_records(text: IO[str], fmt: FileFormat) -> Iterator[RawRow | RowError]:
             if len(record) > width:
                 if any(cell.strip() for cell in record):
                     yield RowError(
-                        start, None, f"{len(record)} cells, but the header names {width} columns"
+                        start,
+                        None,
+                        N_("%(cells)s cells, but the header names %(columns)s columns"),
+                        cells=len(record),
+                        columns=width,
                     )
                 continue
             cells = {}
@@ -208,9 +215,14 @@ def _csv_records(text: IO[str], fmt: FileFormat) -> Iterator[RawRow | RowError]:
             if cells:
                 yield RawRow(start, cells)
     except csv.Error as error:
-        yield RowError(line, None, f"unreadable CSV: {error}")
+        yield RowError(line, None, N_("unreadable CSV: %(error)s"), error=str(error))
     except _LineTooLong:
-        yield RowError(line, None, f"unreadable CSV: a line longer than {MAX_LINE:,} characters")
+        yield RowError(
+            line,
+            None,
+            N_("unreadable CSV: a line longer than %(max)s characters"),
+            max=f"{MAX_LINE:,}",
+        )
 
 
 class _JsonText:
@@ -318,26 +330,30 @@ def _json_records(text: _JsonText) -> Iterator[RawRow | RowError]:
             yield from _export_rows(text, decoder, index)
             return
         if text.at(index) != "[":
-            raise _stop(text, index, "expected a JSON array of rows, or a JSON export")
+            raise _stop(text, index, N_("expected a JSON array of rows, or a JSON export"))
         index = yield from _array_rows(text, decoder, index)
         trailing = text.skip_space(index + 1)
         if text.at(trailing):
-            raise _stop(text, trailing, "unexpected text after the array")
+            raise _stop(text, trailing, N_("unexpected text after the array"))
     except _Stop as stop:
         yield stop.error
 
 
-def _stop(text: _JsonText, index: int, message: str, column: str | None = None) -> _Stop:
-    return _Stop(RowError(text.line(index), column, message))
+def _stop(
+    text: _JsonText, index: int, message: str, column: str | None = None, /, **params: object
+) -> _Stop:
+    return _Stop(RowError(text.line(index), column, message, **params))
 
 
 def _decode(text: _JsonText, decoder: json.JSONDecoder, index: int) -> tuple[Any, int]:
     try:
         return text.decode(decoder, index)
     except json.JSONDecodeError as error:
-        raise _Stop(RowError(text.error_line(error), None, f"invalid JSON: {error.msg}")) from None
+        raise _Stop(
+            RowError(text.error_line(error), None, N_("invalid JSON: %(error)s"), error=error.msg)
+        ) from None
     except RecursionError:
-        raise _stop(text, index, "the JSON nests too deeply") from None
+        raise _stop(text, index, N_("the JSON nests too deeply")) from None
 
 
 def _array_rows(
@@ -348,13 +364,13 @@ def _array_rows(
     expect_item = False
     while True:
         if not text.at(index):
-            raise _stop(text, index, "unexpected end of the JSON array")
+            raise _stop(text, index, N_("unexpected end of the JSON array"))
         if text.at(index) == "]" and not expect_item:
             return index
         line = text.line(index)
         item, index = _decode(text, decoder, index)
         if not isinstance(item, dict):
-            yield RowError(line, None, "each row must be a JSON object")
+            yield RowError(line, None, N_("each row must be a JSON object"))
         else:
             cells, cell_errors = _json_cells(item, line)
             yield from cell_errors
@@ -367,7 +383,7 @@ def _array_rows(
         else:
             expect_item = False
             if text.at(index) != "]":
-                raise _stop(text, index, "expected ',' or ']' after a row")
+                raise _stop(text, index, N_("expected ',' or ']' after a row"))
 
 
 def _export_rows(
@@ -382,13 +398,13 @@ def _export_rows(
         key, index = _decode(text, decoder, index)
         index = text.skip_space(index)
         if not isinstance(key, str) or text.at(index) != ":":
-            raise _stop(text, index, "expected a member name and ':' in the JSON object")
+            raise _stop(text, index, N_("expected a member name and ':' in the JSON object"))
         index = text.skip_space(index + 1)
         if key == "rows":
             if not named:
-                raise _stop(text, index, 'a JSON export names its "format" before its rows')
+                raise _stop(text, index, N_('a JSON export names its "format" before its rows'))
             if text.at(index) != "[":
-                raise _stop(text, index, "rows must be a JSON array of rows", "rows")
+                raise _stop(text, index, N_("rows must be a JSON array of rows"), "rows")
             yield from _array_rows(text, decoder, index)
             return
         if key in ("format", "format_version"):
@@ -402,21 +418,25 @@ def _export_rows(
         if text.at(index) == ",":
             index = text.skip_space(index + 1)
         elif text.at(index) != "}":
-            raise _stop(text, index, "expected ',' or '}' after a member of the JSON object")
-    raise _stop(text, index, 'a JSON object is read as an export, and this one has no "rows"')
+            raise _stop(text, index, N_("expected ',' or '}' after a member of the JSON object"))
+    raise _stop(text, index, N_('a JSON object is read as an export, and this one has no "rows"'))
 
 
 def _check_format(text: _JsonText, index: int, key: str, value: Any) -> None:
     if key == "format" and value != EXPORT_FORMAT:
-        raise _stop(text, index, f"{value!r} is not a format this tracker reads", key)
+        raise _stop(
+            text, index, N_("%(value)r is not a format this tracker reads"), key, value=value
+        )
     if key == "format_version" and not (
         isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= FORMAT_VERSION
     ):
         raise _stop(
             text,
             index,
-            f"format_version {value!r}: this tracker reads versions 1 to {FORMAT_VERSION}",
+            N_("format_version %(value)r: this tracker reads versions 1 to %(version)s"),
             key,
+            value=value,
+            version=FORMAT_VERSION,
         )
 
 
@@ -426,7 +446,7 @@ def _skip(text: _JsonText, decoder: json.JSONDecoder, index: int, depth: int) ->
     if opening not in ("[", "{"):
         return _decode(text, decoder, index)[1]
     if depth >= MAX_SKIPPED_DEPTH:
-        raise _stop(text, index, "the JSON nests too deeply")
+        raise _stop(text, index, N_("the JSON nests too deeply"))
     closing = "]" if opening == "[" else "}"
     index = text.skip_space(index + 1)
     if text.at(index) == closing:
@@ -435,13 +455,13 @@ def _skip(text: _JsonText, decoder: json.JSONDecoder, index: int, depth: int) ->
         if opening == "{":
             index = text.skip_space(_decode(text, decoder, index)[1])
             if text.at(index) != ":":
-                raise _stop(text, index, "expected ':' after a member name")
+                raise _stop(text, index, N_("expected ':' after a member name"))
             index = text.skip_space(index + 1)
         index = text.drop(text.skip_space(_skip(text, decoder, index, depth + 1)))
         if text.at(index) == closing:
             return index + 1
         if text.at(index) != ",":
-            raise _stop(text, index, f"expected ',' or '{closing}'")
+            raise _stop(text, index, N_("expected ',' or '%(closing)s'"), closing=closing)
         index = text.skip_space(index + 1)
 
 
@@ -451,7 +471,7 @@ def _json_cells(item: dict[str, Any], line: int) -> tuple[dict[str, str], list[R
     errors: list[RowError] = []
     for name, value in item.items():
         if name not in COLUMNS:
-            errors.append(RowError(line, name, f"unknown column {name!r}"))
+            errors.append(RowError(line, name, N_("unknown column %(name)r"), name=name))
             continue
         if value is None:
             continue
@@ -460,7 +480,9 @@ def _json_cells(item: dict[str, Any], line: int) -> tuple[dict[str, str], list[R
             if name in TEXT_COLUMNS:
                 text = unquote_formula(text)
         elif name in AMOUNT_COLUMNS:
-            errors.append(RowError(line, name, 'amounts are decimal strings such as "1500000.00"'))
+            errors.append(
+                RowError(line, name, N_('amounts are decimal strings such as "1500000.00"'))
+            )
             continue
         elif isinstance(value, bool):
             text = "true" if value else "false"
@@ -468,11 +490,11 @@ def _json_cells(item: dict[str, Any], line: int) -> tuple[dict[str, str], list[R
             text = str(value)
         elif isinstance(value, list) and name in LIST_COLUMNS:
             if not all(isinstance(v, str) for v in value):
-                errors.append(RowError(line, name, "must be a list of strings"))
+                errors.append(RowError(line, name, N_("must be a list of strings")))
                 continue
             text = join_list([v.strip() for v in value if v.strip()])  # items as they are
         else:
-            errors.append(RowError(line, name, f"unexpected JSON value {value!r}"))
+            errors.append(RowError(line, name, N_("unexpected JSON value %(value)r"), value=value))
             continue
         if text:
             cells[name] = text

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from tracker.domain.errors import N_
 from tracker.transfer.columns import AMOUNT_COLUMNS, DATE_COLUMNS, INT_COLUMNS
 from tracker.transfer.errors import RowError
 from tracker.transfer.file_format import FileFormat
@@ -29,21 +30,28 @@ NUMBER_OPTION = "--number-format regional (number_format=regional in the API)"
 DATE_OPTION = "--date-format regional (date_format=regional in the API)"
 
 
-def number_hint(value: str) -> str:
-    """A hint for a plain-format number cell that is written the regional way ("" if not)."""
+Hint = tuple[str, dict[str, object]]
+
+
+def number_hint(value: str) -> Hint:
+    """A hint for a plain-format number cell that is written the regional way ("" if not):
+    its message and variables."""
     if ("," in value or _SPACES.search(value)) and _REGIONAL_NUMBER.fullmatch(value):
-        return (
-            f"; it looks like a number written with a decimal comma or spaced thousands: "
-            f"import with {NUMBER_OPTION}"
-        )
-    return ""
+        return N_(
+            "; it looks like a number written with a decimal comma or spaced thousands: "
+            "import with %(option)s"
+        ), {"option": NUMBER_OPTION}
+    return "", {}
 
 
-def date_hint(value: str) -> str:
-    """A hint for an ISO date cell that is written the regional way ("" if not)."""
+def date_hint(value: str) -> Hint:
+    """A hint for an ISO date cell that is written the regional way ("" if not): its
+    message and variables."""
     if _REGIONAL_DAY.fullmatch(value):
-        return f"; it looks like a day.month.year date: import with {DATE_OPTION}"
-    return ""
+        return N_("; it looks like a day.month.year date: import with %(option)s"), {
+            "option": DATE_OPTION
+        }
+    return "", {}
 
 
 def localised(cells: dict[str, str], line: int, fmt: FileFormat) -> list[RowError]:
@@ -54,44 +62,61 @@ def localised(cells: dict[str, str], line: int, fmt: FileFormat) -> list[RowErro
         for column in AMOUNT_COLUMNS | INT_COLUMNS:
             value = cells.get(column)
             if value is not None:
-                plain, message = _number(value, whole=column in INT_COLUMNS)
-                if message:
-                    errors.append(RowError(line, column, message))
+                plain, error = _number(value, line, column, whole=column in INT_COLUMNS)
+                if error:
+                    errors.append(error)
                 else:
                     cells[column] = plain
     if fmt.date_format == "regional":
         for column in DATE_COLUMNS:
             value = cells.get(column)
             if value is not None:
-                day, message = _day(value)
-                if message:
-                    errors.append(RowError(line, column, message))
+                day, error = _day(value, line, column)
+                if error:
+                    errors.append(error)
                 else:
                     cells[column] = day
     return errors
 
 
-def _number(value: str, *, whole: bool) -> tuple[str, str]:
+def _number(value: str, line: int, column: str, *, whole: bool) -> tuple[str, RowError | None]:
     pattern = _REGIONAL_COUNT if whole else _REGIONAL_NUMBER
     if pattern.fullmatch(value):
-        return _SPACES.sub("", value).replace(",", "."), ""
+        return _SPACES.sub("", value).replace(",", "."), None
     example = "14 600" if whole else "1 500 000,00"
-    message = f"{value!r} is not a number in the regional form such as {example}"
+    error = RowError(
+        line,
+        column,
+        N_("%(value)r is not a number in the regional form such as %(example)s"),
+        value=value,
+        example=example,
+    )
     if "." in value:
-        message += " (the file was read with the regional number format, where the comma is "
-        message += "the decimal sign; leave the option out for 1500000.00)"
-    return value, message
+        error = error.adding(
+            N_(
+                " (the file was read with the regional number format, where the comma is "
+                "the decimal sign; leave the option out for 1500000.00)"
+            )
+        )
+    return value, error
 
 
-def _day(value: str) -> tuple[str, str]:
+def _day(value: str, line: int, column: str) -> tuple[str, RowError | None]:
     found = _REGIONAL_DAY.fullmatch(value)
     if found:
         day, month, year = (int(part) for part in found.groups())
         try:
-            return date(year, month, day).isoformat(), ""
+            return date(year, month, day).isoformat(), None
         except ValueError:
             pass
-    message = f"{value!r} is not a date in the regional form such as 31.03.2025"
+    error = RowError(
+        line,
+        column,
+        N_("%(value)r is not a date in the regional form such as 31.03.2025"),
+        value=value,
+    )
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        message += " (the file was read with the regional date format; leave it out for ISO dates)"
-    return value, message
+        error = error.adding(
+            N_(" (the file was read with the regional date format; leave it out for ISO dates)")
+        )
+    return value, error

@@ -16,7 +16,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from tracker.domain import commands as c
-from tracker.domain.errors import TrackerError
+from tracker.domain.errors import N_, TrackerError
 from tracker.domain.plan import Plan
 from tracker.domain.publisher import (
     DEFAULT_FLOW_TYPE,
@@ -205,14 +205,24 @@ def parse_row(raw: RawRow, errors: list[RowError]) -> Row | None:
     row_id = cells.ref("row_id")
     kind = cells.text("type", required=True)
     if kind is not None and kind not in TYPE_COLUMNS:
-        cells.fail("type", f"{kind!r} is not a row type; use one of {', '.join(ROW_TYPES)}")
+        cells.fail(
+            "type",
+            N_("%(kind)r is not a row type; use one of %(types)s"),
+            kind=kind,
+            types=", ".join(ROW_TYPES),
+        )
         kind = None
     if kind is None:
         return None
     allowed = COMMON | TYPE_COLUMNS[kind]
     for column in raw.cells:
         if column not in allowed:
-            cells.fail(column, f"a {kind!r} row has no {column}; leave the cell blank")
+            cells.fail(
+                column,
+                N_("a %(kind)r row has no %(column)s; leave the cell blank"),
+                kind=kind,
+                column=column,
+            )
     portfolio_ref = cells.ref("portfolio_ref") if kind in _NAMING_A_PORTFOLIO else None
     project_ref = (
         cells.ref("project_ref")
@@ -254,10 +264,10 @@ def _source(cells: Cells) -> Source | None:
     title = cells.text("source_title")
     url = cells.text("source_url", max_length=2000)
     if url is not None and not url.startswith(("http://", "https://")):
-        cells.fail("source_url", "must start with http:// or https://")
+        cells.fail("source_url", N_("must start with http:// or https://"))
     if title is None:
         if url is not None:
-            cells.fail("source_title", "a source with a URL needs a title")
+            cells.fail("source_title", N_("a source with a URL needs a title"))
         return None
     return Source(title, url)
 
@@ -279,7 +289,7 @@ def _payload(kind: str, cells: Cells) -> Payload | None:
         measure = cells.text("measure", required=True)
         summary = cells.text("description", required=True, max_length=1000)
         if ("amount" in cells.cells) != ("currency" in cells.cells):
-            cells.fail("currency", "a stated amount needs both its amount and its currency")
+            cells.fail("currency", N_("a stated amount needs both its amount and its currency"))
         amount = _money(cells, required=False)
         count = cells.count("count")
         jobs = cells.count("jobs")
@@ -304,7 +314,7 @@ def _payload(kind: str, cells: Cells) -> Payload | None:
         return RecordEvent(command)
     if kind == "jobs_created":
         if "permanent" not in cells.cells and "temporary" not in cells.cells:
-            cells.fail("permanent", "give permanent or temporary jobs (or both)")
+            cells.fail("permanent", N_("give permanent or temporary jobs (or both)"))
             return None
         permanent = cells.count("permanent")
         temporary = cells.count("temporary")
@@ -318,7 +328,9 @@ def _payload(kind: str, cells: Cells) -> Payload | None:
         if status is not None and status not in STATUSES:
             cells.fail(
                 "status",
-                f"{status!r} is not a status to change to; use one of {', '.join(STATUSES)}",
+                N_("%(status)r is not a status to change to; use one of %(statuses)s"),
+                status=status,
+                statuses=", ".join(STATUSES),
             )
             return None
         return RecordEvent(c.ChangeStatus(status, cells.text("reason"))) if status else None

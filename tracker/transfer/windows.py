@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO
 from uuid import UUID
 
+from tracker.domain.errors import N_
 from tracker.transfer.errors import RowError, Undecodable
 from tracker.transfer.file_format import FileFormat
 from tracker.transfer.rate_rows import ChooseRateSets
@@ -111,7 +112,11 @@ def parsed_windows(
             if first != item.line:
                 errors.append(
                     RowError(
-                        item.line, "row_id", f"row_id {row_id!r} is already used on line {first}"
+                        item.line,
+                        "row_id",
+                        N_("row_id %(row_id)r is already used on line %(first)s"),
+                        row_id=row_id,
+                        first=first,
                     )
                 )
                 continue

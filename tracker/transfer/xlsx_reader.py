@@ -19,6 +19,7 @@ from typing import IO, Any
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from tracker.domain.errors import N_
 from tracker.transfer.errors import RowError
 from tracker.transfer.file_format import FileFormat
 from tracker.transfer.raw_rows import RawRow, check_header, text_cell
@@ -33,14 +34,14 @@ def read_xlsx(stream: IO[bytes], fmt: FileFormat) -> Iterator[RawRow | RowError]
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except _NOT_A_WORKBOOK as error:
-        yield RowError(1, None, f"not an Excel workbook (.xlsx): {error}")
+        yield RowError(1, None, N_("not an Excel workbook (.xlsx): %(error)s"), error=str(error))
         return
     try:
         sheet = workbook[fmt.sheet] if fmt.sheet in workbook.sheetnames else _sheet(workbook)
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            yield RowError(1, None, "the sheet is empty; its first row must name the columns")
+            yield RowError(1, None, N_("the sheet is empty; its first row must name the columns"))
             return
         columns = [str(name).strip() if name is not None else "" for name in header]
         while columns and not columns[-1]:
@@ -66,7 +67,12 @@ def read_xlsx(stream: IO[bytes], fmt: FileFormat) -> Iterator[RawRow | RowError]
             cells.update(typed)
             extra = [v for v in values[len(columns) :] if v is not None and str(v).strip()]
             if extra:
-                yield RowError(number, None, f"a value beyond the {len(columns)} named columns")
+                yield RowError(
+                    number,
+                    None,
+                    N_("a value beyond the %(count)s named columns"),
+                    count=len(columns),
+                )
             elif cells:
                 yield RawRow(number, cells)
     finally:

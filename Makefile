@@ -46,9 +46,10 @@ check: $(DEV)
 
 # The tests run on every core (pytest-xdist; each test has its own database), except
 # tests/reliability, which stops PostgreSQL under everyone else and so runs alone afterwards.
+# The slowest tests are listed at the end, to see where the suite's time goes.
 test: check
-	$(BIN)/pytest -n auto --dist loadgroup --ignore=tests/reliability
-	$(BIN)/pytest tests/reliability
+	$(BIN)/pytest -n auto --dist loadgroup --ignore=tests/reliability --durations=20
+	$(BIN)/pytest tests/reliability --durations=5
 
 # Refresh the pins after changing a dependency in pyproject.toml; pins already in the files
 # are kept unless `make lock LOCK_ARGS=--upgrade` (every package) or

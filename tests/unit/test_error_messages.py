@@ -13,6 +13,7 @@ import ast
 import inspect
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
 
@@ -72,6 +73,36 @@ def _sources() -> list[Path]:
     return sorted(p for d in ("tracker", "api") for p in (ROOT / d).rglob("*.py"))
 
 
+@dataclass
+class Findings:
+    """What reading the places that make errors found wrong, message by message."""
+
+    catalogs: dict[str, Catalog]
+    made: int = 0
+    unmarked: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+    untranslated: list[str] = field(default_factory=list)
+
+    def check(self, where: str, messages: list[str] | None, given: set[str]) -> None:
+        """``messages`` (``None``: not marked with N_()) name exactly ``given`` and are
+        translated in every catalog."""
+        if messages is None:
+            self.unmarked.append(where)
+            return
+        for message in messages:
+            if set(PLACEHOLDER.findall(message)) != given:
+                self.mismatched.append(f"{where} {message!r} given {sorted(given)}")
+            for lang, catalog in self.catalogs.items():
+                entry = catalog.get(message)
+                if entry is None or not entry.string or entry.fuzzy:
+                    self.untranslated.append(f"{lang}: {message!r}")
+
+    def assert_none(self, unmarked: str) -> None:
+        assert not self.unmarked, f"{unmarked}: {self.unmarked}"
+        assert not self.mismatched, self.mismatched
+        assert not self.untranslated, self.untranslated
+
+
 @pytest.fixture(scope="module")
 def catalogs() -> dict[str, Catalog]:
     found = {}
@@ -89,30 +120,18 @@ def test_the_hierarchy_is_found() -> None:
 def test_every_error_made_passes_a_marked_message_with_its_variables(
     catalogs: dict[str, Catalog],
 ) -> None:
-    made, unmarked, mismatched, untranslated = 0, [], [], []
+    found = Findings(catalogs)
     for path in _sources():
         where = path.relative_to(ROOT)
         for call in _made(ast.parse(path.read_text("utf-8"))):
-            made += 1
+            found.made += 1
             argument = call.args[0]
             if isinstance(argument, ast.Name):  # a message chosen from a table of N_()s
                 continue
-            messages = _messages(argument)
-            if messages is None:
-                unmarked.append(f"{where}:{call.lineno}")
-                continue
             given = {k.arg for k in call.keywords if k.arg and k.arg != "field"}
-            for message in messages:
-                if set(PLACEHOLDER.findall(message)) != given:
-                    mismatched.append(f"{where}:{call.lineno} {message!r} given {sorted(given)}")
-                for lang, catalog in catalogs.items():
-                    entry = catalog.get(message)
-                    if entry is None or not entry.string or entry.fuzzy:
-                        untranslated.append(f"{lang}: {message!r}")
-    assert made > 100
-    assert not unmarked, f"an error made without an N_() message: {unmarked}"
-    assert not mismatched, mismatched
-    assert not untranslated, untranslated
+            found.check(f"{where}:{call.lineno}", _messages(argument), given)
+    assert found.made > 100
+    found.assert_none("an error made without an N_() message")
 
 
 @pytest.mark.parametrize(
@@ -173,31 +192,21 @@ def _row_errors_made() -> Iterator[tuple[str, ast.Call, ast.expr]]:
 def test_every_row_error_is_made_with_a_marked_message_and_its_variables(
     catalogs: dict[str, Catalog],
 ) -> None:
-    made, unmarked, mismatched, untranslated = 0, [], [], []
+    found = Findings(catalogs)
     for where, call, argument in _row_errors_made():
-        made += 1
+        found.made += 1
         if isinstance(argument, ast.Name):  # a message chosen from a table, or a parameter
             continue
         if isinstance(argument, ast.IfExp) and getattr(argument.orelse, "value", None) == "":
             argument = argument.body  # a hint or nothing
-        messages = _messages(argument)
-        if messages is None:
-            unmarked.append(f"{where}:{call.lineno}")
-            continue
         if any(k.arg is None for k in call.keywords):  # **params: named elsewhere
+            if _messages(argument) is None:
+                found.unmarked.append(f"{where}:{call.lineno}")
             continue
         given = {k.arg for k in call.keywords if k.arg}
-        for message in messages:
-            if set(PLACEHOLDER.findall(message)) != given:
-                mismatched.append(f"{where}:{call.lineno} {message!r} given {sorted(given)}")
-            for lang, catalog in catalogs.items():
-                entry = catalog.get(message)
-                if entry is None or not entry.string or entry.fuzzy:
-                    untranslated.append(f"{lang}: {message!r}")
-    assert made > 60
-    assert not unmarked, f"a row's error made without an N_() message: {unmarked}"
-    assert not mismatched, mismatched
-    assert not untranslated, untranslated
+        found.check(f"{where}:{call.lineno}", _messages(argument), given)
+    assert found.made > 60
+    found.assert_none("a row's error made without an N_() message")
 
 
 def test_a_rows_error_is_english_until_shown_then_in_the_readers_language() -> None:

@@ -18,6 +18,8 @@ from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
+from api.wording import refusal
+from tracker.i18n import N_
 from tracker.keys import KeyStore, Principal, Role
 
 OPEN_PATHS = re.compile(r"^/(health|ready|docs)(/|$)")
@@ -98,7 +100,9 @@ async def _authorize(scope: HTTPScope, keys: KeyStore, public_reads: bool) -> No
             keys.authenticate, token
         )
     if token and principal is None:
-        raise NotAuthorizedException("the API key is unknown or revoked", headers=CHALLENGE)
+        raise refusal(
+            NotAuthorizedException, N_("the API key is unknown or revoked"), headers=CHALLENGE
+        )
     state = scope.setdefault("state", {})
     state["principal"] = principal
     check: KeyCheck | None = state.get(KEY_CHECK)
@@ -107,12 +111,20 @@ async def _authorize(scope: HTTPScope, keys: KeyStore, public_reads: bool) -> No
     if needed is None:
         return
     if principal is None:
-        raise NotAuthorizedException(
-            f"this request needs an API key with the {needed} role "
-            "(Authorization: Bearer <key>); see `tracker keys create`",
+        raise refusal(
+            NotAuthorizedException,
+            N_(
+                "this request needs an API key with the %(role)s role "
+                "(Authorization: Bearer <key>); see `tracker keys create`"
+            ),
             headers=CHALLENGE,
+            role=str(needed),
         )
     if not principal.role.allows(needed):
-        raise PermissionDeniedException(
-            f"the key {principal.name!r} has the {principal.role} role; this needs {needed}"
+        raise refusal(
+            PermissionDeniedException,
+            N_("the key %(name)r has the %(role)s role; this needs %(needed)s"),
+            name=principal.name,
+            role=str(principal.role),
+            needed=str(needed),
         )

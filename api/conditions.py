@@ -13,6 +13,7 @@ from litestar import Request
 from litestar.exceptions import HTTPException, ValidationException
 
 from api.schemas import CANONICAL_ID
+from api.wording import refusal
 from tracker.domain.errors import N_, ValidationError
 from tracker.rfc3339 import EXPECTED, MOMENT
 
@@ -203,10 +204,12 @@ def refuse_other_media_types(request: Request[Any, Any, Any]) -> None:
         return
     media_type = content_type.partition(";")[0].strip().lower()
     if not _JSON_MEDIA_TYPE.match(media_type):
-        raise HTTPException(
+        raise refusal(
+            HTTPException,
+            N_("the body is %(media_type)s; send it as application/json"),
             status_code=415,
-            detail=f"the body is {media_type or 'of no media type'}; send it as application/json",
-            extra={"field": "Content-Type"},
+            field="Content-Type",
+            media_type=media_type or "-",
         )
 
 

@@ -22,8 +22,8 @@ from litestar.typing import FieldDefinition
 from msgspec import Struct
 
 from api.language import request_language
-from api.malformed import said_again
 from api.problems import type_uri
+from api.wording import said_again
 from tracker import i18n
 from tracker.domain.errors import (
     Busy,
@@ -315,11 +315,15 @@ def validation_error(_: Request[Any, Any, Any], error: ValidationException) -> R
 
 
 def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-    field = error.extra.get("field") if isinstance(error.extra, dict) else None
+    extra = error.extra if isinstance(error.extra, dict) else {}
+    if "message" in extra:
+        detail = gettext(extra["message"], **extra["params"])
+    else:
+        detail = said_again(str(error.detail))
     return problem(
         error.status_code,
-        said_again(str(error.detail)),
-        field=field,
+        detail,
+        field=extra.get("field"),
         headers=dict(error.headers or {}),
     )
 

@@ -30,7 +30,9 @@ from api.errors import problem, problem_response, rows_problem
 from api.params import AsOf, KnownAt, ReadModelDep, Tracker
 from api.presenters.imports import import_answer
 from api.schemas import ImportOut
+from api.wording import refusal
 from tracker.application import TrackerApplication
+from tracker.i18n import N_
 from tracker.integrity.signing import checkpoint_dict
 from tracker.keys import Role
 from tracker.transfer.errors import ImportForbidden, ImportRejected
@@ -172,10 +174,15 @@ def file_format(
     if media_type in ("application/json", XLSX):
         kind: FileKind = "json" if media_type == "application/json" else "xlsx"
         return FileFormat(kind, number_format=number_format, date_format=date_format)
-    raise HTTPException(
+    raise refusal(
+        HTTPException,
+        N_(
+            "send the rows as text/csv, application/json or an xlsx workbook (%(xlsx)s), "
+            "not %(media_type)s"
+        ),
         status_code=415,
-        detail="send the rows as text/csv, application/json or an xlsx workbook "
-        f"({XLSX}), not {media_type or 'nothing'}",
+        xlsx=XLSX,
+        media_type=media_type or "-",
     )
 
 

@@ -158,3 +158,28 @@ def test_the_rows_of_a_refused_import_are_said_in_the_language(client: Client) -
     assert "'lots'" in amount["en"]
     for lang in ("ru", "kk", "uz"):  # the domain's message about the amount, translated
         assert amount[lang] != amount["en"] and "'lots'" in amount[lang], amount
+
+
+def test_refusals_beside_the_handlers_are_said_in_the_language(
+    client: Client, anonymous_client: Client
+) -> None:
+    """The key check, the router and a body's media type answer in the client's language."""
+    body = {"name": "X", "forum": "F", "established_on": "2024-10-22"}
+    keyless = anonymous_client.post(
+        "/api/v1/portfolios", json=body, headers={"Accept-Language": "ru"}
+    ).json()
+    assert keyless["status"] == 401
+    assert keyless["detail"].startswith("для этого запроса нужен ключ API с ролью admin")
+    nowhere = client.get("/api/v1/nowhere", headers={"Accept-Language": "kk"}).json()
+    assert (nowhere["status"], nowhere["detail"]) == (404, "бұл мекенжайда ештеңе жоқ")
+    typed = client.post(
+        "/api/v1/portfolios",
+        content=b"name=X",
+        headers={"Content-Type": "text/plain", "Accept-Language": "uz"},
+    ).json()
+    assert (typed["status"], typed["field"]) == (415, "Content-Type")
+    assert typed["detail"] == "soʻrov tanasi — text/plain; uni application/json sifatida yuboring"
+    english = client.post(
+        "/api/v1/portfolios", content=b"name=X", headers={"Content-Type": "text/plain"}
+    ).json()
+    assert english["detail"] == "the body is text/plain; send it as application/json"

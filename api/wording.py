@@ -1,14 +1,20 @@
-"""What the framework says of a malformed request, in the client's language.
+"""What the API says before or beside a handler, in the client's language.
 
-Litestar and msgspec check types, formats and bounds before a handler runs and word what they
-find in English (``Expected `int`, got `str```, ``Invalid enum value 'week'``). Each wording
-they use is matched here and said again as a whole sentence of the catalogs, with the values
-it names; a wording not in the table is passed on as the framework gave it.
+Refusals raised outside the domain (the key check, a body's media type) are made with
+:func:`refusal`: an English message marked with ``N_()`` and its variables, said in the
+request's language when answered (api/errors.py). Litestar and msgspec check types, formats
+and bounds before a handler runs and word what they find in English (``Expected `int`, got
+`str```, ``Invalid enum value 'week'``): each wording they use is matched here and said again
+as a whole sentence of the catalogs (:func:`said_again`), with the values it names; a wording
+not in the table is passed on as the framework gave it.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from litestar.exceptions import HTTPException
 
 from tracker.i18n import N_, gettext
 
@@ -55,6 +61,8 @@ _WORDINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             N_("the header %(name)s is required"),
         ),
         (r"^JSON is malformed: (?P<reason>.+)$", N_("the body is not valid JSON (%(reason)s)")),
+        (r"^Not Found$", N_("nothing is found at this address")),
+        (r"^Method Not Allowed$", N_("this address does not take this method")),
     )
 )
 
@@ -66,3 +74,22 @@ def said_again(message: str) -> str:
         if found:
             return gettext(sentence, **found.groupdict())
     return message
+
+
+def refusal(
+    kind: type[HTTPException],
+    message: str,
+    /,
+    *,
+    status_code: int | None = None,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    **params: Any,
+) -> HTTPException:
+    """An HTTP exception raised before or beside a handler (the key check, a body's media
+    type, readiness) whose ``detail`` is said in the request's language when it is answered:
+    an English message marked with ``N_()`` and its variables, as tracker errors carry them."""
+    extra = {"message": message, "params": params, "field": field}
+    if status_code is not None:
+        return kind(message % params, status_code=status_code, headers=headers, extra=extra)
+    return kind(message % params, headers=headers, extra=extra)

@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from api.schemas import CANONICAL_ID
 from api.wording import refusal
 from tracker.domain.errors import N_, ValidationError
-from tracker.rfc3339 import EXPECTED, MOMENT
+from tracker.rfc3339 import MOMENT
 
 #: One element of an entity-tag list (RFC 9110 §8.8.3, §5.6.1): optional whitespace, an
 #: optional tag, optional whitespace, then a comma or the end (empty elements are allowed).
@@ -181,7 +181,7 @@ async def canonical_request(request: Request[Any, Any, Any]) -> None:
     for name in MOMENT_PARAMS:
         value = request.query_params.get(name)
         if value and not MOMENT.match(value):
-            message = f"must be {EXPECTED}"
+            message = N_("must be an RFC 3339 moment such as 2024-10-22T18:00:00Z")
             raise ValidationException(
                 f"{name}: {message}",
                 extra=[{"key": name, "message": message, "source": "query"}],
@@ -214,7 +214,7 @@ def refuse_other_media_types(request: Request[Any, Any, Any]) -> None:
 
 
 def _not_canonical(name: str, source: str) -> ValidationException:
-    message = "must be a UUID written in lower case with hyphens"
+    message = N_("must be a UUID written in lower case with hyphens")
     return ValidationException(
         f"{name}: {message}", extra=[{"key": name, "message": message, "source": source}]
     )

@@ -68,12 +68,13 @@ _WORDINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 def said_again(message: str) -> str:
-    """``message`` from the framework in the language in use, when its wording is known."""
+    """``message`` from the framework in the language in use, when its wording is known (or
+    is itself a message of the catalogs, as the API's own checks beside a handler word theirs)."""
     for pattern, sentence in _WORDINGS:
         found = pattern.match(message)
         if found:
             return gettext(sentence, **found.groupdict())
-    return message
+    return gettext(message)
 
 
 def refusal(

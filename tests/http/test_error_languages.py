@@ -183,3 +183,11 @@ def test_refusals_beside_the_handlers_are_said_in_the_language(
         "/api/v1/portfolios", content=b"name=X", headers={"Content-Type": "text/plain"}
     ).json()
     assert english["detail"] == "the body is text/plain; send it as application/json"
+    moment = client.get(
+        f"/api/v1/portfolios/{uuid.uuid4()}/progress?known_at=yesterday",
+        headers={"Accept-Language": "ru"},
+    ).json()
+    assert (moment["status"], moment["field"]) == (400, "known_at")
+    assert moment["detail"] == (
+        "known_at: должен быть моментом RFC 3339, например 2024-10-22T18:00:00Z"
+    )

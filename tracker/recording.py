@@ -19,7 +19,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
 from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
 from tracker.domain.errors import N_, ConcurrentWrite, NotFound, VersionMismatch
@@ -140,15 +140,20 @@ class RecordingApplication(Application[UUID]):
             listener(recordings[-1].notification.id)
         return recordings
 
-    def save_events(self, events: Sequence[Any]) -> list[Any]:
-        """Save events made earlier (an import's check), in the order given, in one
-        transaction; an event whose version another writer took raises ``IntegrityError``."""
+    def save_events(self, events: Sequence[StoredEvent]) -> list[int]:
+        """Save events made and encoded earlier (an import's check), in the order given, in
+        one transaction, with the receipts of their keys (each event's ``idempotency_key``
+        and ``command_digest``); return their positions. An event whose version another
+        writer took raises ``IntegrityError``."""
         if not events:
             return []
-        recordings = self.events.put(list(events), receipts=receipts_of(events))
-        for listener in self.after_save:
-            listener(recordings[-1].notification.id)
-        return recordings
+        positions = list(
+            self.recorder.insert_events(list(events), receipts=receipts_of(events)) or ()
+        )
+        if positions:
+            for listener in self.after_save:
+                listener(positions[-1])
+        return positions
 
     def snapshot_crossed(self, spans: Iterable[tuple[UUID, type[Any], int, int]]) -> None:
         """Snapshot each aggregate whose saved versions ``first``..``last`` (events of class

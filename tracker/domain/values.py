@@ -189,9 +189,10 @@ def check_envelope(envelope: Envelope) -> Envelope:
             raise ValidationError(
                 N_("must be an http:// or https:// address without spaces"), field="source.url"
             )
-        source = Source(check_text(source.title, field="source.title"), url)
-    return replace(
-        envelope,
-        actor=check_text(envelope.actor, field="actor", max_length=200),
-        source=source,
-    )
+        title = check_text(source.title, field="source.title")
+        if title != source.title:
+            source = Source(title, url)
+    actor = check_text(envelope.actor, field="actor", max_length=200)
+    if actor == envelope.actor and source is envelope.source:
+        return envelope  # already as stored (most are: replace() is a tenth of a row's import)
+    return replace(envelope, actor=actor, source=source)

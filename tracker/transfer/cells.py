@@ -90,6 +90,10 @@ class Cells:
             return None
 
     def day(self, column: str, *, required: bool = False) -> date | None:
+        value = self.cells.get(column)
+        day = _DAYS.get(value) if value is not None else None
+        if day is not None:
+            return day  # a day read before (a file repeats its days)
         return self._parsed(column, required, _parse_day, date_hint)
 
     def amount(self, column: str, *, required: bool = False) -> Decimal | None:
@@ -150,11 +154,20 @@ class Cells:
 
 def _parse_day(value: str) -> date:
     try:
-        return date.fromisoformat(value) if _DAY.fullmatch(value) else _bad_date()
+        day = date.fromisoformat(value) if _DAY.fullmatch(value) else _bad_date()
     except ValueError:
         raise ValidationError(
             N_("%(value)r is not a date such as 2025-03-31"), value=value
         ) from None
+    if len(_DAYS) >= MAX_DAYS:
+        _DAYS.clear()
+    _DAYS[value] = day
+    return day
+
+
+#: Days read so far, by their text (only well-formed ones: a bad one is judged each time).
+_DAYS: dict[str, date] = {}
+MAX_DAYS = 4096
 
 
 def _parse_currency(value: str, column: str) -> str:

@@ -2,23 +2,44 @@
 
 The check applies every row to the aggregates, so the domain judges each one; the events it
 makes are the ones to record. Keeping them (not the file) means each row is parsed and
-applied once: the recording only stamps them with the time they are actually recorded and
-saves them in batches. They wait in a private temporary SQLite file, encoded as the event
-store encodes them, not in memory, so an import's memory stays flat in the file's size.
+applied once. They wait in a private temporary SQLite file, encoded as the event store
+encodes them, not in memory, so an import's memory stays flat in the file's size.
+
+They are kept in their stored form, with the recording time cut out: an event's encoded
+state starts with its ``timestamp`` (the library's first field), so the recording puts the
+time of its batch in front of the rest and saves the bytes as they are, without decoding
+the event again. An event the mapper encrypts or compresses is decoded, stamped and encoded
+again; an event recorded at a simulated time keeps it.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent
 
-#: One checked event: the file line of the row that made it, and the event.
-Checked = tuple[int, Any]
+#: How a kept event is stamped when it is recorded.
+_SPLICED, _AS_KEPT, _DECODED = 0, 1, 2
+_TIMESTAMP = b'{"timestamp":'
+_TIMESTAMP_TEXT = _TIMESTAMP + b'"'
+
+
+@dataclass(frozen=True)
+class KeyedEvent(StoredEvent):
+    """A stored event with the idempotency key and digest its receipt records."""
+
+    idempotency_key: str | None
+    command_digest: str | None
+
+
+#: One checked event ready to save: the file line of the row that made it, and the event.
+Checked = tuple[int, KeyedEvent]
 
 
 class CheckedEvents:
@@ -29,52 +50,71 @@ class CheckedEvents:
         self.mapper = mapper
         self._db = sqlite3.connect("", check_same_thread=False)  # "": a temporary file
         self._db.execute(
-            "CREATE TABLE events (line INTEGER NOT NULL, originator_id TEXT NOT NULL, "
-            "version INTEGER NOT NULL, topic TEXT NOT NULL, state BLOB NOT NULL)"
+            "CREATE TABLE events (line INTEGER NOT NULL, originator_id BLOB NOT NULL, "
+            "version INTEGER NOT NULL, topic TEXT NOT NULL, mode INTEGER NOT NULL, "
+            "state BLOB NOT NULL, key TEXT, digest TEXT)"
         )
-        self._pending: list[tuple[int, str, int, str, bytes]] = []
+        self._pending: list[tuple[Any, ...]] = []
+        self._encode = msgspec.json.Encoder().encode
+        self._plain = not (mapper.cipher or mapper.compressor)
         self.count = 0
 
-    def add(self, line: int, events: list[Any]) -> None:
+    def add(self, line: int, events: Sequence[Any]) -> None:
         for event in events:
             stored = self.mapper.to_stored_event(event)
+            state = stored.state
+            if getattr(event, "simulated", False):
+                mode = _AS_KEPT
+            elif self._plain and state.startswith(_TIMESTAMP_TEXT):
+                # the time's RFC 3339 text holds no quote: the first one after it ends it
+                mode, state = _SPLICED, state[state.index(b'"', len(_TIMESTAMP_TEXT)) + 1 :]
+            else:
+                mode = _DECODED
             self._pending.append(
                 (
                     line,
-                    str(stored.originator_id),
+                    event.originator_id.bytes,
                     stored.originator_version,
                     stored.topic,
-                    stored.state,
+                    mode,
+                    state,
+                    getattr(event, "idempotency_key", None),
+                    getattr(event, "command_digest", None),
                 )
             )
 
     def flush(self) -> None:
         """Write what :meth:`add` holds (the check calls it once per window of rows)."""
-        self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", self._pending)
+        self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
         self.count += len(self._pending)
         self._pending = []
 
-    def batches(self, size: int) -> Iterator[list[Checked]]:
-        """The events in order, ``size`` at a time."""
+    def batches(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The kept events in order, ``size`` at a time, as kept (:meth:`stamped` makes
+        them ready to save)."""
         self.flush()
-        to_event = self.mapper.to_domain_event
         for start in range(0, self.count, size):
-            rows = self._db.execute(
+            yield self._db.execute(
                 "SELECT * FROM events WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
                 (start, start + size),
             ).fetchall()
-            yield [
-                (line, to_event(StoredEvent(UUID(originator), version, topic, state)))
-                for line, originator, version, topic, state in rows
-            ]
+
+    def stamped(self, batch: list[tuple[Any, ...]], at: datetime) -> list[Checked]:
+        """A batch's events as recorded at ``at`` (a simulated event keeps its time)."""
+        stamp = _TIMESTAMP + self._encode(at)
+        found: list[Checked] = []
+        for line, originator, version, topic, mode, state, key, digest in batch:
+            aggregate_id = UUID(bytes=originator)
+            if mode == _SPLICED:
+                state = stamp + state
+            elif mode == _DECODED:
+                event = self.mapper.to_domain_event(
+                    StoredEvent(aggregate_id, version, topic, state)
+                )
+                object.__setattr__(event, "timestamp", at)
+                state = self.mapper.to_stored_event(event).state
+            found.append((line, KeyedEvent(aggregate_id, version, topic, state, key, digest)))
+        return found
 
     def close(self) -> None:
         self._db.close()
-
-
-def stamped(event: Any, at: datetime) -> Any:
-    """``event`` (freshly decoded, so no one else holds it) as recorded at ``at``; a
-    simulated event keeps the time it was given."""
-    if not getattr(event, "simulated", False):
-        object.__setattr__(event, "timestamp", at)
-    return event

@@ -31,13 +31,14 @@ from typing import IO, Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import resolve_topic
 
 from tracker.application import TrackerApplication
 from tracker.domain.base import TrackedAggregate
 from tracker.domain.document import Document
 from tracker.domain.errors import N_, TrackerError
 from tracker.domain.project import Project
-from tracker.transfer.checked_events import CheckedEvents, stamped
+from tracker.transfer.checked_events import CheckedEvents
 from tracker.transfer.errors import (
     NO_ROWS,
     ImportForbidden,
@@ -263,14 +264,14 @@ def record_in_batches(
     snapshot interval. Return the events recorded and the last position."""
     recorded = 0
     position: int | None = None
-    versions: dict[UUID, tuple[type[Any], int, int]] = {}  # first and last version imported
+    versions: dict[UUID, tuple[str, int, int]] = {}  # topic, first and last version imported
     if progress:
         progress("recording", 0, rows)
-    for batch in made.batches(batch_events):
-        at = datetime.now(UTC)
-        events = [stamped(event, at) for _, event in batch]
+    for kept in made.batches(batch_events):
+        batch = made.stamped(kept, datetime.now(UTC))
+        events = [event for _, event in batch]
         try:
-            recordings = tracker.save_events(events)
+            positions = tracker.save_events(events)
         except IntegrityError:
             raise ImportInterrupted(
                 N_(
@@ -280,19 +281,20 @@ def record_in_batches(
                 ),
                 line=batch[0][0],
             ) from None
-        if recordings:
-            position = recordings[-1].notification.id
+        if positions:
+            position = positions[-1]
         recorded += len(events)
         for event in events:
             first = versions.get(event.originator_id)
             versions[event.originator_id] = (
-                type(event),
+                event.topic,
                 first[1] if first else event.originator_version,
                 event.originator_version,
             )
         if progress:
             progress("recording", min(batch[-1][0] - 1, rows), rows)
     tracker.snapshot_crossed(
-        (aggregate_id, kind, first, last) for aggregate_id, (kind, first, last) in versions.items()
+        (aggregate_id, resolve_topic(topic), first, last)
+        for aggregate_id, (topic, first, last) in versions.items()
     )
     return recorded, position

@@ -7,7 +7,7 @@ row in file order; the events of its new rows are what the recording saves
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
@@ -81,10 +81,21 @@ class Workspace:
         #: The events the last new row made (the check keeps them to record).
         self.made: list[Any] = []
 
-    def begin(self, window: Iterable[Row]) -> None:
-        """Start on a window of rows: the keys they carry or name, per aggregate."""
+    def begin(self, window: Sequence[Row]) -> None:
+        """Start on a window of rows: the keys they carry or name, per aggregate. The
+        aggregates the window names for the first time that are not in the store are
+        found in one read (a new aggregate is not looked for row by row)."""
         self.wanted = _keys_by_aggregate(window)
         self.receipts = {}
+        named = set(self.wanted)
+        for row in window:
+            if row.portfolio_ref:
+                named.add(portfolio_id_for(row.portfolio_ref))
+        unknown = named.difference(self.aggregates)
+        if unknown:
+            stored = self.tracker.store.stored_aggregates(unknown)
+            for aggregate_id in unknown - stored:
+                self.aggregates[aggregate_id] = None
 
     def get(self, aggregate_id: UUID) -> TrackedAggregate | None:
         if aggregate_id not in self.aggregates:

@@ -23,8 +23,12 @@ AT = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 def made_events() -> list[Any]:
     project = announced()
     source = Source('A "quoted" title, "timestamp":"x"', "https://example.org/a.pdf")
-    record(project, CommitInvestment(Money(Decimal("10.50"), "USD")), on("2024-02-01", source=source))
-    record(project, CreateJobs(3, 4), on("2024-02-02", idempotency_key="import:j", command_digest="d"))
+    record(
+        project, CommitInvestment(Money(Decimal("10.50"), "USD")), on("2024-02-01", source=source)
+    )
+    record(
+        project, CreateJobs(3, 4), on("2024-02-02", idempotency_key="import:j", command_digest="d")
+    )
     return list(project.collect_events())
 
 

@@ -349,8 +349,9 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
         last = curs.fetchone()
         links = links_for(bytes(last["link"]) if last else GENESIS, entries)
         curs.execute(
-            SQL("INSERT INTO {} (position, link) SELECT * FROM unnest(%b::bigint[], %b::bytea[])")
-            .format(chain),
+            SQL(
+                "INSERT INTO {} (position, link) SELECT * FROM unnest(%b::bigint[], %b::bytea[])"
+            ).format(chain),
             ([p for p, _ in links], [link for _, link in links]),
         )
         return positions

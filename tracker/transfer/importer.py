@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import IO, Any
+from typing import IO
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -285,8 +285,10 @@ def record_in_batches(
             position = positions[-1]
         recorded += len(events)
         for event in events:
-            first = versions.get(event.originator_id)
-            versions[event.originator_id] = (
+            aggregate_id = event.originator_id
+            assert isinstance(aggregate_id, UUID)  # kept events name their aggregate so
+            first = versions.get(aggregate_id)
+            versions[aggregate_id] = (
                 event.topic,
                 first[1] if first else event.originator_version,
                 event.originator_version,

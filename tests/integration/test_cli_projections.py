@@ -40,7 +40,7 @@ from tracker.domain.commands import (
 )
 from tracker.domain.values import Envelope, Money
 from tracker.eventstore.migrate import upgrade
-from tracker.readmodel import reports
+from tracker.readmodel import reports, swap
 from tracker.readmodel import tables as t
 from tracker.readmodel.reports import Progress, ReportQuery
 from tracker.readmodel.service import ReadModel
@@ -207,6 +207,29 @@ def test_status_projector_once_and_rebuild(
     assert progress(reader, now) == before_now
     assert progress(reader, then) == before_then
     assert status_of(settings)["lag"] == 0
+
+
+def test_a_rebuild_that_readers_keep_from_swapping_says_so_and_leaves_the_view(
+    settings: Settings, tracker: TrackerApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not settings.is_postgres:
+        pytest.skip("SQLite readers never hold the swap back (WAL)")
+    monkeypatch.setattr(swap, "LOCK_TIMEOUT", "50ms")
+    record_story(tracker)
+    assert run(settings, "projector", "--once").exit_code == 0
+    before = status_of(settings)
+
+    with psycopg.connect(settings.database_url) as held:  # a reader in a long transaction
+        held.execute(f'SELECT count(*) FROM "{settings.db_schema}".rm_projects').fetchone()
+        result = run(settings, "projections", "rebuild")
+        held.rollback()
+
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "the rebuild stopped: readers held the live tables" in result.stderr
+    assert "run it again" in result.stderr
+    assert status_of(settings) == before
+    assert run(settings, "projections", "rebuild").exit_code == 0
 
 
 def test_rebuild_of_an_empty_log(settings: Settings) -> None:

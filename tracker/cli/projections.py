@@ -45,6 +45,7 @@ from tracker.eventstore.migrate import MigrationError, current_revision, head_re
 from tracker.i18n import N_, gettext, ngettext
 from tracker.i18n import formats as cldr
 from tracker.logs import JsonFormatter, LogSettings, TextFormatter
+from tracker.readmodel.projector import RebuildFailed
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
 
@@ -270,7 +271,7 @@ def rebuild() -> None:
                 position = projector.rebuild(progress=advance)
                 bar.update(task, completed=position, total=max(head, position))
                 applied = readmodel.tracker.store.count_events(upto=position)
-            except DATABASE_ERRORS as error:
+            except (*DATABASE_ERRORS, RebuildFailed) as error:
                 bar.stop()
                 fail(gettext("the rebuild stopped: %(reason)s; run it again", reason=reason(error)))
         elapsed = time.monotonic() - started

@@ -17,8 +17,9 @@ the position past it. Readiness, metrics and ``tracker projections status`` repo
 rebuild applies it (docs/operations.md).
 
 A rebuild writes a complete view into copies of the tables beside the live ones and swaps it
-in, in one transaction, once it has reached the head: readers keep the old figures meanwhile,
-and a rebuild that stops leaves them as they were.
+in, in one transaction, once it has reached the head, by renaming the copies to the live
+tables' names (tracker/readmodel/swap.py): readers keep the old figures meanwhile, and a
+rebuild that stops leaves them as they were.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tracker.application import TrackerApplication
+from tracker.readmodel import swap
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import UNAVAILABLE, naive_utc
 from tracker.readmodel.fact_totals import recount
@@ -64,6 +66,11 @@ SWAP_ATTEMPTS = 3
 
 class RebuildFailed(Exception):
     """The rebuild could not swap its copies in; the live view is untouched."""
+
+
+class SwapBlocked(Exception):
+    """Readers held the live tables in a way the swap could not wait out (a deadlock, or a
+    lock not granted); nothing was swapped, and the swap may be tried again."""
 
 
 class PositionMoved(Exception):
@@ -143,6 +150,8 @@ class Projector:
         #: once, when they swap in, instead of keeping them batch by batch, and their batches
         #: do not wait for the disk.
         self.rebuilding = rebuilding
+        #: Whether batches keep the ledger's sums (a rebuild's copies: once recounted).
+        self.keeps_totals = not rebuilding
         self._lock = threading.Lock()
         self._applied = threading.Condition()
         self._position: int | None = None
@@ -364,7 +373,7 @@ class Projector:
             conn,
             [(n.id, to_event(n)) for n in notifications],
             self.views,
-            totals=not self.rebuilding,
+            totals=self.keeps_totals,
         )
 
     def announce(self, position: int) -> None:
@@ -400,16 +409,28 @@ class Projector:
                 progress(applied.position, head)
             if applied.events < REBUILD_BATCH:
                 break
+        copies.finish_copies()
+        blocked = None
         for _ in range(SWAP_ATTEMPTS):
             copies.catch_up()  # sets aside what fails, so the swap's own catch-up will not
             try:
                 position = self._swap_in(copies)
                 break
+            except SwapBlocked as error:
+                log.warning("the rebuild's swap met readers (%s); trying again", error)
+                blocked = error
+            except swap.SwapRefused as error:
+                raise RebuildFailed(str(error)) from error
             except TRY_AGAIN:
                 raise
             except Exception as error:  # noqa: BLE001 - an event written meanwhile failed
                 log.warning("the rebuild's last events failed (%s); catching up again", error)
         else:
+            if blocked is not None:
+                raise RebuildFailed(
+                    f"readers held the live tables through {SWAP_ATTEMPTS} tries to swap the "
+                    f"rebuilt ones in ({blocked})"
+                )
             raise RebuildFailed(f"the rebuild could not reach the head in {SWAP_ATTEMPTS} tries")
         self.refresh_statistics()
         return position
@@ -417,17 +438,31 @@ class Projector:
     def prepare_copies(self) -> None:
         """Empty copies of the tables, and a position row at the start of the log."""
         with self.engine.begin() as conn:
-            tables = self.views.all()
-            tables[0].metadata.drop_all(conn, tables=tables)
-            tables[0].metadata.create_all(conn, tables=tables)
+            swap.create(conn, self.views)
             conn.execute(delete(t.projection_position).where(_named == self.name))
             conn.execute(insert(t.projection_position).values(name=self.name, position=0))
         self._start = 0
         self._has_position_row = True
 
+    def finish_copies(self) -> None:
+        """Once the copies are loaded: their remaining indexes, built over the loaded rows,
+        and the ledger's sums counted once; later batches keep the sums as the live ones do."""
+        with self._lock, self._transaction() as conn:
+            swap.finish(conn, self.views)
+            recount(conn, self.views.fact_totals, self.views.facts, self.views.projects)
+        self.keeps_totals = True
+
     def _swap_in(self, copies: Projector) -> int:
-        """In one transaction: hold the live position, bring the copies to the head, replace
-        the live rows with theirs and move the live position there; drop the copies."""
+        """In one transaction: hold the live position, bring the copies to the head, put them
+        in the live tables' place and move the live position there."""
+        try:
+            return self._swap_in_once(copies)
+        except DBAPIError as error:
+            if swap.blocked(error):
+                raise SwapBlocked(str(error.orig)) from error
+            raise
+
+    def _swap_in_once(self, copies: Projector) -> int:
         with self._lock, self.engine.begin() as conn:
             live = self._lock_position(conn)
             position = copies._lock_position(conn)
@@ -438,15 +473,7 @@ class Projector:
             ):
                 copies.apply(conn, notifications)
                 position = notifications[-1].id
-            made = copies.views
-            recount(conn, made.fact_totals, made.facts, made.projects)
-            for table, copy in zip(self.views.all(), copies.views.all(), strict=True):
-                conn.execute(delete(table))
-                names = [c.name for c in table.columns if not (c.primary_key and c.name == "id")]
-                rows = select(*(copy.c[name] for name in names))
-                if "id" in copy.c:
-                    rows = rows.order_by(copy.c.id)
-                conn.execute(insert(table).from_select(names, rows))
+            swap.swap(conn, self.views, copies.views)
             if live is None:
                 conn.execute(
                     insert(t.projection_position).values(name=self.name, position=position)
@@ -458,8 +485,6 @@ class Projector:
                     .values(position=position)
                 )
             conn.execute(delete(t.projection_position).where(_named == copies.name))
-            tables = copies.views.all()
-            tables[0].metadata.drop_all(conn, tables=tables)
             self._start = position
             self._has_position_row = True
         self.announce(position)

@@ -469,20 +469,28 @@ LIVE = Views(
 REBUILD_SUFFIX = "_next"
 
 
+#: Where a copy keeps the indexes it is built without (``Table.info``): created once it is
+#: loaded (tracker/readmodel/swap.py).
+DEFERRED = "deferred_indexes"
+
+
 def rebuild_views() -> Views:
-    """Copies of the live tables in a metadata of their own, with the indexes the projector
-    looks rows up by (renamed) and without those only the reports read (the ones that start
-    with ``portfolio_id``): the copies are written, never reported on, so a rebuild does not
-    maintain the reports' indexes row by row twice (in the copies, then in the swap)."""
+    """Copies of the live tables in a metadata of their own, their indexes renamed with the
+    suffix. The copies are created with only the indexes the projector looks rows up by; the
+    rest, those only the reports read (they start with ``portfolio_id``), wait in the table's
+    ``info`` until the copy is loaded: an index built once over the loaded rows costs less
+    than one maintained row by row."""
     copies = MetaData()
     tables = []
     for table in LIVE.all():
         copy = table.to_metadata(copies, name=table.name + REBUILD_SUFFIX)
-        for index in list(copy.indexes):
+        deferred = []
+        for index in sorted(copy.indexes, key=lambda index: str(index.name)):
+            index.name = quoted_name(f"{index.name}{REBUILD_SUFFIX}", None)
             if index.columns.keys()[0] == "portfolio_id":
                 copy.indexes.discard(index)
-            else:
-                index.name = quoted_name(f"{index.name}{REBUILD_SUFFIX}", None)
+                deferred.append(index)
+        copy.info[DEFERRED] = deferred
         tables.append(copy)
     return Views(*tables)
 

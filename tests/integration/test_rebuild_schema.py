@@ -1,0 +1,185 @@
+"""A rebuild swaps its copies in by renaming them (tracker/readmodel/swap.py): afterwards the
+schema describes exactly as the migrations made it (tables, columns, constraints, indexes,
+sequences, and their names), and a rebuild that stops before or during the swap leaves the
+live tables, their indexes and their rows as they were.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from tests.integration.test_migrations import describe
+from tests.integration.test_projector_crash import (
+    assert_applied_exactly_once,
+    busy_history,
+    establish,
+    view_rows,
+)
+from tracker.application import TrackerApplication
+from tracker.readmodel import projector as projector_module
+from tracker.readmodel import swap
+from tracker.readmodel.database import create_readmodel_engine
+from tracker.readmodel.projector import Projector, RebuildFailed
+from tracker.readmodel.tables import REBUILD_SUFFIX
+from tracker.settings import Settings
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    readmodel_engine = create_readmodel_engine(settings, pool_size=4)
+    yield readmodel_engine
+    readmodel_engine.dispose()
+
+
+def projected(tracker: TrackerApplication, engine: Engine) -> Projector:
+    busy_history(tracker, establish(tracker), 0, 2)
+    projector = Projector(tracker, engine)
+    projector.catch_up()
+    return projector
+
+
+def without_copies(description: dict[str, Any]) -> dict[str, Any]:
+    """The description less every object a rebuild's copies add (their names carry the
+    suffix): what the live tables are described as while copies lie beside them."""
+
+    def live(entry: Any) -> bool:
+        values = entry if isinstance(entry, tuple) else (entry,)
+        return not any(isinstance(v, str) and REBUILD_SUFFIX in v for v in values)
+
+    kept: dict[str, Any] = {}
+    for key, value in description.items():
+        if isinstance(value, list):
+            kept[key] = [entry for entry in value if live(entry)]
+        elif isinstance(value, dict):
+            kept[key] = {name: entry for name, entry in value.items() if live(name)}
+        else:
+            kept[key] = value
+    return kept
+
+
+def live_rows_of(rows: dict[str, Any]) -> dict[str, Any]:
+    """The view's rows less the rebuild's own position row (its copies' progress)."""
+    positions = rows["rm_position"]
+    return {
+        **rows,
+        "rm_position": {key: n for key, n in positions.items() if key[0] == "readmodel"},
+    }
+
+
+def live_rows(engine: Engine) -> dict[str, Any]:
+    return live_rows_of(view_rows(engine))
+
+
+def assert_sound(settings: Settings) -> None:
+    if not settings.is_postgres:
+        with closing(sqlite3.connect(settings.sqlite_path)) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_after_a_rebuild_the_schema_describes_as_the_migrated_one(
+    settings: Settings, tracker: TrackerApplication, engine: Engine
+) -> None:
+    migrated = describe(settings)
+    projector = projected(tracker, engine)
+    rows = view_rows(engine)
+
+    projector.rebuild()
+    assert describe(settings) == migrated
+    assert view_rows(engine) == rows
+    # A second rebuild starts from tables a rebuild made: the same again.
+    projector.rebuild()
+
+    assert describe(settings) == migrated
+    assert view_rows(engine) == rows
+    assert_applied_exactly_once(tracker, engine)
+    assert_sound(settings)
+
+
+def test_a_rebuild_stopped_before_the_swap_leaves_the_live_tables_and_indexes(
+    settings: Settings,
+    tracker: TrackerApplication,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(projector_module, "REBUILD_BATCH", 7)
+    migrated = describe(settings)
+    projector = projected(tracker, engine)
+    rows = live_rows(engine)
+
+    def stopped(applied: int, head: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        projector.rebuild(stopped)
+
+    during = describe(settings)
+    assert during != migrated  # the copies lie beside the live tables
+    assert without_copies(during) == migrated
+    assert live_rows(engine) == rows
+    assert projector.rebuild() == tracker.recorder.max_notification_id()
+    assert describe(settings) == migrated
+
+
+def test_a_swap_that_fails_half_way_leaves_the_live_tables_and_indexes(
+    settings: Settings,
+    tracker: TrackerApplication,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    migrated = describe(settings)
+    projector = projected(tracker, engine)
+    rows = view_rows(engine)
+    renamed: list[str] = []
+    rename_table = swap.rename_table
+
+    def fails_at_the_fifth(conn: Any, old: str, new: str) -> None:
+        renamed.append(new)
+        if len(renamed) == 5:  # four tables already dropped and replaced
+            raise OSError("the disk went away")
+        rename_table(conn, old, new)
+
+    monkeypatch.setattr(swap, "rename_table", fails_at_the_fifth)
+
+    with pytest.raises(OSError, match="the disk went away"):
+        projector.rebuild()
+
+    assert without_copies(describe(settings)) == migrated
+    assert live_rows(engine) == live_rows_of(rows)
+    monkeypatch.setattr(swap, "rename_table", rename_table)
+    projector.rebuild()
+    assert describe(settings) == migrated
+    assert view_rows(engine) == rows
+    assert_sound(settings)
+
+
+def test_a_swap_waits_for_readers_only_so_long_and_leaves_the_view_as_it_was(
+    settings: Settings,
+    tracker: TrackerApplication,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not settings.is_postgres:
+        pytest.skip("SQLite readers never hold the writer back (WAL)")
+    monkeypatch.setattr(swap, "LOCK_TIMEOUT", "100ms")
+    migrated = describe(settings)
+    projector = projected(tracker, engine)
+    rows = view_rows(engine)
+
+    with psycopg.connect(settings.database_url) as reader:  # a report that reads on and on
+        reader.execute(f'SELECT count(*) FROM "{settings.db_schema}".rm_facts').fetchone()
+        with pytest.raises(RebuildFailed):
+            projector.rebuild()
+        reader.rollback()
+
+    assert without_copies(describe(settings)) == migrated
+    assert live_rows(engine) == live_rows_of(rows)
+    projector.rebuild()
+    assert describe(settings) == migrated
+    assert view_rows(engine) == rows

@@ -1,0 +1,212 @@
+"""A rebuild's copies of the view tables: made beside the live ones, finished once loaded, and
+swapped in by renaming them, in the swap's transaction.
+
+Renaming instead of copying every row back into the live tables spares the second write of
+every row and the live indexes maintained row by row. After the swap the schema must be what
+the migrations made, name for name (tests/integration/test_rebuild_schema.py):
+
+- PostgreSQL: each live table is dropped and its copy renamed to it, then the copy's
+  constraints, indexes and sequences, named after the copy, are renamed to the live names
+  (``rm_plans_next_pkey`` → ``rm_plans_pkey``, ``ix_rm_plans_project_next`` →
+  ``ix_rm_plans_project``). The reports' indexes are built on the copies once they are
+  loaded, before the swap (:func:`finish`), so readers, who wait for the swap's locks, wait
+  only for the renames. Every live table is locked at once, first, waiting at most
+  ``LOCK_TIMEOUT`` for readers (else the swap is tried again: ``projector.SwapBlocked``).
+- SQLite cannot rename an index: the copy's indexes are dropped and the live ones created
+  again from the text the live table had (readers in WAL mode read the old tables meanwhile).
+  SQLite writes the new name quoted into the table's ``CREATE TABLE`` text; when that quoting
+  is the only difference from the live table's text, the live text is put back
+  (``writable_schema``, as SQLite's documentation allows for a change that leaves the stored
+  content alone), and any other difference stops the swap.
+
+Which names each table had is compared after the renames; any difference stops the swap too,
+and the transaction leaves the live tables as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Table, bindparam, text
+from sqlalchemy.exc import DBAPIError
+
+from tracker.readmodel.tables import DEFERRED, REBUILD_SUFFIX, Views
+
+#: How long the swap waits for readers to let go of the live tables (PostgreSQL) before it
+#: gives up and is tried again: readers that come meanwhile queue behind it.
+LOCK_TIMEOUT = "3s"
+
+#: (table, kind, name) of what belongs to a table besides its columns.
+Owned = set[tuple[str, str, str]]
+
+
+class SwapRefused(Exception):
+    """The copies do not describe as the live tables do; nothing was swapped."""
+
+
+def create(conn: Connection, copies: Views) -> None:
+    """Empty copies (whatever an earlier rebuild left is dropped), with their lookup indexes."""
+    tables = copies.all()
+    tables[0].metadata.drop_all(conn, tables=tables)
+    tables[0].metadata.create_all(conn, tables=tables)
+
+
+def finish(conn: Connection, copies: Views) -> None:
+    """Build the indexes the copies were created without (PostgreSQL: they are renamed at the
+    swap; SQLite builds every index at the swap, under its live name)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in copies.all():
+        for index in table.info.get(DEFERRED, ()):
+            index.create(conn)
+
+
+def drop(conn: Connection, copies: Views) -> None:
+    tables = copies.all()
+    tables[0].metadata.drop_all(conn, tables=tables)
+
+
+def swap(conn: Connection, live: Views, copies: Views) -> None:
+    """Replace each live table by its copy, inside the caller's transaction."""
+    pairs = list(zip(live.all(), copies.all(), strict=True))
+    if conn.dialect.name == "postgresql":
+        _swap_postgres(conn, pairs)
+    else:
+        _swap_sqlite(conn, pairs)
+
+
+def live_name(name: str, copy: str, table: str) -> str:
+    """What an object of the copy ``copy`` is called once it is the live ``table``'s."""
+    if name.startswith(copy):
+        return table + name[len(copy) :]
+    if name.endswith(REBUILD_SUFFIX):
+        return name[: -len(REBUILD_SUFFIX)]
+    return name
+
+
+# PostgreSQL
+
+_OWNED_POSTGRES = text(
+    """
+    SELECT c.relname, 'constraint', k.conname FROM pg_constraint k
+    JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND c.relname IN :tables
+    UNION ALL
+    SELECT c.relname, 'index', i.relname FROM pg_index x
+    JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND c.relname IN :tables
+    AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+    UNION ALL
+    SELECT c.relname, 'sequence', s.relname FROM pg_depend d
+    JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+    JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+    AND d.deptype IN ('a', 'i') AND n.nspname = :schema AND c.relname IN :tables
+    """
+).bindparams(bindparam("tables", expanding=True))
+
+
+def _owned_postgres(conn: Connection, schema: str, tables: Sequence[str]) -> Owned:
+    rows = conn.execute(_OWNED_POSTGRES, {"schema": schema, "tables": list(tables)})
+    return {(row[0], row[1], row[2]) for row in rows}
+
+
+def _swap_postgres(conn: Connection, pairs: list[tuple[Table, Table]]) -> None:
+    schema = conn.get_execution_options()["schema_translate_map"][None]
+    quote = conn.dialect.identifier_preparer.quote
+
+    def qualified(name: str) -> str:
+        return f"{quote(schema)}.{quote(name)}"
+
+    names = {copy.name: table.name for table, copy in pairs}
+    before = _owned_postgres(conn, schema, list(names.values()))
+    made = _owned_postgres(conn, schema, list(names))
+    # All at once, first: readers wait from here to the commit, and a reader that holds one
+    # table while it asks for another meets the swap before it has dropped anything.
+    live = ", ".join(qualified(table.name) for table, _ in pairs)
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    conn.exec_driver_sql(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
+    for table, copy in pairs:
+        conn.exec_driver_sql(f"DROP TABLE {qualified(table.name)}")
+        rename_table(conn, qualified(copy.name), quote(table.name))
+    renames = {
+        "constraint": "ALTER TABLE {table} RENAME CONSTRAINT {old} TO {new}",
+        "index": "ALTER INDEX {schema}.{old} RENAME TO {new}",
+        "sequence": "ALTER SEQUENCE {schema}.{old} RENAME TO {new}",
+    }
+    for copy_name, kind, name in sorted(made):
+        new = live_name(name, copy_name, names[copy_name])
+        if new != name:
+            statement = renames[kind].format(
+                table=qualified(names[copy_name]),
+                schema=quote(schema),
+                old=quote(name),
+                new=quote(new),
+            )
+            conn.exec_driver_sql(statement)
+    after = _owned_postgres(conn, schema, list(names.values()))
+    if after != before:
+        raise SwapRefused(
+            f"the copies' constraints, indexes and sequences are not named as the live ones: "
+            f"{sorted(after - before)} instead of {sorted(before - after)}"
+        )
+
+
+def rename_table(conn: Connection, old: str, new: str) -> None:
+    """``ALTER TABLE … RENAME``: ``old`` as the dialect qualifies it, ``new`` bare."""
+    conn.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+# SQLite
+
+
+def _sqlite_objects(conn: Connection, kind: str, table: str) -> list[tuple[str, str]]:
+    rows = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = ? AND tbl_name = ? "
+        "AND sql IS NOT NULL ORDER BY name",
+        (kind, table),
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def _swap_sqlite(conn: Connection, pairs: list[tuple[Table, Table]]) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    for table, copy in pairs:
+        [(_, live_sql)] = _sqlite_objects(conn, "table", table.name)
+        indexes = _sqlite_objects(conn, "index", table.name)
+        conn.exec_driver_sql(f"DROP TABLE {quote(table.name)}")
+        for name, _ in _sqlite_objects(conn, "index", copy.name):
+            conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
+        rename_table(conn, quote(copy.name), quote(table.name))
+        [(_, renamed_sql)] = _sqlite_objects(conn, "table", table.name)
+        if renamed_sql != live_sql:
+            _restore_table_text(conn, table.name, live_sql, renamed_sql)
+        for _, sql in indexes:
+            conn.exec_driver_sql(sql)
+
+
+def _restore_table_text(conn: Connection, table: str, live_sql: str, renamed_sql: str) -> None:
+    """Put back the live table's ``CREATE TABLE`` text where the rename only quoted its name."""
+    if renamed_sql.replace(f'"{table}"', table, 1) != live_sql:
+        raise SwapRefused(
+            f"the copy of {table} is not defined as the live table: {renamed_sql!r} "
+            f"instead of {live_sql!r}"
+        )
+    conn.exec_driver_sql("PRAGMA writable_schema = ON")
+    try:
+        conn.exec_driver_sql(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+            (live_sql, table),
+        )
+    finally:
+        conn.exec_driver_sql("PRAGMA writable_schema = OFF")
+
+
+#: SQLSTATEs of a swap that met readers' locks: deadlock detected, lock not available.
+BLOCKED = frozenset({"40P01", "55P03"})
+
+
+def blocked(error: DBAPIError) -> bool:
+    """Whether the swap failed on readers' locks, and may be tried again (PostgreSQL)."""
+    return getattr(error.orig, "sqlstate", None) in BLOCKED

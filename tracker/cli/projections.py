@@ -59,6 +59,8 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     psycopg.Error,
     OSError,
 )
+#: What stops a rebuild that may be run again: the database, or readers holding the swap.
+REBUILD_ERRORS: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, RebuildFailed)
 
 #: How often ``tracker projector`` checks that its worker threads are alive (seconds).
 WATCH_INTERVAL = 0.25
@@ -271,7 +273,7 @@ def rebuild() -> None:
                 position = projector.rebuild(progress=advance)
                 bar.update(task, completed=position, total=max(head, position))
                 applied = readmodel.tracker.store.count_events(upto=position)
-            except (*DATABASE_ERRORS, RebuildFailed) as error:
+            except REBUILD_ERRORS as error:
                 bar.stop()
                 fail(gettext("the rebuild stopped: %(reason)s; run it again", reason=reason(error)))
         elapsed = time.monotonic() - started

@@ -34,15 +34,16 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from tracker.application import TrackerApplication
 from tracker.readmodel import swap
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import UNAVAILABLE, naive_utc
 from tracker.readmodel.fact_totals import recount
+from tracker.readmodel.nul_text import free_of_nul, storable
 from tracker.readmodel.tables import LIVE, Views, rebuild_views
-from tracker.readmodel.view_batch import apply_events, storable
+from tracker.readmodel.view_batch import apply_events
 
 NAME = "readmodel"
 #: Events per transaction when catching up (at most: a batch holds what is pending).
@@ -66,11 +67,6 @@ SWAP_ATTEMPTS = 3
 
 class RebuildFailed(Exception):
     """The rebuild could not swap its copies in; the live view is untouched."""
-
-
-class SwapBlocked(Exception):
-    """Readers held the live tables in a way the swap could not wait out (a deadlock, or a
-    lock not granted); nothing was swapped, and the swap may be tried again."""
 
 
 class PositionMoved(Exception):
@@ -368,12 +364,14 @@ class Projector:
 
     def apply(self, conn: Connection, notifications: Sequence[Notification]) -> None:
         """Apply a batch inside the caller's transaction (the view change and nothing else)."""
-        to_event = self.tracker.mapper.to_domain_event
+        mapper = self.tracker.mapper
+        to_event = mapper.to_domain_event
         apply_events(
             conn,
             [(n.id, to_event(n)) for n in notifications],
             self.views,
             totals=self.keeps_totals,
+            nul_free=free_of_nul(mapper, notifications),
         )
 
     def announce(self, position: int) -> None:
@@ -410,13 +408,13 @@ class Projector:
             if applied.events < REBUILD_BATCH:
                 break
         copies.finish_copies()
-        blocked = None
+        blocked: swap.SwapBlocked | None = None
         for _ in range(SWAP_ATTEMPTS):
             copies.catch_up()  # sets aside what fails, so the swap's own catch-up will not
             try:
                 position = self._swap_in(copies)
                 break
-            except SwapBlocked as error:
+            except swap.SwapBlocked as error:
                 log.warning("the rebuild's swap met readers (%s); trying again", error)
                 blocked = error
             except swap.SwapRefused as error:
@@ -455,14 +453,6 @@ class Projector:
     def _swap_in(self, copies: Projector) -> int:
         """In one transaction: hold the live position, bring the copies to the head, put them
         in the live tables' place and move the live position there."""
-        try:
-            return self._swap_in_once(copies)
-        except DBAPIError as error:
-            if swap.blocked(error):
-                raise SwapBlocked(str(error.orig)) from error
-            raise
-
-    def _swap_in_once(self, copies: Projector) -> int:
         with self._lock, self.engine.begin() as conn:
             live = self._lock_position(conn)
             position = copies._lock_position(conn)

@@ -11,7 +11,7 @@ the migrations made, name for name (tests/integration/test_rebuild_schema.py):
   ``ix_rm_plans_project``). The reports' indexes are built on the copies once they are
   loaded, before the swap (:func:`finish`), so readers, who wait for the swap's locks, wait
   only for the renames. Every live table is locked at once, first, waiting at most
-  ``LOCK_TIMEOUT`` for readers (else the swap is tried again: ``projector.SwapBlocked``).
+  ``LOCK_TIMEOUT`` for readers (else the swap is tried again: :class:`SwapBlocked`).
 - SQLite cannot rename an index: the copy's indexes are dropped and the live ones created
   again from the text the live table had (readers in WAL mode read the old tables meanwhile).
   SQLite writes the new name quoted into the table's ``CREATE TABLE`` text; when that quoting
@@ -36,8 +36,16 @@ from tracker.readmodel.tables import DEFERRED, REBUILD_SUFFIX, Views
 #: gives up and is tried again: readers that come meanwhile queue behind it.
 LOCK_TIMEOUT = "3s"
 
+#: SQLSTATEs of a swap that met readers' locks: deadlock detected, lock not available.
+BLOCKED = frozenset({"40P01", "55P03"})
+
 #: (table, kind, name) of what belongs to a table besides its columns.
 Owned = set[tuple[str, str, str]]
+
+
+class SwapBlocked(Exception):
+    """Readers held the live tables longer than the swap waits (or a deadlock with one of
+    them); nothing was swapped, and the swap may be tried again."""
 
 
 class SwapRefused(Exception):
@@ -126,7 +134,12 @@ def _swap_postgres(conn: Connection, pairs: list[tuple[Table, Table]]) -> None:
     # table while it asks for another meets the swap before it has dropped anything.
     live = ", ".join(qualified(table.name) for table, _ in pairs)
     conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-    conn.exec_driver_sql(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
+    try:
+        conn.exec_driver_sql(f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE")
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) in BLOCKED:
+            raise SwapBlocked(str(error.orig).strip()) from error
+        raise
     for table, copy in pairs:
         conn.exec_driver_sql(f"DROP TABLE {qualified(table.name)}")
         rename_table(conn, qualified(copy.name), quote(table.name))
@@ -201,12 +214,3 @@ def _restore_table_text(conn: Connection, table: str, live_sql: str, renamed_sql
         )
     finally:
         conn.exec_driver_sql("PRAGMA writable_schema = OFF")
-
-
-#: SQLSTATEs of a swap that met readers' locks: deadlock detected, lock not available.
-BLOCKED = frozenset({"40P01", "55P03"})
-
-
-def blocked(error: DBAPIError) -> bool:
-    """Whether the swap failed on readers' locks, and may be tried again (PostgreSQL)."""
-    return getattr(error.orig, "sqlstate", None) in BLOCKED

@@ -30,6 +30,7 @@ from tracker.readmodel.database import naive_utc
 from tracker.readmodel.document_views import DocumentRows
 from tracker.readmodel.fact_totals import FactTotalsChange
 from tracker.readmodel.indicator_views import IndicatorRows
+from tracker.readmodel.nul_text import storable
 from tracker.readmodel.project_rows import (
     fact_values,
     plan_replacement,
@@ -123,10 +124,12 @@ def apply_events(
     views: Views = LIVE,
     *,
     totals: bool = True,
+    nul_free: bool = False,
 ) -> None:
     """Apply ``(position, event)`` pairs, in order, inside the caller's transaction
-    (``totals=False``: leave the ledger's sums to :func:`fact_totals.recount`)."""
-    batch = ViewBatch(views, totals=totals)
+    (``totals=False``: leave the ledger's sums to :func:`fact_totals.recount`;
+    ``nul_free``: no text in the events holds NUL, so no row needs :func:`storable`)."""
+    batch = ViewBatch(views, totals=totals, nul_free=nul_free)
     batch.fetch(conn, events)
     for position, event in events:
         batch.apply(event, position)
@@ -169,8 +172,10 @@ class References:
 class ViewBatch:
     """The rows one batch of events creates and changes, until they are written."""
 
-    def __init__(self, views: Views = LIVE, *, totals: bool = True) -> None:
+    def __init__(self, views: Views = LIVE, *, totals: bool = True, nul_free: bool = False) -> None:
         self.views = views
+        #: Whether the events are known to hold no NUL in their text (nothing to replace).
+        self.nul_free = nul_free
         #: Whether this batch keeps the ledger's sums (a rebuild recounts them at the end).
         self.totals = totals
         self.sql = statements(views)
@@ -444,7 +449,7 @@ class ViewBatch:
             if row["superseded_at"] is None:  # still current once the batch is applied
                 self.fact_totals.add(row, self._illustrative(row["project_id"]))
         for table, rows in self.new_rows.items():
-            append_rows(conn, table, [storable(row) for row in rows])
+            append_rows(conn, table, rows if self.nul_free else [storable(row) for row in rows])
         for table, closed in self.superseded.items():
             if closed:
                 conn.execute(self.sql.supersede[table], closed)
@@ -461,17 +466,6 @@ class ViewBatch:
         self.indicators.write(conn)
         self.fact_totals.write(conn)
         self.titles.write(conn)
-
-
-def storable(row: Row) -> Row:
-    """``row`` with every NUL in its text replaced by U+FFFD: PostgreSQL text cannot hold NUL,
-    and events stored before the domain refused it must still reach the reports."""
-    if any(isinstance(value, str) and "\x00" in value for value in row.values()):
-        return {
-            name: value.replace("\x00", "\ufffd") if isinstance(value, str) else value
-            for name, value in row.items()
-        }
-    return row
 
 
 def _select_in(conn: Connection, statement: Any, keys: Iterable[Any]) -> Iterator[Row]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,14 +27,20 @@ MONEY_KINDS = ("committed", "disbursed")
 class LedgerMoment:
     known_at: datetime | None
     as_of: date | None
+    #: ``known_at`` as the ledger stores moments.
+    stored: datetime | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.known_at is not None:
+            object.__setattr__(self, "stored", naive_utc(self.known_at))
 
     def holds(self, row: Any) -> bool:
         """Whether a ledger row counts at this moment (as ``counted_facts`` selects it)."""
         if self.as_of is not None and row.effective_date > self.as_of:
             return False
-        if self.known_at is None:
+        moment = self.stored
+        if moment is None:
             return row.superseded_at is None
-        moment = naive_utc(self.known_at)
         return row.recorded_at <= moment and (
             row.superseded_at is None or row.superseded_at > moment
         )

@@ -8,7 +8,7 @@ the projects the query's :class:`~tracker.readmodel.filters.Filters` select.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
@@ -223,14 +223,20 @@ class ProjectAsOf:
     announced_on: date
 
 
-def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsOf]:
+def projects_as_of(
+    conn: Connection, query: ReportQuery, only: Collection[str] | None = None
+) -> dict[str, ProjectAsOf]:
     """Each project announced by ``as_of`` with its plan and status as then known, of those
-    the query's filters select (a flag judged at the query's moment by its ``judge``).
+    the query's filters select (a flag judged at the query's moment by its ``judge``); of the
+    projects ``only`` (ids) alone when given.
 
     The status as of a day is the change effective last by then; without ``as_of`` it is the
     project's current status, the last change recorded (as ``Project.status_as_of`` has it,
     even when a change was recorded with an earlier effective date than the one before).
     """
+    if only is not None and not only:
+        return {}
+    among = [] if only is None else [t.statuses.c.project_id.in_(sorted(only))]
     latest_first = (
         (t.statuses.c.version.desc(),)
         if query.as_of is None
@@ -246,6 +252,7 @@ def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsO
         )
         .where(t.statuses.c.portfolio_id == str(query.portfolio_id))
         .where(*_known(t.statuses, query), *_effective(t.statuses.c.effective_date, query))
+        .where(*among)
         .subquery()
     )
     rows = conn.execute(
@@ -254,6 +261,7 @@ def projects_as_of(conn: Connection, query: ReportQuery) -> dict[str, ProjectAsO
         .where(t.plans.c.portfolio_id == str(query.portfolio_id))
         .where(*_known(t.plans, query), *_effective(t.plans.c.announced_on, query))
         .where(*in_scope(t.plans.c.project_id, query))
+        .where(*([] if only is None else [t.plans.c.project_id.in_(sorted(only))]))
     )
     filters = query.filters
     found = (
@@ -354,11 +362,18 @@ def _ratio(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
 # Reports
 
 
-def figures_of(conn: Connection, query: ReportQuery, book: RateBook) -> Figures:
+def figures_of(
+    conn: Connection,
+    query: ReportQuery,
+    book: RateBook,
+    projects: Mapping[str, ProjectAsOf] | None = None,
+) -> Figures:
     """The figures of the projects the query counts; narrowed, only the facts of those
-    projects (grouped per project to tell them apart), else every fact of the layer."""
+    projects (grouped per project to tell them apart), else every fact of the layer.
+    ``projects``: the query's ``projects_as_of``, when the caller has them already."""
     figures = Figures.empty(query.currency)
-    projects = projects_as_of(conn, query)
+    if projects is None:
+        projects = projects_as_of(conn, query)
     for project in projects.values():
         _add_project(figures, book, project)
     if not query.filters.narrows:  # the projector's sums, the layer applied
@@ -384,11 +399,20 @@ def _portfolio_fact_groups(conn: Connection, query: ReportQuery) -> Iterable[Any
     )
 
 
-def progress(conn: Connection, query: ReportQuery) -> Progress:
+def progress(
+    conn: Connection,
+    query: ReportQuery,
+    *,
+    book: RateBook | None = None,
+    projects: Mapping[str, ProjectAsOf] | None = None,
+) -> Progress:
+    """The progress report at the query's moment. A caller that needs the query's rate book
+    (fresh: ``rate_book``) or ``projects_as_of`` too may pass them (``changes`` does)."""
     check_filters(conn, query.portfolio_id, query.filters)
-    book = rate_book(conn, query)
+    if book is None:
+        book = rate_book(conn, query)
     targets = targets_in_force(conn, query, book)
-    figures = figures_of(conn, query, book)
+    figures = figures_of(conn, query, book, projects)
     investment = targets.investment_converted if targets else None
     ratios = Ratios(
         committed=_ratio(figures.committed.amount, investment),

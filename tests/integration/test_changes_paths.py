@@ -1,0 +1,176 @@
+"""What changed, on the paths the explanation takes to avoid walking every project.
+
+``changes`` explains only the projects whose count, status or pledge differ between the two
+moments (or whose pledge converts at a moved rate), and walks each moved value date with the
+end's rate looked up once. These histories are small enough to say by hand what each figure
+must show; each contribution must name the right project and its events, and the figures at
+each end must be the progress reports'.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.rates import give_rates
+from tests.unit.factories import plan
+from tracker.application import TrackerApplication
+from tracker.domain.commands import ChangeStatus, CommitInvestment
+from tracker.domain.rate_set import PublishedRate
+from tracker.domain.values import Envelope, Money
+from tracker.readmodel.changes import Changes, FigureChange, changes
+from tracker.readmodel.database import create_readmodel_engine
+from tracker.readmodel.projector import Projector
+from tracker.readmodel.reports import EXACT, ReportQuery, progress
+from tracker.settings import Settings
+
+
+def on(day: str) -> Envelope:
+    return Envelope("test", date.fromisoformat(day))
+
+
+def money(amount: str, currency: str = "USD") -> Money:
+    return Money(Decimal(amount), currency)
+
+
+def figure(
+    found: Changes, name: str, unconverted: str = "", counting: bool = False
+) -> FigureChange:
+    [match] = [
+        f
+        for f in found.figures
+        if (f.measure.name, f.measure.unconverted, f.measure.counting)
+        == (name, unconverted, counting)
+    ]
+    return match
+
+
+def explained(
+    change: FigureChange,
+) -> dict[tuple[str, str | None], tuple[Decimal, tuple[int, ...]]]:
+    """Each contribution's cause (kind, project) with its amount and the events named."""
+    total = Decimal(0)
+    for c in change.contributions:
+        total = EXACT.add(total, c.amount)
+    assert total == change.difference == EXACT.subtract(change.end, change.start)
+    return {
+        (c.cause.kind, c.cause.project_id): (c.amount, c.cause.positions)
+        for c in change.contributions
+    }
+
+
+@dataclass
+class Store:
+    tracker: TrackerApplication
+    engine: Engine
+
+    def catch_up(self) -> None:
+        Projector(self.tracker, self.engine).catch_up()
+
+    def changes(self, start: ReportQuery, end: ReportQuery) -> Changes:
+        self.catch_up()
+        with self.engine.connect() as conn:
+            found = changes(conn, start, end)
+            # Each end is the progress report at its moment.
+            for query, report in ((start, found.start), (end, found.end)):
+                assert progress(conn, query).figures == report.figures
+        return found
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    tracker = TrackerApplication(settings)
+    engine = create_readmodel_engine(settings, pool_size=2)
+    try:
+        yield Store(tracker, engine)
+    finally:
+        engine.dispose()
+        tracker.close()
+
+
+def portfolio(store: Store) -> UUID:
+    return store.tracker.establish_portfolio("P", "Forum", date(2024, 1, 1), on("2024-01-01")).id
+
+
+def test_a_status_effective_between_the_days_and_facts_without_a_rate_are_explained(
+    store: Store,
+) -> None:
+    """As known now, between two days: P was agreed effective inside the window (recorded
+    before either moment), R was agreed before it, and Q committed KZT and EUR (which has no
+    rate: unconverted, and counted) inside it."""
+    tracker, owner = store.tracker, portfolio(store)
+    give_rates(tracker, owner, [("KZT", date(2024, 1, 1), Decimal("500"))])
+    p = tracker.announce_project(owner, plan(title="P"), on("2024-01-10")).id
+    q = tracker.announce_project(owner, plan(title="Q"), on("2024-01-10")).id
+    r = tracker.announce_project(owner, plan(title="R"), on("2024-01-10")).id
+    agreed = tracker.record(p, ChangeStatus("agreed"), on("2024-06-15")).position
+    tracker.record(r, ChangeStatus("agreed"), on("2024-05-01"))
+    euros = tracker.record(q, CommitInvestment(money("1000", "EUR")), on("2024-06-20")).position
+    kzt = tracker.record(q, CommitInvestment(money("1000000", "KZT")), on("2024-06-21")).position
+
+    start, end = ReportQuery(owner, as_of=date(2024, 6, 1)), ReportQuery(owner, date(2024, 6, 30))
+    found = store.changes(start, end)
+    assert explained(figure(found, "projects.announced")) == {
+        ("project", str(p)): (Decimal(-1), (agreed,))
+    }
+    assert explained(figure(found, "projects.agreed")) == {
+        ("project", str(p)): (Decimal(1), (agreed,))
+    }
+    assert explained(figure(found, "projects")) == {}
+    assert explained(figure(found, "pledged")) == {}  # nobody's pledge changed, nor a rate
+    assert explained(figure(found, "committed")) == {
+        ("project", str(q)): (Decimal(2000), (kzt,))  # KZT 1,000,000 at 500
+    }
+    assert explained(figure(found, "committed", "EUR")) == {
+        ("project", str(q)): (Decimal(1000), (euros,))
+    }
+    assert explained(figure(found, "committed", "EUR", counting=True)) == {
+        ("project", str(q)): (Decimal(1), (euros,))
+    }
+
+    # From the end to a later day: nothing moved.
+    found = store.changes(end, ReportQuery(owner, as_of=date(2024, 7, 31)))
+    assert all(f.difference == 0 and f.contributions == [] for f in found.figures)
+
+
+def test_an_unchanged_project_whose_rate_moved_is_explained_by_the_rates(store: Store) -> None:
+    """Between two known_at moments only the KZT rate was corrected: K's pledge and
+    commitment (KZT) move, credited to the rate move; U (USD) contributes nothing; with
+    nothing recorded in between, nothing moves at all."""
+    tracker, owner = store.tracker, portfolio(store)
+    rates = give_rates(tracker, owner, [("KZT", date(2024, 1, 1), Decimal("500"))])
+    kzt = plan(title="K", planned_investment=money("50000000", "KZT"))
+    k = tracker.announce_project(owner, kzt, on("2024-01-10")).id
+    tracker.announce_project(owner, plan(title="U"), on("2024-01-10"))
+    tracker.record(k, CommitInvestment(money("5000000", "KZT")), on("2024-02-01"))
+    store.catch_up()
+    time.sleep(0.01)
+    before = datetime.now(UTC)
+    time.sleep(0.01)
+    fixed = PublishedRate("KZT", date(2024, 1, 1), Decimal("400"))
+    tracker.change_rate_set(
+        rates, lambda s: s.correct(fixed, "typo", on("2024-03-01")), on("2024-03-01")
+    )
+
+    found = store.changes(ReportQuery(owner, known_at=before), ReportQuery(owner))
+    [(cause, (amount, _))] = explained(figure(found, "pledged")).items()
+    assert (cause, amount) == (("rates", None), Decimal(125000) - Decimal(100000))
+    [move] = figure(found, "pledged").contributions[0].cause.moves
+    assert (move.currency, move.before.units_per_usd, move.after.units_per_usd) == (  # type: ignore[union-attr]
+        "KZT",
+        Decimal(500),
+        Decimal(400),
+    )
+    assert explained(figure(found, "committed")) == {("rates", None): (Decimal(2500), ())}
+    assert explained(figure(found, "projects")) == {}
+
+    later = datetime.now(UTC)
+    found = store.changes(ReportQuery(owner, known_at=later), ReportQuery(owner))
+    assert all(f.difference == 0 and f.contributions == [] for f in found.figures)

@@ -1,0 +1,420 @@
+"""Who moved each headline figure between two moments, each change credited exactly.
+
+What ``changes`` (tracker/readmodel/changes.py) collects: per cause (a project's events, a
+move of rates, restated targets) what it did to each measure, and the events behind it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+
+from tracker.domain.status import Status
+from tracker.readmodel.fx import USD, Rate, RateBook
+from tracker.readmodel.moved import LedgerMoment, moved_facts, sums_at_start
+from tracker.readmodel.reports import EXACT, ProjectAsOf, ReportQuery, TargetsInForce
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, order=True)
+class Measure:
+    """One number of a headline: a figure in the report currency, the amounts of one
+    currency it could not convert (``unconverted``) or how many they are (``counting``)."""
+
+    name: str  # pledged, committed, …, projects, projects.<status>, target_investment, …
+    unit: str  # a currency code, "jobs" or "projects"
+    unconverted: str = ""
+    counting: bool = False
+
+
+#: The jobs a ledger row adds, permanent and temporary.
+JOBS = (Measure("jobs_permanent", "jobs"), Measure("jobs_temporary", "jobs"))
+#: A headline, or what one change did to it: a value per measure.
+Vector = dict[Measure, Decimal]
+#: The sums a report converts as one: its holder (the portfolio "", or a project when the
+#: filters narrow), kind, currency and value date.
+Group = tuple[str, str, str, date]
+#: One ledger row entering (sign 1) or leaving (-1) a group: its event's position, its
+#: project, the sign, its amount and the events to credit.
+Step = tuple[int, str, int, Decimal, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class RateMove:
+    """The rate a currency converted with on a value date, as known at each moment."""
+
+    currency: str
+    before: Rate | None
+    after: Rate | None
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What moved a figure: a project's events, a move of rates, or restated targets."""
+
+    kind: str  # "project" | "rates" | "targets"
+    project_id: str | None = None
+    #: Global positions of the events behind it (a rate move names its rates instead).
+    positions: tuple[int, ...] = ()
+    moves: tuple[RateMove, ...] = ()
+
+
+@dataclass(frozen=True)
+class Contribution:
+    cause: Cause
+    amount: Decimal
+
+
+def unconverted(name: str, currency: str, amount: Decimal, count: int) -> Vector:
+    """The amounts of ``currency`` a figure could not convert: their sum and how many."""
+    return {
+        Measure(name, currency, unconverted=currency): amount,
+        Measure(name, currency, unconverted=currency, counting=True): Decimal(count),
+    }
+
+
+@dataclass
+class Explanation:
+    """What each cause did to each measure, collected change by change: the ledger rows
+    that moved (``facts``), the projects' count, status and pledge (``projects``), the
+    targets (``targets``), each valued with the rates of its moment (``books``) in the report
+    currency."""
+
+    currency: str
+    books: tuple[RateBook, RateBook]
+    #: The projects the filters count at each moment; ``None``: not narrowed (every fact
+    #: of the layer counts, summed per value date for the whole portfolio).
+    scope: tuple[frozenset[str], frozenset[str]] | None = None
+    by_cause: dict[tuple[Any, ...], Vector] = field(default_factory=lambda: defaultdict(dict))
+    rate_causes: dict[tuple[Any, ...], tuple[RateMove, ...]] = field(default_factory=dict)
+    #: The events behind each cause's change of each measure.
+    positions: dict[tuple[tuple[Any, ...], Measure], set[int]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    #: ``rate_cause`` per currency and value date, as found.
+    _rate_found: dict[tuple[str, date], tuple[Any, ...] | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        #: Both moments convert alike (the same sets preferred, the same rates): no rate moved.
+        self.same_rates = rates_of(self.books[0]) == rates_of(self.books[1])
+
+    def credit(
+        self,
+        cause: tuple[Any, ...],
+        change: Mapping[Measure, Decimal],
+        positions: Iterable[int] = (),
+    ) -> None:
+        """Add ``change`` to what ``cause`` did, by the events at ``positions``."""
+        vector = self.by_cause[cause]
+        events = set(positions)
+        for measure, value in change.items():
+            if value:
+                vector[measure] = EXACT.add(vector.get(measure, ZERO), value)
+                self.positions[(cause, measure)] |= events
+
+    def credit_one(
+        self, cause: tuple[Any, ...], measure: Measure, value: Decimal, events: Iterable[int]
+    ) -> None:
+        """``credit`` of one measure (the walk's inner step)."""
+        if value:
+            vector = self.by_cause[cause]
+            vector[measure] = EXACT.add(vector.get(measure, ZERO), value)
+            self.positions[(cause, measure)].update(events)
+
+    def step(
+        self, cause: tuple[Any, ...], before: Vector, after: Vector, positions: Iterable[int] = ()
+    ) -> Vector:
+        """Credit ``cause`` with ``after - before``; return ``after``."""
+        self.credit(cause, _minus(after, before), positions)
+        return after
+
+    def explaining(self) -> dict[Measure, list[Contribution]]:
+        """Each measure's contributions, the largest first."""
+        found: dict[Measure, list[Contribution]] = defaultdict(list)
+        for key, vector in self.by_cause.items():
+            for measure, amount in vector.items():
+                if amount:
+                    found[measure].append(Contribution(self._cause(key, measure), amount))
+        for listed in found.values():
+            listed.sort(key=lambda c: (-abs(c.amount), c.cause.kind, c.cause.project_id or ""))
+        return found
+
+    def _cause(self, key: tuple[Any, ...], measure: Measure) -> Cause:
+        if key[0] == "project":
+            return Cause("project", key[1], tuple(sorted(self.positions[(key, measure)])))
+        if key[0] == "targets":
+            return Cause("targets", positions=key[1:])
+        return Cause("rates", moves=self.rate_causes[key])
+
+    # Valuing an amount with each moment's rates
+
+    def value(self, at: int, name: str, amount: Decimal, currency: str, on: date, n: int) -> Vector:
+        """What ``n`` amounts summing to ``amount`` add to figure ``name`` at moment ``at``."""
+        if n == 0:
+            return {}
+        converted = self.books[at].convert(amount, currency, on, self.currency)
+        if converted is not None:
+            return {Measure(name, self.currency): converted}
+        return unconverted(name, currency, amount, n)
+
+    def rate_cause(self, currency: str, on: date) -> tuple[Any, ...] | None:
+        """The rate move for converting ``currency`` on ``on``, if the rates differ."""
+        if currency == self.currency or self.same_rates:
+            return None
+        if (currency, on) not in self._rate_found:
+            self._rate_found[(currency, on)] = self._rate_move(currency, on)
+        return self._rate_found[(currency, on)]
+
+    def _rate_move(self, currency: str, on: date) -> tuple[Any, ...] | None:
+        moves = tuple(
+            RateMove(code, before, after)
+            for code in dict.fromkeys((currency, self.currency))
+            if code != USD
+            and _rate_key(before := self.books[0].rate(code, on))
+            != _rate_key(after := self.books[1].rate(code, on))
+        )
+        if not moves:
+            return None
+        key = ("rates", *(_rate_key(m.before) for m in moves), *(_rate_key(m.after) for m in moves))
+        self.rate_causes[key] = moves
+        return key
+
+    # Ledger facts
+
+    def facts(
+        self,
+        conn: Connection,
+        start: ReportQuery,
+        end: ReportQuery,
+        positions: Mapping[str, set[int]],
+    ) -> None:
+        moments = (LedgerMoment(start.known_at, start.as_of), LedgerMoment(end.known_at, end.as_of))
+        scope = self.scope
+        among = None if scope is None else scope[0] | scope[1]
+        entered = frozenset() if scope is None else scope[0] ^ scope[1]
+        groups: dict[Group, list[Step]] = defaultdict(list)
+        for row in conn.execute(moved_facts(start, end, among, entered)):
+            counted = (
+                moments[0].holds(row) and (scope is None or row.project_id in scope[0]),
+                moments[1].holds(row) and (scope is None or row.project_id in scope[1]),
+            )
+            if counted[0] == counted[1]:
+                continue
+            sign = 1 if counted[1] else -1
+            # Left the count: closed by a correction or retraction, the event to credit.
+            closed = not counted[1] and row.superseded_at is not None
+            position = row.superseded_position if closed else row.recorded_position
+            project = row.project_id
+            cause = ("project", project)
+            # A project that entered or left the filters' scope: its events between the
+            # moments (a status changed, a plan corrected) are behind every row it moved.
+            events = {position, *(positions.get(project, ()) if project in entered else ())}
+            if row.kind == "jobs_created":
+                self.credit_one(cause, JOBS[0], Decimal(sign * row.permanent), events)
+                self.credit_one(cause, JOBS[1], Decimal(sign * row.temporary), events)
+            elif row.currency == self.currency:  # taken as it is: adds up as it comes
+                measure = Measure(row.kind, self.currency)
+                self.credit_one(cause, measure, sign * row.amount, events)
+            else:
+                holder = "" if scope is None else project
+                groups[(holder, row.kind, row.currency, row.effective_date)].append(
+                    (position, project, sign, row.amount, tuple(sorted(events)))
+                )
+        self._walk_groups(conn, start, groups)
+
+    def _walk_groups(
+        self,
+        conn: Connection,
+        start: ReportQuery,
+        groups: dict[Group, list[Step]],
+    ) -> None:
+        """Each value date's sum (the portfolio's, or a project's when the filters narrow:
+        as the report converts it) from its start value to its end value, change by change."""
+        among = None if self.scope is None else self.scope[0]
+        sums = sums_at_start(conn, start, self._ranges(groups), among)
+        for key in set(groups) | set(sums):
+            _, kind, currency, on = key
+            amount, n = sums.get(key, (ZERO, 0))
+            value = self.value(0, kind, amount, currency, on, n)
+            if (rates := self.rate_cause(currency, on)) is not None:
+                value = self.step(rates, value, self.value(1, kind, amount, currency, on, n))
+            if key in groups:
+                self._walk(key, amount, n, value, sorted(groups[key]))
+
+    def _walk(self, key: Group, amount: Decimal, n: int, value: Vector, steps: list[Step]) -> None:
+        """One group's steps, each valued at the end's rates and credited to its project:
+        ``value`` then ``step`` for each, with the group's rate looked up once."""
+        _, kind, currency, on = key
+        factors = _factors(self.books[1], currency, on, self.currency)
+        if factors is not None:
+            measure, (divisor, multiplier) = Measure(kind, self.currency), factors
+            before = value.get(measure, ZERO)
+            for _, project, sign, delta, events in steps:
+                amount, n = EXACT.add(amount, sign * delta), n + sign
+                after = amount / divisor * multiplier if n else ZERO  # as RateBook.convert
+                change = EXACT.subtract(after, before)
+                self.credit_one(("project", project), measure, change, events)
+                before = after
+            return
+        sums, counts = (
+            Measure(kind, currency, unconverted=currency),
+            Measure(kind, currency, unconverted=currency, counting=True),
+        )
+        before, counted = value.get(sums, ZERO), value.get(counts, ZERO)
+        for _, project, sign, delta, events in steps:
+            amount, n = EXACT.add(amount, sign * delta), n + sign
+            after, count = (amount, Decimal(n)) if n else (ZERO, ZERO)
+            cause = ("project", project)
+            self.credit_one(cause, sums, EXACT.subtract(after, before), events)
+            self.credit_one(cause, counts, EXACT.subtract(count, counted), events)
+            before, counted = after, count
+
+    def _ranges(self, groups: Iterable[Group]) -> list[tuple[str, date, date]]:
+        """Per currency, the value dates to read sums for: those the changed rows hold and
+        those whose rate moved (every date a rate of either moment starts a period)."""
+        by_currency: dict[str, list[date]] = defaultdict(list)
+        for _, _, currency, on in groups:
+            if currency != self.currency:
+                by_currency[currency].append(on)
+        for currency, start, stop in self._rate_periods():
+            by_currency[currency] += [start, stop]
+        return [(c, min(days), max(days)) for c, days in by_currency.items()]
+
+    def _rate_periods(self) -> list[tuple[str, date, date]]:
+        """Each currency's periods (first day, last day) whose rate differs between the
+        moments; the last period runs to the end of the calendar."""
+        currencies = {USD, *(c for book in self.books for (_, c) in book.rates)}
+        currencies.discard(self.currency)
+        starts = sorted(
+            {r.rate_date for book in self.books for rates in book.rates.values() for r in rates}
+        )
+        periods = []
+        for currency in currencies:
+            for index, first in enumerate(starts):
+                if self.rate_cause(currency, first) is not None:
+                    last = starts[index + 1] if index + 1 < len(starts) else date.max
+                    periods.append((currency, first, last))
+        return periods
+
+    # Projects: their count, status and pledge
+
+    def projects(
+        self,
+        before: dict[str, ProjectAsOf],
+        after: dict[str, ProjectAsOf],
+        positions: Mapping[str, set[int]],
+    ) -> None:
+        """Each project's count by status and pledge, credited to the project's events that
+        announced it, corrected its plan or changed its status between the moments."""
+        for project_id in before.keys() | after.keys():
+            then, now = before.get(project_id), after.get(project_id)
+            if then == now and not self._pledged_rate_moved(then):
+                continue  # the same count, status and pledge at both moments
+            cause, events = ("project", project_id), positions.get(project_id, set())
+            status_then = then.status if then else None
+            status_now = now.status if now else None
+            if status_then != status_now:
+                self.credit(cause, _status_vector(status_then, -1), events)
+                self.credit(cause, _status_vector(status_now, 1), events)
+            value = self._pledged(0, then)
+            if _pledges(then) and _pledges(now):
+                assert then is not None
+                rates = self.rate_cause(then.currency, then.announced_on)
+                if rates is not None:
+                    value = self.step(rates, value, self._pledged(1, then))
+            self.step(cause, value, self._pledged(1, now), events)
+
+    def _pledged_rate_moved(self, project: ProjectAsOf | None) -> bool:
+        return (
+            _pledges(project)
+            and project is not None
+            and self.rate_cause(project.currency, project.announced_on) is not None
+        )
+
+    def _pledged(self, at: int, project: ProjectAsOf | None) -> Vector:
+        if not _pledges(project):
+            return {}
+        assert project is not None
+        return self.value(
+            at, "pledged", project.planned_investment, project.currency, project.announced_on, 1
+        )
+
+    # Targets
+
+    def targets(
+        self, before: TargetsInForce | None, after: TargetsInForce | None, position: int | None
+    ) -> None:
+        cause = ("targets", *(() if position is None else (position,)))
+        value = self._target(0, before)
+        if before is not None and after is not None:
+            rates = self.rate_cause(before.currency, before.effective_date)
+            if rates is not None:
+                value = self.step(rates, value, self._target(1, before))
+        self.step(cause, value, self._target(1, after))
+
+    def _target(self, at: int, targets: TargetsInForce | None) -> Vector:
+        if targets is None:
+            return {}
+        return {
+            **self.value(
+                at,
+                "target_investment",
+                targets.investment,
+                targets.currency,
+                targets.effective_date,
+                1,
+            ),
+            Measure("target_jobs", "jobs"): Decimal(targets.jobs),
+            Measure("target_projects", "projects"): Decimal(targets.projects),
+        }
+
+
+def rates_of(book: RateBook) -> tuple[Any, ...]:
+    """What a book converts with: its sets in order of preference, each one's rates."""
+    rates = {key: [_rate_key(r) for r in found] for key, found in book.rates.items()}
+    return tuple(s.rate_set_id for s in book.sets), rates, book.fixed_date
+
+
+def _factors(book: RateBook, currency: str, on: date, to: str) -> tuple[Decimal, Decimal] | None:
+    """What ``RateBook.convert`` divides and multiplies an amount of ``currency`` (not
+    ``to``) by on ``on``; ``None``: a rate is missing (the amount stays unconverted)."""
+    one, found = Decimal(1), []
+    for code in (currency, to):
+        if code == USD:
+            found.append(one)
+        elif (rate := book.rate(code, on)) is None:
+            return None
+        else:
+            found.append(rate.units_per_usd)
+    return found[0], found[1]
+
+
+def _rate_key(rate: Rate | None) -> tuple[str, date, Decimal] | None:
+    return None if rate is None else (rate.rate_set_id, rate.rate_date, rate.units_per_usd)
+
+
+def _pledges(project: ProjectAsOf | None) -> bool:
+    return project is not None and project.status != Status.CANCELLED.value
+
+
+def _status_vector(status: str | None, sign: int) -> Vector:
+    if status is None:
+        return {}
+    return {
+        Measure("projects", "projects"): Decimal(sign),
+        Measure(f"projects.{status}", "projects"): Decimal(sign),
+    }
+
+
+def _minus(after: Mapping[Measure, Decimal], before: Mapping[Measure, Decimal]) -> Vector:
+    return {
+        measure: EXACT.subtract(after.get(measure, ZERO), before.get(measure, ZERO))
+        for measure in set(after) | set(before)
+    }

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from tracker.domain.status import Status
 from tracker.readmodel.fx import USD, Rate, RateBook
-from tracker.readmodel.moved import LedgerMoment, moved_facts, sums_at_start
+from tracker.readmodel.moved import LedgerMoment, current_kinds, moved_facts, sums_at_start
 from tracker.readmodel.reports import EXACT, ProjectAsOf, ReportQuery, TargetsInForce
 
 ZERO = Decimal(0)
@@ -200,7 +200,8 @@ class Explanation:
         among = None if scope is None else scope[0] | scope[1]
         entered = frozenset() if scope is None else scope[0] ^ scope[1]
         groups: dict[Group, list[Step]] = defaultdict(list)
-        for row in conn.execute(moved_facts(start, end, among, entered)):
+        kinds = current_kinds(conn, start, end)
+        for row in conn.execute(moved_facts(start, end, among, entered, kinds)):
             counted = (
                 moments[0].holds(row) and (scope is None or row.project_id in scope[0]),
                 moments[1].holds(row) and (scope is None or row.project_id in scope[1]),

@@ -21,6 +21,8 @@ from tracker.readmodel.database import exact_sum, naive_utc
 from tracker.readmodel.reports import ReportQuery, TargetsInForce, counted_facts, in_scope
 
 MONEY_KINDS = ("committed", "disbursed")
+#: A ledger row's kind and currency (``None``: jobs).
+Kind = tuple[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -54,21 +56,57 @@ def _window(column: Any, start: Any, end: Any) -> Any:
     return condition if end is None else and_(condition, column <= end)
 
 
+def current_kinds(conn: Connection, start: ReportQuery, end: ReportQuery) -> list[Kind] | None:
+    """The kinds and currencies (``None`` for jobs) of the portfolio's current ledger rows
+    effective between the two ``as_of``, from the sums the projector keeps
+    (tracker/readmodel/fact_totals.py); ``None`` when the end is not the latest knowledge.
+
+    When it is, a row effective between the days that counts at one moment and not the
+    other is current (or was closed after the start's ``known_at``, and is found as such),
+    so naming these lets the ledger's report index find the rows, instead of a scan."""
+    if end.known_at is not None or start.as_of is None:
+        return None
+    sums = t.fact_totals.c
+    query = (
+        select(sums.kind, sums.currency)
+        .distinct()
+        .where(sums.portfolio_id == str(start.portfolio_id))
+        .where(_window(sums.effective_date, start.as_of, end.as_of))
+    )
+    return sorted((kind, currency or None) for kind, currency in conn.execute(query))
+
+
 def moved_facts(
     start: ReportQuery,
     end: ReportQuery,
     among: Collection[str] | None = None,
     entered: Collection[str] = (),
+    kinds: Collection[Kind] | None = None,
 ) -> Any:
     """The ledger rows that may count at one moment and not the other: recorded or closed
-    between the two ``known_at``, or effective between the two ``as_of``; of the projects
-    ``among`` only (when the filters narrow), and every row of those ``entered`` (counted
-    at one moment and not the other, the filters judged at each)."""
+    between the two ``known_at``, or effective between the two ``as_of`` (of ``kinds``
+    only, when given: ``current_kinds``); of the projects ``among`` only (when the filters
+    narrow), and every row of those ``entered`` (counted at one moment and not the other,
+    the filters judged at each)."""
     f = t.facts.c
     known = (
         None if start.known_at is None else naive_utc(start.known_at),
         None if end.known_at is None else naive_utc(end.known_at),
     )
+    effective = _window(f.effective_date, start.as_of, end.as_of)
+    if kinds is not None:
+        effective = or_(
+            false(),
+            *(
+                and_(
+                    f.kind == kind,
+                    f.currency.is_(None) if currency is None else f.currency == currency,
+                    f.superseded_at.is_(None),
+                    effective,
+                )
+                for kind, currency in kinds
+            ),
+        )
     return (
         select(
             f.project_id,
@@ -89,7 +127,7 @@ def moved_facts(
             or_(
                 _window(f.recorded_at, *known),
                 _window(f.superseded_at, *known),
-                _window(f.effective_date, start.as_of, end.as_of),
+                effective,
                 *([f.project_id.in_(sorted(entered))] if entered else []),
             )
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +70,8 @@ class Run:
     profiles: list[Profile] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
+    #: Seconds each part of the run took, in order.
+    sections: dict[str, float] = field(default_factory=dict)
     py_spy: str | None = None
     access_log_measured: bool = False
     import_memory_measured: bool = False
@@ -91,3 +95,15 @@ class Run:
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
+
+    @contextmanager
+    def section(self, title: str) -> Iterator[None]:
+        """A part of the run: announced, and its minutes kept for the report (the whole run
+        should take less than 15 minutes, bench/README.md)."""
+        print(f"\n== {title}", flush=True)
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.sections[title] = time.monotonic() - started
+            print(f"   ({self.sections[title] / 60:.1f} min)", flush=True)

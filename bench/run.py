@@ -189,50 +189,50 @@ def wait_until_applied(handle: Opened, timeout: float = 120.0) -> float:
 
 def measure_database(run: Run, db: Database) -> None:
     label = db.label
-    print(f"\n== {label}: seeding", flush=True)
     with opened(db) as handle:
-        seeded = data.generate(handle.tracker, portfolios=1, projects=74, events_per_project=15)
-        handle.projector.catch_up()
-        if db.settings.is_postgres:
-            analyze(db, handle.engine)  # autovacuum's job in production; off on test servers
-        _, token = KeyStore(handle.engine).create("bench-recorder", Role.RECORDER)
-        portfolio = seeded.portfolio_ids[0]
-        projects = seeded.project_ids
-        ids_file = run.logs / f"projects-{label}.txt"
-        ids_file.write_text("\n".join(str(p) for p in projects) + "\n")
-        run.facts[f"read portfolio ({label})"] = (
-            f"{len(projects)} projects, {seeded.events:,} events"
-        )
-
-        server, projector = serve(run, db)
-        try:
-            one_worker = measure_reads(run, db, server, portfolio)
-            measure_languages(run, label, server, portfolio, READ_CONNECTIONS)
+        with run.section(f"{label}: serving (reads, languages, workers, fan-out, writes)"):
+            seeded = data.generate(handle.tracker, portfolios=1, projects=74, events_per_project=15)
+            handle.projector.catch_up()
             if db.settings.is_postgres:
-                measure_workers(run, label, db.env, portfolio, one_worker)
-            measure_fan_out(run, label, server, ids_file, token)
-            http_writes = measure_http_writes(run, db, server, handle, ids_file, token)
-            if run.py_spy:
-                profile_server(run, db, server, portfolio, ids_file, token)
-        finally:
-            server.process.stop()
-            if projector is not None:
-                projector.stop()
+                analyze(db, handle.engine)  # autovacuum's job in production; off on test servers
+            _, token = KeyStore(handle.engine).create("bench-recorder", Role.RECORDER)
+            portfolio = seeded.portfolio_ids[0]
+            projects = seeded.project_ids
+            ids_file = run.logs / f"projects-{label}.txt"
+            ids_file.write_text("\n".join(str(p) for p in projects) + "\n")
+            run.facts[f"read portfolio ({label})"] = (
+                f"{len(projects)} projects, {seeded.events:,} events"
+            )
+            server, projector = serve(run, db)
+            try:
+                one_worker = measure_reads(run, db, server, portfolio)
+                measure_languages(run, label, server, portfolio, READ_CONNECTIONS)
+                if db.settings.is_postgres:
+                    measure_workers(run, label, db.env, portfolio, one_worker)
+                measure_fan_out(run, label, server, ids_file, token)
+                http_writes = measure_http_writes(run, db, server, handle, ids_file, token)
+                if run.py_spy:
+                    profile_server(run, db, server, portfolio, ids_file, token)
+            finally:
+                server.process.stop()
+                if projector is not None:
+                    projector.stop()
 
-        print(f"== {label}: in-process writes, histories, rebuild, import", flush=True)
-        measure_loop_writes(run, db, handle, projects, http_writes)
-        measure_histories(run, db, handle, portfolio)
-        measure_rebuild(run, db, handle)
-        measure_verification(run, db, handle)
-        measure_import(run, db, handle)
+        with run.section(f"{label}: in-process writes, histories, rebuild, import"):
+            measure_loop_writes(run, db, handle, projects, http_writes)
+            measure_histories(run, db, handle, portfolio)
+            measure_rebuild(run, db, handle)
+            measure_verification(run, db, handle)
+            measure_import(run, db, handle)
         if run.args.import_memory_mib and not run.import_memory_measured:
             run.import_memory_measured = True  # one database is enough: a dry run writes nothing
-            print(f"== {label}: import memory", flush=True)
-            measure_import_memory(run, db, handle)
-        measure_chain_writes(run, db, handle, projects)
+            with run.section(f"{label}: import memory"):
+                measure_import_memory(run, db, handle)
+        with run.section(f"{label}: the hash chain's cost on writes"):
+            measure_chain_writes(run, db, handle, projects)
     if not run.args.skip_scale:
-        print(f"== {label}: as-of reports at scale", flush=True)
-        measure_scale(run, db)
+        with run.section(f"{label}: as-of reports at scale"):
+            measure_scale(run, db)
 
 
 def serve(run: Run, db: Database) -> tuple[Server, Any]:
@@ -1175,6 +1175,9 @@ def markdown(run: Run, info: dict[str, str]) -> str:
     if run.facts:
         lines += ["", "Details:", ""]
         lines += [f"- {key}: {value}" for key, value in run.facts.items()]
+    if run.sections:
+        lines += ["", "Time per part of the run:", ""]
+        lines += [f"- {title}: {seconds / 60:.1f} min" for title, seconds in run.sections.items()]
     if run.notes:
         lines += ["", "Notes from the run:", ""]
         lines += [f"- {note}" for note in run.notes]

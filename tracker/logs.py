@@ -23,10 +23,11 @@ import atexit
 import logging
 import logging.config
 import logging.handlers
-import queue
 import sys
 import threading
 import time
+from collections import deque
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -44,6 +45,9 @@ _STANDARD = frozenset(
     | {"message", "asctime", "color_message", "taskName"}
 )
 _encode = msgspec.json.Encoder(enc_hook=str).encode
+#: How often the access log's writer wakes (seconds), and the most lines it writes at once.
+FLUSH_INTERVAL = 0.1
+BATCH_LINES = 2000
 
 
 @dataclass(frozen=True)
@@ -144,15 +148,18 @@ def logging_config(settings: LogSettings) -> dict[str, Any]:
 
 
 class AccessWriter(logging.Handler):
-    """The access log's handler: a request hands over a tuple of its figures, and a writer
-    thread of its own formats the lines and writes each batch to the root handler's stream
-    in one call.
+    """The access log's handler: a request appends a tuple of its figures to a queue, and a
+    writer thread of its own wakes every :data:`FLUSH_INTERVAL` seconds, formats what
+    waits and writes it to the root handler's stream in one call.
 
     Through ``logging`` (a ``LogRecord`` per request, formatted and flushed one line at a
-    time) the JSON access line cost a trivial request half of its CPU time; in a thread of
-    its own it still held the interpreter for as long. A line here costs the request a
-    tuple and a queue put, and the writer a dictionary and an encode (docs/BENCHMARKS.md).
-    Records logged to ``tracker.access`` by other means are written as lines too.
+    time) the JSON access line cost a trivial request half of its CPU time. A thread woken by
+    each line (a blocking queue) still cost a request a wake-up of that thread and a hand-over
+    of the interpreter, a tenth of a trivial request's time; woken by a clock instead, it takes
+    the interpreter a few times a second and formats hundreds of lines each time
+    (docs/BENCHMARKS.md). A line costs the request a tuple and an append. Records logged to
+    ``tracker.access`` by other means are written as lines too; nothing queued is lost when
+    the process exits (:meth:`close` writes it).
     """
 
     #: The writer of this process (the last configured), for :func:`log_access`.
@@ -161,7 +168,10 @@ class AccessWriter(logging.Handler):
     def __init__(self, line_format: LogFormat = "json") -> None:
         super().__init__()
         self.line_format = line_format
-        self._lines: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        # deque.append and popleft are atomic: the request's thread and the writer share it
+        # without a lock, and an append never wakes the writer.
+        self._lines: deque[tuple[Any, ...]] = deque()
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._write, name="access-log", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -170,11 +180,11 @@ class AccessWriter(logging.Handler):
     def line(
         self, method: str, path: str, route: str, status: int, duration_ms: float, client: Any
     ) -> None:
-        self._lines.put((time.time(), method, path, route, status, duration_ms, client))
+        self._lines.append((time.time(), method, path, route, status, duration_ms, client))
 
     def emit(self, record: logging.LogRecord) -> None:
         extra = record.__dict__
-        self._lines.put(
+        self._lines.append(
             (
                 record.created,
                 extra.get("method", "?"),
@@ -188,25 +198,30 @@ class AccessWriter(logging.Handler):
 
     def close(self) -> None:
         if self._thread.is_alive():
-            self._lines.put(None)
+            self._closing.set()
             self._thread.join(timeout=5)
+        self._flush()  # whatever was queued after the writer's last pass
         if AccessWriter.current is self:
             AccessWriter.current = None
         super().close()
 
     def _write(self) -> None:
         while True:
-            batch = [self._lines.get()]
-            while len(batch) < 1000:
-                try:
-                    batch.append(self._lines.get_nowait())
-                except queue.Empty:
-                    break
-            lines = [self._format(entry) for entry in batch if entry is not None]
-            if lines:
-                self._emit_lines(lines)
-            if None in batch:
+            closing = self._closing.wait(FLUSH_INTERVAL)
+            self._flush()
+            if closing:
                 return
+
+    def _flush(self) -> None:
+        """Write every line queued so far (in batches, so a backlog is not held at once)."""
+        lines = self._lines
+        while lines:
+            batch: list[str] = []
+            with suppress(IndexError):
+                while len(batch) < BATCH_LINES:
+                    batch.append(self._format(lines.popleft()))
+            if batch:
+                self._emit_lines(batch)
 
     def _format(self, entry: tuple[Any, ...]) -> str:
         created, method, path, route, status, duration_ms, client = entry

@@ -83,7 +83,14 @@ def authentication(keys: KeyStore, *, public_reads: bool) -> Any:
     def middleware(app: ASGIApp) -> ASGIApp:
         async def authorize(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == ScopeType.HTTP:
-                await _authorize(scope, keys, public_reads)
+                token = _token(scope)
+                if token is None and (
+                    required_role(scope["method"], scope["path"], public_reads=public_reads) is None
+                ):
+                    # No key, none needed (a public read): nothing to look up or check.
+                    scope.setdefault("state", {})["principal"] = None
+                else:
+                    await _authorize(scope, keys, public_reads, token)
             await app(scope, receive, send)
 
         return authorize
@@ -91,9 +98,10 @@ def authentication(keys: KeyStore, *, public_reads: bool) -> Any:
     return middleware
 
 
-async def _authorize(scope: HTTPScope, keys: KeyStore, public_reads: bool) -> None:
+async def _authorize(
+    scope: HTTPScope, keys: KeyStore, public_reads: bool, token: str | None
+) -> None:
     needed = required_role(scope["method"], scope["path"], public_reads=public_reads)
-    token = _token(scope)
     principal = None
     if token:
         principal = keys.remembered(token) or await anyio.to_thread.run_sync(

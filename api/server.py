@@ -95,28 +95,53 @@ slow_clients = _SlowClients()
 
 
 class HeaderDeadline:
-    """The deadline of one connection's request headers (one per protocol instance)."""
+    """The deadline of one connection's request headers (one per protocol instance).
+
+    One timer a connection rather than one a request: a request notes when its head began
+    and when it was complete (two assignments), and the timer, when it fires, closes the
+    connection if a head has been awaited for the whole timeout, or is set again for when
+    the head awaited now would be late. A busy kept-alive connection answering thousands of
+    requests a second so arms a timer once per timeout instead of once per request.
+    """
 
     #: Seconds; ``None``: ``TRACKER_HEADER_TIMEOUT`` (a subclass may fix its own, as tests do).
     header_timeout: ClassVar[float | None] = None
 
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
+    #: The connection's timer (``None``: none is set).
     _head_deadline: asyncio.TimerHandle | None = None
+    #: When the head awaited now began (the loop's clock; ``None``: none is awaited).
+    _head_since: float | None = None
 
     def _await_head(self) -> None:
         """Start the clock, unless it runs already."""
+        if self._head_since is None:
+            self._head_since = self.loop.time()
         if self._head_deadline is None:
             timeout = self.header_timeout or _configured_timeout()
-            self._head_deadline = self.loop.call_later(timeout, self._head_too_slow, timeout)
+            self._head_deadline = self.loop.call_at(
+                self._head_since + timeout, self._check_head, timeout
+            )
 
     def _head_arrived(self) -> None:
+        self._head_since = None
+
+    def _stop_head_clock(self) -> None:
+        self._head_since = None
         if self._head_deadline is not None:
             self._head_deadline.cancel()
             self._head_deadline = None
 
-    def _head_too_slow(self, timeout: float) -> None:
+    def _check_head(self, timeout: float) -> None:
         self._head_deadline = None
+        since = self._head_since
+        if since is None:  # nothing awaited: the next request sets the timer again
+            return
+        if self.loop.time() < since + timeout:  # a later request's head: not late yet
+            self._head_deadline = self.loop.call_at(since + timeout, self._check_head, timeout)
+            return
+        self._head_since = None
         if not self.transport.is_closing():
             self.transport.close()
             slow_clients.closed(self.loop, timeout)
@@ -137,7 +162,7 @@ class H11HeaderDeadline(HeaderDeadline, H11Protocol):
             self._head_arrived()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._head_arrived()
+        self._stop_head_clock()
         super().connection_lost(exc)
 
 
@@ -166,7 +191,7 @@ else:
             super().on_headers_complete()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._head_arrived()
+            self._stop_head_clock()
             super().connection_lost(exc)
 
     HTTP_PROTOCOL = HttpToolsHeaderDeadline

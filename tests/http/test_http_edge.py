@@ -274,3 +274,39 @@ def test_each_protocol_closes_slow_clients(protocol: type[HeaderDeadline]) -> No
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("protocol", protocols(), ids=lambda p: p.__name__)
+def test_a_later_request_that_stalls_is_closed_a_timeout_after_it_began(
+    protocol: type[HeaderDeadline],
+) -> None:
+    """One timer a connection: a request answered in time leaves it running, and when it
+    fires for a head begun since, it waits out that head's own timeout, no less, no more."""
+    fast = type(f"Fast{protocol.__name__}", (protocol,), {"header_timeout": HEADER_TIMEOUT})
+    port = free_port()
+    config = uvicorn.Config(
+        hello, host="127.0.0.1", port=port, http=fast, lifespan="off", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b"0\r\n\r\n"):  # the chunked body's end
+                answer += sock.recv(4096) or b"<closed>"
+                assert not answer.endswith(b"<closed>"), answer
+            time.sleep(HEADER_TIMEOUT * 0.6)  # the connection's timer is still set
+            begun = time.monotonic()
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+            closed = closed_within(sock, begun + HEADER_TIMEOUT + SLACK)
+        assert closed is not None, "a stalled request on a kept-alive connection stayed open"
+        assert closed >= HEADER_TIMEOUT * 0.9
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -20,48 +20,108 @@ from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.exceptions import TooManyRequestsException
-from litestar.middleware.rate_limit import (
-    CacheObject,
-    RateLimitConfig,
-    RateLimitMiddleware,
-    get_remote_address,
-)
-from litestar.types import Receive, Scope, Send
+from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig, RateLimitMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import KEY_CHECK
 from tracker.keys import Principal
 
+#: Windows kept before those that have ended are dropped (at most once a second).
+PRUNE_AT = 10_000
+
+
+class Windows:
+    """Each key's current window: [requests counted, when it ends (Unix seconds)], in this
+    process's memory, shared by every route of one limit.
+
+    Litestar's limiter kept, per key, the time of every request in the window, encoded as
+    JSON in its store and decoded again on the next request: a cost that grew with the
+    requests of the window (at 3,000 a second, a list of 180,000 numbers per request by the
+    end of a minute). Its store was this process's memory too; the window is the same fixed
+    one (it starts with the key's first request and lasts the limit's unit).
+    """
+
+    def __init__(self) -> None:
+        self.current: dict[str, list[int]] = {}
+        self._pruned_at = 0.0
+
+    def window(self, key: str, seconds: int) -> list[int]:
+        now = int(time.time())
+        window = self.current.get(key)
+        if window is None or window[1] <= now:
+            window = self.current[key] = [0, now + seconds]
+            if len(self.current) > PRUNE_AT and time.monotonic() - self._pruned_at > 1:
+                self._pruned_at = time.monotonic()
+                self.current = {k: w for k, w in self.current.items() if w[1] > now}
+                self.current[key] = window
+        return window
+
 
 class _Limit(RateLimitMiddleware):
-    """Litestar's limiter, counting with its store, but answering the 429 itself: with
-    ``Retry-After``, which Litestar's ``create_response_headers`` would otherwise put on
-    every answer it decorates."""
+    """Litestar's limiter (its configuration, exclusions and headers), counting in
+    :class:`Windows` and answering the 429 itself: with ``Retry-After``, which Litestar's
+    ``create_response_headers`` would otherwise put on every answer it decorates."""
 
-    async def count(self, scope: Scope, key: str) -> CacheObject:
-        """Count one request under ``key``, or raise 429 if it has used up its limit."""
-        store = self.config.get_store_from_app(scope["litestar_app"])
-        async with self._lock:
-            cache_object = await self.retrieve_cached_history(key, store)
-            if len(cache_object.history) >= self.max_requests:
-                raise self.too_many(cache_object)
-            await self.set_cached_history(key=key, cache_object=cache_object, store=store)
-        return cache_object
+    def __init__(self, app: ASGIApp, config: RateLimitConfig, windows: Windows) -> None:
+        super().__init__(app=app, config=config)
+        self.windows = windows
+        self.seconds = DURATION_VALUES[self.unit]
 
-    def too_many(self, cache_object: CacheObject) -> TooManyRequestsException:
-        headers = (
-            self.create_response_headers(cache_object) if self.config.set_rate_limit_headers else {}
-        )
-        headers["Retry-After"] = str(max(1, cache_object.reset - int(time.time())))
+    def count(self, key: str) -> tuple[int, int]:
+        """Count one request under ``key`` (the count and when the window ends), or raise 429
+        if it has used up its limit."""
+        window = self.windows.window(key, self.seconds)
+        if window[0] >= self.max_requests:
+            raise self.too_many(window[0], window[1])
+        window[0] += 1
+        return window[0], window[1]
+
+    def headers(self, counted: int, reset: int) -> dict[str, str]:
+        """The ``RateLimit-*`` headers (the IETF draft's, as Litestar words them)."""
+        config = self.config
+        return {
+            config.rate_limit_policy_header_key: f"{self.max_requests}; w={self.seconds}",
+            config.rate_limit_limit_header_key: str(self.max_requests),
+            config.rate_limit_remaining_header_key: str(max(self.max_requests - counted, 0)),
+            config.rate_limit_reset_header_key: str(reset - int(time.time())),
+        }
+
+    def too_many(self, counted: int, reset: int) -> TooManyRequestsException:
+        headers = self.headers(counted, reset) if self.config.set_rate_limit_headers else {}
+        headers["Retry-After"] = str(max(1, reset - int(time.time())))
         return TooManyRequestsException(headers=headers)
 
 
 class PerAddress(_Limit):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = scope["litestar_app"].request_class(scope)
-        cache_object = await self.count(scope, self.cache_key_from_request(request))
+        counted, reset = self.count(_address_key(scope))
         if self.config.set_rate_limit_headers:
-            send = self.create_send_wrapper(send=send, cache_object=cache_object)
+            inner = send
+
+            async def send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    extra = [
+                        (name.lower().encode("latin-1"), value.encode("latin-1"))
+                        for name, value in self.headers(counted, reset).items()
+                    ]
+                    message = {**message, "headers": [*message.get("headers", ()), *extra]}
+                await inner(message)
+
         await self.app(scope, receive, send)
+
+
+def _address_key(scope: Scope) -> str:
+    """The key of the client's address, as Litestar's ``cache_key_from_request`` with
+    ``get_remote_address`` makes it (mounted apps and static files count apart)."""
+    client = scope.get("client")
+    key = f"PerAddress::{client[0] if client else '127.0.0.1'}"
+    handler = scope["route_handler"]
+    if getattr(handler, "is_mount", False):
+        key += "::mount"
+    if getattr(handler, "is_static", False):
+        key += "::static"
+    return key
 
 
 class PerKey(_Limit):
@@ -74,27 +134,20 @@ class PerKey(_Limit):
         await self.app(scope, receive, send)
 
     async def check(self, scope: Scope, principal: Principal) -> None:
-        await self.count(scope, f"{type(self).__name__}::{principal.key_id}")
+        self.count(f"PerKey::{principal.key_id}")
 
 
 def rate_limits(per_address: int, per_key: int) -> list[Any]:
     """Middleware for both limits (requests per minute; 0 turns a limit off)."""
-    configs = []
+    limits = []
     if per_address:
-        configs.append(
-            RateLimitConfig(
-                rate_limit=("minute", per_address),
-                identifier_for_request=get_remote_address,
-                middleware_class=PerAddress,
-                exclude=["/health"],
-            )
+        config = RateLimitConfig(
+            rate_limit=("minute", per_address), middleware_class=PerAddress, exclude=["/health"]
         )
+        limits.append(DefineMiddleware(PerAddress, config=config, windows=Windows()))
     if per_key:
-        configs.append(
-            RateLimitConfig(
-                rate_limit=("minute", per_key),
-                middleware_class=PerKey,
-                set_rate_limit_headers=False,
-            )
+        config = RateLimitConfig(
+            rate_limit=("minute", per_key), middleware_class=PerKey, set_rate_limit_headers=False
         )
-    return [config.middleware for config in configs]
+        limits.append(DefineMiddleware(PerKey, config=config, windows=Windows()))
+    return limits

@@ -174,6 +174,21 @@ def test_rate_limits_answer_429_with_retry_after(
     assert int(response.headers["retry-after"]) >= 1
 
 
+def test_one_window_per_address_across_routes_and_its_headers(limited_client: Client) -> None:
+    """The limit counts an address's requests to every route together (each route has its
+    own middleware instance; they share one window), and says what is left."""
+    first = limited_client.get("/api/v1/rate-sets")
+    assert first.headers["ratelimit-limit"] == "5"
+    assert first.headers["ratelimit-remaining"] == "4"
+    assert first.headers["ratelimit-policy"] == "5; w=60"
+    assert 0 <= int(first.headers["ratelimit-reset"]) <= 60
+    others = [limited_client.get("/api/v1/portfolios") for _ in range(4)]
+    assert [o.status_code for o in others] == [200] * 4
+    assert others[-1].headers["ratelimit-remaining"] == "0"
+    assert_problem(limited_client.get("/api/v1/rate-sets"), 429)
+    assert limited_client.get("/health").status_code == 200  # never limited
+
+
 def test_the_per_key_limit_counts_each_key(settings: Settings) -> None:
     limited = replace(settings, rate_limit_per_address=0, rate_limit_per_key=3)
     token = bearer(make_key(settings, "busy", Role.READER))

@@ -16,7 +16,7 @@ from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
 from api.head import head_as_get
 from api.language import language_middleware
 from api.limits import rate_limits
-from api.metrics import Metrics
+from api.metrics import Metrics, start_tallying
 from api.problems import ProblemController
 from api.reference import SwaggerUI
 from api.routes.changes import ChangesController
@@ -123,9 +123,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ProblemResponses(), ClosedStructs()],
-        # Metrics first (outermost), so that rate-limited and refused requests count too.
+        # Metrics wrap the whole app (below), so that rate-limited and refused requests
+        # count too.
         middleware=[
-            metrics.middleware,
             language_middleware,
             *rate_limits(settings.rate_limit_per_address, settings.rate_limit_per_key),
             authentication(keys, public_reads=settings.public_reads),
@@ -133,9 +133,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The process configures logging (tracker.logs, from `tracker serve`); Litestar's
         # default would replace the root handlers with its own format.
         logging_config=None,
-        before_send=[metrics.before_send],
         before_request=canonical_request,
-        on_startup=[readmodel.start, *([clock.start] if clock else [])],
+        on_startup=[readmodel.start, start_tallying, *([clock.start] if clock else [])],
         on_shutdown=[broadcaster.close, close],
         openapi_config=OpenAPIConfig(
             title="Cooperation portfolio tracker",
@@ -157,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         request_max_body_size=1_000_000,
     )
-    # HEAD wherever GET is, in front of the router (api.head).
-    app.asgi_handler = head_as_get(app.asgi_handler)
+    # HEAD wherever GET is, in front of the router (api.head); every request counted, timed
+    # and logged around it all (api.metrics).
+    app.asgi_handler = Metrics.observing(head_as_get(app.asgi_handler))
     return app

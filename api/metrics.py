@@ -32,11 +32,16 @@ exposed in that mode (prometheus_client cannot add them up).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import tempfile
+import threading
 import time
+from bisect import bisect_left
+from collections import deque
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -195,13 +200,8 @@ class ChainState(Collector):
             )
 
 
-#: Where a request's start time and answer status wait in its scope's state.
-_STARTED = "metrics_started"
-_STATUS = "metrics_status"
-
-
 class Metrics:
-    """The middleware and the ``/metrics`` route of one app."""
+    """The observing wrapper and the ``/metrics`` route of one app."""
 
     def __init__(self, readmodel: ReadModel) -> None:
         self.positions = CollectorRegistry(auto_describe=False)
@@ -212,6 +212,7 @@ class Metrics:
         @get("/metrics", sync_to_thread=True, include_in_schema=False, tags=["operations"])
         def metrics() -> Response[bytes]:
             """Prometheus text exposition (this process, or every worker's when shared)."""
+            tally()  # this process's requests answered so far, every one of them
             if MULTIPROCESS_ENV in os.environ:
                 from prometheus_client import multiprocess
 
@@ -225,52 +226,58 @@ class Metrics:
         self.route: HTTPRouteHandler = metrics
 
     @staticmethod
-    def middleware(app: ASGIApp) -> ASGIApp:
-        """Note when each HTTP request started; :meth:`before_send` observes it when its
-        answer ends (outermost middleware, so that 429s count too)."""
+    def observing(app: ASGIApp) -> ASGIApp:
+        """Count, time and log each HTTP request once its answer is sent.
 
-        async def timed(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == ScopeType.HTTP:
-                scope.setdefault("state", {})[_STARTED] = time.perf_counter()
-            await app(scope, receive, send)
-
-        return timed
-
-    @staticmethod
-    async def before_send(message: Message, scope: Scope) -> None:
-        """Count, time and log a request once its answer is sent.
-
-        An error raised by a handler (401, 404, 409, 503, …) becomes its answer in Litestar's
-        exception handling, outside every middleware: only a hook on ``send`` sees its status.
-        Async on purpose: Litestar runs a synchronous hook in a worker thread, twice per
-        request (178.8 µs a request instead of 31.7 µs, docs/architecture.md).
+        Wraps the whole application (``Litestar.asgi_handler``), outside the router: an error
+        raised by a handler or a middleware (401, 404, 409, 429, 503, …) becomes its answer in
+        Litestar's exception handling, outside every middleware, and is seen here all the
+        same. One wrapper and one wrapped ``send`` per request: a middleware that noted the
+        start and a ``before_send`` hook that observed the end cost a cached read twice the
+        coroutines (docs/architecture.md).
         """
-        state = scope.get("state", {})
-        if message["type"] == "http.response.start":
-            state[_STATUS] = message["status"]
-        elif message["type"] == "http.response.body" and not message.get("more_body", False):
-            started = state.pop(_STARTED, None)
-            if started is not None:
-                _observe(scope, state.get(_STATUS, 500), time.perf_counter() - started)
+
+        async def observed(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500
+
+            async def send_observed(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                elif message["type"] == "http.response.body" and not message.get(
+                    "more_body", False
+                ):
+                    _observe(scope, status, time.perf_counter() - started)
+                await send(message)
+
+            await app(scope, receive, send_observed)
+
+        return observed
 
 
-#: The counter and histogram children of each (route, method, status): looked up once, as
-#: ``labels()`` takes a lock and builds its key on every call.
-_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+#: Requests answered and not yet counted: (route, method, status, seconds). A request appends
+#: (atomic, no lock); :func:`tally` counts them in batches, before each scrape and every
+#: :data:`TALLY_INTERVAL` seconds (so that another worker's scrape sees them too).
+_answered: deque[tuple[str, str, int, float]] = deque()
+#: Seconds between two tallies by the background thread; with several workers, how late a
+#: scrape may count another worker's latest requests at most.
+TALLY_INTERVAL = 0.25
+#: A backlog that a request tallies itself (no background thread yet, e.g. in tests).
+MAX_UNTALLIED = 50_000
+_tally_lock = threading.Lock()
+_tallier: threading.Thread | None = None
 
 
 def _observe(scope: Scope, status: int, seconds: float) -> None:
     route = scope.get("path_template") or "unmatched"
     method: str = scope.get("method", "?")  # type: ignore[assignment]
-    children = _children.get((route, method, status))
-    if children is None:
-        code = str(status)
-        children = _children.setdefault(
-            (route, method, status),
-            (REQUESTS.labels(route, method, code), LATENCY.labels(route, method, code)),
-        )
-    children[0].inc()
-    children[1].observe(seconds)
+    _answered.append((route, method, status, seconds))
+    if len(_answered) > MAX_UNTALLIED:
+        tally()
     client: Any = scope.get("client")
     # The address the per-address rate limit counted (a trusted proxy's X-Forwarded-For, else
     # the peer); the port says nothing behind a proxy.
@@ -282,3 +289,63 @@ def _observe(scope: Scope, status: int, seconds: float) -> None:
         round(seconds * 1000, 3),
         client[0] if client else None,
     )
+
+
+def start_tallying() -> None:
+    """Tally in the background, every :data:`TALLY_INTERVAL` seconds (one thread a process,
+    started with the first app)."""
+    global _tallier
+    with _tally_lock:
+        if _tallier is not None and _tallier.is_alive():
+            return
+        _tallier = threading.Thread(target=_tally_forever, name="metrics-tally", daemon=True)
+        _tallier.start()
+
+
+def _tally_forever() -> None:
+    while True:
+        time.sleep(TALLY_INTERVAL)
+        tally()
+
+
+#: The counter and histogram children of each (route, method, status): looked up once, as
+#: ``labels()`` takes a lock and builds its key on every call.
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_BOUNDS = [*BUCKETS, math.inf]
+
+
+def tally() -> None:
+    """Count the requests answered since the last tally: per (route, method, status), one
+    increment of the counter, of the histogram's sum and of each bucket that changed, rather
+    than three locked increments per request."""
+    with _tally_lock:
+        batch: dict[tuple[str, str, int], list[Any]] = {}
+        with suppress(IndexError):
+            while True:
+                route, method, status, seconds = _answered.popleft()
+                figures = batch.get((route, method, status))
+                if figures is None:
+                    figures = batch[(route, method, status)] = [0, 0.0, [0] * len(_BOUNDS)]
+                figures[0] += 1
+                figures[1] += seconds
+                figures[2][bisect_left(_BOUNDS, seconds)] += 1
+        for key, (count, total, buckets) in batch.items():
+            counter, histogram = _children_of(*key)
+            counter.inc(count)
+            # prometheus_client has no bulk observe: its histogram keeps a sum and one
+            # (non-cumulative) count per bucket, the first bound >= the value (``observe``).
+            histogram._sum.inc(total)
+            for index, bucket in enumerate(buckets):
+                if bucket:
+                    histogram._buckets[index].inc(bucket)
+
+
+def _children_of(route: str, method: str, status: int) -> tuple[Any, Any]:
+    children = _children.get((route, method, status))
+    if children is None:
+        code = str(status)
+        children = _children.setdefault(
+            (route, method, status),
+            (REQUESTS.labels(route, method, code), LATENCY.labels(route, method, code)),
+        )
+    return children

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 import anyio.to_thread
-from litestar import Controller, Request, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, QueryParameter
+from litestar.serialization import encode_json
 
 from api.conditions import read_moment, today_utc
 from api.params import (
@@ -30,6 +31,7 @@ from api.params import (
     report_query,
 )
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
+from api.report_shortcut import Encoded, report_shortcut, shortcuts_of
 from api.schemas import BreakdownOut, ProgressOut, TimelineOut
 from api.single_flight import SingleFlight
 from tracker.readmodel import reports, timeline
@@ -58,6 +60,7 @@ class ReportController(Controller):
 
     path = "/api/v1/portfolios/{portfolio_id:uuid}"
     tags = ["reports"]
+    middleware = [report_shortcut]
 
     @get("/progress", summary="Progress against the pledge")
     async def progress(
@@ -78,7 +81,7 @@ class ReportController(Controller):
         min_position: MinPosition = None,
         *,
         request: Request[Any, Any, Any],
-    ) -> ProgressOut:
+    ) -> Response[ProgressOut]:
         filters = report_filters(layer, sector, region, country, status, flag, no_news_days)
         moment = read_moment(as_of, known_at)
         key = ("progress", portfolio_id, *moment, currency, fx, filters, _judged_on(filters))
@@ -113,7 +116,7 @@ class ReportController(Controller):
         min_position: MinPosition = None,
         *,
         request: Request[Any, Any, Any],
-    ) -> BreakdownOut:
+    ) -> Response[BreakdownOut]:
         filters = report_filters(layer, sector, region, country, status, flag, no_news_days)
         moment = read_moment(as_of, known_at)
         key = (
@@ -160,7 +163,7 @@ class ReportController(Controller):
         min_position: MinPosition = None,
         *,
         request: Request[Any, Any, Any],
-    ) -> TimelineOut:
+    ) -> Response[TimelineOut]:
         today = today_utc().date()
         moment = read_moment(as_of, known_at)
         filters = report_filters(layer, sector, region, country, status, flag, no_news_days)
@@ -189,22 +192,37 @@ async def _served(
     min_position: int | None,
     kind: type[Report],
     build: Callable[[int], Report],
-) -> Report:
+) -> Response[Any]:
     """A report served from memory while nothing new was applied, so a busy dashboard costs
-    no thread hop and no query per request; concurrent misses share one computation."""
+    no thread hop, no query and no encoding per request; concurrent misses share one
+    computation. Remembered as its JSON body (as Litestar would encode the report), which the
+    read model keeps under a key of its own kind."""
     cached = readmodel.cached_report(key, min_position)
-    if isinstance(cached, kind):
-        return cached
+    if isinstance(cached, Encoded) and cached.kind is kind:
+        body = cached.body
+    elif min_position is not None:  # it may need a later position than a shared answer
+        body = await anyio.to_thread.run_sync(_compute, readmodel, key, min_position, kind, build)
+    else:
+        flights: SingleFlight = request.app.state.report_flights
+        # Keyed by the applied position too: a request that comes after new events were
+        # applied never shares a computation that started before them.
+        body = await flights.run(
+            (key, readmodel.projector.seen_position),
+            lambda: _compute(readmodel, key, min_position, kind, build),
+        )
+    if min_position is None:  # the next such request is answered before the handler
+        shortcuts_of(request.scope).remember(request.scope, key)
+    return Response(body, media_type=MediaType.JSON)
 
-    def compute() -> Report:
-        position = readmodel.wait_for(min_position)
-        report = build(position)
-        readmodel.remember_report(key, position, report)
-        return report
 
-    if min_position is not None:  # it may need a later position than a shared answer
-        return await anyio.to_thread.run_sync(compute)
-    flights: SingleFlight = request.app.state.report_flights
-    # Keyed by the applied position too: a request that comes after new events were
-    # applied never shares a computation that started before them.
-    return await flights.run((key, readmodel.projector.seen_position), compute)
+def _compute(
+    readmodel: ReadModel,
+    key: Hashable,
+    min_position: int | None,
+    kind: type[Report],
+    build: Callable[[int], Report],
+) -> bytes:
+    position = readmodel.wait_for(min_position)
+    body = encode_json(build(position))
+    readmodel.remember_report(key, position, Encoded(kind, body))
+    return body

@@ -6,6 +6,7 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 
+import httpx
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -102,3 +103,35 @@ def test_breakdowns_and_timelines_from_memory_follow_every_write(
     assert sum(Decimal(s["figures"]["committed"]["amount"]) for s in sectors) == Decimal("7.50")
     months = client.get(reads[3]).json()["points"]
     assert Decimal(months[-1]["figures"]["committed"]["amount"]) == Decimal("7.50")
+
+
+def test_a_repeated_read_answered_before_the_handler_is_the_handlers_answer(
+    client: Client, portfolio_id: str, project_id: str
+) -> None:
+    """From the third identical request on, a report is answered by the report routes'
+    middleware (api.report_shortcut) with the body the handler remembered: the same status,
+    headers and bytes, HEAD included; another query string is another report, and a write
+    is seen by the next read all the same."""
+    read = f"/api/v1/portfolios/{portfolio_id}/breakdown?by=sector"
+    answers = [client.get(read) for _ in range(4)]
+    assert {a.status_code for a in answers} == {200}
+    assert {a.content for a in answers} == {answers[0].content}
+
+    def headers(answer: httpx.Response) -> list[tuple[str, str]]:  # the count left differs
+        return sorted(h for h in answer.headers.items() if not h[0].startswith("ratelimit-"))
+
+    assert all(headers(a) == headers(answers[0]) for a in answers)
+    assert [int(a.headers["ratelimit-remaining"]) for a in answers] == sorted(
+        (int(a.headers["ratelimit-remaining"]) for a in answers), reverse=True
+    )
+    head = client.head(read)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == answers[0].headers["content-length"]
+    by_status = client.get(f"/api/v1/portfolios/{portfolio_id}/breakdown?by=status")
+    assert by_status.json()["slices"] != answers[0].json()["slices"]
+
+    usd = {"type": "committed", "amount": {"amount": "7.50", "currency": "USD"}}
+    written = client.post(f"/api/v1/projects/{project_id}/events", json=usd).json()
+    after = client.get(read).json()
+    assert after["position"] >= written["position"] > answers[0].json()["position"]
+    assert client.get(read).json() == after

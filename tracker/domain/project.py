@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
+from tracker.domain.amendments import check_is_own, check_retractable, checked_replacement, named
 from tracker.domain.base import TrackedAggregate, envelope_fields
 from tracker.domain.commands import (
     Cancel,
@@ -27,41 +28,19 @@ from tracker.domain.commands import (
     TranslateTitle,
     target_version,
 )
-from tracker.domain.errors import N_, Conflict, InvalidTransition, ValidationError
-from tracker.domain.facts import Fact, check_fact, check_jobs, nonzero
+from tracker.domain.errors import N_, Conflict, InvalidTransition
+from tracker.domain.facts import Fact, check_jobs, nonzero
 from tracker.domain.plan import Plan, check_plan, check_title_language
 from tracker.domain.status import COMPLETABLE, TERMINAL, Status, next_status
 from tracker.domain.values import (
     Envelope,
     Money,
-    check_effective_date,
     check_optional_text,
     check_text,
 )
 
 #: No stored events: what commands other than corrections and retractions are handed.
 NO_EVENTS: Mapping[int, Any] = MappingProxyType({})
-
-#: Which replacement values each correctable event type accepts.
-CORRECTABLE: dict[str, frozenset[str]] = {
-    "committed": frozenset({"amount", "effective_date"}),
-    "disbursed": frozenset({"amount", "effective_date"}),
-    "jobs_created": frozenset({"permanent", "temporary", "effective_date"}),
-    "milestone": frozenset({"name", "effective_date"}),
-    "announced": frozenset(
-        {
-            "title",
-            "sector",
-            "regions",
-            "countries",
-            "parties",
-            "planned_investment",
-            "planned_jobs",
-            "planned_start",
-            "planned_end",
-        }
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -389,38 +368,13 @@ class Project(TrackedAggregate):
             )
 
     def _correct(self, command: Correct, envelope: Envelope, events: Mapping[int, Event]) -> None:
-        kind, target = self._named(command.corrects, events, field="corrects")
-        values = command.replacement.given()
-        if not values:
-            raise ValidationError(
-                N_("a correction must replace at least one value"), field="replacement"
-            )
-        unknown = sorted(set(values) - CORRECTABLE[kind])
-        if unknown:
-            raise ValidationError(
-                N_("a %(kind)r event has no %(allowed)s to correct; correctable: %(allowed2)s"),
-                kind=kind,
-                allowed=", ".join(unknown),
-                allowed2=", ".join(sorted(CORRECTABLE[kind])),
-                field=f"replacement.{unknown[0]}",
-            )
-        replacement = command.replacement
-        if kind == "announced":
-            # Store the checked values (countries follow the regions, text is trimmed).
-            if "regions" in values and "countries" not in values:
-                values["countries"] = ()  # derived again from the new regions
-            checked = check_plan(replace(self.plan, **values))
-            names = set(values) | ({"countries"} if "regions" in values else set())
-            replacement = Replacement(**{name: getattr(checked, name) for name in names})
-        else:
+        kind, target = named(self, command.corrects, events, field="corrects")
+
+        def current() -> Fact:
             assert isinstance(target, Project.FactEvent)  # every correctable kind but one
-            if command.replacement.effective_date is not None:
-                check_effective_date(
-                    command.replacement.effective_date,
-                    field="replacement.effective_date",
-                    today=envelope.today,
-                )
-            check_fact(replace(self.current_fact(target, events), **values), kind)
+            return self.current_fact(target, events)
+
+        replacement = checked_replacement(self, command, kind, envelope, current)
         self.emit(
             self.Corrected,
             envelope,
@@ -430,53 +384,14 @@ class Project(TrackedAggregate):
         )
 
     def _retract(self, command: Retract, envelope: Envelope, events: Mapping[int, Event]) -> None:
-        kind, _ = self._named(command.retracts, events, field="retracts")
-        if kind == "announced":
-            raise Conflict(N_("an announcement cannot be retracted; cancel the project instead"))
+        kind, _ = named(self, command.retracts, events, field="retracts")
+        check_retractable(kind)
         self.emit(
             self.Retracted,
             envelope,
             retracts=command.retracts,
             reason=check_text(command.reason, field="reason", free=True),
         )
-
-    def _named(self, version: int, events: Mapping[int, Event], *, field: str) -> tuple[str, Event]:
-        """The kind of the event a correction or retraction names, and the event, if the
-        rules let it be corrected or retracted."""
-        target = events.get(version)
-        if target is None or not 1 <= version <= self.version:
-            raise ValidationError(
-                N_("this project has no event with version %(version)s"),
-                version=version,
-                field=field,
-            )
-        self._check_is_own(target, version)
-        kind = event_kind(target)
-        if kind not in CORRECTABLE:
-            raise ValidationError(
-                N_(
-                    "event %(version)s is a %(kind)r event; only %(allowed)s events can be "
-                    "corrected or retracted"
-                ),
-                version=version,
-                kind=kind,
-                allowed=", ".join(sorted(CORRECTABLE)),
-                field=field,
-            )
-        retracted_by = self.retracted.get(version)
-        if retracted_by is not None:
-            raise Conflict(
-                N_("event %(version)s was retracted by event %(retracted_by)s"),
-                version=version,
-                retracted_by=retracted_by,
-                field=field,
-            )
-        return kind, target
-
-    def _check_is_own(self, event: Event, version: int) -> None:
-        """A caller handing another event than the one asked for is a bug, not bad input."""
-        if event.originator_id != self.id or event.originator_version != version:
-            raise ValueError(f"{event!r} is not event {version} of project {self.id}")
 
     def current_fact(self, target: FactEvent, events: Mapping[int, Event]) -> Fact:
         """The fact ``target`` recorded as now believed, folded with the corrections made to
@@ -486,7 +401,7 @@ class Project(TrackedAggregate):
             correction = events.get(version)
             if not isinstance(correction, Project.Corrected):
                 raise ValueError(f"correction {version} of project {self.id} was not handed")
-            self._check_is_own(correction, version)
+            check_is_own(self, correction, version)
             corrections.append(correction)
         return self.fact_of(target, corrections)
 
@@ -515,8 +430,3 @@ class Project(TrackedAggregate):
 
 def _reason(reason: str | None) -> str | None:
     return check_optional_text(reason, field="reason", free=True)
-
-
-def event_kind(event: Any) -> str:
-    """The public name of a stored event's type (``committed``, ``retracted``, …)."""
-    return str(getattr(type(event), "KIND", "") or type(event).__name__)

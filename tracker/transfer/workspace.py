@@ -17,11 +17,12 @@ from eventsourcing.application import AggregateNotFoundError
 
 from tracker.application import TrackerApplication
 from tracker.domain import commands as c
+from tracker.domain.amendments import event_kind
 from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
 from tracker.domain.document import Document
 from tracker.domain.errors import N_, Conflict, IdempotencyKeyReused, ValidationError
 from tracker.domain.portfolio import Portfolio
-from tracker.domain.project import NO_EVENTS, Project, event_kind
+from tracker.domain.project import NO_EVENTS, Project
 from tracker.domain.rate_set import RateSet, check_rate
 from tracker.domain.values import Envelope, Money
 from tracker.transfer.document_rows import ChangeDocument, SignDocument

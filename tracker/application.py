@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -17,15 +17,14 @@ from tracker.domain.errors import (
     ValidationError,
 )
 from tracker.domain.indicator import Indicator
-from tracker.domain.ledger import ProjectLedger
 from tracker.domain.plan import Plan
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.publisher import ReportingOrganisation
 from tracker.domain.rate_set import RateSet
 from tracker.domain.values import Envelope, Money
-from tracker.history import RecordedEvent, marked
-from tracker.recording import Recorded, RecordingApplication
+from tracker.event_reads import EventReads
+from tracker.recording import Recorded
 from tracker.settings import Settings
 
 A = TypeVar("A", bound=TrackedAggregate)
@@ -35,7 +34,7 @@ WRITE_ATTEMPTS = 20
 _IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:tracker:idempotency")
 
 
-class TrackerApplication(RecordingApplication):
+class TrackerApplication(EventReads):
     name = "Tracker"
     snapshotting_intervals: ClassVar[dict[Any, int]] = {
         Project: 50,
@@ -421,64 +420,6 @@ class TrackerApplication(RecordingApplication):
         :meth:`project_ledger`."""
         return self._load(Project, project_id, known_at)
 
-    def project_ledger(
-        self, project_id: UUID, *, known_at: datetime | None = None, version: int | None = None
-    ) -> ProjectLedger:
-        """The project with every fact it recorded (by ``known_at``, up to ``version``): a
-        fold of its events."""
-        events: Iterable[Any] = self.events.get(project_id, lte=version)
-        if known_at is not None:
-            events = [e for e in events if e.timestamp <= known_at]
-        try:
-            return ProjectLedger.of(events)
-        except ValueError:
-            if known_at is not None:
-                raise NotFound(
-                    N_("there is no project %(project_id)s recorded by %(known_at)s"),
-                    project_id=project_id,
-                    known_at=known_at,
-                ) from None
-            raise NotFound(
-                N_("there is no project %(project_id)s"), project_id=project_id
-            ) from None
-
-    def events_at(self, project: Project, versions: Collection[int]) -> dict[int, Project.Event]:
-        """The project's events at ``versions``, by version: those not saved yet from
-        memory, the others in one indexed read; a version with no event is missing."""
-        found = _unsaved_events_at(project, versions)
-        wanted = [v for v in versions if v not in found]
-        for stored in self.store.select_events_at(project.id, wanted):
-            event = self.mapper.to_domain_event(stored)
-            if isinstance(event, Project.Event):
-                found[stored.originator_version] = event
-        return found
-
-    def events_at_positions(self, positions: Iterable[int]) -> dict[int, Any]:
-        """The events at these global positions of the notification log, by position (one
-        indexed read each; a position with no event is left out)."""
-        found: dict[int, Any] = {}
-        for position in sorted(set(positions)):
-            for notification in self.recorder.select_notifications(start=position, limit=1):
-                if notification.id == position:
-                    found[position] = self.mapper.to_domain_event(notification)
-        return found
-
-    def project_history(self, project_id: UUID) -> list[RecordedEvent]:
-        history = self.recorded_events(project_id)
-        if not history:
-            raise NotFound(N_("there is no project %(project_id)s"), project_id=project_id)
-        return history
-
-    def recorded_events(
-        self, aggregate_id: UUID, *, known_at: datetime | None = None
-    ) -> list[RecordedEvent]:
-        """An aggregate's events recorded by ``known_at``, marked with what corrected them."""
-        recorded: list[Any] = list(self.events.get(aggregate_id))
-        events = [e for e in recorded if known_at is None or e.timestamp <= known_at]
-        if not events:
-            return []
-        return marked(events, self.store.event_positions(aggregate_id))
-
 
 def check_scope(scope: UUID | None, portfolio_id: UUID | None) -> None:
     """A key scoped to one portfolio writes only there (``portfolio_id`` ``None``: a write
@@ -494,18 +435,3 @@ def check_unscoped(scope: UUID | None, refusal: str) -> None:
     ``%(scope)s``, the key's portfolio) says which write was refused."""
     if scope is not None:
         raise Forbidden(refusal, scope=scope)
-
-
-def _unsaved_events_at(project: Project, versions: Collection[int]) -> dict[int, Project.Event]:
-    """Those of ``versions`` that are among the project's pending (contiguous) events."""
-    pending = project.pending_events
-    if not pending:
-        return {}
-    first = pending[0].originator_version
-    found: dict[int, Project.Event] = {}
-    for version in versions:
-        if first <= version < first + len(pending):
-            event = pending[version - first]
-            if isinstance(event, Project.Event):
-                found[version] = event
-    return found

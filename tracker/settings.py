@@ -217,7 +217,7 @@ class Settings:
             url = self.url
             env.update(
                 # The library's own, held to db_timeout while the database is down.
-                PERSISTENCE_MODULE="tracker.eventstore.recorders:TrackerPostgresFactory",
+                PERSISTENCE_MODULE="tracker.eventstore.postgres_recorder:TrackerPostgresFactory",
                 POSTGRES_DBNAME=url.database or "postgres",
                 POSTGRES_HOST=url.host or "127.0.0.1",
                 POSTGRES_PORT=str(url.port or 5432),
@@ -234,7 +234,7 @@ class Settings:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             env.update(
                 # The library's, writing idempotency receipts with the events.
-                PERSISTENCE_MODULE="tracker.eventstore.recorders:TrackerSQLiteFactory",
+                PERSISTENCE_MODULE="tracker.eventstore.sqlite_recorder:TrackerSQLiteFactory",
                 SQLITE_DBNAME=str(self.sqlite_path),
                 SQLITE_LOCK_TIMEOUT=str(self.db_timeout),
             )

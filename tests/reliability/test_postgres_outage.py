@@ -11,7 +11,7 @@ While it is cut, every request is answered, with 503 problem+json and ``Retry-Af
 may be a 500 and none may go unanswered for 10 s. (Left to itself, the event store's library
 retried each call ten times and kept a request waiting some 22 s before its 503, and its pool
 backed off so far that the API went on answering 503 for tens of seconds after the database
-was back: see tracker/eventstore/recorders.py.) When the
+was back: see tracker/eventstore/postgres_recorder.py.) When the
 relay is back, the very next write is recorded. Every acknowledged write is in the store,
 once. Figures go to ``test-artifacts/reliability/postgres-outage.json``.
 """

@@ -2,50 +2,94 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
+
+from api.single_flight import SingleFlight
+
+log = logging.getLogger(__name__)
 
 
 class PageCache:
     """Rendered portfolio pages, shared by every open dashboard showing the same view.
 
-    When an event is recorded every open dashboard asks for its page again at once; the key
-    holds the read model's applied position (exchange rates are events too), so they share
-    one rendering and a new fact or rate always misses the cache.
+    A page is kept under its view (path, portfolio, the query's view settings, the day, the
+    language, the site) and the read model's applied position (exchange rates are events too),
+    so a new fact or rate always misses the cache, and so does the next day (stale and
+    "no news" counts are the day's). When an event is recorded every open dashboard asks for
+    its page again at once: they share one rendering (:meth:`shared`).
+
+    A page also names the moment it was made, the newest signed checkpoint and the last 30
+    days' activity, which move without an event: after ``ttl`` seconds it is made again. The
+    readers who come meanwhile are still given the page (its figures are those of the
+    position) while one of them makes the new one, so a busy page never has them all wait;
+    after ``2 × ttl`` it is not given any more.
     """
 
-    def __init__(self, size: int = 64, ttl: float = 60.0) -> None:
-        self.size, self.ttl = size, ttl
-        self._pages: OrderedDict[Hashable, tuple[float, str]] = OrderedDict()
-        self._making: dict[Hashable, threading.Lock] = {}
+    def __init__(
+        self, size: int = 64, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.size, self.ttl, self.clock = size, ttl, clock
+        self._pages: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
+        #: One per event loop (a test process runs several apps): futures never cross loops.
+        self._flights: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SingleFlight] = (
+            weakref.WeakKeyDictionary()
+        )
+        #: Refreshes under way, held so that they are not collected before they finish.
+        self._refreshing: set[asyncio.Task[bytes]] = set()
 
-    def _cached(self, key: Hashable) -> str | None:
+    def cached(self, key: Hashable) -> tuple[bytes, bool] | None:
+        """The page under ``key`` and whether it is fresh; ``None`` when there is none to give."""
         with self._lock:
             found = self._pages.get(key)
-            if found is None or found[0] <= time.monotonic():
+            if found is None:
+                return None
+            age = self.clock() - found[0]
+            if age >= 2 * self.ttl:
+                del self._pages[key]
                 return None
             self._pages.move_to_end(key)
-            return found[1]
+            return found[1], age < self.ttl
 
-    def get(self, key: Hashable, make: Callable[[], str]) -> str:
-        """The page under ``key``; concurrent requests for a missing page wait for one maker."""
-        if (page := self._cached(key)) is not None:
-            return page
+    def remember(self, keys: Iterable[Hashable], page: bytes) -> None:
+        now = self.clock()
         with self._lock:
-            making = self._making.setdefault(key, threading.Lock())
-        with making:
-            if (page := self._cached(key)) is not None:
-                return page
-            try:
-                page = make()
-            finally:
-                with self._lock:
-                    self._making.pop(key, None)
-            with self._lock:
-                self._pages[key] = (time.monotonic() + self.ttl, page)
-                while len(self._pages) > self.size:
-                    self._pages.popitem(last=False)
-        return page
+            for key in keys:
+                self._pages[key] = (now, page)
+                self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+    def _flight(self) -> SingleFlight:
+        loop = asyncio.get_running_loop()
+        flights = self._flights.get(loop)
+        if flights is None:
+            flights = self._flights[loop] = SingleFlight()
+        return flights
+
+    async def shared(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
+        """``make()`` in a worker thread, or the result of the one already making ``key``."""
+        return await self._flight().run(key, make)
+
+    def refresh(self, key: Hashable, make: Callable[[], bytes]) -> None:
+        """Make the page under ``key`` again in the background, unless that is under way."""
+        task = asyncio.ensure_future(self.shared(key, make))
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshed)
+
+    def _refreshed(self, task: asyncio.Task[bytes]) -> None:
+        self._refreshing.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # The readers go on with the page they have; after 2 × ttl one of them makes it
+            # again and is answered whatever that gives.
+            log.warning("a page could not be made again: %r", error)

@@ -35,6 +35,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+#: A page is said in the reader's language, chosen by ``?lang=``, the ``lang`` cookie or
+#: ``Accept-Language`` (api/language.py): the same URL answers differently to each.
+PAGE_HEADERS = {**SECURITY_HEADERS, "Vary": "Accept-Language, Cookie"}
 
 
 @cache
@@ -161,11 +164,11 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return ENV.get_template(template).render(**context)
 
 
-def html_response(html: str, status_code: int = 200) -> Response[str]:
+def html_response(html: str | bytes, status_code: int = 200) -> Response[Any]:
     return Response(
-        content=html, media_type=MediaType.HTML, status_code=status_code, headers=SECURITY_HEADERS
+        content=html, media_type=MediaType.HTML, status_code=status_code, headers=PAGE_HEADERS
     )
 
 
-def render(template: str, context: dict[str, Any], status_code: int = 200) -> Response[str]:
+def render(template: str, context: dict[str, Any], status_code: int = 200) -> Response[Any]:
     return html_response(render_html(template, context), status_code)

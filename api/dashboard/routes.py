@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import anyio.to_thread
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 from litestar.router import Router
@@ -37,6 +38,7 @@ from tracker.domain.errors import NotFound
 from tracker.eventstore.checkpoints import latest_checkpoint
 from tracker.i18n import gettext as _
 from tracker.readmodel import pages as page_queries
+from tracker.readmodel.service import ReadModel
 
 PAGES = PageCache()
 
@@ -47,7 +49,7 @@ def static_files_router() -> Router:
     )
 
 
-def _not_found(detail: str) -> Response[str]:
+def _not_found(detail: str) -> Response[Any]:
     return render("not_found.html", {"detail": detail, "portfolios": []}, status_code=404)
 
 
@@ -56,27 +58,18 @@ class DashboardController(Controller):
 
     include_in_schema = False
 
-    @get("/", sync_to_thread=True, name="dashboard:home")
-    def home(
-        self, request: Request[Any, Any, Any], tracker: Tracker, readmodel: ReadModelDep
-    ) -> Response[str]:
+    @get("/", name="dashboard:home")
+    async def home(
+        self, request: Request[Any, Any, Any], readmodel: ReadModelDep
+    ) -> Response[bytes]:
         """The first established portfolio, or how to get one."""
-        links = readmodel.query(page_queries.portfolio_links)
-        if not links:
-            return render("empty.html", {"portfolios": [], "position": readmodel.wait_for(None)})
-        return self._portfolio(request, tracker, readmodel, UUID(links[0].id), "/")
+        return await _portfolio(request, readmodel, None, "/")
 
-    @get("/portfolios/{portfolio_id:uuid}", sync_to_thread=True, name="dashboard:portfolio")
-    def portfolio(
-        self,
-        request: Request[Any, Any, Any],
-        tracker: Tracker,
-        readmodel: ReadModelDep,
-        portfolio_id: FromPath[UUID],
-    ) -> Response[str]:
-        return self._portfolio(
-            request, tracker, readmodel, portfolio_id, f"/portfolios/{portfolio_id}"
-        )
+    @get("/portfolios/{portfolio_id:uuid}", name="dashboard:portfolio")
+    async def portfolio(
+        self, request: Request[Any, Any, Any], readmodel: ReadModelDep, portfolio_id: FromPath[UUID]
+    ) -> Response[bytes]:
+        return await _portfolio(request, readmodel, portfolio_id, f"/portfolios/{portfolio_id}")
 
     @get("/projects/{project_id:uuid}", sync_to_thread=True, name="dashboard:project")
     def project(
@@ -133,29 +126,66 @@ class DashboardController(Controller):
         context.update(path=path, url=link_maker(path, params))
         return render("compare.html", context, 400 if context["problems"] else 200)
 
-    @staticmethod
-    def _portfolio(
-        request: Request[Any, Any, Any],
-        tracker: Tracker,
-        readmodel: ReadModelDep,
-        portfolio_id: UUID,
-        path: str,
-    ) -> Response[str]:
-        params = query_params(request)
-        moment = parse_moment(params)
-        position = readmodel.wait_for(min_position(params))
-        view = tuple(sorted((k, v) for k, v in params.items() if k in VIEW_PARAMS))
-        key = (path, portfolio_id, view, position, today_utc().date(), i18n.language())
 
-        def make() -> str:
-            context = pages.portfolio_context(
-                tracker, readmodel, portfolio_id, params, path, position
-            )
-            context.update(site=str(request.base_url).rstrip("/"))
-            return render_html("portfolio.html", context)
+async def _portfolio(
+    request: Request[Any, Any, Any],
+    readmodel: ReadModel,
+    portfolio_id: UUID | None,
+    path: str,
+) -> Response[bytes]:
+    """A portfolio's page (``None``: the first established one, or how to get one), from
+    memory while the read model's applied position, the day and the view are the same.
 
-        status = 400 if moment.problems else 200  # the page says what was wrong
-        try:
-            return html_response(PAGES.get(key, make), status)
-        except NotFound:
-            return _not_found(_("There is no portfolio %(id)s.", id=portfolio_id))
+    The position is the one this process has seen applied (no database round trip): an
+    in-process projector announces it after each batch, an external one is read every
+    ``WATCH_INTERVAL``; a ``min_position`` ahead of it waits for it, as the reports do."""
+    params = query_params(request)
+    moment = parse_moment(params)  # a known_at still to come is refused here
+    status = 400 if moment.problems else 200  # the page says what was wrong
+    wanted = min_position(params)
+    site = str(request.base_url).rstrip("/")
+    view = tuple(sorted((k, v) for k, v in params.items() if k in VIEW_PARAMS))
+    key = (path, portfolio_id, view, today_utc().date(), i18n.language(), site)
+    seen = readmodel.projector.seen_position
+    current = seen is not None and (wanted is None or seen >= wanted)
+
+    def make() -> bytes:
+        position = readmodel.wait_for(wanted)
+        page = _render_portfolio(readmodel, portfolio_id, params, path, position, site)
+        # Under the position seen too (the page is of it or a later one), so that the next
+        # readers find it before this process learns of the later one.
+        later = current and seen is not None and position >= seen
+        PAGES.remember({(key, position), (key, seen)} if later else {(key, position)}, page)
+        return page
+
+    try:
+        if not current:  # it may need a later position than a shared page
+            page = await anyio.to_thread.run_sync(make)
+        elif (found := PAGES.cached((key, seen))) is None:
+            page = await PAGES.shared((key, seen), make)
+        else:
+            page, fresh = found
+            if not fresh:
+                PAGES.refresh((key, seen), make)
+    except NotFound:
+        return _not_found(_("There is no portfolio %(id)s.", id=portfolio_id))
+    return html_response(page, status)
+
+
+def _render_portfolio(
+    readmodel: ReadModel,
+    portfolio_id: UUID | None,
+    params: dict[str, str],
+    path: str,
+    position: int,
+    site: str,
+) -> bytes:
+    tracker = readmodel.tracker
+    if portfolio_id is None:
+        links = readmodel.query(page_queries.portfolio_links)
+        if not links:
+            return render_html("empty.html", {"portfolios": [], "position": position}).encode()
+        portfolio_id = UUID(links[0].id)
+    context = pages.portfolio_context(tracker, readmodel, portfolio_id, params, path, position)
+    context.update(site=site)
+    return render_html("portfolio.html", context).encode()

@@ -1,0 +1,155 @@
+"""The portfolio page is served from memory, yet always true: a write is on the next page,
+each moment, view, language, site and day has its own page, and the headers say so."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.dashboard import pages, routes
+from tests.http.conftest import project_body
+from tracker.settings import Settings
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+def figure(page: str, name: str) -> str:
+    found = re.search(rf'data-figure="{name}" value="([^"]*)"', page)
+    assert found, name
+    return found.group(1)
+
+
+def commit(client: Client, project_id: str, amount: str) -> int:
+    body = {"type": "committed", "amount": {"amount": amount, "currency": "USD"}}
+    answer = client.post(f"/api/v1/projects/{project_id}/events", json=body)
+    assert answer.status_code == 201, answer.text
+    return int(answer.json()["position"])
+
+
+def test_a_write_is_on_the_next_page_and_a_repeat_comes_from_memory(
+    client: Client, portfolio_id: str, project_id: str
+) -> None:
+    page = f"/portfolios/{portfolio_id}"
+    first = client.get(page)
+    assert first.status_code == 200 and figure(first.text, "committed") == "0.00"
+    assert client.get(page).content == first.content  # from memory: even "page made" is kept
+    assert client.get("/").content == client.get("/").content
+
+    commit(client, project_id, "7.50")
+    assert figure(client.get(page).text, "committed") == "7.50"
+    assert figure(client.get("/").text, "committed") == "7.50"
+    commit(client, project_id, "2.50")
+    assert figure(client.get(page).text, "committed") == "10.00"
+    assert figure(client.get(page, params={"lang": "ru"}).text, "committed") == "10.00"
+
+
+def test_with_an_external_projector_a_page_asked_after_a_position_waits_for_it(
+    settings: Settings, client: Client, portfolio_id: str, project_id: str
+) -> None:
+    """An API process that does not project: the page's ``min_position`` (what the live
+    dashboard asks with) is never answered with a page from before it."""
+    external = create_app(replace(settings, projector_in_process=False))
+    with TestClient(external) as reader:
+        page = f"/portfolios/{portfolio_id}"
+        assert figure(reader.get(page).text, "committed") == "0.00"
+        position = commit(client, project_id, "7.50")  # applied by the other app
+        after = reader.get(page, params={"min_position": str(position)})
+        assert figure(after.text, "committed") == "7.50"
+
+
+def test_each_moment_view_and_language_has_its_own_page(
+    client: Client, portfolio_id: str, project_id: str
+) -> None:
+    page = f"/portfolios/{portfolio_id}"
+    commit(client, project_id, "7.50")
+    cited = datetime.now(UTC)
+    commit(client, project_id, "2.50")
+    assert figure(client.get(page).text, "committed") == "10.00"
+    known = client.get(page, params={"known_at": cited.isoformat()})
+    assert figure(known.text, "committed") == "7.50"
+    assert figure(client.get(page, params={"as_of": "2024-12-31"}).text, "committed") == "0.00"
+    nothing = client.get(page, params={"status": "operational"})
+    assert figure(nothing.text, "committed") == "0.00"  # no project is operational
+    assert figure(client.get(page).text, "committed") == "10.00"
+
+    for lang in ("ru", "en", "kk", "ru"):
+        said = client.get(page, headers={"Accept-Language": lang})
+        assert f'<html lang="{lang}">' in said.text
+        assert said.headers["content-language"] == lang
+        assert said.headers["vary"] == "Accept-Language, Cookie"
+        assert said.headers["cache-control"] == "no-store"
+    asked = client.get(page, params={"lang": "uz"}, headers={"Accept-Language": "ru"})
+    assert '<html lang="uz">' in asked.text and asked.headers["content-language"] == "uz"
+    assert "lang=uz" in asked.headers["set-cookie"]
+
+
+def test_a_page_printed_from_another_site_names_that_site(
+    client: Client, portfolio_id: str
+) -> None:
+    page = f"/portfolios/{portfolio_id}"
+    assert "Printed from http://testserver.local/" in client.get(page).text
+    other = client.get(page, headers={"Host": "tracker.example.org"}).text
+    assert "Printed from http://tracker.example.org/" in other
+
+
+def test_the_page_is_made_again_the_next_day(
+    client: Client, portfolio_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stale and "no news" are judged on the day: tomorrow's page is not today's."""
+    today = datetime.now(UTC)
+    body = project_body(portfolio_id, effective_date=today.date().isoformat())
+    assert client.post("/api/v1/projects", json=body).status_code == 201
+    page = f"/portfolios/{portfolio_id}"
+    assert figure(client.get(page).text, "stale-count") == "0"
+
+    later = today + timedelta(days=200)
+
+    def tomorrow() -> datetime:
+        return later
+
+    for module in (routes, pages):
+        monkeypatch.setattr(module, "today_utc", tomorrow)
+    assert figure(client.get(page).text, "stale-count") == "1"
+
+
+def test_an_unknown_portfolio_is_not_found_each_time(client: Client) -> None:
+    page = "/portfolios/00000000-0000-4000-8000-000000000000"
+    for lang in ("en", "ru"):
+        answer = client.get(page, params={"lang": lang})
+        assert answer.status_code == 404 and f'<html lang="{lang}">' in answer.text
+
+
+def test_a_malformed_moment_is_said_on_a_page_answered_400(
+    client: Client, portfolio_id: str
+) -> None:
+    page = f"/portfolios/{portfolio_id}"
+    for _ in range(2):
+        said = client.get(page, params={"as_of": "tomorrow"})
+        assert said.status_code == 400 and "“As of” must be a date" in said.text
+    assert client.get(page).status_code == 200
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    refused = client.get(page, params={"known_at": future})
+    assert refused.status_code == 400
+
+
+def test_concurrent_readers_share_one_rendering(
+    client: Client, portfolio_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[Any] = []
+    render = routes._render_portfolio
+
+    def counted(*args: Any) -> bytes:
+        made.append(args)
+        return render(*args)
+
+    monkeypatch.setattr(routes, "_render_portfolio", counted)
+    page = f"/portfolios/{portfolio_id}"
+    for _ in range(3):
+        assert client.get(page, params={"sort": "title"}).status_code == 200
+    assert len(made) == 1

@@ -1,0 +1,74 @@
+"""The page cache: one rendering for concurrent misses, an old page given while a new one is
+made, none given once it is twice its age."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from api.dashboard.page_cache import PageCache
+
+
+def test_concurrent_misses_share_one_rendering() -> None:
+    cache = PageCache()
+    made: list[int] = []
+    started = threading.Event()
+
+    def make() -> bytes:
+        made.append(1)
+        started.wait(2)
+        return b"page"
+
+    async def readers() -> list[bytes]:
+        waiting = [asyncio.ensure_future(cache.shared("key", make)) for _ in range(8)]
+        await asyncio.sleep(0.05)
+        started.set()
+        return await asyncio.gather(*waiting)
+
+    assert asyncio.run(readers()) == [b"page"] * 8
+    assert len(made) == 1
+
+
+def test_an_old_page_is_given_while_one_reader_makes_it_again() -> None:
+    now = [1000.0]
+    cache = PageCache(size=2, ttl=60, clock=lambda: now[0])
+    cache.remember(["a", "b"], b"old")
+    assert cache.cached("a") == (b"old", True)
+    now[0] += 61
+    assert cache.cached("a") == (b"old", False)  # still given, to be made again
+
+    async def refresh() -> None:
+        cache.refresh("a", lambda: (cache.remember(["a"], b"new"), b"new")[1])
+        cache.refresh("a", lambda: pytest.fail("made twice"))  # one at a time
+        while cache._refreshing:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(refresh())
+    assert cache.cached("a") == (b"new", True)
+    now[0] += 60
+    assert cache.cached("b") is None  # twice its age: not given any more
+    cache.remember(["c"], b"c")
+    cache.remember(["d"], b"d")
+    assert cache.cached("a") is None  # the least recently read went when a third came
+    assert cache.cached("c") == (b"c", True)
+
+
+def test_a_failed_refresh_leaves_the_old_page(caplog: pytest.LogCaptureFixture) -> None:
+    now = [1000.0]
+    cache = PageCache(ttl=60, clock=lambda: now[0])
+    cache.remember(["a"], b"old")
+    now[0] += 61
+
+    def broken() -> bytes:
+        raise RuntimeError("database away")
+
+    async def refresh() -> None:
+        cache.refresh("a", broken)
+        while cache._refreshing:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(refresh())
+    assert cache.cached("a") == (b"old", False)
+    assert "database away" in caplog.text

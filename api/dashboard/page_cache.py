@@ -24,18 +24,24 @@ class PageCache:
     "no news" counts are the day's). When an event is recorded every open dashboard asks for
     its page again at once: they share one rendering (:meth:`shared`).
 
-    A page also names the moment it was made, the newest signed checkpoint and the last 30
-    days' activity, which move without an event: after ``ttl`` seconds it is made again. The
-    readers who come meanwhile are still given the page (its figures are those of the
-    position) while one of them makes the new one, so a busy page never has them all wait;
-    after ``2 × ttl`` it is not given any more.
+    A page also names the moment it was made and the newest signed checkpoint, which move
+    without an event: after ``ttl`` seconds it is made again, and the readers who come
+    meanwhile are still given it (its figures are those of the position) while one of them
+    makes the new one, so a busy page never has them all wait; ``grace`` seconds later it is
+    not given any more. And it lists what was recorded in the last 30 days, which changes when
+    the oldest of them leaves that window: from then on (``lasts``) it is not given at all.
     """
 
     def __init__(
-        self, size: int = 64, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic
+        self,
+        size: int = 64,
+        ttl: float = 300.0,
+        grace: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.size, self.ttl, self.clock = size, ttl, clock
-        self._pages: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self.size, self.ttl, self.grace, self.clock = size, ttl, grace, clock
+        #: (fresh until, given until, page) by key, least recently read first.
+        self._pages: OrderedDict[Hashable, tuple[float, float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
         #: One per event loop (a test process runs several apps): futures never cross loops.
         self._flights: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SingleFlight] = (
@@ -50,18 +56,25 @@ class PageCache:
             found = self._pages.get(key)
             if found is None:
                 return None
-            age = self.clock() - found[0]
-            if age >= 2 * self.ttl:
+            fresh_until, given_until, page = found
+            now = self.clock()
+            if now >= given_until:
                 del self._pages[key]
                 return None
             self._pages.move_to_end(key)
-            return found[1], age < self.ttl
+            return page, now < fresh_until
 
-    def remember(self, keys: Iterable[Hashable], page: bytes) -> None:
+    def remember(self, keys: Iterable[Hashable], page: bytes, lasts: float | None = None) -> None:
+        """Keep ``page`` under each of ``keys``; ``lasts``: seconds until it would read
+        differently without an event, if that can come."""
         now = self.clock()
+        fresh_until = now + self.ttl
+        given_until = fresh_until + self.grace
+        if lasts is not None:
+            given_until = min(given_until, now + lasts)
         with self._lock:
             for key in keys:
-                self._pages[key] = (now, page)
+                self._pages[key] = (fresh_until, given_until, page)
                 self._pages.move_to_end(key)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
@@ -90,6 +103,6 @@ class PageCache:
     def _refreshed(self, task: asyncio.Task[bytes]) -> None:
         self._refreshing.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
-            # The readers go on with the page they have; after 2 × ttl one of them makes it
-            # again and is answered whatever that gives.
+            # The readers go on with the page they have; after the grace one of them makes
+            # it again and is answered whatever that gives.
             log.warning("a page could not be made again: %r", error)

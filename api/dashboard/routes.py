@@ -8,7 +8,7 @@ still to come is refused as the API refuses it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +20,7 @@ from litestar.static_files import create_static_files_router
 
 from api.conditions import today_utc
 from api.dashboard import pages
-from api.dashboard.changes import compare_page
+from api.dashboard.changes import ACTIVITY_DAYS, compare_page
 from api.dashboard.page_cache import PageCache
 from api.dashboard.params import (
     VIEW_PARAMS,
@@ -151,11 +151,12 @@ async def _portfolio(
 
     def make() -> bytes:
         position = readmodel.wait_for(wanted)
-        page = _render_portfolio(readmodel, portfolio_id, params, path, position, site)
+        page, lasts = _render_portfolio(readmodel, portfolio_id, params, path, position, site)
         # Under the position seen too (the page is of it or a later one), so that the next
         # readers find it before this process learns of the later one.
         later = current and seen is not None and position >= seen
-        PAGES.remember({(key, position), (key, seen)} if later else {(key, position)}, page)
+        keys = {(key, position), (key, seen)} if later else {(key, position)}
+        PAGES.remember(keys, page, lasts)
         return page
 
     try:
@@ -179,13 +180,21 @@ def _render_portfolio(
     path: str,
     position: int,
     site: str,
-) -> bytes:
+) -> tuple[bytes, float | None]:
+    """The page, and the seconds until it would read differently without a new event (the
+    oldest entry of its last 30 days' list leaves them), if that can come."""
     tracker = readmodel.tracker
     if portfolio_id is None:
         links = readmodel.query(page_queries.portfolio_links)
         if not links:
-            return render_html("empty.html", {"portfolios": [], "position": position}).encode()
+            html = render_html("empty.html", {"portfolios": [], "position": position})
+            return html.encode(), None
         portfolio_id = UUID(links[0].id)
     context = pages.portfolio_context(tracker, readmodel, portfolio_id, params, path, position)
     context.update(site=site)
-    return render_html("portfolio.html", context).encode()
+    lasts = None
+    if context["moment"].known_at is None and context["activity"]:
+        oldest = min(item.recorded_at for item in context["activity"])
+        leaves = oldest + timedelta(days=ACTIVITY_DAYS) - today_utc()
+        lasts = leaves.total_seconds()
+    return render_html("portfolio.html", context).encode(), lasts

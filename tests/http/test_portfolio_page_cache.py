@@ -4,6 +4,7 @@ each moment, view, language, site and day has its own page, and the headers say 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,3 +154,28 @@ def test_concurrent_readers_share_one_rendering(
     for _ in range(3):
         assert client.get(page, params={"sort": "title"}).status_code == 200
     assert len(made) == 1
+
+
+def test_an_event_leaves_the_last_30_days_list_when_its_30_days_are_over(
+    client: Client, portfolio_id: str, project_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within one day and one position: the list of what was recorded in the last 30 days
+    loses an entry the moment it is 30 days old, not when the page would be made again."""
+    commit(client, project_id, "7.50")
+    history = client.get(f"/api/v1/projects/{project_id}/events").json()["events"]
+    newest = max(datetime.fromisoformat(e["recorded_at"]) for e in history)
+    now = [newest + timedelta(days=30, seconds=-60)]
+    ahead = [0.0]
+    for module in (routes, pages):
+        monkeypatch.setattr(module, "today_utc", lambda: now[0])
+    monkeypatch.setattr(routes.PAGES, "clock", lambda: time.monotonic() + ahead[0])
+
+    def activity() -> str:
+        text = client.get(f"/portfolios/{portfolio_id}").text
+        return text[text.index('<section id="activity"') :].split("</section>", 1)[0]
+
+    assert "Copper cathode plant" in activity()
+    assert activity() == activity()  # from memory
+    now[0] += timedelta(seconds=120)
+    ahead[0] += 120
+    assert "Nothing was recorded in the 30 days" in activity()

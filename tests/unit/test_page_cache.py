@@ -33,7 +33,7 @@ def test_concurrent_misses_share_one_rendering() -> None:
 
 def test_an_old_page_is_given_while_one_reader_makes_it_again() -> None:
     now = [1000.0]
-    cache = PageCache(size=2, ttl=60, clock=lambda: now[0])
+    cache = PageCache(size=2, ttl=60, grace=60, clock=lambda: now[0])
     cache.remember(["a", "b"], b"old")
     assert cache.cached("a") == (b"old", True)
     now[0] += 61
@@ -48,7 +48,7 @@ def test_an_old_page_is_given_while_one_reader_makes_it_again() -> None:
     asyncio.run(refresh())
     assert cache.cached("a") == (b"new", True)
     now[0] += 60
-    assert cache.cached("b") is None  # twice its age: not given any more
+    assert cache.cached("b") is None  # past its grace: not given any more
     cache.remember(["c"], b"c")
     cache.remember(["d"], b"d")
     assert cache.cached("a") is None  # the least recently read went when a third came
@@ -57,7 +57,7 @@ def test_an_old_page_is_given_while_one_reader_makes_it_again() -> None:
 
 def test_a_failed_refresh_leaves_the_old_page(caplog: pytest.LogCaptureFixture) -> None:
     now = [1000.0]
-    cache = PageCache(ttl=60, clock=lambda: now[0])
+    cache = PageCache(ttl=60, grace=60, clock=lambda: now[0])
     cache.remember(["a"], b"old")
     now[0] += 61
 
@@ -72,3 +72,19 @@ def test_a_failed_refresh_leaves_the_old_page(caplog: pytest.LogCaptureFixture) 
     asyncio.run(refresh())
     assert cache.cached("a") == (b"old", False)
     assert "database away" in caplog.text
+
+
+def test_a_page_is_not_given_once_what_it_lists_would_change() -> None:
+    now = [1000.0]
+    cache = PageCache(ttl=300, grace=60, clock=lambda: now[0])
+    cache.remember(["soon"], b"soon", lasts=10)
+    cache.remember(["later"], b"later", lasts=3600)
+    cache.remember(["gone"], b"gone", lasts=-5)
+    assert cache.cached("gone") is None
+    now[0] += 9
+    assert cache.cached("soon") == (b"soon", True)
+    now[0] += 2
+    assert cache.cached("soon") is None
+    assert cache.cached("later") == (b"later", True)
+    now[0] += 290
+    assert cache.cached("later") == (b"later", False)  # made again after ttl

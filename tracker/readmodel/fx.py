@@ -13,6 +13,7 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, select
@@ -21,6 +22,7 @@ from tracker.readmodel import tables as t
 from tracker.readmodel.database import known_rows, naive_utc, stored_utc
 
 USD = "USD"
+_UNKNOWN: Any = object()
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,10 @@ class RateBook:
     fixed_date: date | None = None
     used: dict[tuple[str, str, date], Rate] = field(default_factory=dict)
     _dates: dict[tuple[str, str], list[date]] = field(default_factory=dict)
+    #: Per (currency, day, target currency): ``_find_factors``'s answer, once found.
+    _factors: dict[tuple[str, date, str], tuple[Decimal, Decimal] | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def load(
@@ -153,6 +159,19 @@ class RateBook:
     def convert(self, amount: Decimal, currency: str, on: date, to: str) -> Decimal | None:
         if currency == to:
             return amount
+        key = (currency, on, to)
+        factors = self._factors.get(key, _UNKNOWN)
+        if factors is _UNKNOWN:
+            factors = self._factors[key] = self._find_factors(currency, on, to)
+        if factors is None:
+            return None
+        divisor, multiplier = factors
+        return amount / divisor * multiplier
+
+    def _find_factors(self, currency: str, on: date, to: str) -> tuple[Decimal, Decimal] | None:
+        """What converting ``currency`` to ``to`` on ``on`` divides and multiplies by (the
+        rates marked used), or ``None`` without a rate. A report converts thousands of
+        amounts on the same few hundred days: each day's rates are looked up once."""
         rates = {code: self.rate(code, on) for code in (currency, to) if code != USD}
         found = {code: rate for code, rate in rates.items() if rate is not None}
         if len(found) < len(rates):
@@ -161,9 +180,8 @@ class RateBook:
             self.used[(rate.rate_set_id, rate.currency, rate.rate_date)] = rate
         one = Decimal(1)
         return (
-            amount
-            / (found[currency].units_per_usd if currency in found else one)
-            * (found[to].units_per_usd if to in found else one)
+            found[currency].units_per_usd if currency in found else one,
+            found[to].units_per_usd if to in found else one,
         )
 
     def used_rates(self) -> list[Rate]:

@@ -88,6 +88,21 @@ class Total:
             count + (known.count if known else 0),
         )
 
+    def add_each(self, book: RateBook, amount: Decimal, currency: str, on: date, n: int) -> None:
+        """Add ``amount`` ``n`` times, each converted alone (as ``n`` calls of :meth:`add`
+        with a count of one would)."""
+        converted = book.convert(amount, currency, on, self.currency)
+        if converted is not None:
+            self.amount = EXACT.add(self.amount, EXACT.multiply(converted, n))
+            return
+        known = self.unconverted.get(currency)
+        total = EXACT.multiply(amount, n)
+        self.unconverted[currency] = Unconverted(
+            currency,
+            total + (known.amount if known else 0),
+            n + (known.count if known else 0),
+        )
+
 
 @dataclass(frozen=True)
 class TargetsInForce:
@@ -223,20 +238,9 @@ class ProjectAsOf:
     announced_on: date
 
 
-def projects_as_of(
-    conn: Connection, query: ReportQuery, only: Collection[str] | None = None
-) -> dict[str, ProjectAsOf]:
-    """Each project announced by ``as_of`` with its plan and status as then known, of those
-    the query's filters select (a flag judged at the query's moment by its ``judge``); of the
-    projects ``only`` (ids) alone when given.
-
-    The status as of a day is the change effective last by then; without ``as_of`` it is the
-    project's current status, the last change recorded (as ``Project.status_as_of`` has it,
-    even when a change was recorded with an earlier effective date than the one before).
-    """
-    if only is not None and not only:
-        return {}
-    among = [] if only is None else [t.statuses.c.project_id.in_(sorted(only))]
+def _status_then(query: ReportQuery, among: Iterable[Any] = ()) -> Any:
+    """Each project's status as of ``query``'s day as known at its moment (one row per
+    project of the portfolio with a status then: ``project_id``, ``status``, ``rank`` 1)."""
     latest_first = (
         (t.statuses.c.version.desc(),)
         if query.as_of is None
@@ -255,6 +259,24 @@ def projects_as_of(
         .where(*among)
         .subquery()
     )
+    return ranked
+
+
+def projects_as_of(
+    conn: Connection, query: ReportQuery, only: Collection[str] | None = None
+) -> dict[str, ProjectAsOf]:
+    """Each project announced by ``as_of`` with its plan and status as then known, of those
+    the query's filters select (a flag judged at the query's moment by its ``judge``); of the
+    projects ``only`` (ids) alone when given.
+
+    The status as of a day is the change effective last by then; without ``as_of`` it is the
+    project's current status, the last change recorded (as ``Project.status_as_of`` has it,
+    even when a change was recorded with an earlier effective date than the one before).
+    """
+    if only is not None and not only:
+        return {}
+    among = [] if only is None else [t.statuses.c.project_id.in_(sorted(only))]
+    ranked = _status_then(query, among)
     rows = conn.execute(
         select(t.plans, ranked.c.status)
         .join(ranked, and_(ranked.c.project_id == t.plans.c.project_id, ranked.c.rank == 1))
@@ -291,6 +313,55 @@ def projects_as_of(
         raise ValueError("a report narrowed by a flag needs a judge of flags")
     flagged = query.judge(conn, query, admitted.keys())
     return {pid: p for pid, p in admitted.items() if pid in flagged}
+
+
+def plan_groups(conn: Connection, query: ReportQuery) -> list[Any]:
+    """The projects an unfiltered report counts (the layer applied), grouped by what its
+    figures read of them: status, and the plan's currency, announcement day and
+    investment, with how many projects and their planned jobs (what
+    :func:`projects_as_of` gives one by one, summed in the database)."""
+    if query.as_of is None and query.known_at is None:
+        return _present_plan_groups(conn, query)
+    ranked = _status_then(query)
+    plans = t.plans.c
+    keys = (ranked.c.status, plans.currency, plans.announced_on, plans.planned_investment)
+    return list(
+        conn.execute(
+            select(
+                *keys,
+                func.count().label("projects"),
+                func.sum(plans.planned_jobs).label("planned_jobs"),
+            )
+            .select_from(t.plans)
+            .join(ranked, and_(ranked.c.project_id == plans.project_id, ranked.c.rank == 1))
+            .where(plans.portfolio_id == str(query.portfolio_id))
+            .where(*_known(t.plans, query), *_effective(plans.announced_on, query))
+            .where(*in_scope(plans.project_id, query))
+            .group_by(*keys)
+        )
+    )
+
+
+def _present_plan_groups(conn: Connection, query: ReportQuery) -> list[Any]:
+    """:func:`plan_groups` for the present, from ``rm_projects``: each project's current
+    plan and its last recorded status, as the projector keeps them there."""
+    projects = t.projects.c
+    keys = (projects.status, projects.currency, projects.announced_on, projects.planned_investment)
+    layer = query.filters.layer
+    return list(
+        conn.execute(
+            select(
+                *keys,
+                func.count().label("projects"),
+                func.sum(projects.planned_jobs).label("planned_jobs"),
+            )
+            .where(projects.portfolio_id == str(query.portfolio_id))
+            .where(
+                *([] if layer == "all" else [projects.illustrative.is_(layer == "illustrative")])
+            )
+            .group_by(*keys)
+        )
+    )
 
 
 def counted_facts(query: ReportQuery, known: Iterable[Any] | None = None) -> list[Any]:
@@ -352,6 +423,18 @@ def _add_project(figures: Figures, book: RateBook, project: ProjectAsOf) -> None
         figures.planned_jobs += project.planned_jobs
 
 
+def _add_plans(figures: Figures, book: RateBook, group: Any) -> None:
+    """A :func:`plan_groups` row: as many projects as it counts, each added as
+    :func:`_add_project` adds one (each pledge converted alone, so the sum is the same)."""
+    projects = int(group.projects)
+    figures.projects_by_status[group.status] += projects
+    if group.status != Status.CANCELLED.value:
+        figures.pledged.add_each(
+            book, group.planned_investment, group.currency, group.announced_on, projects
+        )
+        figures.planned_jobs += int(group.planned_jobs)
+
+
 def _ratio(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
     """``part / whole`` to four places, or ``None`` when there is nothing to compare with."""
     if whole is None or whole == 0:
@@ -372,14 +455,19 @@ def figures_of(
     projects (grouped per project to tell them apart), else every fact of the layer.
     ``projects``: the query's ``projects_as_of``, when the caller has them already."""
     figures = Figures.empty(query.currency)
-    if projects is None:
-        projects = projects_as_of(conn, query)
-    for project in projects.values():
-        _add_project(figures, book, project)
+    if projects is None and not query.filters.narrows:  # the projects grouped in SQL
+        for group in plan_groups(conn, query):
+            _add_plans(figures, book, group)
+    else:
+        if projects is None:
+            projects = projects_as_of(conn, query)
+        for project in projects.values():
+            _add_project(figures, book, project)
     if not query.filters.narrows:  # the projector's sums, the layer applied
         for row in _portfolio_fact_groups(conn, query):
             _add_fact(figures, book, row)
         return figures
+    assert projects is not None
     for row in conn.execute(_fact_groups(query, per_project=True)):
         if row.project_id in projects:
             _add_fact(figures, book, row)

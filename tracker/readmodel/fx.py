@@ -13,7 +13,6 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, select
@@ -22,7 +21,6 @@ from tracker.readmodel import tables as t
 from tracker.readmodel.database import known_rows, naive_utc, stored_utc
 
 USD = "USD"
-_UNKNOWN: Any = object()
 
 
 @dataclass(frozen=True)
@@ -160,9 +158,9 @@ class RateBook:
         if currency == to:
             return amount
         key = (currency, on, to)
-        factors = self._factors.get(key, _UNKNOWN)
-        if factors is _UNKNOWN:
-            factors = self._factors[key] = self._find_factors(currency, on, to)
+        if key not in self._factors:
+            self._factors[key] = self._find_factors(currency, on, to)
+        factors = self._factors[key]
         if factors is None:
             return None
         divisor, multiplier = factors

@@ -164,7 +164,14 @@ def compare_page(
         scope = table.filters
         first = replace(now, as_of=asked.start[0], known_at=asked.start[1], filters=scope)
         last = replace(now, as_of=asked.end[0], known_at=asked.end[1], filters=scope)
-        found = what_changed(conn, first, last, limit=EVENTS_SHOWN, language=i18n.language())
+        found = what_changed(
+            conn,
+            first,
+            last,
+            limit=EVENTS_SHOWN,
+            language=i18n.language(),
+            contributions=CAUSES_SHOWN,
+        )
         links = pages.portfolio_links(conn)
     entries = found.page.entries if found.page else []
     events = tracker.events_at_positions(e.position for e in entries)

@@ -123,7 +123,9 @@ class ChangesController(Controller):
         first = report_query(tracker, portfolio_id, *start, currency, "latest", scope)
         last = replace(first, as_of=end[0], known_at=end[1])
         found = readmodel.report(
-            lambda conn: what_changed(conn, first, last, limit=limit, cursor=cursor)
+            lambda conn: what_changed(
+                conn, first, last, limit=limit, cursor=cursor, contributions=contributions
+            )
         )
         entries = found.page.entries if found.page else []
         events = tracker.events_at_positions(e.position for e in entries)

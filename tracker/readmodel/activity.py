@@ -122,14 +122,18 @@ def what_changed(
     limit: int,
     cursor: str | None = None,
     language: str | None = None,
+    contributions: int | None = None,
 ) -> WhatChanged:
+    """``changes`` between the moments, a page of the events recorded between them, and the
+    titles of the projects these name: those of the first ``contributions`` of each figure
+    (the ones listed; every one without it) and of the events."""
     found = changes(conn, start, end)
     page = None
     if start.known_at is not None:
         counted = None if found.scope is None else found.scope[0] | found.scope[1]
         window = Window(start, start.known_at, end.known_at, counted)
         page = recorded_between(conn, window, limit=limit, cursor=cursor)
-    named = [c.cause.project_id for f in found.figures for c in f.contributions]
+    named = [c.cause.project_id for f in found.figures for c in f.contributions[:contributions]]
     named += [e.project_id for e in page.entries] if page else []
     titles = project_titles(conn, [p for p in named if p], language, end.known_at)
     return WhatChanged(found, page, titles)

@@ -95,8 +95,8 @@ class Explanation:
     by_cause: dict[tuple[Any, ...], Vector] = field(default_factory=lambda: defaultdict(dict))
     rate_causes: dict[tuple[Any, ...], tuple[RateMove, ...]] = field(default_factory=dict)
     #: The events behind each cause's change of each measure.
-    positions: dict[tuple[tuple[Any, ...], Measure], set[int]] = field(
-        default_factory=lambda: defaultdict(set)
+    positions: dict[tuple[Any, ...], dict[Measure, set[int]]] = field(
+        default_factory=lambda: defaultdict(dict)
     )
     #: ``rate_cause`` per currency and value date, as found.
     _rate_found: dict[tuple[str, date], tuple[Any, ...] | None] = field(default_factory=dict)
@@ -112,12 +112,12 @@ class Explanation:
         positions: Iterable[int] = (),
     ) -> None:
         """Add ``change`` to what ``cause`` did, by the events at ``positions``."""
-        vector = self.by_cause[cause]
+        vector, behind = self.by_cause[cause], self.positions[cause]
         events = set(positions)
         for measure, value in change.items():
             if value:
                 vector[measure] = EXACT.add(vector.get(measure, ZERO), value)
-                self.positions[(cause, measure)] |= events
+                behind.setdefault(measure, set()).update(events)
 
     def credit_one(
         self, cause: tuple[Any, ...], measure: Measure, value: Decimal, events: Iterable[int]
@@ -126,7 +126,7 @@ class Explanation:
         if value:
             vector = self.by_cause[cause]
             vector[measure] = EXACT.add(vector.get(measure, ZERO), value)
-            self.positions[(cause, measure)].update(events)
+            self.positions[cause].setdefault(measure, set()).update(events)
 
     def step(
         self, cause: tuple[Any, ...], before: Vector, after: Vector, positions: Iterable[int] = ()
@@ -139,16 +139,18 @@ class Explanation:
         """Each measure's contributions, the largest first."""
         found: dict[Measure, list[Contribution]] = defaultdict(list)
         for key, vector in self.by_cause.items():
+            behind = self.positions.get(key, {})
             for measure, amount in vector.items():
                 if amount:
-                    found[measure].append(Contribution(self._cause(key, measure), amount))
+                    cause = self._cause(key, behind.get(measure, ()))
+                    found[measure].append(Contribution(cause, amount))
         for listed in found.values():
             listed.sort(key=lambda c: (-abs(c.amount), c.cause.kind, c.cause.project_id or ""))
         return found
 
-    def _cause(self, key: tuple[Any, ...], measure: Measure) -> Cause:
+    def _cause(self, key: tuple[Any, ...], events: Iterable[int]) -> Cause:
         if key[0] == "project":
-            return Cause("project", key[1], tuple(sorted(self.positions[(key, measure)])))
+            return Cause("project", key[1], tuple(sorted(events)))
         if key[0] == "targets":
             return Cause("targets", positions=key[1:])
         return Cause("rates", moves=self.rate_causes[key])

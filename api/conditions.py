@@ -167,6 +167,8 @@ async def canonical_request(request: Request[Any, Any, Any]) -> None:
     seconds after 1970). Async on purpose: Litestar runs a sync hook in a worker thread on
     every request."""
     refuse_other_media_types(request)
+    if not request.scope["path_params"] and not request.scope["query_string"]:
+        return  # no id, no query: nothing to check (most reads of /health, pages, feeds)
     segments = None
     for name, value in request.path_params.items():
         if isinstance(value, UUID):

@@ -34,14 +34,24 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 def asked(scope: Scope) -> str | None:
     """The language named by ``?lang=``, if it is one the tracker speaks."""
-    query = scope.get("query_string", b"").decode("latin-1")
+    raw: bytes = scope.get("query_string", b"")
+    if b"lang" not in raw and b"%" not in raw:  # most requests: no query to parse
+        return None
+    query = raw.decode("latin-1")
     values = [value for key, value in parse_qsl(query) if key == "lang"]
     return i18n.supported(values[-1]) if values else None
 
 
-def request_language(scope: Scope) -> str:
-    """The language the request is answered in."""
+def request_language(scope: Scope, chosen: str | None = None) -> str:
+    """The language the request is answered in (``chosen``: what ``?lang=`` named, if the
+    caller has read it already)."""
     headers = _headers(scope)
+    if chosen is None:
+        chosen = asked(scope)
+    if chosen is not None:
+        return chosen
+    if not headers:  # no cookie, no Accept-Language: nothing to negotiate
+        return i18n.DEFAULT
     cookie: str | None = None
     if "cookie" in headers:
         jar: SimpleCookie = SimpleCookie()
@@ -50,7 +60,7 @@ def request_language(scope: Scope) -> str:
         except CookieError:  # a malformed Cookie header names no language
             jar = SimpleCookie()
         cookie = jar[COOKIE].value if COOKIE in jar else None
-    return i18n.negotiate(asked(scope), cookie, accept_language=headers.get("accept-language"))
+    return i18n.negotiate(cookie, accept_language=headers.get("accept-language"))
 
 
 def language_middleware(app: ASGIApp) -> ASGIApp:
@@ -61,8 +71,9 @@ def language_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        lang = request_language(scope)
-        remember = asked(scope) is not None and not scope.get("path", "").startswith("/api/")
+        chosen = asked(scope)
+        lang = request_language(scope, chosen)
+        remember = chosen is not None and not scope.get("path", "").startswith("/api/")
 
         async def send_localised(message: Message) -> None:
             if message["type"] == "http.response.start":

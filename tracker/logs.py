@@ -103,9 +103,16 @@ class TextFormatter(logging.Formatter):
         return _utc(record.created)
 
 
+#: The last second formatted, and its text (lines of one second share it).
+_second: tuple[int, str] = (-1, "")
+
+
 def _utc(created: float) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+    global _second
+    whole = int(created)
+    if _second[0] != whole:
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int(created % 1 * 1000):03d}Z"
 
 
 def logging_config(settings: LogSettings) -> dict[str, Any]:

@@ -249,8 +249,9 @@ def protocols() -> list[type[HeaderDeadline]]:
     return found
 
 
-@pytest.mark.parametrize("protocol", protocols(), ids=lambda p: p.__name__)
-def test_each_protocol_closes_slow_clients(protocol: type[HeaderDeadline]) -> None:
+@contextlib.contextmanager
+def hello_served(protocol: type[HeaderDeadline]) -> Iterator[int]:
+    """``hello`` served by uvicorn with ``protocol`` and a short header timeout; its port."""
     fast = type(f"Fast{protocol.__name__}", (protocol,), {"header_timeout": HEADER_TIMEOUT})
     port = free_port()
     config = uvicorn.Config(
@@ -264,6 +265,15 @@ def test_each_protocol_closes_slow_clients(protocol: type[HeaderDeadline]) -> No
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.started
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("protocol", protocols(), ids=lambda p: p.__name__)
+def test_each_protocol_closes_slow_clients(protocol: type[HeaderDeadline]) -> None:
+    with hello_served(protocol) as port:
 
         def normal_request() -> None:
             assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text == "hello"
@@ -271,9 +281,6 @@ def test_each_protocol_closes_slow_clients(protocol: type[HeaderDeadline]) -> No
         closed = hold_slow_clients(port, 6, normal_request)
         assert None not in closed, closed
         assert max(c for c in closed if c is not None) < HEADER_TIMEOUT + SLACK
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("protocol", protocols(), ids=lambda p: p.__name__)
@@ -282,19 +289,7 @@ def test_a_later_request_that_stalls_is_closed_a_timeout_after_it_began(
 ) -> None:
     """One timer a connection: a request answered in time leaves it running, and when it
     fires for a head begun since, it waits out that head's own timeout, no less, no more."""
-    fast = type(f"Fast{protocol.__name__}", (protocol,), {"header_timeout": HEADER_TIMEOUT})
-    port = free_port()
-    config = uvicorn.Config(
-        hello, host="127.0.0.1", port=port, http=fast, lifespan="off", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
+    with hello_served(protocol) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             answer = b""
@@ -307,6 +302,3 @@ def test_a_later_request_that_stalls_is_closed_a_timeout_after_it_began(
             closed = closed_within(sock, begun + HEADER_TIMEOUT + SLACK)
         assert closed is not None, "a stalled request on a kept-alive connection stayed open"
         assert closed >= HEADER_TIMEOUT * 0.9
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

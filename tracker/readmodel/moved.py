@@ -143,6 +143,9 @@ def sums_at_start(
     """The start's sum and count of each (holder, kind, currency, value date) within
     ``ranges``: the holder is the portfolio (""), or each project ``among`` those the
     filters count at the start (a narrowed report converts each project's sums apart)."""
+    if start.as_of is not None:  # nothing effective later counts at the start
+        ranges = [(c, first, min(last, start.as_of)) for c, first, last in ranges]
+        ranges = [(c, first, last) for c, first, last in ranges if first <= last]
     if not ranges or (among is not None and not among):
         return {}
     f = t.facts.c
@@ -155,12 +158,17 @@ def sums_at_start(
             exact_sum(f.amount).label("amount"),
             func.count().label("n"),
         )
-        .where(*counted_facts(start), f.kind.in_(MONEY_KINDS))
+        .where(*counted_facts(start))
         .where(*([] if among is None else [f.project_id.in_(sorted(among))]))
         .where(
-            or_(
+            or_(  # each a range of the report index (portfolio, kind, currency, date)
                 *(
-                    and_(f.currency == currency, f.effective_date.between(first, last))
+                    and_(
+                        f.kind == kind,
+                        f.currency == currency,
+                        f.effective_date.between(first, last),
+                    )
+                    for kind in MONEY_KINDS
                     for currency, first, last in ranges
                 )
             )

@@ -101,7 +101,6 @@ def moved_facts(
                 and_(
                     f.kind == kind,
                     f.currency.is_(None) if currency is None else f.currency == currency,
-                    f.superseded_at.is_(None),
                     effective,
                 )
                 for kind, currency in kinds

@@ -21,7 +21,7 @@ from api.presenters.values import exact_amount, source_out
 from api.schemas import changes as c
 from tracker.readmodel.activity import Recorded
 from tracker.readmodel.changes import Cause, Changes, FigureChange, Measure
-from tracker.readmodel.reports import EXACT
+from tracker.readmodel.totals import EXACT
 
 CENT = Decimal("0.01")
 

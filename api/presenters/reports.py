@@ -11,16 +11,10 @@ from api import schemas as s
 from api.presenters.rates import rate_sets_out, rates_out
 from api.presenters.values import exact_amount, in_cents, jobs_out
 from tracker.readmodel.filters import Filters
-from tracker.readmodel.reports import (
-    Breakdown,
-    Figures,
-    Progress,
-    Ratios,
-    TargetsInForce,
-    Total,
-)
+from tracker.readmodel.reports import Breakdown, Progress, TargetsInForce
 from tracker.readmodel.shares import Shares
 from tracker.readmodel.timeline import Timeline
+from tracker.readmodel.totals import Figures, Ratios, Total
 
 
 def total_out(total: Total) -> s.TotalOut:

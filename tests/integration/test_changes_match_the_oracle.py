@@ -40,7 +40,8 @@ from tracker.readmodel.changes import Changes, Measure, changes
 from tracker.readmodel.filters import ANY, FLAGS
 from tracker.readmodel.flags import FlagJudge
 from tracker.readmodel.projector import Projector
-from tracker.readmodel.reports import EXACT, ReportQuery
+from tracker.readmodel.reports import ReportQuery
+from tracker.readmodel.totals import EXACT
 from tracker.settings import Settings
 
 

@@ -28,7 +28,8 @@ from tracker.domain.values import Envelope, Money
 from tracker.readmodel.changes import Changes, FigureChange, changes
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import Projector
-from tracker.readmodel.reports import EXACT, ReportQuery, progress
+from tracker.readmodel.reports import ReportQuery, progress
+from tracker.readmodel.totals import EXACT
 from tracker.settings import Settings
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from tracker.readmodel.fx import Rate, RateBook, RateSetRow
-from tracker.readmodel.reports import EXACT, Total
+from tracker.readmodel.totals import EXACT, Total
 
 SET = RateSetRow("set-1", "Bench rates", False, datetime(2024, 1, 1, tzinfo=UTC))
 

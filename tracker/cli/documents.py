@@ -20,7 +20,7 @@ from tracker.readmodel.documents import (
     list_documents,
 )
 from tracker.readmodel.projector import Projector
-from tracker.readmodel.reports import Total
+from tracker.readmodel.totals import Total
 
 out = Console(soft_wrap=True)
 #: The most documents ``list`` prints (a forum signs tens, not thousands).

@@ -27,7 +27,7 @@ Conversion divides, so it is not additive: converting a sum is not the sum of co
 parts. The reports convert per value date (``reports._fact_groups``), so every group of a
 value date that changed is walked from its value at the start to its value at the end, one
 change at a time (the rate move first, then each event in log order), each step credited
-to its cause; the steps telescope, and sums are exact (``reports.EXACT``).
+to its cause; the steps telescope, and sums are exact (``totals.EXACT``).
 """
 
 from __future__ import annotations
@@ -49,15 +49,8 @@ from tracker.readmodel.explanation import (
     unconverted,
 )
 from tracker.readmodel.moved import project_positions, target_position
-from tracker.readmodel.reports import (
-    EXACT,
-    Progress,
-    ReportQuery,
-    Total,
-    progress,
-    projects_as_of,
-    rate_book,
-)
+from tracker.readmodel.reports import Progress, ReportQuery, progress, projects_as_of, rate_book
+from tracker.readmodel.totals import EXACT, Total
 
 __all__ = [
     "Cause",

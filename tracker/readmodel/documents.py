@@ -31,7 +31,7 @@ from tracker.readmodel import tables as t
 from tracker.readmodel.database import exact_sum, naive_utc, stored_utc
 from tracker.readmodel.fx import Rate, RateBook, RateSetRow
 from tracker.readmodel.queries import has_code, unicode_lower
-from tracker.readmodel.reports import Total
+from tracker.readmodel.totals import Total
 
 _V = t.document_versions.c
 _D = t.documents.c

@@ -18,7 +18,8 @@ from sqlalchemy import Connection
 from tracker.domain.status import Status
 from tracker.readmodel.fx import USD, Rate, RateBook
 from tracker.readmodel.moved import LedgerMoment, current_kinds, moved_facts, sums_at_start
-from tracker.readmodel.reports import EXACT, ProjectAsOf, ReportQuery, TargetsInForce
+from tracker.readmodel.reports import ProjectAsOf, ReportQuery, TargetsInForce
+from tracker.readmodel.totals import EXACT
 
 ZERO = Decimal(0)
 

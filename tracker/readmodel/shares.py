@@ -30,7 +30,7 @@ class _Total(Protocol):
 
 
 class Measured(Protocol):
-    """What shares are computed from (``reports.Figures`` has these)."""
+    """What shares are computed from (``totals.Figures`` has these)."""
 
     @property
     def pledged(self) -> _Total: ...

@@ -21,7 +21,8 @@ from tracker.readmodel import tables as t
 from tracker.readmodel.database import known_rows
 from tracker.readmodel.documents import document_register
 from tracker.readmodel.fx import RateBook
-from tracker.readmodel.reports import ReportQuery, Total, projects_as_of
+from tracker.readmodel.reports import ReportQuery, projects_as_of
+from tracker.readmodel.totals import Total
 
 #: The statuses each measure counts (the rest are not compared with projects).
 STAGES: dict[str, frozenset[str]] = {

@@ -19,13 +19,13 @@ from tracker.readmodel.database import known_rows
 from tracker.readmodel.filters import check_filters
 from tracker.readmodel.fx import Rate, RateSetRow
 from tracker.readmodel.reports import (
-    Figures,
     ReportQuery,
     TargetsInForce,
     figures_of,
     rate_book,
     targets_in_force,
 )
+from tracker.readmodel.totals import Figures
 
 #: At most this many points in one timeline (a century of months): each point is a few
 #: queries, and an ``as_of`` in the year 9999 would otherwise keep a worker busy for minutes.

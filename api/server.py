@@ -34,9 +34,17 @@ log = logging.getLogger("api.server")
 LOG_EVERY = 60.0
 
 
+#: Seconds a worker of ``tracker serve --workers N`` has to answer uvicorn's health check. A
+#: new worker is a new interpreter that imports the whole app before it can answer: 3 s on a
+#: quiet machine, 8-17 s on a busy one, where uvicorn's default of 5 s killed every worker
+#: while it was still importing and started another, forever.
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for ``uvicorn.run`` from the settings."""
     return {
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
         "http": HTTP_PROTOCOL,
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": list(settings.trusted_proxies) or None,

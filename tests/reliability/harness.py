@@ -75,6 +75,8 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    #: More options of ``tracker serve`` (``--workers 2``).
+    options: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -83,7 +85,15 @@ class Server:
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(TRACKER), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [
+                    str(TRACKER),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    *self.options,
+                ],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

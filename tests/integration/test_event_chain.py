@@ -9,7 +9,6 @@ stops holding and the signed checkpoint the log now contradicts.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from datetime import date
@@ -18,7 +17,6 @@ from pathlib import Path
 from uuid import UUID
 
 import psycopg
-import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
@@ -53,13 +51,6 @@ def fill(tracker: TrackerApplication, commitments: int = 4) -> UUID:
         tracker.record(first if n % 2 else second, CommitInvestment(usd(f"{n + 1}")), DESK)
     tracker.record(first, ReachMilestone("ground broken"), DESK)
     return first
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = create_readmodel_engine(settings, pool_size=1)
-    yield engine
-    engine.dispose()
 
 
 def sql(settings: Settings, *statements: str) -> None:

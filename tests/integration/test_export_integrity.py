@@ -11,7 +11,6 @@ import base64
 import hashlib
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,19 +29,10 @@ from tracker.demo import load_demo
 from tracker.domain.commands import CommitInvestment
 from tracker.domain.values import Envelope
 from tracker.integrity.signing import Signer, b64
-from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import Projector
-from tracker.settings import Settings
 from tracker.transfer.export import export_portfolio
 from tracker.transfer.portfolio_export import ExportQuery
 from tracker.transfer.verify_export import verify_export
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = create_readmodel_engine(settings, pool_size=1)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
@@ -76,13 +75,6 @@ CURRENCIES = ("USD", "KZT", "UZS", "EUR")
 REGIONS = (("KZ-61", "UZ-SI"), ("KZ-75",), ("UZ-TK", "UZ-TO"), ())
 SMALL_BATCH = 7
 DIMENSIONS = ("sector", "region", "country", "status")
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    readmodel_engine = create_readmodel_engine(settings, pool_size=4)
-    yield readmodel_engine
-    readmodel_engine.dispose()
 
 
 # A busy history

@@ -11,7 +11,6 @@ Each runs on a SQLite file and on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -35,16 +34,7 @@ from tracker.domain.project import Plan, Project
 from tracker.domain.values import Money, Source
 from tracker.readmodel import projector as projector_module
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import Projector
-from tracker.settings import Settings
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    readmodel_engine = create_readmodel_engine(settings, pool_size=4)
-    yield readmodel_engine
-    readmodel_engine.dispose()
 
 
 def stored_with(event: Any, **values: Any) -> None:

@@ -7,7 +7,6 @@ live tables, their indexes and their rows as they were.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
 
@@ -25,17 +24,9 @@ from tests.integration.test_projector_crash import (
 from tracker.application import TrackerApplication
 from tracker.readmodel import projector as projector_module
 from tracker.readmodel import swap
-from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import Projector, RebuildFailed
 from tracker.readmodel.tables import REBUILD_SUFFIX
 from tracker.settings import Settings
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    readmodel_engine = create_readmodel_engine(settings, pool_size=4)
-    yield readmodel_engine
-    readmodel_engine.dispose()
 
 
 def projected(tracker: TrackerApplication, engine: Engine) -> Projector:

@@ -12,7 +12,7 @@ from api.dashboard import format as f
 from tracker.i18n import N_, gettext, ngettext
 from tracker.i18n.formats import language_name
 
-#: The values a correction may replace (tracker.domain.project.CORRECTABLE), as read.
+#: The values a correction may replace (tracker.domain.amendments.CORRECTABLE), as read.
 FIELD_LABELS = {
     "amount": N_("amount"),
     "effective_date": N_("effective date"),

@@ -28,11 +28,18 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from tracker.eventstore.migrate import upgrade
 from tracker.settings import Settings
+
+#: A test of what only PostgreSQL does (a reader holding a lock, say): the database fixtures
+#: (tests/conftest.py) on PostgreSQL alone, rather than a SQLite run that could only skip.
+ON_POSTGRES_ONLY = pytest.mark.parametrize(
+    "blank_settings", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def migrated_sqlite_template(directory: Path) -> Path:

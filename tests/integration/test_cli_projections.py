@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import delete
 
+from tests.databases import ON_POSTGRES_ONLY
 from tests.rates import give_rates
 from tests.unit.factories import plan
 from tracker.application import TrackerApplication
@@ -209,11 +210,10 @@ def test_status_projector_once_and_rebuild(
     assert status_of(settings)["lag"] == 0
 
 
+@ON_POSTGRES_ONLY  # SQLite readers (WAL) never hold a writer back
 def test_a_rebuild_that_readers_keep_from_swapping_says_so_and_leaves_the_view(
     settings: Settings, tracker: TrackerApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not settings.is_postgres:
-        pytest.skip("SQLite readers never hold the swap back (WAL)")
     monkeypatch.setattr(swap, "LOCK_TIMEOUT", "50ms")
     record_story(tracker)
     assert run(settings, "projector", "--once").exit_code == 0

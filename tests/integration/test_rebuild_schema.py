@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
+from tests.databases import ON_POSTGRES_ONLY
 from tests.integration.test_migrations import describe
 from tests.integration.test_projector_crash import (
     assert_applied_exactly_once,
@@ -150,14 +151,13 @@ def test_a_swap_that_fails_half_way_leaves_the_live_tables_and_indexes(
     assert_sound(settings)
 
 
+@ON_POSTGRES_ONLY  # SQLite readers (WAL) never hold a writer back
 def test_a_swap_waits_for_readers_only_so_long_and_leaves_the_view_as_it_was(
     settings: Settings,
     tracker: TrackerApplication,
     engine: Engine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if not settings.is_postgres:
-        pytest.skip("SQLite readers never hold the writer back (WAL)")
     monkeypatch.setattr(swap, "LOCK_TIMEOUT", "100ms")
     migrated = describe(settings)
     projector = projected(tracker, engine)

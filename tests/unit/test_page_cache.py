@@ -5,10 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
 from api.dashboard.page_cache import PageCache
+
+T = TypeVar("T")
+
+
+def run_alone(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` in a thread of its own: a browser test run earlier by the same
+    worker leaves Playwright's event loop running in the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 def test_concurrent_misses_share_one_rendering() -> None:
@@ -27,7 +39,7 @@ def test_concurrent_misses_share_one_rendering() -> None:
         started.set()
         return await asyncio.gather(*waiting)
 
-    assert asyncio.run(readers()) == [b"page"] * 8
+    assert run_alone(readers) == [b"page"] * 8
     assert len(made) == 1
 
 
@@ -45,7 +57,7 @@ def test_an_old_page_is_given_while_one_reader_makes_it_again() -> None:
         while cache._refreshing:
             await asyncio.sleep(0.01)
 
-    asyncio.run(refresh())
+    run_alone(refresh)
     assert cache.cached("a") == (b"new", True)
     now[0] += 60
     assert cache.cached("b") is None  # past its grace: not given any more
@@ -69,7 +81,7 @@ def test_a_failed_refresh_leaves_the_old_page(caplog: pytest.LogCaptureFixture) 
         while cache._refreshing:
             await asyncio.sleep(0.01)
 
-    asyncio.run(refresh())
+    run_alone(refresh)
     assert cache.cached("a") == (b"old", False)
     assert "database away" in caplog.text
 

@@ -5,7 +5,7 @@
     projector then catches up and every figure equals the oracle, nothing counted twice.
 (b) Several projectors (threads, and separate processes) catch up at the same time with small
     batches; each event is applied once: the view holds the rows one projector alone writes.
-(c) ``Projector.rebuild()`` empties the view and applies the log again: same rows, same reports.
+(c) ``rebuild()`` empties the view and applies the log again: same rows, same reports.
 (d) A batch is applied in memory and written at once: it writes the rows that applying one
     event at a time writes, also when a correction refers to a fact of the same batch; and a
     writer whose event another writer's catch-up already applied waits for nothing.
@@ -60,6 +60,7 @@ from tracker.readmodel import reports
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import Projector
+from tracker.readmodel.rebuild import rebuild
 from tracker.readmodel.reports import ReportQuery
 from tracker.settings import Settings
 
@@ -449,7 +450,7 @@ def test_projectors_in_threads_apply_each_event_once(
     assert positions == [head] * rivals
     assert_applied_exactly_once(tracker, engine)
     together = view_rows(engine)
-    Projector(tracker, engine).rebuild()
+    rebuild(Projector(tracker, engine))
     assert view_rows(engine) == together, "rivals wrote what one projector alone writes"
     assert_reports_equal_the_oracle(tracker, engine, portfolio)
 
@@ -493,7 +494,7 @@ def test_projector_processes_apply_each_event_once(
         assert int(stdout) == head
     assert_applied_exactly_once(tracker, engine)
     together = view_rows(engine)
-    Projector(tracker, engine).rebuild()
+    rebuild(Projector(tracker, engine))
     assert view_rows(engine) == together
     assert_reports_equal_the_oracle(tracker, engine, portfolio)
 
@@ -517,7 +518,7 @@ def test_rebuild_from_an_empty_view_gives_the_same_reports(
     rows_before = view_rows(engine)
 
     progress: list[tuple[int, int]] = []
-    head = projector.rebuild(lambda applied, total: progress.append((applied, total)))
+    head = rebuild(projector, lambda applied, total: progress.append((applied, total)))
 
     assert head == tracker.recorder.max_notification_id()
     assert progress and progress[-1] == (head, head)
@@ -576,7 +577,7 @@ def test_a_batch_writes_what_one_event_at_a_time_writes(
         Projector(tracker, engine).catch_up()
     one_at_a_time = view_rows(engine)
 
-    Projector(tracker, engine).rebuild()  # the whole log in one batch
+    rebuild(Projector(tracker, engine))  # the whole log in one batch
 
     assert view_rows(engine) == one_at_a_time
     assert_applied_exactly_once(tracker, engine)

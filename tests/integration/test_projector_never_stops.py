@@ -11,6 +11,7 @@ Each runs on a SQLite file and on PostgreSQL.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -33,8 +34,11 @@ from tracker.domain.commands import Correct, Replacement
 from tracker.domain.project import Plan, Project
 from tracker.domain.values import Money, Source
 from tracker.readmodel import projector as projector_module
+from tracker.readmodel import rebuild as rebuild_module
 from tracker.readmodel import tables as t
 from tracker.readmodel.projector import Projector
+from tracker.readmodel.rebuild import rebuild
+from tracker.readmodel.view_batch import ViewBatch
 
 
 def stored_with(event: Any, **values: Any) -> None:
@@ -115,7 +119,7 @@ def test_text_with_nul_already_stored_still_reaches_the_reports(
     assert projector.set_aside() == []
     # A rebuild gets as far, and to the same rows.
     before = view_rows(engine)
-    assert projector.rebuild() == tracker.recorder.max_notification_id()
+    assert rebuild(projector) == tracker.recorder.max_notification_id()
     assert view_rows(engine) == before
 
 
@@ -140,14 +144,14 @@ def test_an_event_that_cannot_be_applied_is_set_aside_and_the_rest_go_on(
     # Applied one at a time or in one batch around the bad event: the same rows. A rebuild
     # meets the same event, sets it aside again and swaps in the same view.
     live = without_failure_times(engine)
-    projector.rebuild()
+    rebuild(projector)
     assert without_failure_times(engine) == live
 
 
 def test_a_rebuild_leaves_the_live_view_to_readers_until_it_swaps(
     tracker: TrackerApplication, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(projector_module, "REBUILD_BATCH", 7)
+    monkeypatch.setattr(rebuild_module, "REBUILD_BATCH", 7)
     portfolio = establish(tracker)
     busy_history(tracker, portfolio, 0, 3)
     projector = Projector(tracker, engine)
@@ -164,7 +168,7 @@ def test_a_rebuild_leaves_the_live_view_to_readers_until_it_swaps(
         if len(seen_meanwhile) == 2:  # a write that arrives while the rebuild runs
             busy_project(tracker, portfolio, 9)
 
-    head = projector.rebuild(look)
+    head = rebuild(projector, look)
 
     assert len(seen_meanwhile) > 2
     assert all(rows == before for rows in seen_meanwhile)
@@ -176,7 +180,7 @@ def test_a_rebuild_leaves_the_live_view_to_readers_until_it_swaps(
 def test_an_interrupted_rebuild_leaves_the_old_figures_and_the_next_one_completes(
     tracker: TrackerApplication, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(projector_module, "REBUILD_BATCH", 7)
+    monkeypatch.setattr(rebuild_module, "REBUILD_BATCH", 7)
     portfolio = establish(tracker)
     busy_history(tracker, portfolio, 0, 2)
     projector = Projector(tracker, engine)
@@ -187,7 +191,7 @@ def test_an_interrupted_rebuild_leaves_the_old_figures_and_the_next_one_complete
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        projector.rebuild(killed)
+        rebuild(projector, killed)
 
     after = view_rows(engine)
     assert after.pop("rm_position") - before.pop("rm_position") == {("readmodel:rebuild", 7): 1}
@@ -198,8 +202,31 @@ def test_an_interrupted_rebuild_leaves_the_old_figures_and_the_next_one_complete
     projector.catch_up()
     caught_up = view_rows(engine)
     del caught_up["rm_position"]["readmodel:rebuild", 7]
-    assert projector.rebuild() == tracker.recorder.max_notification_id()
+    assert rebuild(projector) == tracker.recorder.max_notification_id()
     assert view_rows(engine) == caught_up
+
+
+def test_a_rebuild_stopped_inside_a_batch_leaves_the_garbage_collector_running(
+    tracker: TrackerApplication, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild pauses Python's cyclic collector while it applies a batch; stopped there,
+    it must not leave the whole process without one."""
+    portfolio = establish(tracker)
+    busy_history(tracker, portfolio, 0, 2)
+    projector = Projector(tracker, engine)
+    projector.catch_up()
+    paused_in_batch: list[bool] = []
+
+    def stopped(batch: ViewBatch, conn: Any) -> None:
+        paused_in_batch.append(not gc.isenabled())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ViewBatch, "write", stopped)
+    assert gc.isenabled()
+    with pytest.raises(KeyboardInterrupt):
+        rebuild(projector)
+    assert paused_in_batch == [True]
+    assert gc.isenabled()
 
 
 def test_an_event_dated_in_the_domain_s_past_range_still_projects(

@@ -23,9 +23,10 @@ from tests.integration.test_projector_crash import (
     view_rows,
 )
 from tracker.application import TrackerApplication
-from tracker.readmodel import projector as projector_module
+from tracker.readmodel import rebuild as rebuild_module
 from tracker.readmodel import swap
-from tracker.readmodel.projector import Projector, RebuildFailed
+from tracker.readmodel.projector import Projector
+from tracker.readmodel.rebuild import RebuildFailed, rebuild
 from tracker.readmodel.tables import REBUILD_SUFFIX
 from tracker.settings import Settings
 
@@ -82,11 +83,11 @@ def test_after_a_rebuild_the_schema_describes_as_the_migrated_one(
     projector = projected(tracker, engine)
     rows = view_rows(engine)
 
-    projector.rebuild()
+    rebuild(projector)
     assert describe(settings) == migrated
     assert view_rows(engine) == rows
     # A second rebuild starts from tables a rebuild made: the same again.
-    projector.rebuild()
+    rebuild(projector)
 
     assert describe(settings) == migrated
     assert view_rows(engine) == rows
@@ -100,7 +101,7 @@ def test_a_rebuild_stopped_before_the_swap_leaves_the_live_tables_and_indexes(
     engine: Engine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(projector_module, "REBUILD_BATCH", 7)
+    monkeypatch.setattr(rebuild_module, "REBUILD_BATCH", 7)
     migrated = describe(settings)
     projector = projected(tracker, engine)
     rows = live_rows(engine)
@@ -109,13 +110,13 @@ def test_a_rebuild_stopped_before_the_swap_leaves_the_live_tables_and_indexes(
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        projector.rebuild(stopped)
+        rebuild(projector, stopped)
 
     during = describe(settings)
     assert during != migrated  # the copies lie beside the live tables
     assert without_copies(during) == migrated
     assert live_rows(engine) == rows
-    assert projector.rebuild() == tracker.recorder.max_notification_id()
+    assert rebuild(projector) == tracker.recorder.max_notification_id()
     assert describe(settings) == migrated
 
 
@@ -140,12 +141,12 @@ def test_a_swap_that_fails_half_way_leaves_the_live_tables_and_indexes(
     monkeypatch.setattr(swap, "rename_table", fails_at_the_fifth)
 
     with pytest.raises(OSError, match="the disk went away"):
-        projector.rebuild()
+        rebuild(projector)
 
     assert without_copies(describe(settings)) == migrated
     assert live_rows(engine) == live_rows_of(rows)
     monkeypatch.setattr(swap, "rename_table", rename_table)
-    projector.rebuild()
+    rebuild(projector)
     assert describe(settings) == migrated
     assert view_rows(engine) == rows
     assert_sound(settings)
@@ -166,11 +167,11 @@ def test_a_swap_waits_for_readers_only_so_long_and_leaves_the_view_as_it_was(
     with psycopg.connect(settings.database_url) as reader:  # a report that reads on and on
         reader.execute(f'SELECT count(*) FROM "{settings.db_schema}".rm_facts').fetchone()
         with pytest.raises(RebuildFailed):
-            projector.rebuild()
+            rebuild(projector)
         reader.rollback()
 
     assert without_copies(describe(settings)) == migrated
     assert live_rows(engine) == live_rows_of(rows)
-    projector.rebuild()
+    rebuild(projector)
     assert describe(settings) == migrated
     assert view_rows(engine) == rows

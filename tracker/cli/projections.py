@@ -45,7 +45,8 @@ from tracker.eventstore.migrate import MigrationError, current_revision, head_re
 from tracker.i18n import N_, gettext, ngettext
 from tracker.i18n import formats as cldr
 from tracker.logs import JsonFormatter, LogSettings, TextFormatter
-from tracker.readmodel.projector import RebuildFailed
+from tracker.readmodel import rebuild as rebuilding
+from tracker.readmodel.rebuild import RebuildFailed
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
 
@@ -270,7 +271,7 @@ def rebuild() -> None:
             try:
                 head = projector.head_position()
                 bar.update(task, total=head)
-                position = projector.rebuild(progress=advance)
+                position = rebuilding.rebuild(projector, progress=advance)
                 bar.update(task, completed=position, total=max(head, position))
                 applied = readmodel.tracker.store.count_events(upto=position)
             except REBUILD_ERRORS as error:

@@ -16,10 +16,8 @@ database being unavailable is applied again one event at a time; an event that s
 the position past it. Readiness, metrics and ``tracker projections status`` report it until a
 rebuild applies it (docs/operations.md).
 
-A rebuild writes a complete view into copies of the tables beside the live ones and swaps it
-in, in one transaction, once it has reached the head, by renaming the copies to the live
-tables' names (tracker/readmodel/swap.py): readers keep the old figures meanwhile, and a
-rebuild that stops leaves them as they were.
+A rebuild (tracker/readmodel/rebuild.py) writes a complete view into copies of the tables with
+a projector of their own (``rebuilding``), and swaps it in once it has reached the head.
 """
 
 from __future__ import annotations
@@ -33,23 +31,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.application import TrackerApplication
-from tracker.readmodel import swap
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import UNAVAILABLE, naive_utc
-from tracker.readmodel.fact_totals import recount
 from tracker.readmodel.nul_text import free_of_nul, storable
-from tracker.readmodel.tables import LIVE, Views, rebuild_views
+from tracker.readmodel.tables import LIVE, Views
 from tracker.readmodel.view_batch import apply_events
 
 NAME = "readmodel"
 #: Events per transaction when catching up (at most: a batch holds what is pending).
 BATCH = 1000
-#: Events per transaction when rebuilding the whole view.
-REBUILD_BATCH = 5000
 
 _position = t.projection_position.c.position
 _named = t.projection_position.c.name
@@ -57,16 +51,6 @@ log = logging.getLogger("tracker.readmodel")
 
 #: How much of an error's text a failure row keeps.
 ERROR_TEXT = 2000
-
-
-#: The position row of a rebuild's copies, beside the live one.
-REBUILD_NAME = f"{NAME}:rebuild"
-#: How often a rebuild tries to catch up with writes that arrive while it swaps.
-SWAP_ATTEMPTS = 3
-
-
-class RebuildFailed(Exception):
-    """The rebuild could not swap its copies in; the live view is untouched."""
 
 
 class PositionMoved(Exception):
@@ -162,6 +146,16 @@ class Projector:
 
     # Positions
 
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while this process applies a batch (or swaps a rebuild in)."""
+        return self._lock
+
+    def left_at(self, position: int) -> None:
+        """Note that this process left the position row at ``position`` (it exists)."""
+        self._start = position
+        self._has_position_row = True
+
     def applied_position(self) -> int:
         with self.engine.connect() as conn:
             return self._read_position(conn)
@@ -235,22 +229,22 @@ class Projector:
         """Apply batches until a short one (nothing more to read) or ``enough`` is reached."""
         size = BATCH
         while True:
-            applied = self._next_batch(until, size)
+            applied = self.next_batch(until, size)
             if applied.events < size or (enough is not None and applied.position >= enough):
                 return applied.position
 
-    def _next_batch(self, until: int | None, size: int) -> Applied:
+    def next_batch(self, until: int | None, size: int) -> Applied:
         """Apply the next batch (again, if a rival moved the position first); announce it."""
         while True:
             self._ensure_position_row()
             try:
-                applied = self._apply_next_batch(until, size)
+                applied = self._applynext_batch(until, size)
             except PositionMoved:
                 continue
             self.announce(applied.position)
             return applied
 
-    def _apply_next_batch(self, until: int | None, size: int) -> Applied:
+    def _applynext_batch(self, until: int | None, size: int) -> Applied:
         start = self._start if self._start is not None else self.applied_position()
         if until is not None and start >= until:
             return Applied(start, 0)
@@ -303,11 +297,11 @@ class Projector:
         """Make ``change`` and move the position from ``start`` past ``notifications``, in one
         transaction; return the new position."""
         end = notifications[-1].id
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             # Lock the position row before writing (a row lock on PostgreSQL, the write lock
             # on SQLite), so that a rival projector waits here until this batch commits
             # instead of writing the same rows beside it; then make sure nobody moved it.
-            if self._lock_position(conn) != start:
+            if self.lock_position(conn) != start:
                 self._start = None
                 raise PositionMoved(f"{self.name} moved past {start} before this batch")
             change(conn)
@@ -324,7 +318,7 @@ class Projector:
         return end
 
     @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """A batch's transaction. The live view's are durable when they commit; a rebuild's
         copies need not be (after a crash the next rebuild starts them afresh, and the swap
         itself is durable), so theirs skip the wait for the disk: PostgreSQL's
@@ -350,7 +344,7 @@ class Projector:
                     conn.exec_driver_sql("PRAGMA synchronous=FULL")
                     conn.commit()
 
-    def _lock_position(self, conn: Connection) -> int | None:
+    def lock_position(self, conn: Connection) -> int | None:
         """Lock the position row and read it (``None``: the row is gone, e.g. a rebuild)."""
         position = conn.execute(
             update(t.projection_position)
@@ -391,94 +385,6 @@ class Projector:
                 lambda: self._position is not None and self._position >= position, timeout
             )
         return self.applied_position()
-
-    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Apply the whole log again into copies of the view's tables, in big batches, and
-        swap them in once they reach the head. Readers keep the live figures meanwhile; a
-        rebuild that stops leaves them untouched (the next one starts its copies afresh)."""
-        copies = Projector(
-            self.tracker, self.engine, name=REBUILD_NAME, views=rebuild_views(), rebuilding=True
-        )
-        copies.prepare_copies()
-        head = self.head_position()
-        while True:
-            applied = copies._next_batch(None, REBUILD_BATCH)
-            if progress and applied.events:
-                progress(applied.position, head)
-            if applied.events < REBUILD_BATCH:
-                break
-        copies.finish_copies()
-        blocked: swap.SwapBlocked | None = None
-        for _ in range(SWAP_ATTEMPTS):
-            copies.catch_up()  # sets aside what fails, so the swap's own catch-up will not
-            try:
-                position = self._swap_in(copies)
-                break
-            except swap.SwapBlocked as error:
-                log.warning("the rebuild's swap met readers (%s); trying again", error)
-                blocked = error
-            except swap.SwapRefused as error:
-                raise RebuildFailed(str(error)) from error
-            except TRY_AGAIN:
-                raise
-            except Exception as error:  # noqa: BLE001 - an event written meanwhile failed
-                log.warning("the rebuild's last events failed (%s); catching up again", error)
-        else:
-            if blocked is not None:
-                raise RebuildFailed(
-                    f"readers held the live tables through {SWAP_ATTEMPTS} tries to swap the "
-                    f"rebuilt ones in ({blocked})"
-                )
-            raise RebuildFailed(f"the rebuild could not reach the head in {SWAP_ATTEMPTS} tries")
-        self.refresh_statistics()
-        return position
-
-    def prepare_copies(self) -> None:
-        """Empty copies of the tables, and a position row at the start of the log."""
-        with self.engine.begin() as conn:
-            swap.create(conn, self.views)
-            conn.execute(delete(t.projection_position).where(_named == self.name))
-            conn.execute(insert(t.projection_position).values(name=self.name, position=0))
-        self._start = 0
-        self._has_position_row = True
-
-    def finish_copies(self) -> None:
-        """Once the copies are loaded: their remaining indexes, built over the loaded rows,
-        and the ledger's sums counted once; later batches keep the sums as the live ones do."""
-        with self._lock, self._transaction() as conn:
-            swap.finish(conn, self.views)
-            recount(conn, self.views.fact_totals, self.views.facts, self.views.projects)
-        self.keeps_totals = True
-
-    def _swap_in(self, copies: Projector) -> int:
-        """In one transaction: hold the live position, bring the copies to the head, put them
-        in the live tables' place and move the live position there."""
-        with self._lock, self.engine.begin() as conn:
-            live = self._lock_position(conn)
-            position = copies._lock_position(conn)
-            if position is None:
-                raise RebuildFailed("the rebuild's position row is gone (a rival rebuild?)")
-            while notifications := self.tracker.recorder.select_notifications(
-                start=position, limit=REBUILD_BATCH, inclusive_of_start=False
-            ):
-                copies.apply(conn, notifications)
-                position = notifications[-1].id
-            swap.swap(conn, self.views, copies.views)
-            if live is None:
-                conn.execute(
-                    insert(t.projection_position).values(name=self.name, position=position)
-                )
-            else:
-                conn.execute(
-                    update(t.projection_position)
-                    .where(_named == self.name)
-                    .values(position=position)
-                )
-            conn.execute(delete(t.projection_position).where(_named == copies.name))
-            self._start = position
-            self._has_position_row = True
-        self.announce(position)
-        return position
 
     def set_aside(self) -> list[SetAside]:
         """The events this view set aside, oldest first."""

@@ -38,6 +38,7 @@ from tracker.application import TrackerApplication
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import UNAVAILABLE, naive_utc
 from tracker.readmodel.nul_text import free_of_nul, storable
+from tracker.readmodel.stored_facts import decoder
 from tracker.readmodel.tables import LIVE, Views
 from tracker.readmodel.view_batch import apply_events
 
@@ -359,10 +360,10 @@ class Projector:
     def apply(self, conn: Connection, notifications: Sequence[Notification]) -> None:
         """Apply a batch inside the caller's transaction (the view change and nothing else)."""
         mapper = self.tracker.mapper
-        to_event = mapper.to_domain_event
+        decode = decoder(mapper)
         apply_events(
             conn,
-            [(n.id, to_event(n)) for n in notifications],
+            [(n.id, decode(n)) for n in notifications],
             self.views,
             totals=self.keeps_totals,
             nul_free=free_of_nul(mapper, notifications),

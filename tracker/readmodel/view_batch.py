@@ -25,6 +25,7 @@ from sqlalchemy.exc import NoResultFound
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.project import Project
 from tracker.domain.status import Status
+from tracker.readmodel import stored_facts
 from tracker.readmodel.bulk_rows import append_rows
 from tracker.readmodel.database import naive_utc
 from tracker.readmodel.document_views import DocumentRows
@@ -39,6 +40,7 @@ from tracker.readmodel.project_rows import (
     source_values,
 )
 from tracker.readmodel.rate_views import RateRows
+from tracker.readmodel.stored_facts import StoredFact
 from tracker.readmodel.tables import LIVE, Views
 from tracker.readmodel.title_views import TitleRows
 
@@ -149,6 +151,9 @@ class References:
         found = cls()
         announced: set[str] = set()
         for _, event in events:
+            if type(event) is StoredFact:
+                found.projects.add(event.project_id)
+                continue
             if not isinstance(event, Project.Event):
                 continue
             project_id = str(event.originator_id)
@@ -219,6 +224,9 @@ class ViewBatch:
     # Applying events in memory
 
     def apply(self, event: Any, position: int) -> None:
+        if type(event) is StoredFact:
+            stored_facts.apply(self, event, position)
+            return
         recorded_at = naive_utc(event.timestamp)
         if self.rates.apply(event, position, recorded_at):
             return
@@ -330,7 +338,7 @@ class ViewBatch:
         )
 
     def _apply_project_event(self, event: Any, position: int, recorded_at: datetime) -> None:
-        project = _found(self.projects, str(event.originator_id), "project")
+        project = self.project(str(event.originator_id))
         common = {"project_id": project["project_id"], "portfolio_id": project["portfolio_id"]}
         if isinstance(event, Project.MilestoneReached):
             self.new_rows[self.views.milestones].append(
@@ -344,7 +352,7 @@ class ViewBatch:
             )
         elif isinstance(event, Project.FactEvent):
             if event.KIND in LEDGER_KINDS:
-                self._add_fact(
+                self.add_fact(
                     {
                         **common,
                         **fact_values(event),
@@ -385,10 +393,14 @@ class ViewBatch:
         self.plans[row["project_id"]] = row
         self.new_rows[self.views.plans].append(row)
 
-    def _add_fact(self, row: Row) -> None:
+    def add_fact(self, row: Row) -> None:
         row.update(superseded_at=None, superseded_position=None)
         self.facts[(row["project_id"], row["fact_version"])] = row
         self.new_rows[self.views.facts].append(row)
+
+    def project(self, project_id: str) -> Row:
+        """The current row of a project the batch's events refer to."""
+        return _found(self.projects, project_id, "project")
 
     def _supersede(self, table: Table, row: Row, position: int, recorded_at: datetime) -> None:
         """Close ``row``: in memory if this batch created it, else by its id when written."""
@@ -425,7 +437,7 @@ class ViewBatch:
         for name in ("effective_date", "permanent", "temporary"):
             if name in values:
                 row[name] = values[name]
-        self._add_fact(row)
+        self.add_fact(row)
 
     def _correct_plan(
         self, event: Any, project_id: str, position: int, recorded_at: datetime

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -25,6 +26,8 @@ from tracker.application import TrackerApplication
 from tracker.domain.commands import ChangeStatus, CommitInvestment
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money
+from tracker.readmodel import changes as changes_module
+from tracker.readmodel import reports
 from tracker.readmodel.changes import Changes, FigureChange, changes
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.projector import Projector
@@ -175,3 +178,58 @@ def test_an_unchanged_project_whose_rate_moved_is_explained_by_the_rates(store: 
     later = datetime.now(UTC)
     found = store.changes(ReportQuery(owner, known_at=later), ReportQuery(owner))
     assert all(f.difference == 0 and f.contributions == [] for f in found.figures)
+
+
+def test_between_two_days_with_no_project_moving_the_projects_are_grouped_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As known now, between two days in which no project was announced nor changed status
+    (only facts, and targets restated in another currency), the projects are grouped once
+    for both ends, and each end is still the progress report at its moment in full: figures,
+    targets, ratios, shares and the rates used (the end's targets convert at a rate the start
+    never used). With a status effective between the days, each end groups its own."""
+    tracker, owner = store.tracker, portfolio(store)
+    give_rates(
+        tracker,
+        owner,
+        [("KZT", date(2024, 1, 1), Decimal("500")), ("KZT", date(2024, 6, 10), Decimal("400"))],
+    )
+    kzt = plan(title="K", planned_investment=money("50000000", "KZT"))
+    k = tracker.announce_project(owner, kzt, on("2024-01-10")).id
+    u = tracker.announce_project(owner, plan(title="U"), on("2024-01-10")).id
+    tracker.record(k, CommitInvestment(money("5000000", "KZT")), on("2024-02-01"))
+    late = tracker.record(k, CommitInvestment(money("3000000", "KZT")), on("2024-06-20"))
+    usd = tracker.record(u, CommitInvestment(money("700")), on("2024-06-21"))
+    tracker.restate_targets(owner, money("900000000", "KZT"), 10, 3, on("2024-06-15"))
+    store.catch_up()
+
+    grouped: list[ReportQuery] = []
+    original = reports.plan_groups
+
+    def counting(conn: Any, query: ReportQuery) -> list[Any]:
+        grouped.append(query)
+        return original(conn, query)
+
+    monkeypatch.setattr(reports, "plan_groups", counting)
+    monkeypatch.setattr(changes_module, "plan_groups", counting)
+    start, end = ReportQuery(owner, as_of=date(2024, 6, 1)), ReportQuery(owner, date(2024, 6, 30))
+    found = store.changes(start, end)
+    assert grouped[:1] == [start] and len(grouped) == 1 + 2  # then store.changes' two reports
+    with store.engine.connect() as conn:
+        for query, report in ((start, found.start), (end, found.end)):
+            assert report == progress(conn, query)
+    assert [r.rate_date for r in found.end.rates_used] == [date(2024, 1, 1), date(2024, 6, 10)]
+    assert found.end.targets is not None and found.end.targets.currency == "KZT"
+    assert explained(figure(found, "committed")) == {
+        ("project", str(k)): (Decimal(7500), (late.position,)),  # KZT 3,000,000 at 400
+        ("project", str(u)): (Decimal(700), (usd.position,)),
+    }
+
+    # A status effective between the days: each end groups its projects at its own day.
+    agreed = tracker.record(u, ChangeStatus("agreed"), on("2024-06-25"))
+    grouped.clear()
+    found = store.changes(start, end)
+    assert grouped[:2] == [start, end]
+    assert explained(figure(found, "projects.agreed")) == {
+        ("project", str(u)): (Decimal(1), (agreed.position,))
+    }

@@ -32,6 +32,7 @@ to its cause; the steps telescope, and sums are exact (``totals.EXACT``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,7 +50,14 @@ from tracker.readmodel.explanation import (
     unconverted,
 )
 from tracker.readmodel.moved import project_positions, target_position
-from tracker.readmodel.reports import Progress, ReportQuery, progress, projects_as_of, rate_book
+from tracker.readmodel.reports import (
+    Progress,
+    ReportQuery,
+    plan_groups,
+    progress,
+    projects_as_of,
+    rate_book,
+)
 from tracker.readmodel.totals import EXACT, Total
 
 __all__ = [
@@ -102,8 +110,10 @@ def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
     only = None if whole else positions.keys()
     then, now = projects_as_of(conn, start, only), projects_as_of(conn, end, only)
     counted = (then, now) if only is None else (None, None)
-    first = progress(conn, start, book=books[0], projects=counted[0])
-    last = progress(conn, end, book=books[1], projects=counted[1])
+    # The same projects with the same plans and statuses at both moments: grouped once.
+    plans = plan_groups(conn, start) if _same_projects(start, end, positions) else None
+    first = progress(conn, start, book=books[0], projects=counted[0], plans=plans)
+    last = progress(conn, end, book=books[1], projects=counted[1], plans=plans)
     scope = (frozenset(then), frozenset(now)) if start.filters.narrows else None
     work = Explanation(start.currency, books, scope)
     work.facts(conn, start, end, positions)
@@ -125,6 +135,20 @@ def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
             )
         )
     return Changes(first, last, figures, scope)
+
+
+def _same_projects(start: ReportQuery, end: ReportQuery, positions: Mapping[str, set[int]]) -> bool:
+    """Whether an unfiltered report counts the same projects, with the same plans and
+    statuses, at both moments: the same ``known_at``, two days, and no plan announced nor
+    status effective between them (``positions`` holds none), so every project has the same
+    rows as of either day."""
+    return (
+        not start.filters.narrows
+        and start.known_at == end.known_at
+        and start.as_of is not None
+        and end.as_of is not None
+        and not positions
+    )
 
 
 def headline(report: Progress) -> Vector:

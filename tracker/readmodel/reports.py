@@ -8,7 +8,7 @@ the projects the query's :class:`~tracker.readmodel.filters.Filters` select.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -372,13 +372,15 @@ def figures_of(
     query: ReportQuery,
     book: RateBook,
     projects: Mapping[str, ProjectAsOf] | None = None,
+    plans: Sequence[Any] | None = None,
 ) -> Figures:
     """The figures of the projects the query counts; narrowed, only the facts of those
     projects (grouped per project to tell them apart), else every fact of the layer.
-    ``projects``: the query's ``projects_as_of``, when the caller has them already."""
+    ``projects``: the query's ``projects_as_of``, when the caller has them already;
+    ``plans``: its ``plan_groups`` likewise (unfiltered reports)."""
     figures = Figures.empty(query.currency)
     if projects is None and not query.filters.narrows:  # the projects grouped in SQL
-        for group in plan_groups(conn, query):
+        for group in plan_groups(conn, query) if plans is None else plans:
             _add_plans(figures, book, group)
     else:
         if projects is None:
@@ -415,14 +417,16 @@ def progress(
     *,
     book: RateBook | None = None,
     projects: Mapping[str, ProjectAsOf] | None = None,
+    plans: Sequence[Any] | None = None,
 ) -> Progress:
     """The progress report at the query's moment. A caller that needs the query's rate book
-    (fresh: ``rate_book``) or ``projects_as_of`` too may pass them (``changes`` does)."""
+    (fresh: ``rate_book``), ``projects_as_of`` or ``plan_groups`` too may pass them
+    (``changes`` does)."""
     check_filters(conn, query.portfolio_id, query.filters)
     if book is None:
         book = rate_book(conn, query)
     targets = targets_in_force(conn, query, book)
-    figures = figures_of(conn, query, book, projects)
+    figures = figures_of(conn, query, book, projects, plans)
     investment = targets.investment_converted if targets else None
     ratios = Ratios(
         committed=_ratio(figures.committed.amount, investment),

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from tests.rates import give_rates
 from tests.unit.factories import plan
 from tracker.application import TrackerApplication
-from tracker.domain.commands import ChangeStatus, CommitInvestment
+from tracker.domain.commands import ChangeStatus, CommitInvestment, CreateJobs
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money
 from tracker.readmodel import changes as changes_module
@@ -232,4 +232,37 @@ def test_between_two_days_with_no_project_moving_the_projects_are_grouped_once(
     assert grouped[:2] == [start, end]
     assert explained(figure(found, "projects.agreed")) == {
         ("project", str(u)): (Decimal(1), (agreed.position,))
+    }
+
+
+def test_each_measure_names_only_the_events_that_moved_it(store: Store) -> None:
+    """Summed per project before crediting, each measure still names only the events whose
+    rows changed it: J's first jobs row creates permanent jobs only, its second temporary
+    ones only; A and B commit KZT on the same value date, interleaved in the log (each
+    credited with its steps of the day's walk, which add up to the day's conversion)."""
+    tracker, owner = store.tracker, portfolio(store)
+    give_rates(tracker, owner, [("KZT", date(2024, 1, 1), Decimal("3"))])
+    j = tracker.announce_project(owner, plan(title="J"), on("2024-01-10")).id
+    kzt = plan(title="A", planned_investment=money("3000", "KZT"))
+    a = tracker.announce_project(owner, kzt, on("2024-01-10")).id
+    b = tracker.announce_project(owner, kzt, on("2024-01-10")).id
+    first = tracker.record(j, CreateJobs(5, 0), on("2024-06-10")).position
+    second = tracker.record(j, CreateJobs(0, 3), on("2024-06-11")).position
+    a1 = tracker.record(a, CommitInvestment(money("10", "KZT")), on("2024-06-12")).position
+    b1 = tracker.record(b, CommitInvestment(money("20", "KZT")), on("2024-06-12")).position
+    a2 = tracker.record(a, CommitInvestment(money("1", "KZT")), on("2024-06-12")).position
+
+    found = store.changes(
+        ReportQuery(owner, as_of=date(2024, 6, 1)), ReportQuery(owner, date(2024, 6, 30))
+    )
+    assert explained(figure(found, "jobs_permanent")) == {("project", str(j)): (5, (first,))}
+    assert explained(figure(found, "jobs_temporary")) == {("project", str(j)): (3, (second,))}
+    # The day's walk, as the reports convert (KZT 3 a dollar): 10, then 30, then 31 KZT.
+    day = [Decimal(0), Decimal(10) / 3 * 1, Decimal(30) / 3 * 1, Decimal(31) / 3 * 1]
+    assert explained(figure(found, "committed")) == {
+        ("project", str(a)): (
+            EXACT.add(EXACT.subtract(day[1], day[0]), EXACT.subtract(day[3], day[2])),
+            (a1, a2),
+        ),
+        ("project", str(b)): (EXACT.subtract(day[2], day[1]), (b1,)),
     }

@@ -17,7 +17,13 @@ from sqlalchemy import Connection
 
 from tracker.domain.status import Status
 from tracker.readmodel.fx import USD, Rate, RateBook
-from tracker.readmodel.moved import LedgerMoment, current_kinds, moved_facts, sums_at_start
+from tracker.readmodel.moved import (
+    MONEY_KINDS,
+    LedgerMoment,
+    current_kinds,
+    moved_facts,
+    sums_at_start,
+)
 from tracker.readmodel.reports import ProjectAsOf, ReportQuery, TargetsInForce
 from tracker.readmodel.totals import EXACT
 
@@ -43,7 +49,7 @@ Vector = dict[Measure, Decimal]
 #: filters narrow), kind, currency and value date.
 Group = tuple[str, str, str, date]
 #: One ledger row entering (sign 1) or leaving (-1) a group: its event's position, its
-#: project, the sign, its amount and the events to credit.
+#: project, the sign, its amount and the events to credit (its own first).
 Step = tuple[int, str, int, Decimal, tuple[int, ...]]
 
 
@@ -79,6 +85,31 @@ def unconverted(name: str, currency: str, amount: Decimal, count: int) -> Vector
         Measure(name, currency, unconverted=currency): amount,
         Measure(name, currency, unconverted=currency, counting=True): Decimal(count),
     }
+
+
+class _Tally:
+    """What the ledger's steps did to each measure, per project: the exact sum of the
+    steps that changed it and their events, credited once per project and measure when the
+    steps are done (``Explanation._credit_tally``) instead of step by step."""
+
+    def __init__(self) -> None:
+        self.by_measure: dict[Measure, dict[str, list[Any]]] = {}
+
+    def of(self, measure: Measure) -> dict[str, list[Any]]:
+        return self.by_measure.setdefault(measure, {})
+
+
+def _count(
+    found: dict[str, list[Any]], project: str, value: Decimal, events: Iterable[int]
+) -> None:
+    """Add one step's ``value`` to ``project``'s sum (as ``credit_one``: nothing if zero)."""
+    if value:
+        entry = found.get(project)
+        if entry is None:
+            found[project] = [value, set(events)]
+        else:
+            entry[0] = EXACT.add(entry[0], value)
+            entry[1].update(events)
 
 
 @dataclass
@@ -204,10 +235,14 @@ class Explanation:
         entered = frozenset() if scope is None else scope[0] ^ scope[1]
         groups: dict[Group, list[Step]] = defaultdict(list)
         kinds = current_kinds(conn, start, end)
+        tally = _Tally()
+        permanent, temporary = tally.of(JOBS[0]), tally.of(JOBS[1])
+        as_is = {kind: tally.of(Measure(kind, self.currency)) for kind in MONEY_KINDS}
         for row in conn.execute(moved_facts(start, end, among, entered, kinds)):
+            project = row.project_id
             counted = (
-                moments[0].holds(row) and (scope is None or row.project_id in scope[0]),
-                moments[1].holds(row) and (scope is None or row.project_id in scope[1]),
+                moments[0].holds(row) and (scope is None or project in scope[0]),
+                moments[1].holds(row) and (scope is None or project in scope[1]),
             )
             if counted[0] == counted[1]:
                 continue
@@ -215,29 +250,46 @@ class Explanation:
             # Left the count: closed by a correction or retraction, the event to credit.
             closed = not counted[1] and row.superseded_at is not None
             position = row.superseded_position if closed else row.recorded_position
-            project = row.project_id
-            cause = ("project", project)
             # A project that entered or left the filters' scope: its events between the
             # moments (a status changed, a plan corrected) are behind every row it moved.
-            events = {position, *(positions.get(project, ()) if project in entered else ())}
-            if row.kind == "jobs_created":
-                self.credit_one(cause, JOBS[0], Decimal(sign * row.permanent), events)
-                self.credit_one(cause, JOBS[1], Decimal(sign * row.temporary), events)
+            events = (position, *positions.get(project, ())) if project in entered else (position,)
+            kind = row.kind
+            if kind == "jobs_created":
+                _count(permanent, project, Decimal(sign * row.permanent), events)
+                _count(temporary, project, Decimal(sign * row.temporary), events)
             elif row.currency == self.currency:  # taken as it is: adds up as it comes
-                measure = Measure(row.kind, self.currency)
-                self.credit_one(cause, measure, sign * row.amount, events)
+                found = as_is.get(kind)
+                if found is None:
+                    found = as_is[kind] = tally.of(Measure(kind, self.currency))
+                _count(found, project, sign * row.amount, events)
             else:
                 holder = "" if scope is None else project
-                groups[(holder, row.kind, row.currency, row.effective_date)].append(
-                    (position, project, sign, row.amount, tuple(sorted(events)))
+                groups[(holder, kind, row.currency, row.effective_date)].append(
+                    (position, project, sign, row.amount, events)
                 )
-        self._walk_groups(conn, start, groups)
+        self._walk_groups(conn, start, groups, tally)
+        self._credit_tally(tally)
+
+    def _credit_tally(self, tally: _Tally) -> None:
+        """Credit each project with what its steps did to each measure (what ``credit_one``
+        of each step would have added: the same exact sum, the same events)."""
+        for measure, found in tally.by_measure.items():
+            for project, (total, events) in found.items():
+                cause = ("project", project)
+                vector, behind = self.by_cause[cause], self.positions[cause]
+                vector[measure] = EXACT.add(vector.get(measure, ZERO), total)
+                known = behind.get(measure)
+                if known is None:
+                    behind[measure] = events  # the tally's own set: it is done with it
+                else:
+                    known.update(events)
 
     def _walk_groups(
         self,
         conn: Connection,
         start: ReportQuery,
         groups: dict[Group, list[Step]],
+        tally: _Tally,
     ) -> None:
         """Each value date's sum (the portfolio's, or a project's when the filters narrow:
         as the report converts it) from its start value to its end value, change by change."""
@@ -250,21 +302,23 @@ class Explanation:
             if (rates := self.rate_cause(currency, on)) is not None:
                 value = self.step(rates, value, self.value(1, kind, amount, currency, on, n))
             if key in groups:
-                self._walk(key, amount, n, value, sorted(groups[key]))
+                self._walk(key, amount, n, value, sorted(groups[key]), tally)
 
-    def _walk(self, key: Group, amount: Decimal, n: int, value: Vector, steps: list[Step]) -> None:
-        """One group's steps, each valued at the end's rates and credited to its project:
+    def _walk(
+        self, key: Group, amount: Decimal, n: int, value: Vector, steps: list[Step], tally: _Tally
+    ) -> None:
+        """One group's steps, each valued at the end's rates and counted for its project:
         ``value`` then ``step`` for each, with the group's rate looked up once."""
         _, kind, currency, on = key
         factors = _factors(self.books[1], currency, on, self.currency)
         if factors is not None:
             measure, (divisor, multiplier) = Measure(kind, self.currency), factors
             before = value.get(measure, ZERO)
+            found = tally.of(measure)
             for _, project, sign, delta, events in steps:
                 amount, n = EXACT.add(amount, sign * delta), n + sign
                 after = amount / divisor * multiplier if n else ZERO  # as RateBook.convert
-                change = EXACT.subtract(after, before)
-                self.credit_one(("project", project), measure, change, events)
+                _count(found, project, EXACT.subtract(after, before), events)
                 before = after
             return
         sums, counts = (
@@ -272,12 +326,12 @@ class Explanation:
             Measure(kind, currency, unconverted=currency, counting=True),
         )
         before, counted = value.get(sums, ZERO), value.get(counts, ZERO)
+        summed, numbered = tally.of(sums), tally.of(counts)
         for _, project, sign, delta, events in steps:
             amount, n = EXACT.add(amount, sign * delta), n + sign
             after, count = (amount, Decimal(n)) if n else (ZERO, ZERO)
-            cause = ("project", project)
-            self.credit_one(cause, sums, EXACT.subtract(after, before), events)
-            self.credit_one(cause, counts, EXACT.subtract(count, counted), events)
+            _count(summed, project, EXACT.subtract(after, before), events)
+            _count(numbered, project, EXACT.subtract(count, counted), events)
             before, counted = after, count
 
     def _ranges(self, groups: Iterable[Group]) -> list[tuple[str, date, date]]:

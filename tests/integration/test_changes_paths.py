@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from tests.rates import give_rates
 from tests.unit.factories import plan
 from tracker.application import TrackerApplication
-from tracker.domain.commands import ChangeStatus, CommitInvestment, CreateJobs
+from tracker.domain.commands import ChangeStatus, CommitInvestment, Correct, CreateJobs, Replacement
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money
 from tracker.readmodel import changes as changes_module
@@ -266,3 +266,38 @@ def test_each_measure_names_only_the_events_that_moved_it(store: Store) -> None:
         ),
         ("project", str(b)): (EXACT.subtract(day[2], day[1]), (b1,)),
     }
+
+
+def test_between_two_days_as_known_at_a_past_moment_the_end_adds_the_days_between(
+    store: Store,
+) -> None:
+    """Two days as known at the same past moment: the end's facts are the start's and those
+    of the days between, each as known then (commitments recorded later, before the start's
+    day and between the days, and corrections recorded later of one effective before the
+    start's day and of one between them, are not known yet); each end is still its progress
+    report in full."""
+    tracker, owner = store.tracker, portfolio(store)
+    give_rates(tracker, owner, [("KZT", date(2024, 1, 1), Decimal("4"))])
+    kzt = plan(title="K", planned_investment=money("4000", "KZT"))
+    k = tracker.announce_project(owner, kzt, on("2024-01-10")).id
+    before = tracker.record(k, CommitInvestment(money("40", "KZT")), on("2024-03-01"))
+    inside = tracker.record(k, CommitInvestment(money("400", "KZT")), on("2024-06-12"))
+    store.catch_up()
+    time.sleep(0.01)
+    known = datetime.now(UTC)
+    time.sleep(0.01)
+    tracker.record(k, CommitInvestment(money("4000", "KZT")), on("2024-06-13"))
+    typo = Correct(inside.version, "typo", Replacement(amount=money("8", "KZT")))
+    tracker.record(k, typo, on("2024-06-14"))
+    typo = Correct(before.version, "typo", Replacement(amount=money("4", "KZT")))
+    tracker.record(k, typo, on("2024-06-14"))
+    tracker.record(k, CommitInvestment(money("80", "KZT")), on("2024-04-01"))
+
+    start = ReportQuery(owner, as_of=date(2024, 6, 1), known_at=known)
+    end = ReportQuery(owner, as_of=date(2024, 6, 30), known_at=known)
+    found = store.changes(start, end)
+    with store.engine.connect() as conn:
+        for query, report in ((start, found.start), (end, found.end)):
+            assert report == progress(conn, query)
+    assert (found.start.figures.committed.amount, found.end.figures.committed.amount) == (10, 110)
+    assert explained(figure(found, "committed")) == {("project", str(k)): (100, (inside.position,))}

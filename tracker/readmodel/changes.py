@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Connection
@@ -49,11 +50,13 @@ from tracker.readmodel.explanation import (
     rates_of,
     unconverted,
 )
+from tracker.readmodel.fact_totals import FactGroup
 from tracker.readmodel.moved import project_positions, target_position
 from tracker.readmodel.reports import (
     Progress,
     ReportQuery,
     plan_groups,
+    portfolio_fact_groups,
     progress,
     projects_as_of,
     rate_book,
@@ -112,8 +115,9 @@ def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
     counted = (then, now) if only is None else (None, None)
     # The same projects with the same plans and statuses at both moments: grouped once.
     plans = plan_groups(conn, start) if _same_projects(start, end, positions) else None
-    first = progress(conn, start, book=books[0], projects=counted[0], plans=plans)
-    last = progress(conn, end, book=books[1], projects=counted[1], plans=plans)
+    facts = _fact_groups(conn, start, end)
+    first = progress(conn, start, book=books[0], projects=counted[0], plans=plans, facts=facts[0])
+    last = progress(conn, end, book=books[1], projects=counted[1], plans=plans, facts=facts[1])
     scope = (frozenset(then), frozenset(now)) if start.filters.narrows else None
     work = Explanation(start.currency, books, scope)
     work.facts(conn, start, end, positions)
@@ -149,6 +153,30 @@ def _same_projects(start: ReportQuery, end: ReportQuery, positions: Mapping[str,
         and end.as_of is not None
         and not positions
     )
+
+
+def _fact_groups(
+    conn: Connection, start: ReportQuery, end: ReportQuery
+) -> tuple[list[FactGroup] | None, list[FactGroup] | None]:
+    """Each end's facts per kind, currency and value date, when an unfiltered report at
+    each sums them for the same ``known_at`` up to two days: the start's, and the end's as
+    the start's and those of the days between (a group is one value date); ``None``: each
+    report reads its own."""
+    if (
+        start.filters.narrows
+        or start.known_at != end.known_at
+        or start.as_of is None
+        or end.as_of is None
+    ):
+        return None, None
+    first = portfolio_fact_groups(conn, start)
+    between = portfolio_fact_groups(conn, end, after=start.as_of)
+    return first, sorted(first + between, key=_group_order)
+
+
+def _group_order(group: FactGroup) -> tuple[str, str, date]:
+    """The order ``portfolio_fact_groups`` gives groups in."""
+    return group.kind, group.currency or "", group.effective_date
 
 
 def headline(report: Progress) -> Vector:

@@ -192,10 +192,12 @@ def fact_groups(
     as_of: date | None,
     known_at: Any,
     ledger_groups: LedgerGroups,
+    after: date | None = None,
 ) -> list[FactGroup]:
     """The report's facts per kind, currency and value date, from the sums (and, for a past
     moment, the ledger rows changed since). ``ledger_groups(conditions)`` groups the ledger
-    rows of the same portfolio, layer and ``as_of`` that meet ``conditions``."""
+    rows of the same portfolio, layer and ``as_of`` that meet ``conditions``. With
+    ``after``, only the value dates after it (the groups between two days)."""
     totals: dict[tuple[str, str | None, date], Sums] = {}
 
     def fold(rows: Iterable[Any], sign: int) -> None:
@@ -208,18 +210,21 @@ def fact_groups(
                 sign * int(row.count),
             )
 
-    fold(conn.execute(_sums(portfolio_id, layer, as_of)), 1)
+    fold(conn.execute(_sums(portfolio_id, layer, as_of, after)), 1)
     if known_at is not None:
         facts = t.facts.c
+        later = [] if after is None else [facts.effective_date > after]
         fold(
             conn.execute(
-                ledger_groups([facts.recorded_at > known_at, facts.superseded_at.is_(None)])
+                ledger_groups([facts.recorded_at > known_at, facts.superseded_at.is_(None), *later])
             ),
             -1,
         )
         fold(
             conn.execute(
-                ledger_groups([facts.recorded_at <= known_at, facts.superseded_at > known_at])
+                ledger_groups(
+                    [facts.recorded_at <= known_at, facts.superseded_at > known_at, *later]
+                )
             ),
             1,
         )
@@ -232,7 +237,9 @@ def fact_groups(
     ]
 
 
-def _sums(portfolio_id: str, layer: str, as_of: date | None) -> Select[Any]:
+def _sums(
+    portfolio_id: str, layer: str, as_of: date | None, after: date | None = None
+) -> Select[Any]:
     sums = t.fact_totals.c
     keys = (sums.kind, sums.currency, sums.effective_date)
     query = (
@@ -250,4 +257,6 @@ def _sums(portfolio_id: str, layer: str, as_of: date | None) -> Select[Any]:
         query = query.where(sums.illustrative.is_(layer == "illustrative"))
     if as_of is not None:
         query = query.where(sums.effective_date <= as_of)
+    if after is not None:
+        query = query.where(sums.effective_date > after)
     return query

@@ -21,7 +21,7 @@ from sqlalchemy.sql import Select
 from tracker.domain.status import Status
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import exact_sum, known_rows, naive_utc
-from tracker.readmodel.fact_totals import fact_groups
+from tracker.readmodel.fact_totals import FactGroup, fact_groups
 from tracker.readmodel.filters import EVERY_PROJECT, Filters, check_filters
 from tracker.readmodel.fx import Rate, RateBook, RateSetRow
 from tracker.readmodel.shares import Shares, ordered_keys
@@ -373,11 +373,13 @@ def figures_of(
     book: RateBook,
     projects: Mapping[str, ProjectAsOf] | None = None,
     plans: Sequence[Any] | None = None,
+    facts: Sequence[FactGroup] | None = None,
 ) -> Figures:
     """The figures of the projects the query counts; narrowed, only the facts of those
     projects (grouped per project to tell them apart), else every fact of the layer.
     ``projects``: the query's ``projects_as_of``, when the caller has them already;
-    ``plans``: its ``plan_groups`` likewise (unfiltered reports)."""
+    ``plans`` and ``facts``: its ``plan_groups`` and ``portfolio_fact_groups`` likewise
+    (unfiltered reports)."""
     figures = Figures.empty(query.currency)
     if projects is None and not query.filters.narrows:  # the projects grouped in SQL
         for group in plan_groups(conn, query) if plans is None else plans:
@@ -388,8 +390,8 @@ def figures_of(
         for project in projects.values():
             _add_project(figures, book, project)
     if not query.filters.narrows:  # the projector's sums, the layer applied
-        for row in _portfolio_fact_groups(conn, query):
-            _add_fact(figures, book, row)
+        for group in portfolio_fact_groups(conn, query) if facts is None else facts:
+            _add_fact(figures, book, group)
         return figures
     assert projects is not None
     for row in conn.execute(_fact_groups(query, per_project=True)):
@@ -398,9 +400,12 @@ def figures_of(
     return figures
 
 
-def _portfolio_fact_groups(conn: Connection, query: ReportQuery) -> Iterable[Any]:
+def portfolio_fact_groups(
+    conn: Connection, query: ReportQuery, after: date | None = None
+) -> list[FactGroup]:
     """The portfolio's facts per kind, currency and value date, from the sums the projector
-    keeps (tracker/readmodel/fact_totals.py) and the ledger rows changed since a moment."""
+    keeps (tracker/readmodel/fact_totals.py) and the ledger rows changed since a moment;
+    with ``after``, only those of the value dates after it."""
     return fact_groups(
         conn,
         str(query.portfolio_id),
@@ -408,6 +413,7 @@ def _portfolio_fact_groups(conn: Connection, query: ReportQuery) -> Iterable[Any
         query.as_of,
         None if query.known_at is None else naive_utc(query.known_at),
         lambda known: _fact_groups(query, per_project=False, known=known),
+        after,
     )
 
 
@@ -418,15 +424,16 @@ def progress(
     book: RateBook | None = None,
     projects: Mapping[str, ProjectAsOf] | None = None,
     plans: Sequence[Any] | None = None,
+    facts: Sequence[FactGroup] | None = None,
 ) -> Progress:
     """The progress report at the query's moment. A caller that needs the query's rate book
-    (fresh: ``rate_book``), ``projects_as_of`` or ``plan_groups`` too may pass them
-    (``changes`` does)."""
+    (fresh: ``rate_book``), ``projects_as_of``, ``plan_groups`` or ``portfolio_fact_groups``
+    too may pass them (``changes`` does)."""
     check_filters(conn, query.portfolio_id, query.filters)
     if book is None:
         book = rate_book(conn, query)
     targets = targets_in_force(conn, query, book)
-    figures = figures_of(conn, query, book, projects, plans)
+    figures = figures_of(conn, query, book, projects, plans, facts)
     investment = targets.investment_converted if targets else None
     ratios = Ratios(
         committed=_ratio(figures.committed.amount, investment),

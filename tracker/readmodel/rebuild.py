@@ -76,7 +76,8 @@ def rebuild(live: Projector, progress: Callable[[int, int], None] | None = None)
                 f"rebuilt ones in ({blocked})"
             )
         raise RebuildFailed(f"the rebuild could not reach the head in {SWAP_ATTEMPTS} tries")
-    live.refresh_statistics()
+    if live.engine.dialect.name != "postgresql":  # PostgreSQL's copies were analyzed
+        live.refresh_statistics()
     return position
 
 
@@ -108,9 +109,12 @@ def _prepare(copies: Projector) -> None:
 def _finish(copies: Projector) -> None:
     """Once the copies are loaded: their remaining indexes, built over the loaded rows,
     and the ledger's sums counted once; later batches keep the sums as the live ones do."""
+    views = copies.views
     with copies.lock, copies.transaction() as conn:
-        swap.finish(conn, copies.views)
-        recount(conn, copies.views.fact_totals, copies.views.facts, copies.views.projects)
+        swap.finish(conn, views)
+        swap.analyze(conn, [table for table in views.all() if table is not views.fact_totals])
+        recount(conn, views.fact_totals, views.facts, views.projects)
+        swap.analyze(conn, [views.fact_totals])
     copies.keeps_totals = True
 
 

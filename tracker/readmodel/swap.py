@@ -69,6 +69,20 @@ def finish(conn: Connection, copies: Views) -> None:
             index.create(conn)
 
 
+def analyze(conn: Connection, tables: Sequence[Table]) -> None:
+    """PostgreSQL: gather the planner's statistics on loaded copies, before the rebuild
+    queries them (its recount would otherwise sort every ledger row by its text keys,
+    expecting a hundred) and before they are swapped in: a table keeps its statistics when
+    it is renamed, so the live tables need no second ``ANALYZE``. (SQLite's are refreshed
+    after the swap.)"""
+    if conn.dialect.name != "postgresql":
+        return
+    schema = conn.get_execution_options()["schema_translate_map"][None]
+    quote = conn.dialect.identifier_preparer.quote
+    for table in tables:
+        conn.exec_driver_sql(f"ANALYZE {quote(schema)}.{quote(table.name)}")
+
+
 def drop(conn: Connection, copies: Views) -> None:
     tables = copies.all()
     tables[0].metadata.drop_all(conn, tables=tables)

@@ -9,6 +9,7 @@ each end must be the progress reports'.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -301,3 +302,31 @@ def test_between_two_days_as_known_at_a_past_moment_the_end_adds_the_days_betwee
             assert report == progress(conn, query)
     assert (found.start.figures.committed.amount, found.end.figures.committed.amount) == (10, 110)
     assert explained(figure(found, "committed")) == {("project", str(k)): (100, (inside.position,))}
+
+
+def test_changes_pause_the_garbage_collector_and_leave_it_running(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The explanation runs without Python's cyclic collector (it holds tens of thousands of
+    objects until it is done); stopped by an error, it leaves the collector running."""
+    owner = portfolio(store)
+    paused: list[bool] = []
+    original = changes_module.project_positions
+
+    def watched(*args: Any) -> Any:
+        paused.append(not gc.isenabled())
+        return original(*args)
+
+    monkeypatch.setattr(changes_module, "project_positions", watched)
+    start, end = ReportQuery(owner, as_of=date(2024, 6, 1)), ReportQuery(owner, date(2024, 6, 30))
+    store.changes(start, end)
+    assert paused == [True] and gc.isenabled()
+
+    def stopped(*args: Any) -> Any:
+        paused.append(not gc.isenabled())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(changes_module, "project_positions", stopped)
+    with store.engine.connect() as conn, pytest.raises(KeyboardInterrupt):
+        changes(conn, start, end)
+    assert paused == [True, True] and gc.isenabled()

@@ -39,6 +39,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
+from tracker.readmodel.collector import collector_paused
 from tracker.readmodel.explanation import (
     ZERO,
     Cause,
@@ -99,7 +100,16 @@ class Changes:
 
 
 def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
-    """Every headline figure at ``start`` and at ``end``, each difference explained."""
+    """Every headline figure at ``start`` and at ``end``, each difference explained.
+
+    Without cyclic garbage collection meanwhile: over a month of a large portfolio the
+    explanation holds tens of thousands of sums, events and contributions until it is done,
+    and each collection would walk them for nothing (``collector.collector_paused``)."""
+    with collector_paused():
+        return _changes(conn, start, end)
+
+
+def _changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
     books = (rate_book(conn, start), rate_book(conn, end))
     positions = project_positions(conn, start, end)
     # The projects whose count, status or pledge may differ (see above): those whose plan

@@ -10,15 +10,14 @@ tables' names in one transaction (tracker/readmodel/swap.py).
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from sqlalchemy import delete, insert, update
 
 from tracker.readmodel import swap
 from tracker.readmodel import tables as t
+from tracker.readmodel.collector import collector_paused
 from tracker.readmodel.fact_totals import recount
 from tracker.readmodel.projector import NAME, TRY_AGAIN, Projector
 from tracker.readmodel.tables import rebuild_views
@@ -47,7 +46,7 @@ def rebuild(live: Projector, progress: Callable[[int, int], None] | None = None)
     _prepare(copies)
     head = live.head_position()
     while True:
-        with _collector_paused():
+        with collector_paused():
             applied = copies.next_batch(None, REBUILD_BATCH)
         if progress and applied.events:
             progress(applied.position, head)
@@ -79,22 +78,6 @@ def rebuild(live: Projector, progress: Callable[[int, int], None] | None = None)
     if live.engine.dialect.name != "postgresql":  # PostgreSQL's copies were analyzed
         live.refresh_statistics()
     return position
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a batch is applied: a batch holds thousands of
-    new objects until it is written, and each of Python's collections would walk them (and
-    every long-lived object, once enough have piled up) for nothing, since none of them is
-    garbage yet; about a fifth of a rebuild's time. Whatever cycles the batch leaves are
-    collected after it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _prepare(copies: Projector) -> None:

@@ -7,7 +7,7 @@ live tables, their indexes and their rows as they were.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from contextlib import ExitStack, closing
 from typing import Any
 
 import psycopg
@@ -207,3 +207,32 @@ def test_the_swapped_in_tables_carry_the_planner_s_statistics(
             ).scalar_one()
             assert rows > 0
             assert (estimated, analyzed > 0) == (rows, True), table.name
+
+
+@pytest.mark.parametrize("blank_settings", ["sqlite"], indirect=True)  # a SQLite setting
+def test_a_swap_leaves_sqlite_s_secure_deletion_as_it_found_it(
+    settings: Settings, tracker: TrackerApplication, engine: Engine
+) -> None:
+    """The swap drops the old tables without overwriting their freed pages (their rows are
+    the event log's, kept in the same file), then gives its connection back as it was."""
+    projector = projected(tracker, engine)
+    with engine.connect() as conn:
+        secure = conn.exec_driver_sql("PRAGMA secure_delete").scalar_one()
+    seen: list[int] = []
+    rename = swap._rename_sqlite
+
+    def renamed(conn: Any, pairs: Any) -> None:
+        seen.append(conn.exec_driver_sql("PRAGMA secure_delete").scalar_one())
+        rename(conn, pairs)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(swap, "_rename_sqlite", renamed)
+        rebuild(projector)
+
+    assert seen == [2]  # FAST
+    # Every connection the pool keeps (it keeps five), the swap's among them.
+    with ExitStack() as stack:
+        connections = [stack.enter_context(engine.connect()) for _ in range(6)]
+        found = {c.exec_driver_sql("PRAGMA secure_delete").scalar_one() for c in connections}
+    assert found == {secure}
+    assert_sound(settings)

@@ -198,6 +198,18 @@ def _sqlite_objects(conn: Connection, kind: str, table: str) -> list[tuple[str, 
 
 
 def _swap_sqlite(conn: Connection, pairs: list[tuple[Table, Table]]) -> None:
+    # A SQLite built with secure deletion (Debian's) overwrites every page a dropped table
+    # frees: the whole old view written once more, half the swap's time. The old rows are
+    # the event log's, which the same file keeps: FAST overwrites only what costs no write.
+    [(secure,)] = conn.exec_driver_sql("PRAGMA secure_delete").fetchall()
+    conn.exec_driver_sql("PRAGMA secure_delete = FAST")
+    try:
+        _rename_sqlite(conn, pairs)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA secure_delete = {('OFF', 'ON', 'FAST')[secure]}")
+
+
+def _rename_sqlite(conn: Connection, pairs: list[tuple[Table, Table]]) -> None:
     quote = conn.dialect.identifier_preparer.quote
     for table, copy in pairs:
         [(_, live_sql)] = _sqlite_objects(conn, "table", table.name)

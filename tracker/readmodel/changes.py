@@ -169,12 +169,13 @@ def _fact_groups(
     conn: Connection, start: ReportQuery, end: ReportQuery
 ) -> tuple[list[FactGroup] | None, list[FactGroup] | None]:
     """Each end's facts per kind, currency and value date, when an unfiltered report at
-    each sums them for the same ``known_at`` up to two days: the start's, and the end's as
-    the start's and those of the days between (a group is one value date); ``None``: each
+    each sums them as currently known up to two days: the start's, and the end's as the
+    start's and those of the days between (a group is one value date); ``None``: each
     report reads its own."""
     if (
         start.filters.narrows
-        or start.known_at != end.known_at
+        or start.known_at is not None
+        or end.known_at is not None
         or start.as_of is None
         or end.as_of is None
     ):

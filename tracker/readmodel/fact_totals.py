@@ -197,7 +197,10 @@ def fact_groups(
     """The report's facts per kind, currency and value date, from the sums (and, for a past
     moment, the ledger rows changed since). ``ledger_groups(conditions)`` groups the ledger
     rows of the same portfolio, layer and ``as_of`` that meet ``conditions``. With
-    ``after``, only the value dates after it (the groups between two days)."""
+    ``after`` (current knowledge only), only the value dates after it: the groups between
+    two days."""
+    if after is not None and known_at is not None:
+        raise ValueError("the groups after a day are read for current knowledge only")
     totals: dict[tuple[str, str | None, date], Sums] = {}
 
     def fold(rows: Iterable[Any], sign: int) -> None:
@@ -213,18 +216,15 @@ def fact_groups(
     fold(conn.execute(_sums(portfolio_id, layer, as_of, after)), 1)
     if known_at is not None:
         facts = t.facts.c
-        later = [] if after is None else [facts.effective_date > after]
         fold(
             conn.execute(
-                ledger_groups([facts.recorded_at > known_at, facts.superseded_at.is_(None), *later])
+                ledger_groups([facts.recorded_at > known_at, facts.superseded_at.is_(None)])
             ),
             -1,
         )
         fold(
             conn.execute(
-                ledger_groups(
-                    [facts.recorded_at <= known_at, facts.superseded_at > known_at, *later]
-                )
+                ledger_groups([facts.recorded_at <= known_at, facts.superseded_at > known_at])
             ),
             1,
         )

@@ -13,9 +13,8 @@ from api.auth import authentication
 from api.conditions import canonical_request
 from api.dashboard import DashboardController, static_files_router
 from api.dashboard.downloads import DownloadController
+from api.envelope import envelope
 from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
-from api.head import head_as_get
-from api.language import language_middleware
 from api.limits import rate_limits
 from api.metrics import Metrics, start_tallying
 from api.problems import ProblemController
@@ -125,10 +124,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ProblemResponses(), ClosedStructs()],
-        # Metrics wrap the whole app (below), so that rate-limited and refused requests
-        # count too.
+        # The envelope (below) wraps the whole app, so that rate-limited and refused requests
+        # count too, in the reader's language.
         middleware=[
-            language_middleware,
             *rate_limits(settings.rate_limit_per_address, settings.rate_limit_per_key),
             authentication(keys, public_reads=settings.public_reads),
         ],
@@ -158,7 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         request_max_body_size=1_000_000,
     )
-    # HEAD wherever GET is, in front of the router (api.head); every request counted, timed
-    # and logged around it all (api.metrics).
-    app.asgi_handler = Metrics.observing(head_as_get(app.asgi_handler))
+    # HEAD wherever GET is, the reader's language, and every request counted, timed and logged,
+    # around it all (api.envelope).
+    app.asgi_handler = envelope(app.asgi_handler)
     return app

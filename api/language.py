@@ -9,11 +9,9 @@ with ``?lang=`` on a page keeps it in a cookie, so the links of the page need no
 from __future__ import annotations
 
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
 from urllib.parse import parse_qsl
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 from tracker import i18n
 
@@ -22,11 +20,15 @@ COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-def _headers(scope: Scope) -> dict[str, str]:
-    found: dict[str, str] = {}
+_WANTED = (b"cookie", b"accept-language")
+
+
+def _headers(scope: Scope) -> dict[bytes, str]:
+    """The request's ``Cookie`` and ``Accept-Language`` headers (each joined, if repeated)."""
+    found: dict[bytes, str] = {}
     for name, value in scope.get("headers", ()):
-        key = name.decode("latin-1").lower()
-        if key in ("cookie", "accept-language"):
+        key = name.lower()
+        if key in _WANTED:
             text = value.decode("latin-1")
             found[key] = f"{found[key]}; {text}" if key in found else text
     return found
@@ -45,47 +47,32 @@ def asked(scope: Scope) -> str | None:
 def request_language(scope: Scope, chosen: str | None = None) -> str:
     """The language the request is answered in (``chosen``: what ``?lang=`` named, if the
     caller has read it already)."""
-    headers = _headers(scope)
     if chosen is None:
         chosen = asked(scope)
     if chosen is not None:
         return chosen
+    headers = _headers(scope)
     if not headers:  # no cookie, no Accept-Language: nothing to negotiate
         return i18n.DEFAULT
     cookie: str | None = None
-    if "cookie" in headers:
+    if b"cookie" in headers:
         jar: SimpleCookie = SimpleCookie()
         try:
-            jar.load(headers["cookie"])
+            jar.load(headers[b"cookie"])
         except CookieError:  # a malformed Cookie header names no language
             jar = SimpleCookie()
         cookie = jar[COOKIE].value if COOKIE in jar else None
-    return i18n.negotiate(cookie, accept_language=headers.get("accept-language"))
+    return i18n.negotiate(cookie, accept_language=headers.get(b"accept-language"))
 
 
-def language_middleware(app: ASGIApp) -> ASGIApp:
-    """Speak the request's language while it is answered; a page asked for with ``?lang=``
-    remembers the choice in a cookie."""
-
-    async def localised(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        chosen = asked(scope)
-        lang = request_language(scope, chosen)
-        remember = chosen is not None and not scope.get("path", "").startswith("/api/")
-
-        async def send_localised(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers: list[Any] = list(message.get("headers", []))
-                headers.append((b"content-language", lang.encode()))
-                if remember:
-                    cookie = f"{COOKIE}={lang}; Path=/; Max-Age={COOKIE_MAX_AGE}; SameSite=Lax"
-                    headers.append((b"set-cookie", cookie.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        with i18n.use(lang):
-            await app(scope, receive, send_localised)
-
-    return localised
+def answer_language(scope: Scope) -> tuple[str, list[tuple[bytes, bytes]]]:
+    """The language a request is answered in, and the headers its answer carries for it:
+    ``Content-Language``, and for a page asked for with ``?lang=`` the cookie that remembers
+    the choice (``api.envelope`` speaks it while the request is answered)."""
+    chosen = asked(scope)
+    lang = chosen or request_language(scope, chosen)
+    headers = [(b"content-language", lang.encode())]
+    if chosen is not None and not scope.get("path", "").startswith("/api/"):
+        cookie = f"{COOKIE}={lang}; Path=/; Max-Age={COOKIE_MAX_AGE}; SameSite=Lax"
+        headers.append((b"set-cookie", cookie.encode()))
+    return lang, headers

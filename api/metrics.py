@@ -1,4 +1,4 @@
-"""Prometheus metrics at ``GET /metrics``, and the access log, from one ASGI middleware.
+"""Prometheus metrics at ``GET /metrics``, and the access log, of every answer (api/envelope.py).
 
 What is exposed:
 
@@ -46,9 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Response, get
-from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -225,39 +224,6 @@ class Metrics:
 
         self.route: HTTPRouteHandler = metrics
 
-    @staticmethod
-    def observing(app: ASGIApp) -> ASGIApp:
-        """Count, time and log each HTTP request once its answer is sent.
-
-        Wraps the whole application (``Litestar.asgi_handler``), outside the router: an error
-        raised by a handler or a middleware (401, 404, 409, 429, 503, …) becomes its answer in
-        Litestar's exception handling, outside every middleware, and is seen here all the
-        same. One wrapper and one wrapped ``send`` per request: a middleware that noted the
-        start and a ``before_send`` hook that observed the end cost a cached read twice the
-        coroutines (docs/architecture.md).
-        """
-
-        async def observed(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
-                await app(scope, receive, send)
-                return
-            started = time.perf_counter()
-            status = 500
-
-            async def send_observed(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                elif message["type"] == "http.response.body" and not message.get(
-                    "more_body", False
-                ):
-                    _observe(scope, status, time.perf_counter() - started)
-                await send(message)
-
-            await app(scope, receive, send_observed)
-
-        return observed
-
 
 #: Requests answered and not yet counted: (route, method, status, seconds). A request appends
 #: (atomic, no lock); :func:`tally` counts them in batches, before each scrape and every
@@ -272,7 +238,8 @@ _tally_lock = threading.Lock()
 _tallier: threading.Thread | None = None
 
 
-def _observe(scope: Scope, status: int, seconds: float) -> None:
+def observe(scope: Scope, status: int, seconds: float) -> None:
+    """Count and log a request answered with ``status`` after ``seconds`` (api/envelope.py)."""
     route = scope.get("path_template") or "unmatched"
     method: str = scope.get("method", "?")  # type: ignore[assignment]
     _answered.append((route, method, status, seconds))
@@ -286,7 +253,7 @@ def _observe(scope: Scope, status: int, seconds: float) -> None:
         scope.get("path", ""),
         route,
         status,
-        round(seconds * 1000, 3),
+        seconds * 1000,
         client[0] if client else None,
     )
 

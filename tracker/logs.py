@@ -245,7 +245,7 @@ class AccessWriter(logging.Handler):
                 "path": path,
                 "route": route,
                 "status": status,
-                "duration_ms": duration_ms,
+                "duration_ms": round(duration_ms, 3),
                 "client": client,
             }
         ).decode()
@@ -290,7 +290,7 @@ def log_access(
             "path": path,
             "route": route,
             "status": status,
-            "duration_ms": duration_ms,
+            "duration_ms": round(duration_ms, 3),
             "client": client,
         },
     )

@@ -17,8 +17,6 @@ Jinja's i18n extension does, so one message reads the same in Python and in a te
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from io import BytesIO
@@ -71,14 +69,23 @@ def language() -> str:
     return _language.get()
 
 
-@contextmanager
-def use(lang: str) -> Iterator[str]:
-    """Speak ``lang`` inside the block (an unsupported one falls back to English)."""
-    token = _language.set(lang if lang in LANGUAGES else DEFAULT)
-    try:
-        yield _language.get()
-    finally:
-        _language.reset(token)
+class use:
+    """Speak ``lang`` inside a ``with`` block (an unsupported one falls back to English).
+
+    A class rather than a generator: it is entered around every HTTP request (api/envelope.py),
+    where ``contextlib``'s machinery cost a trivial request a few per cent."""
+
+    __slots__ = ("_token", "lang")
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT
+
+    def __enter__(self) -> str:
+        self._token = _language.set(self.lang)
+        return self.lang
+
+    def __exit__(self, *exc: object) -> None:
+        _language.reset(self._token)
 
 
 def set_language(lang: str) -> None:

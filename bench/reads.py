@@ -121,13 +121,17 @@ def measure_reads(run: Run, db: Database, server: Server, portfolio: uuid.UUID) 
         )
     if not run.access_log_measured:
         run.access_log_measured = True
-        measure_access_log(run, db, results["GET /health"][0])
+        measure_access_log(run, db)
     return results[READS[1][0]][0].requests_per_second
 
 
-def measure_access_log(run: Run, db: Database, default: WrkResult) -> None:
-    """What the JSON access log and the rate limiter cost a trivial request."""
+def measure_access_log(run: Run, db: Database) -> None:
+    """What the JSON access log and the rate limiter cost a trivial request: three fresh
+    servers, the same but for one setting each, measured one after the other (the seeded
+    server of the other reads has served a minute of load; a fresh one had been measured
+    against it, and the comparison was of the two servers' states as much as of the log)."""
     variants = {
+        "default": {},
         "no access log": {"TRACKER_ACCESS_LOG": "false"},
         "rate limits on": {
             "TRACKER_RATE_LIMIT_PER_ADDRESS": "100000000",
@@ -149,7 +153,7 @@ def measure_access_log(run: Run, db: Database, default: WrkResult) -> None:
             "read",
             db.label,
             "GET /health with the JSON access log",
-            default.requests_per_second,
+            results["default"].requests_per_second,
             "req/s",
             "same, TRACKER_ACCESS_LOG=false",
             results["no access log"].requests_per_second,
@@ -164,8 +168,8 @@ def measure_access_log(run: Run, db: Database, default: WrkResult) -> None:
             "GET /health with rate limits on (never reached)",
             results["rate limits on"].requests_per_second,
             "req/s",
-            "same, limits off (as measured here)",
-            default.requests_per_second,
+            "same, limits off",
+            results["default"].requests_per_second,
             ("≥", 0.85),
             note="every figure here runs with TRACKER_RATE_LIMIT_*=0",
         )

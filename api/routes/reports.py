@@ -198,7 +198,7 @@ async def _served(
     computation. Remembered as its JSON body (as Litestar would encode the report), which the
     read model keeps under a key of its own kind."""
     cached = readmodel.cached_report(key, min_position)
-    if isinstance(cached, Encoded) and cached.kind is kind:
+    if isinstance(cached, Encoded) and cached.kind is kind and not readmodel.claim_refresh(key):
         body = cached.body
     elif min_position is not None:  # it may need a later position than a shared answer
         body = await anyio.to_thread.run_sync(_compute, readmodel, key, min_position, kind, build)

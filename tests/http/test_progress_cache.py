@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable
 from dataclasses import replace
 from decimal import Decimal
 
 import httpx
+import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from tracker.readmodel import service
+from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
 
 Client = TestClient  # type: ignore[type-arg]
@@ -135,3 +139,44 @@ def test_a_repeated_read_answered_before_the_handler_is_the_handlers_answer(
     after = client.get(read).json()
     assert after["position"] >= written["position"] > answers[0].json()["position"]
     assert client.get(read).json() == after
+
+
+def test_a_busy_report_is_computed_again_by_one_request_before_it_expires(
+    client: Client, portfolio_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In its last ``REPORT_REFRESH`` seconds a cached report is computed again by the one
+    request that claims it, while every other request is still answered from memory: a busy
+    report never expires under its readers (each of them would have waited for the
+    computation)."""
+    monkeypatch.setattr(service, "REPORT_TTL", 30.0)
+    monkeypatch.setattr(service, "REPORT_REFRESH", 29.8)  # due 0.2 s after it is computed
+    readmodel: ReadModel = client.app.state["report_shortcuts"].readmodel
+    computed: list[Hashable] = []
+    remember = readmodel.remember_report
+
+    def counted(key: Hashable, position: int, report: object) -> None:
+        computed.append(key)
+        remember(key, position, report)
+
+    monkeypatch.setattr(readmodel, "remember_report", counted)
+    read = f"/api/v1/portfolios/{portfolio_id}/progress"
+    first = client.get(read)
+    assert first.status_code == 200 and len(computed) == 1
+    key = computed[0]
+    assert client.get(read).content == first.content and len(computed) == 1  # from memory
+
+    time.sleep(0.25)  # due now: nobody has claimed it yet
+    assert readmodel.cached_report(key, None, due_too=False) is None
+    assert readmodel.cached_report(key, None) is not None  # still served to the handler
+    assert readmodel.claim_refresh(key) is True
+    assert readmodel.claim_refresh(key) is False  # one request computes it, not each
+    assert readmodel.cached_report(key, None, due_too=False) is not None  # others: memory
+    assert client.get(read).content == first.content and len(computed) == 1
+
+    time.sleep(0.25)  # claimed and never replaced: the claim stands till it expires
+    assert client.get(read).content == first.content and len(computed) == 1
+    readmodel.remember_report(key, first.json()["position"], readmodel.cached_report(key, None))
+    computed.clear()
+    time.sleep(0.25)  # due again, unclaimed: the next request computes it, the rest do not
+    assert client.get(read).content == first.content and len(computed) == 1
+    assert client.get(read).content == first.content and len(computed) == 1

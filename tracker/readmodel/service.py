@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -31,6 +32,9 @@ WATCH_INTERVAL = 0.05
 #: How long a cached report may be served at most, and how many are kept.
 REPORT_TTL = 10.0
 REPORT_CACHE_SIZE = 256
+#: For the last this many seconds of its life, a cached report is computed again by one
+#: request (:meth:`ReadModel.claim_refresh`) while the others are still served it.
+REPORT_REFRESH = 2.0
 #: How long a report waits for a slot of the report budget before it is refused (seconds).
 REPORT_WAIT = 5.0
 
@@ -53,7 +57,7 @@ class ReadModel:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._reports: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
+        self._reports: OrderedDict[Hashable, _Remembered] = OrderedDict()
         self._reports_lock = threading.Lock()
         self._report_slots = threading.BoundedSemaphore(self.settings.report_workers)
         if in_process:
@@ -140,30 +144,46 @@ class ReadModel:
 
     # Reports served from memory
 
-    def cached_report(self, key: Hashable, min_position: int | None) -> Any | None:
+    def cached_report(
+        self, key: Hashable, min_position: int | None, *, due_too: bool = True
+    ) -> Any | None:
         """A report computed at the position this process has seen applied, if still fresh.
 
         The position is known without asking the database: an in-process projector announces
         it, and with an external one it is read every ``WATCH_INTERVAL`` (so a read without
         ``min_position`` may lag that much behind). The entry also dies after ``REPORT_TTL``
-        seconds.
+        seconds. ``due_too=False``: nothing for a report due to be computed again that no
+        request has claimed yet (:meth:`claim_refresh`).
         """
         position = self.projector.seen_position
         if position is None or (min_position is not None and position < min_position):
             return None
         with self._reports_lock:
             entry = self._reports.get(key)
-        if entry is None or entry[0] != position or entry[1] < time.monotonic():
+        now = time.monotonic()
+        if entry is None or entry.position != position or entry.expires < now:
             return None
-        return entry[2]
+        if not due_too and entry.refresh_at <= now:
+            return None
+        return entry.report
+
+    def claim_refresh(self, key: Hashable) -> bool:
+        """Whether the caller should compute the report under ``key`` again: true for one
+        caller once the cached report is in its last ``REPORT_REFRESH`` seconds, so that it is
+        replaced before it expires while the others are still served it (had it expired, every
+        request of a busy report would wait for its computation, and set the p99)."""
+        now = time.monotonic()
+        with self._reports_lock:
+            entry = self._reports.get(key)
+            if entry is None or entry.refresh_at > now:
+                return False
+            entry.refresh_at = math.inf
+            return True
 
     def remember_report(self, key: Hashable, position: int, report: Any) -> None:
+        expires = time.monotonic() + REPORT_TTL
         with self._reports_lock:
-            self._reports[key] = (
-                position,
-                time.monotonic() + REPORT_TTL,
-                report,
-            )
+            self._reports[key] = _Remembered(position, expires, report)
             while len(self._reports) > REPORT_CACHE_SIZE:
                 self._reports.popitem(last=False)
 
@@ -196,3 +216,16 @@ class ReadModel:
         """A report computed within the budget (:meth:`report_budget`)."""
         with self.report_budget():
             return self.query(compute)
+
+
+class _Remembered:
+    """A cached report: the position it was computed at, when it expires, when it is due to
+    be computed again (:meth:`ReadModel.claim_refresh`), and the report."""
+
+    __slots__ = ("expires", "position", "refresh_at", "report")
+
+    def __init__(self, position: int, expires: float, report: Any) -> None:
+        self.position = position
+        self.expires = expires
+        self.refresh_at = expires - REPORT_REFRESH
+        self.report = report

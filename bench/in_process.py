@@ -106,7 +106,7 @@ def measure_rebuild(run: Run, db: Database, handle: Opened) -> None:
             summarize(
                 out,
                 f"Projector rebuild ({db.label})",
-                focus="rebuild (tracker/readmodel/rebuild.py",
+                focus="tracker/readmodel/rebuild.py",  # any frame of it: inside rebuild()
             )
         )
     run.add(

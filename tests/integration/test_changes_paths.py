@@ -31,6 +31,7 @@ from tracker.readmodel import changes as changes_module
 from tracker.readmodel import reports
 from tracker.readmodel.changes import Changes, FigureChange, changes
 from tracker.readmodel.database import create_readmodel_engine
+from tracker.readmodel.moved import current_kinds, moved_facts
 from tracker.readmodel.projector import Projector
 from tracker.readmodel.reports import ReportQuery, progress
 from tracker.readmodel.totals import EXACT
@@ -330,3 +331,42 @@ def test_changes_pause_the_garbage_collector_and_leave_it_running(
     with store.engine.connect() as conn, pytest.raises(KeyboardInterrupt):
         changes(conn, start, end)
     assert paused == [True, True] and gc.isenabled()
+
+
+def test_the_rows_effective_between_two_days_are_read_from_the_report_index_alone(
+    store: Store,
+) -> None:
+    """``changes`` between two days as known now reads the ledger rows effective between
+    them (with their project and events) from the report index alone, not the table
+    (migration 0019): SQLite names it a covering index; PostgreSQL scans it index only."""
+    tracker, owner = store.tracker, portfolio(store)
+    p = tracker.announce_project(owner, plan(title="P"), on("2024-01-10")).id
+    tracker.record(p, CommitInvestment(money("700")), on("2024-06-21"))
+    store.catch_up()
+    start, end = ReportQuery(owner, as_of=date(2024, 6, 1)), ReportQuery(owner, date(2024, 6, 30))
+    with store.engine.connect() as conn:
+        query = moved_facts(start, end, kinds=current_kinds(conn, start, end))
+        sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+        if conn.dialect.name == "sqlite":
+            plan_rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+            assert plan_rows and all(
+                "USING COVERING INDEX ix_rm_facts_report" in row[-1]
+                for row in plan_rows
+                if "rm_facts" in row[-1]
+            ), plan_rows
+            return
+        schema = conn.get_execution_options()["schema_translate_map"][None]
+        conn.commit()
+        conn.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM needs it
+        conn.exec_driver_sql(f'VACUUM ANALYZE "{schema}".rm_facts')  # as autovacuum would
+        settings = (
+            ("search_path", f'"{schema}"'),
+            ("enable_seqscan", "off"),
+            ("enable_bitmapscan", "off"),
+        )
+        for name, value in settings:
+            conn.exec_driver_sql(f"SET {name} TO {value}")
+        shown = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+        for name, _ in settings:
+            conn.exec_driver_sql(f"RESET {name}")
+        assert "Index Only Scan using ix_rm_facts_report" in shown, shown

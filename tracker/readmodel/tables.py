@@ -166,7 +166,9 @@ facts = Table(
     Column("recorded_position", Integer, nullable=False),
     Column("superseded_at", DateTime),
     Column("superseded_position", Integer),
-    # Every column the reports read, in their group order: they never touch the table.
+    # Every column the reports read, in their group order, and those ``changes`` reads of the
+    # rows effective between two days (whose project, which events): neither touches the
+    # table (migration 0019).
     Index(
         "ix_rm_facts_report",
         "portfolio_id",
@@ -178,6 +180,9 @@ facts = Table(
         "amount",
         "permanent",
         "temporary",
+        "project_id",
+        "recorded_position",
+        "superseded_position",
     ),
     Index("ix_rm_facts_project", "project_id", "fact_version"),
     # What was recorded, or closed, between two moments (tracker/readmodel/changes.py).

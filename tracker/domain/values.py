@@ -12,7 +12,7 @@ import pycountry
 from tracker.domain.errors import N_, ValidationError
 
 # ASCII digits only: ``\d`` would also read "٥" or "１２" as numbers.
-_AMOUNT = re.compile(r"^-?[0-9]{1,18}(\.[0-9]{1,6})?$")
+AMOUNT = re.compile(r"^-?[0-9]{1,18}(\.[0-9]{1,6})?$")
 #: Control characters (Unicode category Cc). A line of text may hold none; free text may
 #: hold tabs and line breaks. PostgreSQL cannot store NUL in text at all.
 _CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -28,7 +28,7 @@ FUTURE_SLACK = timedelta(days=1)
 
 def parse_amount(text: str, *, field: str = "amount") -> Decimal:
     """Read a money amount from its decimal string form; floats never reach the domain."""
-    if not isinstance(text, str) or not _AMOUNT.match(text):
+    if not isinstance(text, str) or not AMOUNT.match(text):
         raise ValidationError(
             N_('%(text)r is not a decimal amount such as "1500000.00"'), text=text, field=field
         )

@@ -17,7 +17,6 @@ from uuid import UUID
 
 from sqlalchemy import BigInteger, Column, MetaData, Table, Text, Uuid
 
-from tracker.domain.base import command_record
 
 TABLE = "idempotency_receipts"
 
@@ -42,11 +41,10 @@ class Receipt:
 
 
 def receipts_of(events: Iterable[Any]) -> list[Receipt]:
-    """A receipt for every event recorded under an idempotency key."""
-    found = []
-    for event in events:
-        keyed = command_record(event)
-        if keyed is not None:
-            key, record = keyed
-            found.append(Receipt(event.originator_id, key, record.digest, record.version))
-    return found
+    """A receipt for every event recorded under an idempotency key (what
+    :func:`~tracker.domain.base.command_record` says of it)."""
+    return [
+        Receipt(event.originator_id, key, event.command_digest, event.originator_version)
+        for event in events
+        if (key := getattr(event, "idempotency_key", None)) is not None
+    ]

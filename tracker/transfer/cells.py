@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from tracker.domain.errors import N_, ValidationError
-from tracker.domain.values import check_currency, parse_amount
+from tracker.domain.values import AMOUNT, check_currency, parse_amount
 from tracker.transfer.columns import split_list
 from tracker.transfer.errors import RowError
 from tracker.transfer.raw_rows import RawRow
@@ -97,14 +97,23 @@ class Cells:
         return self._parsed(column, required, _parse_day, date_hint)
 
     def amount(self, column: str, *, required: bool = False) -> Decimal | None:
+        value = self.cells.get(column)
+        if value is not None and AMOUNT.match(value):  # most are plain amounts
+            return Decimal(value)
         return self._parsed(
             column, required, lambda value: parse_amount(value, field=column), number_hint
         )
 
     def currency(self, column: str, *, required: bool = False) -> str | None:
+        value = self.cells.get(column)
+        if value in _CURRENCIES_SEEN:  # a file repeats a few codes
+            return value
         return self._parsed(column, required, lambda value: _parse_currency(value, column))
 
     def count(self, column: str, *, required: bool = False) -> int | None:
+        value = self.cells.get(column)
+        if value is not None and len(value) <= 9 and COUNT.fullmatch(value):  # most are small
+            return int(value)
         value = self.text(column, required=required)
         if value is None:
             return None

@@ -14,7 +14,6 @@ again; an event recorded at a simulated time keeps it.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,8 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent
+
+from tracker.transfer.scratch import scratch_file
 
 #: How a kept event is stamped when it is recorded.
 _SPLICED, _AS_KEPT, _DECODED = 0, 1, 2
@@ -48,7 +49,7 @@ class CheckedEvents:
 
     def __init__(self, mapper: Mapper[UUID]) -> None:
         self.mapper = mapper
-        self._db = sqlite3.connect("", check_same_thread=False)  # "": a temporary file
+        self._db = scratch_file()
         self._db.execute(
             "CREATE TABLE events (line INTEGER NOT NULL, originator_id BLOB NOT NULL, "
             "version INTEGER NOT NULL, topic TEXT NOT NULL, mode INTEGER NOT NULL, "

@@ -6,13 +6,13 @@ answers with a million outcomes); the recording reads it back to find each row a
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
 from tracker.transfer import windows
 from tracker.transfer.rows import Row
+from tracker.transfer.scratch import scratch_file
 from tracker.transfer.workspace import Outcome
 
 
@@ -44,7 +44,7 @@ class RowOutcomes(Sequence[RowOutcome]):
     _FIELDS = "line, row_id, type, ref, new, actor, digest"
 
     def __init__(self) -> None:
-        self._db = sqlite3.connect("", check_same_thread=False)  # "": a temporary file
+        self._db = scratch_file()
         self._db.execute(
             "CREATE TABLE outcomes (line INTEGER, row_id TEXT, type TEXT, ref TEXT, "
             "new INTEGER, actor TEXT, digest TEXT)"

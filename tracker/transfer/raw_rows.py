@@ -10,7 +10,7 @@ from tracker.transfer.columns import COLUMNS, REQUIRED_COLUMNS, TEXT_COLUMNS, un
 from tracker.transfer.errors import RowError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawRow:
     """One record of the file: its first line (a sheet's row) and its non-blank cells as
     text."""

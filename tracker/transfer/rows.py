@@ -90,21 +90,21 @@ _UNDATED = (
 _ALLOWED = {kind: COMMON | columns for kind, columns in TYPE_COLUMNS.items()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EstablishPortfolio:
     name: str
     forum: str
     illustrative: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RestateTargets:
     investment: Money
     jobs: int
     projects: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordStatement:
     """A sourced statement about the whole portfolio (the row's source is required)."""
 
@@ -115,25 +115,25 @@ class RecordStatement:
     jobs: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SetReportingOrganisation:
     """Who publishes the portfolio to IATI (checked by the domain when applied)."""
 
     organisation: ReportingOrganisation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Announce:
     plan: Plan
     illustrative: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordEvent:
     command: c.ProjectCommand
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CorrectRow:
     """A correction; ``amount``/``currency`` replace the money of whatever it corrects."""
 
@@ -144,7 +144,7 @@ class CorrectRow:
     replacement: c.Replacement
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RetractRow:
     retracts: str
     reason: str
@@ -167,7 +167,7 @@ Payload = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """A parsed row, ready to be applied to an aggregate."""
 
@@ -276,6 +276,20 @@ def _source(cells: Cells) -> Source | None:
 
 
 def _payload(kind: str, cells: Cells) -> Payload | None:
+    # the kinds most rows are first
+    if kind in ("committed", "disbursed"):
+        money = _money(cells, required=True)
+        if money is None:
+            return None
+        command = c.CommitInvestment(money) if kind == "committed" else c.DisburseFunds(money)
+        return RecordEvent(command)
+    if kind == "jobs_created":
+        if "permanent" not in cells.cells and "temporary" not in cells.cells:
+            cells.fail("permanent", N_("give permanent or temporary jobs (or both)"))
+            return None
+        permanent = cells.count("permanent")
+        temporary = cells.count("temporary")
+        return RecordEvent(c.CreateJobs(permanent or 0, temporary or 0))
     if kind == "portfolio":
         name = cells.text("title", required=True)
         forum = cells.text("forum", required=True)
@@ -309,19 +323,6 @@ def _payload(kind: str, cells: Cells) -> Payload | None:
         return SetReportingOrganisation(ReportingOrganisation(ref, name, org_type, flow_type))
     if kind == "announced":
         return _announce(cells)
-    if kind in ("committed", "disbursed"):
-        money = _money(cells, required=True)
-        if money is None:
-            return None
-        command = c.CommitInvestment(money) if kind == "committed" else c.DisburseFunds(money)
-        return RecordEvent(command)
-    if kind == "jobs_created":
-        if "permanent" not in cells.cells and "temporary" not in cells.cells:
-            cells.fail("permanent", N_("give permanent or temporary jobs (or both)"))
-            return None
-        permanent = cells.count("permanent")
-        temporary = cells.count("temporary")
-        return RecordEvent(c.CreateJobs(permanent or 0, temporary or 0))
     if kind == "milestone":
         name = cells.text("name", required=True)
         description = cells.text("description", max_length=5000)

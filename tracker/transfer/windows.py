@@ -7,7 +7,6 @@ row ids used twice and the rows that corrections and retractions name.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from tracker.transfer.rate_rows import ChooseRateSets
 from tracker.transfer.readers import read_rows, stream_size
 from tracker.transfer.references import owner_of, project_id_for, row_key
 from tracker.transfer.rows import Row, parse_row
+from tracker.transfer.scratch import scratch_file
 
 #: Rows read, parsed and checked (or recorded) at a time: with the aggregates, what an import
 #: holds in memory, whatever the size of the file. Read as ``windows.WINDOW_ROWS`` elsewhere,
@@ -51,7 +51,7 @@ def survey(stream: IO[bytes], fmt: FileFormat, progress: Progress | None = None)
     found = Survey()
     duplicates: set[int] = set()
     total = stream_size(stream)
-    with closing(sqlite3.connect("")) as scratch:  # "": a private temporary file
+    with closing(scratch_file()) as scratch:
         scratch.execute("CREATE TABLE ids (hash INTEGER NOT NULL)")
         hashes: list[tuple[int]] = []
         for item in read_rows(stream, fmt):

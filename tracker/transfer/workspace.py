@@ -41,7 +41,6 @@ from tracker.transfer.rows import (
     Payload,
     RecordEvent,
     RecordStatement,
-    RestateTargets,
     RetractRow,
     Row,
     SetReportingOrganisation,
@@ -186,6 +185,13 @@ class Workspace:
             today=today,
         )
         payload = row.payload
+        if isinstance(payload, RecordEvent | CorrectRow | RetractRow):  # most rows
+            project = self.project(row.project_ref or "")
+            if self._already(project, envelope):
+                return "already recorded", project
+            command, events = self._command(project, payload)
+            project.execute(command, envelope, events=events)
+            return self._new(project, envelope)
         if isinstance(payload, EstablishPortfolio | EstablishRateSet):
             return self._create(row, envelope, payload)
         if isinstance(payload, PublishRate | ChooseRateSets):
@@ -195,32 +201,24 @@ class Workspace:
             return self._create(row, envelope, payload)
         if isinstance(payload, ChangeDocument):
             return self._change_document(row, envelope, payload)
-        if isinstance(payload, RestateTargets | RecordStatement | SetReportingOrganisation):
-            portfolio = self.portfolio(row.portfolio_ref or "")
-            if self._already(portfolio, envelope):
-                return "already recorded", portfolio
-            if isinstance(payload, SetReportingOrganisation):
-                portfolio.set_reporting_organisation(payload.organisation, envelope)
-            elif isinstance(payload, RecordStatement):
-                portfolio.record_statement(
-                    payload.measure,
-                    payload.summary,
-                    envelope,
-                    count=payload.count,
-                    amount=payload.amount,
-                    jobs=payload.jobs,
-                )
-            else:
-                portfolio.restate_targets(
-                    payload.investment, payload.jobs, payload.projects, envelope
-                )
-            return self._new(portfolio, envelope)
-        project = self.project(row.project_ref or "")
-        if self._already(project, envelope):
-            return "already recorded", project
-        command, events = self._command(project, payload)
-        project.execute(command, envelope, events=events)
-        return self._new(project, envelope)
+        # what is left: a portfolio's targets, statement or reporting organisation
+        portfolio = self.portfolio(row.portfolio_ref or "")
+        if self._already(portfolio, envelope):
+            return "already recorded", portfolio
+        if isinstance(payload, SetReportingOrganisation):
+            portfolio.set_reporting_organisation(payload.organisation, envelope)
+        elif isinstance(payload, RecordStatement):
+            portfolio.record_statement(
+                payload.measure,
+                payload.summary,
+                envelope,
+                count=payload.count,
+                amount=payload.amount,
+                jobs=payload.jobs,
+            )
+        else:
+            portfolio.restate_targets(payload.investment, payload.jobs, payload.projects, envelope)
+        return self._new(portfolio, envelope)
 
     def _rates(
         self, row: Row, envelope: Envelope, payload: PublishRate | ChooseRateSets

@@ -17,7 +17,6 @@ from uuid import UUID
 
 from sqlalchemy import BigInteger, Column, MetaData, Table, Text, Uuid
 
-
 TABLE = "idempotency_receipts"
 
 metadata = MetaData()

@@ -15,6 +15,17 @@ class Backend:
     schema: str | None = None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``make test`` (pytest-xdist, ``--dist loadgroup``) these tests run one at a time
+    in one worker, beside the rest of the suite in the other: each starts servers and loads
+    them, and two at once would mostly measure each other. ``test_postgres_restart.py`` stops
+    the PostgreSQL server every other test uses: ``make test`` runs it alone, afterwards."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("reliability"))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     """A SQLite file, or a fresh schema of the test PostgreSQL database (dropped afterwards)."""

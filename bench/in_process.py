@@ -124,7 +124,9 @@ def measure_rebuild(run: Run, db: Database, handle: Opened) -> None:
     )
 
 
-def measure_verification(run: Run, db: Database, handle: Opened, scale: str = "") -> None:
+def measure_verification(run: Run, db: Database, handle: Opened, scale: str = "") -> float:
+    """``tracker verify`` next to read + decode of the same events; returns the seconds of
+    the read + decode."""
     events, verify_seconds, decode_seconds = chain.verification(handle.tracker, handle.engine)
     run.add(
         Figure(
@@ -139,6 +141,7 @@ def measure_verification(run: Run, db: Database, handle: Opened, scale: str = ""
             note=f"verify {verify_seconds:.2f} s, read + decode {decode_seconds:.2f} s",
         )
     )
+    return decode_seconds
 
 
 def measure_chain_writes(run: Run, db: Database, handle: Opened, projects: list[uuid.UUID]) -> None:

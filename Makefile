@@ -60,7 +60,7 @@ lock: $(DEV)
 	$(COMPILE) pyproject.toml -c requirements/dev.txt -o requirements/serve.txt
 	echo uv | $(COMPILE) - -c requirements/dev.txt -o requirements/uv.txt
 
-# Performance figures next to their references (~8 min; not part of `make test`): bench/README.md
+# Performance figures next to their references (~15 min; not part of `make test`): bench/README.md
 bench: $(DEV)
 	$(BIN)/python -m bench
 

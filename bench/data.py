@@ -30,8 +30,9 @@ from tracker.domain.commands import (
     Replacement,
     Retract,
 )
+from tracker.domain.plan import Plan
 from tracker.domain.portfolio import Portfolio
-from tracker.domain.project import Plan, Project
+from tracker.domain.project import Project
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money
 

@@ -57,7 +57,7 @@ READS = (
 )
 
 
-def measure_reads(run: Run, db: Database, server: Server, portfolio: uuid.UUID) -> float:
+def measure_reads(run: Run, db: Database, server: Server, portfolio: uuid.UUID) -> None:
     """Each read next to a bare Litestar app answering the same body with the same server
     settings (bench/bare.py): what the middleware, the hooks and the handler cost on top of
     the framework's floor. Measured in turns (app, bare) so that both see the same machine."""
@@ -122,7 +122,6 @@ def measure_reads(run: Run, db: Database, server: Server, portfolio: uuid.UUID) 
     if not run.access_log_measured:
         run.access_log_measured = True
         measure_access_log(run, db)
-    return results[READS[1][0]][0].requests_per_second
 
 
 def measure_access_log(run: Run, db: Database) -> None:

@@ -57,10 +57,10 @@ def measure_database(run: Run, db: Database) -> None:
             )
             server, projector = serve(run, db)
             try:
-                one_worker = measure_reads(run, db, server, portfolio)
+                measure_reads(run, db, server, portfolio)
                 measure_languages(run, label, server, portfolio, READ_CONNECTIONS)
                 if db.settings.is_postgres:
-                    measure_workers(run, label, db.env, portfolio, one_worker)
+                    measure_workers(run, label, db.env, portfolio)
                 measure_fan_out(run, label, server, ids_file, token)
                 http_writes = measure_http_writes(run, db, server, handle, ids_file, token)
                 if run.py_spy:

@@ -208,9 +208,9 @@ def test_between_two_days_with_no_project_moving_the_projects_are_grouped_once(
     grouped: list[ReportQuery] = []
     original = reports.plan_groups
 
-    def counting(conn: Any, query: ReportQuery) -> list[Any]:
+    def counting(conn: Any, query: ReportQuery, book: Any = None) -> list[Any]:
         grouped.append(query)
-        return original(conn, query)
+        return original(conn, query, book)
 
     monkeypatch.setattr(reports, "plan_groups", counting)
     monkeypatch.setattr(changes_module, "plan_groups", counting)

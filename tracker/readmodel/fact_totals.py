@@ -7,9 +7,9 @@ sums per value date are a few thousand rows. The projector keeps these sums
 read them:
 
 - as currently known, with or without ``as_of``: the sums alone;
-- as known at a moment ``K``: the sums, minus the facts recorded after ``K`` that are still
-  current, plus the facts recorded by ``K`` and superseded after it. Only the ledger rows
-  that changed after ``K`` are read.
+- as known at a moment ``K``: the sums as known at the nearest checkpoint either side of
+  ``K`` (the present sums being the last), with the ledger rows that changed between it and
+  ``K`` added or taken off (tracker/readmodel/fact_checkpoints.py).
 
 A filtered report (by project, or anything the sums do not key) reads the ledger as before.
 """
@@ -22,12 +22,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, union_all
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.functions import FunctionElement
 
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import exact_sum
+from tracker.readmodel.database import Amount, exact_sum
+from tracker.readmodel.fact_checkpoints import between, checkpoint_sums, nearest, upsert_sums
+from tracker.readmodel.totals import EXACT
 
 Row = dict[str, Any]
 #: (portfolio, illustrative, kind, currency or "", value date)
@@ -92,7 +95,7 @@ class FactTotalsChange:
             }
             for key, sums in sorted(self._sums.items())
         ]
-        conn.execute(_upsert(conn, self.table), rows)
+        conn.execute(upsert_sums(conn, self.table), rows)
         # A sum whose last fact was superseded goes, so that the table holds a row per key of
         # the current ledger, whatever the batches were.
         emptied = [
@@ -156,29 +159,6 @@ def _key(row: Row, illustrative: bool) -> Key:
     )
 
 
-def _upsert(conn: Connection, table: Table) -> Any:
-    """Add each row's sums to the stored ones (SQLite keeps amounts as decimal text, added by
-    the ``decimal_add`` function of tracker/readmodel/database.py)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    new = statement.excluded
-    current = table.c
-    amount = (
-        func.coalesce(current.amount + new.amount, current.amount, new.amount)
-        if dialect is postgresql
-        else func.decimal_add(current.amount, new.amount)
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key.columns],
-        set_={
-            "amount": amount,
-            "permanent": current.permanent + new.permanent,
-            "temporary": current.temporary + new.temporary,
-            "count": current.count + new.count,
-        },
-    )
-
-
 # Reading
 
 
@@ -201,62 +181,108 @@ def fact_groups(
     two days."""
     if after is not None and known_at is not None:
         raise ValueError("the groups after a day are read for current knowledge only")
-    totals: dict[tuple[str, str | None, date], Sums] = {}
-
-    def fold(rows: Iterable[Any], sign: int) -> None:
-        for row in rows:
-            amount = None if row.amount is None else sign * Decimal(row.amount)
-            totals.setdefault((row.kind, row.currency or None, row.effective_date), Sums()).add(
-                amount,
-                sign * int(row.permanent or 0),
-                sign * int(row.temporary or 0),
-                sign * int(row.count),
-            )
-
-    fold(conn.execute(_sums(portfolio_id, layer, as_of, after)), 1)
-    if known_at is not None:
-        facts = t.facts.c
-        fold(
-            conn.execute(
-                ledger_groups([facts.recorded_at > known_at, facts.superseded_at.is_(None)])
-            ),
-            -1,
-        )
-        fold(
-            conn.execute(
-                ledger_groups([facts.recorded_at <= known_at, facts.superseded_at > known_at])
-            ),
-            1,
-        )
-    return [
-        FactGroup(kind, currency, day, sums.amount, sums.permanent, sums.temporary, sums.count)
-        for (kind, currency, day), sums in sorted(
-            totals.items(), key=lambda item: (item[0][0], item[0][1] or "", item[0][2])
-        )
-        if sums.count
-    ]
-
-
-def _sums(
-    portfolio_id: str, layer: str, as_of: date | None, after: date | None = None
-) -> Select[Any]:
-    sums = t.fact_totals.c
-    keys = (sums.kind, sums.currency, sums.effective_date)
-    query = (
-        select(
-            *keys,
-            exact_sum(sums.amount).label("amount"),
-            func.sum(sums.permanent).label("permanent"),
-            func.sum(sums.temporary).label("temporary"),
-            func.sum(sums.count).label("count"),
-        )
-        .where(sums.portfolio_id == portfolio_id)
-        .group_by(*keys)
+    if known_at is None:  # the sums are the groups (a value date's two layers added up)
+        sums = t.fact_totals.c
+        stored = (sums.kind, sums.currency, sums.effective_date)
+        query = _where(select(*stored, *(sums[n] for n in _SUMS)), portfolio_id, layer, as_of)
+        if after is not None:
+            query = query.where(sums.effective_date > after)
+        return _merged(conn.execute(query.where(sums.count != 0).order_by(*stored)))
+    # The checkpoint's sums and the ledger rows between, added up in the database.
+    point = nearest(conn, portfolio_id, known_at)
+    start = (
+        _sums(portfolio_id, layer, as_of)
+        if point.ends_at is None
+        else checkpoint_sums(portfolio_id, layer, as_of, point.ends_at)
     )
+    parts = [start, *(_signed(ledger_groups(c), s) for s, c in between(known_at, point))]
+    every = union_all(*parts).subquery()
+    keys = (every.c.kind, every.c.currency, every.c.effective_date)
+    query = select(
+        *keys,
+        exact_sum(every.c.amount).label("amount"),
+        func.sum(every.c.permanent).label("permanent"),
+        func.sum(every.c.temporary).label("temporary"),
+        func.sum(every.c.count).label("count"),
+    ).group_by(*keys)
+    return _merged(conn.execute(query.order_by(*keys)))
+
+
+def _signed(groups: Select[Any], sign: int) -> Select[Any]:
+    """Ledger groups keyed as the sums are (no currency: ""), taken off if ``sign`` is -1."""
+    rows = groups.subquery()
+
+    def signed(column: Any) -> Any:
+        return column if sign == 1 else -column
+
+    return select(
+        rows.c.kind,
+        func.coalesce(rows.c.currency, "").label("currency"),
+        rows.c.effective_date,
+        (rows.c.amount if sign == 1 else negated(rows.c.amount)).label("amount"),
+        signed(rows.c.permanent).label("permanent"),
+        signed(rows.c.temporary).label("temporary"),
+        signed(rows.c.count).label("count"),
+    )
+
+
+class negated(FunctionElement[Decimal]):
+    """An amount's opposite, exactly (on SQLite amounts are decimal text)."""
+
+    type = Amount()
+    inherit_cache = True
+
+
+@compiles(negated)
+def _negated_default(element: negated, compiler: Any, **kw: Any) -> str:
+    return f"-({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(negated, "sqlite")
+def _negated_sqlite(element: negated, compiler: Any, **kw: Any) -> str:
+    text = compiler.process(element.clauses, **kw)
+    return f"(CASE WHEN substr({text}, 1, 1) = '-' THEN substr({text}, 2) ELSE '-' || {text} END)"
+
+
+_SUMS = ("amount", "permanent", "temporary", "count")
+
+
+def _merged(rows: Iterable[Any]) -> list[FactGroup]:
+    """Rows in key order as groups, a key's rows (one per layer) added up."""
+    found: list[FactGroup] = []
+    last: tuple[Any, ...] = ()
+    for kind, currency, day, amount, permanent, temporary, count in rows:
+        key = (kind, currency or None, day)
+        if key == last:
+            before = found.pop()
+            if before.amount is not None:
+                amount = before.amount if amount is None else EXACT.add(before.amount, amount)
+            permanent += before.permanent
+            temporary += before.temporary
+            count += before.count
+        found.append(FactGroup(*key, amount, permanent, temporary, count))
+        last = key
+    return [group for group in found if group.count]
+
+
+def _where(query: Select[Any], portfolio_id: str, layer: str, as_of: date | None) -> Select[Any]:
+    sums = t.fact_totals.c
+    query = query.where(sums.portfolio_id == portfolio_id)
     if layer != "all":
         query = query.where(sums.illustrative.is_(layer == "illustrative"))
     if as_of is not None:
         query = query.where(sums.effective_date <= as_of)
-    if after is not None:
-        query = query.where(sums.effective_date > after)
     return query
+
+
+def _sums(portfolio_id: str, layer: str, as_of: date | None) -> Select[Any]:
+    sums = t.fact_totals.c
+    keys = (sums.kind, sums.currency, sums.effective_date)
+    query = select(
+        *keys,
+        exact_sum(sums.amount).label("amount"),
+        func.sum(sums.permanent).label("permanent"),
+        func.sum(sums.temporary).label("temporary"),
+        func.sum(sums.count).label("count"),
+    ).group_by(*keys)
+    return _where(query, portfolio_id, layer, as_of)

@@ -13,9 +13,10 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, literal, select
 
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import known_rows, naive_utc, stored_utc
@@ -182,5 +183,51 @@ class RateBook:
             found[to].units_per_usd if to in found else one,
         )
 
+    def changes(self, currency: str, to: str) -> list[date]:
+        """The days on which converting ``currency`` to ``to`` may change (the dates of every
+        rate of either, in any set): from one to the next, :meth:`convert` divides and
+        multiplies by the same rates whatever the day. None for the same currency, or with
+        a fixed date."""
+        if currency == to or self.fixed_date is not None:
+            return []
+        days: set[date] = set()
+        for (_, code), dates in self._dates.items():
+            if code in (currency, to):
+                days.update(dates)
+        return sorted(days)
+
+    def currencies(self) -> set[str]:
+        """The currencies the book has rates for."""
+        return {code for _, code in self._dates}
+
     def used_rates(self) -> list[Rate]:
         return sorted(self.used.values(), key=lambda r: (r.currency, r.rate_date, r.rate_set))
+
+
+#: The most rate dates a report tells apart in SQL (:func:`rate_period`); past them, its
+#: projects are grouped per announcement day.
+MAX_RATE_DATES = 1000
+
+
+def rate_period(book: RateBook, to: str, currency: Any, day: Any) -> Any:
+    """Which rates converting an amount in ``currency`` (a column) on ``day`` (a column) to
+    ``to`` uses, as a number per currency: amounts alike on days with the same number
+    convert alike, so their projects are one group (each still converted alone, as
+    ``Total.add_each`` does). The day itself past ``MAX_RATE_DATES`` rate dates."""
+    other = book.changes("", to)  # a currency without rates: only ``to``'s matter
+    codes = {code: book.changes(code, to) for code in sorted(book.currencies() | {to})}
+    if len(other) + sum(len(days) for days in codes.values()) > MAX_RATE_DATES:
+        return day
+
+    def numbered(days: list[date]) -> Any:
+        if not days:
+            return literal(0)
+        return case(
+            *((day >= start, index) for index, start in reversed(list(enumerate(days, 1)))),
+            else_=0,
+        )
+
+    return case(
+        *((currency == code, numbered(days)) for code, days in codes.items()),
+        else_=numbered(other),
+    )

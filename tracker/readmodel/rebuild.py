@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy import delete, insert, update
 
-from tracker.readmodel import swap
+from tracker.readmodel import fact_checkpoints, swap
 from tracker.readmodel import tables as t
 from tracker.readmodel.collector import collector_paused
 from tracker.readmodel.fact_totals import recount
@@ -98,6 +98,7 @@ def _finish(copies: Projector) -> None:
         swap.analyze(conn, [table for table in views.all() if table is not views.fact_totals])
         recount(conn, views.fact_totals, views.facts, views.projects)
         swap.analyze(conn, [views.fact_totals])
+        fact_checkpoints.recount(conn, views)
     copies.keeps_totals = True
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.sql import Select
 
 from tracker.domain.status import Status
@@ -23,7 +23,7 @@ from tracker.readmodel import tables as t
 from tracker.readmodel.database import exact_sum, known_rows, naive_utc
 from tracker.readmodel.fact_totals import FactGroup, fact_groups
 from tracker.readmodel.filters import EVERY_PROJECT, Filters, check_filters
-from tracker.readmodel.fx import Rate, RateBook, RateSetRow
+from tracker.readmodel.fx import Rate, RateBook, RateSetRow, rate_period
 from tracker.readmodel.shares import Shares, ordered_keys
 from tracker.readmodel.totals import Figures, Ratios
 
@@ -160,28 +160,38 @@ class ProjectAsOf:
     announced_on: date
 
 
-def _status_then(query: ReportQuery, among: Iterable[Any] = ()) -> Any:
-    """Each project's status as of ``query``'s day as known at its moment (one row per
-    project of the portfolio with a status then: ``project_id``, ``status``, ``rank`` 1)."""
+def _status_then(project_id: Any, query: ReportQuery) -> Any:
+    """The status of the project ``project_id`` (a column) as of ``query``'s day as known at
+    its moment, or NULL if it had none then: one lookup of the project's statuses in their
+    index (``ix_rm_statuses_lookup``), latest first."""
+    statuses = t.statuses.c
     latest_first = (
-        (t.statuses.c.version.desc(),)
+        (statuses.version.desc(),)
         if query.as_of is None
-        else (t.statuses.c.effective_date.desc(), t.statuses.c.version.desc())
+        else (statuses.effective_date.desc(), statuses.version.desc())
     )
-    ranked = (
-        select(
-            t.statuses.c.project_id,
-            t.statuses.c.status,
-            func.row_number()
-            .over(partition_by=t.statuses.c.project_id, order_by=latest_first)
-            .label("rank"),
-        )
-        .where(t.statuses.c.portfolio_id == str(query.portfolio_id))
-        .where(*_known(t.statuses, query), *_effective(t.statuses.c.effective_date, query))
-        .where(*among)
+    return (
+        select(statuses.status)
+        .where(statuses.project_id == project_id)
+        .where(*_known(t.statuses, query), *_effective(statuses.effective_date, query))
+        .order_by(*latest_first)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _plans_then(query: ReportQuery, among: Iterable[Any] = ()) -> Any:
+    """The plans of the portfolio's projects announced by ``as_of`` as known at ``known_at``,
+    the layer applied, each with its status then (``status``; projects without one left
+    out)."""
+    plans = t.plans.c
+    return (
+        select(*t.plans.c, _status_then(plans.project_id, query).label("status"))
+        .where(plans.portfolio_id == str(query.portfolio_id))
+        .where(*_known(t.plans, query), *_effective(plans.announced_on, query))
+        .where(*in_scope(plans.project_id, query), *among)
         .subquery()
     )
-    return ranked
 
 
 def projects_as_of(
@@ -197,16 +207,9 @@ def projects_as_of(
     """
     if only is not None and not only:
         return {}
-    among = [] if only is None else [t.statuses.c.project_id.in_(sorted(only))]
-    ranked = _status_then(query, among)
-    rows = conn.execute(
-        select(t.plans, ranked.c.status)
-        .join(ranked, and_(ranked.c.project_id == t.plans.c.project_id, ranked.c.rank == 1))
-        .where(t.plans.c.portfolio_id == str(query.portfolio_id))
-        .where(*_known(t.plans, query), *_effective(t.plans.c.announced_on, query))
-        .where(*in_scope(t.plans.c.project_id, query))
-        .where(*([] if only is None else [t.plans.c.project_id.in_(sorted(only))]))
-    )
+    among = [] if only is None else [t.plans.c.project_id.in_(sorted(only))]
+    then = _plans_then(query, among)
+    rows = conn.execute(select(then).where(then.c.status.is_not(None)))
     filters = query.filters
     found = (
         ProjectAsOf(
@@ -237,50 +240,40 @@ def projects_as_of(
     return {pid: p for pid, p in admitted.items() if pid in flagged}
 
 
-def plan_groups(conn: Connection, query: ReportQuery) -> list[Any]:
+def plan_groups(conn: Connection, query: ReportQuery, book: RateBook | None = None) -> list[Any]:
     """The projects an unfiltered report counts (the layer applied), grouped by what its
-    figures read of them: status, and the plan's currency, announcement day and
-    investment, with how many projects and their planned jobs (what
-    :func:`projects_as_of` gives one by one, summed in the database)."""
+    figures read of them: status, and the plan's currency, investment and the rates its
+    conversion with ``book`` uses (``announced_on`` is the group's first announcement day;
+    without ``book``, per announcement day: right for any book), with how many projects
+    and their planned jobs (what :func:`projects_as_of` gives one by one, summed in the
+    database)."""
     if query.as_of is None and query.known_at is None:
-        return _present_plan_groups(conn, query)
-    ranked = _status_then(query)
-    plans = t.plans.c
-    keys = (ranked.c.status, plans.currency, plans.announced_on, plans.planned_investment)
-    return list(
-        conn.execute(
-            select(
-                *keys,
-                func.count().label("projects"),
-                func.sum(plans.planned_jobs).label("planned_jobs"),
-            )
-            .select_from(t.plans)
-            .join(ranked, and_(ranked.c.project_id == plans.project_id, ranked.c.rank == 1))
-            .where(plans.portfolio_id == str(query.portfolio_id))
-            .where(*_known(t.plans, query), *_effective(plans.announced_on, query))
-            .where(*in_scope(plans.project_id, query))
-            .group_by(*keys)
-        )
+        source = t.projects.c
+        layer = query.filters.layer
+        where = [
+            source.portfolio_id == str(query.portfolio_id),
+            *([] if layer == "all" else [source.illustrative.is_(layer == "illustrative")]),
+        ]
+    else:
+        source = _plans_then(query).c
+        where = [source.status.is_not(None)]
+    period = (
+        source.announced_on
+        if book is None
+        else rate_period(book, query.currency, source.currency, source.announced_on)
     )
-
-
-def _present_plan_groups(conn: Connection, query: ReportQuery) -> list[Any]:
-    """:func:`plan_groups` for the present, from ``rm_projects``: each project's current
-    plan and its last recorded status, as the projector keeps them there."""
-    projects = t.projects.c
-    keys = (projects.status, projects.currency, projects.announced_on, projects.planned_investment)
-    layer = query.filters.layer
+    keys = (source.status, source.currency, period, source.planned_investment)
     return list(
         conn.execute(
             select(
-                *keys,
+                source.status,
+                source.currency,
+                source.planned_investment,
+                func.min(source.announced_on).label("announced_on"),
                 func.count().label("projects"),
-                func.sum(projects.planned_jobs).label("planned_jobs"),
+                func.sum(source.planned_jobs).label("planned_jobs"),
             )
-            .where(projects.portfolio_id == str(query.portfolio_id))
-            .where(
-                *([] if layer == "all" else [projects.illustrative.is_(layer == "illustrative")])
-            )
+            .where(*where)
             .group_by(*keys)
         )
     )
@@ -382,7 +375,7 @@ def figures_of(
     (unfiltered reports)."""
     figures = Figures.empty(query.currency)
     if projects is None and not query.filters.narrows:  # the projects grouped in SQL
-        for group in plan_groups(conn, query) if plans is None else plans:
+        for group in plan_groups(conn, query, book) if plans is None else plans:
             _add_plans(figures, book, group)
     else:
         if projects is None:

@@ -132,6 +132,10 @@ statuses = Table(
     Column("recorded_at", DateTime, nullable=False),
     Column("recorded_position", Integer, nullable=False),
     Index("ix_rm_statuses_portfolio", "portfolio_id", "recorded_at"),
+    # A project's status at a moment, one lookup with every column it reads (reports.py).
+    Index(
+        "ix_rm_statuses_lookup", "project_id", "effective_date", "version", "recorded_at", "status"
+    ),
 )
 
 #: The milestones reached, each by the moment it was recorded: they change no figure, but are
@@ -405,6 +409,34 @@ fact_totals = Table(
     Column("count", Integer, nullable=False),
 )
 
+#: Checkpoints of those sums: each one the sums as known at its moment ``ends_at`` (the ledger
+#: rows recorded by then and not superseded by then), so that a report as known at a past
+#: moment reads the nearest checkpoint and the few ledger rows changed between
+#: (tracker/readmodel/fact_checkpoints.py, migration 0020). ``position``: the projector's
+#: position when it was made.
+fact_checkpoints = Table(
+    "rm_fact_checkpoints",
+    metadata,
+    Column("ends_at", DateTime, primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+#: Each checkpoint's sums, keyed as ``rm_fact_totals`` (a key may hold a count of 0).
+fact_checkpoint_sums = Table(
+    "rm_fact_checkpoint_sums",
+    metadata,
+    Column("ends_at", DateTime, primary_key=True),
+    Column("portfolio_id", String(ID), primary_key=True),
+    Column("illustrative", Boolean, primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("effective_date", Date, primary_key=True),
+    Column("amount", Amount),
+    Column("permanent", Integer, nullable=False),
+    Column("temporary", Integer, nullable=False),
+    Column("count", Integer, nullable=False),
+)
+
 #: Events the projector could not apply and set aside (docs/operations.md: "Events the
 #: read model set aside"): the view lacks them until a rebuild applies them.
 projection_failures = Table(
@@ -443,6 +475,8 @@ class Views:
     reporting_organisations: Table
     project_titles: Table
     failures: Table
+    fact_checkpoints: Table
+    fact_checkpoint_sums: Table
 
     def all(self) -> tuple[Table, ...]:
         return tuple(getattr(self, f.name) for f in fields(self))
@@ -469,6 +503,8 @@ LIVE = Views(
     reporting_organisations,
     project_titles,
     projection_failures,
+    fact_checkpoints,
+    fact_checkpoint_sums,
 )
 #: A rebuild writes into copies of the live tables, named with this suffix, and swaps them in.
 REBUILD_SUFFIX = "_next"

@@ -29,6 +29,7 @@ from tracker.readmodel import stored_facts
 from tracker.readmodel.bulk_rows import append_rows
 from tracker.readmodel.database import naive_utc
 from tracker.readmodel.document_views import DocumentRows
+from tracker.readmodel.fact_checkpoints import CheckpointChange
 from tracker.readmodel.fact_totals import FactTotalsChange
 from tracker.readmodel.indicator_views import IndicatorRows
 from tracker.readmodel.nul_text import storable
@@ -204,6 +205,10 @@ class ViewBatch:
         self.indicators = IndicatorRows(views)
         #: What the ledger's changes make of the sums per value date.
         self.fact_totals = FactTotalsChange(views.fact_totals)
+        #: … and of their checkpoints (tracker/readmodel/fact_checkpoints.py).
+        self.checkpoints = CheckpointChange(views)
+        #: The last position applied.
+        self.position: int | None = None
         #: Projects' titles in the readers' languages.
         self.titles = TitleRows(views)
 
@@ -224,6 +229,7 @@ class ViewBatch:
     # Applying events in memory
 
     def apply(self, event: Any, position: int) -> None:
+        self.position = position
         if type(event) is StoredFact:
             stored_facts.apply(self, event, position)
             return
@@ -417,6 +423,7 @@ class ViewBatch:
         if current is not None:
             if "id" in current and self.totals:  # stored, so counted in the sums: taken off
                 self.fact_totals.add(current, self._illustrative(key[0]), sign=-1)
+                self.checkpoints.add_closed(current, self._illustrative(key[0]), recorded_at)
             self._supersede(self.views.facts, current, position, recorded_at)
         return current
 
@@ -460,6 +467,7 @@ class ViewBatch:
         for row in self.new_rows[self.views.facts] if self.totals else ():
             if row["superseded_at"] is None:  # still current once the batch is applied
                 self.fact_totals.add(row, self._illustrative(row["project_id"]))
+            self.checkpoints.add_row(row, self._illustrative(row["project_id"]))
         for table, rows in self.new_rows.items():
             append_rows(conn, table, rows if self.nul_free else [storable(row) for row in rows])
         for table, closed in self.superseded.items():
@@ -477,6 +485,8 @@ class ViewBatch:
         self.documents.write(conn)
         self.indicators.write(conn)
         self.fact_totals.write(conn)
+        if self.totals:
+            self.checkpoints.write(conn, self.position)
         self.titles.write(conn)
 
 

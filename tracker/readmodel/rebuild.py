@@ -95,10 +95,11 @@ def _finish(copies: Projector) -> None:
     views = copies.views
     with copies.lock, copies.transaction() as conn:
         swap.finish(conn, views)
-        swap.analyze(conn, [table for table in views.all() if table is not views.fact_totals])
+        sums = (views.fact_totals, views.fact_checkpoints, views.fact_checkpoint_sums)
+        swap.analyze(conn, [table for table in views.all() if all(table is not s for s in sums)])
         recount(conn, views.fact_totals, views.facts, views.projects)
-        swap.analyze(conn, [views.fact_totals])
         fact_checkpoints.recount(conn, views)
+        swap.analyze(conn, list(sums))
     copies.keeps_totals = True
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, func, literal, or_, select
+from sqlalchemy import Connection, and_, false, func, literal, or_, select, union_all
 
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import exact_sum, naive_utc
@@ -94,19 +94,19 @@ def moved_facts(
         None if end.known_at is None else naive_utc(end.known_at),
     )
     effective = _window(f.effective_date, start.as_of, end.as_of)
-    if kinds is not None:
-        effective = or_(
-            false(),
-            *(
-                and_(
-                    f.kind == kind,
-                    f.currency.is_(None) if currency is None else f.currency == currency,
-                    effective,
-                )
-                for kind, currency in kinds
-            ),
-        )
-    return (
+    terms = (
+        None
+        if kinds is None
+        else [
+            and_(
+                f.kind == kind,
+                f.currency.is_(None) if currency is None else f.currency == currency,
+                effective,
+            )
+            for kind, currency in kinds
+        ]
+    )
+    rows = (
         select(
             f.project_id,
             f.kind,
@@ -122,13 +122,20 @@ def moved_facts(
         )
         .where(f.portfolio_id == str(start.portfolio_id), *in_scope(f.project_id, start))
         .where(*([] if among is None else [f.project_id.in_(sorted(among))]))
-        .where(
-            or_(
-                _window(f.recorded_at, *known),
-                _window(f.superseded_at, *known),
-                effective,
-                *([f.project_id.in_(sorted(entered))] if entered else []),
-            )
+    )
+    if terms is not None and start.known_at is None and not entered:
+        # Only rows effective between the days: each kind and currency one range of the
+        # report index, read from it alone (PostgreSQL reads an OR of ranges through a
+        # bitmap of the table's pages instead).
+        if not terms:
+            return rows.where(false())
+        return union_all(*(rows.where(term) for term in terms))
+    return rows.where(
+        or_(
+            _window(f.recorded_at, *known),
+            _window(f.superseded_at, *known),
+            effective if terms is None else or_(false(), *terms),
+            *([f.project_id.in_(sorted(entered))] if entered else []),
         )
     )
 

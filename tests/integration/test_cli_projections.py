@@ -222,12 +222,16 @@ def test_a_rebuild_that_readers_keep_from_swapping_says_so_and_leaves_the_view(
     with psycopg.connect(settings.database_url) as held:  # a reader in a long transaction
         held.execute(f'SELECT count(*) FROM "{settings.db_schema}".rm_projects').fetchone()
         result = run(settings, "projections", "rebuild")
+        in_russian = run(settings, "--lang", "ru", "projections", "rebuild")
         held.rollback()
 
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert "the rebuild stopped: readers held the live tables" in result.stderr
     assert "run it again" in result.stderr
+    # The reason is said in the reader's language too, not only the sentence around it.
+    assert in_russian.exit_code == 1, in_russian.output
+    assert "перестройка прервалась: читатели удерживали" in in_russian.stderr
     assert status_of(settings) == before
     assert run(settings, "projections", "rebuild").exit_code == 0
 

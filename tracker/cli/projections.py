@@ -42,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tracker.application import TrackerApplication
 from tracker.cli import err, error_line, load_settings
 from tracker.eventstore.migrate import MigrationError, current_revision, head_revision, is_at_head
-from tracker.i18n import N_, gettext, ngettext
+from tracker.i18n import N_, gettext, ngettext, said
 from tracker.i18n import formats as cldr
 from tracker.logs import JsonFormatter, LogSettings, TextFormatter
 from tracker.readmodel import rebuild as rebuilding
@@ -276,7 +276,8 @@ def rebuild() -> None:
                 applied = readmodel.tracker.store.count_events(upto=position)
             except REBUILD_ERRORS as error:
                 bar.stop()
-                fail(gettext("the rebuild stopped: %(reason)s; run it again", reason=reason(error)))
+                why = said(error) if isinstance(error, RebuildFailed) else reason(error)
+                fail(gettext("the rebuild stopped: %(reason)s; run it again", reason=why))
         elapsed = time.monotonic() - started
     rate = applied / elapsed if elapsed > 0 else float(applied)
     out.print(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy import delete, insert, update
 
+from tracker.domain.errors import N_, TrackerError
 from tracker.readmodel import fact_checkpoints, swap
 from tracker.readmodel import tables as t
 from tracker.readmodel.collector import collector_paused
@@ -33,7 +34,7 @@ _named = t.projection_position.c.name
 log = logging.getLogger("tracker.readmodel")
 
 
-class RebuildFailed(Exception):
+class RebuildFailed(TrackerError):
     """The rebuild could not swap its copies in; the live view is untouched."""
 
 
@@ -63,7 +64,9 @@ def rebuild(live: Projector, progress: Callable[[int, int], None] | None = None)
             log.warning("the rebuild's swap met readers (%s); trying again", error)
             blocked = error
         except swap.SwapRefused as error:
-            raise RebuildFailed(str(error)) from error
+            raise RebuildFailed(
+                N_("the rebuilt tables were not swapped in: %(detail)s"), detail=str(error)
+            ) from error
         except TRY_AGAIN:
             raise
         except Exception as error:  # noqa: BLE001 - an event written meanwhile failed
@@ -71,10 +74,17 @@ def rebuild(live: Projector, progress: Callable[[int, int], None] | None = None)
     else:
         if blocked is not None:
             raise RebuildFailed(
-                f"readers held the live tables through {SWAP_ATTEMPTS} tries to swap the "
-                f"rebuilt ones in ({blocked})"
+                N_(
+                    "readers held the live tables through %(tries)s tries to swap the rebuilt "
+                    "ones in (%(detail)s)"
+                ),
+                tries=SWAP_ATTEMPTS,
+                detail=str(blocked),
             )
-        raise RebuildFailed(f"the rebuild could not reach the head in {SWAP_ATTEMPTS} tries")
+        raise RebuildFailed(
+            N_("the rebuild could not reach the end of the event log in %(tries)s tries"),
+            tries=SWAP_ATTEMPTS,
+        )
     if live.engine.dialect.name != "postgresql":  # PostgreSQL's copies were analyzed
         live.refresh_statistics()
     return position

@@ -190,6 +190,7 @@ def _plans_then(query: ReportQuery, among: Iterable[Any] = ()) -> Any:
         .where(plans.portfolio_id == str(query.portfolio_id))
         .where(*_known(t.plans, query), *_effective(plans.announced_on, query))
         .where(*in_scope(plans.project_id, query), *among)
+        .offset(0)  # kept a subquery: its status is looked up once per plan, not per use
         .subquery()
     )
 

@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.readmodel import tables as t
+from tracker.readmodel.bulk_rows import append_rows
 from tracker.readmodel.database import exact_sum
 from tracker.readmodel.tables import Views
 
@@ -301,8 +302,7 @@ def _fill(conn: Connection, views: Views, ends: list[datetime]) -> None:
                 delta.amount, delta.permanent, delta.temporary, delta.count
             )
         rows = [_row(end, key, sums) for key, sums in sorted(running.items()) if sums.count]
-        if rows:
-            conn.execute(insert(views.fact_checkpoint_sums), rows)
+        append_rows(conn, views.fact_checkpoint_sums, rows)
 
 
 def _dated(views: Views, *, closing: bool) -> Any:

@@ -12,6 +12,7 @@ import httpx
 
 from bench.figures import Figure, Run
 from bench.measure import Server, percentile, start_server, wait_idle, wrk
+from bench.reads import in_turns
 
 #: Clients on the event stream for the fan-out figure, and writes made while they listen.
 SSE_CLIENTS = 1000
@@ -49,26 +50,29 @@ def measure_languages(
 
 def measure_workers(run: Run, label: str, env: dict[str, str], portfolio: uuid.UUID) -> None:
     """``tracker serve --workers 2`` against one worker on the same progress read: two fresh
-    servers measured one after the other (the seeded server had served minutes of load, and
-    the machine had moved on since its reads were measured)."""
-    rates = {}
-    for workers in (1, 2):
-        server = start_server(env, run.logs, f"api-{label}-{workers}-workers", workers=workers)
-        try:
-            url = f"{server.url}/api/v1/portfolios/{portfolio}/progress"
-            wrk(url, seconds=2, connections=8)  # every worker warms its cache
-            rates[workers] = wrk(url, seconds=run.args.seconds, connections=64)
-        finally:
-            server.process.stop()
+    servers measured in turns (the seeded server had served minutes of load, and the machine
+    had moved on since its reads were measured)."""
+    one = start_server(env, run.logs, f"api-{label}-1-worker")
+    two = start_server(env, run.logs, f"api-{label}-2-workers", workers=2)
+    try:
+        path = f"/api/v1/portfolios/{portfolio}/progress"
+        for server in (one, two):
+            wrk(f"{server.url}{path}", seconds=2, connections=8)  # every worker warms its cache
+        two_workers, one_worker = in_turns(
+            two, f"{two.url}{path}", one, f"{one.url}{path}", run.args.seconds
+        )
+    finally:
+        one.process.stop()
+        two.process.stop()
     run.add(
         Figure(
             "read",
             label,
             "GET …/progress with 2 workers",
-            rates[2].requests_per_second,
+            two_workers.requests_per_second,
             "req/s",
-            "one worker (a fresh server, just before)",
-            rates[1].requests_per_second,
+            "one worker (a fresh server, in turns)",
+            one_worker.requests_per_second,
             ("≥", 1.5),
             note="2 cores, one of them also running wrk",
         )

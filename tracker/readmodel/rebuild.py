@@ -120,7 +120,7 @@ def _swap_in(live: Projector, copies: Projector) -> int:
         held = live.lock_position(conn)
         position = copies.lock_position(conn)
         if position is None:
-            raise RebuildFailed("the rebuild's position row is gone (a rival rebuild?)")
+            raise RebuildFailed(N_("the rebuild's position row is gone (a rival rebuild?)"))
         while notifications := live.tracker.recorder.select_notifications(
             start=position, limit=REBUILD_BATCH, inclusive_of_start=False
         ):

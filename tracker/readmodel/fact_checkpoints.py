@@ -61,7 +61,9 @@ _SUMS = ("amount", "permanent", "temporary", "count")
 
 
 @dataclass
-class _Sums:
+class Sums:
+    """The sums of one key: the amount (exact), the jobs and the count of rows."""
+
     amount: Decimal | None = None
     permanent: int = 0
     temporary: int = 0
@@ -128,11 +130,11 @@ class CheckpointChange:
             )
         ).all()
         for end in ends:
-            sums: dict[Key, _Sums] = {}
+            sums: dict[Key, Sums] = {}
             for at, key, sign, row in self.changes:
                 if at <= end:
                     amount = row["amount"]
-                    sums.setdefault(key, _Sums()).add(
+                    sums.setdefault(key, Sums()).add(
                         None if amount is None else sign * amount,
                         sign * int(row["permanent"] or 0),
                         sign * int(row["temporary"] or 0),
@@ -141,7 +143,7 @@ class CheckpointChange:
             _add_sums(conn, self.views, end, sums)
 
 
-def _add_sums(conn: Connection, views: Views, end: datetime, sums: dict[Key, _Sums]) -> None:
+def _add_sums(conn: Connection, views: Views, end: datetime, sums: dict[Key, Sums]) -> None:
     if sums:
         conn.execute(
             upsert_sums(conn, views.fact_checkpoint_sums),
@@ -149,7 +151,7 @@ def _add_sums(conn: Connection, views: Views, end: datetime, sums: dict[Key, _Su
         )
 
 
-def _row(end: datetime, key: Key, sums: _Sums) -> Row:
+def _row(end: datetime, key: Key, sums: Sums) -> Row:
     return {
         "ends_at": end,
         **dict(zip(_KEY, key, strict=True)),
@@ -282,23 +284,23 @@ def recount(conn: Connection, views: Views) -> None:
 def _fill(conn: Connection, views: Views, ends: list[datetime]) -> None:
     """Each checkpoint's sums: the ledger's changes summed per checkpoint they first count
     in, added up checkpoint after checkpoint."""
-    deltas: dict[datetime, dict[Key, _Sums]] = {end: {} for end in ends}
+    deltas: dict[datetime, dict[Key, Sums]] = {end: {} for end in ends}
     for sign, rows in ((1, _dated(views, closing=False)), (-1, _dated(views, closing=True))):
         for row in conn.execute(rows):
             if row.ends_at is None:
                 continue
             amount = None if row.amount is None else sign * Decimal(row.amount)
             key = (row.portfolio_id, bool(row.illustrative), row.kind, row.currency, row.day)
-            deltas[row.ends_at].setdefault(key, _Sums()).add(
+            deltas[row.ends_at].setdefault(key, Sums()).add(
                 amount,
                 sign * int(row.permanent or 0),
                 sign * int(row.temporary or 0),
                 sign * int(row.rows),
             )
-    running: dict[Key, _Sums] = {}
+    running: dict[Key, Sums] = {}
     for end in ends:
         for key, delta in deltas.pop(end).items():
-            running.setdefault(key, _Sums()).add(
+            running.setdefault(key, Sums()).add(
                 delta.amount, delta.permanent, delta.temporary, delta.count
             )
         rows = [_row(end, key, sums) for key, sums in sorted(running.items()) if sums.count]

@@ -29,27 +29,17 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import Amount, exact_sum
-from tracker.readmodel.fact_checkpoints import between, checkpoint_sums, nearest, upsert_sums
+from tracker.readmodel.fact_checkpoints import (
+    Key,
+    Sums,
+    between,
+    checkpoint_sums,
+    nearest,
+    upsert_sums,
+)
 from tracker.readmodel.totals import EXACT
 
 Row = dict[str, Any]
-#: (portfolio, illustrative, kind, currency or "", value date)
-Key = tuple[str, bool, str, str, date]
-
-
-@dataclass
-class Sums:
-    amount: Decimal | None = None
-    permanent: int = 0
-    temporary: int = 0
-    count: int = 0
-
-    def add(self, amount: Decimal | None, permanent: int, temporary: int, count: int) -> None:
-        if amount is not None:
-            self.amount = amount if self.amount is None else self.amount + amount
-        self.permanent += permanent
-        self.temporary += temporary
-        self.count += count
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from tracker.readmodel import swap
 from tracker.readmodel import tables as t
 from tracker.readmodel.projector import Projector
 from tracker.readmodel.rebuild import RebuildFailed, rebuild
-from tracker.readmodel.tables import REBUILD_SUFFIX
+from tracker.readmodel.views import REBUILD_SUFFIX
 from tracker.settings import Settings
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import NoResultFound
 
 from tracker.domain.document import Document, DocumentStatus
-from tracker.readmodel.tables import Views
+from tracker.readmodel.views import Views
 
 Row = dict[str, Any]
 #: The columns of ``rm_documents`` a later event may change.

@@ -49,7 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tracker.readmodel import tables as t
 from tracker.readmodel.bulk_rows import append_rows
 from tracker.readmodel.database import exact_sum
-from tracker.readmodel.tables import Views
+from tracker.readmodel.views import Views
 
 Row = dict[str, Any]
 #: (portfolio, illustrative, kind, currency or "", value date)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
 
 from tracker.domain.indicator import Indicator, Period
-from tracker.readmodel.tables import Views
+from tracker.readmodel.views import Views
 
 Row = dict[str, Any]
 ObservationKey = tuple[str, date, date]

@@ -39,8 +39,8 @@ from tracker.readmodel import tables as t
 from tracker.readmodel.database import UNAVAILABLE, naive_utc
 from tracker.readmodel.nul_text import free_of_nul, storable
 from tracker.readmodel.stored_facts import decoder
-from tracker.readmodel.tables import LIVE, Views
 from tracker.readmodel.view_batch import apply_events
+from tracker.readmodel.views import DERIVED, LIVE, Views
 
 NAME = "readmodel"
 #: Events per transaction when catching up (at most: a batch holds what is pending).
@@ -400,7 +400,7 @@ class Projector:
             if conn.dialect.name == "postgresql":
                 schema = conn.get_execution_options()["schema_translate_map"][None]
                 quote = conn.dialect.identifier_preparer.quote
-                for table in t.DERIVED:
+                for table in DERIVED:
                     conn.execute(text(f"ANALYZE {quote(schema)}.{quote(table.name)}"))
             else:
                 conn.execute(text("PRAGMA optimize"))

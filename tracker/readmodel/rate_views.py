@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, insert, update
 
 from tracker.domain.portfolio import Portfolio
 from tracker.domain.rate_set import PublishedRate, RateSet
-from tracker.readmodel.tables import Views
+from tracker.readmodel.views import Views
 
 Row = dict[str, Any]
 RateKey = tuple[str, str, date]

@@ -21,7 +21,7 @@ from tracker.readmodel import tables as t
 from tracker.readmodel.collector import collector_paused
 from tracker.readmodel.fact_totals import recount
 from tracker.readmodel.projector import NAME, TRY_AGAIN, Projector
-from tracker.readmodel.tables import rebuild_views
+from tracker.readmodel.views import rebuild_views
 
 #: Events per transaction when rebuilding the whole view.
 REBUILD_BATCH = 5000

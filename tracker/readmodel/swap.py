@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, Table, bindparam, text
 from sqlalchemy.exc import DBAPIError
 
-from tracker.readmodel.tables import DEFERRED, REBUILD_SUFFIX, Views
+from tracker.readmodel.views import DEFERRED, REBUILD_SUFFIX, Views
 
 #: How long the swap waits for readers to let go of the live tables (PostgreSQL) before it
 #: gives up and is tried again: readers that come meanwhile queue behind it.

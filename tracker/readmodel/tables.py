@@ -8,7 +8,7 @@ new one with the replacement values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -21,7 +21,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    quoted_name,
 )
 
 from tracker.readmodel.database import Amount
@@ -395,19 +394,23 @@ projection_position = Table(
 
 #: The current facts summed per portfolio, layer, kind, currency ("" for jobs) and value date,
 #: kept by the projector with the ledger (tracker/readmodel/fact_totals.py, migration 0016).
-fact_totals = Table(
-    "rm_fact_totals",
-    metadata,
-    Column("portfolio_id", String(ID), primary_key=True),
-    Column("illustrative", Boolean, primary_key=True),
-    Column("kind", String(16), primary_key=True),
-    Column("currency", String(3), primary_key=True),
-    Column("effective_date", Date, primary_key=True),
-    Column("amount", Amount),
-    Column("permanent", Integer, nullable=False),
-    Column("temporary", Integer, nullable=False),
-    Column("count", Integer, nullable=False),
-)
+def _summed() -> list[Column[Any]]:
+    """The key of a sum of facts (portfolio, layer, kind, currency, value date) and its sums:
+    ``rm_fact_totals``' columns, and those of each checkpoint of them."""
+    return [
+        Column("portfolio_id", String(ID), primary_key=True),
+        Column("illustrative", Boolean, primary_key=True),
+        Column("kind", String(16), primary_key=True),
+        Column("currency", String(3), primary_key=True),
+        Column("effective_date", Date, primary_key=True),
+        Column("amount", Amount),
+        Column("permanent", Integer, nullable=False),
+        Column("temporary", Integer, nullable=False),
+        Column("count", Integer, nullable=False),
+    ]
+
+
+fact_totals = Table("rm_fact_totals", metadata, *_summed())
 
 #: Checkpoints of those sums: each one the sums as known at its moment ``ends_at`` (the ledger
 #: rows recorded by then and not superseded by then), so that a report as known at a past
@@ -426,15 +429,7 @@ fact_checkpoint_sums = Table(
     "rm_fact_checkpoint_sums",
     metadata,
     Column("ends_at", DateTime, primary_key=True),
-    Column("portfolio_id", String(ID), primary_key=True),
-    Column("illustrative", Boolean, primary_key=True),
-    Column("kind", String(16), primary_key=True),
-    Column("currency", String(3), primary_key=True),
-    Column("effective_date", Date, primary_key=True),
-    Column("amount", Amount),
-    Column("permanent", Integer, nullable=False),
-    Column("temporary", Integer, nullable=False),
-    Column("count", Integer, nullable=False),
+    *_summed(),
 )
 
 #: Events the projector could not apply and set aside (docs/operations.md: "Events the
@@ -449,92 +444,3 @@ projection_failures = Table(
     Column("error", Text, nullable=False),
     Column("failed_at", DateTime, nullable=False),
 )
-
-
-@dataclass(frozen=True)
-class Views:
-    """The tables one projection writes: the live ones, or a rebuild's copies beside them."""
-
-    portfolios: Table
-    targets: Table
-    statements: Table
-    projects: Table
-    plans: Table
-    statuses: Table
-    milestones: Table
-    facts: Table
-    fact_totals: Table
-    rate_sets: Table
-    rates: Table
-    rate_choices: Table
-    documents: Table
-    document_versions: Table
-    indicators: Table
-    observations: Table
-    indicator_targets: Table
-    reporting_organisations: Table
-    project_titles: Table
-    failures: Table
-    fact_checkpoints: Table
-    fact_checkpoint_sums: Table
-
-    def all(self) -> tuple[Table, ...]:
-        return tuple(getattr(self, f.name) for f in fields(self))
-
-
-LIVE = Views(
-    portfolios,
-    targets,
-    statements,
-    projects,
-    plans,
-    statuses,
-    milestones,
-    facts,
-    fact_totals,
-    rate_sets,
-    rates,
-    rate_choices,
-    documents,
-    document_versions,
-    indicators,
-    observations,
-    indicator_targets,
-    reporting_organisations,
-    project_titles,
-    projection_failures,
-    fact_checkpoints,
-    fact_checkpoint_sums,
-)
-#: A rebuild writes into copies of the live tables, named with this suffix, and swaps them in.
-REBUILD_SUFFIX = "_next"
-
-
-#: Where a copy keeps the indexes it is built without (``Table.info``): created once it is
-#: loaded (tracker/readmodel/swap.py).
-DEFERRED = "deferred_indexes"
-
-
-def rebuild_views() -> Views:
-    """Copies of the live tables in a metadata of their own, their indexes renamed with the
-    suffix. The copies are created with only the indexes the projector looks rows up by; the
-    rest, those only the reports read (they start with ``portfolio_id``), wait in the table's
-    ``info`` until the copy is loaded: an index built once over the loaded rows costs less
-    than one maintained row by row."""
-    copies = MetaData()
-    tables = []
-    for table in LIVE.all():
-        copy = table.to_metadata(copies, name=table.name + REBUILD_SUFFIX)
-        deferred = []
-        for index in sorted(copy.indexes, key=lambda index: str(index.name)):
-            index.name = quoted_name(f"{index.name}{REBUILD_SUFFIX}", None)
-            if index.columns.keys()[0] == "portfolio_id":
-                copy.indexes.discard(index)
-                deferred.append(index)
-        copy.info[DEFERRED] = deferred
-        tables.append(copy)
-    return Views(*tables)
-
-
-#: The tables the projector derives from the event store.
-DERIVED = (*LIVE.all(), projection_position)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
-from tracker.readmodel.tables import Views
+from tracker.readmodel.views import Views
 
 Row = dict[str, Any]
 

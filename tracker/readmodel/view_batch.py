@@ -42,8 +42,8 @@ from tracker.readmodel.project_rows import (
 )
 from tracker.readmodel.rate_views import RateRows
 from tracker.readmodel.stored_facts import StoredFact
-from tracker.readmodel.tables import LIVE, Views
 from tracker.readmodel.title_views import TitleRows
+from tracker.readmodel.views import LIVE, Views
 
 Row = dict[str, Any]
 #: The ledger row of a fact: (project id, version of the event that recorded the fact).

@@ -115,3 +115,30 @@ def test_a_simulated_event_keeps_its_time() -> None:
         kept.close()
     assert stored.state == mapper.to_stored_event(events[0]).state
     assert mapper.to_domain_event(stored).timestamp == then
+
+
+def test_events_kept_in_memory_or_in_the_file_are_recorded_the_same() -> None:
+    """Kept in memory up to a bound, and past it all in the temporary file: the batches
+    and the bytes stamped are the same either way."""
+    mapper = MsgspecMapper()
+    events = made_events()
+
+    def kept(in_memory: int | None) -> tuple[bool, list[list[Any]]]:
+        checked = CheckedEvents(mapper, in_memory=in_memory)
+        try:
+            for line, event in enumerate(events, start=2):
+                checked.add(line, [event])
+                checked.flush()  # once per window of rows, as the check does
+            batches = [checked.stamped(batch, AT) for batch in checked.batches(2)]
+            return checked.in_file, batches
+        finally:
+            checked.close()
+
+    in_memory, expected = kept(None)
+    assert not in_memory
+    assert [len(batch) for batch in expected] == [2, 1]
+    for bound in (0, 1, 2):  # in the file from the start, or spilled there on the way
+        in_file, found = kept(bound)
+        assert in_file
+        assert found == expected
+    assert kept(len(events)) == (False, expected)

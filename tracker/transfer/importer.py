@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import IO
+from typing import IO, Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -38,6 +38,7 @@ from tracker.domain.base import TrackedAggregate
 from tracker.domain.document import Document
 from tracker.domain.errors import N_, TrackerError
 from tracker.domain.project import Project
+from tracker.readmodel.collector import collector_paused
 from tracker.transfer.checked_events import CheckedEvents
 from tracker.transfer.errors import (
     NO_ROWS,
@@ -63,6 +64,13 @@ from tracker.transfer.workspace import Workspace
 
 #: Events saved per transaction while recording.
 BATCH_EVENTS = 1000
+# The collector, paused: the check (a window of rows at a time) and the recording (a batch
+# at a time) run with Python's cyclic garbage collector paused. What a window or batch builds
+# lives until it is done, and the aggregates until the import is, so the collections that
+# would fire meanwhile walk them for nothing; the young collection that fires as each window
+# ends (the collector on again) finds whatever cycles it left. A full collection, which walks
+# every object of the process, then fires every ~100 windows rather than every few thousand
+# rows (in a fresh process, once in a 5,000-row import: ~20 % of its time).
 _REFERENCES = ("portfolio_ref", "project_ref", "rate_set_ref", "document_ref")
 
 
@@ -217,35 +225,40 @@ def check(
     if progress:
         progress("checking", 0, found.rows)
     parsed = parsed_windows(stream, fmt, found, parse_errors, failed=failed)
-    for window in parsed:
-        workspace.begin(window)
-        checked: list[tuple[Row, bool]] = []
-        for row in window:
-            if failed.blocks(row):
-                continue
-            denied = _permission(row, importer)
-            try:
-                outcome, aggregate = workspace.apply(row, importer.actor, today)
-            except TrackerError as error:
-                errors.append(RowError.of(row.line, column_of(row, error), error))
-                failed.add(row.kind, dict.fromkeys(_REFERENCES, row.ref))
-                continue
-            scope = importer.portfolio_scope
-            if denied is None and scope is not None and _portfolio_of(row, aggregate) != scope:
-                denied = RowError(
-                    row.line,
-                    "portfolio_ref" if row.portfolio_ref else ref_column(row.kind),
-                    N_("this key may only import rows of its own portfolio"),
-                )
-            if denied is not None:
-                forbidden.append(denied)
-            if outcome == "new" and made is not None:
-                made.add(row.line, workspace.made)
-            checked.append((row, outcome == "new"))
-        outcomes.add(checked)
-        if made is not None:
-            made.flush()
-        done += len(window)
+    while True:
+        # a window at a time with the collector paused (see "The collector, paused")
+        with collector_paused():
+            window = next(parsed, None)
+            if window is None:
+                break
+            workspace.begin(window)
+            checked: list[tuple[Row, bool]] = []
+            for row in window:
+                if failed.blocks(row):
+                    continue
+                denied = _permission(row, importer)
+                try:
+                    outcome, aggregate = workspace.apply(row, importer.actor, today)
+                except TrackerError as error:
+                    errors.append(RowError.of(row.line, column_of(row, error), error))
+                    failed.add(row.kind, dict.fromkeys(_REFERENCES, row.ref))
+                    continue
+                scope = importer.portfolio_scope
+                if denied is None and scope is not None and _portfolio_of(row, aggregate) != scope:
+                    denied = RowError(
+                        row.line,
+                        "portfolio_ref" if row.portfolio_ref else ref_column(row.kind),
+                        N_("this key may only import rows of its own portfolio"),
+                    )
+                if denied is not None:
+                    forbidden.append(denied)
+                if outcome == "new" and made is not None:
+                    made.add(row.line, workspace.made)
+                checked.append((row, outcome == "new"))
+            outcomes.add(checked)
+            if made is not None:
+                made.flush()
+            done += len(window)
         if progress:
             progress("checking", min(done, found.rows), found.rows)
     errors = sorted([*first_error_per_cell(parse_errors), *errors], key=lambda e: e.line)
@@ -264,35 +277,40 @@ def record_in_batches(
     snapshot interval. Return the events recorded and the last position."""
     recorded = 0
     position: int | None = None
-    versions: dict[UUID, tuple[str, int, int]] = {}  # topic, first and last version imported
+    versions: dict[UUID, list[Any]] = {}  # topic, first and last version imported
     if progress:
         progress("recording", 0, rows)
-    for kept in made.batches(batch_events):
-        batch = made.stamped(kept, datetime.now(UTC))
-        events = [event for _, event in batch]
-        try:
-            positions = tracker.save_events(events)
-        except IntegrityError:
-            raise ImportInterrupted(
-                N_(
-                    "another writer changed a project while this file was recorded: the rows "
-                    "before line %(line)s were recorded, the others not. Import the file again; "
-                    "the rows already recorded are skipped"
-                ),
-                line=batch[0][0],
-            ) from None
-        if positions:
-            position = positions[-1]
-        recorded += len(events)
-        for event in events:
-            aggregate_id = event.originator_id
-            assert isinstance(aggregate_id, UUID)  # kept events name their aggregate so
-            first = versions.get(aggregate_id)
-            versions[aggregate_id] = (
-                event.topic,
-                first[1] if first else event.originator_version,
-                event.originator_version,
-            )
+    kept_batches = made.batches(batch_events)
+    while True:
+        with collector_paused():  # a batch at a time (see "The collector, paused")
+            kept = next(kept_batches, None)
+            if kept is None:
+                break
+            batch = made.stamped(kept, datetime.now(UTC))
+            events = [event for _, event in batch]
+            try:
+                positions = tracker.save_events(events)
+            except IntegrityError:
+                raise ImportInterrupted(
+                    N_(
+                        "another writer changed a project while this file was recorded: the "
+                        "rows before line %(line)s were recorded, the others not. Import the "
+                        "file again; the rows already recorded are skipped"
+                    ),
+                    line=batch[0][0],
+                ) from None
+            if positions:
+                position = positions[-1]
+            recorded += len(events)
+            for event in events:
+                aggregate_id = event.originator_id
+                assert isinstance(aggregate_id, UUID)  # kept events name their aggregate so
+                seen = versions.get(aggregate_id)
+                if seen is None:
+                    version = event.originator_version
+                    versions[aggregate_id] = [event.topic, version, version]
+                else:
+                    seen[2] = event.originator_version
         if progress:
             progress("recording", min(batch[-1][0] - 1, rows), rows)
     tracker.snapshot_crossed(

@@ -1,11 +1,12 @@
 """What the check found of each row: new, or already recorded by an earlier import.
 
-Kept in a private temporary SQLite file rather than in memory (an import of a million rows
-answers with a million outcomes); the recording reads it back to find each row again.
+Kept in memory up to :data:`KEPT_WINDOWS` windows of rows, and past that in a private
+temporary SQLite file (an import of a million rows answers with a million outcomes).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -14,6 +15,10 @@ from tracker.transfer import windows
 from tracker.transfer.rows import Row
 from tracker.transfer.scratch import scratch_file
 from tracker.transfer.workspace import Outcome
+
+#: Outcomes kept in memory, in windows of rows (``windows.WINDOW_ROWS``, 1,000): about
+#: 350 bytes a row. A file of more rows keeps them all in the temporary file instead.
+KEPT_WINDOWS = 10
 
 
 @dataclass(frozen=True)
@@ -37,31 +42,46 @@ class CheckedRow:
 
 
 class RowOutcomes(Sequence[RowOutcome]):
-    """Every checked row's outcome, in file order, kept in a private temporary SQLite file
-    rather than in memory (an import of a million rows answers with a million outcomes).
-    :meth:`close` deletes it; so does the garbage collector."""
+    """Every checked row's outcome, in file order, in memory up to :data:`KEPT_WINDOWS`
+    windows of rows and past that in a private temporary SQLite file. :meth:`close` deletes
+    the file; so does the garbage collector."""
 
     _FIELDS = "line, row_id, type, ref, new, actor, digest"
 
     def __init__(self) -> None:
-        self._db = scratch_file()
-        self._db.execute(
-            "CREATE TABLE outcomes (line INTEGER, row_id TEXT, type TEXT, ref TEXT, "
-            "new INTEGER, actor TEXT, digest TEXT)"
-        )
+        self._in_memory = KEPT_WINDOWS * windows.WINDOW_ROWS
+        self._db: sqlite3.Connection | None = None  # made when the outcomes outgrow memory
+        self._kept: list[tuple[Any, ...]] = []  # while there is no file; as the file's rows
         self._count = 0
         self.new = 0
 
     def add(self, rows: list[tuple[Row, bool]]) -> None:
-        self._db.executemany(
-            f"INSERT INTO outcomes ({self._FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(r.line, r.row_id, r.kind, r.ref, new, r.actor, r.digest) for r, new in rows],
-        )
+        found = [(r.line, r.row_id, r.kind, r.ref, int(new), r.actor, r.digest) for r, new in rows]
         self._count += len(rows)
         self.new += sum(new for _, new in rows)
+        if self._db is None and self._count <= self._in_memory:
+            self._kept.extend(found)
+            return
+        if self._db is None:
+            self._db = scratch_file()
+            self._db.execute(
+                "CREATE TABLE outcomes (line INTEGER, row_id TEXT, type TEXT, ref TEXT, "
+                "new INTEGER, actor TEXT, digest TEXT)"
+            )
+            found, self._kept = self._kept + found, []
+        self._db.executemany(
+            f"INSERT INTO outcomes ({self._FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?)", found
+        )
+
+    @property
+    def in_file(self) -> bool:
+        """Whether the outcomes outgrew memory and are kept in the temporary file."""
+        return self._db is not None
 
     def close(self) -> None:
-        self._db.close()
+        self._kept = []
+        if self._db is not None:
+            self._db.close()
 
     def __len__(self) -> int:
         return self._count
@@ -79,8 +99,7 @@ class RowOutcomes(Sequence[RowOutcome]):
             index += self._count
         if not 0 <= index < self._count:
             raise IndexError(index)
-        found = self._select("WHERE rowid = ?", (index + 1,))
-        return _outcome(next(found))
+        return _outcome(self._rows(index, index + 1)[0])
 
     def __iter__(self) -> Iterator[RowOutcome]:
         for chunk in self.chunks():
@@ -97,13 +116,16 @@ class RowOutcomes(Sequence[RowOutcome]):
             for row in rows:
                 yield CheckedRow(row[0], row[1], row[5], row[6], bool(row[4]))
 
-    def _pages(self, size: int) -> Iterator[Iterator[tuple[Any, ...]]]:
+    def _pages(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
         for start in range(0, self._count, size):
-            yield self._select("WHERE rowid > ? AND rowid <= ?", (start, start + size))
+            yield self._rows(start, start + size)
 
-    def _select(self, where: str, values: tuple[int, ...]) -> Iterator[tuple[Any, ...]]:
-        query = f"SELECT {self._FIELDS} FROM outcomes {where} ORDER BY rowid"
-        return iter(self._db.execute(query, values).fetchall())
+    def _rows(self, start: int, end: int) -> list[tuple[Any, ...]]:
+        """The rows ``start`` to ``end`` (from 0, ``end`` excluded), in file order."""
+        if self._db is None:
+            return self._kept[start:end]
+        query = f"SELECT {self._FIELDS} FROM outcomes WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
+        return self._db.execute(query, (start, end)).fetchall()
 
 
 def _outcome(row: tuple[Any, ...]) -> RowOutcome:

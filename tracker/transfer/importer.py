@@ -14,7 +14,8 @@ window of rows at a time (never whole), twice, and then its new rows' events are
    leaves a prefix of the file recorded.
 
 Memory holds the aggregates the file touches (about 2 KB a project) and one window of rows;
-each row's outcome and the new rows' events go to temporary SQLite files.
+each row's outcome and the new rows' events are kept in memory up to a bound (ten windows of
+outcomes, 10,000 events: a few MB) and go to temporary SQLite files past it.
 
 Idempotency is the domain's: each row's event carries ``idempotency_key = "import:<row_id>"``
 and a digest of the row, and ids derive from the file's references, so importing the same file

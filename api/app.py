@@ -10,7 +10,7 @@ from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import report_shortcut
+from api import shortcut
 from api.auth import authentication
 from api.conditions import canonical_request
 from api.dashboard import DashboardController, static_files_router
@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "report_flights": SingleFlight(),
                 "writes": writes,
                 "signer": signer,
-                **report_shortcut.state(readmodel),
+                **shortcut.state(),
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -49,6 +49,8 @@ class PageCache:
         )
         #: Refreshes under way, held so that they are not collected before they finish.
         self._refreshing: set[asyncio.Task[bytes]] = set()
+        #: The keys of the pages being made again.
+        self._remaking: set[Hashable] = set()
 
     def cached(self, key: Hashable) -> tuple[bytes, bool] | None:
         """The page under ``key`` and whether it is fresh; ``None`` when there is none to give."""
@@ -63,6 +65,15 @@ class PageCache:
                 return None
             self._pages.move_to_end(key)
             return page, now < fresh_until
+
+    def given(self, key: Hashable) -> bytes | None:
+        """The page under ``key`` if a reader may be given it without asking for it again
+        (``api/shortcut.py``): fresh, or while it is being made again (:meth:`refresh`)."""
+        found = self.cached(key)
+        if found is None:
+            return None
+        page, fresh = found
+        return page if fresh or key in self._remaking else None
 
     def remember(self, keys: Iterable[Hashable], page: bytes, lasts: float | None = None) -> None:
         """Keep ``page`` under each of ``keys``; ``lasts``: seconds until it would read
@@ -98,10 +109,12 @@ class PageCache:
         """Make the page under ``key`` again in the background, unless that is under way."""
         task = asyncio.ensure_future(self.shared(key, make))
         self._refreshing.add(task)
-        task.add_done_callback(self._refreshed)
+        self._remaking.add(key)
+        task.add_done_callback(lambda task: self._refreshed(key, task))
 
-    def _refreshed(self, task: asyncio.Task[bytes]) -> None:
+    def _refreshed(self, key: Hashable, task: asyncio.Task[bytes]) -> None:
         self._refreshing.discard(task)
+        self._remaking.discard(key)
         if not task.cancelled() and (error := task.exception()) is not None:
             # The readers go on with the page they have; after the grace one of them makes
             # it again and is answered whatever that gives.

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import MediaType, Response
 
 from api.dashboard import format as f
+from api.shortcut import Answer
 from tracker import i18n
 from tracker.domain.document import Document
 from tracker.domain.indicator import Indicator
@@ -168,6 +169,11 @@ def html_response(html: str | bytes, status_code: int = 200) -> Response[Any]:
     return Response(
         content=html, media_type=MediaType.HTML, status_code=status_code, headers=PAGE_HEADERS
     )
+
+
+def page_answer(page: bytes, status_code: int = 200) -> Answer:
+    """What :func:`html_response` sends for ``page``, kept to be sent again (api/shortcut.py)."""
+    return Answer(page, b"text/html; charset=utf-8", status_code, PAGE_HEADERS)
 
 
 def render(template: str, context: dict[str, Any], status_code: int = 200) -> Response[Any]:

@@ -31,8 +31,16 @@ from api.dashboard.params import (
     parse_table,
     query_params,
 )
-from api.dashboard.rendering import STATIC, STATIC_PATH, html_response, render, render_html
+from api.dashboard.rendering import (
+    STATIC,
+    STATIC_PATH,
+    html_response,
+    page_answer,
+    render,
+    render_html,
+)
 from api.params import ReadModelDep, Tracker
+from api.shortcut import Answer, shortcut, shortcuts_of
 from tracker import i18n
 from tracker.domain.errors import NotFound
 from tracker.eventstore.checkpoints import latest_checkpoint
@@ -58,14 +66,14 @@ class DashboardController(Controller):
 
     include_in_schema = False
 
-    @get("/", name="dashboard:home")
+    @get("/", name="dashboard:home", middleware=[shortcut])
     async def home(
         self, request: Request[Any, Any, Any], readmodel: ReadModelDep
     ) -> Response[bytes]:
         """The first established portfolio, or how to get one."""
         return await _portfolio(request, readmodel, None, "/")
 
-    @get("/portfolios/{portfolio_id:uuid}", name="dashboard:portfolio")
+    @get("/portfolios/{portfolio_id:uuid}", name="dashboard:portfolio", middleware=[shortcut])
     async def portfolio(
         self, request: Request[Any, Any, Any], readmodel: ReadModelDep, portfolio_id: FromPath[UUID]
     ) -> Response[bytes]:
@@ -170,7 +178,29 @@ async def _portfolio(
                 PAGES.refresh((key, seen), make)
     except NotFound:
         return _not_found(_("There is no portfolio %(id)s.", id=portfolio_id))
+    if current and wanted is None:  # the next such request is answered before the handler
+        shortcuts_of(request.scope).remember(request.scope, _Recall(readmodel, key, status))
     return html_response(page, status)
+
+
+class _Recall:
+    """A view's page at the position this process has seen applied, as :func:`_portfolio`
+    answers it from the page cache, while the cache gives it (``api/shortcut.py``)."""
+
+    __slots__ = ("answer", "key", "readmodel", "status")
+
+    def __init__(self, readmodel: ReadModel, key: tuple[Any, ...], status: int) -> None:
+        self.readmodel, self.key, self.status = readmodel, key, status
+        self.answer: Answer | None = None
+
+    def __call__(self) -> Answer | None:
+        seen = self.readmodel.projector.seen_position
+        page = None if seen is None else PAGES.given((self.key, seen))
+        if page is None:
+            return None
+        if self.answer is None or self.answer.body is not page:  # headers made once a page
+            self.answer = page_answer(page, self.status)
+        return self.answer
 
 
 def _render_portfolio(

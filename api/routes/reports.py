@@ -31,8 +31,8 @@ from api.params import (
     report_query,
 )
 from api.presenters.reports import breakdown_out, progress_out, timeline_out
-from api.report_shortcut import Encoded, report_shortcut, shortcuts_of
 from api.schemas import BreakdownOut, ProgressOut, TimelineOut
+from api.shortcut import Answer, Encoded, shortcut, shortcuts_of
 from api.single_flight import SingleFlight
 from tracker.readmodel import reports, timeline
 from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS, Filters
@@ -60,7 +60,7 @@ class ReportController(Controller):
 
     path = "/api/v1/portfolios/{portfolio_id:uuid}"
     tags = ["reports"]
-    middleware = [report_shortcut]
+    middleware = [shortcut]
 
     @get("/progress", summary="Progress against the pledge")
     async def progress(
@@ -211,8 +211,23 @@ async def _served(
             lambda: _compute(readmodel, key, min_position, kind, build),
         )
     if min_position is None:  # the next such request is answered before the handler
-        shortcuts_of(request.scope).remember(request.scope, key)
+        shortcuts_of(request.scope).remember(request.scope, _Recall(readmodel, key))
     return Response(body, media_type=MediaType.JSON)
+
+
+class _Recall:
+    """The report under a key while the read model gives it without a request computing it
+    again (``api/shortcut.py``): one request of a report due to be computed again goes on to
+    the handler, which computes it; the others are answered from memory meanwhile."""
+
+    __slots__ = ("key", "readmodel")
+
+    def __init__(self, readmodel: ReadModel, key: Hashable) -> None:
+        self.readmodel, self.key = readmodel, key
+
+    def __call__(self) -> Answer | None:
+        encoded = self.readmodel.cached_report(self.key, None, due_too=False)
+        return encoded if isinstance(encoded, Encoded) else None
 
 
 def _compute(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from api import shortcut
 from api.app import create_app
 from api.dashboard import pages, routes
 from tests.http.conftest import project_body
@@ -114,7 +115,7 @@ def test_the_page_is_made_again_the_next_day(
     def tomorrow() -> datetime:
         return later
 
-    for module in (routes, pages):
+    for module in (routes, pages, shortcut):
         monkeypatch.setattr(module, "today_utc", tomorrow)
     assert figure(client.get(page).text, "stale-count") == "1"
 
@@ -166,7 +167,7 @@ def test_an_event_leaves_the_last_30_days_list_when_its_30_days_are_over(
     newest = max(datetime.fromisoformat(e["recorded_at"]) for e in history)
     now = [newest + timedelta(days=30, seconds=-60)]
     ahead = [0.0]
-    for module in (routes, pages):
+    for module in (routes, pages, shortcut):
         monkeypatch.setattr(module, "today_utc", lambda: now[0])
     monkeypatch.setattr(routes.PAGES, "clock", lambda: time.monotonic() + ahead[0])
 
@@ -179,3 +180,61 @@ def test_an_event_leaves_the_last_30_days_list_when_its_30_days_are_over(
     now[0] += timedelta(seconds=120)
     ahead[0] += 120
     assert "Nothing was recorded in the 30 days" in activity()
+
+
+def test_a_repeated_page_answered_before_the_handler_is_the_handlers_answer(
+    client: Client, portfolio_id: str, project_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the second identical request on, a page the page cache gives is answered by the
+    route's middleware (api.shortcut), with the handler's status, headers and bytes, HEAD
+    included; each view, language, site and malformed moment is answered apart, and a write
+    is on the next page all the same."""
+    handled: list[str] = []
+    handler = routes._portfolio
+
+    async def counted(request: Any, *args: Any) -> Any:
+        handled.append(request.url.path)
+        return await handler(request, *args)
+
+    monkeypatch.setattr(routes, "_portfolio", counted)
+    page = f"/portfolios/{portfolio_id}"
+
+    def headers(answer: Any) -> list[tuple[str, str]]:  # the count left differs
+        return sorted(h for h in answer.headers.items() if not h[0].startswith("ratelimit-"))
+
+    answers = [client.get(page) for _ in range(3)]
+    assert len(handled) == 1  # the others from memory, before the handler
+    assert {a.status_code for a in answers} == {200}
+    assert {a.content for a in answers} == {answers[0].content}
+    assert all(headers(a) == headers(answers[0]) for a in answers)
+    head = client.head(page)
+    assert head.status_code == 200 and head.content == b"" and len(handled) == 1
+    assert headers(head) == headers(answers[0])
+    assert client.get("/").content == client.get("/").content and len(handled) == 2
+
+    for asked in (
+        {"headers": {"Accept-Language": "ru"}},
+        {"headers": {"Cookie": "lang=kk"}},
+        {"headers": {"Host": "tracker.example.org"}},
+        {"params": {"sort": "title"}},
+        {"params": {"lang": "uz"}},  # last: the client keeps the cookie it sets
+    ):
+        before = len(handled)
+        first, again = client.get(page, **asked), client.get(page, **asked)  # type: ignore[arg-type]
+        assert len(handled) == before + 1, asked
+        assert again.content == first.content != answers[0].content, asked
+        assert headers(again) == headers(first), asked
+    client.cookies.clear()
+    assert '<html lang="kk">' in client.get(page, headers={"Cookie": "lang=kk"}).text
+    other = client.get(page, headers={"Host": "tracker.example.org"}).text
+    assert "Printed from http://tracker.example.org/" in other
+    assert "Printed from http://testserver.local/" in client.get(page).text
+
+    for _ in range(2):
+        said = client.get(page, params={"as_of": "tomorrow"})
+        assert said.status_code == 400 and "“As of” must be a date" in said.text
+
+    commit(client, project_id, "7.50")
+    assert figure(client.get(page).text, "committed") == "7.50"
+    assert figure(client.get(page).text, "committed") == "7.50"
+    assert figure(client.get(page, headers={"Accept-Language": "ru"}).text, "committed") == "7.50"

@@ -113,7 +113,7 @@ def test_a_repeated_read_answered_before_the_handler_is_the_handlers_answer(
     client: Client, portfolio_id: str, project_id: str
 ) -> None:
     """From the third identical request on, a report is answered by the report routes'
-    middleware (api.report_shortcut) with the body the handler remembered: the same status,
+    middleware (api.shortcut) with the body the handler remembered: the same status,
     headers and bytes, HEAD included; another query string is another report, and a write
     is seen by the next read all the same."""
     read = f"/api/v1/portfolios/{portfolio_id}/breakdown?by=sector"
@@ -150,7 +150,7 @@ def test_a_busy_report_is_computed_again_by_one_request_before_it_expires(
     computation)."""
     monkeypatch.setattr(service, "REPORT_TTL", 30.0)
     monkeypatch.setattr(service, "REPORT_REFRESH", 29.8)  # due 0.2 s after it is computed
-    readmodel: ReadModel = client.app.state["report_shortcuts"].readmodel
+    readmodel: ReadModel = client.app.dependencies["readmodel"].dependency()
     computed: list[Hashable] = []
     remember = readmodel.remember_report
 

@@ -100,3 +100,35 @@ def test_a_page_is_not_given_once_what_it_lists_would_change() -> None:
     assert cache.cached("later") == (b"later", True)
     now[0] += 290
     assert cache.cached("later") == (b"later", False)  # made again after ttl
+
+
+def test_a_page_is_given_before_the_handler_while_fresh_or_being_made_again() -> None:
+    """``given`` (api/shortcut.py's recall): an old page goes to the handler, which has it
+    made again, until that is under way; then the others are given it meanwhile."""
+    now = [1000.0]
+    cache = PageCache(ttl=60, grace=60, clock=lambda: now[0])
+    assert cache.given("a") is None
+    cache.remember(["a"], b"old")
+    assert cache.given("a") == b"old"
+    now[0] += 61
+    assert cache.given("a") is None  # old: to the handler, which has it made again
+    started, finish = threading.Event(), threading.Event()
+
+    def make() -> bytes:
+        started.set()
+        finish.wait(2)
+        cache.remember(["a"], b"new")
+        return b"new"
+
+    async def refresh() -> list[bytes | None]:
+        cache.refresh("a", make)
+        await asyncio.to_thread(started.wait, 2)
+        given = [cache.given("a")]  # being made again: the old page meanwhile
+        finish.set()
+        while cache._refreshing:
+            await asyncio.sleep(0.01)
+        return [*given, cache.given("a")]
+
+    assert run_alone(refresh) == [b"old", b"new"]
+    now[0] += 121
+    assert cache.given("a") is None  # past its grace: given by nobody

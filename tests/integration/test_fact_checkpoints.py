@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, cast, func, literal, select
 
 from tests.integration.test_projector_crash import busy_history, establish, money, on
 from tracker.application import TrackerApplication
@@ -30,7 +30,7 @@ from tracker.domain.project import Plan, Project
 from tracker.readmodel import fact_checkpoints
 from tracker.readmodel import projector as projector_module
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import known_rows, naive_utc
+from tracker.readmodel.database import Amount, known_rows, naive_utc, negated
 from tracker.readmodel.projector import Projector
 from tracker.readmodel.rebuild import rebuild
 from tracker.readmodel.reports import ReportQuery, _fact_groups, portfolio_fact_groups
@@ -170,6 +170,58 @@ def test_a_change_recorded_before_a_checkpoint_it_is_applied_after_is_added_to_i
 ) -> None:
     """Events reach the projector in the log's order, not their recorded times' (a writer
     whose transaction commits late): a checkpoint made meanwhile gains what they change."""
+    portfolio, made, early = _late_history(tracker, engine)
+
+    assert made
+    assert made <= set(checkpoints(engine))
+    earliest = min(e.timestamp for e in tracker.events.get(early))
+    assert naive_utc(earliest) <= max(made)  # so the checkpoints made had to gain them
+    assert_checkpoints_true(engine, at_least=len(made))
+    assert_reports_true(engine, portfolio, moments(engine))
+
+
+def test_a_rebuild_counts_each_checkpoint_from_the_one_before_as_the_ledger_sums_it(
+    tracker: TrackerApplication, engine: Engine, often: None
+) -> None:
+    """A rebuild adds each checkpoint's changes to the previous checkpoint's sums in SQL:
+    with facts recorded out of order, corrected and retracted (rows that stop counting, some
+    in a later checkpoint than they started in), each checkpoint still equals the ledger
+    summed at its moment, and no key is kept whose rows all stopped counting."""
+    portfolio, _, _ = _late_history(tracker, engine)
+    busy_history(tracker, portfolio, 10, 2)
+
+    rebuild(Projector(tracker, engine))
+
+    kept = checkpoints(engine)
+    assert len(kept) >= 5
+    for end, sums in kept.items():
+        assert sums == known_sums(engine, end), end
+    with engine.connect() as conn:
+        emptied = conn.scalar(
+            select(func.count())
+            .select_from(t.fact_checkpoint_sums)
+            .where(t.fact_checkpoint_sums.c.count == 0)
+        )
+        stopped = conn.scalar(select(func.count()).where(t.facts.c.superseded_at.is_not(None)))
+    assert emptied == 0
+    assert stopped  # the history has rows that stopped counting
+    assert_reports_true(engine, portfolio, moments(engine))
+
+
+def test_an_amount_negated_in_sql_keeps_every_digit(engine: Engine) -> None:
+    """The rebuild's checkpoints take stopped rows off with ``negated`` (SQLite: decimal text,
+    never a float)."""
+    amounts = [Decimal("12345678901234567890123456789012.123456"), Decimal("-0.000001")]
+    with engine.connect() as conn:
+        for amount in amounts:
+            turned = conn.scalar(select(negated(literal(amount, Amount()))))
+            assert turned == amount.copy_negate()  # `-amount` would round to 28 digits
+        assert conn.scalar(select(negated(cast(literal(None), Amount())))) is None
+
+
+def _late_history(tracker: TrackerApplication, engine: Engine) -> tuple[UUID, set[datetime], UUID]:
+    """A history whose last events were made (and timed) before others saved earlier: the
+    portfolio, the checkpoints made before they were saved, and the late project."""
     portfolio = establish(tracker)
     rng = random.Random(3)
     stored = _project(portfolio, 0, rng)
@@ -193,13 +245,7 @@ def test_a_change_recorded_before_a_checkpoint_it_is_applied_after_is_added_to_i
     made = set(checkpoints(engine))
     tracker.save_many([early, stored])
     Projector(tracker, engine).catch_up()
-
-    assert made
-    assert made <= set(checkpoints(engine))
-    earliest = min(e.timestamp for e in tracker.events.get(early.id))
-    assert naive_utc(earliest) <= max(made)  # so the checkpoints made had to gain them
-    assert_checkpoints_true(engine, at_least=len(made))
-    assert_reports_true(engine, portfolio, moments(engine))
+    return portfolio, made, early.id
 
 
 def _pending(project: Project, version: int) -> Any:

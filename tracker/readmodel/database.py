@@ -109,6 +109,28 @@ def _sum_sqlite(element: exact_sum, compiler: Any, **kw: Any) -> str:
     return f"decimal_sum({compiler.process(element.clauses, **kw)})"
 
 
+class negated(FunctionElement[Decimal]):
+    """An amount with its sign turned, never through floating point."""
+
+    type = Amount()
+    inherit_cache = True
+
+
+@compiles(negated)
+def _negated_default(element: negated, compiler: Any, **kw: Any) -> str:
+    return f"-({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(negated, "sqlite")
+def _negated_sqlite(element: negated, compiler: Any, **kw: Any) -> str:
+    return f"decimal_negate({compiler.process(element.clauses, **kw)})"
+
+
+def _decimal_negate(value: str | None) -> str | None:
+    """SQLite function: a decimal text with its sign turned (NULL stays NULL)."""
+    return None if value is None else str(Decimal(value).copy_negate())
+
+
 def _decimal_add(left: str | None, right: str | None) -> str | None:
     """SQLite function: the sum of two decimal texts (either may be NULL)."""
     if left is None or right is None:
@@ -150,6 +172,7 @@ def create_readmodel_engine(settings: Settings, *, pool_size: int | None = None)
     def _on_connect(dbapi_connection: Any, _: Any) -> None:
         dbapi_connection.create_aggregate("decimal_sum", 1, _DecimalSum)
         dbapi_connection.create_function("decimal_add", 2, _decimal_add, deterministic=True)
+        dbapi_connection.create_function("decimal_negate", 1, _decimal_negate, deterministic=True)
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
         dbapi_connection.execute("PRAGMA synchronous=FULL")
 

@@ -36,19 +36,19 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Table,
-    case,
     delete,
     func,
     insert,
     literal,
+    literal_column,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.readmodel import tables as t
-from tracker.readmodel.bulk_rows import append_rows
-from tracker.readmodel.database import exact_sum
+from tracker.readmodel.database import exact_sum, negated
 from tracker.readmodel.views import Views
 
 Row = dict[str, Any]
@@ -282,63 +282,73 @@ def recount(conn: Connection, views: Views) -> None:
 
 
 def _fill(conn: Connection, views: Views, ends: list[datetime]) -> None:
-    """Each checkpoint's sums: the ledger's changes summed per checkpoint they first count
-    in, added up checkpoint after checkpoint."""
-    deltas: dict[datetime, dict[Key, Sums]] = {end: {} for end in ends}
-    for sign, rows in ((1, _dated(views, closing=False)), (-1, _dated(views, closing=True))):
-        for row in conn.execute(rows):
-            if row.ends_at is None:
-                continue
-            amount = None if row.amount is None else sign * Decimal(row.amount)
-            key = (row.portfolio_id, bool(row.illustrative), row.kind, row.currency, row.day)
-            deltas[row.ends_at].setdefault(key, Sums()).add(
-                amount,
-                sign * int(row.permanent or 0),
-                sign * int(row.temporary or 0),
-                sign * int(row.rows),
-            )
-    running: dict[Key, Sums] = {}
+    """Each checkpoint's sums, in SQL, from the previous checkpoint's: one statement per
+    checkpoint that reads the previous sums and the ledger rows changed in between (over the
+    ledger's indexes on the recorded and superseded times), instead of the whole ledger
+    summed again per checkpoint."""
+    sums = views.fact_checkpoint_sums
+    columns = ["ends_at", *_KEY, *_SUMS]
+    previous: datetime | None = None
     for end in ends:
-        for key, delta in deltas.pop(end).items():
-            running.setdefault(key, Sums()).add(
-                delta.amount, delta.permanent, delta.temporary, delta.count
-            )
-        rows = [_row(end, key, sums) for key, sums in sorted(running.items()) if sums.count]
-        append_rows(conn, views.fact_checkpoint_sums, rows)
+        conn.execute(insert(sums).from_select(columns, _next_sums(views, previous, end)))
+        previous = end
 
 
-def _dated(views: Views, *, closing: bool) -> Any:
-    """The ledger grouped by the first checkpoint each row starts (or, ``closing``, stops)
-    counting in: the earliest ``ends_at`` on or after its date."""
-    facts, projects, points = views.facts.c, views.projects.c, views.fact_checkpoints.c
-    at = (
-        case(
-            (facts.superseded_at > facts.recorded_at, facts.superseded_at), else_=facts.recorded_at
-        )
-        if closing
-        else facts.recorded_at
-    )
-    first = select(func.min(points.ends_at)).where(points.ends_at >= at).scalar_subquery()
+def _next_sums(views: Views, previous: datetime | None, end: datetime) -> Any:
+    """The sums at ``end``: those at ``previous`` (none before the first checkpoint) and the
+    ledger's changes dated in between, each row counting (+) from when it was recorded and
+    stopping (−) when it was superseded (or recorded, if that was later); a key whose rows
+    all stopped counting is left out."""
+    facts, projects, kept = views.facts.c, views.projects.c, views.fact_checkpoint_sums.c
     keys = (
-        first.label("ends_at"),
         facts.portfolio_id,
         projects.illustrative,
         facts.kind,
         func.coalesce(facts.currency, "").label("currency"),
-        facts.effective_date.label("day"),
+        facts.effective_date,
     )
-    query = (
-        select(
-            *keys,
-            exact_sum(facts.amount).label("amount"),
-            func.sum(facts.permanent).label("permanent"),
-            func.sum(facts.temporary).label("temporary"),
-            func.count().label("rows"),
+    # The portfolios named, so that the ledger is read over its (portfolio, time) indexes.
+    named = select(projects.portfolio_id).distinct()
+
+    def within(column: Any) -> list[Any]:
+        return [column <= end] if previous is None else [column > previous, column <= end]
+
+    def changed(sign: int, *where: Any) -> Any:
+        return (
+            select(
+                *keys,
+                (facts.amount if sign > 0 else negated(facts.amount)).label("amount"),
+                (facts.permanent if sign > 0 else -facts.permanent).label("permanent"),
+                (facts.temporary if sign > 0 else -facts.temporary).label("temporary"),
+                literal_column(str(sign)).label("count"),
+            )
+            .join_from(views.facts, views.projects, projects.project_id == facts.project_id)
+            .where(facts.portfolio_id.in_(named), *where)
         )
-        .join_from(views.facts, views.projects, projects.project_id == facts.project_id)
-        .group_by(*keys)
+
+    parts = [
+        changed(1, *within(facts.recorded_at)),
+        changed(-1, *within(facts.superseded_at), facts.superseded_at >= facts.recorded_at),
+        changed(-1, *within(facts.recorded_at), facts.superseded_at < facts.recorded_at),
+    ]
+    if previous is not None:
+        parts.append(
+            select(*(kept[name] for name in (*_KEY, *_SUMS))).where(kept.ends_at == previous)
+        )
+    rows = union_all(*parts).subquery()
+    grouping = [rows.c[name] for name in _KEY]
+    return (
+        select(
+            literal(end, DateTime).label("ends_at"),
+            *grouping,
+            exact_sum(rows.c.amount),
+            func.sum(rows.c.permanent),
+            func.sum(rows.c.temporary),
+            func.sum(rows.c.count),
+        )
+        .group_by(*grouping)
+        .having(func.sum(rows.c.count) != 0)
     )
-    return query.where(facts.superseded_at.is_not(None)) if closing else query
 
 
 # Reading

@@ -104,6 +104,7 @@ def _finish(copies: Projector) -> None:
     and the ledger's sums counted once; later batches keep the sums as the live ones do."""
     views = copies.views
     with copies.lock, copies.transaction() as conn:
+        swap.more_memory(conn)
         swap.finish(conn, views)
         sums = (views.fact_totals, views.fact_checkpoints, views.fact_checkpoint_sums)
         swap.analyze(conn, [table for table in views.all() if all(table is not s for s in sums)])

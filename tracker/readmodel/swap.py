@@ -36,6 +36,12 @@ from tracker.readmodel.views import DEFERRED, REBUILD_SUFFIX, Views
 #: gives up and is tried again: readers that come meanwhile queue behind it.
 LOCK_TIMEOUT = "3s"
 
+#: PostgreSQL: the memory the finishing of loaded copies may take, in its transaction only:
+#: the deferred indexes sorted in memory rather than in temporary files (the server's
+#: default ``maintenance_work_mem`` is 64 MB), and the recounts' groupings hashed in memory
+#: (``work_mem``, 4 MB by default: a million ledger rows grouped per checkpoint and key spill).
+FINISHING_MEMORY = {"maintenance_work_mem": "256MB", "work_mem": "64MB"}
+
 #: SQLSTATEs of a swap that met readers' locks: deadlock detected, lock not available.
 BLOCKED = frozenset({"40P01", "55P03"})
 
@@ -56,7 +62,15 @@ def create(conn: Connection, copies: Views) -> None:
     """Empty copies (whatever an earlier rebuild left is dropped), with their lookup indexes."""
     tables = copies.all()
     tables[0].metadata.drop_all(conn, tables=tables)
-    tables[0].metadata.create_all(conn, tables=tables)
+    tables[0].metadata.create_all(conn, tables=tables, checkfirst=False)  # none is left
+
+
+def more_memory(conn: Connection) -> None:
+    """PostgreSQL: ``FINISHING_MEMORY`` for the rest of the caller's transaction."""
+    if conn.dialect.name != "postgresql":
+        return
+    for setting, value in FINISHING_MEMORY.items():
+        conn.exec_driver_sql(f"SET LOCAL {setting} = '{value}'")
 
 
 def finish(conn: Connection, copies: Views) -> None:
@@ -79,8 +93,9 @@ def analyze(conn: Connection, tables: Sequence[Table]) -> None:
         return
     schema = conn.get_execution_options()["schema_translate_map"][None]
     quote = conn.dialect.identifier_preparer.quote
-    for table in tables:
-        conn.exec_driver_sql(f"ANALYZE {quote(schema)}.{quote(table.name)}")
+    if tables:  # one statement for all: one round trip
+        listed = ", ".join(f"{quote(schema)}.{quote(table.name)}" for table in tables)
+        conn.exec_driver_sql(f"ANALYZE {listed}")
 
 
 def drop(conn: Connection, copies: Views) -> None:

@@ -105,7 +105,7 @@ def _finish(copies: Projector) -> None:
     views = copies.views
     with copies.lock, copies.transaction() as conn:
         swap.more_memory(conn)
-        swap.finish(conn, views)
+        swap.finish(conn, views, read_by=fact_checkpoints.READ_BY)
         sums = (views.fact_totals, views.fact_checkpoints, views.fact_checkpoint_sums)
         swap.analyze(conn, [table for table in views.all() if all(table is not s for s in sums)])
         recount(conn, views.fact_totals, views.facts, views.projects)

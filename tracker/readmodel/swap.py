@@ -25,7 +25,7 @@ and the transaction leaves the live tables as they were.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import Connection, Table, bindparam, text
 from sqlalchemy.exc import DBAPIError
@@ -73,14 +73,16 @@ def more_memory(conn: Connection) -> None:
         conn.exec_driver_sql(f"SET LOCAL {setting} = '{value}'")
 
 
-def finish(conn: Connection, copies: Views) -> None:
+def finish(conn: Connection, copies: Views, read_by: Collection[str] = ()) -> None:
     """Build the indexes the copies were created without (PostgreSQL: they are renamed at the
-    swap; SQLite builds every index at the swap, under its live name)."""
-    if conn.dialect.name != "postgresql":
-        return
+    swap). SQLite builds every index at the swap, under its live name, and here only those
+    named in ``read_by`` (their live names), which the rest of the finishing reads by; the
+    swap drops them with the copies' other indexes."""
+    postgres = conn.dialect.name == "postgresql"
     for table in copies.all():
         for index in table.info.get(DEFERRED, ()):
-            index.create(conn)
+            if postgres or str(index.name).removesuffix(REBUILD_SUFFIX) in read_by:
+                index.create(conn)
 
 
 def analyze(conn: Connection, tables: Sequence[Table]) -> None:

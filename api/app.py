@@ -11,13 +11,12 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api import shortcut
-from api.auth import authentication
 from api.conditions import canonical_request
 from api.dashboard import DashboardController, static_files_router
 from api.dashboard.downloads import DownloadController
 from api.envelope import envelope
 from api.errors import EXCEPTION_HANDLERS, ClosedStructs, ProblemResponses
-from api.limits import rate_limits
+from api.gate import Gate
 from api.metrics import Metrics, start_tallying
 from api.problems import ProblemController
 from api.reference import SwaggerUI
@@ -137,12 +136,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ProblemResponses(), ClosedStructs()],
-        # The envelope (below) wraps the whole app, so that rate-limited and refused requests
-        # count too, in the reader's language.
-        middleware=[
-            *rate_limits(settings.rate_limit_per_address, settings.rate_limit_per_key),
-            authentication(keys, public_reads=settings.public_reads),
-        ],
         # The process configures logging (tracker.logs, from `tracker serve`); Litestar's
         # default would replace the root handlers with its own format.
         logging_config=None,
@@ -174,7 +167,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         request_max_body_size=1_000_000,
     )
-    # HEAD wherever GET is, the reader's language, and every request counted, timed and logged,
-    # around it all (api.envelope).
-    app.asgi_handler = envelope(app.asgi_handler)
+    # HEAD wherever GET is, the reader's language, who may pass (rate limits, key and role),
+    # and every request counted, timed and logged, around it all (api.envelope).
+    app.asgi_handler = envelope(
+        app.asgi_handler, Gate(keys, settings, app.asgi_router.handle_routing)
+    )
     return app

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -17,14 +15,12 @@ from litestar.openapi.spec import Schema
 from litestar.plugins import OpenAPISchemaPlugin, ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ASGIApp, ExceptionHandlersMap, Receive, Scope, Send
 from litestar.typing import FieldDefinition
 from msgspec import Struct
 
-from api.language import request_language
 from api.problems import type_uri
 from api.wording import said_again
-from tracker import i18n
 from tracker.domain.errors import (
     Busy,
     Conflict,
@@ -351,19 +347,8 @@ def unexpected_error(_: Request[Any, Any, Any], error: Exception) -> Response[An
     )
 
 
-def _in_request_language(handler: Callable[..., Response[Any]]) -> Any:
-    """The handler, answering in the request's language: an error raised in a middleware
-    (a 401, a 429) is handled outside the one that set it for the request."""
-
-    @functools.wraps(handler)
-    def localised(request: Request[Any, Any, Any], error: Any) -> Response[Any]:
-        with i18n.use(request_language(request.scope)):
-            return handler(request, error)
-
-    return localised
-
-
-_HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
+#: Each runs inside the envelope (api/envelope.py), in the request's language.
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     TrackerError: tracker_error,
     ValidationException: validation_error,
     HTTPException: http_error,
@@ -373,6 +358,15 @@ _HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
     RecursionError: nested_too_deeply,
     Exception: unexpected_error,
 }
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    error: _in_request_language(handler) for error, handler in _HANDLERS.items()
-}
+
+
+def answering(error: Exception) -> ASGIApp:
+    """An answer to an error raised outside Litestar's router (a refusal of ``api.gate``),
+    made by the handler Litestar would have used inside it: the most specific class's."""
+    handler = next(EXCEPTION_HANDLERS[c] for c in type(error).__mro__ if c in EXCEPTION_HANDLERS)
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        request: Request[Any, Any, Any] = Request(scope, receive, send)
+        await handler(request, error).to_asgi_response(None, request)(scope, receive, send)
+
+    return answer

@@ -8,8 +8,8 @@ parameters read and validated, the dependency, the handler and its ``Response`` 
 has answered a request from such a cache, it remembers here how to find that answer again
 (a *recall*); the next request that names the same answer is given it right here, as the
 handler gave it (the same status, headers and bytes), for as long as the cache keeps it. The
-middleware of the app (metrics, language, rate limits, keys) still runs on every request: this
-sits inside them, on the routes that remember.
+envelope of the app (metrics, language, rate limits, keys: api/envelope.py) still runs on
+every request: this sits inside it, on the routes that remember.
 
 A request names the same answer when it has the same path and query string, on the same day
 (a flag filter's silence, a timeline's last interval, a page's stale counts), in the same
@@ -143,7 +143,7 @@ def shortcut(app: ASGIApp) -> ASGIApp:
         if scope["type"] == ScopeType.HTTP and scope["method"] == "GET":
             answer = shortcuts_of(scope).answer(scope)
             if answer is not None:
-                # A list of its own: a middleware may add to it (the rate limit's headers).
+                # A list of its own: the envelope adds to it (language, the rate limit's headers).
                 start: HTTPResponseStartEvent = {
                     "type": "http.response.start",
                     "status": answer.status,

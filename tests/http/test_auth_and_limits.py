@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from api.app import create_app
 from tests.http.conftest import make_key, project_body
@@ -155,6 +156,43 @@ def test_reads_can_be_closed(closed_client: Client, settings: Settings) -> None:
     reader = bearer(make_key(settings, "reader", Role.READER))
     assert closed_client.get("/api/v1/rate-sets", headers=reader).status_code == 200
     assert closed_client.get("/health").status_code == 200
+
+
+def test_refusals_before_the_router_answer_as_the_router_would(
+    closed_client: Client, settings: Settings
+) -> None:
+    """The key is checked before the router (api/gate.py): a path with no route is still a
+    404 and a method the route does not take a 405, with or without a key; ``HEAD`` refused
+    is a 401 with no body; each refusal is counted under its route."""
+    assert_problem(closed_client.get("/api/v1/no-such-thing"), 404)
+    assert_problem(closed_client.post("/api/v1/no-such-thing", json={}), 404)
+    assert_problem(closed_client.delete("/api/v1/rate-sets"), 405)
+    forged = bearer("trk_0123456789ab_" + "x" * 43)
+    assert_problem(closed_client.get("/api/v1/no-such-thing", headers=forged), 404)
+    head = closed_client.head("/api/v1/rate-sets")
+    assert head.status_code == 401 and head.content == b""
+    assert head.headers["content-type"].startswith("application/problem+json")
+    assert_problem(closed_client.get("/api/v1/rate-sets", headers=forged), 401)
+    metrics = closed_client.get("/metrics", headers=bearer(make_key(settings, "r", Role.READER)))
+    assert 'route="/api/v1/rate-sets",status="401"' in metrics.text
+    assert 'route="unmatched",status="401"' not in metrics.text
+
+
+def test_the_key_store_down_is_503_not_500(
+    closed_client: Client, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key looked up while its database cannot answer: the gate's error is answered by the
+    same handler as a handler's (503, problem+json, Retry-After), not left to the server."""
+
+    def database_gone(self: KeyStore, token: str) -> None:
+        raise OperationalError("SELECT … FROM api_keys", {}, ConnectionError("connection lost"))
+
+    monkeypatch.setattr(KeyStore, "authenticate", database_gone)
+    response = closed_client.get(
+        "/api/v1/rate-sets", headers=bearer("trk_0123456789ab_" + "x" * 43)
+    )
+    assert_problem(response, 503)
+    assert response.headers["retry-after"] == "1"
 
 
 @pytest.fixture

@@ -44,13 +44,8 @@ def asked(scope: Scope) -> str | None:
     return i18n.supported(values[-1]) if values else None
 
 
-def request_language(scope: Scope, chosen: str | None = None) -> str:
-    """The language the request is answered in (``chosen``: what ``?lang=`` named, if the
-    caller has read it already)."""
-    if chosen is None:
-        chosen = asked(scope)
-    if chosen is not None:
-        return chosen
+def negotiated(scope: Scope) -> str:
+    """The language the ``lang`` cookie or ``Accept-Language`` asks for, else English."""
     headers = _headers(scope)
     if not headers:  # no cookie, no Accept-Language: nothing to negotiate
         return i18n.DEFAULT
@@ -70,9 +65,11 @@ def answer_language(scope: Scope) -> tuple[str, list[tuple[bytes, bytes]]]:
     ``Content-Language``, and for a page asked for with ``?lang=`` the cookie that remembers
     the choice (``api.envelope`` speaks it while the request is answered)."""
     chosen = asked(scope)
-    lang = chosen or request_language(scope, chosen)
-    headers = [(b"content-language", lang.encode())]
-    if chosen is not None and not scope.get("path", "").startswith("/api/"):
-        cookie = f"{COOKIE}={lang}; Path=/; Max-Age={COOKIE_MAX_AGE}; SameSite=Lax"
+    if chosen is None:
+        lang = negotiated(scope)
+        return lang, [(b"content-language", lang.encode())]
+    headers = [(b"content-language", chosen.encode())]
+    if not scope.get("path", "").startswith("/api/"):
+        cookie = f"{COOKIE}={chosen}; Path=/; Max-Age={COOKIE_MAX_AGE}; SameSite=Lax"
         headers.append((b"set-cookie", cookie.encode()))
-    return lang, headers
+    return chosen, headers

@@ -158,6 +158,6 @@ def measure_chain_writes(run: Run, db: Database, handle: Opened, projects: list[
             unchained,
             ("≥", 0.95),
             note="one event per transaction (the chain's worst case), blocks of "
-            f"{chain.BLOCK} s alternating",
+            f"{chain.BLOCK} s alternating, each side's median block",
         )
     )

@@ -260,6 +260,9 @@ def check(
             if made is not None:
                 made.flush()
             done += len(window)
+            # let the window's rows go before the collector is on again: dead, not walked
+            del checked
+            window.clear()
         if progress:
             progress("checking", min(done, found.rows), found.rows)
     errors = sorted([*first_error_per_cell(parse_errors), *errors], key=lambda e: e.line)
@@ -312,8 +315,10 @@ def record_in_batches(
                     versions[aggregate_id] = [event.topic, version, version]
                 else:
                     seen[2] = event.originator_version
+            last_line = batch[-1][0]
+            del kept, batch, events  # gone before the collector is on again (as above)
         if progress:
-            progress("recording", min(batch[-1][0] - 1, rows), rows)
+            progress("recording", min(last_line - 1, rows), rows)
     tracker.snapshot_crossed(
         (aggregate_id, resolve_topic(topic), first, last)
         for aggregate_id, (topic, first, last) in versions.items()

@@ -190,8 +190,8 @@ def _csv_records(text: IO[str], fmt: FileFormat) -> Iterator[RawRow | RowError]:
             # most cells are blank: compress skips them without a step of Python each
             for (name, is_text), value in compress(zip(named, record, strict=False), record):
                 value = value.strip()
-                if value:
-                    cells[name] = unquote_formula(value) if is_text else value
+                if value:  # only a cell starting with ' can carry a formula's quote
+                    cells[name] = unquote_formula(value) if is_text and value[0] == "'" else value
             if regional and cells:
                 yield from localised(cells, start, fmt)
             if cells:

@@ -110,7 +110,8 @@ def _sum_sqlite(element: exact_sum, compiler: Any, **kw: Any) -> str:
 
 
 class negated(FunctionElement[Decimal]):
-    """An amount with its sign turned, never through floating point."""
+    """An amount with its sign turned, exactly (on SQLite amounts are decimal text: the sign
+    is turned in the text, never through floating point)."""
 
     type = Amount()
     inherit_cache = True
@@ -123,12 +124,8 @@ def _negated_default(element: negated, compiler: Any, **kw: Any) -> str:
 
 @compiles(negated, "sqlite")
 def _negated_sqlite(element: negated, compiler: Any, **kw: Any) -> str:
-    return f"decimal_negate({compiler.process(element.clauses, **kw)})"
-
-
-def _decimal_negate(value: str | None) -> str | None:
-    """SQLite function: a decimal text with its sign turned (NULL stays NULL)."""
-    return None if value is None else str(Decimal(value).copy_negate())
+    text = compiler.process(element.clauses, **kw)
+    return f"(CASE WHEN substr({text}, 1, 1) = '-' THEN substr({text}, 2) ELSE '-' || {text} END)"
 
 
 def _decimal_add(left: str | None, right: str | None) -> str | None:
@@ -172,7 +169,6 @@ def create_readmodel_engine(settings: Settings, *, pool_size: int | None = None)
     def _on_connect(dbapi_connection: Any, _: Any) -> None:
         dbapi_connection.create_aggregate("decimal_sum", 1, _DecimalSum)
         dbapi_connection.create_function("decimal_add", 2, _decimal_add, deterministic=True)
-        dbapi_connection.create_function("decimal_negate", 1, _decimal_negate, deterministic=True)
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
         dbapi_connection.execute("PRAGMA synchronous=FULL")
 

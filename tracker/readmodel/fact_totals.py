@@ -23,12 +23,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, select, union_all
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, Select
-from sqlalchemy.sql.functions import FunctionElement
 
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import Amount, exact_sum
+from tracker.readmodel.database import exact_sum, negated
 from tracker.readmodel.fact_checkpoints import (
     Key,
     Sums,
@@ -214,24 +212,6 @@ def _signed(groups: Select[Any], sign: int) -> Select[Any]:
         signed(rows.c.temporary).label("temporary"),
         signed(rows.c.count).label("count"),
     )
-
-
-class negated(FunctionElement[Decimal]):
-    """An amount's opposite, exactly (on SQLite amounts are decimal text)."""
-
-    type = Amount()
-    inherit_cache = True
-
-
-@compiles(negated)
-def _negated_default(element: negated, compiler: Any, **kw: Any) -> str:
-    return f"-({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(negated, "sqlite")
-def _negated_sqlite(element: negated, compiler: Any, **kw: Any) -> str:
-    text = compiler.process(element.clauses, **kw)
-    return f"(CASE WHEN substr({text}, 1, 1) = '-' THEN substr({text}, 2) ELSE '-' || {text} END)"
 
 
 _SUMS = ("amount", "permanent", "temporary", "count")

@@ -99,10 +99,16 @@ def _request(scope: Scope) -> Hashable:
         i18n.language(),
         scope.get("scheme"),
         host,
-        scope.get("server"),
+        _hashable(scope.get("server")),
         scope.get("root_path"),
         scope.get("app_root_path"),
     )
+
+
+def _hashable(server: Any) -> Hashable:
+    """A scope's ``server``: ASGI allows any two-item iterable (a list, from some servers and
+    test transports), which cannot be a key as it comes."""
+    return None if server is None else tuple(server)
 
 
 class Shortcuts:

@@ -180,3 +180,40 @@ def test_a_busy_report_is_computed_again_by_one_request_before_it_expires(
     time.sleep(0.25)  # due again, unclaimed: the next request computes it, the rest do not
     assert client.get(read).content == first.content and len(computed) == 1
     assert client.get(read).content == first.content and len(computed) == 1
+
+
+def test_a_scope_with_its_server_as_a_list_is_answered_twice(
+    client: Client, portfolio_id: str
+) -> None:
+    """ASGI lets a server name itself with any two-item iterable (``["host", 80]``, as the
+    contract test's transport does): the shortcut's key took it as it came, and the second
+    request, looked up by it, was a 500 (unhashable list). Found by tests/contract."""
+    path = f"/api/v1/portfolios/{portfolio_id}/progress"
+
+    async def get() -> int:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver")],
+            "client": ["127.0.0.1", 5000],
+            "server": ["testserver", 80],
+        }
+        sent: list[dict[str, object]] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        await client.app(scope, receive, send)  # type: ignore[arg-type]
+        return int(sent[0]["status"])  # type: ignore[call-overload]
+
+    assert [client.blocking_portal.call(get) for _ in range(3)] == [200, 200, 200]

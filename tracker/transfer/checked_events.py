@@ -15,7 +15,6 @@ again; an event recorded at a simulated time keeps it.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +24,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from tracker.transfer.scratch import scratch_file
+from tracker.transfer.scratch import SpilledRows
 
 #: How a kept event is stamped when it is recorded.
 _SPLICED, _AS_KEPT, _DECODED = 0, 1, 2
@@ -55,13 +54,16 @@ class CheckedEvents:
 
     def __init__(self, mapper: Mapper[UUID], *, in_memory: int | None = None) -> None:
         self.mapper = mapper
-        self._in_memory = KEPT_IN_MEMORY if in_memory is None else in_memory
-        self._db: sqlite3.Connection | None = None  # made when the events outgrow memory
-        self._kept: list[tuple[Any, ...]] = []  # while there is no file
+        self._kept = SpilledRows(
+            "events",
+            "line INTEGER NOT NULL, originator_id BLOB NOT NULL, version INTEGER NOT NULL, "
+            "topic TEXT NOT NULL, mode INTEGER NOT NULL, state BLOB NOT NULL, key TEXT, "
+            "digest TEXT",
+            KEPT_IN_MEMORY if in_memory is None else in_memory,
+        )
         self._pending: list[tuple[Any, ...]] = []
         self._encode = msgspec.json.Encoder().encode
         self._plain = not (mapper.cipher or mapper.compressor)
-        self.count = 0
 
     def add(self, line: int, events: Sequence[Any]) -> None:
         for event in events:
@@ -91,37 +93,19 @@ class CheckedEvents:
         """Keep what :meth:`add` holds (the check calls it once per window of rows): in
         memory while all of them fit, else in the file, with those kept in memory so far."""
         pending, self._pending = self._pending, []
-        self.count += len(pending)
-        if self._db is None and self.count <= self._in_memory:
-            self._kept.extend(pending)
-            return
-        if self._db is None:
-            self._db = scratch_file()
-            self._db.execute(
-                "CREATE TABLE events (line INTEGER NOT NULL, originator_id BLOB NOT NULL, "
-                "version INTEGER NOT NULL, topic TEXT NOT NULL, mode INTEGER NOT NULL, "
-                "state BLOB NOT NULL, key TEXT, digest TEXT)"
-            )
-            pending, self._kept = self._kept + pending, []
-        self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", pending)
+        self._kept.extend(pending)
 
     @property
     def in_file(self) -> bool:
         """Whether the events outgrew memory and are kept in the temporary file."""
-        return self._db is not None
+        return self._kept.in_file
 
     def batches(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """The kept events in order, ``size`` at a time, as kept (:meth:`stamped` makes
         them ready to save)."""
         self.flush()
-        for start in range(0, self.count, size):
-            if self._db is None:
-                yield self._kept[start : start + size]
-                continue
-            yield self._db.execute(
-                "SELECT * FROM events WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
-                (start, start + size),
-            ).fetchall()
+        for start in range(0, len(self._kept), size):
+            yield self._kept.rows(start, start + size)
 
     def stamped(self, batch: list[tuple[Any, ...]], at: datetime) -> list[Checked]:
         """A batch's events as recorded at ``at`` (a simulated event keeps its time)."""
@@ -141,6 +125,4 @@ class CheckedEvents:
         return found
 
     def close(self) -> None:
-        self._kept = []
-        if self._db is not None:
-            self._db.close()
+        self._kept.close()

@@ -6,14 +6,13 @@ temporary SQLite file (an import of a million rows answers with a million outcom
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
 from tracker.transfer import windows
 from tracker.transfer.rows import Row
-from tracker.transfer.scratch import scratch_file
+from tracker.transfer.scratch import SpilledRows
 from tracker.transfer.workspace import Outcome
 
 #: Outcomes kept in memory, in windows of rows (``windows.WINDOW_ROWS``, 1,000): about
@@ -46,45 +45,30 @@ class RowOutcomes(Sequence[RowOutcome]):
     windows of rows and past that in a private temporary SQLite file. :meth:`close` deletes
     the file; so does the garbage collector."""
 
-    _FIELDS = "line, row_id, type, ref, new, actor, digest"
-
     def __init__(self) -> None:
-        self._in_memory = KEPT_WINDOWS * windows.WINDOW_ROWS
-        self._db: sqlite3.Connection | None = None  # made when the outcomes outgrow memory
-        self._kept: list[tuple[Any, ...]] = []  # while there is no file; as the file's rows
-        self._count = 0
+        self._kept = SpilledRows(
+            "outcomes",
+            "line INTEGER, row_id TEXT, type TEXT, ref TEXT, new INTEGER, actor TEXT, digest TEXT",
+            KEPT_WINDOWS * windows.WINDOW_ROWS,
+        )
         self.new = 0
 
     def add(self, rows: list[tuple[Row, bool]]) -> None:
-        found = [(r.line, r.row_id, r.kind, r.ref, int(new), r.actor, r.digest) for r, new in rows]
-        self._count += len(rows)
-        self.new += sum(new for _, new in rows)
-        if self._db is None and self._count <= self._in_memory:
-            self._kept.extend(found)
-            return
-        if self._db is None:
-            self._db = scratch_file()
-            self._db.execute(
-                "CREATE TABLE outcomes (line INTEGER, row_id TEXT, type TEXT, ref TEXT, "
-                "new INTEGER, actor TEXT, digest TEXT)"
-            )
-            found, self._kept = self._kept + found, []
-        self._db.executemany(
-            f"INSERT INTO outcomes ({self._FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?)", found
+        self._kept.extend(
+            [(r.line, r.row_id, r.kind, r.ref, int(new), r.actor, r.digest) for r, new in rows]
         )
+        self.new += sum(new for _, new in rows)
 
     @property
     def in_file(self) -> bool:
         """Whether the outcomes outgrew memory and are kept in the temporary file."""
-        return self._db is not None
+        return self._kept.in_file
 
     def close(self) -> None:
-        self._kept = []
-        if self._db is not None:
-            self._db.close()
+        self._kept.close()
 
     def __len__(self) -> int:
-        return self._count
+        return len(self._kept)
 
     @overload
     def __getitem__(self, index: int) -> RowOutcome: ...
@@ -93,13 +77,14 @@ class RowOutcomes(Sequence[RowOutcome]):
     def __getitem__(self, index: slice) -> list[RowOutcome]: ...
 
     def __getitem__(self, index: int | slice) -> RowOutcome | list[RowOutcome]:
+        count = len(self._kept)
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._count))]
+            return [self[i] for i in range(*index.indices(count))]
         if index < 0:
-            index += self._count
-        if not 0 <= index < self._count:
+            index += count
+        if not 0 <= index < count:
             raise IndexError(index)
-        return _outcome(self._rows(index, index + 1)[0])
+        return _outcome(self._kept.rows(index, index + 1)[0])
 
     def __iter__(self) -> Iterator[RowOutcome]:
         for chunk in self.chunks():
@@ -117,15 +102,8 @@ class RowOutcomes(Sequence[RowOutcome]):
                 yield CheckedRow(row[0], row[1], row[5], row[6], bool(row[4]))
 
     def _pages(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
-        for start in range(0, self._count, size):
-            yield self._rows(start, start + size)
-
-    def _rows(self, start: int, end: int) -> list[tuple[Any, ...]]:
-        """The rows ``start`` to ``end`` (from 0, ``end`` excluded), in file order."""
-        if self._db is None:
-            return self._kept[start:end]
-        query = f"SELECT {self._FIELDS} FROM outcomes WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
-        return self._db.execute(query, (start, end)).fetchall()
+        for start in range(0, len(self._kept), size):
+            yield self._kept.rows(start, start + size)
 
 
 def _outcome(row: tuple[Any, ...]) -> RowOutcome:

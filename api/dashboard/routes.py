@@ -145,8 +145,8 @@ async def _portfolio(
     memory while the read model's applied position, the day and the view are the same.
 
     The position is the one this process has seen applied (no database round trip): an
-    in-process projector announces it after each batch, an external one is read every
-    ``WATCH_INTERVAL``; a ``min_position`` ahead of it waits for it, as the reports do."""
+    in-process projector announces it after each batch, an external one is followed
+    (``ReadModel._watch``); a ``min_position`` ahead of it waits for it, as the reports do."""
     params = query_params(request)
     moment = parse_moment(params)  # a known_at still to come is refused here
     status = 400 if moment.problems else 200  # the page says what was wrong

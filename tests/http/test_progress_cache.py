@@ -12,6 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from tracker.application import TrackerApplication
 from tracker.readmodel import service
 from tracker.readmodel.service import ReadModel
 from tracker.settings import Settings
@@ -217,3 +218,29 @@ def test_a_scope_with_its_server_as_a_list_is_answered_twice(
         return int(sent[0]["status"])  # type: ignore[call-overload]
 
     assert [client.blocking_portal.call(get) for _ in range(3)] == [200, 200, 200]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("blank_settings", ["postgres"], indirect=True)
+def test_on_postgresql_the_projector_tells_its_position_without_being_asked(
+    settings: Settings, client: Client, project_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An API process without the projector is sent each position the projector commits
+    (it used to ask the database for it twenty times a second, a cost to every request of
+    an idle server): with that polling an hour apart, a write is still learnt at once."""
+    monkeypatch.setattr(service, "WATCH_INTERVAL", 3600.0)
+    tracker = TrackerApplication(settings)
+    watcher = ReadModel(tracker, in_process=False)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 5
+        usd = {"type": "committed", "amount": {"amount": "7.50", "currency": "USD"}}
+        for _ in range(2):  # the position it reads as it starts listening, then one it is told
+            # Written and applied by the client's app (the stand-in for `tracker projector`).
+            written = client.post(f"/api/v1/projects/{project_id}/events", json=usd).json()
+            while (watcher.projector.seen_position or 0) < written["position"]:
+                assert time.monotonic() < deadline, "the watcher never learnt the position"
+                time.sleep(0.02)
+    finally:
+        watcher.stop()
+        tracker.close()

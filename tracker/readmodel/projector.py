@@ -16,12 +16,17 @@ database being unavailable is applied again one event at a time; an event that s
 the position past it. Readiness, metrics and ``tracker projections status`` report it until a
 rebuild applies it (docs/operations.md).
 
+On PostgreSQL each transaction that moves the live view's position also sends it on a channel
+of the schema's (:func:`position_channel`), so that an API process without the projector
+learns it when it commits instead of asking the database over and over (``ReadModel._watch``).
+
 A rebuild (tracker/readmodel/rebuild.py) writes a complete view into copies of the tables with
 a projector of their own (``rebuilding``), and swaps it in once it has reached the head.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -52,6 +57,14 @@ log = logging.getLogger("tracker.readmodel")
 
 #: How much of an error's text a failure row keeps.
 ERROR_TEXT = 2000
+
+
+def position_channel(schema: str | None) -> str:
+    """The PostgreSQL channel the live view's position is sent on, one per schema (several
+    trackers may share a database): a name of the schema's digest, since a channel name is an
+    identifier of at most 63 bytes and a schema's name may be that long already."""
+    digest = hashlib.blake2s((schema or "").encode(), digest_size=10).hexdigest()
+    return f"tracker_position_{digest}"
 
 
 class PositionMoved(Exception):
@@ -306,6 +319,7 @@ class Projector:
                 self._start = None
                 raise PositionMoved(f"{self.name} moved past {start} before this batch")
             change(conn)
+            self.tell_watchers(conn, end)  # sent at COMMIT: only if the position moved
             moved = conn.execute(
                 update(t.projection_position)
                 .where(_named == self.name)
@@ -317,6 +331,14 @@ class Projector:
                 raise PositionMoved(f"{self.name} moved past {start} during this batch")
         self._start = end
         return end
+
+    def tell_watchers(self, conn: Connection, position: int) -> None:
+        """On PostgreSQL, send the live view's new ``position`` to the processes that watch it
+        (:func:`position_channel`); delivered when ``conn``'s transaction commits, never if it
+        rolls back. A rebuild's copies have no watchers until they are swapped in."""
+        if self.tracker.settings.is_postgres and not self.rebuilding:
+            channel = position_channel(self.tracker.settings.db_schema)
+            conn.execute(select(func.pg_notify(channel, str(position))))
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

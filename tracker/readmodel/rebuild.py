@@ -134,6 +134,7 @@ def _swap_in(live: Projector, copies: Projector) -> int:
         else:
             conn.execute(update(positions).where(_named == live.name).values(position=position))
         conn.execute(delete(positions).where(_named == copies.name))
+        live.tell_watchers(conn, position)
         live.left_at(position)
     live.announce(position)
     return position

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
+import psycopg.sql
 from sqlalchemy import Connection
 
 from tracker.application import TrackerApplication
 from tracker.domain.errors import N_, Busy
 from tracker.readmodel.database import DATABASE_ERRORS, create_readmodel_engine
-from tracker.readmodel.projector import Projector
+from tracker.readmodel.projector import Projector, position_channel
 
 log = logging.getLogger("tracker.readmodel")
 #: What a failed catch-up may raise without failing the write or the thread that triggered it.
@@ -74,7 +75,8 @@ class ReadModel:
         self._guarded(self.projector.catch_up)
         self._spawn(self._run, "projector")
         if self.settings.is_postgres:
-            self._spawn(self._listen, "projector-listen")
+            channel = self.tracker.recorder.channel_name  # type: ignore[attr-defined]
+            self._spawn(lambda: self._listen(channel, self._woken), "projector-listen")
 
     def stop(self) -> None:
         self._stop.set()
@@ -99,23 +101,45 @@ class ReadModel:
                 self._guarded(self.projector.catch_up)
 
     def _watch(self) -> None:
-        """With a separate projector process, read its position every ``WATCH_INTERVAL``: the
-        reports cached by position and the SSE clients then move with it, and no request
-        needs a query to learn it."""
+        """With a separate projector process, follow its position: the reports cached by
+        position and the SSE clients then move with it, and no request needs a query to learn
+        it. On PostgreSQL the projector sends each position as it commits it
+        (``Projector.tell_watchers``); on SQLite it is read every ``WATCH_INTERVAL``."""
+        if self.settings.is_postgres:
+            self._listen(position_channel(self.settings.db_schema), self._told)
+            return
         while not self._stop.wait(WATCH_INTERVAL):
-            self._guarded(lambda: self.projector.announce(self.projector.applied_position()))
+            self._guarded(self._learn_position)
 
-    def _listen(self) -> None:
-        """Wake the projector on PostgreSQL's NOTIFY (the event store sends one per insert)."""
-        channel = self.tracker.recorder.channel_name  # type: ignore[attr-defined]
+    def _learn_position(self) -> None:
+        self.projector.announce(self.projector.applied_position())
+
+    def _told(self, payload: str | None) -> None:
+        """A position sent by the projector, or (``None``) a connection just made, before
+        which whatever was sent is lost: then it is read."""
+        if payload is None:
+            self._guarded(self._learn_position)
+        else:
+            self.projector.announce(int(payload))
+
+    def _woken(self, payload: str | None) -> None:
+        """Events written by another process (or a connection just made): catch up."""
+        self._wake.set()
+
+    def _listen(self, channel: str, heard: Callable[[str | None], None]) -> None:
+        """Call ``heard`` with each notification's payload on PostgreSQL's ``channel``, and
+        with ``None`` each time the connection that listens is made (again)."""
         url = self.settings.url.set(drivername="postgresql").render_as_string(hide_password=False)
         while not self._stop.is_set():
             try:
                 with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute(f'LISTEN "{channel}"')
+                    conn.execute(
+                        psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel))
+                    )
+                    heard(None)
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=POLL_INTERVAL, stop_after=1):
-                            self._wake.set()
+                        for notification in conn.notifies(timeout=POLL_INTERVAL, stop_after=1):
+                            heard(notification.payload)
             except psycopg.Error as error:
                 log.warning("LISTEN connection lost (%s); retrying", error)
                 self._stop.wait(1.0)
@@ -150,10 +174,10 @@ class ReadModel:
         """A report computed at the position this process has seen applied, if still fresh.
 
         The position is known without asking the database: an in-process projector announces
-        it, and with an external one it is read every ``WATCH_INTERVAL`` (so a read without
-        ``min_position`` may lag that much behind). The entry also dies after ``REPORT_TTL``
-        seconds. ``due_too=False``: nothing for a report due to be computed again that no
-        request has claimed yet (:meth:`claim_refresh`).
+        it, and an external one sends it (PostgreSQL) or has it read every ``WATCH_INTERVAL``
+        (SQLite: a read without ``min_position`` may lag that much behind; :meth:`_watch`).
+        The entry also dies after ``REPORT_TTL`` seconds. ``due_too=False``: nothing for a
+        report due to be computed again that no request has claimed yet (:meth:`claim_refresh`).
         """
         position = self.projector.seen_position
         if position is None or (min_position is not None and position < min_position):

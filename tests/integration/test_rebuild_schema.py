@@ -236,3 +236,101 @@ def test_a_swap_leaves_sqlite_s_secure_deletion_as_it_found_it(
         found = {c.exec_driver_sql("PRAGMA secure_delete").scalar_one() for c in connections}
     assert found == {secure}
     assert_sound(settings)
+
+
+def _index_pages(conn: Any) -> dict[str, int]:
+    rows = conn.exec_driver_sql(
+        "SELECT name, rootpage FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    )
+    return {name: page for name, page in rows}
+
+
+@pytest.mark.parametrize("blank_settings", ["sqlite"], indirect=True)  # SQLite's renames
+def test_sqlite_s_swap_renames_the_copies_indexes_instead_of_building_them_again(
+    settings: Settings, tracker: TrackerApplication, engine: Engine
+) -> None:
+    """The copies' indexes, built before the swap, become the live ones as they are (the
+    same b-tree, the live name and text); the rebuilt view reads by them and the file is
+    sound, and the connection that swapped knows them by their live names."""
+    migrated = describe(settings)
+    projector = projected(tracker, engine)
+    rows = view_rows(engine)
+    before_swap: dict[str, int] = {}
+    swap_in = rebuild_module._swap_in
+
+    def noted(live: Projector, copies: Projector) -> int:
+        with engine.connect() as conn:
+            found = _index_pages(conn)
+        before_swap.update(
+            {name.removesuffix(REBUILD_SUFFIX): page for name, page in found.items()}
+        )
+        return swap_in(live, copies)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(rebuild_module, "_swap_in", noted)
+        rebuild(projector)
+
+    with ExitStack() as stack:  # every pooled connection, the swap's among them
+        for conn in [stack.enter_context(engine.connect()) for _ in range(6)]:
+            after = _index_pages(conn)
+            live = {name for name in after if name.startswith("ix_rm_")}
+            assert live and {name: before_swap[name] for name in live} == {
+                name: after[name] for name in live
+            }
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT * FROM rm_facts WHERE project_id = 'x'"
+            ).fetchall()
+            assert "ix_rm_facts_project" in str(plan)
+    assert describe(settings) == migrated
+    assert view_rows(engine) == rows
+    assert_sound(settings)
+
+
+@pytest.mark.parametrize("blank_settings", ["sqlite"], indirect=True)  # SQLite's renames
+def test_sqlite_s_swap_makes_again_a_live_index_no_copy_matches(
+    settings: Settings, tracker: TrackerApplication, engine: Engine
+) -> None:
+    """An index the live table has and the copies do not (one an operator added, say) is
+    made again from the live text; nothing of the copies' is left under its name."""
+    projector = projected(tracker, engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE INDEX ix_rm_facts_by_hand ON rm_facts (kind, amount)")
+    described = describe(settings)
+    rows = view_rows(engine)
+
+    rebuild(projector)
+
+    assert describe(settings) == described
+    assert view_rows(engine) == rows
+    assert_sound(settings)
+
+
+def test_a_swap_that_fails_after_its_renames_leaves_the_live_tables_and_indexes(
+    settings: Settings,
+    tracker: TrackerApplication,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every table and index renamed (on SQLite: the schema table written and read again),
+    then the swap's transaction fails: the live tables, their indexes and rows are as they
+    were, on every connection, and the next rebuild swaps."""
+    migrated = describe(settings)
+    projector = projected(tracker, engine)
+    rows = view_rows(engine)
+    swapped = swap.swap
+
+    def fails_after(conn: Any, live: Any, copies: Any) -> None:
+        swapped(conn, live, copies)
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(swap, "swap", fails_after)
+    with pytest.raises(OSError, match="the disk went away"):
+        rebuild(projector)
+
+    assert without_copies(describe(settings)) == migrated
+    assert live_rows(engine) == live_rows_of(rows)
+    monkeypatch.setattr(swap, "swap", swapped)
+    rebuild(projector)
+    assert describe(settings) == migrated
+    assert view_rows(engine) == rows
+    assert_sound(settings)

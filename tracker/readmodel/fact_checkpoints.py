@@ -56,8 +56,6 @@ Row = dict[str, Any]
 Key = tuple[str, bool, str, str, date]
 #: Positions between checkpoints (at least: no more often than the sums have keys).
 EVERY = 20_000
-#: The ledger's indexes a rebuild's recount reads by (the rows changed between checkpoints).
-READ_BY = ("ix_rm_facts_recorded", "ix_rm_facts_superseded")
 _KEY = ("portfolio_id", "illustrative", "kind", "currency", "effective_date")
 _SUMS = ("amount", "permanent", "temporary", "count")
 

@@ -100,12 +100,13 @@ def _prepare(copies: Projector) -> None:
 
 
 def _finish(copies: Projector) -> None:
-    """Once the copies are loaded: their remaining indexes, built over the loaded rows,
-    and the ledger's sums counted once; later batches keep the sums as the live ones do."""
+    """Once the copies are loaded: their remaining indexes, built over the loaded rows (the
+    swap renames them, on SQLite too), and the ledger's sums counted once; later batches
+    keep the sums as the live ones do."""
     views = copies.views
     with copies.lock, copies.transaction() as conn:
         swap.more_memory(conn)
-        swap.finish(conn, views, read_by=fact_checkpoints.READ_BY)
+        swap.finish(conn, views)
         sums = (views.fact_totals, views.fact_checkpoints, views.fact_checkpoint_sums)
         swap.analyze(conn, [table for table in views.all() if all(table is not s for s in sums)])
         recount(conn, views.fact_totals, views.facts, views.projects)

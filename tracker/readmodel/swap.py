@@ -12,12 +12,17 @@ the migrations made, name for name (tests/integration/test_rebuild_schema.py):
   loaded, before the swap (:func:`finish`), so readers, who wait for the swap's locks, wait
   only for the renames. Every live table is locked at once, first, waiting at most
   ``LOCK_TIMEOUT`` for readers (else the swap is tried again: :class:`SwapBlocked`).
-- SQLite cannot rename an index: the copy's indexes are dropped and the live ones created
-  again from the text the live table had (readers in WAL mode read the old tables meanwhile).
-  SQLite writes the new name quoted into the table's ``CREATE TABLE`` text; when that quoting
-  is the only difference from the live table's text, the live text is put back
-  (``writable_schema``, as SQLite's documentation allows for a change that leaves the stored
-  content alone), and any other difference stops the swap.
+- SQLite has no ``ALTER INDEX … RENAME``. Its copies get every index before the swap too
+  (:func:`finish`), and the swap gives each copy index whose text is the live one's but for
+  the names its live name and text in the schema table (``writable_schema``, as SQLite's
+  documentation allows for a change that leaves the stored content alone; the index's
+  b-tree is untouched), then reloads the schema (``writable_schema = RESET``). Rebuilding
+  them under the live names instead cost the swap as much as making them over again (7 s of
+  a million-event rebuild). An index of the live table that no copy index matches is made
+  again from the live text; a copy index that matches none is dropped. SQLite also writes
+  the new name quoted into the table's ``CREATE TABLE`` text; when that quoting is the only
+  difference from the live table's text, the live text is put back the same way, and any
+  other difference stops the swap.
 
 Which names each table had is compared after the renames; any difference stops the swap too,
 and the transaction leaves the live tables as they were.
@@ -25,7 +30,7 @@ and the transaction leaves the live tables as they were.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, Table, bindparam, text
 from sqlalchemy.exc import DBAPIError
@@ -73,16 +78,12 @@ def more_memory(conn: Connection) -> None:
         conn.exec_driver_sql(f"SET LOCAL {setting} = '{value}'")
 
 
-def finish(conn: Connection, copies: Views, read_by: Collection[str] = ()) -> None:
-    """Build the indexes the copies were created without (PostgreSQL: they are renamed at the
-    swap). SQLite builds every index at the swap, under its live name, and here only those
-    named in ``read_by`` (their live names), which the rest of the finishing reads by; the
-    swap drops them with the copies' other indexes."""
-    postgres = conn.dialect.name == "postgresql"
+def finish(conn: Connection, copies: Views) -> None:
+    """Build the indexes the copies were created without, over the loaded rows; the swap
+    gives them their live names."""
     for table in copies.all():
         for index in table.info.get(DEFERRED, ()):
-            if postgres or str(index.name).removesuffix(REBUILD_SUFFIX) in read_by:
-                index.create(conn)
+            index.create(conn)
 
 
 def analyze(conn: Connection, tables: Sequence[Table]) -> None:
@@ -228,32 +229,55 @@ def _swap_sqlite(conn: Connection, pairs: list[tuple[Table, Table]]) -> None:
 
 def _rename_sqlite(conn: Connection, pairs: list[tuple[Table, Table]]) -> None:
     quote = conn.dialect.identifier_preparer.quote
+    texts: list[tuple[str, str, str, str]] = []  # (type, name now, live name, live text)
+    remade: list[str] = []  # the live indexes no copy index matched, made again
     for table, copy in pairs:
         [(_, live_sql)] = _sqlite_objects(conn, "table", table.name)
-        indexes = _sqlite_objects(conn, "index", table.name)
+        live = dict(_sqlite_objects(conn, "index", table.name))
+        made = _sqlite_objects(conn, "index", copy.name)
         conn.exec_driver_sql(f"DROP TABLE {quote(table.name)}")
-        for name, _ in _sqlite_objects(conn, "index", copy.name):
-            conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
         rename_table(conn, quote(copy.name), quote(table.name))
         [(_, renamed_sql)] = _sqlite_objects(conn, "table", table.name)
         if renamed_sql != live_sql:
-            _restore_table_text(conn, table.name, live_sql, renamed_sql)
-        for _, sql in indexes:
-            conn.exec_driver_sql(sql)
+            _check_table_text(table.name, live_sql, renamed_sql)
+            texts.append(("table", table.name, table.name, live_sql))
+        matched: set[str] = set()
+        for name, sql in made:
+            new = live_name(name, copy.name, table.name)
+            if new in live and _same_index(sql, live[new], (name, copy.name), (new, table.name)):
+                texts.append(("index", name, new, live[new]))
+                matched.add(new)
+            else:
+                conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
+        remade.extend(sql for name, sql in live.items() if name not in matched)
+    if texts:
+        conn.exec_driver_sql("PRAGMA writable_schema = ON")
+        try:
+            for kind, name, new, sql in texts:
+                conn.exec_driver_sql(
+                    "UPDATE sqlite_master SET name = ?, sql = ? WHERE type = ? AND name = ?",
+                    (new, sql, kind, name),
+                )
+        finally:
+            conn.exec_driver_sql("PRAGMA writable_schema = RESET")  # and read the schema again
+    for sql in remade:
+        conn.exec_driver_sql(sql)
 
 
-def _restore_table_text(conn: Connection, table: str, live_sql: str, renamed_sql: str) -> None:
-    """Put back the live table's ``CREATE TABLE`` text where the rename only quoted its name."""
+def _same_index(sql: str, live_sql: str, copy: tuple[str, str], live: tuple[str, str]) -> bool:
+    """Whether a copy's index (``copy``: its name, its table's) is the live one's text but
+    for the names."""
+    (name, table), (new, live_table) = copy, live
+    return (
+        sql.replace(f"INDEX {name} ON {table} (", f"INDEX {new} ON {live_table} (", 1) == live_sql
+    )
+
+
+def _check_table_text(table: str, live_sql: str, renamed_sql: str) -> None:
+    """Refuse a copy whose ``CREATE TABLE`` text is not the live one's but for the quotes
+    the rename put around its name."""
     if renamed_sql.replace(f'"{table}"', table, 1) != live_sql:
         raise SwapRefused(
             f"the copy of {table} is not defined as the live table: {renamed_sql!r} "
             f"instead of {live_sql!r}"
         )
-    conn.exec_driver_sql("PRAGMA writable_schema = ON")
-    try:
-        conn.exec_driver_sql(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
-            (live_sql, table),
-        )
-    finally:
-        conn.exec_driver_sql("PRAGMA writable_schema = OFF")

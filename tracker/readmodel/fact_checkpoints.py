@@ -392,22 +392,19 @@ def _recorded_between(
     return int(conn.execute(query).scalar_one())
 
 
-def checkpoint_sums(portfolio_id: str, layer: str, as_of: date | None, ends_at: datetime) -> Any:
-    """The checkpoint's sums per kind, currency and value date (as ``fact_totals`` reads
-    the present ones)."""
+def checkpoint_rows(portfolio_id: str, layer: str, as_of: date | None, ends_at: datetime) -> Any:
+    """The checkpoint's sums per layer, kind, currency and value date (as ``fact_totals``
+    reads the present ones; the caller adds a value date's layers up)."""
     sums = t.fact_checkpoint_sums.c
-    keys = (sums.kind, sums.currency, sums.effective_date)
-    query = (
-        select(
-            *keys,
-            exact_sum(sums.amount).label("amount"),
-            func.sum(sums.permanent).label("permanent"),
-            func.sum(sums.temporary).label("temporary"),
-            func.sum(sums.count).label("count"),
-        )
-        .where(sums.ends_at == ends_at, sums.portfolio_id == portfolio_id)
-        .group_by(*keys)
-    )
+    query = select(
+        sums.kind,
+        sums.currency,
+        sums.effective_date,
+        sums.amount,
+        sums.permanent,
+        sums.temporary,
+        sums.count,
+    ).where(sums.ends_at == ends_at, sums.portfolio_id == portfolio_id)
     if layer != "all":
         query = query.where(sums.illustrative.is_(layer == "illustrative"))
     if as_of is not None:

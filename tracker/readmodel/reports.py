@@ -291,9 +291,7 @@ def counted_facts(query: ReportQuery, known: Iterable[Any] | None = None) -> lis
     ]
 
 
-def _fact_groups(
-    query: ReportQuery, *, per_project: bool, known: Iterable[Any] | None = None
-) -> Select[Any]:
+def _fact_groups(query: ReportQuery, *, per_project: bool) -> Select[Any]:
     """Facts grouped by kind, currency and value date (and project), in one query."""
     keys = [t.facts.c.kind, t.facts.c.currency, t.facts.c.effective_date]
     if per_project:
@@ -306,7 +304,7 @@ def _fact_groups(
             func.sum(t.facts.c.temporary).label("temporary"),
             func.count().label("count"),
         )
-        .where(*counted_facts(query, known))
+        .where(*counted_facts(query))
         .group_by(*keys)
     )
 
@@ -406,7 +404,7 @@ def portfolio_fact_groups(
         query.filters.layer,
         query.as_of,
         None if query.known_at is None else naive_utc(query.known_at),
-        lambda known: _fact_groups(query, per_project=False, known=known),
+        lambda known: counted_facts(query, known),
         after,
     )
 

@@ -56,6 +56,7 @@ from tracker.readmodel.moved import project_positions, target_position
 from tracker.readmodel.reports import (
     Progress,
     ReportQuery,
+    plan_figures,
     plan_groups,
     portfolio_fact_groups,
     progress,
@@ -111,23 +112,46 @@ def changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
 
 def _changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
     books = (rate_book(conn, start), rate_book(conn, end))
+    same_rates = rates_of(books[0]) == rates_of(books[1])
     positions = project_positions(conn, start, end)
     # The projects whose count, status or pledge may differ (see above): those whose plan
     # or status rows moved, or every one.
     whole = (
         start.filters.narrows
-        or rates_of(books[0]) != rates_of(books[1])
+        or not same_rates
         or (start.as_of is not None and end.as_of is None)
         or len(positions) > MANY_PROJECTS
     )
     only = None if whole else positions.keys()
     then, now = projects_as_of(conn, start, only), projects_as_of(conn, end, only)
     counted = (then, now) if only is None else (None, None)
-    # The same projects with the same plans and statuses at both moments: grouped once.
-    plans = plan_groups(conn, start) if _same_projects(start, end, positions) else None
+    # The same projects with the same plans and statuses at both moments: grouped once, by
+    # the rates their conversion uses when both moments convert alike (each group is then
+    # right for either book), else per announcement day (right for any book).
+    plans = (
+        plan_groups(conn, start, books[0] if same_rates else None)
+        if _same_projects(start, end, positions)
+        else None
+    )
+    planned = None
+    if plans is not None and same_rates:
+        # Both books convert alike (and, known at the same moment, hold the same rates):
+        # the projects' figures are the same at both ends, added once.
+        planned = plan_figures(books[0], start.currency, plans)
+        books[1].used.update(books[0].used)
     facts = _fact_groups(conn, start, end)
-    first = progress(conn, start, book=books[0], projects=counted[0], plans=plans, facts=facts[0])
-    last = progress(conn, end, book=books[1], projects=counted[1], plans=plans, facts=facts[1])
+    first = progress(
+        conn,
+        start,
+        book=books[0],
+        projects=counted[0],
+        plans=plans,
+        facts=facts[0],
+        planned=planned,
+    )
+    last = progress(
+        conn, end, book=books[1], projects=counted[1], plans=plans, facts=facts[1], planned=planned
+    )
     scope = (frozenset(then), frozenset(now)) if start.filters.narrows else None
     work = Explanation(start.currency, books, scope)
     work.facts(conn, start, end, positions)
@@ -158,6 +182,7 @@ def _same_projects(start: ReportQuery, end: ReportQuery, positions: Mapping[str,
     rows as of either day."""
     return (
         not start.filters.narrows
+        and start.currency == end.currency
         and start.known_at == end.known_at
         and start.as_of is not None
         and end.as_of is not None

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 import sqlalchemy.exc
 from eventsourcing import persistence
-from sqlalchemy import Engine, String, create_engine, event, or_
+from sqlalchemy import Engine, String, create_engine, event, or_, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Numeric, TypeDecorator, TypeEngine
+from sqlalchemy.types import NullType, Numeric, TypeDecorator, TypeEngine
 
 from tracker.settings import Settings
 
@@ -90,6 +90,19 @@ class Amount(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(value)
+
+
+def as_stored(column: Any) -> Any:
+    """``column`` read back as the driver gives it, not converted row by row in Python: an
+    amount as decimal text (SQLite) or a ``Decimal`` (PostgreSQL), a date as ISO text or a
+    ``date``. For reads of many rows that convert only some (``stored_date`` and
+    ``Decimal`` take either form)."""
+    return type_coerce(column, NullType()).label(column.name)
+
+
+def stored_date(value: date | str) -> date:
+    """A date read ``as_stored``."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 class exact_sum(FunctionElement[Decimal]):

@@ -9,43 +9,43 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, func, literal, or_, select, union_all
+from sqlalchemy import Connection, and_, case, false, func, literal, or_, select, union_all
 
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import exact_sum, naive_utc
+from tracker.readmodel.database import as_stored, exact_sum, known_rows, naive_utc
 from tracker.readmodel.reports import ReportQuery, TargetsInForce, counted_facts, in_scope
 
 MONEY_KINDS = ("committed", "disbursed")
+#: The columns ``moved_facts`` reads of each ledger row, in order; those in ``STORED`` as the
+#: driver gives them (``database.as_stored``: most rows need neither converted).
+MOVED = (
+    "project_id",
+    "kind",
+    "currency",
+    "amount",
+    "permanent",
+    "temporary",
+    "effective_date",
+    "recorded_position",
+    "superseded_position",
+)
+STORED = frozenset({"amount", "effective_date"})
 #: A ledger row's kind and currency (``None``: jobs).
 Kind = tuple[str, str | None]
 
 
-@dataclass(frozen=True)
-class LedgerMoment:
-    known_at: datetime | None
-    as_of: date | None
-    #: ``known_at`` as the ledger stores moments.
-    stored: datetime | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        if self.known_at is not None:
-            object.__setattr__(self, "stored", naive_utc(self.known_at))
-
-    def holds(self, row: Any) -> bool:
-        """Whether a ledger row counts at this moment (as ``counted_facts`` selects it)."""
-        if self.as_of is not None and row.effective_date > self.as_of:
-            return False
-        moment = self.stored
-        if moment is None:
-            return row.superseded_at is None
-        return row.recorded_at <= moment and (
-            row.superseded_at is None or row.superseded_at > moment
-        )
+def _counted(query: ReportQuery) -> Any:
+    """1 if a ledger row counts at the query's moment (as ``counted_facts`` selects it), else
+    0: worked out by the database, so that the rows need not bring their times back."""
+    f = t.facts.c
+    conditions = known_rows(t.facts, query.known_at)
+    if query.as_of is not None:
+        conditions.append(f.effective_date <= query.as_of)
+    return case((and_(*conditions), 1), else_=0) if conditions else literal(1)
 
 
 def _window(column: Any, start: Any, end: Any) -> Any:
@@ -87,8 +87,11 @@ def moved_facts(
     between the two ``known_at``, or effective between the two ``as_of`` (of ``kinds``
     only, when given: ``current_kinds``); of the projects ``among`` only (when the filters
     narrow), and every row of those ``entered`` (counted at one moment and not the other,
-    the filters judged at each)."""
+    the filters judged at each). Each row in the order of ``MOVED``, ``then`` and ``now``
+    saying whether it counts at each moment, the filters left aside; without filters (no
+    ``among``), only the rows that count at one moment and not the other."""
     f = t.facts.c
+    then, now = _counted(start), _counted(end)
     known = (
         None if start.known_at is None else naive_utc(start.known_at),
         None if end.known_at is None else naive_utc(end.known_at),
@@ -108,20 +111,12 @@ def moved_facts(
     )
     rows = (
         select(
-            f.project_id,
-            f.kind,
-            f.currency,
-            f.amount,
-            f.permanent,
-            f.temporary,
-            f.effective_date,
-            f.recorded_at,
-            f.recorded_position,
-            f.superseded_at,
-            f.superseded_position,
+            *(as_stored(f[name]) if name in STORED else f[name] for name in MOVED),
+            then.label("then"),
+            now.label("now"),
         )
         .where(f.portfolio_id == str(start.portfolio_id), *in_scope(f.project_id, start))
-        .where(*([] if among is None else [f.project_id.in_(sorted(among))]))
+        .where(*([then != now] if among is None else [f.project_id.in_(sorted(among))]))
     )
     if terms is not None and start.known_at is None and not entered:
         # Only rows effective between the days: each kind and currency one range of the

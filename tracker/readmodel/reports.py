@@ -247,7 +247,8 @@ def plan_groups(conn: Connection, query: ReportQuery, book: RateBook | None = No
     conversion with ``book`` uses (``announced_on`` is the group's first announcement day;
     without ``book``, per announcement day: right for any book), with how many projects
     and their planned jobs (what :func:`projects_as_of` gives one by one, summed in the
-    database)."""
+    database). Each row is status, currency, planned investment, announcement day, projects
+    and planned jobs, in that order (``_add_plans`` unpacks them)."""
     if query.as_of is None and query.known_at is None:
         source = t.projects.c
         layer = query.filters.layer
@@ -330,23 +331,25 @@ def _add_fact(figures: Figures, book: RateBook, row: Any) -> None:
 
 def _add_project(figures: Figures, book: RateBook, project: ProjectAsOf) -> None:
     figures.projects_by_status[project.status] += 1
-    if project.status != Status.CANCELLED.value:
+    if project.status != CANCELLED:
         figures.pledged.add(
             book, project.planned_investment, project.currency, project.announced_on, 1
         )
         figures.planned_jobs += project.planned_jobs
 
 
+#: A cancelled project's status (an enum's value is looked up in Python on every access).
+CANCELLED = Status.CANCELLED.value
+
+
 def _add_plans(figures: Figures, book: RateBook, group: Any) -> None:
     """A :func:`plan_groups` row: as many projects as it counts, each added as
     :func:`_add_project` adds one (each pledge converted alone, so the sum is the same)."""
-    projects = int(group.projects)
-    figures.projects_by_status[group.status] += projects
-    if group.status != Status.CANCELLED.value:
-        figures.pledged.add_each(
-            book, group.planned_investment, group.currency, group.announced_on, projects
-        )
-        figures.planned_jobs += int(group.planned_jobs)
+    status, currency, investment, announced_on, projects, planned_jobs = group
+    figures.projects_by_status[status] += int(projects)
+    if status != CANCELLED:
+        figures.pledged.add_each(book, investment, currency, announced_on, int(projects))
+        figures.planned_jobs += int(planned_jobs)
 
 
 def _ratio(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
@@ -359,6 +362,15 @@ def _ratio(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
 # Reports
 
 
+def plan_figures(book: RateBook, currency: str, plans: Iterable[Any]) -> Figures:
+    """The figures of :func:`plan_groups` rows alone: the projects, their pledge and
+    planned jobs (no fact)."""
+    figures = Figures.empty(currency)
+    for group in plans:
+        _add_plans(figures, book, group)
+    return figures
+
+
 def figures_of(
     conn: Connection,
     query: ReportQuery,
@@ -366,14 +378,18 @@ def figures_of(
     projects: Mapping[str, ProjectAsOf] | None = None,
     plans: Sequence[Any] | None = None,
     facts: Sequence[FactGroup] | None = None,
+    planned: Figures | None = None,
 ) -> Figures:
     """The figures of the projects the query counts; narrowed, only the facts of those
     projects (grouped per project to tell them apart), else every fact of the layer.
     ``projects``: the query's ``projects_as_of``, when the caller has them already;
     ``plans`` and ``facts``: its ``plan_groups`` and ``portfolio_fact_groups`` likewise
-    (unfiltered reports)."""
+    (unfiltered reports); ``planned``: its ``plan_figures`` (``book`` already holds the
+    rates they used)."""
     figures = Figures.empty(query.currency)
-    if projects is None and not query.filters.narrows:  # the projects grouped in SQL
+    if planned is not None:
+        figures = planned.copy()
+    elif projects is None and not query.filters.narrows:  # the projects grouped in SQL
         for group in plan_groups(conn, query, book) if plans is None else plans:
             _add_plans(figures, book, group)
     else:
@@ -417,15 +433,16 @@ def progress(
     projects: Mapping[str, ProjectAsOf] | None = None,
     plans: Sequence[Any] | None = None,
     facts: Sequence[FactGroup] | None = None,
+    planned: Figures | None = None,
 ) -> Progress:
     """The progress report at the query's moment. A caller that needs the query's rate book
-    (fresh: ``rate_book``), ``projects_as_of``, ``plan_groups`` or ``portfolio_fact_groups``
-    too may pass them (``changes`` does)."""
+    (fresh: ``rate_book``), ``projects_as_of``, ``plan_groups`` (or their ``plan_figures``)
+    or ``portfolio_fact_groups`` too may pass them (``changes`` does)."""
     check_filters(conn, query.portfolio_id, query.filters)
     if book is None:
         book = rate_book(conn, query)
     targets = targets_in_force(conn, query, book)
-    figures = figures_of(conn, query, book, projects, plans, facts)
+    figures = figures_of(conn, query, book, projects, plans, facts, planned)
     investment = targets.investment_converted if targets else None
     ratios = Ratios(
         committed=_ratio(figures.committed.amount, investment),

@@ -43,6 +43,9 @@ class Total:
             count + (known.count if known else 0),
         )
 
+    def copy(self) -> Total:
+        return Total(self.currency, self.amount, dict(self.unconverted))
+
     def add_each(self, book: RateBook, amount: Decimal, currency: str, on: date, n: int) -> None:
         """Add ``amount`` ``n`` times, each converted alone (as ``n`` calls of :meth:`add`
         with a count of one would)."""
@@ -75,6 +78,18 @@ class Figures:
     @classmethod
     def empty(cls, currency: str) -> Figures:
         return cls(Total(currency), Total(currency), Total(currency))
+
+    def copy(self) -> Figures:
+        """A copy to add to, this one left as it is."""
+        return Figures(
+            self.pledged.copy(),
+            self.committed.copy(),
+            self.disbursed.copy(),
+            self.jobs_permanent,
+            self.jobs_temporary,
+            self.planned_jobs,
+            Counter(self.projects_by_status),
+        )
 
     @property
     def project_count(self) -> int:

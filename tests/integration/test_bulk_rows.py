@@ -63,12 +63,16 @@ def test_appended_rows_are_stored_as_sqlalchemy_s_insert_stores_them(engine: Eng
     rows = ROWS + AWARE if engine.dialect.name == "sqlite" else ROWS
     by_driver, by_insert = _table("bulk_by_driver"), _table("bulk_by_insert")
     with engine.begin() as conn:
-        for table in (by_driver, by_insert):
+        one_column = Table("bulk_one", MetaData(), Column("at", DateTime))
+        for table in (by_driver, by_insert, one_column):
             table.create(conn)
-        append_rows(conn, by_driver, rows)
+        append_rows(conn, by_driver, rows[:2])  # every column given: taken row by row
+        append_rows(conn, by_driver, rows)  # some rows lack some: NULL
+        append_rows(conn, one_column, [{"at": datetime(2025, 2, 1, 1, 2, 3)}])  # a 1-tuple
+        conn.execute(insert(one_column), [{"at": datetime(2025, 2, 1, 1, 2, 3)}])
         conn.execute(
             insert(by_insert),
-            [{**dict.fromkeys(NAMES), **r} for r in rows],
+            [{**dict.fromkeys(NAMES), **r} for r in rows[:2] + rows],
         )
     with engine.connect() as conn:  # as stored: SQLite's text, not parsed back
         stored = [
@@ -77,5 +81,7 @@ def test_appended_rows_are_stored_as_sqlalchemy_s_insert_stores_them(engine: Eng
             ).all()
             for table in (by_driver, by_insert)
         ]
-    assert len(stored[0]) == len(rows)
+        alone = conn.execute(select(type_coerce(one_column.c.at, String))).scalars().all()
+    assert len(stored[0]) == len(rows) + 2
+    assert len(alone) == 2 and alone[0] == alone[1]
     assert stored[0] == stored[1]

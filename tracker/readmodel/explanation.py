@@ -256,7 +256,8 @@ class Explanation:
         permanent, temporary = tally.of(JOBS[0]), tally.of(JOBS[1])
         as_is = {kind: tally.of(Measure(kind, self.currency)) for kind in MONEY_KINDS}
         currency_shown = self.currency
-        rows = conn.execute(moved_facts(start, end, among, entered, kinds))
+        # Fetched at once: iterating the result would fetch each row with a driver call.
+        rows = conn.execute(moved_facts(start, end, among, entered, kinds)).all()
         for (
             project,
             kind,

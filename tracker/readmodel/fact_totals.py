@@ -184,7 +184,7 @@ def fact_groups(
         query = _where(select(*stored, *(sums[n] for n in _SUMS)), portfolio_id, layer, as_of)
         if after is not None:
             query = query.where(sums.effective_date > after)
-        return _merged(conn.execute(query.where(sums.count != 0).order_by(*stored)))
+        return _merged(conn.execute(query.where(sums.count != 0).order_by(*stored)).all())
     # The checkpoint's sums and the ledger rows between, added up in the database by one
     # grouping of them all (grouping each part first, then the whole, made PostgreSQL plan
     # three aggregations in parallel workers: 2-3x the time on two cores).
@@ -204,7 +204,7 @@ def fact_groups(
         func.sum(every.c.temporary).label("temporary"),
         func.sum(every.c.count).label("count"),
     ).group_by(*keys)
-    return _merged(conn.execute(query.order_by(*keys)))
+    return _merged(conn.execute(query.order_by(*keys)).all())
 
 
 def _signed(conditions: list[ColumnElement[bool]], sign: int) -> Select[Any]:
@@ -231,7 +231,8 @@ _COLUMNS = ("kind", "currency", "effective_date", *_SUMS)
 
 
 def _merged(rows: Iterable[Any]) -> list[FactGroup]:
-    """Rows in key order as groups, a key's rows (one per layer) added up."""
+    """Rows in key order as groups, a key's rows (one per layer) added up. The rows are
+    fetched at once (``.all()``): iterating a result fetches them one driver call each."""
     found: list[FactGroup] = []
     last: tuple[Any, ...] = ()
     for kind, currency, day, amount, permanent, temporary, count in rows:

@@ -277,7 +277,7 @@ def plan_groups(conn: Connection, query: ReportQuery, book: RateBook | None = No
             )
             .where(*where)
             .group_by(*keys)
-        )
+        ).all()
     )
 
 
@@ -312,7 +312,7 @@ def _fact_groups(query: ReportQuery, *, per_project: bool) -> Select[Any]:
 
 def project_fact_groups(conn: Connection, query: ReportQuery) -> list[Any]:
     """Each project's facts of the moment summed by kind, currency and value date."""
-    return list(conn.execute(_fact_groups(query, per_project=True)))
+    return list(conn.execute(_fact_groups(query, per_project=True)).all())
 
 
 def rate_book(conn: Connection, query: ReportQuery) -> RateBook:

@@ -119,7 +119,10 @@ def _sum_default(element: exact_sum, compiler: Any, **kw: Any) -> str:
 
 @compiles(exact_sum, "sqlite")
 def _sum_sqlite(element: exact_sum, compiler: Any, **kw: Any) -> str:
-    return f"decimal_sum({compiler.process(element.clauses, **kw)})"
+    # The aggregate is Python, called once per row it is given; a NULL (a count of jobs has
+    # no amount: a fifth of a ledger) adds nothing, so it is not given one.
+    amount = compiler.process(element.clauses, **kw)
+    return f"decimal_sum({amount}) FILTER (WHERE {amount} IS NOT NULL)"
 
 
 class negated(FunctionElement[Decimal]):

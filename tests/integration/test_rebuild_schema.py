@@ -121,6 +121,30 @@ def test_a_rebuild_stopped_before_the_swap_leaves_the_live_tables_and_indexes(
     assert describe(settings) == migrated
 
 
+def assert_the_failed_swap_left_nothing(
+    settings: Settings,
+    engine: Engine,
+    projector: Projector,
+    migrated: Any,
+    rows: Any,
+) -> None:
+    """A rebuild whose swap fails ("the disk went away") leaves the live tables, their
+    indexes and rows as they were."""
+    with pytest.raises(OSError, match="the disk went away"):
+        rebuild(projector)
+    assert without_copies(describe(settings)) == migrated
+    assert live_rows(engine) == live_rows_of(rows)
+
+
+def assert_the_next_rebuild_swaps(
+    settings: Settings, engine: Engine, projector: Projector, migrated: Any, rows: Any
+) -> None:
+    rebuild(projector)
+    assert describe(settings) == migrated
+    assert view_rows(engine) == rows
+    assert_sound(settings)
+
+
 def test_a_swap_that_fails_half_way_leaves_the_live_tables_and_indexes(
     settings: Settings,
     tracker: TrackerApplication,
@@ -139,18 +163,10 @@ def test_a_swap_that_fails_half_way_leaves_the_live_tables_and_indexes(
             raise OSError("the disk went away")
         rename_table(conn, old, new)
 
-    monkeypatch.setattr(swap, "rename_table", fails_at_the_fifth)
-
-    with pytest.raises(OSError, match="the disk went away"):
-        rebuild(projector)
-
-    assert without_copies(describe(settings)) == migrated
-    assert live_rows(engine) == live_rows_of(rows)
-    monkeypatch.setattr(swap, "rename_table", rename_table)
-    rebuild(projector)
-    assert describe(settings) == migrated
-    assert view_rows(engine) == rows
-    assert_sound(settings)
+    with monkeypatch.context() as failing:
+        failing.setattr(swap, "rename_table", fails_at_the_fifth)
+        assert_the_failed_swap_left_nothing(settings, engine, projector, migrated, rows)
+    assert_the_next_rebuild_swaps(settings, engine, projector, migrated, rows)
 
 
 @ON_POSTGRES_ONLY  # SQLite readers (WAL) never hold a writer back
@@ -323,14 +339,7 @@ def test_a_swap_that_fails_after_its_renames_leaves_the_live_tables_and_indexes(
         swapped(conn, live, copies)
         raise OSError("the disk went away")
 
-    monkeypatch.setattr(swap, "swap", fails_after)
-    with pytest.raises(OSError, match="the disk went away"):
-        rebuild(projector)
-
-    assert without_copies(describe(settings)) == migrated
-    assert live_rows(engine) == live_rows_of(rows)
-    monkeypatch.setattr(swap, "swap", swapped)
-    rebuild(projector)
-    assert describe(settings) == migrated
-    assert view_rows(engine) == rows
-    assert_sound(settings)
+    with monkeypatch.context() as failing:
+        failing.setattr(swap, "swap", fails_after)
+        assert_the_failed_swap_left_nothing(settings, engine, projector, migrated, rows)
+    assert_the_next_rebuild_swaps(settings, engine, projector, migrated, rows)

@@ -311,14 +311,9 @@ def test_sqlite_s_swap_makes_again_a_live_index_no_copy_matches(
     projector = projected(tracker, engine)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE INDEX ix_rm_facts_by_hand ON rm_facts (kind, amount)")
-    described = describe(settings)
-    rows = view_rows(engine)
-
-    rebuild(projector)
-
-    assert describe(settings) == described
-    assert view_rows(engine) == rows
-    assert_sound(settings)
+    assert_the_next_rebuild_swaps(
+        settings, engine, projector, describe(settings), view_rows(engine)
+    )
 
 
 def test_a_swap_that_fails_after_its_renames_leaves_the_live_tables_and_indexes(

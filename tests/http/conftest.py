@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
@@ -8,6 +11,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from api.app import create_app
+from tests.databases import MigrationScript, copy_sqlite, migrated_postgres
+from tracker.application import TrackerApplication
+from tracker.demo import load_demo
 from tracker.keys import KeyStore, Role
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.settings import Settings
@@ -77,3 +83,56 @@ def project_body(portfolio_id: str, **overrides: object) -> dict[str, object]:
     }
     body.update(overrides)
     return body
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """A running app (admin client) on a database holding the demo, read model caught up."""
+
+    client: TestClient  # type: ignore[type-arg]
+    portfolio: str
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def demo_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoSite]:
+    """The demo on a migrated database of each kind (as the ``settings`` fixture makes one),
+    served by the app, once for a module whose tests only read it (mark the module with an
+    ``xdist_group`` too, or each xdist worker that runs some of its tests loads it again)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("demo") / "tracker.db"
+        copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)
+        yield from serve_the_demo(Settings(database_url=f"sqlite:///{path}", snapshot_interval=5))
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    script: MigrationScript = request.getfixturevalue("migration_script")
+    with migrated_postgres(url, script, prefix="t_") as schema:
+        yield from serve_the_demo(
+            Settings(database_url=url, db_schema=schema, snapshot_interval=5, pool_size=10)
+        )
+
+
+def serve_the_demo(settings: Settings) -> Iterator[DemoSite]:
+    """As the ``client`` fixture and a test that loads the demo made it: the app runs, the demo
+    is loaded beside it, and the app's read model is waited for."""
+    with TestClient(create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {make_key(settings, 'test-admin', Role.ADMIN)}"
+        tracker = TrackerApplication(settings)
+        try:
+            portfolio = str(load_demo(tracker, datetime.now(UTC)).portfolio_id)
+            head = tracker.recorder.max_notification_id()
+        finally:
+            tracker.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            progress = client.get(
+                f"/api/v1/portfolios/{portfolio}/progress", params={"min_position": str(head)}
+            )
+            if progress.status_code == 200 and progress.json()["position"] >= head:
+                break
+        else:
+            raise AssertionError(f"the read model did not reach position {head}")
+        yield DemoSite(client, portfolio)

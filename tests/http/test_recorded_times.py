@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+import pytest
 from litestar.testing import TestClient
 
+from tests.http.conftest import DemoSite
 from tests.problems import assert_problem
-from tracker.application import TrackerApplication
-from tracker.demo import load_demo
-from tracker.settings import Settings
 
 Client = TestClient  # type: ignore[type-arg]
+
+#: The two demo tests only read it: they share one load per database (``demo_site``; on
+#: PostgreSQL some 30 s a test), in one xdist worker.
+pytestmark = pytest.mark.xdist_group("recorded_times")
 
 
 def test_the_api_never_sets_a_recorded_time(client: Client, portfolio_id: str) -> None:
@@ -28,25 +29,15 @@ def test_the_api_never_sets_a_recorded_time(client: Client, portfolio_id: str) -
     assert feed and not any(e["recorded_at_simulated"] for e in feed)
 
 
-def test_demo_events_are_shown_as_simulated(client: Client, settings: Settings) -> None:
-    tracker = TrackerApplication(settings)
-    try:
-        portfolio = load_demo(tracker, datetime.now(UTC)).portfolio_id
-    finally:
-        tracker.close()
+def test_demo_events_are_shown_as_simulated(demo_site: DemoSite) -> None:
+    client = demo_site.client
     feed = client.get("/api/v1/events", params={"limit": 50}).json()["items"]
     assert feed and all(e["recorded_at_simulated"] for e in feed)
-    assert client.get(f"/api/v1/portfolios/{portfolio}").status_code == 200
+    assert client.get(f"/api/v1/portfolios/{demo_site.portfolio}").status_code == 200
 
 
-def test_the_audit_trail_marks_simulated_recording_times(
-    client: Client, settings: Settings
-) -> None:
-    tracker = TrackerApplication(settings)
-    try:
-        portfolio = load_demo(tracker, datetime.now(UTC)).portfolio_id
-    finally:
-        tracker.close()
+def test_the_audit_trail_marks_simulated_recording_times(demo_site: DemoSite) -> None:
+    client, portfolio = demo_site.client, demo_site.portfolio
     project = client.get("/api/v1/projects", params={"portfolio": str(portfolio), "limit": 1})
     project_id = project.json()["items"][0]["id"]
     page = client.get(f"/projects/{project_id}").text

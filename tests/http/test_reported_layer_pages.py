@@ -4,91 +4,30 @@ headline figure, and the statements beside what is tracked."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
-from tests.databases import MigrationScript, copy_sqlite, migrated_postgres
-from tests.http.conftest import make_key
-from tracker.application import TrackerApplication
-from tracker.demo import load_demo
+from tests.http.conftest import DemoSite
 from tracker.demo_record import load_public_record
-from tracker.keys import Role
-from tracker.settings import Settings
 
 Client = TestClient  # type: ignore[type-arg]
 
-#: The tests only read the demo: it is loaded once per database for the whole module (on
-#: PostgreSQL that took some 20-36 s a test), and the module's tests run in one xdist worker.
+#: The tests only read the demo: it is loaded once per database for the whole module
+#: (``demo_site``; on PostgreSQL that took some 25-34 s a test), and the module's tests run
+#: in one xdist worker.
 pytestmark = pytest.mark.xdist_group("reported_layer_pages")
 
 
-@dataclass(frozen=True)
-class Demo:
-    """A running app (admin client) on a database holding the demo, read model caught up."""
-
-    client: Client
-    portfolio: str
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Demo]:
-    """The demo on a migrated database of each kind (as the ``settings`` fixture makes one),
-    served by the app."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("reported") / "tracker.db"
-        copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)
-        yield from serve_the_demo(Settings(database_url=f"sqlite:///{path}", snapshot_interval=5))
-        return
-    url: str = request.getfixturevalue("postgres_url")
-    script: MigrationScript = request.getfixturevalue("migration_script")
-    with migrated_postgres(url, script, prefix="t_") as schema:
-        yield from serve_the_demo(
-            Settings(database_url=url, db_schema=schema, snapshot_interval=5, pool_size=10)
-        )
-
-
-def serve_the_demo(settings: Settings) -> Iterator[Demo]:
-    """As before the module shared it: the app runs, the demo is loaded beside it, and its
-    read model is waited for."""
-    with TestClient(create_app(settings)) as client:
-        client.headers["Authorization"] = f"Bearer {make_key(settings, 'test-admin', Role.ADMIN)}"
-        tracker = TrackerApplication(settings)
-        try:
-            portfolio = str(load_demo(tracker, datetime.now(UTC)).portfolio_id)
-            head = tracker.recorder.max_notification_id()
-        finally:
-            tracker.close()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            progress = client.get(
-                f"/api/v1/portfolios/{portfolio}/progress", params={"min_position": str(head)}
-            )
-            if progress.status_code == 200 and progress.json()["position"] >= head:
-                break
-        else:
-            raise AssertionError(f"the read model did not reach position {head}")
-        yield Demo(client, portfolio)
+@pytest.fixture
+def client(demo_site: DemoSite) -> Client:
+    return demo_site.client
 
 
 @pytest.fixture
-def client(site: Demo) -> Client:
-    return site.client
-
-
-@pytest.fixture
-def demo(site: Demo) -> str:
+def demo(demo_site: DemoSite) -> str:
     """The demo's portfolio, once the app's read model has applied all of it."""
-    return site.portfolio
+    return demo_site.portfolio
 
 
 def figure(page: str, name: str) -> str:

@@ -125,33 +125,19 @@ def _changes(conn: Connection, start: ReportQuery, end: ReportQuery) -> Changes:
     only = None if whole else positions.keys()
     then, now = projects_as_of(conn, start, only), projects_as_of(conn, end, only)
     counted = (then, now) if only is None else (None, None)
-    # The same projects with the same plans and statuses at both moments: grouped once, by
-    # the rates their conversion uses when both moments convert alike (each group is then
-    # right for either book), else per announcement day (right for any book).
-    plans = (
-        plan_groups(conn, start, books[0] if same_rates else None)
-        if _same_projects(start, end, positions)
-        else None
-    )
+    # The same projects with the same plans and statuses at both moments, and both books
+    # converting alike (known at the same moment, they hold the same rates): the projects'
+    # figures are the same at both ends, grouped and added once. (Otherwise every project is
+    # counted one by one, ``whole`` above.)
     planned = None
-    if plans is not None and same_rates:
-        # Both books convert alike (and, known at the same moment, hold the same rates):
-        # the projects' figures are the same at both ends, added once.
-        planned = plan_figures(books[0], start.currency, plans)
+    if same_rates and _same_projects(start, end, positions):
+        planned = plan_figures(books[0], start.currency, plan_groups(conn, start, books[0]))
         books[1].used.update(books[0].used)
     facts = _fact_groups(conn, start, end)
     first = progress(
-        conn,
-        start,
-        book=books[0],
-        projects=counted[0],
-        plans=plans,
-        facts=facts[0],
-        planned=planned,
+        conn, start, book=books[0], projects=counted[0], facts=facts[0], planned=planned
     )
-    last = progress(
-        conn, end, book=books[1], projects=counted[1], plans=plans, facts=facts[1], planned=planned
-    )
+    last = progress(conn, end, book=books[1], projects=counted[1], facts=facts[1], planned=planned)
     scope = (frozenset(then), frozenset(now)) if start.filters.narrows else None
     work = Explanation(start.currency, books, scope)
     work.facts(conn, start, end, positions)

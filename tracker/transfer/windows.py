@@ -1,12 +1,17 @@
-"""Reading a file in windows of rows: the survey before the check, and the parsed rows.
+"""Reading a file in windows of rows: the parsed rows, and the survey some files need first.
 
 An import never holds the file: each pass reads it from the start, :data:`WINDOW_ROWS` rows
-at a time. The survey first counts the rows and finds what a window alone cannot see: the
-row ids used twice and the rows that corrections and retractions name.
+at a time. Most files are read once: the rows are counted and the row ids used twice found
+as the windows are parsed (:class:`RowIds`). A file with a row that corrects or retracts
+another is surveyed first (:func:`survey`: a quick read that counts the rows and finds the
+row ids used twice and the rows that corrections and retractions name, which the check must
+remember past their window) and then read again to be checked; the one pass gives way to
+this as soon as it meets such a row (:class:`NeedsSurvey`).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -28,6 +33,85 @@ from tracker.transfer.scratch import scratch_file
 WINDOW_ROWS = 1000
 #: What an import reports as it goes: the stage, how far it got, and how far it goes.
 Progress = Callable[[str, int, int], None]
+#: Row ids the one pass keeps in memory (about 250 bytes each) to find one used twice; a file
+#: of more keeps them all in a temporary SQLite file instead.
+KEPT_IDS = 10_000
+
+
+class NeedsSurvey(Exception):
+    """The one pass met a row that corrects or retracts another: which rows the check must
+    remember past their window is known only from a survey of the whole file."""
+
+
+class RowIds:
+    """The row ids read so far, each with the line of its first use, so that a row id used
+    twice is found as the file is read once: in memory up to :data:`KEPT_IDS`, past that all
+    in a private temporary SQLite file. :meth:`close` deletes the file."""
+
+    def __init__(self) -> None:
+        self._first: dict[tuple[UUID, str], int] = {}
+        self._db: sqlite3.Connection | None = None
+
+    def repeated(self, uses: list[tuple[tuple[UUID, str], int]]) -> dict[int, int]:
+        """Note the (owner, row id) of a window's rows with their lines, in file order; map
+        the line of each row whose key an earlier row used to that first use's line."""
+        found: dict[int, int] = {}
+        first = self._first
+        if self._db is None:
+            for key, line in uses:
+                earlier = first.setdefault(key, line)
+                if earlier != line:
+                    found[line] = earlier
+            if len(first) > KEPT_IDS:
+                self._spill()
+            return found
+        window: dict[tuple[UUID, str], int] = {}
+        again: list[tuple[int, tuple[UUID, str]]] = []
+        for key, line in uses:
+            earlier = window.setdefault(key, line)
+            if earlier != line:
+                again.append((line, key))
+        db = self._db
+        db.execute("DELETE FROM window")
+        db.executemany(
+            "INSERT INTO window VALUES (?, ?, ?)",
+            [(owner.bytes, row_id, line) for (owner, row_id), line in window.items()],
+        )
+        stored = {
+            (UUID(bytes=owner), row_id): line
+            for owner, row_id, line in db.execute(
+                "SELECT ids.owner, ids.row_id, ids.line FROM window JOIN ids "
+                "ON ids.owner = window.owner AND ids.row_id = window.row_id"
+            )
+        }
+        db.execute("INSERT OR IGNORE INTO ids SELECT * FROM window")
+        for key, line in stored.items():
+            found[window[key]] = line
+        for line, key in again:
+            found[line] = stored.get(key, window[key])
+        return found
+
+    def _spill(self) -> None:
+        db = self._db = scratch_file()
+        for table in ("ids", "window"):
+            db.execute(
+                f"CREATE TABLE {table} (owner BLOB NOT NULL, row_id TEXT NOT NULL, "
+                "line INTEGER NOT NULL, PRIMARY KEY (owner, row_id)) WITHOUT ROWID"
+            )
+        db.executemany(
+            "INSERT INTO ids VALUES (?, ?, ?)",
+            [(owner.bytes, row_id, line) for (owner, row_id), line in self._first.items()],
+        )
+        self._first = {}
+
+    @property
+    def in_file(self) -> bool:
+        return self._db is not None
+
+    def close(self) -> None:
+        self._first = {}
+        if self._db is not None:
+            self._db.close()
 
 
 @dataclass
@@ -89,10 +173,19 @@ def parsed_windows(
     errors: list[RowError],
     *,
     failed: Failed | None = None,
+    once: RowIds | None = None,
 ) -> Iterator[list[Row]]:
     """The file's rows parsed, :data:`WINDOW_ROWS` at a time; every cell that could not be
     parsed goes to ``errors`` (all of them, not the first). ``failed`` collects the
-    references whose portfolio or announcement row is bad."""
+    references whose portfolio or announcement row is bad.
+
+    With ``once`` the file is read once: ``found`` (empty) is filled in as the rows are read
+    (their count, a byte that is not text) and ``once`` finds the row ids used twice; a row
+    that corrects or retracts another raises :class:`NeedsSurvey`. Without it, ``found`` is
+    the survey's."""
+    if once is not None:
+        yield from _read_once(stream, fmt, found, errors, failed, once)
+        return
     window: list[Row] = []
     first_use: dict[tuple[UUID, str], int] = {}  # only for the row ids the survey saw twice
     for item in read_rows(stream, fmt):
@@ -110,15 +203,7 @@ def parsed_windows(
         if hash(key) in found.duplicates:
             first = first_use.setdefault(key, item.line)
             if first != item.line:
-                errors.append(
-                    RowError(
-                        item.line,
-                        "row_id",
-                        N_("row_id %(row_id)r is already used on line %(first)s"),
-                        row_id=row_id,
-                        first=first,
-                    )
-                )
+                errors.append(_used_before(item.line, row_id, first))
                 continue
         if row is not None:
             window.append(row)
@@ -127,6 +212,68 @@ def parsed_windows(
                 window = []
     if window:
         yield window
+
+
+def _read_once(
+    stream: IO[bytes],
+    fmt: FileFormat,
+    found: Survey,
+    errors: list[RowError],
+    failed: Failed | None,
+    ids: RowIds,
+) -> Iterator[list[Row]]:
+    """:func:`parsed_windows` in one pass: a window's rows are parsed, then its row ids
+    looked up among those read before (all at once), then it is handed on."""
+    read: list[tuple[Row | None, str, int]] = []  # the window's rows with a row_id
+    uses: list[tuple[tuple[UUID, str], int]] = []
+    for item in read_rows(stream, fmt):
+        if isinstance(item, RowError):
+            if isinstance(item, Undecodable):
+                found.undecodable = item
+            errors.append(item)
+            continue
+        found.rows += 1
+        cells = item.cells
+        if "corrects" in cells or "retracts" in cells:
+            raise NeedsSurvey
+        row = parse_row(item, errors)
+        if row is None and failed is not None:
+            failed.add(cells.get("type"), cells)
+        row_id = cells.get("row_id")
+        if row_id is None:
+            continue
+        read.append((row, row_id, item.line))
+        uses.append(((owner_of(cells), row_id), item.line))
+        if len(read) >= WINDOW_ROWS:
+            window = _window(read, ids.repeated(uses), errors)
+            read, uses = [], []
+            if window:
+                yield window
+    window = _window(read, ids.repeated(uses), errors)
+    if window:
+        yield window
+
+
+def _window(
+    read: list[tuple[Row | None, str, int]], repeated: dict[int, int], errors: list[RowError]
+) -> list[Row]:
+    window = []
+    for row, row_id, line in read:
+        if line in repeated:
+            errors.append(_used_before(line, row_id, repeated[line]))
+        elif row is not None:
+            window.append(row)
+    return window
+
+
+def _used_before(line: int, row_id: str, first: int) -> RowError:
+    return RowError(
+        line,
+        "row_id",
+        N_("row_id %(row_id)r is already used on line %(first)s"),
+        row_id=row_id,
+        first=first,
+    )
 
 
 def first_error_per_cell(errors: list[RowError]) -> list[RowError]:

@@ -1,0 +1,103 @@
+"""A file whose rows name no other row is read once: its rows are counted and its row ids used
+twice are found as it is checked (in memory, and in a temporary file past a bound); a file
+with a correction or retraction is surveyed first and read again, with the same verdicts. On
+both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.integration.test_import_export import Store, empty_twin, errors_of, generate, store
+from tracker.transfer import windows
+from tracker.transfer.errors import ImportRejected
+
+__all__ = ["empty_twin", "store"]  # fixtures shared with test_import_export
+
+
+def without_corrections(projects: int, events_per_project: int) -> list[str]:
+    """``generate``'s lines less its corrections and retractions (rows naming other rows)."""
+    return [
+        line
+        for line in generate(projects, events_per_project).splitlines(keepends=True)
+        if line.split(",")[1] not in ("corrected", "retracted")
+    ]
+
+
+def line_of(lines: list[str], row_id: str) -> int:
+    return next(n for n, line in enumerate(lines, 1) if line.startswith(f"{row_id},"))
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the file was read from its start (one entry per read)."""
+    counted: list[int] = []
+    real = windows.read_rows
+
+    def counting(*args: Any) -> Iterator[Any]:
+        counted.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(windows, "read_rows", counting)
+    return counted
+
+
+def test_a_file_naming_no_other_row_is_read_once_and_one_with_a_correction_again(
+    store: Store, empty_twin: Store, reads: list[int]
+) -> None:
+    lines = without_corrections(3, 10)
+    report = store.load("".join(lines))
+    assert len(reads) == 1
+    assert report.events_recorded == len(report.rows) == len(lines) - 1
+    correction = next(
+        line for line in generate(3, 12).splitlines(keepends=True) if ",corrected," in line
+    )
+    reads.clear()
+    report = empty_twin.load("".join([*lines, correction]))
+    # the one pass gives way at the correction: the survey, then the check from the start
+    assert len(reads) == 3
+    assert report.events_recorded == len(report.rows) == len(lines)
+
+
+@pytest.mark.parametrize("kept_ids", [10_000, 3], ids=["in-memory", "in-file"])
+def test_row_ids_used_twice_are_found_in_one_pass_as_the_survey_finds_them(
+    store: Store, monkeypatch: pytest.MonkeyPatch, reads: list[int], kept_ids: int
+) -> None:
+    monkeypatch.setattr(windows, "WINDOW_ROWS", 7)
+    monkeypatch.setattr(windows, "KEPT_IDS", kept_ids)
+    lines = without_corrections(4, 10)
+    first = {row_id: line_of(lines, row_id) for row_id in ("prj-1-5", "prj-2-0", "prj-0-2")}
+    reused = {
+        "prj-1-6": "prj-1-5",  # the row before, in the same window
+        "prj-2-7": "prj-2-0",  # a window later (the first is a window's last row)
+        "prj-2-8": "prj-2-0",  # again, a window later still: the first use is named, not the second
+        "prj-3-4": "prj-0-2",  # another project's row id: not the same row
+    }
+    for row_id, reuse in reused.items():
+        n = line_of(lines, row_id) - 1
+        lines[n] = lines[n].replace(f"{row_id},", f"{reuse},", 1)
+    expected = {  # prj-1-6's row, right after prj-1-5's
+        first["prj-1-5"] + 1: f"row_id 'prj-1-5' is already used on line {first['prj-1-5']}"
+    }
+    with pytest.raises(ImportRejected) as once:
+        store.load("".join(lines))
+    assert len(reads) == 1
+    correction = next(
+        line.replace("prj-0", "prj-3")
+        for line in generate(1, 12).splitlines(keepends=True)
+        if ",corrected," in line
+    )
+    with pytest.raises(ImportRejected) as surveyed:
+        store.load("".join([*lines, correction]))
+    assert len(reads) == 4
+    messages = {e.line: e.message for e in once.value.errors}
+    twice = [n for n, line in enumerate(lines, 1) if line.startswith("prj-2-0,")][1:]
+    expected.update(
+        {n: f"row_id 'prj-2-0' is already used on line {first['prj-2-0']}" for n in twice}
+    )
+    assert messages == expected
+    assert errors_of(once) == errors_of(surveyed)
+    assert [e.message for e in once.value.errors] == [e.message for e in surveyed.value.errors]
+    assert store.head() == 0

@@ -55,6 +55,13 @@ _position = t.projection_position.c.position
 _named = t.projection_position.c.name
 log = logging.getLogger("tracker.readmodel")
 
+#: SQLite: the page cache of a rebuild's transactions, in KiB (the connection's own is
+#: SQLite's default, 2 MB): the copies' pages, and the sorts that build their indexes and
+#: recount their sums, stay in memory rather than going to the file and back (a rebuild of
+#: 200,000 events: its writes −16 % of CPU, its finishing −10 %). As PostgreSQL's finishing
+#: takes ``maintenance_work_mem`` (tracker/readmodel/swap.py).
+REBUILD_CACHE_KIB = 256 * 1024
+
 #: How much of an error's text a failure row keeps.
 ERROR_TEXT = 2000
 
@@ -346,7 +353,9 @@ class Projector:
         copies need not be (after a crash the next rebuild starts them afresh, and the swap
         itself is durable), so theirs skip the wait for the disk: PostgreSQL's
         ``synchronous_commit`` off for the transaction, SQLite's ``synchronous`` NORMAL (in
-        WAL mode it never corrupts the file, a crash may only lose the last commits)."""
+        WAL mode it never corrupts the file, a crash may only lose the last commits); on
+        SQLite they also take a larger page cache (``REBUILD_CACHE_KIB``). The connection
+        goes back to the pool as it was."""
         if not self.rebuilding:
             with self.engine.begin() as conn:
                 yield conn
@@ -354,7 +363,9 @@ class Projector:
         with self.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
             if sqlite:
+                cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{REBUILD_CACHE_KIB}")
                 conn.commit()
             try:
                 with conn.begin():
@@ -365,6 +376,7 @@ class Projector:
                 if sqlite:
                     conn.rollback()
                     conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                    conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
                     conn.commit()
 
     def lock_position(self, conn: Connection) -> int | None:

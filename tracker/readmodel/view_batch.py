@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.exc import NoResultFound
 
 from tracker.domain.portfolio import Portfolio
@@ -27,6 +27,7 @@ from tracker.domain.project import Project
 from tracker.domain.status import Status
 from tracker.readmodel import stored_facts
 from tracker.readmodel.bulk_rows import append_rows
+from tracker.readmodel.current_facts import current_facts
 from tracker.readmodel.database import naive_utc
 from tracker.readmodel.document_views import DocumentRows
 from tracker.readmodel.fact_checkpoints import CheckpointChange
@@ -77,7 +78,6 @@ class Statements:
     update_project: Any
     select_projects: Any
     select_current_plans: Any
-    select_current_facts: Any
 
 
 @cache
@@ -113,11 +113,6 @@ def statements(views: Views) -> Statements:
         select_current_plans=select(plans)
         .where(plans.c.project_id.in_(bindparam("ids", expanding=True)))
         .where(plans.c.superseded_position.is_(None)),
-        select_current_facts=select(facts)
-        .where(
-            tuple_(facts.c.project_id, facts.c.fact_version).in_(bindparam("ids", expanding=True))
-        )
-        .where(facts.c.superseded_position.is_(None)),
     )
 
 
@@ -221,7 +216,7 @@ class ViewBatch:
             self.projects[row["project_id"]] = row
         for row in _select_in(conn, self.sql.select_current_plans, wanted.plans):
             self.plans[row["project_id"]] = row
-        for row in _select_in(conn, self.sql.select_current_facts, wanted.facts):
+        for row in current_facts(conn, self.views.facts, wanted.facts):
             self.facts[(row["project_id"], row["fact_version"])] = row
         self.documents.fetch(conn, events)
         self.indicators.fetch(conn, events)

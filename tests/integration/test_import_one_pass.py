@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.integration.test_import_export import Store, empty_twin, errors_of, generate, store
 from tracker.transfer import windows
 from tracker.transfer.errors import ImportRejected
+from tracker.transfer.references import project_id_for
 
 __all__ = ["empty_twin", "store"]  # fixtures shared with test_import_export
 
@@ -101,3 +103,29 @@ def test_row_ids_used_twice_are_found_in_one_pass_as_the_survey_finds_them(
     assert errors_of(once) == errors_of(surveyed)
     assert [e.message for e in once.value.errors] == [e.message for e in surveyed.value.errors]
     assert store.head() == 0
+
+
+def test_the_lookups_made_per_window_are_single_statements_without_a_transaction_block(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which aggregates are stored, and the receipts of their keys, are asked once per window
+    of rows: on PostgreSQL each is one statement in autocommit, not a BEGIN and a ROLLBACK
+    around it (two more round trips each, costly on a loaded machine)."""
+    report = store.load("".join(without_corrections(2, 4)))
+    stored = {row.ref for row in report.rows}
+    ids = [project_id_for(ref) for ref in stored if ref.startswith("prj-")]
+    opened: list[str] = []
+
+    def transaction(*args: Any, **kwargs: Any) -> Any:
+        opened.append("transaction")
+        raise AssertionError("a lookup opened a transaction block")
+
+    monkeypatch.setattr(psycopg.Connection, "transaction", transaction)
+    recorder = store.tracker.store
+    assert recorder.stored_aggregates([*ids, project_id_for("nowhere")]) == set(ids)
+    receipts = recorder.find_receipts(project_id_for("prj-0"), ["import:prj-0-1", "import:nothing"])
+    assert set(receipts) == {"import:prj-0-1"}
+    assert opened == []
+    again = store.load("".join(without_corrections(2, 4)))  # every row found already recorded
+    assert again.events_recorded == 0 and again.already_recorded == len(again.rows)
+    assert opened == []

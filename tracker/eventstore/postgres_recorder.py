@@ -154,7 +154,9 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
             "SELECT DISTINCT originator_id FROM {} WHERE originator_id = ANY(%s) "
             "AND originator_version = 1"
         ).format(self._table(self.events_table_name))
-        with self.datastore.transaction(commit=False) as cursor:
+        # one statement, on its own in autocommit: no BEGIN and ROLLBACK round trips (an
+        # import asks this once per window of rows)
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
             cursor.execute(query, (ids,), prepare=True)
             return [UUID(str(r["originator_id"])) for r in cursor.fetchall()]
 
@@ -177,7 +179,7 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
         query = SQL(
             "SELECT key, digest, version FROM {} WHERE aggregate_id = %s AND key = ANY(%s)"
         ).format(self._table(RECEIPTS))
-        with self.datastore.transaction(commit=False) as cursor:
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:  # as above
             cursor.execute(query, (aggregate_id, keys), prepare=True)
             return [(r["key"], r["digest"], r["version"]) for r in cursor.fetchall()]
 

@@ -5,6 +5,7 @@ both databases."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +14,11 @@ import pytest
 
 from tests.integration.test_import_export import Store, empty_twin, errors_of, generate, store
 from tracker.transfer import windows
-from tracker.transfer.errors import ImportRejected
-from tracker.transfer.references import project_id_for
+from tracker.transfer.errors import ImportRejected, RowError
+from tracker.transfer.raw_rows import RawRow
+from tracker.transfer.references import portfolio_id_for, project_id_for
+from tracker.transfer.rows import parse_row
+from tracker.transfer.workspace import Workspace
 
 __all__ = ["empty_twin", "store"]  # fixtures shared with test_import_export
 
@@ -129,3 +133,23 @@ def test_the_lookups_made_per_window_are_single_statements_without_a_transaction
     again = store.load("".join(without_corrections(2, 4)))  # every row found already recorded
     assert again.events_recorded == 0 and again.already_recorded == len(again.rows)
     assert opened == []
+
+
+def test_a_window_wants_the_receipts_of_stored_aggregates_only(store: Store) -> None:
+    """The keys a window's rows carry are gathered only for the aggregates already in the
+    store: a new project has no receipts to read."""
+    lines = without_corrections(2, 4)
+    store.load("".join(lines[:-5]))  # prj-0 stored, prj-1 not (its rows are the last five)
+    errors: list[RowError] = []
+    header = next(csv.reader([lines[0]]))
+    window = [
+        parse_row(RawRow(n, {k: v for k, v in zip(header, cells, strict=True) if v}), errors)
+        for n, cells in enumerate(csv.reader(lines[1:]), 2)
+    ]
+    assert errors == [] and all(window)
+    workspace = Workspace(store.tracker, referenced=set())
+    workspace.begin([row for row in window if row is not None])
+    assert workspace.wanted == {
+        portfolio_id_for("bulk"): {"import:p", "import:t"},
+        project_id_for("prj-0"): {f"import:prj-0-{k}" for k in range(5)},
+    }

@@ -82,20 +82,21 @@ class Workspace:
         self.made: list[Any] = []
 
     def begin(self, window: Sequence[Row]) -> None:
-        """Start on a window of rows: the keys they carry or name, per aggregate. The
-        aggregates the window names for the first time that are not in the store are
-        found in one read (a new aggregate is not looked for row by row)."""
-        self.wanted = _keys_by_aggregate(window)
+        """Start on a window of rows: the keys they carry or name, per aggregate in the
+        store (only those have receipts to read). The aggregates the window names for the
+        first time that are not in the store are found in one read (a new aggregate is not
+        looked for row by row)."""
         self.receipts = {}
-        named = set(self.wanted)
+        named = {row.aggregate_id for row in window}
         for row in window:
             if row.portfolio_ref:
                 named.add(portfolio_id_for(row.portfolio_ref))
         unknown = named.difference(self.aggregates)
-        if unknown:
-            stored = self.tracker.store.stored_aggregates(unknown)
-            for aggregate_id in unknown - stored:
-                self.aggregates[aggregate_id] = None
+        stored = self.tracker.store.stored_aggregates(unknown) if unknown else set()
+        for aggregate_id in unknown - stored:
+            self.aggregates[aggregate_id] = None
+        stored.update(self.stored)
+        self.wanted = _keys_by_aggregate(row for row in window if row.aggregate_id in stored)
 
     def get(self, aggregate_id: UUID) -> TrackedAggregate | None:
         if aggregate_id not in self.aggregates:

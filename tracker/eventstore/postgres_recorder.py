@@ -32,7 +32,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
-from tracker.eventstore.chain import GENESIS, StoredEntry, links_for
+from tracker.eventstore.chain import GENESIS, StoredEntry, links_of
 from tracker.eventstore.receipts import TABLE as RECEIPTS
 from tracker.eventstore.receipts import Receipt
 from tracker.eventstore.recorders import CHAIN, TrackerRecorder, stored_entries
@@ -234,8 +234,8 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
         if not positions or not self.chained:
             return positions
         chain = self._table(CHAIN)
-        entries = stored_entries(stored_events, positions)
-        if len(entries) < BULK_LINKS:
+        if len(positions) < BULK_LINKS:
+            entries = stored_entries(stored_events, positions)
             # Each link from the one before it, in SQL: the pipeline needs no round trip.
             curs.executemany(
                 SQL(
@@ -252,7 +252,7 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
         # computed here and written in one statement. The lock keeps other writers out.
         curs.execute(SQL("SELECT link FROM {} ORDER BY position DESC LIMIT 1").format(chain))
         last = curs.fetchone()
-        links = links_for(bytes(last["link"]) if last else GENESIS, entries)
+        links = links_of(bytes(last["link"]) if last else GENESIS, stored_events, positions)
         curs.execute(
             SQL(
                 "INSERT INTO {} (position, link) SELECT * FROM unnest(%b::bigint[], %b::bytea[])"

@@ -10,10 +10,10 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 
-from tracker.eventstore.chain import GENESIS, StoredEntry, links_for
+from tracker.eventstore.chain import GENESIS, StoredEntry, links_of
 from tracker.eventstore.receipts import TABLE as RECEIPTS
 from tracker.eventstore.receipts import Receipt
-from tracker.eventstore.recorders import CHAIN, TrackerRecorder, stored_entries
+from tracker.eventstore.recorders import CHAIN, TrackerRecorder
 
 
 class TrackerSQLiteRecorder(TrackerRecorder, SQLiteApplicationRecorder):
@@ -96,9 +96,7 @@ class TrackerSQLiteRecorder(TrackerRecorder, SQLiteApplicationRecorder):
             last = c.fetchone()
             c.executemany(
                 f"INSERT INTO {CHAIN} (position, link) VALUES (?, ?)",
-                links_for(
-                    last[0] if last else GENESIS, stored_entries(stored_events, notification_ids)
-                ),
+                links_of(last[0] if last else GENESIS, stored_events, notification_ids),
             )
         return notification_ids
 

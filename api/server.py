@@ -37,8 +37,9 @@ LOG_EVERY = 60.0
 #: Seconds a worker of ``tracker serve --workers N`` has to answer uvicorn's health check. A
 #: new worker is a new interpreter that imports the whole app before it can answer: 3 s on a
 #: quiet machine, 8-17 s on a busy one, where uvicorn's default of 5 s killed every worker
-#: while it was still importing and started another, forever.
-WORKER_HEALTHCHECK_SECONDS = 30
+#: while it was still importing and started another, forever; at load 8 on two cores one
+#: worker took over 30 s (tests/integration/test_serve_workers.py, 2026-12-02).
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

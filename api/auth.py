@@ -39,10 +39,12 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tracker"'}
 
 def required_role(method: str, path: str, *, public_reads: bool) -> Role | None:
     """The least role a request needs (``None``: anyone)."""
-    if OPEN_PATHS.match(path) or (method in READ_METHODS and OPEN_READS.match(path)):
-        return None
     if method in READ_METHODS:
-        return None if public_reads else Role.READER
+        if public_reads or OPEN_PATHS.match(path) or OPEN_READS.match(path):
+            return None
+        return Role.READER
+    if OPEN_PATHS.match(path):
+        return None
     if any(method == m and pattern.match(path) for m, pattern in ADMIN_WRITES):
         return Role.ADMIN
     return Role.RECORDER

@@ -21,6 +21,8 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 _WANTED = (b"cookie", b"accept-language")
+#: The ``Content-Language`` header of each language, made once.
+_CONTENT_LANGUAGE = {lang: (b"content-language", lang.encode()) for lang in i18n.LANGUAGES}
 
 
 def _headers(scope: Scope) -> dict[bytes, str]:
@@ -67,8 +69,8 @@ def answer_language(scope: Scope) -> tuple[str, list[tuple[bytes, bytes]]]:
     chosen = asked(scope)
     if chosen is None:
         lang = negotiated(scope)
-        return lang, [(b"content-language", lang.encode())]
-    headers = [(b"content-language", chosen.encode())]
+        return lang, [_CONTENT_LANGUAGE[lang]]
+    headers = [_CONTENT_LANGUAGE[chosen]]
     if not scope.get("path", "").startswith("/api/"):
         cookie = f"{COOKIE}={chosen}; Path=/; Max-Age={COOKIE_MAX_AGE}; SameSite=Lax"
         headers.append((b"set-cookie", cookie.encode()))

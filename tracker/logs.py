@@ -44,7 +44,25 @@ _STANDARD = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
     | {"message", "asctime", "color_message", "taskName"}
 )
-_encode = msgspec.json.Encoder(enc_hook=str).encode
+_encoder = msgspec.json.Encoder(enc_hook=str)
+_encode, _encode_lines = _encoder.encode, _encoder.encode_lines
+
+
+class _AccessLine(msgspec.Struct):
+    """One access-log line in JSON, its fields in this order."""
+
+    time: str
+    level: str
+    logger: str
+    message: str
+    method: str
+    path: str
+    route: str
+    status: int
+    duration_ms: float
+    client: Any
+
+
 #: How often the access log's writer wakes (seconds), and the most lines it writes at once.
 FLUSH_INTERVAL = 0.1
 BATCH_LINES = 2000
@@ -105,6 +123,8 @@ class TextFormatter(logging.Formatter):
 
 #: The last second formatted, and its text (lines of one second share it).
 _second: tuple[int, str] = (-1, "")
+#: The milliseconds and zone of a stamp, each formatted once: ``.000Z`` to ``.999Z``.
+_MILLISECONDS = tuple(f".{n:03d}Z" for n in range(1000))
 
 
 def _utc(created: float) -> str:
@@ -112,7 +132,7 @@ def _utc(created: float) -> str:
     whole = int(created)
     if _second[0] != whole:
         _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
-    return f"{_second[1]}.{int(created % 1 * 1000):03d}Z"
+    return _second[1] + _MILLISECONDS[int(created % 1 * 1000)]
 
 
 def logging_config(settings: LogSettings) -> dict[str, Any]:
@@ -223,37 +243,42 @@ class AccessWriter(logging.Handler):
         """Write every line queued so far (in batches, so a backlog is not held at once)."""
         lines = self._lines
         while lines:
-            batch: list[str] = []
+            batch: list[tuple[Any, ...]] = []
             with suppress(IndexError):
                 while len(batch) < BATCH_LINES:
-                    batch.append(self._format(lines.popleft()))
+                    batch.append(lines.popleft())
             if batch:
-                self._emit_lines(batch)
+                self._emit_lines(self._text(batch))
 
-    def _format(self, entry: tuple[Any, ...]) -> str:
-        created, method, path, route, status, duration_ms, client = entry
-        message = f"{method} {path} {status} {duration_ms:.1f} ms"
+    def _text(self, batch: list[tuple[Any, ...]]) -> str:
+        """The lines of ``batch``, each ended by a newline: JSON ones encoded in one call."""
         if self.line_format == "text":
-            return f"{_utc(created)} INFO {ACCESS_LOGGER}: {message}"
-        return _encode(
-            {
-                "time": _utc(created),
-                "level": "info",
-                "logger": ACCESS_LOGGER,
-                "message": message,
-                "method": method,
-                "path": path,
-                "route": route,
-                "status": status,
-                "duration_ms": round(duration_ms, 3),
-                "client": client,
-            }
+            return "".join(
+                f"{_utc(created)} INFO {ACCESS_LOGGER}: {method} {path} {status} "
+                f"{duration_ms:.1f} ms\n"
+                for created, method, path, _, status, duration_ms, _ in batch
+            )
+        return _encode_lines(
+            [
+                _AccessLine(
+                    _utc(created),
+                    "info",
+                    ACCESS_LOGGER,
+                    f"{method} {path} {status} {duration_ms:.1f} ms",
+                    method,
+                    path,
+                    route,
+                    status,
+                    round(duration_ms, 3),
+                    client,
+                )
+                for created, method, path, route, status, duration_ms, client in batch
+            ]
         ).decode()
 
     @staticmethod
-    def _emit_lines(lines: list[str]) -> None:
+    def _emit_lines(text: str) -> None:
         """Write to the root logger's stream handlers, one call per batch."""
-        text = "\n".join(lines) + "\n"
         for handler in logging.getLogger().handlers:
             stream = getattr(handler, "stream", None)
             if stream is None:

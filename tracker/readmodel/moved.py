@@ -16,8 +16,14 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, false, func, literal, or_, select, union_all
 
 from tracker.readmodel import tables as t
-from tracker.readmodel.database import as_stored, exact_sum, known_rows, naive_utc
-from tracker.readmodel.reports import ReportQuery, TargetsInForce, counted_facts, in_scope
+from tracker.readmodel.database import as_stored, exact_sum, naive_utc
+from tracker.readmodel.reports import (
+    ReportQuery,
+    TargetsInForce,
+    counted_at_moment,
+    counted_facts,
+    in_scope,
+)
 
 MONEY_KINDS = ("committed", "disbursed")
 #: The columns ``moved_facts`` reads of each ledger row, in order; those in ``STORED`` as the
@@ -41,10 +47,7 @@ Kind = tuple[str, str | None]
 def _counted(query: ReportQuery) -> Any:
     """1 if a ledger row counts at the query's moment (as ``counted_facts`` selects it), else
     0: worked out by the database, so that the rows need not bring their times back."""
-    f = t.facts.c
-    conditions = known_rows(t.facts, query.known_at)
-    if query.as_of is not None:
-        conditions.append(f.effective_date <= query.as_of)
+    conditions = counted_at_moment(query)
     return case((and_(*conditions), 1), else_=0) if conditions else literal(1)
 
 

@@ -292,6 +292,12 @@ def counted_facts(query: ReportQuery, known: Iterable[Any] | None = None) -> lis
     ]
 
 
+def counted_at_moment(query: ReportQuery) -> list[Any]:
+    """The conditions of :func:`counted_facts` that depend on the query's moment (what was
+    known at its ``known_at``, effective by its ``as_of``): none for the latest."""
+    return [*_known(t.facts, query), *_effective(t.facts.c.effective_date, query)]
+
+
 def _fact_groups(query: ReportQuery, *, per_project: bool) -> Select[Any]:
     """Facts grouped by kind, currency and value date (and project), in one query."""
     keys = [t.facts.c.kind, t.facts.c.currency, t.facts.c.effective_date]

@@ -6,7 +6,11 @@ both databases."""
 from __future__ import annotations
 
 import csv
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -153,3 +157,17 @@ def test_a_window_wants_the_receipts_of_stored_aggregates_only(store: Store) -> 
         portfolio_id_for("bulk"): {"import:p", "import:t"},
         project_id_for("prj-0"): {f"import:prj-0-{k}" for k in range(5)},
     }
+
+
+def test_an_import_leaves_its_events_in_the_database_file_not_only_in_its_log(
+    store: Store, tmp_path: Path
+) -> None:
+    """On SQLite the import copies the write-ahead log's pages into the database file as it
+    ends (a checkpoint): the next writer does not pay for them."""
+    report = store.load("".join(without_corrections(3, 10)))
+    if not store.settings.is_postgres:
+        alone = tmp_path / "alone.db"
+        shutil.copyfile(store.settings.sqlite_path, alone)  # the file without its log
+        with closing(sqlite3.connect(alone)) as db:
+            (count,) = db.execute("SELECT count(*) FROM stored_events").fetchone()
+        assert count == report.events_recorded

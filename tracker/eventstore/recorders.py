@@ -65,6 +65,10 @@ class TrackerRecorder:
     def _select_stored(self, ids: list[UUID]) -> list[UUID]:
         raise NotImplementedError
 
+    def write_back(self) -> None:
+        """After a bulk write: have the database's own files hold what it wrote, so that the
+        next writer does not pay for it (SQLite's write-ahead log; nothing elsewhere)."""
+
     def count_events(self, *, after: int | None = None, upto: int | None = None) -> int:
         """How many events the log holds at positions ``after`` < p <= ``upto`` (both optional).
 

@@ -58,6 +58,15 @@ class TrackerSQLiteRecorder(TrackerRecorder, SQLiteApplicationRecorder):
             cursor.execute(statement, [i.hex for i in ids])
             return [UUID(row[0]) for row in cursor.fetchall()]
 
+    def write_back(self) -> None:
+        """Copy the write-ahead log's pages into the database file now (a passive checkpoint:
+        it waits for no reader). SQLite does it once the log passes 1,000 pages, in the
+        commit that passes them: after an import, that would be the next writer's commit."""
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.fetchall()
+
     def count_events(self, *, after: int | None = None, upto: int | None = None) -> int:
         statement = f"SELECT count(*) FROM {self.events_table_name} WHERE rowid > ?"
         params: tuple[Any, ...] = (after or 0,)

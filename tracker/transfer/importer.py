@@ -377,4 +377,5 @@ def record_in_batches(
         (aggregate_id, resolve_topic(topic), first, last)
         for aggregate_id, (topic, first, last) in versions.items()
     )
+    tracker.store.write_back()  # the import's pages are its own to write, not the next writer's
     return recorded, position

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 import random
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from eventsourcing.persistence import StoredEvent
 
-from tracker.eventstore.chain import GENESIS, StoredEntry, links_for, links_of
+from tracker.eventstore.chain import GENESIS, links_for, links_of, stored_entries
 
 
 def test_a_batchs_links_are_the_chains_own() -> None:
@@ -29,16 +29,7 @@ def test_a_batchs_links_are_the_chains_own() -> None:
         sorted(rng.sample(range(start, start + 5 * len(events)), len(events))),  # gaps
         rng.sample(range(start, start + len(events)), len(events)),  # not in order
     ):
-        entries = [
-            StoredEntry(
-                p,
-                e.originator_id if isinstance(e.originator_id, UUID) else UUID(e.originator_id),
-                e.originator_version,
-                e.topic,
-                e.state,
-            )
-            for e, p in zip(events, positions, strict=True)
-        ]
+        entries = stored_entries(events, positions)
         previous = os.urandom(32)
         assert links_of(previous, events, positions) == links_for(previous, entries)
         assert links_of(GENESIS, events, positions) == links_for(GENESIS, entries)

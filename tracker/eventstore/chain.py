@@ -87,7 +87,7 @@ def links_of(
     order), without an entry object per event: a batch of an import's events is thousands.
     The digests are :func:`entry_digest`'s and :func:`next_link`'s, spelled out here."""
     if any(a >= b for a, b in pairwise(positions)):  # not in position order
-        return links_for(previous, _entries(events, positions))
+        return links_for(previous, stored_entries(events, positions))
     sha256, head = hashlib.sha256, _HEAD.pack
     found = []
     for event, position in zip(events, positions, strict=True):
@@ -104,7 +104,8 @@ def links_of(
     return found
 
 
-def _entries(events: Sequence[StoredEvent], positions: Sequence[int]) -> list[StoredEntry]:
+def stored_entries(events: Sequence[StoredEvent], positions: Sequence[int]) -> list[StoredEntry]:
+    """The chain's entries of events just stored at ``positions`` (one each, in order)."""
     return [
         StoredEntry(
             p,

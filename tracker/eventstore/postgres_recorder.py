@@ -32,10 +32,10 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
-from tracker.eventstore.chain import GENESIS, StoredEntry, links_of
+from tracker.eventstore.chain import GENESIS, StoredEntry, links_of, stored_entries
 from tracker.eventstore.receipts import TABLE as RECEIPTS
 from tracker.eventstore.receipts import Receipt
-from tracker.eventstore.recorders import CHAIN, TrackerRecorder, stored_entries
+from tracker.eventstore.recorders import CHAIN, TrackerRecorder
 
 T = TypeVar("T")
 #: Pause between two attempts, as the library's own retries pause.

@@ -16,7 +16,7 @@ tracker/eventstore/sqlite_recorder.py (named in tracker/settings.py).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -101,18 +101,3 @@ class TrackerRecorder:
         self, aggregate_id: UUID, keys: list[str]
     ) -> list[tuple[str, str | None, int]]:
         raise NotImplementedError
-
-
-def stored_entries(
-    stored_events: Sequence[StoredEvent], positions: Sequence[int]
-) -> list[StoredEntry]:
-    return [
-        StoredEntry(
-            p,
-            e.originator_id if isinstance(e.originator_id, UUID) else UUID(e.originator_id),
-            e.originator_version,
-            e.topic,
-            e.state,
-        )
-        for e, p in zip(stored_events, positions, strict=True)
-    ]

@@ -39,12 +39,10 @@ def test_a_rebuilds_batches_take_their_settings_and_give_connections_back_as_the
     seen: list[tuple[Any, ...]] = []
     apply = Projector.apply
 
-    def watched(
-        self: Projector, conn: Connection, notifications: Sequence[Any], events: Any = None
-    ) -> None:
+    def watched(self: Projector, conn: Connection, notifications: Sequence[Any]) -> None:
         if self.rebuilding:
             seen.append(settings(conn))
-        apply(self, conn, notifications, events)
+        apply(self, conn, notifications)
 
     monkeypatch.setattr(projector_module.Projector, "apply", watched)
 

@@ -78,12 +78,6 @@ class PositionMoved(Exception):
     """Another projector applied the same events first; this batch was rolled back."""
 
 
-#: A batch read (and decoded) ahead of its turn: the position it was read after, its
-#: notifications, and their events (``None``: decoded in the batch, which sets aside what fails).
-ReadBatch = tuple[int, Sequence[Notification], Sequence[tuple[int, Any]] | None]
-#: What reads the batch after a position when there is one read ahead (else ``None``).
-BatchReader = Callable[[int], ReadBatch | None]
-
 #: Not an event's fault: let the caller try the same events again.
 TRY_AGAIN: tuple[type[BaseException], ...] = (PositionMoved, *UNAVAILABLE)
 
@@ -260,47 +254,28 @@ class Projector:
             if applied.events < size or (enough is not None and applied.position >= enough):
                 return applied.position
 
-    def next_batch(
-        self, until: int | None, size: int, read_ahead: BatchReader | None = None
-    ) -> Applied:
-        """Apply the next batch (again, if a rival moved the position first); announce it.
-        ``read_ahead`` may hand over the batch already read and decoded (a rebuild's)."""
+    def next_batch(self, until: int | None, size: int) -> Applied:
+        """Apply the next batch (again, if a rival moved the position first); announce it."""
         while True:
             self._ensure_position_row()
             try:
-                applied = self._applynext_batch(until, size, read_ahead)
+                applied = self._applynext_batch(until, size)
             except PositionMoved:
                 continue
             self.announce(applied.position)
             return applied
 
-    def _applynext_batch(
-        self, until: int | None, size: int, read_ahead: BatchReader | None = None
-    ) -> Applied:
+    def _applynext_batch(self, until: int | None, size: int) -> Applied:
         start = self._start if self._start is not None else self.applied_position()
         if until is not None and start >= until:
             return Applied(start, 0)
-        ahead = read_ahead(start) if read_ahead is not None and until is None else None
-        events: Sequence[tuple[int, Any]] | None = None
-        if ahead is not None:
-            _, notifications, events = ahead
-        else:
-            notifications = self.tracker.recorder.select_notifications(
-                start=start, limit=size, stop=until, inclusive_of_start=False
-            )
+        notifications = self.tracker.recorder.select_notifications(
+            start=start, limit=size, stop=until, inclusive_of_start=False
+        )
         if not notifications:
             return Applied(start, 0)
         try:
-            end = self._commit(
-                start,
-                # (decoded ahead: handed over; else decoded in the transaction, as always)
-                lambda conn: (
-                    self.apply(conn, notifications)
-                    if events is None
-                    else self.apply(conn, notifications, events)
-                ),
-                notifications,
-            )
+            end = self._commit(start, lambda conn: self.apply(conn, notifications), notifications)
         except TRY_AGAIN:
             raise
         except Exception:  # noqa: BLE001 - one event's fault: find it, one event at a time
@@ -416,27 +391,17 @@ class Projector:
             self._has_position_row = False
         return position
 
-    def apply(
-        self,
-        conn: Connection,
-        notifications: Sequence[Notification],
-        events: Sequence[tuple[int, Any]] | None = None,
-    ) -> None:
-        """Apply a batch inside the caller's transaction (the view change and nothing else);
-        ``events``: the notifications already decoded (:meth:`decode`)."""
+    def apply(self, conn: Connection, notifications: Sequence[Notification]) -> None:
+        """Apply a batch inside the caller's transaction (the view change and nothing else)."""
+        mapper = self.tracker.mapper
+        decode = decoder(mapper)
         apply_events(
             conn,
-            self.decode(notifications) if events is None else events,
+            [(n.id, decode(n)) for n in notifications],
             self.views,
             totals=self.keeps_totals,
-            nul_free=free_of_nul(self.tracker.mapper, notifications),
+            nul_free=free_of_nul(mapper, notifications),
         )
-
-    def decode(self, notifications: Sequence[Notification]) -> list[tuple[int, Any]]:
-        """``(position, event)`` of each notification, as :meth:`apply` applies them (raises
-        what the first undecodable one raises)."""
-        decode = decoder(self.tracker.mapper)
-        return [(n.id, decode(n)) for n in notifications]
 
     def announce(self, position: int) -> None:
         """Note ``position`` as applied (by this process, or by the projector process that

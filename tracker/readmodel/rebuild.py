@@ -6,18 +6,12 @@ one starts its copies afresh). The copies are written by a projector of their ow
 position row, ``REBUILD_NAME``), so an event that cannot be applied is set aside there as it
 is live: no single event stops a rebuild either. The swap renames the copies to the live
 tables' names in one transaction (tracker/readmodel/swap.py).
-
-While a batch is applied and written, the next one is read and decoded in a thread of its own
-(:class:`ReadAhead`): the database's share of the one (SQLite's steps, PostgreSQL's server)
-runs beside the other's reading and decoding, which would otherwise wait for it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from sqlalchemy import delete, insert, update
 
@@ -26,7 +20,7 @@ from tracker.readmodel import fact_checkpoints, swap
 from tracker.readmodel import tables as t
 from tracker.readmodel.collector import collector_paused
 from tracker.readmodel.fact_totals import recount
-from tracker.readmodel.projector import NAME, TRY_AGAIN, Projector, ReadBatch
+from tracker.readmodel.projector import NAME, TRY_AGAIN, Projector
 from tracker.readmodel.views import rebuild_views
 
 #: Events per transaction when rebuilding the whole view.
@@ -52,14 +46,13 @@ def rebuild(live: Projector, progress: Callable[[int, int], None] | None = None)
     )
     _prepare(copies)
     head = live.head_position()
-    with reading_ahead(copies, REBUILD_BATCH) as ahead:
-        while True:
-            with collector_paused():
-                applied = copies.next_batch(None, REBUILD_BATCH, ahead.batch_after)
-            if progress and applied.events:
-                progress(applied.position, head)
-            if applied.events < REBUILD_BATCH:
-                break
+    while True:
+        with collector_paused():
+            applied = copies.next_batch(None, REBUILD_BATCH)
+        if progress and applied.events:
+            progress(applied.position, head)
+        if applied.events < REBUILD_BATCH:
+            break
     _finish(copies)
     blocked: swap.SwapBlocked | None = None
     for _ in range(SWAP_ATTEMPTS):
@@ -95,52 +88,6 @@ def rebuild(live: Projector, progress: Callable[[int, int], None] | None = None)
     if live.engine.dialect.name != "postgresql":  # PostgreSQL's copies were analyzed
         live.refresh_statistics()
     return position
-
-
-class ReadAhead:
-    """Reads and decodes the batch after the one it last handed over, in a thread of its
-    own, while that one is applied."""
-
-    def __init__(self, projector: Projector, size: int, pool: ThreadPoolExecutor) -> None:
-        self.projector = projector
-        self.size = size
-        self.pool = pool
-        self.pending: Future[ReadBatch] | None = None
-
-    def batch_after(self, start: int) -> ReadBatch:
-        """The batch after ``start``: the one read ahead if it was read from there (else it
-        is read now); the one after it is then read ahead."""
-        pending, self.pending = self.pending, None
-        found = pending.result() if pending is not None else None
-        if found is None or found[0] != start:
-            found = self._read(start)
-        notifications = found[1]
-        if len(notifications) == self.size:  # a short batch is the last
-            self.pending = self.pool.submit(self._read, notifications[-1].id)
-        return found
-
-    def _read(self, start: int) -> ReadBatch:
-        notifications = self.projector.tracker.recorder.select_notifications(
-            start=start, limit=self.size, inclusive_of_start=False
-        )
-        try:
-            events = self.projector.decode(notifications)
-        except Exception:  # noqa: BLE001 - the batch decodes them again and sets aside what fails
-            return start, notifications, None
-        return start, notifications, events
-
-
-@contextmanager
-def reading_ahead(projector: Projector, size: int) -> Iterator[ReadAhead]:
-    """A :class:`ReadAhead` for ``projector``'s batches of ``size``; its thread ends with
-    the block (what it was reading when the block ended is thrown away)."""
-    with ThreadPoolExecutor(1, thread_name_prefix="rebuild-read-ahead") as pool:
-        ahead = ReadAhead(projector, size, pool)
-        try:
-            yield ahead
-        finally:
-            if ahead.pending is not None:
-                ahead.pending.cancel()
 
 
 def _prepare(copies: Projector) -> None:

@@ -42,11 +42,11 @@ def test_the_current_rows_of_the_named_facts_and_only_those(
         assert list(current_facts(conn, t.facts, set())) == []
 
 
+# SQLite's plan: PostgreSQL reads a list of key pairs over the index by itself.
+@pytest.mark.parametrize("blank_settings", ["sqlite"], indirect=True)
 def test_on_sqlite_the_named_facts_are_read_over_the_ledgers_index(
     tracker: TrackerApplication, engine: Engine
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL reads a list of key pairs over the index by itself")
     busy_history(tracker, establish(tracker), 0, 2)
     Projector(tracker, engine).catch_up()
     sent: list[tuple[str, Any]] = []

@@ -44,7 +44,8 @@ check: $(DEV)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The tests run on every core (pytest-xdist; each test has its own database), except
+# The tests run in parallel (pytest-xdist, one worker more than the cores: tests/conftest.py;
+# each test has its own database), except
 # tests/reliability, which stops PostgreSQL under everyone else and so runs alone afterwards.
 # The slowest tests are listed at the end, to see where the suite's time goes.
 test: check

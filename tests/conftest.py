@@ -33,6 +33,17 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.pop("COLUMNS", None)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (``make test``): one worker more than this process may use cores. With one
+    per core a sixth of a run's CPU time was idle (17 % on 2 cores, 2026-12-02): the
+    reliability tests, one at a time in one worker, mostly wait for the servers they start,
+    kill or cut off, and the browser tests for Chromium. ``PYTEST_XDIST_AUTO_NUM_WORKERS``
+    still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return len(os.sched_getaffinity(0)) + 1
+
+
 def postgres_unavailable() -> str | None:
     """Why PostgreSQL cannot be used, or ``None`` when it can."""
     try:

@@ -17,7 +17,7 @@ class Backend:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under ``make test`` (pytest-xdist, ``--dist loadgroup``) these tests run one at a time
-    in one worker, beside the rest of the suite in the other: each starts servers and loads
+    in one worker, beside the rest of the suite in the others: each starts servers and loads
     them, and two at once would mostly measure each other. ``test_postgres_restart.py`` stops
     the PostgreSQL server every other test uses: ``make test`` runs it alone, afterwards."""
     here = Path(__file__).parent

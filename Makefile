@@ -49,7 +49,7 @@ check: $(DEV)
 # tests/reliability, which stops PostgreSQL under everyone else and so runs alone afterwards.
 # The slowest tests are listed at the end, to see where the suite's time goes.
 test: check
-	$(BIN)/pytest -n auto --dist loadgroup --ignore=tests/reliability/test_postgres_restart.py --durations=20
+	$(BIN)/pytest -n auto --dist loadscope --ignore=tests/reliability/test_postgres_restart.py --durations=20
 	$(BIN)/pytest tests/reliability/test_postgres_restart.py --durations=5
 
 # Refresh the pins after changing a dependency in pyproject.toml; pins already in the files

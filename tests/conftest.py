@@ -6,9 +6,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from tests.databases import (
     MigrationScript,
@@ -33,6 +35,41 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.pop("COLUMNS", None)
 
 
+#: Tests that share one xdist worker, by where they are (the longest units of work, which
+#: xdist's scope scheduling hands out first): the reliability tests run one at a time beside
+#: the rest (each starts servers and loads them: two at once would mostly measure each
+#: other); the browser tests share their servers and Chromium (tests/browser/conftest.py);
+#: the modules that only read the demo load it once per database (``demo_site``).
+WORKER_GROUPS = {
+    "tests/reliability/": "reliability",
+    "tests/browser/": "browser",
+    "tests/http/test_reported_layer_pages.py": "reported_layer_pages",
+    "tests/http/test_recorded_times.py": "recorded_times",
+}
+
+
+class GroupedScheduling(LoadScopeScheduling):
+    """xdist's scope scheduling with :data:`WORKER_GROUPS` as the scopes, every other test a
+    unit of its own. It replaces ``--dist loadgroup``, whose ``xdist_group`` marks group
+    nothing on pytest 9.2 (xdist renames node ids to carry the group, and pytest 9.2 no
+    longer takes the new name: pytest-dev/pytest-xdist#1386); a test's path is known to the
+    scheduler, its marks are not."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return worker_group(nodeid)
+
+
+def worker_group(nodeid: str) -> str:
+    """The unit of work of a test: its group in :data:`WORKER_GROUPS`, else the test alone."""
+    return next((group for path, group in WORKER_GROUPS.items() if nodeid.startswith(path)), nodeid)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> GroupedScheduling:
+    return GroupedScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto`` (``make test``): one worker more than this process may use cores. With one
     per core a sixth of a run's CPU time was idle (17 % on 2 cores, 2026-12-02): the

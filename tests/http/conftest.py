@@ -100,8 +100,9 @@ def demo_site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoSite]:
     """The demo on a migrated database of each kind (as the ``settings`` fixture makes one),
-    served by the app, once for a module whose tests only read it (mark the module with an
-    ``xdist_group`` too, or each xdist worker that runs some of its tests loads it again)."""
+    served by the app, once for a module whose tests only read it (name the module in
+    ``WORKER_GROUPS`` (tests/conftest.py) too, or each xdist worker that runs some of its
+    tests loads it again)."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("demo") / "tracker.db"
         copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from litestar.testing import TestClient
 
 from tests.http.conftest import DemoSite
@@ -11,8 +10,7 @@ from tests.problems import assert_problem
 Client = TestClient  # type: ignore[type-arg]
 
 #: The two demo tests only read it: they share one load per database (``demo_site``; on
-#: PostgreSQL some 30 s a test), in one xdist worker.
-pytestmark = pytest.mark.xdist_group("recorded_times")
+#: PostgreSQL some 30 s a test), in one xdist worker (``WORKER_GROUPS`` in tests/conftest.py).
 
 
 def test_the_api_never_sets_a_recorded_time(client: Client, portfolio_id: str) -> None:

@@ -15,8 +15,7 @@ Client = TestClient  # type: ignore[type-arg]
 
 #: The tests only read the demo: it is loaded once per database for the whole module
 #: (``demo_site``; on PostgreSQL that took some 25-34 s a test), and the module's tests run
-#: in one xdist worker.
-pytestmark = pytest.mark.xdist_group("reported_layer_pages")
+#: in one xdist worker (``WORKER_GROUPS`` in tests/conftest.py).
 
 
 @pytest.fixture

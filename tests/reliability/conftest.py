@@ -1,3 +1,8 @@
+"""The reliability tests: each starts servers and loads them, so they run one at a time in one
+xdist worker, beside the rest of the suite in the others (``WORKER_GROUPS`` in
+tests/conftest.py). ``test_postgres_restart.py`` stops the PostgreSQL server every other test
+uses: ``make test`` runs it alone, afterwards."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,17 +18,6 @@ class Backend:
     name: str
     url: str
     schema: str | None = None
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``make test`` (pytest-xdist, ``--dist loadgroup``) these tests run one at a time
-    in one worker, beside the rest of the suite in the others: each starts servers and loads
-    them, and two at once would mostly measure each other. ``test_postgres_restart.py`` stops
-    the PostgreSQL server every other test uses: ``make test`` runs it alone, afterwards."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("reliability"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

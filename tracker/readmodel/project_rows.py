@@ -21,10 +21,12 @@ def plan_values(plan: Any) -> Row:
     }
 
 
-def fact_values(event: Any) -> Row:
+def fact_values(event: Any, kind: str) -> Row:
+    """A ledger row's values of a fact of ``kind``: from its domain event, or from its
+    stored state decoded straight (tracker/readmodel/stored_facts.py)."""
     amount = getattr(event, "amount", None)
     return {
-        "kind": event.KIND,
+        "kind": kind,
         "amount": amount.amount if amount else None,
         "currency": amount.currency if amount else None,
         "permanent": getattr(event, "permanent", 0),

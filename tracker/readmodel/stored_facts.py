@@ -19,6 +19,7 @@ from eventsourcing.persistence import Mapper, Notification
 from tracker.domain.project import Project
 from tracker.eventstore.encoding import MsgspecMapper
 from tracker.readmodel.database import naive_utc
+from tracker.readmodel.project_rows import fact_values
 
 #: The event classes taken straight into rows, by stored topic.
 CLASSES: dict[str, type[Project.FactEvent]] = {
@@ -75,36 +76,19 @@ def apply(batch: Any, fact: StoredFact, position: int) -> None:
     recorded_at = naive_utc(state.timestamp)
     project = batch.project(fact.project_id)
     project_id = fact.project_id
+    row = {
+        "project_id": project_id,
+        "portfolio_id": project["portfolio_id"],
+        "effective_date": state.effective_date,
+        "recorded_at": recorded_at,
+        "recorded_position": position,
+    }
     if fact.kind == "milestone":
-        batch.new_rows[batch.views.milestones].append(
-            {
-                "project_id": project_id,
-                "portfolio_id": project["portfolio_id"],
-                "effective_date": state.effective_date,
-                "recorded_at": recorded_at,
-                "recorded_position": position,
-                "version": fact.version,
-            }
-        )
+        row["version"] = fact.version
+        batch.new_rows[batch.views.milestones].append(row)
     else:
-        amount = getattr(state, "amount", None)
-        batch.add_current_fact(
-            {
-                "project_id": project_id,
-                "portfolio_id": project["portfolio_id"],
-                "effective_date": state.effective_date,
-                "recorded_at": recorded_at,
-                "recorded_position": position,
-                "kind": fact.kind,
-                "amount": amount.amount if amount else None,
-                "currency": amount.currency if amount else None,
-                "permanent": getattr(state, "permanent", 0),
-                "temporary": getattr(state, "temporary", 0),
-                "fact_version": fact.version,
-                "superseded_at": None,
-                "superseded_position": None,
-            }
-        )
+        row.update(fact_values(state, fact.kind), fact_version=fact.version)
+        batch.add_fact(row)
     project["version"] = fact.version
     project["last_recorded_at"] = recorded_at
     project["last_event_on"] = max(project["last_event_on"], state.effective_date)

@@ -356,7 +356,7 @@ class ViewBatch:
                 self.add_fact(
                     {
                         **common,
-                        **fact_values(event),
+                        **fact_values(event, event.KIND),
                         "fact_version": event.originator_version,
                         "recorded_at": recorded_at,
                         "recorded_position": position,
@@ -396,10 +396,6 @@ class ViewBatch:
 
     def add_fact(self, row: Row) -> None:
         row.update(superseded_at=None, superseded_position=None)
-        self.add_current_fact(row)
-
-    def add_current_fact(self, row: Row) -> None:
-        """Add a ledger row that is current (its ``superseded_…`` columns ``None``)."""
         self.facts[(row["project_id"], row["fact_version"])] = row
         self.new_rows[self.views.facts].append(row)
 

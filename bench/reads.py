@@ -48,24 +48,26 @@ def load(server: Server, url: str, **options: Any) -> WrkResult:
     return wrk(url, **options)
 
 
-#: Turns of each read against the bare app: the app, then the bare app, this many times.
+#: Turns of each load measured against another: one turn each, this many times.
 TURNS = 3
 
 
 def in_turns(
-    app: Server, app_url: str, bare: Server, bare_url: str, seconds: float
-) -> tuple[WrkResult, WrkResult]:
-    """The app and the bare app loaded in :data:`TURNS` alternating turns of ``seconds`` /
-    ``TURNS`` each, and each one's median turn (by requests per second, with that turn's
-    latencies): on a shared machine one turn each could catch the app in a slow second and
-    the bare app in a fast one (the bare app's ``/health`` went from 11,900 to 19,100 req/s
+    loads: dict[str, tuple[Server, str]], seconds: float, connections: int = READ_CONNECTIONS
+) -> dict[str, WrkResult]:
+    """Each named load (a server and a URL) in :data:`TURNS` alternating turns of ``seconds``
+    / ``TURNS`` each, and each one's median turn (by requests per second, with that turn's
+    latencies): on a shared machine one turn each could catch one side in a slow second and
+    the other in a fast one (the bare app's ``/health`` went from 11,900 to 19,100 req/s
     between two quiet runs minutes apart)."""
-    turns: tuple[list[WrkResult], list[WrkResult]] = ([], [])
+    turns: dict[str, list[WrkResult]] = {name: [] for name in loads}
     for _ in range(TURNS):
-        for server, url, results in ((app, app_url, turns[0]), (bare, bare_url, turns[1])):
-            results.append(load(server, url, seconds=seconds / TURNS, connections=READ_CONNECTIONS))
-    app_turns, bare_turns = (sorted(t, key=lambda r: r.requests_per_second) for t in turns)
-    return app_turns[TURNS // 2], bare_turns[TURNS // 2]
+        for name, (server, url) in loads.items():
+            turns[name].append(load(server, url, seconds=seconds / TURNS, connections=connections))
+    return {
+        name: sorted(results, key=lambda r: r.requests_per_second)[TURNS // 2]
+        for name, results in turns.items()
+    }
 
 
 #: The reads measured against the bare app: name, path under the server, target ratio.
@@ -102,7 +104,8 @@ def measure_reads(run: Run, db: Database, server: Server, portfolio: uuid.UUID) 
             bare_url = f"{bare.url}/health" if path == "/health" else f"{bare.url}/same/{index}"
             for url in (app_url, bare_url):
                 wrk(url, seconds=1, connections=4)  # warm up: imports, caches, pools
-            results[name] = in_turns(server, app_url, bare, bare_url, seconds)
+            both = in_turns({"app": (server, app_url), "bare": (bare, bare_url)}, seconds)
+            results[name] = both["app"], both["bare"]
     finally:
         bare.process.stop()
     wait_idle(server.pid)
@@ -145,9 +148,10 @@ def measure_reads(run: Run, db: Database, server: Server, portfolio: uuid.UUID) 
 
 def measure_access_log(run: Run, db: Database) -> None:
     """What the JSON access log and the rate limiter cost a trivial request: three fresh
-    servers, the same but for one setting each, measured one after the other (the seeded
-    server of the other reads has served a minute of load; a fresh one had been measured
-    against it, and the comparison was of the two servers' states as much as of the log)."""
+    servers, the same but for one setting each, measured in turns (:func:`in_turns`; the
+    seeded server of the other reads has served a minute of load, and one after the other
+    the three had met different minutes of a shared machine: 0.955× and 0.793× for the log
+    in two runs with no change to it)."""
     variants = {
         "default": {},
         "no access log": {"TRACKER_ACCESS_LOG": "false"},
@@ -156,15 +160,18 @@ def measure_access_log(run: Run, db: Database) -> None:
             "TRACKER_RATE_LIMIT_PER_KEY": "100000000",
         },
     }
-    results: dict[str, WrkResult] = {}
-    for name, extra in variants.items():
-        server = start_server({**db.env, **extra}, run.logs, f"api-{db.label}-{name}")
-        try:
+    servers: dict[str, Server] = {}
+    try:
+        for name, extra in variants.items():
+            server = start_server({**db.env, **extra}, run.logs, f"api-{db.label}-{name}")
+            servers[name] = server
             wrk(f"{server.url}/health", seconds=1, connections=4)
-            results[name] = load(
-                server, f"{server.url}/health", seconds=run.args.seconds, connections=64
-            )
-        finally:
+        results = in_turns(
+            {name: (server, f"{server.url}/health") for name, server in servers.items()},
+            run.args.seconds,
+        )
+    finally:
+        for server in servers.values():
             server.process.stop()
     run.add(
         Figure(

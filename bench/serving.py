@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from bench.figures import Figure, Run
-from bench.measure import Server, percentile, start_server, wait_idle, wrk
+from bench.measure import Server, percentile, start_server, wrk
 from bench.reads import in_turns
 
 #: Clients on the event stream for the fan-out figure, and writes made while they listen.
@@ -26,13 +26,13 @@ def measure_languages(
     """The portfolio page in Russian against the same page in English (target: at most
     1.1× its cost, i.e. at least 1/1.1 of its request rate)."""
     page = f"{server.url}/portfolios/{portfolio}"
-    results = {}
-    for lang in ("en", "ru"):
-        url = f"{page}?lang={lang}"
+    urls = {lang: f"{page}?lang={lang}" for lang in ("en", "ru")}
+    for url in urls.values():
         httpx.get(url, timeout=120).raise_for_status()  # rendered once, then from memory
         wrk(url, seconds=1, connections=4)
-        wait_idle(server.pid)
-        results[lang] = wrk(url, seconds=run.args.seconds, connections=connections)
+    results = in_turns(
+        {lang: (server, url) for lang, url in urls.items()}, run.args.seconds, connections
+    )
     run.add(
         Figure(
             "read",
@@ -58,9 +58,11 @@ def measure_workers(run: Run, label: str, env: dict[str, str], portfolio: uuid.U
         path = f"/api/v1/portfolios/{portfolio}/progress"
         for server in (one, two):
             wrk(f"{server.url}{path}", seconds=2, connections=8)  # every worker warms its cache
-        two_workers, one_worker = in_turns(
-            two, f"{two.url}{path}", one, f"{one.url}{path}", run.args.seconds
+        turns = in_turns(
+            {"two": (two, f"{two.url}{path}"), "one": (one, f"{one.url}{path}")},
+            run.args.seconds,
         )
+        two_workers, one_worker = turns["two"], turns["one"]
     finally:
         one.process.stop()
         two.process.stop()

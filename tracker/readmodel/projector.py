@@ -349,23 +349,22 @@ class Projector:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A batch's transaction. The live view's are durable when they commit; a rebuild's
-        copies need not be (after a crash the next rebuild starts them afresh, and the swap
-        itself is durable), so theirs skip the wait for the disk: PostgreSQL's
+        """A batch's transaction, which does not wait for the disk: PostgreSQL's
         ``synchronous_commit`` off for the transaction, SQLite's ``synchronous`` NORMAL (in
-        WAL mode it never corrupts the file, a crash may only lose the last commits); on
-        SQLite they also take a larger page cache (``REBUILD_CACHE_KIB``). The connection
-        goes back to the pool as it was."""
-        if not self.rebuilding:
-            with self.engine.begin() as conn:
-                yield conn
-            return
+        WAL mode it never corrupts the file). The view is made from the events, which are
+        durable when acknowledged, and its position moves in the same transaction as its
+        rows: a crash of the machine may only lose its last batches, which the projector
+        applies again (a rebuild's copies are started afresh, and the swap itself is
+        durable). The next durable commit on the database (a write's) makes them durable
+        too. On SQLite a rebuild's transactions also take a larger page cache
+        (``REBUILD_CACHE_KIB``). The connection goes back to the pool as it was."""
         with self.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
             if sqlite:
-                cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+                if self.rebuilding:
+                    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+                    conn.exec_driver_sql(f"PRAGMA cache_size=-{REBUILD_CACHE_KIB}")
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                conn.exec_driver_sql(f"PRAGMA cache_size=-{REBUILD_CACHE_KIB}")
                 conn.commit()
             try:
                 with conn.begin():
@@ -376,7 +375,8 @@ class Projector:
                 if sqlite:
                     conn.rollback()
                     conn.exec_driver_sql("PRAGMA synchronous=FULL")
-                    conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
+                    if self.rebuilding:
+                        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
                     conn.commit()
 
     def lock_position(self, conn: Connection) -> int | None:

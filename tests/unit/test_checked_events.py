@@ -142,3 +142,30 @@ def test_events_kept_in_memory_or_in_the_file_are_recorded_the_same() -> None:
         assert in_file
         assert found == expected
     assert kept(len(events)) == (False, expected)
+
+
+def test_a_remainder_of_at_most_a_tenth_of_a_batch_joins_the_last_batch() -> None:
+    """5,002 events in batches of 5,000 are one transaction, not a second for two events;
+    a larger remainder is a batch of its own, and every event is in one batch, in order."""
+    mapper = MsgspecMapper()
+    event = made_events()[0]
+
+    def sizes(events: int, size: int, in_memory: int | None = None) -> list[int]:
+        kept = CheckedEvents(mapper, in_memory=in_memory)
+        try:
+            for line in range(events):
+                kept.add(line, [event])
+            batches = list(kept.batches(size))
+            assert [line for batch in batches for line, *_ in batch] == list(range(events))
+            return [len(batch) for batch in batches]
+        finally:
+            kept.close()
+
+    assert sizes(22, 20) == [22]
+    assert sizes(23, 20) == [20, 3]
+    assert sizes(42, 20) == [20, 22]
+    assert sizes(42, 20, in_memory=5) == [20, 22]
+    assert sizes(40, 20) == [20, 20]
+    assert sizes(7, 5) == [5, 2]  # under ten events a batch, no remainder joins
+    assert sizes(3, 1) == [1, 1, 1]
+    assert sizes(0, 20) == []

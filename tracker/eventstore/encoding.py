@@ -48,20 +48,24 @@ class MsgspecMapper(Mapper[UUID]):
         self._encoder = msgspec.json.Encoder()
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        state = dict(vars(domain_event))
-        originator_id = state.pop("originator_id")
-        originator_version = state.pop("originator_version")
-        data = self._encoder.encode(state)
+        data = self.encoded_state(domain_event)
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
             data = self.cipher.encrypt(data)
         return StoredEvent(
-            originator_id=originator_id,
-            originator_version=originator_version,
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
             topic=get_topic(type(domain_event)),
             state=data,
         )
+
+    def encoded_state(self, domain_event: DomainEventProtocol[UUID]) -> bytes:
+        """An event's stored state before compression and encryption: its fields but the
+        originator's id and version, as JSON."""
+        state = dict(vars(domain_event))
+        del state["originator_id"], state["originator_version"]
+        return self._encoder.encode(state)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         cls = resolve_topic(stored_event.topic)

@@ -32,6 +32,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
+from tracker.eventstore import pg_arrays
 from tracker.eventstore.chain import GENESIS, StoredEntry, links_of, stored_entries
 from tracker.eventstore.receipts import TABLE as RECEIPTS
 from tracker.eventstore.receipts import Receipt
@@ -187,20 +188,22 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         """The library's hook for writes that go with the events (before its table lock):
-        the receipts, in one statement (arrays sent in binary: psycopg writes the text
-        form of an array element by element in Python, five times slower)."""
+        the receipts, in one statement (arrays sent in binary, packed here:
+        tracker/eventstore/pg_arrays.py)."""
         receipts: Sequence[Receipt] = kwargs.get("receipts", ())
         if receipts:
+            pg_arrays.register(curs)
+            ids, keys, digests, versions = zip(*receipts, strict=True)  # the columns
             curs.execute(
                 SQL(
                     "INSERT INTO {} (aggregate_id, key, digest, version) "
                     "SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::bigint[])"
                 ).format(self._table(RECEIPTS)),
                 (
-                    [r.aggregate_id for r in receipts],
-                    [r.key for r in receipts],
-                    [r.digest for r in receipts],
-                    [r.version for r in receipts],
+                    pg_arrays.uuids(ids),
+                    pg_arrays.texts(keys),
+                    pg_arrays.texts(digests),
+                    pg_arrays.bigints(versions),
                 ),
             )
         super()._insert_events(curs, stored_events, **kwargs)
@@ -209,9 +212,10 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         """The library's insert under its table lock, with a column of values each instead
-        of an array of composite values (built one by one in Python)."""
+        of an array of composite values (built one by one in Python), packed here."""
         self._lock_table(curs)
         self._notify_channel(curs)
+        pg_arrays.register(curs)  # the links' statement below uses this cursor too
         curs.execute(
             SQL(
                 "INSERT INTO {} (originator_id, originator_version, topic, state) "
@@ -219,10 +223,10 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
                 "RETURNING notification_id"
             ).format(self._table(self.events_table_name)),
             (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
+                pg_arrays.uuids([e.originator_id for e in stored_events]),
+                pg_arrays.bigints([e.originator_version for e in stored_events]),
+                pg_arrays.texts([e.topic for e in stored_events]),
+                pg_arrays.byteas([e.state for e in stored_events]),
             ),
         )
 
@@ -257,7 +261,10 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
             SQL(
                 "INSERT INTO {} (position, link) SELECT * FROM unnest(%b::bigint[], %b::bytea[])"
             ).format(chain),
-            ([p for p, _ in links], [link for _, link in links]),
+            (
+                pg_arrays.bigints([p for p, _ in links]),
+                pg_arrays.byteas([link for _, link in links]),
+            ),
         )
         return positions
 

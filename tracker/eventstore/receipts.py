@@ -11,8 +11,7 @@ keys themselves: their snapshots would grow with every keyed command. Each recor
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import BigInteger, Column, MetaData, Table, Text, Uuid
@@ -31,8 +30,10 @@ receipts_table = Table(
 )
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(NamedTuple):
+    """One key's receipt (a named tuple: an import makes one per event, thousands a batch,
+    and a tuple is made in a third of a frozen dataclass's time)."""
+
     aggregate_id: UUID
     key: str
     digest: str | None

@@ -23,7 +23,9 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import get_topic
 
+from tracker.eventstore.encoding import MsgspecMapper
 from tracker.transfer.scratch import SpilledRows
 
 #: How a kept event is stamped when it is recorded.
@@ -64,11 +66,17 @@ class CheckedEvents:
         self._pending: list[tuple[Any, ...]] = []
         self._encode = msgspec.json.Encoder().encode
         self._plain = not (mapper.cipher or mapper.compressor)
+        # the state straight from the event, without a StoredEvent made only to be taken apart
+        self._state = (
+            mapper.encoded_state
+            if self._plain and isinstance(mapper, MsgspecMapper)
+            else lambda event: mapper.to_stored_event(event).state
+        )
 
     def add(self, line: int, events: Sequence[Any]) -> None:
+        state_of = self._state
         for event in events:
-            stored = self.mapper.to_stored_event(event)
-            state = stored.state
+            state = state_of(event)
             if getattr(event, "simulated", False):
                 mode = _AS_KEPT
             elif self._plain and state.startswith(_TIMESTAMP_TEXT):
@@ -80,8 +88,8 @@ class CheckedEvents:
                 (
                     line,
                     event.originator_id.bytes,
-                    stored.originator_version,
-                    stored.topic,
+                    event.originator_version,
+                    get_topic(type(event)),
                     mode,
                     state,
                     getattr(event, "idempotency_key", None),
@@ -102,17 +110,26 @@ class CheckedEvents:
 
     def batches(self, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """The kept events in order, ``size`` at a time, as kept (:meth:`stamped` makes
-        them ready to save)."""
+        them ready to save); a remainder of at most a tenth of ``size`` joins the last
+        batch rather than make a transaction (a commit, its round trips) of its own."""
         self.flush()
-        for start in range(0, len(self._kept), size):
-            yield self._kept.rows(start, start + size)
+        total, start = len(self._kept), 0
+        while start < total:
+            end = start + size
+            if total - end <= size // 10:
+                end = total
+            yield self._kept.rows(start, end)
+            start = end
 
     def stamped(self, batch: list[tuple[Any, ...]], at: datetime) -> list[Checked]:
         """A batch's events as recorded at ``at`` (a simulated event keeps its time)."""
         stamp = _TIMESTAMP + self._encode(at)
         found: list[Checked] = []
+        ids: dict[bytes, UUID] = {}  # an aggregate's events share its id
         for line, originator, version, topic, mode, state, key, digest in batch:
-            aggregate_id = UUID(bytes=originator)
+            aggregate_id = ids.get(originator)
+            if aggregate_id is None:
+                aggregate_id = ids[originator] = UUID(bytes=originator)
             if mode == _SPLICED:
                 state = stamp + state
             elif mode == _DECODED:

@@ -305,6 +305,8 @@ class Failed:
             self.documents.add(cells["document_ref"])
 
     def blocks(self, row: Row) -> bool:
+        if not (self.portfolios or self.projects or self.rate_sets or self.documents):
+            return False  # nothing failed (most files): nothing to block, nothing to add
         if row.kind == "rate":
             return row.rate_set_ref in self.rate_sets
         if row.document_ref is not None:

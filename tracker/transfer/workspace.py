@@ -87,7 +87,8 @@ class Workspace:
         first time that are not in the store are found in one read (a new aggregate is not
         looked for row by row)."""
         self.receipts = {}
-        named = {row.aggregate_id for row in window}
+        ids = [row.aggregate_id for row in window]  # worked out once a row
+        named = set(ids)
         for row in window:
             if row.portfolio_ref:
                 named.add(portfolio_id_for(row.portfolio_ref))
@@ -96,7 +97,13 @@ class Workspace:
         for aggregate_id in unknown - stored:
             self.aggregates[aggregate_id] = None
         stored.update(self.stored)
-        self.wanted = _keys_by_aggregate(row for row in window if row.aggregate_id in stored)
+        self.wanted = (
+            _keys_by_aggregate(
+                row for row, aggregate_id in zip(window, ids, strict=True) if aggregate_id in stored
+            )
+            if stored
+            else {}  # all new (a first import): no keys to look up
+        )
 
     def get(self, aggregate_id: UUID) -> TrackedAggregate | None:
         if aggregate_id not in self.aggregates:

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -109,10 +110,7 @@ class CheckpointChange:
     def write(self, conn: Connection, position: int | None) -> None:
         """Add the changes to the checkpoints they date before, then make a new one if
         the last is far enough behind ``position`` (the batch's last; the sums written)."""
-        points = self.views.fact_checkpoints.c
-        last = conn.execute(
-            select(points.ends_at, points.position).order_by(points.ends_at.desc()).limit(1)
-        ).one_or_none()
+        last = conn.execute(_last_checkpoint(self.views.fact_checkpoints)).one_or_none()
         if last is None:
             if position is not None:
                 _maybe_checkpoint(conn, self.views, position, None)
@@ -166,7 +164,21 @@ def upsert_sums(conn: Connection, table: Table) -> Any:
     """Add each row's sums to the stored ones, keyed by ``table``'s primary key (SQLite keeps
     amounts as decimal text, added by the ``decimal_add`` function of
     tracker/readmodel/database.py)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return _upsert_sums(conn.dialect.name, table)
+
+
+@cache
+def _last_checkpoint(checkpoints: Table) -> Any:
+    """Made once per table, as :func:`_upsert_sums`."""
+    points = checkpoints.c
+    return select(points.ends_at, points.position).order_by(points.ends_at.desc()).limit(1)
+
+
+@cache
+def _upsert_sums(dialect_name: str, table: Table) -> Any:
+    """Made once per table: SQLAlchemy keys its compiled statements by a walk of the
+    statement, which a statement object remembers, and a projector batch writes sums."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(table)
     new = statement.excluded
     current = table.c

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.application import TrackerApplication
@@ -53,6 +53,20 @@ BATCH = 1000
 
 _position = t.projection_position.c.position
 _named = t.projection_position.c.name
+# A batch's statements on the position row, made once: SQLAlchemy keys its compiled
+# statements by a walk of the statement object, which the object remembers.
+_LOCK = (
+    update(t.projection_position)
+    .where(_named == bindparam("row_name"))
+    .values(position=_position)
+    .returning(_position)
+)
+_MOVE = (
+    update(t.projection_position)
+    .where(_named == bindparam("row_name"))
+    .where(_position == bindparam("start"))
+    .values(position=bindparam("end"))
+)
 log = logging.getLogger("tracker.readmodel")
 
 #: SQLite: the page cache of a rebuild's transactions, in KiB (the connection's own is
@@ -327,12 +341,7 @@ class Projector:
                 raise PositionMoved(f"{self.name} moved past {start} before this batch")
             change(conn)
             self.tell_watchers(conn, end)  # sent at COMMIT: only if the position moved
-            moved = conn.execute(
-                update(t.projection_position)
-                .where(_named == self.name)
-                .where(_position == start)
-                .values(position=end)
-            ).rowcount
+            moved = conn.execute(_MOVE, {"row_name": self.name, "start": start, "end": end}).rowcount
             if moved != 1:
                 self._start = None
                 raise PositionMoved(f"{self.name} moved past {start} during this batch")
@@ -381,12 +390,7 @@ class Projector:
 
     def lock_position(self, conn: Connection) -> int | None:
         """Lock the position row and read it (``None``: the row is gone, e.g. a rebuild)."""
-        position = conn.execute(
-            update(t.projection_position)
-            .where(_named == self.name)
-            .values(position=_position)
-            .returning(_position)
-        ).scalar_one_or_none()
+        position = conn.execute(_LOCK, {"row_name": self.name}).scalar_one_or_none()
         if position is None:
             self._has_position_row = False
         return position

@@ -341,7 +341,9 @@ class Projector:
                 raise PositionMoved(f"{self.name} moved past {start} before this batch")
             change(conn)
             self.tell_watchers(conn, end)  # sent at COMMIT: only if the position moved
-            moved = conn.execute(_MOVE, {"row_name": self.name, "start": start, "end": end}).rowcount
+            moved = conn.execute(
+                _MOVE, {"row_name": self.name, "start": start, "end": end}
+            ).rowcount
             if moved != 1:
                 self._start = None
                 raise PositionMoved(f"{self.name} moved past {start} during this batch")

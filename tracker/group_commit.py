@@ -5,6 +5,12 @@ applies each to its project (one load per project per batch), saves them all in 
 transaction (one fsync) and projects them once. A write is answered only after that
 transaction committed, so an acknowledged write is as durable as one saved alone.
 
+The writer keeps the projects it saved (:data:`KEPT_PROJECTS`, the most recently written):
+the next batch brings a kept one up to date with the events recorded after it, usually none,
+instead of loading it from its snapshot and the events after that (a third of a write's work
+on SQLite, docs/BENCHMARKS.md). A project whose batch was not saved, or whose command was
+refused, is not kept: only a project exactly as stored is.
+
 A command the domain refuses fails alone. When the batch cannot be saved because another
 process wrote one of its projects meanwhile (or two commands share an idempotency key), each
 of its commands is recorded again on its own, through :meth:`TrackerApplication.record`, with
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import OrderedDict
 from collections.abc import Collection
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -31,6 +38,8 @@ from tracker.recording import Recorded
 
 #: At most this many commands per transaction.
 MAX_BATCH = 256
+#: Projects the writer keeps in memory between batches (a few kB each).
+KEPT_PROJECTS = 1000
 
 
 @dataclass
@@ -70,6 +79,8 @@ class GroupCommit:
         self.batches = 0
         self.writes = 0
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        #: Projects as saved by the last batches that wrote them (the writer thread's own).
+        self._kept: OrderedDict[UUID, Project] = OrderedDict()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         if start:
             self.start()
@@ -130,15 +141,18 @@ class GroupCommit:
     def _commit(self, batch: list[_Write]) -> None:
         projects: dict[UUID, Project] = {}
         staged: list[tuple[_Write, int]] = []
+        refused: set[UUID] = set()
         for write in batch:
             try:
                 version = self._stage(write, projects)
             except Exception as error:  # noqa: BLE001 - its request raises it (404, 409, 422…)
                 write.answer.set_exception(error)
+                refused.add(write.project_id)
                 continue
             if version is not None:
                 staged.append((write, version))
         if not staged:
+            self._keep(projects, refused)
             return
         changed = [project for project in projects.values() if project.pending_events]
         try:
@@ -151,6 +165,7 @@ class GroupCommit:
             for write, _ in staged:
                 write.answer.set_exception(error)
             return
+        self._keep(projects, refused)
         self.batches += 1
         self.writes += len(staged)
         positions = {
@@ -161,12 +176,26 @@ class GroupCommit:
             position = positions[(write.project_id, version)]
             write.answer.set_result(Recorded(write.project_id, version, position))
 
+    def _keep(self, projects: dict[UUID, Project], refused: set[UUID]) -> None:
+        """Keep a batch's projects once it is saved (or had nothing to save), but those a
+        command was refused on (it may have changed one before it was refused)."""
+        for project_id, project in projects.items():
+            if project_id not in refused and not project.pending_events:
+                self._kept[project_id] = project
+        while len(self._kept) > KEPT_PROJECTS:
+            self._kept.popitem(last=False)
+
     def _stage(self, write: _Write, projects: dict[UUID, Project]) -> int | None:
         """Apply the command to its project in memory; the version it made, or ``None``
         when its answer is already given (an idempotent replay)."""
         project = projects.get(write.project_id)
         if project is None:
-            project = projects[write.project_id] = self.tracker.project(write.project_id)
+            kept = self._kept.pop(write.project_id, None)
+            project = projects[write.project_id] = (
+                self.tracker.project(write.project_id)
+                if kept is None
+                else self.tracker.caught_up(kept)
+            )
         check_scope(write.scope, project.portfolio_id)  # before a replay is answered
         earlier = self.tracker.earlier_answer(write.project_id, write.envelope)
         if earlier is not None:

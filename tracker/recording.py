@@ -209,6 +209,12 @@ class RecordingApplication(Application[UUID]):
             raise NotFound(missing, id=aggregate_id)
         return aggregate
 
+    def caught_up(self, aggregate: A) -> A:
+        """``aggregate`` (kept in memory since it was loaded or saved) with the events
+        recorded after its version since, by any process: one query, usually of no rows."""
+        caught: A = _fold_onto(aggregate, self.events.get(aggregate.id, gt=aggregate.version))
+        return caught
+
     def _create(
         self, cls: type[A], envelope: Envelope, create: Callable[[UUID | None], A]
     ) -> Recorded:

@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from tracker.application import TrackerApplication
 from tracker.domain.commands import CommitInvestment, Correct, CreateJobs, Replacement
@@ -144,3 +146,52 @@ def test_writes_beside_another_writer_lose_nothing(tracker: TrackerApplication) 
         assert versions == list(range(2, len(versions) + 2))
         assert tracker.project(project).version == len(versions) + 1
     assert writes.writes > writes.batches > 0  # some writes did share a transaction
+
+
+def test_the_writer_keeps_the_projects_it_saved_and_brings_them_up_to_date(
+    tracker: TrackerApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project the writer saved is not loaded again for its next write: it is brought up to
+    date with what was recorded since (here by another application, as another process
+    would), and its versions stay those of the store."""
+    a, b = new_projects(tracker, 2)
+    writes = GroupCommit(tracker)
+    rival = TrackerApplication(tracker.settings)
+    loads: list[UUID] = []
+    load = tracker.project
+    monkeypatch.setattr(tracker, "project", lambda pid, **kw: loads.append(pid) or load(pid, **kw))
+    try:
+        assert writes.record(a, USD, DESK).version == 2
+        assert writes.record(a, USD, DESK).version == 3  # kept: not loaded again
+        assert rival.record(a, USD, DESK).version == 4
+        assert writes.record(a, USD, DESK).version == 5  # kept, and caught up with the rival's
+        with pytest.raises(ValidationError):
+            writes.record(b, CreateJobs(0, 0), DESK)  # refused: b is not kept
+        assert writes.record(b, USD, DESK).version == 2
+    finally:
+        writes.close()
+        rival.close()
+    assert loads == [a, b, b]
+    assert [e.version for e in tracker.recorded_events(a)] == [1, 2, 3, 4, 5]
+
+
+def test_a_batch_that_collides_keeps_none_of_its_projects(
+    tracker: TrackerApplication, paused: GroupCommit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch the store refuses (another process wrote one of its projects first) is
+    recorded write by write; its projects, as the batch left them, are not kept."""
+    (project,) = new_projects(tracker, 1)
+    save_many = tracker.save_many
+    collisions = iter([True])
+
+    def colliding(*args: Any, **kwargs: Any) -> Any:
+        if next(collisions, False):
+            raise IntegrityError("another process wrote first")
+        return save_many(*args, **kwargs)
+
+    monkeypatch.setattr(tracker, "save_many", colliding)
+    futures = [paused.submit(project, USD, DESK), paused.submit(project, USD, DESK)]
+    paused.start()
+    assert [r.version for r in answers(futures) if isinstance(r, Recorded)] == [2, 3]
+    assert paused.record(project, USD, DESK).version == 4
+    assert tracker.project(project).version == 4

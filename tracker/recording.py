@@ -19,7 +19,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from tracker.domain.base import CommandRecord, TrackedAggregate, earlier_command
 from tracker.domain.errors import N_, ConcurrentWrite, NotFound, VersionMismatch
@@ -79,6 +79,9 @@ class Recorded:
 
 class RecordingApplication(Application[UUID]):
     """The library's application, with the tracker's ways of recording commands."""
+
+    #: The tracker's own (:meth:`construct_mapper`).
+    mapper: MsgspecMapper
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -181,7 +184,7 @@ class RecordingApplication(Application[UUID]):
             raise TypeError(f"{type(recorder).__name__} is not one of the tracker's recorders")
         return recorder
 
-    def construct_mapper(self) -> Mapper[UUID]:
+    def construct_mapper(self) -> MsgspecMapper:
         return MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
 
     def command_records(

@@ -48,24 +48,25 @@ class MsgspecMapper(Mapper[UUID]):
         self._encoder = msgspec.json.Encoder()
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        data = self.encoded_state(domain_event)
-        if self.compressor:
-            data = self.compressor.compress(data)
-        if self.cipher:
-            data = self.cipher.encrypt(data)
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
             topic=get_topic(type(domain_event)),
-            state=data,
+            state=self.stored_state(domain_event),
         )
 
-    def encoded_state(self, domain_event: DomainEventProtocol[UUID]) -> bytes:
-        """An event's stored state before compression and encryption: its fields but the
-        originator's id and version, as JSON."""
+    def stored_state(self, domain_event: DomainEventProtocol[UUID]) -> bytes:
+        """An event's state as stored: its fields but the originator's id and version, as
+        JSON, compressed and encrypted if the mapper does (for the import's check, which
+        keeps the state without a :class:`StoredEvent` made only to be taken apart)."""
         state = dict(vars(domain_event))
         del state["originator_id"], state["originator_version"]
-        return self._encoder.encode(state)
+        data = self._encoder.encode(state)
+        if self.compressor:
+            data = self.compressor.compress(data)
+        if self.cipher:
+            data = self.cipher.encrypt(data)
+        return data
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         cls = resolve_topic(stored_event.topic)

@@ -22,7 +22,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from tracker.eventstore.encoding import MsgspecMapper
@@ -54,7 +54,7 @@ class CheckedEvents:
     :data:`KEPT_IN_MEMORY`, in a temporary file; :meth:`close` deletes the file (so does the
     garbage collector)."""
 
-    def __init__(self, mapper: Mapper[UUID], *, in_memory: int | None = None) -> None:
+    def __init__(self, mapper: MsgspecMapper, *, in_memory: int | None = None) -> None:
         self.mapper = mapper
         self._kept = SpilledRows(
             "events",
@@ -66,15 +66,9 @@ class CheckedEvents:
         self._pending: list[tuple[Any, ...]] = []
         self._encode = msgspec.json.Encoder().encode
         self._plain = not (mapper.cipher or mapper.compressor)
-        # the state straight from the event, without a StoredEvent made only to be taken apart
-        self._state = (
-            mapper.encoded_state
-            if self._plain and isinstance(mapper, MsgspecMapper)
-            else lambda event: mapper.to_stored_event(event).state
-        )
 
     def add(self, line: int, events: Sequence[Any]) -> None:
-        state_of = self._state
+        state_of = self.mapper.stored_state
         for event in events:
             state = state_of(event)
             if getattr(event, "simulated", False):

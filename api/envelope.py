@@ -51,7 +51,7 @@ def envelope(app: ASGIApp, gate: Gate) -> ASGIApp:
                 answer = gate.refusal(scope, refused)
             else:
                 if admitted:
-                    headers = [*headers, *admitted]
+                    headers = (*headers, *admitted)
             if scope["method"] == "HEAD":
                 await head_as_get(answer, scope, receive, send_enveloped)
             else:

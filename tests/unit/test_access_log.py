@@ -8,6 +8,11 @@ import subprocess
 import sys
 import textwrap
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracker.logs import AccessWriter
+
 LINES = 250
 
 
@@ -67,3 +72,36 @@ def test_access_log_off_writes_nothing() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stderr == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "HEAD"]),
+    path=st.text(),
+    route=st.text(),
+    status=st.integers(100, 599),
+    duration_ms=st.floats(0, 1e9, allow_nan=False),
+    client=st.one_of(st.none(), st.text()),
+)
+def test_a_json_line_is_json_of_its_request(
+    method: str, path: str, route: str, status: int, duration_ms: float, client: str | None
+) -> None:
+    """The JSON line is written from pieces made once per kind of request; whatever a path,
+    route or client holds (quotes, backslashes, control characters, any script), the line is
+    one JSON object of exactly the request's fields."""
+    writer = AccessWriter.__new__(AccessWriter)  # no thread: only its formatting
+    writer.line_format = "json"
+    text = writer._text([(1_700_000_000.25, method, path, route, status, duration_ms, client)])
+    assert text.endswith("\n") and text.count("\n") == 1
+    assert json.loads(text) == {
+        "time": "2023-11-14T22:13:20.250Z",
+        "level": "info",
+        "logger": "tracker.access",
+        "message": f"{method} {path} {status} {duration_ms:.1f} ms",
+        "method": method,
+        "path": path,
+        "route": route,
+        "status": status,
+        "duration_ms": round(duration_ms, 3),
+        "client": client,
+    }

@@ -81,11 +81,13 @@ class use:
         self.lang = lang if lang in LANGUAGES else DEFAULT
 
     def __enter__(self) -> str:
-        self._token = _language.set(self.lang)
+        # Already spoken (most requests: English in a fresh task): nothing to set or restore.
+        self._token = None if _language.get() == self.lang else _language.set(self.lang)
         return self.lang
 
     def __exit__(self, *exc: object) -> None:
-        _language.reset(self._token)
+        if self._token is not None:
+            _language.reset(self._token)
 
 
 def set_language(lang: str) -> None:

@@ -19,7 +19,7 @@ from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.types import ASGIApp, HTTPScope
 from litestar.utils.path import normalize_path
 
-from api.auth import READ_METHODS, permit, presented_key, required_role, unknown_key
+from api.auth import permit, presented_key, required_role, unknown_key
 from api.errors import answering
 from api.limits import Headers, PerAddress, PerKey
 from tracker.keys import KeyStore, Principal
@@ -46,11 +46,8 @@ class Gate:
         token = presented_key(scope)
         principal = await self._principal(token) if token else None
         scope["state"]["principal"] = principal
-        if principal is None and self.public_reads and scope["method"] in READ_METHODS:
-            return headers  # a public read: anyone may (most requests)
-        permit(
-            principal, required_role(scope["method"], scope["path"], public_reads=self.public_reads)
-        )
+        needed = required_role(scope["method"], scope["path"], public_reads=self.public_reads)
+        permit(principal, needed)
         return headers
 
     def refusal(self, scope: HTTPScope, error: Exception) -> ASGIApp:

@@ -53,12 +53,12 @@ _encode = _encoder.encode
 def _json_shape(
     method: str, path: str, route: str, status: Any, client: Any
 ) -> tuple[str, str, str]:
-    """The JSON access line of a request like this one, in three pieces around what differs
-    from one such request to the next: the time, the message's duration and ``duration_ms``
-    (``time``, ``level``, ``logger``, ``message``, ``method``,
-    ``path``, ``route``, ``status``, ``duration_ms``, ``client``). Made once per kind of request: a
-    line costs a request's writer the joining of seven strings rather than a struct and its
-    encoding (docs/BENCHMARKS.md)."""
+    """The JSON access line of a request like this one (``time``, ``level``, ``logger``,
+    ``message``, ``method``, ``path``, ``route``, ``status``, ``duration_ms``, ``client``) in
+    three pieces around what differs from one such request to the next: the time, the
+    message's duration and ``duration_ms``. Made once per kind of request, so that a line
+    costs the writer the joining of a few strings rather than a struct and its encoding
+    (docs/BENCHMARKS.md)."""
     message_start = _encode(f"{method} {path} {status} ").decode()[:-1]  # without its quote
     fields = ",".join(
         f'"{name}":{_encode(value).decode()}'

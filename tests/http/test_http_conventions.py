@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 
 from api.errors import STATUS_OF
 from api.problems import BY_STATUS, PROBLEM_TYPES
+from api.shortcut import Answer, Shortcuts
 from tests.http.conftest import project_body
 from tests.problems import assert_problem
 
@@ -123,6 +124,29 @@ def test_head_answers_the_get_headers_without_a_body(client: Client, project_id:
         assert head.content == b"", url
         assert head.headers["content-type"] == got.headers["content-type"], url
         assert head.headers.get("etag") == got.headers.get("etag"), url
+
+
+def test_a_repeated_health_probe_is_answered_before_the_handler_as_it_answered(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/health`` is the same every time: after the handler's first answer the next are given
+    before it (api/shortcut.py) with the same status, headers and bytes, HEAD included."""
+    given: list[Answer | None] = []
+    answer = Shortcuts.answer
+
+    def recorded(self: Shortcuts, scope: Any) -> Answer | None:
+        given.append(answer(self, scope))
+        return given[-1]
+
+    monkeypatch.setattr(Shortcuts, "answer", recorded)
+    first, again = client.get("/health"), client.get("/health")
+    assert given[0] is None and given[1] is not None
+    assert again.status_code == first.status_code == 200
+    assert again.content == first.content and first.json() == {"status": "ok", "detail": None}
+    assert sorted(again.headers.items()) == sorted(first.headers.items())
+    head = client.head("/health")
+    assert given[2] is not None and head.content == b""
+    assert head.headers["content-length"] == first.headers["content-length"]
 
 
 def next_link(response: Any) -> str | None:

@@ -14,7 +14,6 @@ from api.shortcut import Answer, shortcut, shortcuts_of
 from tracker.eventstore.migrate import is_at_head
 from tracker.readmodel.database import DATABASE_ERRORS
 
-
 #: What ``/health`` answers while the process is alive: the same every time.
 ALIVE = HealthOut("ok")
 _ALIVE_ANSWER = Answer(msgspec.json.encode(ALIVE), b"application/json")

@@ -148,6 +148,34 @@ def test_an_event_that_cannot_be_applied_is_set_aside_and_the_rest_go_on(
     assert without_failure_times(engine) == live
 
 
+@pytest.mark.parametrize("blank_settings", ["sqlite"], indirect=True)
+def test_an_event_stored_under_an_id_that_is_no_uuid_is_set_aside(
+    tracker: TrackerApplication, engine: Engine
+) -> None:
+    """SQLite keeps whatever a hand-made UPDATE wrote (PostgreSQL's column holds only UUIDs):
+    the event is set aside, and the batch it was read in, and a rebuild, go on without it.
+    (The library's read made a ``UUID`` of every id it read, so one such row stopped the
+    projector at its batch.)"""
+    portfolio = establish(tracker)
+    first = busy_project(tracker, portfolio, 1)
+    bad = unreadable_event(tracker)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE stored_events SET originator_id = 'not a uuid' WHERE rowid = ?", (bad,)
+        )
+    second = busy_project(tracker, portfolio, 2)
+    projector = Projector(tracker, engine)
+
+    assert projector.catch_up() == tracker.recorder.max_notification_id()
+
+    (failure,) = projector.set_aside()
+    assert (failure.position, failure.originator_id) == (bad, "not a uuid")
+    assert {str(first), str(second)} <= set(project_rows(engine))
+    live = without_failure_times(engine)
+    rebuild(projector)
+    assert without_failure_times(engine) == live
+
+
 def test_a_rebuild_leaves_the_live_view_to_readers_until_it_swaps(
     tracker: TrackerApplication, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

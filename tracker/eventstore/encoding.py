@@ -19,6 +19,8 @@ from eventsourcing.domain import CanSnapshotAggregate, DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
+from tracker.eventstore.recorders import Stored
+
 _ENVELOPE_FIELDS = ("originator_id", "originator_version")
 #: Event fields added after events were first stored, with the value older events mean.
 _EVENT_DEFAULTS = {"simulated": False}
@@ -68,7 +70,7 @@ class MsgspecMapper(Mapper[UUID]):
             data = self.cipher.encrypt(data)
         return data
 
-    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+    def to_domain_event(self, stored_event: StoredEvent | Stored) -> DomainEventProtocol[UUID]:
         cls = resolve_topic(stored_event.topic)
         if issubclass(cls, CanSnapshotAggregate):
             state = _decode_snapshot(self._plain(stored_event), stored_event)
@@ -83,7 +85,7 @@ class MsgspecMapper(Mapper[UUID]):
         object.__setattr__(event, "__dict__", state)
         return typing.cast(DomainEventProtocol[UUID], event)
 
-    def decoded_state(self, stored_event: StoredEvent, cls: Any) -> Any:
+    def decoded_state(self, stored_event: StoredEvent | Stored, cls: Any) -> Any:
         """The stored state of an event of ``cls`` (not a snapshot), decoded and checked
         exactly as :meth:`to_domain_event` does, but not made into the domain event: a
         msgspec struct of the event's fields, less the originator's id and version. For
@@ -93,7 +95,7 @@ class MsgspecMapper(Mapper[UUID]):
         except (msgspec.DecodeError, msgspec.ValidationError) as error:
             raise _undecodable(stored_event, error) from error
 
-    def _plain(self, stored_event: StoredEvent) -> bytes:
+    def _plain(self, stored_event: StoredEvent | Stored) -> bytes:
         data = stored_event.state
         if self.cipher:
             data = self.cipher.decrypt(data)
@@ -102,7 +104,9 @@ class MsgspecMapper(Mapper[UUID]):
         return data
 
 
-def _undecodable(stored_event: StoredEvent, error: Exception) -> MapperDeserialisationError:
+def _undecodable(
+    stored_event: StoredEvent | Stored, error: Exception
+) -> MapperDeserialisationError:
     return MapperDeserialisationError(
         f"cannot decode stored event {stored_event.originator_id} "
         f"v{stored_event.originator_version} ({stored_event.topic}): {error}"
@@ -162,7 +166,7 @@ def _aggregate_state_decoder(cls: type[Any]) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(_struct_for(f"{cls.__qualname__}State", hints, defaults))
 
 
-def _decode_snapshot(data: bytes, stored_event: StoredEvent) -> dict[str, Any]:
+def _decode_snapshot(data: bytes, stored_event: StoredEvent | Stored) -> dict[str, Any]:
     try:
         outer = msgspec.json.decode(data, type=_SnapshotOuter)
         aggregate_cls = resolve_topic(outer.topic)

@@ -29,14 +29,14 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import Environment
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from tracker.eventstore import pg_arrays
 from tracker.eventstore.chain import GENESIS, StoredEntry, links_of, stored_entries
 from tracker.eventstore.receipts import TABLE as RECEIPTS
 from tracker.eventstore.receipts import Receipt
-from tracker.eventstore.recorders import CHAIN, TrackerRecorder
+from tracker.eventstore.recorders import CHAIN, Stored, TrackerRecorder
 
 T = TypeVar("T")
 #: Pause between two attempts, as the library's own retries pause.
@@ -135,6 +135,27 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
             cursor.execute(query, params)
             rows = cursor.fetchall()
         return {int(r["originator_version"]): int(r["notification_id"]) for r in rows}
+
+    def stored_after(self, start: int, limit: int, stop: int | None = None) -> list[Stored]:
+        query = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {} WHERE notification_id > %s"
+        ).format(self._table(self.events_table_name))
+        params: tuple[int, ...] = (start,)
+        if stop is not None:
+            query += SQL(" AND notification_id <= %s")
+            params += (stop,)
+        query += SQL(" ORDER BY notification_id LIMIT %s")
+
+        def read() -> list[Stored]:
+            with (
+                self.datastore.get_connection() as conn,
+                conn.cursor(row_factory=tuple_row) as curs,
+            ):
+                curs.execute(query, (*params, limit), prepare=True)
+                return [Stored(p, o, v, t, bytes(s)) for p, o, v, t, s in curs.fetchall()]
+
+        return _within(self.datastore.pool.timeout, read)
 
     def select_events_at(self, originator_id: UUID, versions: Collection[int]) -> list[StoredEvent]:
         if not versions:

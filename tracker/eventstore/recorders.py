@@ -17,6 +17,7 @@ tracker/eventstore/sqlite_recorder.py (named in tracker/settings.py).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from typing import NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -30,8 +31,28 @@ CHUNK = 500
 CHAIN = "event_chain"
 
 
+class Stored(NamedTuple):
+    """A stored event at its position, as the read model reads the log: the fields of the
+    library's ``Notification`` in a tuple, the originator's id as its ``UUID`` or the text of
+    one (SQLite's, made once per aggregate). A frozen dataclass and a ``UUID`` made per event
+    cost the projector as much as reading the rows (docs/BENCHMARKS.md)."""
+
+    id: int
+    originator_id: UUID | str
+    originator_version: int
+    topic: str
+    state: bytes
+
+
 class TrackerRecorder:
     """What the tracker asks of its event store beyond the library's recorder interface."""
+
+    def stored_after(self, start: int, limit: int, stop: int | None = None) -> list[Stored]:
+        """Up to ``limit`` stored events after position ``start`` (up to ``stop``, if given),
+        in position order: ``select_notifications``, for the read model. An originator id
+        that is not a UUID is kept as it is stored, for the event's reader to refuse (a
+        projector sets that one event aside)."""
+        raise NotImplementedError
 
     def event_positions(self, originator_id: UUID, *, version: int | None = None) -> dict[int, int]:
         """Map each version of one aggregate (or only ``version``) to its position in the

@@ -4,6 +4,7 @@ the events (see tracker/eventstore/recorders.py for what all recorders do)."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from tracker.eventstore.chain import GENESIS, StoredEntry, links_of
 from tracker.eventstore.receipts import TABLE as RECEIPTS
 from tracker.eventstore.receipts import Receipt
-from tracker.eventstore.recorders import CHAIN, TrackerRecorder
+from tracker.eventstore.recorders import CHAIN, Stored, TrackerRecorder
 
 
 class TrackerSQLiteRecorder(TrackerRecorder, SQLiteApplicationRecorder):
@@ -47,6 +48,21 @@ class TrackerSQLiteRecorder(TrackerRecorder, SQLiteApplicationRecorder):
             StoredEvent(originator_id, row["originator_version"], row["topic"], row["state"])
             for row in rows
         ]
+
+    def stored_after(self, start: int, limit: int, stop: int | None = None) -> list[Stored]:
+        statement = (
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} WHERE rowid > ?"
+        )
+        params: tuple[int, ...] = (start,)
+        if stop is not None:
+            statement += " AND rowid <= ?"
+            params += (stop,)
+        with self.datastore.transaction(commit=False) as c:
+            c.sqlite_cursor.row_factory = None  # tuples: a sqlite3.Row is looked up by name
+            c.execute(f"{statement} ORDER BY rowid LIMIT ?", (*params, limit))
+            rows = c.fetchall()
+        return [Stored(p, _uuid_text(o), v, t, s) for p, o, v, t, s in rows]
 
     def _select_stored(self, ids: list[UUID]) -> list[UUID]:
         marks = ", ".join("?" * len(ids))
@@ -163,6 +179,16 @@ def _sqlite_entry(
         aggregate = UUID(int=0)
     content = state.encode() if isinstance(state, str) else bytes(state or b"")
     return StoredEntry(position, aggregate, int(version or 0), str(topic), content)
+
+
+@lru_cache(maxsize=1 << 16)
+def _uuid_text(stored: Any) -> Any:
+    """A stored originator id (the UUID's hex) as the text of its UUID; kept as it is if it
+    is none (a hand-made UPDATE): the event's reader refuses it."""
+    try:
+        return str(UUID(stored))
+    except (TypeError, ValueError, AttributeError):
+        return stored
 
 
 class TrackerSQLiteFactory(SQLiteFactory):

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import Mapper, Notification
+from eventsourcing.persistence import Mapper
+
+from tracker.eventstore.recorders import Stored
 
 Row = dict[str, Any]
 
@@ -22,7 +24,7 @@ def storable(row: Row) -> Row:
     return row
 
 
-def free_of_nul(mapper: Mapper[Any], notifications: Sequence[Notification]) -> bool:
+def free_of_nul(mapper: Mapper[Any], notifications: Sequence[Stored]) -> bool:
     """Whether no text in these events holds NUL, as their stored JSON shows: a JSON encoder
     writes NUL as ``\\u0000`` (a search of the bytes is far cheaper than looking at every
     value of every row). Compressed or enciphered events are not looked into."""

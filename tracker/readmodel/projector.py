@@ -35,11 +35,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.application import TrackerApplication
+from tracker.eventstore.recorders import Stored
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import UNAVAILABLE, naive_utc
 from tracker.readmodel.nul_text import free_of_nul, storable
@@ -283,9 +283,7 @@ class Projector:
         start = self._start if self._start is not None else self.applied_position()
         if until is not None and start >= until:
             return Applied(start, 0)
-        notifications = self.tracker.recorder.select_notifications(
-            start=start, limit=size, stop=until, inclusive_of_start=False
-        )
+        notifications = self.tracker.store.stored_after(start, size, until)
         if not notifications:
             return Applied(start, 0)
         try:
@@ -298,7 +296,7 @@ class Projector:
                 end = self._apply_or_set_aside(end, notification)
         return Applied(end, len(notifications))
 
-    def _apply_or_set_aside(self, start: int, notification: Notification) -> int:
+    def _apply_or_set_aside(self, start: int, notification: Stored) -> int:
         """Apply one event; if it fails for a reason of its own, set it aside instead."""
         try:
             return self._commit(
@@ -327,7 +325,7 @@ class Projector:
         self,
         start: int,
         change: Callable[[Connection], object],
-        notifications: Sequence[Notification],
+        notifications: Sequence[Stored],
     ) -> int:
         """Make ``change`` and move the position from ``start`` past ``notifications``, in one
         transaction; return the new position."""
@@ -397,7 +395,7 @@ class Projector:
             self._has_position_row = False
         return position
 
-    def apply(self, conn: Connection, notifications: Sequence[Notification]) -> None:
+    def apply(self, conn: Connection, notifications: Sequence[Stored]) -> None:
         """Apply a batch inside the caller's transaction (the view change and nothing else)."""
         mapper = self.tracker.mapper
         decode = decoder(mapper)
@@ -446,7 +444,7 @@ class Projector:
                 conn.execute(text("PRAGMA optimize"))
 
 
-def _set_aside(notification: Notification, error: BaseException) -> SetAside:
+def _set_aside(notification: Stored, error: BaseException) -> SetAside:
     return SetAside(
         position=notification.id,
         originator_id=str(notification.originator_id),

@@ -123,9 +123,7 @@ def _swap_in(live: Projector, copies: Projector) -> int:
         position = copies.lock_position(conn)
         if position is None:
             raise RebuildFailed(N_("the rebuild's position row is gone (a rival rebuild?)"))
-        while notifications := live.tracker.recorder.select_notifications(
-            start=position, limit=REBUILD_BATCH, inclusive_of_start=False
-        ):
+        while notifications := live.tracker.store.stored_after(position, REBUILD_BATCH):
             copies.apply(conn, notifications)
             position = notifications[-1].id
         swap.swap(conn, live.views, copies.views)

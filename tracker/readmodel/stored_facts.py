@@ -5,8 +5,8 @@ becomes one row. Making each into a domain event first (its field dict, its obje
 originator's id) and then finding out what it is cost as much as reading the log; here such
 an event's stored state is decoded and checked by the store's mapper exactly as for a domain
 event (:meth:`MsgspecMapper.decoded_state`: an event it cannot decode fails alike, and is set
-aside alike), and its few values go into the batch's rows. Every other event (and every
-event of another mapper) is a domain event, as before.
+aside alike), and its few values go into the batch's rows. Every other event is a domain
+event, as before.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from eventsourcing.persistence import Mapper, Notification
-
 from tracker.domain.project import Project
 from tracker.eventstore.encoding import MsgspecMapper
+from tracker.eventstore.recorders import Stored
 from tracker.readmodel.database import naive_utc
 from tracker.readmodel.project_rows import fact_values
 
@@ -46,16 +45,14 @@ class StoredFact:
         self.state = state
 
 
-def decoder(mapper: Mapper[Any]) -> Callable[[Notification], Any]:
+def decoder(mapper: MsgspecMapper) -> Callable[[Stored], Any]:
     """What a stored event becomes for the read model: a :class:`StoredFact` for a fact,
     else the domain event."""
     to_event = mapper.to_domain_event
-    if not isinstance(mapper, MsgspecMapper):
-        return to_event
     decoded_state = mapper.decoded_state
     classes = CLASSES
 
-    def decode(notification: Notification) -> Any:
+    def decode(notification: Stored) -> Any:
         cls = classes.get(notification.topic)
         if cls is None:
             return to_event(notification)

@@ -229,6 +229,12 @@ def stale_projects(
     return [project_row(r) for r in rows]
 
 
+def project_ids(conn: Connection, portfolio_id: UUID) -> list[str]:
+    """The ids of every project of the portfolio the read model holds (for an export)."""
+    query = select(_P.project_id).where(_P.portfolio_id == str(portfolio_id))
+    return list(conn.execute(query.order_by(_P.project_id)).scalars())
+
+
 def project_row(row: Any) -> ProjectRow:
     """A row of ``rm_projects`` as a ``ProjectRow``."""
     return ProjectRow(

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from tracker.domain.errors import N_, NotFound
 from tracker.domain.ledger import ProjectFigures, ProjectLedger
@@ -23,9 +23,9 @@ from tracker.domain.portfolio import Portfolio, Targets
 from tracker.domain.project import Project
 from tracker.eventstore.chain import Checkpoint
 from tracker.history import EventSource, RecordedEvent
-from tracker.readmodel import tables as t
 from tracker.readmodel.documents import document_ids
 from tracker.readmodel.indicators import indicator_ids
+from tracker.readmodel.queries import project_ids
 from tracker.transfer.document_export import DocumentExport, documents_of
 from tracker.transfer.indicator_export import IndicatorExport, portfolio_indicators
 from tracker.transfer.rate_set_export import RateSetExport, named_rate_sets
@@ -94,17 +94,11 @@ def gather(
 ) -> PortfolioExport:
     """The portfolio and each of its projects, folded as known at ``known_at``."""
     with engine.connect() as conn:
-        project_ids = list(
-            conn.execute(
-                select(t.projects.c.project_id).where(
-                    t.projects.c.portfolio_id == str(query.portfolio_id)
-                )
-            ).scalars()
-        )
+        projects = project_ids(conn, query.portfolio_id)
         documents = document_ids(conn, query.portfolio_id)
         indicators = indicator_ids(conn, query.portfolio_id)
     return assemble(
-        tracker, query, Members(project_ids, documents, indicators), now or datetime.now(UTC)
+        tracker, query, Members(projects, documents, indicators), now or datetime.now(UTC)
     )
 
 

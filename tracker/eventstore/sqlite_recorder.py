@@ -181,10 +181,11 @@ def _sqlite_entry(
     return StoredEntry(position, aggregate, int(version or 0), str(topic), content)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _uuid_text(stored: Any) -> Any:
     """A stored originator id (the UUID's hex) as the text of its UUID; kept as it is if it
-    is none (a hand-made UPDATE): the event's reader refuses it."""
+    is none (a hand-made UPDATE): the event's reader refuses it. Remembered for the most
+    recent aggregates (a few MB at most): a batch names each of its projects many times."""
     try:
         return str(UUID(stored))
     except (TypeError, ValueError, AttributeError):

@@ -57,7 +57,7 @@ class EventReads(RecordingApplication):
         indexed read each; a position with no event is left out)."""
         found: dict[int, Any] = {}
         for position in sorted(set(positions)):
-            for notification in self.recorder.select_notifications(start=position, limit=1):
+            for notification in self.store.stored_after(position - 1, 1):
                 if notification.id == position:
                     found[position] = self.mapper.to_domain_event(notification)
         return found

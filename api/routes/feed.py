@@ -43,9 +43,7 @@ LastEventId = Annotated[
 
 
 def read_feed(tracker: TrackerApplication, after: int, limit: int) -> list[FeedEventOut]:
-    notifications = tracker.recorder.select_notifications(
-        start=after, limit=limit, inclusive_of_start=False
-    )
+    notifications = tracker.store.stored_after(after, limit)
     return [
         feed_event_out(notification.id, tracker.mapper.to_domain_event(notification))
         for notification in notifications

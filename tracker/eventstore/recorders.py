@@ -32,7 +32,7 @@ CHAIN = "event_chain"
 
 
 class Stored(NamedTuple):
-    """A stored event at its position, as the read model reads the log: the fields of the
+    """A stored event at its position, as the tracker reads the log: the fields of the
     library's ``Notification`` in a tuple, the originator's id as its ``UUID`` or the text of
     one (SQLite's, made once per aggregate). A frozen dataclass and a ``UUID`` made per event
     cost the projector as much as reading the rows (docs/BENCHMARKS.md)."""
@@ -49,7 +49,8 @@ class TrackerRecorder:
 
     def stored_after(self, start: int, limit: int, stop: int | None = None) -> list[Stored]:
         """Up to ``limit`` stored events after position ``start`` (up to ``stop``, if given),
-        in position order: ``select_notifications``, for the read model. An originator id
+        in position order: the library's ``select_notifications``, leaner (the projector, the
+        feed and the events at chosen positions read the log through this). An originator id
         that is not a UUID is kept as it is stored, for the event's reader to refuse (a
         projector sets that one event aside)."""
         raise NotImplementedError

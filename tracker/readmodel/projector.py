@@ -207,9 +207,7 @@ class Projector:
         """Positions, lag and set-aside events, read from the database (so they are right
         whichever process projects)."""
         applied = self.applied_position()
-        waiting = self.tracker.recorder.select_notifications(
-            start=applied, limit=1, inclusive_of_start=False
-        )
+        waiting = self.tracker.store.stored_after(applied, 1)
         lag: float | None = 0.0
         if waiting:
             try:

@@ -28,9 +28,11 @@ class HealthController(Controller):
 
     @get("/health", sync_to_thread=False, middleware=[shortcut], summary="The process is alive")
     def health(self, request: Request[Any, Any, Any]) -> HealthOut:
-        """Always the same answer, so the next such request is given it before the handler
-        (api/shortcut.py), as a remembered report is: a load balancer's or an orchestrator's
-        probe costs the envelope (counted, logged, in the reader's language) and no more."""
+        """200 ``{"status": "ok"}`` while the process answers requests (it does not look at
+        the database: ``/ready`` does)."""
+        # Always the same answer, so the next such request is given it before the handler
+        # (api/shortcut.py), as a remembered report is: a load balancer's or an
+        # orchestrator's probe costs the envelope (counted, logged, in the reader's language).
         shortcuts_of(request.scope).remember(request.scope, _alive)
         return ALIVE
 

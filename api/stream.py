@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -33,8 +34,19 @@ STREAM_BATCH = 100
 #: Reads kept for clients woken by the same publish that come to read late.
 SHARED_READS = 64
 
+
+@dataclass(frozen=True)
+class FeedPage:
+    """The feed's events after a position (as many as were read, less any that cannot be
+    read), the last position read and whether the read was full (more may follow)."""
+
+    items: list[FeedEventOut]
+    last: int
+    full: bool
+
+
 #: Reads the feed: the events after a position, at most so many.
-FeedReader = Callable[[int, int], Sequence[FeedEventOut]]
+FeedReader = Callable[[int, int], FeedPage]
 
 
 class Subscription:
@@ -80,9 +92,7 @@ class EventBroadcaster:
         #: every event published by then).
         self.generation = 0
         self._closed = False
-        self._reads: OrderedDict[tuple[Any, ...], asyncio.Future[Sequence[FeedEventOut]]] = (
-            OrderedDict()
-        )
+        self._reads: OrderedDict[tuple[Any, ...], asyncio.Future[FeedPage]] = OrderedDict()
 
     @property
     def subscriber_count(self) -> int:
@@ -130,9 +140,7 @@ class EventBroadcaster:
                     if not subscriptions:
                         del self._subscriptions[loop]
 
-    async def read_published(
-        self, read: FeedReader, after: int, generation: int
-    ) -> Sequence[FeedEventOut]:
+    async def read_published(self, read: FeedReader, after: int, generation: int) -> FeedPage:
         """The events after ``after``, read once for every client woken by the same publish.
 
         A thousand clients woken by one write used to read the store a thousand times, in
@@ -176,15 +184,16 @@ async def event_stream(
         woken_at: int | None = None  # the generation that woke the client, if one did
         while not subscription.closed:
             if woken_at is None:
-                items = await anyio.to_thread.run_sync(read, subscription.position, STREAM_BATCH)
+                page = await anyio.to_thread.run_sync(read, subscription.position, STREAM_BATCH)
             else:
-                items = await broadcaster.read_published(read, subscription.position, woken_at)
-            for item in items:
+                page = await broadcaster.read_published(read, subscription.position, woken_at)
+            for item in page.items:
                 yield ServerSentEventMessage(
                     data=msgspec.json.encode(item).decode(), event=item.type, id=item.position
                 )
                 subscription.position = item.position
-            if len(items) >= STREAM_BATCH:
+            subscription.position = page.last
+            if page.full:
                 continue
             if await subscription.wait(broadcaster.keepalive):
                 woken_at = broadcaster.generation

@@ -1,10 +1,12 @@
 """Reads of stored events beyond loading an aggregate: a project's events by version (for
-the rules of corrections), events by global position, an aggregate's recorded history, and
-a project's ledger folded from its events."""
+the rules of corrections), events by global position, the log a page at a time, an
+aggregate's recorded history, and a project's ledger folded from its events."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +16,19 @@ from tracker.domain.ledger import ProjectLedger
 from tracker.domain.project import Project
 from tracker.history import RecordedEvent, marked
 from tracker.recording import RecordingApplication
+
+log = logging.getLogger("tracker.events")
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """Events read from the log after a position: the readable ones, by position; the last
+    position read (the next page starts after it); whether as many were read as asked (more
+    may follow at once)."""
+
+    events: list[tuple[int, Any]]
+    last: int
+    full: bool
 
 
 class EventReads(RecordingApplication):
@@ -61,6 +76,25 @@ class EventReads(RecordingApplication):
                 if notification.id == position:
                     found[position] = self.mapper.to_domain_event(notification)
         return found
+
+    def events_after(self, position: int, limit: int) -> LogPage:
+        """The log after ``position``, ``limit`` stored events at most. An event that no
+        code can turn back into one (a class renamed, a row damaged by hand) is left out
+        and logged, so that it does not stop the log's readers; the read model sets it
+        aside, and ``/ready`` names it."""
+        stored = self.store.stored_after(position, limit)
+        events: list[tuple[int, Any]] = []
+        for notification in stored:
+            try:
+                events.append((notification.id, self.mapper.to_domain_event(notification)))
+            except Exception as error:  # noqa: BLE001 - any decoding fault of the one event
+                log.warning(
+                    "event %s of the log cannot be read and is left out: %s",
+                    notification.id,
+                    error,
+                )
+        last = stored[-1].id if stored else position
+        return LogPage(events, last, len(stored) == limit)
 
     def project_history(self, project_id: UUID) -> list[RecordedEvent]:
         history = self.recorded_events(project_id)

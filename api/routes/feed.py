@@ -17,8 +17,8 @@ from litestar.response import ServerSentEvent
 
 from api.params import Tracker
 from api.presenters.events import feed_event_out
-from api.schemas import FeedEventOut, FeedOut
-from api.stream import EventBroadcaster, event_stream
+from api.schemas import FeedOut
+from api.stream import EventBroadcaster, FeedPage, event_stream
 from tracker.application import TrackerApplication
 from tracker.domain.errors import N_, ValidationError
 
@@ -42,12 +42,10 @@ LastEventId = Annotated[
 ]
 
 
-def read_feed(tracker: TrackerApplication, after: int, limit: int) -> list[FeedEventOut]:
-    notifications = tracker.store.stored_after(after, limit)
-    return [
-        feed_event_out(notification.id, tracker.mapper.to_domain_event(notification))
-        for notification in notifications
-    ]
+def read_feed(tracker: TrackerApplication, after: int, limit: int) -> FeedPage:
+    page = tracker.events_after(after, limit)
+    items = [feed_event_out(position, event) for position, event in page.events]
+    return FeedPage(items, page.last, page.full)
 
 
 def resume_position(last_event_id: str | None, after: int | None) -> int | None:
@@ -75,9 +73,11 @@ class FeedController(Controller):
         after: After = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
     ) -> FeedOut:
-        """Page with ``after=next_after``; an empty page means nothing newer is stored yet."""
-        items = read_feed(tracker, after, limit)
-        return FeedOut(items, items[-1].position if items else after)
+        """Page with ``after=next_after``; a page whose ``next_after`` is the ``after`` it was
+        asked with means nothing newer is stored yet. An event that cannot be read is left out
+        (the read model sets it aside too, and ``/ready`` names it)."""
+        page = read_feed(tracker, after, limit)
+        return FeedOut(page.items, page.last)
 
     @get("/stream", summary="New events as Server-Sent Events", media_type="text/event-stream")
     async def stream(

@@ -11,15 +11,18 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import uuid4
 
 import anyio
 import httpx
 import pytest
+from eventsourcing.persistence import StoredEvent
 from litestar.testing import TestClient
 from litestar.testing.transport import TestClientTransport as LitestarTransport
 
 from api.stream import EventBroadcaster
 from tests.http.conftest import project_body
+from tests.http.test_hardening import readmodel_of
 from tests.problems import assert_problem
 from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS
 
@@ -525,6 +528,34 @@ def test_the_stream_keeps_alive_starts_at_the_newest_event_and_ends_on_shutdown(
         broadcaster.close()  # what shutting down does: every stream ends
         assert [m.id for m in stream if m.id is not None] == []
     assert broadcaster.subscriber_count == 0
+
+
+def test_an_event_no_code_can_read_is_left_out_of_the_feed_and_the_stream_which_go_on(
+    client: Client, live: httpx.Client, project_id: str
+) -> None:
+    """The feed and the stream are read from the log itself: an event stored there that no
+    code can turn back into one (a class renamed, a row damaged by hand) answered 500 on
+    every page that held it and ended every stream at it, for good. It is left out, as the
+    read model sets it aside (``/ready`` names it), and the pages move past it."""
+    since = record(client, project_id, {"type": "committed", "amount": usd("5.00")})
+    tracker = readmodel_of(client.app).tracker  # type: ignore[arg-type]
+    (bad,) = tracker.recorder.insert_events(
+        [StoredEvent(uuid4(), 1, "tracker:Project.NoSuchEvent", b"{}")]
+    )
+    after = record(client, project_id, {"type": "milestone", "name": "Roof on"})
+    assert after > bad > since
+
+    page = feed(client, after=since)
+    assert [item["position"] for item in page["items"]] == [after]
+    assert page["next_after"] == after
+    # A page that read only the unreadable event is empty, and still moves past it.
+    assert feed(client, after=since, limit=1) == {"items": [], "next_after": bad}
+
+    broadcaster_of(client).keepalive = 30  # only events can arrive
+    with live.stream("GET", f"/api/v1/events/stream?after={since}") as response:
+        assert response.status_code == 200
+        first = next(messages(response))
+        assert (first.id, first.event) == (str(after), "milestone")
 
 
 def test_a_malformed_last_event_id_is_a_problem_naming_the_header(client: Client) -> None:

@@ -13,7 +13,7 @@ import anyio
 from litestar.response import ServerSentEventMessage
 
 from api.schemas import FeedEventOut
-from api.stream import STREAM_BATCH, EventBroadcaster, event_stream
+from api.stream import STREAM_BATCH, EventBroadcaster, FeedPage, event_stream
 
 CLIENTS = 50
 
@@ -31,11 +31,12 @@ class Store:
             self.positions.append(len(self.positions) + 1)
             return self.positions[-1]
 
-    def read(self, after: int, limit: int) -> list[FeedEventOut]:
+    def read(self, after: int, limit: int) -> FeedPage:
         with self._lock:
             self.reads += 1
             found = [p for p in self.positions if p > after][:limit]
-        return [event(position) for position in found]
+        items = [event(position) for position in found]
+        return FeedPage(items, found[-1] if found else after, len(found) == limit)
 
 
 def event(position: int) -> FeedEventOut:

@@ -56,7 +56,7 @@ class Subscription:
         self._loop = loop
         self._woken = asyncio.Event()
         self.closed = False
-        #: The last position sent to the client.
+        #: Where the client's next read starts: the last position read for it.
         self.position = 0
 
     def wake(self) -> None:
@@ -191,7 +191,6 @@ async def event_stream(
                 yield ServerSentEventMessage(
                     data=msgspec.json.encode(item).decode(), event=item.type, id=item.position
                 )
-                subscription.position = item.position
             subscription.position = page.last
             if page.full:
                 continue

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
+from bench.measure import interleaved_medians
 from tracker.application import TrackerApplication
 from tracker.domain.commands import CommitInvestment
 from tracker.domain.values import Envelope, Money
@@ -42,15 +43,23 @@ def read_and_decode(tracker: TrackerApplication) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def verification(tracker: TrackerApplication, engine: Engine) -> tuple[int, float, float]:
-    """Verify the whole log, then read and decode it: the events, and each one's seconds."""
-    started = time.perf_counter()
-    found = verify_log(tracker.store, engine)
-    verify_seconds = time.perf_counter() - started
-    if not found.holds:
-        raise RuntimeError(f"the bench's own log does not verify: {found.problems()}")
-    _, decode_seconds = read_and_decode(tracker)
-    return found.walked.events, verify_seconds, decode_seconds
+def verification(
+    tracker: TrackerApplication, engine: Engine, repeat: int = 1
+) -> tuple[int, float, float]:
+    """Verify the whole log, and read and decode it, ``repeat`` times turn about: the
+    events, and the median seconds of each."""
+    walked: list[int] = []
+
+    def verify() -> None:
+        found = verify_log(tracker.store, engine)
+        if not found.holds:
+            raise RuntimeError(f"the bench's own log does not verify: {found.problems()}")
+        walked.append(found.walked.events)
+
+    verify_seconds, decode_seconds = interleaved_medians(
+        verify, lambda: read_and_decode(tracker), repeat=repeat, budget=60
+    )
+    return walked[-1], verify_seconds, decode_seconds
 
 
 def writes_with_and_without(

@@ -52,7 +52,9 @@ def measure_scale(run: Run, db_kind: Database) -> None:
             f"({applied / project_seconds:,.0f} events/s, the projector's rebuild)"
         )
         scale_reports(run, db, handle, generated, len(generated.project_ids))
-        decode_seconds = measure_verification(run, db, handle, scale=", the scale data set")
+        decode_seconds = measure_verification(
+            run, db, handle, scale=", the scale data set", repeat=1
+        )
         run.add(
             Figure(
                 "rebuild",

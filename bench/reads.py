@@ -73,12 +73,15 @@ def in_turns(
 
 
 def median_turn(results: list[WrkResult]) -> WrkResult:
-    """The turn of median throughput, with the median p50 and p99 of all the turns."""
+    """The turn of median throughput, with the median p50 and p99 of all the turns and the
+    errors of all of them (one turn's non-2xx answers are not hidden by another's)."""
     middle = sorted(results, key=lambda r: r.requests_per_second)[len(results) // 2]
     return replace(
         middle,
         p50_ms=statistics.median(r.p50_ms for r in results),
         p99_ms=statistics.median(r.p99_ms for r in results),
+        non_2xx=sum(r.non_2xx for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
     )
 
 

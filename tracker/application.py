@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import date, datetime
-from typing import Any, ClassVar, TypeVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from typing import Any, ClassVar
+from uuid import UUID
 
-from tracker.domain.base import TrackedAggregate
 from tracker.domain.commands import ProjectCommand
 from tracker.domain.document import Document, DocumentTerms
 from tracker.domain.errors import (
@@ -26,12 +25,6 @@ from tracker.domain.values import Envelope, Money
 from tracker.event_reads import EventReads
 from tracker.recording import Recorded
 from tracker.settings import Settings
-
-A = TypeVar("A", bound=TrackedAggregate)
-
-#: How often a write is retried when another writer changed the same aggregate meanwhile.
-WRITE_ATTEMPTS = 20
-_IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:tracker:idempotency")
 
 
 class TrackerApplication(EventReads):

@@ -27,6 +27,7 @@ from tracker.domain.values import Envelope
 from tracker.eventstore.encoding import MsgspecMapper
 from tracker.eventstore.receipts import receipts_of
 from tracker.eventstore.recorders import TrackerRecorder
+from tracker.turns import Turns
 
 A = TypeVar("A", bound=TrackedAggregate)
 
@@ -87,6 +88,8 @@ class RecordingApplication(Application[UUID]):
         super().__init__(**kwargs)
         #: Called with the last global position after every successful save.
         self.after_save: list[Callable[[int], None]] = []
+        #: This process's writers of one aggregate wait for each other (:meth:`_change`).
+        self.turns = Turns()
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Save as the library does, with the receipts of the events' idempotency keys."""
@@ -276,7 +279,24 @@ class RecordingApplication(Application[UUID]):
         idempotent replay is answered, so a key cannot learn another portfolio's answers.
         With ``expected_version`` (If-Match) the caller asked for one of those states, so a
         concurrent write is reported as a version mismatch instead of being retried.
+        Writers in this process take turns (tracker/turns.py): only another process's
+        writes make one retry.
         """
+        with self.turns.turn(aggregate_id):
+            return self._change_in_turn(
+                cls, aggregate_id, envelope, expected_version, change, permit=permit
+            )
+
+    def _change_in_turn(
+        self,
+        cls: type[A],
+        aggregate_id: UUID,
+        envelope: Envelope,
+        expected_version: Collection[int] | None,
+        change: Callable[[A], None],
+        *,
+        permit: Callable[[A], None] | None,
+    ) -> Recorded:
         for attempt in range(WRITE_ATTEMPTS):
             if attempt:
                 # Jittered backoff, so colliding writers spread out instead of colliding again.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import select
 import threading
 import time
 from collections import OrderedDict
@@ -28,6 +30,8 @@ T = TypeVar("T")
 #: How long a read with ``min_position`` waits for the projector at most (seconds).
 MAX_WAIT = 2.0
 POLL_INTERVAL = 0.5
+#: How long ``stop`` waits for each of the read model's threads to end (seconds).
+STOP_WAIT = 5.0
 #: How often a process without the projector reads its position (seconds).
 WATCH_INTERVAL = 0.05
 #: How long a cached report may be served at most, and how many are kept.
@@ -57,6 +61,8 @@ class ReadModel:
         self.in_process = in_process
         self._stop = threading.Event()
         self._wake = threading.Event()
+        #: Written by :meth:`stop`: a listening thread waits on it beside its connection.
+        self._stopping: tuple[int, int] | None = None
         self._threads: list[threading.Thread] = []
         self._reports: OrderedDict[Hashable, _Remembered] = OrderedDict()
         self._reports_lock = threading.Lock()
@@ -69,6 +75,8 @@ class ReadModel:
     def start(self) -> None:
         """Catch up now, then keep catching up in the background (or, with an external
         projector, keep learning its position)."""
+        if self.settings.is_postgres:  # its threads listen: stop() wakes them through it
+            self._stopping = os.pipe()
         if not self.in_process:
             self._spawn(self._watch, "projector-watch")
             return
@@ -81,9 +89,20 @@ class ReadModel:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        if self._stopping is not None:
+            os.write(self._stopping[1], b"!")
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=STOP_WAIT)
+        if self._stopping is not None and not any(t.is_alive() for t in self._threads):
+            for end in self._stopping:
+                os.close(end)
+            self._stopping = None
         self.engine.dispose()
+
+    @property
+    def threads(self) -> list[threading.Thread]:
+        """The threads :meth:`start` started."""
+        return list(self._threads)
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -128,7 +147,8 @@ class ReadModel:
 
     def _listen(self, channel: str, heard: Callable[[str | None], None]) -> None:
         """Call ``heard`` with each notification's payload on PostgreSQL's ``channel``, and
-        with ``None`` each time the connection that listens is made (again)."""
+        with ``None`` each time the connection that listens is made (again), until
+        :meth:`stop`, which wakes it at once."""
         url = self.settings.url.set(drivername="postgresql").render_as_string(hide_password=False)
         while not self._stop.is_set():
             try:
@@ -137,12 +157,21 @@ class ReadModel:
                         psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel))
                     )
                     heard(None)
-                    while not self._stop.is_set():
-                        for notification in conn.notifies(timeout=POLL_INTERVAL, stop_after=1):
+                    while self._notified(conn):
+                        for notification in conn.notifies(timeout=0):
                             heard(notification.payload)
             except psycopg.Error as error:
                 log.warning("LISTEN connection lost (%s); retrying", error)
                 self._stop.wait(1.0)
+
+    def _notified(self, conn: psycopg.Connection[Any]) -> bool:
+        """Wait until ``conn`` has something to read or :meth:`stop` is called (at most
+        ``POLL_INTERVAL``); whether to go on."""
+        stopping = self._stopping
+        if stopping is None:  # stopped already
+            return False
+        select.select([conn.fileno(), stopping[0]], [], [], POLL_INTERVAL)
+        return not self._stop.is_set()
 
     def _guarded(self, work: Callable[[], object]) -> None:
         """Projection failures must not fail the write that triggered them: the event is

@@ -136,3 +136,26 @@ def test_snapshots_do_not_change_what_is_read(tracker: TrackerApplication) -> No
     assert from_snapshot.retracted == folded.retracted
     assert from_snapshot.status_history == folded.status_history
     assert from_snapshot.plan == folded.plan
+
+
+def test_saves_held_to_the_end_are_told_once_and_other_threads_saves_as_usual(
+    tracker: TrackerApplication,
+) -> None:
+    """The demo's loader records a thousand commands and reads nothing back meanwhile: its
+    saves are told to the read model once, at the end, with the last position."""
+    project_id = new_project(tracker)
+    told: list[int] = []
+    tracker.after_save.append(told.append)
+    usd = CommitInvestment(Money(Decimal("1"), "USD"))
+    with tracker.saves_announced_at_the_end():
+        held = [tracker.record(project_id, usd, Envelope("loader", date(2025, 2, 1)))]
+        held.append(tracker.record(project_id, usd, Envelope("loader", date(2025, 2, 2))))
+        with ThreadPoolExecutor(1) as pool:
+            other = pool.submit(
+                tracker.record, project_id, usd, Envelope("desk", date(2025, 2, 3))
+            ).result()
+        assert told == [other.position]
+        held.append(tracker.record(project_id, usd, Envelope("loader", date(2025, 2, 4))))
+    assert told == [other.position, held[-1].position]
+    tracker.record(project_id, usd, Envelope("loader", date(2025, 2, 5)))
+    assert len(told) == 3

@@ -309,47 +309,33 @@ class RecordingApplication(Application[UUID]):
         writes make one retry.
         """
         with self.turns.turn(aggregate_id):
-            return self._change_in_turn(
-                cls, aggregate_id, envelope, expected_version, change, permit=permit
+            for attempt in range(WRITE_ATTEMPTS):
+                if attempt:
+                    # Jittered backoff, so colliding writers spread out instead of colliding again.
+                    time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
+                aggregate = self._load(cls, aggregate_id, None)
+                if permit is not None:
+                    permit(aggregate)
+                earlier = self.earlier_answer(aggregate_id, envelope)
+                if earlier is not None:
+                    return earlier
+                if expected_version is not None and aggregate.version not in expected_version:
+                    raise VersionMismatch(expected_version, aggregate.version)
+                change(aggregate)
+                if not aggregate.pending_events:  # nothing new (rates published before)
+                    return Recorded(aggregate.id, aggregate.version, self._position_of(aggregate))
+                try:
+                    recordings = self.save(aggregate)
+                except IntegrityError:
+                    if expected_version is not None:
+                        current = self._load(cls, aggregate_id, None).version
+                        raise VersionMismatch(expected_version, current) from None
+                    continue
+                return Recorded(aggregate.id, aggregate.version, recordings[-1].notification.id)
+            raise ConcurrentWrite(
+                N_("%(id)s is being changed by many writers at once; retry the request"),
+                id=aggregate_id,
             )
-
-    def _change_in_turn(
-        self,
-        cls: type[A],
-        aggregate_id: UUID,
-        envelope: Envelope,
-        expected_version: Collection[int] | None,
-        change: Callable[[A], None],
-        *,
-        permit: Callable[[A], None] | None,
-    ) -> Recorded:
-        for attempt in range(WRITE_ATTEMPTS):
-            if attempt:
-                # Jittered backoff, so colliding writers spread out instead of colliding again.
-                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
-            aggregate = self._load(cls, aggregate_id, None)
-            if permit is not None:
-                permit(aggregate)
-            earlier = self.earlier_answer(aggregate_id, envelope)
-            if earlier is not None:
-                return earlier
-            if expected_version is not None and aggregate.version not in expected_version:
-                raise VersionMismatch(expected_version, aggregate.version)
-            change(aggregate)
-            if not aggregate.pending_events:  # nothing new (rates published before)
-                return Recorded(aggregate.id, aggregate.version, self._position_of(aggregate))
-            try:
-                recordings = self.save(aggregate)
-            except IntegrityError:
-                if expected_version is not None:
-                    current = self._load(cls, aggregate_id, None).version
-                    raise VersionMismatch(expected_version, current) from None
-                continue
-            return Recorded(aggregate.id, aggregate.version, recordings[-1].notification.id)
-        raise ConcurrentWrite(
-            N_("%(id)s is being changed by many writers at once; retry the request"),
-            id=aggregate_id,
-        )
 
 
 def _fold_onto(aggregate: Any, events: Iterable[Any]) -> Any:

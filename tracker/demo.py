@@ -441,5 +441,5 @@ def load_demo(
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoResult:
     """Load the demo as it would have been recorded up to ``now`` (simulated times)."""
-    with tracker.saves_announced_at_the_end():
+    with tracker.saves_told_at_the_end():
         return DemoLoader(tracker, now.date(), now).load(progress)

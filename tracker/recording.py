@@ -92,7 +92,7 @@ class RecordingApplication(Application[UUID]):
         self.after_save: list[Callable[[int], None]] = []
         #: This process's writers of one aggregate wait for each other (:meth:`_change`).
         self.turns = Turns()
-        #: The positions saved by a thread inside :meth:`saves_announced_at_the_end`.
+        #: The positions saved by a thread inside :meth:`saves_told_at_the_end`.
         self._holding = threading.local()
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
@@ -106,10 +106,10 @@ class RecordingApplication(Application[UUID]):
         kwargs.setdefault("receipts", receipts_of(pending))
         recordings = super().save(*objs, **kwargs)
         if recordings:
-            self._announce(recordings[-1].notification.id)
+            self._tell_saved(recordings[-1].notification.id)
         return recordings
 
-    def _announce(self, position: int) -> None:
+    def _tell_saved(self, position: int) -> None:
         held: list[int] | None = getattr(self._holding, "positions", None)
         if held is not None:
             held.append(position)
@@ -118,7 +118,7 @@ class RecordingApplication(Application[UUID]):
             listener(position)
 
     @contextmanager
-    def saves_announced_at_the_end(self) -> Iterator[None]:
+    def saves_told_at_the_end(self) -> Iterator[None]:
         """Saves this thread makes inside are told to ``after_save`` once, as the block
         ends, with the last position: the read model then catches up once instead of
         after every save (the demo's thousand commands). For writers that read nothing
@@ -130,7 +130,7 @@ class RecordingApplication(Application[UUID]):
         finally:
             del self._holding.positions
             if held:
-                self._announce(max(held))
+                self._tell_saved(max(held))
 
     def save_many(
         self,

@@ -147,7 +147,7 @@ def test_saves_held_to_the_end_are_told_once_and_other_threads_saves_as_usual(
     told: list[int] = []
     tracker.after_save.append(told.append)
     usd = CommitInvestment(Money(Decimal("1"), "USD"))
-    with tracker.saves_announced_at_the_end():
+    with tracker.saves_told_at_the_end():
         held = [tracker.record(project_id, usd, Envelope("loader", date(2025, 2, 1)))]
         held.append(tracker.record(project_id, usd, Envelope("loader", date(2025, 2, 2))))
         with ThreadPoolExecutor(1) as pool:

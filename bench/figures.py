@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.data import Generated
 from bench.measure import Profile, scratch_dir
 
 
@@ -75,6 +76,9 @@ class Run:
     py_spy: str | None = None
     access_log_measured: bool = False
     import_memory_measured: bool = False
+    #: The SQLite file of the as-of-at-scale data set and what was generated into it, once
+    #: made: PostgreSQL's data set is the same log, copied.
+    scale_log: tuple[Path, Generated] | None = None
     logs: Path = field(default_factory=scratch_dir)
 
     def add(self, figure: Figure) -> Figure:

@@ -89,7 +89,7 @@ def measure_database(run: Run, db: Database) -> None:
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=6.0, help="per load measurement")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per load measurement")
     parser.add_argument(
         "--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres"
     )

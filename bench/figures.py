@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.data import Generated
 from bench.measure import Profile, scratch_dir
+
+if TYPE_CHECKING:
+    from bench.scale import Generating
 
 
 @dataclass
@@ -79,6 +83,8 @@ class Run:
     #: The SQLite file of the as-of-at-scale data set and what was generated into it, once
     #: made: PostgreSQL's data set is the same log, copied.
     scale_log: tuple[Path, Generated] | None = None
+    #: SQLite's scale data set while a process of its own generates it (bench.scale).
+    scale_generating: Generating | None = None
     logs: Path = field(default_factory=scratch_dir)
 
     def add(self, figure: Figure) -> Figure:

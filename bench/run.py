@@ -34,7 +34,7 @@ from bench.in_process import (
 from bench.measure import REPO, ensure_py_spy, ensure_wrk
 from bench.reads import READ_CONNECTIONS, measure_http_writes, measure_reads, profile_server, serve
 from bench.report import DOCS, machine, markdown, write_docs
-from bench.scale import measure_scale
+from bench.scale import Generating, measure_scale
 from bench.serving import measure_fan_out, measure_languages, measure_workers
 from tracker.keys import KeyStore, Role
 
@@ -78,6 +78,8 @@ def measure_database(run: Run, db: Database) -> None:
             measure_import(run, db, handle)
         if run.args.import_memory_mib and not run.import_memory_measured:
             run.import_memory_measured = True  # one database is enough: a dry run writes nothing
+            if not run.args.skip_scale and not db.settings.is_postgres:
+                run.scale_generating = Generating(run)  # on the core the API's imports leave
             with run.section(f"{label}: import memory"):
                 measure_import_memory(run, db, handle)
         with run.section(f"{label}: the hash chain's cost on writes"):

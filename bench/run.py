@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> None:
         except Exception as error:  # noqa: BLE001 - report what was measured, then the failure
             traceback.print_exc()
             run.note(f"a measurement failed: {type(error).__name__}: {error}")
+    if run.scale_generating is not None:
+        run.scale_generating.stop()
     text = markdown(run, info)
     print(f"\nfinished in {run.elapsed() / 60:.1f} min", flush=True)
     if not args.no_docs:

@@ -119,6 +119,12 @@ class Generating:
             stdout=subprocess.PIPE,
         )
 
+    def stop(self) -> None:
+        """Ends it if it still runs (a part of the run failed before its data set was used)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
     def result(self) -> data.Generated:
         out, _ = self.process.communicate()
         if self.process.returncode != 0:

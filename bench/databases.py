@@ -104,14 +104,16 @@ def copy_event_log(source: Path, target: Database) -> int:
             with pg.cursor().copy(statement) as copy:
                 for row in lite.execute(select):  # a UUID's 32 hex digits are a uuid's text
                     copy.write_row(row)
-        events = sql.SQL("{}.tracker_events").format(schema).as_string(pg)
-        (last,) = lite.execute("SELECT coalesce(max(rowid), 0) FROM stored_events").fetchone()
-        pg.execute(
-            "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s, %s)",
-            (events, max(last, 1), last > 0),
-        )
-        (count,) = lite.execute("SELECT count(*) FROM stored_events").fetchone()
-    return int(count)
+        events = sql.SQL("{}.tracker_events").format(schema)
+        row = pg.execute(
+            sql.SQL(
+                "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
+                "coalesce(max(notification_id), 1), count(*) > 0), count(*) FROM {}"
+            ).format(events),
+            (events.as_string(pg),),
+        ).fetchone()
+    assert row is not None
+    return int(row[1])
 
 
 def postgres_reason() -> str | None:

@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from bench import data
 from bench.databases import (
@@ -129,31 +130,14 @@ class Generating:
         out, _ = self.process.communicate()
         if self.process.returncode != 0:
             raise RuntimeError(f"generating the scale data set exited {self.process.returncode}")
-        said = json.loads(out.splitlines()[-1])  # the last line: what it printed last
-        return data.Generated(
-            [uuid.UUID(p) for p in said["portfolio_ids"]],
-            [uuid.UUID(p) for p in said["project_ids"]],
-            said["events"],
-            said["seconds"],
-            datetime.fromisoformat(said["middle"]) if said["middle"] else None,
-        )
+        return msgspec.json.decode(out.splitlines()[-1], type=data.Generated)  # printed last
 
 
 def _generate_here(logs: Path, args: argparse.Namespace) -> None:
     """What :class:`Generating` runs: the data set generated into ``logs``, told as JSON."""
     with sqlite_database(logs, SCALE_NAME) as db, opened(db) as handle:
         generated = generate(handle.tracker, args)
-    print(
-        json.dumps(
-            {
-                "portfolio_ids": [str(p) for p in generated.portfolio_ids],
-                "project_ids": [str(p) for p in generated.project_ids],
-                "events": generated.events,
-                "seconds": generated.seconds,
-                "middle": generated.middle.isoformat() if generated.middle else None,
-            }
-        )
-    )
+    print(msgspec.json.encode(generated).decode())
 
 
 def measure_changes(

@@ -70,7 +70,7 @@ def writes_with_and_without(
     side's median block (a block that meets a WAL checkpoint or another process's burst is
     one block of many, not a tenth of the figure).
 
-    The writes without it leave events without links: run this last on a database.
+    The writes without it leave events without links: nothing may verify the log after it.
     """
     command = CommitInvestment(Money(Decimal("1000.00"), "USD"))
     envelope = Envelope("bench", date(2025, 2, 1))

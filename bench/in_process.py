@@ -176,7 +176,8 @@ def measure_verification(
 
 
 def measure_chain_writes(run: Run, db: Database, handle: Opened, projects: list[uuid.UUID]) -> None:
-    """Last on its database: the writes without the chain leave events without links."""
+    """After everything that verifies or rebuilds its database: the writes without the chain
+    leave events without links (the import-memory section's dry runs write nothing)."""
     chained, unchained = chain.writes_with_and_without(handle.tracker, projects, run.args.seconds)
     run.add(
         Figure(

@@ -17,14 +17,17 @@ from pathlib import Path
 from uuid import UUID
 
 import psycopg
+import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
+from tests.databases import copy_sqlite
 from tests.unit.factories import plan
 from tracker.application import TrackerApplication
 from tracker.cli import main
 from tracker.domain.commands import CommitInvestment, ReachMilestone
+from tracker.domain.errors import ConcurrentWrite
 from tracker.domain.values import Envelope, Money
 from tracker.eventstore.chain import GENESIS, Checkpoint, links_for
 from tracker.eventstore.checkpoints import last_verified
@@ -326,6 +329,59 @@ def test_concurrent_writers_extend_one_chain(tracker: TrackerApplication, engine
     assert found.walked.events == 4 + 36
     steps = list(tracker.store.chain_steps())
     assert all(entry is not None and link is not None for _, entry, link in steps)
+
+
+def test_writers_in_two_processes_extend_one_chain(
+    tracker: TrackerApplication, settings: Settings, engine: Engine
+) -> None:
+    """Each writer remembers the last link it committed; the other's writes in between mean
+    that link is not the one before its next event."""
+    project = fill(tracker, commitments=0)
+    other = TrackerApplication(settings)
+    try:
+        for n in range(6):
+            writer = tracker if n % 2 else other
+            writer.record(project, CommitInvestment(usd(f"{n + 1}")), DESK)
+    finally:
+        other.close()
+
+    found = verified(tracker, engine)
+    assert found.holds, found.problems()
+    assert found.walked.events == 4 + 6
+
+
+def test_a_rolled_back_write_does_not_lend_its_link_to_the_next_one(
+    migrated_sqlite: Path, tmp_path: Path
+) -> None:
+    """SQLite: a write rolled back after its links were computed (here by a trigger on the
+    chain) is not the predecessor of the next write, whose event takes the same position
+    from another process."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/tracker.db")
+    copy_sqlite(migrated_sqlite, settings.sqlite_path)
+    tracker, other = TrackerApplication(settings), TrackerApplication(settings)
+    engine = create_readmodel_engine(settings)
+    try:
+        project = fill(tracker, commitments=0)
+        tracker.record(project, CommitInvestment(usd("1")), DESK)
+        refused = tracker.recorder.max_notification_id() + 1
+        sql(
+            settings,
+            "CREATE TRIGGER refuse AFTER INSERT ON {chain} "
+            f"WHEN NEW.position = {refused} BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        with pytest.raises(ConcurrentWrite):
+            tracker.record(project, CommitInvestment(usd("2")), DESK)
+        sql(settings, "DROP TRIGGER refuse")
+        other.record(project, CommitInvestment(usd("3")), DESK)  # at the refused position
+        tracker.record(project, CommitInvestment(usd("4")), DESK)
+
+        found = verified(tracker, engine)
+        assert found.holds, found.problems()
+        assert found.walked.events == 4 + 3
+    finally:
+        engine.dispose()
+        other.close()
+        tracker.close()
 
 
 def test_the_migration_chains_an_existing_store(blank_settings: Settings) -> None:

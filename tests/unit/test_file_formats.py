@@ -10,9 +10,10 @@ from datetime import date
 from decimal import Decimal
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import assume, given, settings
 
-from tracker.transfer.errors import RowError
+from tracker.transfer.errors import RowError, Undecodable
 from tracker.transfer.file_format import SEPARATORS, FileFormat
 from tracker.transfer.raw_rows import RawRow
 from tracker.transfer.readers import read_rows, resolved
@@ -146,6 +147,32 @@ def test_bytes_that_are_both_cp1251_and_utf8_read_as_utf8() -> None:
     found, items = read(data, FileFormat("csv"))
     assert found.encoding == "utf-8"
     assert isinstance(items[0], RawRow) and items[0].cells["title"] == "¨"
+
+
+@pytest.mark.parametrize("title", ["ВЁЁ", "Вода ВЁ мост"])
+def test_cp1251_that_begins_like_utf8_reads_as_cp1251(title: str) -> None:
+    """Found by the test above: ``"ВЁЁ"`` in cp1251 starts with the UTF-8 of ``"¨"``, then
+    a byte UTF-8 refuses; a UTF-8 letter met by chance is not a UTF-8 file."""
+    rows: list[dict[str, object]] = [
+        {"effective_date": date(2000, 1, 1), "amount": Decimal(0), "jobs": 0, "title": title}
+    ]
+    data = written(rows, ",", False).encode("cp1251")
+    assert not is_utf8(data)
+    found, items = read(data, FileFormat("csv"))
+    assert found.encoding == "cp1251"
+    assert isinstance(items[0], RawRow) and items[0].cells["title"] == title
+
+
+def test_utf8_letters_then_a_bad_byte_read_as_utf8_refusing_that_line() -> None:
+    rows: list[dict[str, object]] = [
+        {"effective_date": date(2000, 1, 1), "amount": Decimal(n), "jobs": 0, "title": "Мост"}
+        for n in range(3)
+    ]
+    lines = written(rows, ",", False).encode("utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].replace("Мост".encode(), b"\xcc\xee\xf1\xf2")  # line 4 in cp1251
+    found, items = read(b"".join(lines), FileFormat("csv"))
+    assert found.encoding == "utf-8"
+    assert [(type(item), item.line) for item in items] == [(Undecodable, 4)]
 
 
 @settings(max_examples=100, deadline=None)

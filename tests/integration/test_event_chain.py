@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from tests.databases import copy_sqlite
-from tests.unit.factories import plan
+from tests.unit.factories import announced, plan, record
 from tracker.application import TrackerApplication
 from tracker.cli import main
 from tracker.domain.commands import CommitInvestment, ReachMilestone
@@ -32,6 +32,7 @@ from tracker.domain.values import Envelope, Money
 from tracker.eventstore.chain import GENESIS, Checkpoint, links_for
 from tracker.eventstore.checkpoints import last_verified
 from tracker.eventstore.migrate import upgrade
+from tracker.eventstore.postgres_recorder import BULK_LINKS
 from tracker.integrity.checkpointing import sign_head
 from tracker.integrity.signing import Signer, b64
 from tracker.integrity.verify import Verification, verify_log
@@ -329,6 +330,24 @@ def test_concurrent_writers_extend_one_chain(tracker: TrackerApplication, engine
     assert found.walked.events == 4 + 36
     steps = list(tracker.store.chain_steps())
     assert all(entry is not None and link is not None for _, entry, link in steps)
+
+
+@pytest.mark.parametrize("events", [3, BULK_LINKS + 2])
+def test_a_write_of_several_events_links_each_of_them(
+    tracker: TrackerApplication, engine: Engine, events: int
+) -> None:
+    """A command's few events are linked by the statement that inserts them on PostgreSQL,
+    an import's many by one more statement: both between one-event writes."""
+    first = fill(tracker, commitments=1)
+    project = announced()
+    for n in range(events - 1):
+        record(project, CommitInvestment(usd(f"{n + 1}")), DESK)
+    tracker.save(project)
+    tracker.record(first, CommitInvestment(usd("9")), DESK)
+
+    found = verified(tracker, engine)
+    assert found.holds, found.problems()
+    assert found.walked.events == 5 + events + 1
 
 
 def test_writers_in_two_processes_extend_one_chain(

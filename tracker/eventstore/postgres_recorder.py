@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Sequence
+from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -33,7 +34,7 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from tracker.eventstore import pg_arrays
-from tracker.eventstore.chain import GENESIS, StoredEntry, links_of, stored_entries
+from tracker.eventstore.chain import GENESIS, StoredEntry, links_of
 from tracker.eventstore.receipts import TABLE as RECEIPTS
 from tracker.eventstore.receipts import Receipt
 from tracker.eventstore.recorders import CHAIN, Stored, TrackerRecorder
@@ -41,8 +42,9 @@ from tracker.eventstore.recorders import CHAIN, Stored, TrackerRecorder
 T = TypeVar("T")
 #: Pause between two attempts, as the library's own retries pause.
 PAUSE = 0.2
-#: From this many events on, PostgreSQL's links are computed here and written in one
-#: statement (after one round trip for the last link) rather than one statement each.
+#: From this many events on, PostgreSQL's links are computed here and written in one more
+#: statement (after one round trip for the last link) rather than by the events' insert
+#: (whose recursive query takes time quadratic in the events).
 BULK_LINKS = 16
 
 
@@ -122,6 +124,65 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
 
     def _table(self, name: str) -> Composable:
         return SQL("{}.{}").format(Identifier(self.datastore.schema), Identifier(name))
+
+    # The write path's statements, composed once: composing one per write (and psycopg
+    # turning it into bytes again) cost as much as sending it.
+
+    @cached_property
+    def _receipts_insert(self) -> bytes:
+        return (
+            SQL(
+                "INSERT INTO {} (aggregate_id, key, digest, version) "
+                "SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::bigint[])"
+            )
+            .format(self._table(RECEIPTS))
+            .as_bytes(None)
+        )
+
+    @cached_property
+    def _events_insert(self) -> bytes:
+        return (
+            SQL(
+                "INSERT INTO {} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+                "RETURNING notification_id"
+            )
+            .format(self._table(self.events_table_name))
+            .as_bytes(None)
+        )
+
+    @cached_property
+    def _linked_events_insert(self) -> bytes:
+        """:attr:`_events_insert` and each event's link, in one statement (a second one
+        waited for its answer: it cost a twentieth of a one-event write). The entry and
+        the link are tracker/eventstore/chain.py's digests, spelled in SQL (``int8send``
+        and ``int4send`` are big-endian, ``uuid_send`` the id's 16 bytes)."""
+        return (
+            SQL(
+                "WITH RECURSIVE new AS ("
+                " INSERT INTO {events} (originator_id, originator_version, topic, state)"
+                " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
+                " RETURNING notification_id, originator_id, originator_version, topic, state"
+                "), entry AS ("
+                " SELECT row_number() OVER (ORDER BY notification_id) AS i,"
+                " notification_id AS position,"
+                " sha256(int8send(notification_id) || int8send(originator_version)"
+                " || int4send(octet_length(convert_to(topic, 'UTF8'))) || uuid_send(originator_id)"
+                " || convert_to(topic, 'UTF8') || sha256(state)) AS digest"
+                " FROM new"
+                "), link (i, position, link) AS ("
+                " SELECT 0::bigint, 0::bigint,"
+                " COALESCE((SELECT link FROM {chain} ORDER BY position DESC LIMIT 1), %b)"
+                " UNION ALL"
+                " SELECT entry.i, entry.position, sha256(link.link || entry.digest)"
+                " FROM link JOIN entry ON entry.i = link.i + 1"
+                "), linked AS ("
+                " INSERT INTO {chain} (position, link) SELECT position, link FROM link WHERE i > 0"
+                ") SELECT notification_id FROM new ORDER BY notification_id"
+            )
+            .format(events=self._table(self.events_table_name), chain=self._table(CHAIN))
+            .as_bytes(None)
+        )
 
     def event_positions(self, originator_id: UUID, *, version: int | None = None) -> dict[int, int]:
         query: Composed = SQL(
@@ -216,10 +277,7 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
             pg_arrays.register(curs)
             ids, keys, digests, versions = zip(*receipts, strict=True)  # the columns
             curs.execute(
-                SQL(
-                    "INSERT INTO {} (aggregate_id, key, digest, version) "
-                    "SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::bigint[])"
-                ).format(self._table(RECEIPTS)),
+                self._receipts_insert,
                 (
                     pg_arrays.uuids(ids),
                     pg_arrays.texts(keys),
@@ -233,48 +291,35 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         """The library's insert under its table lock, with a column of values each instead
-        of an array of composite values (built one by one in Python), packed here."""
+        of an array of composite values (built one by one in Python), packed here. A few
+        events (a command's) are linked into the chain by the same statement."""
         self._lock_table(curs)
         self._notify_channel(curs)
-        pg_arrays.register(curs)  # the links' statement below uses this cursor too
-        curs.execute(
-            SQL(
-                "INSERT INTO {} (originator_id, originator_version, topic, state) "
-                "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
-                "RETURNING notification_id"
-            ).format(self._table(self.events_table_name)),
-            (
-                pg_arrays.uuids([e.originator_id for e in stored_events]),
-                pg_arrays.bigints([e.originator_version for e in stored_events]),
-                pg_arrays.texts([e.topic for e in stored_events]),
-                pg_arrays.byteas([e.state for e in stored_events]),
-            ),
+        pg_arrays.register(curs)  # the links' statements below use this cursor too
+        columns = (
+            pg_arrays.uuids([e.originator_id for e in stored_events]),
+            pg_arrays.bigints([e.originator_version for e in stored_events]),
+            pg_arrays.texts([e.topic for e in stored_events]),
+            pg_arrays.byteas([e.state for e in stored_events]),
         )
+        if self.chained and len(stored_events) < BULK_LINKS:
+            curs.execute(self._linked_events_insert, (*columns, GENESIS))
+        else:
+            curs.execute(self._events_insert, columns)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """The events' positions, then their links (still under the library's table lock)."""
+        """The events' positions, then (unless the insert linked them: its answer is a
+        SELECT's) their links, still under the library's table lock."""
+        if (curs.statusmessage or "").startswith("SELECT"):  # _linked_events_insert's
+            return [row["notification_id"] for row in curs.fetchall()]
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if not positions or not self.chained:
             return positions
-        chain = self._table(CHAIN)
-        if len(positions) < BULK_LINKS:
-            entries = stored_entries(stored_events, positions)
-            # Each link from the one before it, in SQL: the pipeline needs no round trip.
-            curs.executemany(
-                SQL(
-                    "INSERT INTO {0} (position, link) SELECT %s, sha256(COALESCE("
-                    "(SELECT link FROM {0} ORDER BY position DESC LIMIT 1), %s) || %s)"
-                ).format(chain),
-                [
-                    (entry.position, GENESIS, entry.digest())
-                    for entry in sorted(entries, key=lambda e: e.position)
-                ],
-            )
-            return positions
         # Many events (an import's batch): one round trip for the last link, the links
         # computed here and written in one statement. The lock keeps other writers out.
+        chain = self._table(CHAIN)
         curs.execute(SQL("SELECT link FROM {} ORDER BY position DESC LIMIT 1").format(chain))
         last = curs.fetchone()
         links = links_of(bytes(last["link"]) if last else GENESIS, stored_events, positions)

@@ -174,10 +174,10 @@ def _accented_latin(stream: IO[bytes]) -> bool:
 
 
 def _utf8_or_faulty(stream: IO[bytes]) -> bool:
-    """Whether the file is UTF-8, or UTF-8 with faults: more of the characters its first
-    bad byte's chunk and those before hold are UTF-8 letters than are bad bytes. Text in
-    cp1251 makes a UTF-8 letter now and then by chance (``"ВЁ"`` is the UTF-8 of ``"¨"``),
-    and a bad byte at nearly every letter."""
+    """Whether the file is UTF-8, or UTF-8 with faults: around its first bad byte (that
+    chunk and the one before), more UTF-8 letters than bad bytes. Text in cp1251 makes a
+    UTF-8 letter now and then by chance (``"ВЁ"`` is the UTF-8 of ``"¨"``), and a bad byte
+    at nearly every letter."""
     stream.seek(0)
     decoder = codecs.getincrementaldecoder("utf-8")()
     read = b""

@@ -179,18 +179,20 @@ def _same_projects(start: ReportQuery, end: ReportQuery, positions: Mapping[str,
 def _fact_groups(
     conn: Connection, start: ReportQuery, end: ReportQuery
 ) -> tuple[list[FactGroup] | None, list[FactGroup] | None]:
-    """Each end's facts per kind, currency and value date, when an unfiltered report at
-    each sums them as currently known up to two days: the start's, and the end's as the
-    start's and those of the days between (a group is one value date); ``None``: each
-    report reads its own."""
+    """Each end's facts per kind, currency and value date for an unfiltered report (a
+    report alone groups them per period of its rates: the explanation walks value dates,
+    and its steps add up exactly to the figures only if they are summed alike). As
+    currently known up to two days, the end's are the start's and those of the days
+    between. ``None``: each report reads its own, project by project."""
+    if start.filters.narrows:
+        return None, None
     if (
-        start.filters.narrows
-        or start.known_at is not None
+        start.known_at is not None
         or end.known_at is not None
         or start.as_of is None
         or end.as_of is None
     ):
-        return None, None
+        return portfolio_fact_groups(conn, start), portfolio_fact_groups(conn, end)
     first = portfolio_fact_groups(conn, start)
     between = portfolio_fact_groups(conn, end, after=start.as_of)
     return first, sorted(first + between, key=_group_order)

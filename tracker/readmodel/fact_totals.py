@@ -160,6 +160,8 @@ def _key(row: Row, illustrative: bool) -> Key:
 
 
 LedgerRows = Callable[[Iterable[ColumnElement[bool]]], list[ColumnElement[bool]]]
+#: Which rates an amount in a currency (a column) on a day (a column) converts with.
+Period = Callable[[Any, Any], Any]
 
 
 def fact_groups(
@@ -170,21 +172,30 @@ def fact_groups(
     known_at: Any,
     ledger_rows: LedgerRows,
     after: date | None = None,
+    period: Period | None = None,
 ) -> list[FactGroup]:
     """The report's facts per kind, currency and value date, from the sums (and, for a past
     moment, the ledger rows changed since). ``ledger_rows(conditions)`` gives the conditions
     that select the ledger rows of the same portfolio, layer and ``as_of`` that meet
     ``conditions``. With ``after`` (current knowledge only), only the value dates after it:
-    the groups between two days."""
+    the groups between two days. With ``period`` (``reports.rate_period`` of a currency and
+    a day column), per period of the same rates instead of per value date: each group's
+    first value date stands for its period."""
     if after is not None and known_at is not None:
         raise ValueError("the groups after a day are read for current knowledge only")
-    if known_at is None:  # the sums are the groups (a value date's two layers added up)
+    if known_at is None and period is None:  # the sums are the groups (both layers added up)
         sums = t.fact_totals.c
         stored = (sums.kind, sums.currency, sums.effective_date)
         query = _where(select(*stored, *(sums[n] for n in _SUMS)), portfolio_id, layer, as_of)
         if after is not None:
             query = query.where(sums.effective_date > after)
         return _merged(conn.execute(query.where(sums.count != 0).order_by(*stored)).all())
+    if known_at is None:
+        sums = t.fact_totals.c
+        every = _where(select(*(sums[n] for n in _COLUMNS)), portfolio_id, layer, as_of)
+        if after is not None:
+            every = every.where(sums.effective_date > after)
+        return _grouped(conn, every.subquery(), period)
     # The checkpoint's sums and the ledger rows between, added up in the database by one
     # grouping of them all (grouping each part first, then the whole, made PostgreSQL plan
     # three aggregations in parallel workers: 2-3x the time on two cores).
@@ -195,10 +206,22 @@ def fact_groups(
         else checkpoint_rows(portfolio_id, layer, as_of, point.ends_at)
     )
     parts = [start, *(_signed(ledger_rows(c), s) for s, c in between(known_at, point))]
-    every = union_all(*parts).subquery()
-    keys = (every.c.kind, every.c.currency, every.c.effective_date)
+    return _grouped(conn, union_all(*parts).subquery(), period)
+
+
+def _grouped(conn: Connection, every: Any, period: Period | None) -> list[FactGroup]:
+    """The rows of ``every`` (keyed and summed as the sums are) added up per kind, currency
+    and value date, or per ``period`` (its first value date standing for it)."""
+    day = every.c.effective_date
+    keys = (
+        every.c.kind,
+        every.c.currency,
+        day if period is None else period(every.c.currency, day),
+    )
     query = select(
-        *keys,
+        every.c.kind,
+        every.c.currency,
+        func.min(day).label("effective_date"),
         exact_sum(every.c.amount).label("amount"),
         func.sum(every.c.permanent).label("permanent"),
         func.sum(every.c.temporary).label("temporary"),

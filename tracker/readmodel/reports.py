@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -403,7 +404,9 @@ def figures_of(
         for project in projects.values():
             _add_project(figures, book, project)
     if not query.filters.narrows:  # the projector's sums, the layer applied
-        for group in portfolio_fact_groups(conn, query) if facts is None else facts:
+        if facts is None:
+            facts = portfolio_fact_groups(conn, query, book=book)
+        for group in facts:
             _add_fact(figures, book, group)
         return figures
     assert projects is not None
@@ -414,11 +417,17 @@ def figures_of(
 
 
 def portfolio_fact_groups(
-    conn: Connection, query: ReportQuery, after: date | None = None
+    conn: Connection,
+    query: ReportQuery,
+    after: date | None = None,
+    *,
+    book: RateBook | None = None,
 ) -> list[FactGroup]:
     """The portfolio's facts per kind, currency and value date, from the sums the projector
     keeps (tracker/readmodel/fact_totals.py) and the ledger rows changed since a moment;
-    with ``after``, only those of the value dates after it."""
+    with ``after``, only those of the value dates after it; with ``book``, per period of
+    the rates converting to the query's currency (what a report adds up: a value date
+    matters only through the rates it picks)."""
     return fact_groups(
         conn,
         str(query.portfolio_id),
@@ -427,6 +436,7 @@ def portfolio_fact_groups(
         None if query.known_at is None else naive_utc(query.known_at),
         lambda known: counted_facts(query, known),
         after,
+        None if book is None else partial(rate_period, book, query.currency),
     )
 
 

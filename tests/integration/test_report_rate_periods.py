@@ -1,0 +1,67 @@
+"""An unfiltered report adds the facts up per period of the rates it converts with (a value
+date matters only through the rate it picks): the same figures as adding them up per value
+date, from far fewer groups."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from tests.rates import give_rates
+from tests.unit.factories import plan
+from tracker.application import TrackerApplication
+from tracker.domain.commands import CommitInvestment
+from tracker.domain.values import Envelope, Money
+from tracker.readmodel.projector import Projector
+from tracker.readmodel.reports import ReportQuery, portfolio_fact_groups, progress, rate_book
+
+DESK = Envelope("desk", date(2024, 1, 1))
+
+
+def test_facts_of_one_rate_period_are_added_up_once_and_convert_alike(
+    tracker: TrackerApplication, engine: Engine
+) -> None:
+    portfolio = tracker.establish_portfolio("P", "F", date(2024, 1, 1), DESK).id
+    give_rates(
+        tracker,
+        portfolio,
+        [("KZT", date(2024, 1, 1), Decimal(450)), ("KZT", date(2024, 3, 1), Decimal(500))],
+    )
+    project = tracker.announce_project(portfolio, plan(), DESK).id
+    for amount, currency, day in [
+        ("900", "KZT", date(2024, 1, 10)),
+        ("4500", "KZT", date(2024, 2, 10)),  # the same rate as the one before
+        ("5000", "KZT", date(2024, 3, 10)),  # the next rate
+        ("7", "EUR", date(2024, 2, 1)),  # no rate: counted apart
+        ("8", "EUR", date(2024, 3, 5)),
+    ]:
+        commitment = CommitInvestment(Money(Decimal(amount), currency))
+        tracker.record(project, commitment, Envelope("desk", day))
+    Projector(tracker, engine).catch_up()
+
+    for query in (
+        ReportQuery(portfolio),
+        ReportQuery(portfolio, known_at=datetime.now(UTC)),
+    ):
+        with engine.connect() as conn:
+            book = rate_book(conn, query)
+            per_date = portfolio_fact_groups(conn, query)
+            per_period = portfolio_fact_groups(conn, query, book=book)
+            report = progress(conn, query)
+            by_date = progress(conn, query, facts=per_date)
+
+        kzt = [g for g in per_period if g.currency == "KZT"]
+        assert [(g.effective_date, g.amount, g.count) for g in kzt] == [
+            (date(2024, 1, 10), Decimal("5400"), 2),
+            (date(2024, 3, 10), Decimal("5000"), 1),
+        ]
+        assert len([g for g in per_date if g.currency == "KZT"]) == 3
+        committed = report.figures.committed
+        assert committed.amount == Decimal(2 + 10 + 10)
+        assert [(u.currency, u.amount, u.count) for u in committed.unconverted.values()] == [
+            ("EUR", Decimal("15"), 2)
+        ]
+        assert committed == by_date.figures.committed
+        assert report.rates_used == by_date.rates_used

@@ -183,19 +183,15 @@ def fact_groups(
     first value date stands for its period."""
     if after is not None and known_at is not None:
         raise ValueError("the groups after a day are read for current knowledge only")
-    if known_at is None and period is None:  # the sums are the groups (both layers added up)
+    if known_at is None:  # the sums: per value date they are the groups (both layers added up)
         sums = t.fact_totals.c
-        stored = (sums.kind, sums.currency, sums.effective_date)
-        query = _where(select(*stored, *(sums[n] for n in _SUMS)), portfolio_id, layer, as_of)
+        query = _where(select(*(sums[n] for n in _COLUMNS)), portfolio_id, layer, as_of)
         if after is not None:
             query = query.where(sums.effective_date > after)
+        if period is not None:
+            return _grouped(conn, query.subquery(), period)
+        stored = (sums.kind, sums.currency, sums.effective_date)
         return _merged(conn.execute(query.where(sums.count != 0).order_by(*stored)).all())
-    if known_at is None:
-        sums = t.fact_totals.c
-        every = _where(select(*(sums[n] for n in _COLUMNS)), portfolio_id, layer, as_of)
-        if after is not None:
-            every = every.where(sums.effective_date > after)
-        return _grouped(conn, every.subquery(), period)
     # The checkpoint's sums and the ledger rows between, added up in the database by one
     # grouping of them all (grouping each part first, then the whole, made PostgreSQL plan
     # three aggregations in parallel workers: 2-3x the time on two cores).

@@ -17,35 +17,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Engine,
-    MetaData,
-    String,
-    Table,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Engine
 
 from tracker.domain.errors import N_, NotFound, ValidationError
+from tracker.readmodel.key_rows import KeyRow, KeyRows
 
 PREFIX = "trk"
 _TOKEN = re.compile(rf"^{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})$")
-
-metadata = MetaData()
-api_keys = Table(
-    "api_keys",
-    metadata,
-    Column("key_id", String(12), primary_key=True),
-    Column("name", String(100), nullable=False, unique=True),
-    Column("role", String(16), nullable=False),
-    Column("portfolio_id", String(36)),
-    Column("secret_hash", String(64), nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("revoked_at", DateTime),
-)
 
 
 class Role(StrEnum):
@@ -99,7 +77,7 @@ class KeyStore:
     """
 
     def __init__(self, engine: Engine, *, remember_for: float = 0.0) -> None:
-        self.engine = engine
+        self.rows = KeyRows(engine)
         self.remember_for = remember_for
         self._verified: dict[str, tuple[Principal, float]] = {}
 
@@ -113,48 +91,29 @@ class KeyStore:
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         record = KeyRecord(key_id, name, role, portfolio_id, _now(), None)
-        with self.engine.begin() as conn:
-            taken = conn.execute(select(api_keys.c.key_id).where(api_keys.c.name == name)).first()
-            if taken:
-                raise ValidationError(
-                    N_("a key named %(name)r exists already"), name=name, field="name"
-                )
-            conn.execute(
-                insert(api_keys).values(
-                    key_id=key_id,
-                    name=name,
-                    role=role.value,
-                    portfolio_id=str(portfolio_id) if portfolio_id else None,
-                    secret_hash=_hash(secret),
-                    created_at=record.created_at,
-                )
+        row = KeyRow(
+            key_id,
+            name,
+            role.value,
+            str(portfolio_id) if portfolio_id else None,
+            _hash(secret),
+            record.created_at,
+            None,
+        )
+        if not self.rows.add(row):
+            raise ValidationError(
+                N_("a key named %(name)r exists already"), name=name, field="name"
             )
         return record, f"{PREFIX}_{key_id}_{secret}"
 
     def list(self) -> list[KeyRecord]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at)).all()
         return [
-            KeyRecord(
-                r.key_id,
-                r.name,
-                Role(r.role),
-                UUID(r.portfolio_id) if r.portfolio_id else None,
-                r.created_at,
-                r.revoked_at,
-            )
-            for r in rows
+            KeyRecord(r.key_id, r.name, Role(r.role), _portfolio(r), r.created_at, r.revoked_at)
+            for r in self.rows.all()
         ]
 
     def revoke(self, name_or_id: str) -> KeyRecord:
-        with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(api_keys)
-                .where((api_keys.c.name == name_or_id) | (api_keys.c.key_id == name_or_id))
-                .where(api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=_now())
-            ).rowcount
-        if changed != 1:
+        if not self.rows.revoke(name_or_id, _now()):
             raise NotFound(
                 N_("no active key named or with id %(name_or_id)r"), name_or_id=name_or_id
             )
@@ -181,13 +140,11 @@ class KeyStore:
         if not found:
             return None
         key_id, secret = found.groups()
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(api_keys)
-                .where(api_keys.c.key_id == key_id)
-                .where(api_keys.c.revoked_at.is_(None))
-            ).first()
+        row = self.rows.active(key_id)
         if row is None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
             return None
-        portfolio = UUID(row.portfolio_id) if row.portfolio_id else None
-        return Principal(row.key_id, row.name, Role(row.role), portfolio)
+        return Principal(row.key_id, row.name, Role(row.role), _portfolio(row))
+
+
+def _portfolio(row: KeyRow) -> UUID | None:
+    return UUID(row.portfolio_id) if row.portfolio_id else None

@@ -1,7 +1,7 @@
 """API keys: only hashes of the secrets are kept.
 
 Why: every write needs a recorder or admin key, and the key's name becomes the actor of the
-events it records. ``tracker.keys.api_keys`` mirrors this table.
+events it records. ``tracker.readmodel.key_rows.api_keys`` mirrors this table.
 
 Revision ID: 0003
 Revises: 0002

@@ -15,8 +15,9 @@ from sqlalchemy.exc import OperationalError
 from api.app import create_app
 from tests.http.conftest import make_key, project_body
 from tests.problems import assert_problem
-from tracker.keys import KeyStore, Role, api_keys
+from tracker.keys import KeyStore, Role
 from tracker.readmodel.database import create_readmodel_engine
+from tracker.readmodel.key_rows import api_keys
 from tracker.settings import Settings
 
 Client = TestClient  # type: ignore[type-arg]

@@ -324,8 +324,8 @@ def test_the_product_tables_match_the_code_that_queries_them(blank_settings: Set
 
     from tracker.eventstore.checkpoints import metadata as chain_metadata
     from tracker.eventstore.receipts import metadata as receipts_metadata
-    from tracker.keys import metadata as keys_metadata
     from tracker.readmodel.database import create_readmodel_engine
+    from tracker.readmodel.key_rows import metadata as keys_metadata
     from tracker.readmodel.tables import metadata as readmodel_metadata
 
     metadata = MetaData()

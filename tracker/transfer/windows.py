@@ -11,7 +11,6 @@ this as soon as it meets such a row (:class:`NeedsSurvey`).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from tracker.transfer.rate_rows import ChooseRateSets
 from tracker.transfer.readers import read_rows, stream_size
 from tracker.transfer.references import owner_of, project_id_for, row_key
 from tracker.transfer.rows import Row, parse_row
-from tracker.transfer.scratch import scratch_file
+from tracker.transfer.scratch import FirstUses, Tally
 
 #: Rows read, parsed and checked (or recorded) at a time: with the aggregates, what an import
 #: holds in memory, whatever the size of the file. Read as ``windows.WINDOW_ROWS`` elsewhere,
@@ -50,20 +49,21 @@ class RowIds:
 
     def __init__(self) -> None:
         self._first: dict[tuple[UUID, str], int] = {}
-        self._db: sqlite3.Connection | None = None
+        self._file: FirstUses | None = None
 
     def repeated(self, uses: list[tuple[tuple[UUID, str], int]]) -> dict[int, int]:
         """Note the (owner, row id) of a window's rows with their lines, in file order; map
         the line of each row whose key an earlier row used to that first use's line."""
         found: dict[int, int] = {}
         first = self._first
-        if self._db is None:
+        if self._file is None:
             for key, line in uses:
                 earlier = first.setdefault(key, line)
                 if earlier != line:
                     found[line] = earlier
             if len(first) > KEPT_IDS:
-                self._spill()
+                self._file = FirstUses([(o.bytes, r, line) for (o, r), line in first.items()])
+                self._first = {}
             return found
         window: dict[tuple[UUID, str], int] = {}
         again: list[tuple[int, tuple[UUID, str]]] = []
@@ -71,47 +71,26 @@ class RowIds:
             earlier = window.setdefault(key, line)
             if earlier != line:
                 again.append((line, key))
-        db = self._db
-        db.execute("DELETE FROM window")
-        db.executemany(
-            "INSERT INTO window VALUES (?, ?, ?)",
-            [(owner.bytes, row_id, line) for (owner, row_id), line in window.items()],
-        )
         stored = {
             (UUID(bytes=owner), row_id): line
-            for owner, row_id, line in db.execute(
-                "SELECT ids.owner, ids.row_id, ids.line FROM window JOIN ids "
-                "ON ids.owner = window.owner AND ids.row_id = window.row_id"
+            for owner, row_id, line in self._file.note(
+                [(owner.bytes, row_id, line) for (owner, row_id), line in window.items()]
             )
         }
-        db.execute("INSERT OR IGNORE INTO ids SELECT * FROM window")
         for key, line in stored.items():
             found[window[key]] = line
         for line, key in again:
             found[line] = stored.get(key, window[key])
         return found
 
-    def _spill(self) -> None:
-        db = self._db = scratch_file()
-        for table in ("ids", "window"):
-            db.execute(
-                f"CREATE TABLE {table} (owner BLOB NOT NULL, row_id TEXT NOT NULL, "
-                "line INTEGER NOT NULL, PRIMARY KEY (owner, row_id)) WITHOUT ROWID"
-            )
-        db.executemany(
-            "INSERT INTO ids VALUES (?, ?, ?)",
-            [(owner.bytes, row_id, line) for (owner, row_id), line in self._first.items()],
-        )
-        self._first = {}
-
     @property
     def in_file(self) -> bool:
-        return self._db is not None
+        return self._file is not None
 
     def close(self) -> None:
         self._first = {}
-        if self._db is not None:
-            self._db.close()
+        if self._file is not None:
+            self._file.close()
 
 
 @dataclass
@@ -130,13 +109,12 @@ class Survey:
 def survey(stream: IO[bytes], fmt: FileFormat, progress: Progress | None = None) -> Survey:
     """Count the rows, find the row ids used twice and the rows that others name.
 
-    Row-id hashes go to a temporary SQLite file (not a set in memory) to find the repeated
+    Row-id hashes are counted in a temporary file (not a set in memory) to find the repeated
     ones, so the survey's memory does not grow with the file either."""
     found = Survey()
     duplicates: set[int] = set()
     total = stream_size(stream)
-    with closing(scratch_file()) as scratch:
-        scratch.execute("CREATE TABLE ids (hash INTEGER NOT NULL)")
+    with closing(Tally()) as tally:
         hashes: list[tuple[int]] = []
         for item in read_rows(stream, fmt):
             if isinstance(item, RowError):
@@ -153,13 +131,12 @@ def survey(stream: IO[bytes], fmt: FileFormat, progress: Progress | None = None)
                     target = project_id_for(cells["project_ref"]), row_key(cells[column])
                     found.referenced.add(target)
             if len(hashes) >= WINDOW_ROWS:
-                scratch.executemany("INSERT INTO ids VALUES (?)", hashes)
+                tally.add(hashes)
                 hashes.clear()
                 if progress:
                     progress("reading", min(stream.tell(), total), total)
-        scratch.executemany("INSERT INTO ids VALUES (?)", hashes)
-        repeated = scratch.execute("SELECT hash FROM ids GROUP BY hash HAVING count(*) > 1")
-        duplicates.update(value for (value,) in repeated)
+        tally.add(hashes)
+        duplicates.update(tally.repeated())
     found.duplicates = frozenset(duplicates)
     if progress:
         progress("reading", total, total)

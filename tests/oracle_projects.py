@@ -22,7 +22,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from tests.oracle import Oracle, Selection
+from tests.oracle.known import Selection
+from tests.oracle.reports import Oracle
 
 NOT_YET_OPERATIONAL = ("announced", "agreed", "in_preparation", "under_implementation", "suspended")
 

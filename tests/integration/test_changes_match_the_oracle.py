@@ -1,13 +1,14 @@
 """What changed between two moments equals the oracle's figures at each, and is explained.
 
-For random histories (the strategies of ``test_reports_match_the_oracle``: corrections and
-retractions, backdated facts, status moves, restated targets, rates published, corrected
-and withdrawn, the choice of rate sets changed) and two random moments, the start no later
-than the end on either axis, and no filter or one (a layer, a sector, a region, a country, a
-status or a flag, judged at each moment), ``changes`` must give, for every headline figure,
-the oracle's value at each moment, and contributions that add up exactly (Decimal, no
-rounding) to the difference of the oracle's two values. Rates are exact (powers of 2 and
-5), so the oracle's sum of conversions is exact too.
+For random histories (the strategies of ``random_history``, as
+``test_reports_match_the_oracle`` uses them: corrections and retractions, backdated facts,
+status moves, restated targets, rates published, corrected and withdrawn, the choice of rate
+sets changed) and two random moments, the start no later than the end on either axis, and no
+filter or one (a layer, a sector, a region, a country, a status or a flag, judged at each
+moment), ``changes`` must give, for every headline figure, the oracle's value at each
+moment, and contributions that add up exactly (Decimal, no rounding) to the difference of
+the oracle's two values. Rates are exact (powers of 2 and 5), so the oracle's sum of
+conversions is exact too.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.databases import MigrationScript
-from tests.integration.test_reports_match_the_oracle import (
+from tests.integration.random_history import (
     FIRST_DAY,
     LAST_DAY,
     PROPERTY,
@@ -32,7 +33,8 @@ from tests.integration.test_reports_match_the_oracle import (
     make_history,
     opened,
 )
-from tests.oracle import Oracle, Selection
+from tests.oracle.known import Selection
+from tests.oracle.reports import Oracle
 from tests.oracle_projects import judging
 from tracker.domain.status import Status
 from tracker.readmodel import filters

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy import event as sqlalchemy_event
 
-from tests.integration.test_projector_crash import busy_history, establish
+from tests.integration.busy_history import busy_history, establish
 from tracker.application import TrackerApplication
 from tracker.readmodel import tables as t
 from tracker.readmodel.current_facts import current_facts

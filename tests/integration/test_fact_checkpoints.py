@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import Engine, cast, func, literal, select
 
-from tests.integration.test_projector_crash import busy_history, establish, money, on
+from tests.integration.busy_history import busy_history, establish, money, on
 from tracker.application import TrackerApplication
 from tracker.domain.commands import (
     CommitInvestment,

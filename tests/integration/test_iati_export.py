@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from lxml import etree
 
 from tests.iati import PUBLISHER_REF, assert_valid_iati, ruleset_problems
-from tests.integration.test_import_export import Store, build_portfolio, cli_env
+from tests.integration.round_trip import build_portfolio
+from tests.integration.transfer_store import Store, cli_env
 from tracker.cli import main
 from tracker.demo import PUBLISHER, load_demo
 from tracker.domain.errors import Conflict, TrackerError

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 import tracker.transfer.importer as importing
-from tests.integration.test_import_export import TEMPLATE, Store, empty_twin, generate, store
+from tests.integration.generated_rows import generate
+from tests.integration.transfer_store import TEMPLATE, Store, empty_twin, store
 from tracker.transfer import checked_events, outcomes, windows
 from tracker.transfer.importer import import_rows
 from tracker.transfer.workspace import Workspace
 
-__all__ = ["empty_twin", "store"]  # fixtures shared with test_import_export
+__all__ = ["empty_twin", "store"]  # fixtures shared with transfer_store
 
 DESK = importing.Importer("desk")
 

@@ -16,7 +16,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.integration.test_import_export import Store, empty_twin, errors_of, generate, store
+from tests.integration.generated_rows import generate
+from tests.integration.transfer_store import Store, empty_twin, errors_of, store
 from tracker.transfer import windows
 from tracker.transfer.errors import ImportRejected, RowError
 from tracker.transfer.raw_rows import RawRow
@@ -24,7 +25,7 @@ from tracker.transfer.references import portfolio_id_for, project_id_for
 from tracker.transfer.rows import parse_row
 from tracker.transfer.workspace import Workspace
 
-__all__ = ["empty_twin", "store"]  # fixtures shared with test_import_export
+__all__ = ["empty_twin", "store"]  # fixtures shared with transfer_store
 
 
 def without_corrections(projects: int, events_per_project: int) -> list[str]:

@@ -14,17 +14,14 @@ from uuid import UUID
 import jsonschema
 import pytest
 
-from tests.integration.test_import_export import (
-    ROOT,
-    Store,
+from tests.integration.round_trip import (
     build_portfolio,
-    empty_twin,
     events_besides_rate_sets,
     every_report,
     extra_rows,
     project_ids,
-    store,
 )
+from tests.integration.transfer_store import ROOT, Store, empty_twin, store
 from tracker.transfer.errors import ImportRejected
 from tracker.transfer.export_json import SCHEMA
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine
 
-from tests.integration.test_projector_crash import busy_history, establish
+from tests.integration.busy_history import busy_history, establish
 from tracker.application import TrackerApplication
 from tracker.readmodel import projector as projector_module
 from tracker.readmodel.projector import Projector

@@ -21,14 +21,8 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Engine, inspect, select
 
-from tests.integration.test_projector_crash import (
-    assert_applied_exactly_once,
-    busy_history,
-    busy_project,
-    establish,
-    on,
-    view_rows,
-)
+from tests.integration.busy_history import busy_history, busy_project, establish, on
+from tests.integration.projected_view import assert_applied_exactly_once, view_rows
 from tracker.application import TrackerApplication
 from tracker.domain.commands import Correct, Replacement
 from tracker.domain.project import Plan, Project

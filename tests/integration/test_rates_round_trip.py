@@ -14,18 +14,15 @@ import csv
 import io
 import json
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
-import pytest
 from openpyxl import load_workbook
 
+from tests.integration.transfer_store import Store, empty_twins, store
 from tracker.application import TrackerApplication
 from tracker.domain.commands import (
     ChangeStatus,
@@ -39,95 +36,15 @@ from tracker.domain.commands import (
 from tracker.domain.plan import Plan
 from tracker.domain.rate_set import PublishedRate
 from tracker.domain.values import Envelope, Money, Source
-from tracker.eventstore.migrate import upgrade
 from tracker.readmodel import reports, timeline
-from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.fx import Rate, RateSetRow
-from tracker.readmodel.projector import Projector
-from tracker.settings import Settings
-from tracker.transfer.columns import COLUMNS
-from tracker.transfer.errors import ImportForbidden, ImportRejected
-from tracker.transfer.export import Format, export_portfolio
-from tracker.transfer.importer import Importer, import_rows
-from tracker.transfer.portfolio_export import ExportQuery
-from tracker.transfer.references import portfolio_id_for, rate_set_id_for
-from tracker.transfer.status import import_status
 
-DESK = Importer("desk")
+__all__ = ["empty_twins", "store"]  # the fixtures, used by name
+
+
 #: The day the timelines end, for the original and its copies alike.
 TODAY = date(2026, 6, 30)
 AS_OF = (None, date(2024, 12, 31), date(2025, 3, 10), date(2025, 6, 15), date(2025, 12, 31))
-
-
-class Store:
-    """One database: the application, a read-model engine and its projector."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.tracker = TrackerApplication(settings)
-        self.engine = create_readmodel_engine(settings, pool_size=2)
-        self.projector = Projector(self.tracker, self.engine)
-
-    def close(self) -> None:
-        self.engine.dispose()
-        self.tracker.close()
-
-    def head(self) -> int:
-        return self.tracker.recorder.max_notification_id() or 0
-
-    def load(self, data: bytes | str, kind: str = "csv", importer: Importer = DESK) -> Any:
-        raw = data.encode() if isinstance(data, str) else data
-        return import_rows(self.tracker, raw, kind, importer)  # type: ignore[arg-type]
-
-    def export(self, portfolio_id: UUID, fmt: Format, **query: Any) -> bytes:
-        self.projector.catch_up()
-        wanted = ExportQuery(portfolio_id, **query)
-        return export_portfolio(self.tracker, self.engine, wanted, fmt).content
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    opened = Store(settings)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def empty_twins(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    """Makes empty databases of the same kind as ``settings``, dropped afterwards."""
-    opened: list[Store] = []
-    schemas: list[str] = []
-
-    def make() -> Store:
-        if settings.is_postgres:
-            schema = f"t_{uuid.uuid4().hex[:12]}"
-            with psycopg.connect(settings.database_url, autocommit=True) as conn:
-                conn.execute(f'CREATE SCHEMA "{schema}"')
-            schemas.append(schema)
-            twin = Settings(
-                database_url=settings.database_url, db_schema=schema, snapshot_interval=5
-            )
-        else:
-            path = tmp_path / f"twin-{len(opened)}.db"
-            twin = Settings(database_url=f"sqlite:///{path}", snapshot_interval=5)
-        upgrade(twin)
-        opened.append(Store(twin))
-        return opened[-1]
-
-    yield make
-    for twin_store in opened:
-        twin_store.close()
-    for schema in schemas:
-        with psycopg.connect(settings.database_url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def rows(*lines: dict[str, str]) -> str:
-    buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for line in lines:
-        writer.writerow(line)
-    return buffer.getvalue()
 
 
 def on(day: str, **kwargs: Any) -> Envelope:
@@ -407,181 +324,3 @@ def test_the_json_and_xlsx_exports_carry_the_rates_they_convert_with(store: Stor
     assert sheet[0][:3] == ("preference", "rate_set_id", "rate_set")
     assert len(sheet) == 1 + 6 + 2
     assert {(line[0], line[4]) for line in sheet[1:]} >= {(1, "KZT"), (2, "EUR")}
-
-
-RATE_SET = {"row_id": "cb", "type": "rate_set", "rate_set_ref": "cb", "title": "Central bank"}
-
-
-def rate_row(row_id: str, currency: str, amount: str, day: str = "2025-01-01") -> dict[str, str]:
-    return {
-        "row_id": row_id,
-        "type": "rate",
-        "rate_set_ref": "cb",
-        "effective_date": day,
-        "currency": currency,
-        "amount": amount,
-    }
-
-
-PORTFOLIO = {
-    "row_id": "pf",
-    "type": "portfolio",
-    "portfolio_ref": "pf",
-    "effective_date": "2024-10-22",
-    "title": "KZ-UZ",
-    "forum": "Forum",
-}
-CHOSEN = {
-    "row_id": "pf-rates",
-    "type": "rate_sets_chosen",
-    "portfolio_ref": "pf",
-    "rate_sets": "cb",
-}
-
-
-def test_bad_rate_rows_are_refused_by_line_and_column_and_nothing_is_recorded(
-    store: Store,
-) -> None:
-    data = rows(
-        RATE_SET,  # line 2
-        rate_row("r1", "kzt", "512"),  # 3: not a code
-        rate_row("r2", "KZT", "0"),  # 4: zero
-        rate_row("r3", "USD", "1"),  # 5: the reference currency
-        rate_row("r4", "UZS", "-12800"),  # 6: below zero
-        rate_row("r5", "UZS", "12800", day="2999-01-01"),  # 7: in the future
-        rate_row("r6", "KZT", "512"),  # 8: good
-        rate_row("r7", "KZT", "513"),  # 9: another value for the same rate
-        {**rate_row("r8", "XXY", "1"), "rate_set_ref": "nowhere"},  # 10: a code, not ISO
-        {**CHOSEN, "rate_sets": "cb;nowhere"},  # 11: no portfolio pf
-        PORTFOLIO,  # 12
-        {**CHOSEN, "row_id": "c2", "rate_sets": "cb;nowhere"},  # 13: no rate set nowhere
-        {**CHOSEN, "row_id": "c3", "rate_sets": "cb;cb"},  # 14: twice
-        {**CHOSEN, "row_id": "c4", "rate_sets": ""},  # 15: blank
-        {**RATE_SET, "row_id": "cb2"},  # 16: the reference is taken
-    )
-    with pytest.raises(ImportRejected) as refused:
-        store.load(data)
-    found = {(e.line, e.column) for e in refused.value.errors}
-    assert found == {
-        (3, "currency"),
-        (4, "amount"),
-        (5, "currency"),
-        (6, "amount"),
-        (7, "effective_date"),
-        (9, "amount"),
-        (10, "currency"),
-        (11, "portfolio_ref"),
-        (13, "rate_sets"),
-        (14, "rate_sets"),
-        (15, "rate_sets"),
-        (16, "rate_set_ref"),
-    }, refused.value.errors
-    messages = {(e.line, e.column): e.message for e in refused.value.errors}
-    assert "reference currency" in messages[(5, "currency")]
-    assert "already published as 512" in messages[(9, "amount")]
-    assert store.head() == 0  # nothing of the file
-
-
-def test_rate_rows_import_once_and_a_changed_rate_row_is_refused(store: Store) -> None:
-    data = rows(
-        RATE_SET,
-        rate_row("r1", "KZT", "512"),
-        rate_row("r2", "UZS", "12800"),
-        PORTFOLIO,
-        CHOSEN,
-        rate_row("r3", "KZT", "512"),  # the same rate again: nothing new to publish
-    )
-    first = store.load(data)
-    assert (first.new, first.events_recorded) == (5, 5)
-    assert [r.outcome for r in first.rows][-1] == "already recorded"
-    rate_set = store.tracker.rate_set(rate_set_id_for("cb"))
-    assert rate_set.rate_on("UZS", date(2025, 1, 1)) == Decimal("12800")
-    assert store.tracker.portfolio(portfolio_id_for("pf")).rate_sets == (rate_set.id,)
-
-    head = store.head()
-    again = store.load(data)
-    assert (again.new, again.events_recorded, store.head()) == (0, 0, head)
-    status = import_status(store.tracker, data.encode(), "csv")
-    assert status.not_recorded == 1  # r3 published nothing, so it has no receipt
-
-    with pytest.raises(ImportRejected) as refused:
-        store.load(rows(RATE_SET, rate_row("r1", "KZT", "513")))
-    assert [(e.line, e.column) for e in refused.value.errors] == [(3, "row_id")]
-
-    # The same rows as JSON (rate_sets as an array) are the same rows.
-    as_json = [
-        {k: v for k, v in row.items() if v}
-        for row in (RATE_SET, rate_row("r1", "KZT", "512"), {**CHOSEN, "rate_sets": ["cb"]})
-    ]
-    assert store.load(json.dumps(as_json), "json").new == 0
-
-
-def test_who_may_import_rate_rows(store: Store) -> None:
-    store.load(rows(PORTFOLIO))
-    recorder = Importer("desk", admin=False)
-    scoped = Importer("pf-admin", admin=True, portfolio_scope=portfolio_id_for("pf"))
-    with pytest.raises(ImportForbidden) as denied:
-        store.load(rows(RATE_SET, rate_row("r1", "KZT", "512"), CHOSEN), importer=recorder)
-    assert [(e.line, e.column) for e in denied.value.errors] == [
-        (2, "type"),
-        (3, "type"),
-        (4, "type"),
-    ]
-    with pytest.raises(ImportForbidden) as denied:
-        store.load(rows(RATE_SET, rate_row("r1", "KZT", "512")), importer=scoped)
-    assert [(e.line, e.column) for e in denied.value.errors] == [(2, "type"), (3, "type")]
-    store.load(rows(RATE_SET, rate_row("r1", "KZT", "512")))
-    assert store.load(rows(CHOSEN), importer=scoped).events_recorded == 1
-
-
-def test_statements_travel_with_the_csv_export(
-    store: Store, empty_twins: Callable[[], Store]
-) -> None:
-    """Found by schemathesis: the CSV export failed (500) on a portfolio with a statement."""
-    tracker = store.tracker
-    envelope = Envelope("desk", date(2024, 5, 3), Source("Astana Times", "https://astanatimes.com"))
-    portfolio = tracker.establish_portfolio("P", "F", date(2024, 1, 1), envelope).id
-    tracker.record_statement(
-        portfolio,
-        "completed",
-        "11 projects worth USD 144 M done",
-        envelope,
-        count=11,
-        amount=Money(Decimal(144_000_000), "USD"),
-    )
-    tracker.record_statement(portfolio, "programme", "A programme; =SUM(A1) quoted", envelope)
-    exported = store.export(portfolio, "csv")
-    assert b",statement," in exported
-    twin = empty_twins()
-    loaded = twin.load(exported, importer=Importer("desk", admin=True))
-    assert loaded.events_recorded == 3
-    copy = twin.tracker.portfolio(portfolio_id_for(str(portfolio)))
-    assert [
-        (s.measure, s.summary, s.count, s.amount, s.jobs, s.source) for s in copy.statements
-    ] == [
-        (s.measure, s.summary, s.count, s.amount, s.jobs, s.source)
-        for s in tracker.portfolio(portfolio).statements
-    ]
-    assert twin.load(exported, importer=Importer("desk", admin=True)).events_recorded == 0
-    unsourced = (
-        "row_id,type,portfolio_ref,effective_date,measure,description,amount\n"
-        f"s-1,statement,{portfolio},2024-05-03,completed,Said,100\n"
-    )
-    with pytest.raises(ImportRejected) as refused:
-        store.load(unsourced, importer=Importer("desk", admin=True))
-    assert {(e.line, e.column) for e in refused.value.errors} == {(2, "currency")}
-
-
-def test_the_json_export_carries_the_statements_made_by_as_of(store: Store) -> None:
-    envelope = Envelope("desk", date(2024, 5, 3), Source("Astana Times"))
-    portfolio = store.tracker.establish_portfolio("P", "F", date(2024, 1, 1), envelope).id
-    store.tracker.record_statement(portfolio, "completed", "11 done", envelope, count=11)
-    document = json.loads(store.export(portfolio, "json"))
-    [said] = document["portfolio"]["statements"]
-    assert (said["measure"], said["count"], said["source"]["title"]) == (
-        "completed",
-        11,
-        "Astana Times",
-    )
-    before = json.loads(store.export(portfolio, "json", as_of=date(2024, 5, 2)))
-    assert before["portfolio"]["statements"] == []

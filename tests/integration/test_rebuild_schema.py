@@ -15,13 +15,9 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from tests.databases import ON_POSTGRES_ONLY
+from tests.integration.busy_history import busy_history, establish
+from tests.integration.projected_view import assert_applied_exactly_once, view_rows
 from tests.integration.test_migrations import describe
-from tests.integration.test_projector_crash import (
-    assert_applied_exactly_once,
-    busy_history,
-    establish,
-    view_rows,
-)
 from tracker.application import TrackerApplication
 from tracker.readmodel import rebuild as rebuild_module
 from tracker.readmodel import swap

@@ -15,18 +15,14 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from tests.integration.test_import_export import (
-    TEMPLATE,
-    Store,
+from tests.integration.round_trip import (
     build_portfolio,
-    cli_env,
-    empty_twin,
     events_besides_rate_sets,
     every_report,
     extra_rows,
     project_ids,
-    store,
 )
+from tests.integration.transfer_store import TEMPLATE, Store, cli_env, empty_twin, store
 from tracker.cli import main
 from tracker.settings import Settings
 from tracker.transfer.columns import AMOUNT_COLUMNS, COLUMNS, DATE_COLUMNS, INT_COLUMNS

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, select
 
-from tests.integration.test_projector_crash import busy_history, establish, money, on
+from tests.integration.busy_history import busy_history, establish, money, on
 from tracker.application import TrackerApplication
 from tracker.domain.commands import CommitInvestment, CreateJobs
 from tracker.domain.project import Plan

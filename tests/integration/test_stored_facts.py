@@ -12,13 +12,8 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Engine
 
-from tests.integration.test_projector_crash import (
-    assert_applied_exactly_once,
-    busy_history,
-    busy_project,
-    establish,
-    view_rows,
-)
+from tests.integration.busy_history import busy_history, busy_project, establish
+from tests.integration.projected_view import assert_applied_exactly_once, view_rows
 from tracker.application import TrackerApplication
 from tracker.readmodel import projector as projector_module
 from tracker.readmodel import stored_facts

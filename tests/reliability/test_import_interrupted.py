@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_import_export import generate
+from tests.integration.generated_rows import generate
 from tests.reliability.conftest import Backend
 from tests.reliability.harness import (
     ROOT,

@@ -1,15 +1,15 @@
-"""Listing, stale projects, the global feed and its Server-Sent Events stream, over HTTP."""
+"""The global feed and its Server-Sent Events stream, over HTTP: pages in order without
+gaps, a replay after Last-Event-ID then new events, keep-alives, shutdown, and an event no
+code can read left out of both."""
 
 from __future__ import annotations
 
-import base64
 import json
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -17,290 +17,18 @@ import anyio
 import httpx
 import pytest
 from eventsourcing.persistence import StoredEvent
-from litestar.testing import TestClient
 from litestar.testing.transport import TestClientTransport as LitestarTransport
 
 from api.stream import EventBroadcaster
-from tests.http.conftest import project_body
+from tests.http.catalogue import BRAVO, Catalogue, Client, catalogue, record, usd
 from tests.http.test_hardening import readmodel_of
 from tests.problems import assert_problem
-from tracker.readmodel.filters import DEFAULT_NO_NEWS_DAYS
 
-Client = TestClient  # type: ignore[type-arg]
+__all__ = ["catalogue"]  # the fixture, used by name
+
 
 #: Seconds a test waits for the stream before failing; nothing here may hang.
 STREAM_TIMEOUT = 3.0
-
-
-def announce(client: Client, portfolio: str, **overrides: Any) -> str:
-    response = client.post("/api/v1/projects", json=project_body(portfolio, **overrides))
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-def record(client: Client, project: str, body: dict[str, Any]) -> int:
-    response = client.post(f"/api/v1/projects/{project}/events", json=body)
-    assert response.status_code == 201, response.text
-    return int(response.json()["position"])
-
-
-def listing(client: Client, **params: Any) -> dict[str, Any]:
-    response = client.get("/api/v1/projects", params=params)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-def titles(client: Client, **params: Any) -> list[str]:
-    return [item["title"] for item in listing(client, limit=500, **params)["items"]]
-
-
-def usd(amount: str) -> dict[str, str]:
-    return {"amount": amount, "currency": "USD"}
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    portfolio: str
-    other_portfolio: str
-    ids: dict[str, str]  # title → id
-
-
-ALPHA = "Alpha cement works"
-BRAVO = "Bravo copper plant"
-CHARLIE = "Charlie textile cluster"
-DELTA = "Дельта: плодоовощной логистический центр"
-ECHO = "Echo solar park"
-
-
-@pytest.fixture
-def catalogue(client: Client, portfolio_id: str) -> Catalogue:
-    """Five projects: four in one portfolio, in different sectors, places and states."""
-    other = client.post(
-        "/api/v1/portfolios",
-        json={"name": "Other", "forum": "Tashkent forum", "established_on": "2024-11-01"},
-    )
-    assert other.status_code == 201, other.text
-    other_portfolio = str(other.json()["id"])
-    ids = {
-        ALPHA: announce(
-            client,
-            portfolio_id,
-            title=ALPHA,
-            sector="construction",
-            regions=["KZ-61"],
-            planned_investment=usd("30000000"),
-            effective_date="2025-01-10",
-        ),
-        BRAVO: announce(
-            client,
-            portfolio_id,
-            title=BRAVO,
-            sector="metallurgy",
-            regions=["UZ-SI"],
-            planned_investment=usd("50000000.00"),
-            effective_date="2025-01-05",
-        ),
-        CHARLIE: announce(
-            client,
-            portfolio_id,
-            title=CHARLIE,
-            sector="textiles",
-            regions=["KZ-61", "UZ-SA"],
-            planned_investment=usd("30000000.00"),
-            effective_date="2025-01-10",
-        ),
-        DELTA: announce(
-            client,
-            portfolio_id,
-            title=DELTA,
-            sector="agriculture",
-            regions=[],
-            countries=["UZ"],
-            planned_investment={"amount": "20000000000.5", "currency": "KZT"},
-            effective_date="2025-01-15",
-        ),
-        ECHO: announce(
-            client,
-            other_portfolio,
-            title=ECHO,
-            sector="energy",
-            regions=["KZ-61"],
-            planned_investment=usd("5000000"),
-            effective_date="2025-01-01",
-        ),
-    }
-    record(
-        client,
-        ids[ALPHA],
-        {
-            "type": "status_changed",
-            "status": "under_implementation",
-            "effective_date": "2025-02-01",
-        },
-    )
-    record(
-        client,
-        ids[BRAVO],
-        {"type": "cancelled", "reason": "investor withdrew", "effective_date": "2025-01-20"},
-    )
-    record(
-        client,
-        ids[CHARLIE],
-        {"type": "status_changed", "status": "agreed", "effective_date": "2025-01-25"},
-    )
-    record(client, ids[CHARLIE], {"type": "milestone", "name": "Site handed over"})  # today
-    return Catalogue(portfolio_id, other_portfolio, ids)
-
-
-# Listing
-
-
-def test_each_filter_narrows_the_list(client: Client, catalogue: Catalogue) -> None:
-    mine = {"portfolio": catalogue.portfolio}
-    assert titles(client) == [ALPHA, BRAVO, CHARLIE, ECHO, DELTA]
-    assert titles(client, **mine) == [ALPHA, BRAVO, CHARLIE, DELTA]
-    assert titles(client, portfolio=catalogue.other_portfolio) == [ECHO]
-    assert titles(client, sector="metallurgy") == [BRAVO]
-    assert titles(client, sector="metal") == []  # sectors match exactly
-    assert titles(client, region="KZ-61", **mine) == [ALPHA, CHARLIE]
-    assert titles(client, region="UZ-SA") == [CHARLIE]
-    assert titles(client, region="UZ-S") == []  # a whole code, not a part of UZ-SI or UZ-SA
-    assert titles(client, country="UZ") == [BRAVO, CHARLIE, DELTA]
-    assert titles(client, country="KZ") == [ALPHA, CHARLIE, ECHO]
-    assert titles(client, status="cancelled") == [BRAVO]
-    assert titles(client, status="announced") == [ECHO, DELTA]
-    assert titles(client, q="CEMENT") == [ALPHA]
-    assert titles(client, q="ДЕЛЬТА") == [DELTA]  # case folded beyond ASCII, on SQLite too
-    assert titles(client, q="%") == []  # wildcards are plain text
-    assert titles(client, country="KZ", status="announced") == [ECHO]
-
-
-def test_listed_items_carry_the_current_state(client: Client, catalogue: Catalogue) -> None:
-    position = record(client, catalogue.ids[ALPHA], {"type": "milestone", "name": "Kiln lit"})
-    page = listing(client, q="alpha", min_position=position)
-    assert page["position"] >= position
-    assert page["next_cursor"] is None
-    [alpha] = page["items"]
-    assert alpha == {
-        "id": catalogue.ids[ALPHA],
-        "portfolio_id": catalogue.portfolio,
-        "title": ALPHA,
-        "sector": "construction",
-        "regions": ["KZ-61"],
-        "countries": ["KZ"],
-        "status": "under_implementation",
-        "planned_investment": usd("30000000.00"),
-        "planned_jobs": 300,
-        "illustrative": False,
-        "announced_on": "2025-01-10",
-        "last_event_on": datetime.now(UTC).date().isoformat(),
-        "version": 3,
-    }
-    [delta] = listing(client, country="UZ", sector="agriculture")["items"]
-    assert delta["planned_investment"] == {"amount": "20000000000.50", "currency": "KZT"}
-    assert delta["regions"] == []
-
-
-def test_sort_orders(client: Client, catalogue: Catalogue) -> None:
-    mine = {"portfolio": catalogue.portfolio}
-    alpha_charlie = sorted([ALPHA, CHARLIE], key=catalogue.ids.__getitem__)  # ties: by id
-    assert titles(client, sort="title", **mine) == [ALPHA, BRAVO, CHARLIE, DELTA]
-    assert titles(client, sort="announced_on", **mine) == [BRAVO, *alpha_charlie, DELTA]
-    assert titles(client, sort="last_event_on", **mine) == [DELTA, BRAVO, ALPHA, CHARLIE]
-    # Currency first (KZT before USD), then the amount as a number (as text, Echo's
-    # "5000000" would sort after "30000000").
-    assert titles(client, sort="planned_investment") == [DELTA, ECHO, *alpha_charlie, BRAVO]
-    for key in ("title", "announced_on", "last_event_on", "planned_investment"):
-        assert titles(client, sort=f"-{key}") == titles(client, sort=key)[::-1], key
-
-
-@pytest.mark.parametrize("sort", ["title", "-announced_on", "planned_investment"])
-def test_paging_with_a_small_limit_returns_every_project_once(
-    client: Client, catalogue: Catalogue, sort: str
-) -> None:
-    everything = [item["id"] for item in listing(client, sort=sort)["items"]]
-    assert len(everything) == 5
-    seen: list[str] = []
-    cursor = None
-    for _ in range(10):
-        params: dict[str, Any] = {"sort": sort, "limit": 2}
-        if cursor is not None:
-            params["cursor"] = cursor
-        page = listing(client, **params)
-        assert len(page["items"]) <= 2
-        seen.extend(item["id"] for item in page["items"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == everything
-
-
-def test_a_bad_cursor_or_parameter_is_a_problem_naming_it(
-    client: Client, catalogue: Catalogue
-) -> None:
-    by_title = listing(client, limit=1)["next_cursor"]
-    assert by_title is not None
-    forged = base64.urlsafe_b64encode(json.dumps(["title", ["x"]]).encode()).decode()
-    for cursor in ("not a cursor", "e30", forged):
-        assert_problem(client.get("/api/v1/projects", params={"cursor": cursor}), 422, "cursor")
-    other_sort = client.get("/api/v1/projects", params={"cursor": by_title, "sort": "-title"})
-    assert other_sort.status_code == 422
-    assert other_sort.json()["field"] == "cursor"
-    for params, name in [
-        ({"limit": 501}, "limit"),
-        ({"limit": 0}, "limit"),
-        ({"sort": "budget"}, "sort"),
-        ({"status": "dormant"}, "status"),
-        ({"region": "kz-61"}, "region"),
-        ({"country": "KAZ"}, "country"),
-        ({"portfolio": "not-a-uuid"}, "portfolio"),
-    ]:
-        assert_problem(client.get("/api/v1/projects", params=params), 400, name)
-
-
-# Stale projects
-
-
-def stale(client: Client, portfolio: str, **params: Any) -> dict[str, Any]:
-    response = client.get(f"/api/v1/portfolios/{portfolio}/stale", params=params)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-def stale_titles(client: Client, portfolio: str, **params: Any) -> list[str]:
-    return [item["title"] for item in stale(client, portfolio, **params)["items"]]
-
-
-def test_stale_lists_only_open_projects_silent_beyond_the_threshold(
-    client: Client, catalogue: Catalogue
-) -> None:
-    today = datetime.now(UTC).date()
-    alpha_silence = (today - date(2025, 2, 1)).days
-    delta_silence = (today - date(2025, 1, 15)).days
-    report = stale(client, catalogue.portfolio)
-    assert report["days"] == DEFAULT_NO_NEWS_DAYS
-    assert report["today"] == today.isoformat()
-    # Bravo is older but cancelled; Charlie had news today; Echo is in the other portfolio.
-    assert [(p["title"], p["days_since_last_event"]) for p in report["items"]] == [
-        (DELTA, delta_silence),
-        (ALPHA, alpha_silence),
-    ]
-    assert report["items"][1]["status"] == "under_implementation"
-    # "More than N days": silent for exactly N days is not yet stale.
-    assert stale_titles(client, catalogue.portfolio, days=alpha_silence) == [DELTA]
-    assert stale_titles(client, catalogue.portfolio, days=alpha_silence - 1) == [DELTA, ALPHA]
-    assert stale_titles(client, catalogue.portfolio, days=delta_silence) == []
-    assert stale_titles(client, catalogue.other_portfolio) == [ECHO]
-
-
-def test_stale_of_an_unknown_portfolio_is_404_and_days_must_be_positive(
-    client: Client, catalogue: Catalogue
-) -> None:
-    unknown = client.get("/api/v1/portfolios/6a1f9b1e-3c55-4c9e-9d1e-0b7f1b2c3d4e/stale")
-    assert_problem(unknown, 404)
-    zero = client.get(f"/api/v1/portfolios/{catalogue.portfolio}/stale", params={"days": 0})
-    assert zero.status_code == 400
-    assert zero.json()["field"] == "days"
 
 
 # The feed

@@ -8,7 +8,6 @@ import copy
 import csv
 import io
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +20,7 @@ from lxml import etree
 
 from tests.iati import PUBLISHER_REF, assert_valid_iati, ruleset_problems
 from tests.integration.round_trip import build_portfolio
-from tests.integration.transfer_store import Store, cli_env
+from tests.integration.transfer_store import Store, cli_env, store
 from tracker.cli import main
 from tracker.demo import PUBLISHER, load_demo
 from tracker.domain.errors import Conflict, TrackerError
@@ -34,14 +33,9 @@ from tracker.settings import Settings
 from tracker.transfer.errors import ImportRejected
 from tracker.transfer.references import portfolio_id_for
 
+__all__ = ["store"]  # the fixture, used by name
+
 MINISTRY = ReportingOrganisation(PUBLISHER_REF, "Ministry of Trade and Integration")
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    opened = Store(settings)
-    yield opened
-    opened.close()
 
 
 def today() -> date:

@@ -63,7 +63,8 @@ def measure_scale(run: Run, db_kind: Database) -> None:
             if not postgres:
                 run.scale_log = db.settings.sqlite_path, generated
         # The projector's rebuild makes the view of a whole log at once: faster than catching
-        # up batch by batch, and the same tables (tests/integration/test_projector_rebuild_and_batches.py).
+        # up batch by batch, and the same tables
+        # (tests/integration/test_projector_rebuild_and_batches.py).
         started = time.perf_counter()
         applied = rebuild(handle.projector)
         project_seconds = time.perf_counter() - started

@@ -302,17 +302,21 @@ class TrackerPostgresRecorder(TrackerRecorder, TimelyApplicationRecorder):
             pg_arrays.texts([e.topic for e in stored_events]),
             pg_arrays.byteas([e.state for e in stored_events]),
         )
-        if self.chained and len(stored_events) < BULK_LINKS:
+        if self._linked_by_insert(stored_events):
             curs.execute(self._linked_events_insert, (*columns, GENESIS))
         else:
             curs.execute(self._events_insert, columns)
 
+    def _linked_by_insert(self, stored_events: Sequence[StoredEvent]) -> bool:
+        """Whether the events' insert links them too (a command's few events)."""
+        return self.chained and len(stored_events) < BULK_LINKS
+
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """The events' positions, then (unless the insert linked them: its answer is a
-        SELECT's) their links, still under the library's table lock."""
-        if (curs.statusmessage or "").startswith("SELECT"):  # _linked_events_insert's
+        """The events' positions, then (unless the insert linked them) their links, still
+        under the library's table lock."""
+        if self._linked_by_insert(stored_events):
             return [row["notification_id"] for row in curs.fetchall()]
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if not positions or not self.chained:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -19,15 +18,14 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import pytest
 
+from tests.integration.transfer_store import empty_databases
 from tests.rates import give_rates
 from tracker.application import TrackerApplication
 from tracker.domain.document import Amendment, DocumentTerms
 from tracker.domain.plan import Plan
 from tracker.domain.values import Envelope, Money, Source
-from tracker.eventstore.migrate import upgrade
 from tracker.readmodel.database import create_readmodel_engine
 from tracker.readmodel.documents import DocumentFilter, document_register, list_documents
 from tracker.readmodel.projector import Projector
@@ -107,28 +105,8 @@ def original(settings: Settings) -> Iterator[Store]:
 
 @pytest.fixture
 def empty_twin(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    opened: list[Store] = []
-    schemas: list[str] = []
-
-    def make() -> Store:
-        if settings.is_postgres:
-            schema = f"t_{uuid.uuid4().hex[:12]}"
-            with psycopg.connect(settings.database_url, autocommit=True) as conn:
-                conn.execute(f'CREATE SCHEMA "{schema}"')
-            schemas.append(schema)
-            twin = Settings(database_url=settings.database_url, db_schema=schema)
-        else:
-            twin = Settings(database_url=f"sqlite:///{tmp_path}/twin-{len(opened)}.db")
-        upgrade(twin)
-        opened.append(Store(twin))
-        return opened[-1]
-
-    yield make
-    for store in opened:
-        store.close()
-    for schema in schemas:
-        with psycopg.connect(settings.database_url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with empty_databases(settings, tmp_path, Store) as make:
+        yield make
 
 
 def on(day: str, source: str | None = None) -> Envelope:

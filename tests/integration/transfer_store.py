@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import psycopg
@@ -88,13 +88,23 @@ def store(settings: Settings) -> Iterator[Store]:
     opened.close()
 
 
+class Closing(Protocol):
+    def close(self) -> None: ...
+
+
+Opened = TypeVar("Opened", bound=Closing)
+
+
 @contextmanager
-def _empty_databases(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    """Makes empty databases of the same kind as ``settings``, dropped afterwards."""
-    opened: list[Store] = []
+def empty_databases(
+    settings: Settings, tmp_path: Path, opener: Callable[[Settings], Opened]
+) -> Iterator[Callable[[], Opened]]:
+    """Makes empty databases of the same kind as ``settings``, each opened by ``opener``;
+    closed and dropped afterwards."""
+    opened: list[Opened] = []
     schemas: list[str] = []
 
-    def make() -> Store:
+    def make() -> Opened:
         if settings.is_postgres:
             schema = f"t_{uuid.uuid4().hex[:12]}"
             with psycopg.connect(settings.database_url, autocommit=True) as conn:
@@ -107,7 +117,7 @@ def _empty_databases(settings: Settings, tmp_path: Path) -> Iterator[Callable[[]
             path = tmp_path / f"twin-{uuid.uuid4().hex[:12]}.db"
             twin = Settings(database_url=f"sqlite:///{path}", snapshot_interval=5)
         upgrade(twin)
-        opened.append(Store(twin))
+        opened.append(opener(twin))
         return opened[-1]
 
     yield make
@@ -121,14 +131,14 @@ def _empty_databases(settings: Settings, tmp_path: Path) -> Iterator[Callable[[]
 @pytest.fixture
 def empty_twins(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], Store]]:
     """Makes empty databases of the same kind as ``settings``, dropped afterwards."""
-    with _empty_databases(settings, tmp_path) as make:
+    with empty_databases(settings, tmp_path, Store) as make:
         yield make
 
 
 @pytest.fixture
 def empty_twin(settings: Settings, tmp_path: Path) -> Iterator[Store]:
     """A second, empty database of the same kind as ``settings``."""
-    with _empty_databases(settings, tmp_path) as make:
+    with empty_databases(settings, tmp_path, Store) as make:
         yield make()
 
 

@@ -21,6 +21,7 @@ the same site (the ``Host`` a page prints itself from). A request that waits for
 
 from __future__ import annotations
 
+import gzip
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -41,14 +42,21 @@ from tracker import i18n
 
 #: How many requests are remembered; beyond, the least recently remembered are forgotten.
 SHORTCUTS = 1024
+#: zlib's default: a portfolio page (197 KB) to 14 % in 4–10 ms, once a page.
+GZIP_LEVEL = 6
 _STATE = "shortcuts"
 
 
 class Answer:
     """An answer as its handler sends it: status, headers (those of Litestar's ``Response``
-    for the same body, media type and headers) and body."""
+    for the same body, media type and headers) and body.
 
-    __slots__ = ("body", "headers", "status")
+    A *compressible* answer (a page: ~200 KB of HTML, a sixth more in Russian, whose bytes
+    are most of what serving it from memory costs) is sent gzip-compressed to a client that
+    accepts it (:meth:`for_client`), compressed once however often it is sent; its ``Vary``
+    names ``Accept-Encoding`` either way (added to the one given, if any)."""
+
+    __slots__ = ("_gzipped", "body", "compressible", "headers", "named", "status")
 
     def __init__(
         self,
@@ -56,17 +64,42 @@ class Answer:
         media_type: bytes,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        *,
+        compressible: bool = False,
     ) -> None:
         self.status = status
         self.body = body
+        self.compressible = compressible
+        #: The headers by name, but for the content's type and length.
+        self.named = dict(headers or {})
+        if compressible:
+            varies = [name for name in self.named if name.lower() == "vary"]
+            self.named[varies[0] if varies else "Vary"] = ", ".join(
+                [*(self.named[name] for name in varies), "Accept-Encoding"]
+            )
         self.headers = [
             *(
                 (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in (headers or {}).items()
+                for name, value in self.named.items()
             ),
             (b"content-type", media_type),
             (b"content-length", str(len(body)).encode()),
         ]
+        self._gzipped: Answer | None = None
+
+    def for_client(self, scope: Scope) -> Answer:
+        """This answer as the client of ``scope`` is sent it: gzip-compressed if it may be
+        and the client's ``Accept-Encoding`` takes gzip."""
+        if not self.compressible or not accepts_gzip(scope):
+            return self
+        if self._gzipped is None:  # two threads may both make it: the same bytes
+            self._gzipped = Answer(
+                gzip.compress(self.body, GZIP_LEVEL, mtime=0),
+                dict(self.headers)[b"content-type"],
+                self.status,
+                {**self.named, "Content-Encoding": "gzip"},
+            )
+        return self._gzipped
 
 
 class Encoded(Answer):
@@ -82,6 +115,32 @@ class Encoded(Answer):
 
 #: Finds the remembered answer again, or ``None`` once its cache no longer gives it.
 Recall = Callable[[], Answer | None]
+
+
+def accepts_gzip(scope: Scope) -> bool:
+    """Whether the request's ``Accept-Encoding`` takes gzip (by name, ``x-gzip`` or ``*``,
+    with a weight above zero; RFC 9110, 12.5.3)."""
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            weights: dict[str, float] = {}
+            for item in value.decode("latin-1").lower().split(","):
+                coding, _, parameters = item.partition(";")
+                weights[coding.strip()] = _weight(parameters)
+            named = weights.get("gzip", weights.get("x-gzip"))
+            return (weights.get("*", 0.0) if named is None else named) > 0
+    return False
+
+
+def _weight(parameters: str) -> float:
+    """The ``q`` of a coding's parameters (1 when there is none; 0 when it is malformed)."""
+    for parameter in parameters.split(";"):
+        key, _, value = parameter.partition("=")
+        if key.strip() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 def _request(scope: Scope) -> Hashable:
@@ -149,6 +208,7 @@ def shortcut(app: ASGIApp) -> ASGIApp:
         if scope["type"] == ScopeType.HTTP and scope["method"] == "GET":
             answer = shortcuts_of(scope).answer(scope)
             if answer is not None:
+                answer = answer.for_client(scope)
                 # A list of its own: the envelope adds to it (language, the rate limit's headers).
                 start: HTTPResponseStartEvent = {
                     "type": "http.response.start",

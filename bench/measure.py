@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,8 +273,10 @@ def wrk(
     connections: int,
     script: Path | None = None,
     script_args: tuple[str, ...] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> WrkResult:
-    """One bounded wrk run against a loopback URL (one wrk thread: the other core serves)."""
+    """One bounded wrk run against a loopback URL (one wrk thread: the other core serves),
+    each request with ``headers``."""
     if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
         raise ValueError(f"load goes to loopback only, not {url}")
     command = [
@@ -286,6 +288,8 @@ def wrk(
         "10s",
         "--latency",
     ]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     if script is not None:
         command += ["-s", str(script)]
     command.append(url)

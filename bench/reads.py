@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import statistics
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,10 @@ TURNS = 3
 
 
 def in_turns(
-    loads: dict[str, tuple[Server, str]], seconds: float, connections: int = READ_CONNECTIONS
+    loads: dict[str, tuple[Server, str]],
+    seconds: float,
+    connections: int = READ_CONNECTIONS,
+    headers: Mapping[str, str] | None = None,
 ) -> dict[str, WrkResult]:
     """Each named load (a server and a URL) in :data:`TURNS` alternating turns of ``seconds``
     / ``TURNS`` each, and each one's median turn by requests per second, with the median of
@@ -68,7 +72,9 @@ def in_turns(
     turns: dict[str, list[WrkResult]] = {name: [] for name in loads}
     for _ in range(TURNS):
         for name, (server, url) in loads.items():
-            turns[name].append(load(server, url, seconds=seconds / TURNS, connections=connections))
+            turns[name].append(
+                load(server, url, seconds=seconds / TURNS, connections=connections, headers=headers)
+            )
     return {name: median_turn(results) for name, results in turns.items()}
 
 

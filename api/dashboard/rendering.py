@@ -172,8 +172,20 @@ def html_response(html: str | bytes, status_code: int = 200) -> Response[Any]:
 
 
 def page_answer(page: bytes, status_code: int = 200) -> Answer:
-    """What :func:`html_response` sends for ``page``, kept to be sent again (api/shortcut.py)."""
-    return Answer(page, b"text/html; charset=utf-8", status_code, PAGE_HEADERS)
+    """A page kept in memory (a portfolio's), as it is sent again and again: gzip-compressed
+    to the clients that take it, compressed once (api/shortcut.py)."""
+    return Answer(page, b"text/html; charset=utf-8", status_code, PAGE_HEADERS, compressible=True)
+
+
+def answer_response(answer: Answer) -> Response[bytes]:
+    """What the handler sends for a :func:`page_answer`: the same status, headers and bytes
+    as the answer given again before the handler."""
+    return Response(
+        content=answer.body,
+        media_type=MediaType.HTML,
+        status_code=answer.status,
+        headers=answer.named,
+    )
 
 
 def render(template: str, context: dict[str, Any], status_code: int = 200) -> Response[Any]:

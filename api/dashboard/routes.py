@@ -34,7 +34,7 @@ from api.dashboard.params import (
 from api.dashboard.rendering import (
     STATIC,
     STATIC_PATH,
-    html_response,
+    answer_response,
     page_answer,
     render,
     render_html,
@@ -178,9 +178,10 @@ async def _portfolio(
                 PAGES.refresh((key, seen), make)
     except NotFound:
         return _not_found(_("There is no portfolio %(id)s.", id=portfolio_id))
+    recall = _Recall(readmodel, key, status)
     if current and wanted is None:  # the next such request is answered before the handler
-        shortcuts_of(request.scope).remember(request.scope, _Recall(readmodel, key, status))
-    return html_response(page, status)
+        shortcuts_of(request.scope).remember(request.scope, recall)
+    return answer_response(recall.answer_of(page).for_client(request.scope))
 
 
 class _Recall:
@@ -196,9 +197,11 @@ class _Recall:
     def __call__(self) -> Answer | None:
         seen = self.readmodel.projector.seen_position
         page = None if seen is None else PAGES.given((self.key, seen))
-        if page is None:
-            return None
-        if self.answer is None or self.answer.body is not page:  # headers made once a page
+        return None if page is None else self.answer_of(page)
+
+    def answer_of(self, page: bytes) -> Answer:
+        """``page`` as an answer, made once a page (its headers, its compressed bytes)."""
+        if self.answer is None or self.answer.body is not page:
             self.answer = page_answer(page, self.status)
         return self.answer
 

@@ -84,7 +84,7 @@ def test_each_moment_view_and_language_has_its_own_page(
         said = client.get(page, headers={"Accept-Language": lang})
         assert f'<html lang="{lang}">' in said.text
         assert said.headers["content-language"] == lang
-        assert said.headers["vary"] == "Accept-Language, Cookie"
+        assert said.headers["vary"] == "Accept-Language, Cookie, Accept-Encoding"
         assert said.headers["cache-control"] == "no-store"
     asked = client.get(page, params={"lang": "uz"}, headers={"Accept-Language": "ru"})
     assert '<html lang="uz">' in asked.text and asked.headers["content-language"] == "uz"
@@ -238,3 +238,38 @@ def test_a_repeated_page_answered_before_the_handler_is_the_handlers_answer(
     assert figure(client.get(page).text, "committed") == "7.50"
     assert figure(client.get(page).text, "committed") == "7.50"
     assert figure(client.get(page, headers={"Accept-Language": "ru"}).text, "committed") == "7.50"
+
+
+def test_a_page_is_sent_compressed_to_a_client_that_takes_gzip_from_the_handler_and_memory(
+    client: Client, portfolio_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A portfolio page is 200 KB of HTML, a sixth more in Russian: a browser's request
+    (``Accept-Encoding: gzip``) is sent it compressed, compressed once, by the handler and
+    from memory alike; a client that does not take gzip is sent the page as it is."""
+    compressions: list[int] = []
+    compress = shortcut.gzip.compress
+
+    def counted(data: bytes, *args: Any, **kwargs: Any) -> bytes:
+        compressions.append(len(data))
+        return compress(data, *args, **kwargs)
+
+    monkeypatch.setattr(shortcut.gzip, "compress", counted)
+    page = f"/portfolios/{portfolio_id}"
+    plain = client.get(page, headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    assert int(plain.headers["content-length"]) == len(plain.content)
+    assert "Accept-Encoding" in plain.headers["vary"] and compressions == []
+    for _ in range(3):  # the first from memory too: the identity request made the page
+        packed = client.get(page, headers={"Accept-Encoding": "br;q=1.0, gzip;q=0.8"})
+        assert packed.headers["content-encoding"] == "gzip"
+        assert packed.headers["vary"] == plain.headers["vary"]
+        assert packed.content == plain.content  # httpx undoes the gzip
+        assert int(packed.headers["content-length"]) < len(plain.content) / 4
+    assert compressions == [len(plain.content)]
+    for refused in ("gzip;q=0", "deflate, br", "*;q=0", "gzip;q=x"):
+        again = client.get(page, headers={"Accept-Encoding": refused})
+        assert "content-encoding" not in again.headers, refused
+        assert again.content == plain.content, refused
+    russian = client.get(page, headers={"Accept-Encoding": "*", "Accept-Language": "ru"})
+    assert russian.headers["content-encoding"] == "gzip" and '<html lang="ru">' in russian.text
+    assert len(compressions) == 2  # the Russian page is a page of its own, made by the handler

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook
-
 from api import schemas as s
 from api.dashboard import format as f
 from api.schemas import projects as project_schemas
@@ -304,6 +302,8 @@ def to_csv(sheet: Sheet) -> bytes:
 
 def to_xlsx(sheet: Sheet, about: Sequence[tuple[str, str]]) -> bytes:
     """The sheet, with exact amounts as text (no float rounding), and one sheet about it."""
+    from openpyxl import Workbook  # imported when needed: a quarter second of every start
+
     workbook = Workbook(write_only=True)
     table = workbook.create_sheet(sheet.title[:31].replace("/", "-"))
     table.append(list(sheet.columns))

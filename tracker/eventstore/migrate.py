@@ -2,6 +2,10 @@
 
 The alembic scripts live in ``migrations/`` next to the ``tracker`` package, so these
 functions work from any working directory. Connection errors are not swallowed.
+
+alembic is imported when a function needs it: with the templates and highlighting it brings
+(mako, pygments) it is a seventh of the time every ``tracker`` command and server takes to
+start, and only ``tracker migrate`` and the checks that a database is migrated use it.
 """
 
 from __future__ import annotations
@@ -9,16 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from tracker.settings import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
@@ -31,6 +34,8 @@ class MigrationError(RuntimeError):
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
     """Migrate the database up to ``revision`` (in one transaction where the database allows)."""
+    from alembic import command
+
     if not settings.is_postgres:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     with _engine(settings) as engine, engine.begin() as connection:
@@ -39,12 +44,16 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
 
 def downgrade(settings: Settings, revision: str = "base") -> None:
     """Migrate the database down to ``revision`` (``"base"``: drop every table)."""
+    from alembic import command
+
     with _engine(settings) as engine, engine.begin() as connection:
         command.downgrade(_config(settings, connection), revision)
 
 
 def current_revision(settings: Settings) -> str | None:
     """The revision the database is at, ``None`` before the first migration."""
+    from alembic.runtime.migration import MigrationContext
+
     with _engine(settings) as engine, engine.connect() as connection:
         schema = settings.db_schema if connection.dialect.name == "postgresql" else None
         context = MigrationContext.configure(connection, opts={"version_table_schema": schema})
@@ -53,6 +62,8 @@ def current_revision(settings: Settings) -> str | None:
 
 def head_revision() -> str:
     """The newest revision of the migration scripts."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     if head is None:
         raise MigrationError(f"there are no migration scripts in {MIGRATIONS_DIR}")
@@ -65,6 +76,8 @@ def is_at_head(settings: Settings) -> bool:
 
 
 def _config(settings: Settings | None = None, connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     # Options go through ConfigParser interpolation: escape any "%" in the path.
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))

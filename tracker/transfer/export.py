@@ -26,7 +26,6 @@ from tracker.transfer.export_csv import to_csv
 from tracker.transfer.export_iati import check_iati_moment, to_iati
 from tracker.transfer.export_json import to_json
 from tracker.transfer.export_proof import DrawnEvents, export_checkpoint, proof
-from tracker.transfer.export_xlsx import to_xlsx
 from tracker.transfer.portfolio_export import ExportQuery, gather
 
 Format = Literal["csv", "xlsx", "json", "iati"]
@@ -91,7 +90,9 @@ def export_portfolio(
         content = to_csv(export, bom=bom).encode()
     elif fmt == "json":
         content = to_json(export, proof(tracker.store, engine, drawn, checkpoint))
-    elif fmt == "xlsx":
+    elif fmt == "xlsx":  # openpyxl imported when needed: a quarter second of every start
+        from tracker.transfer.export_xlsx import to_xlsx
+
         content = to_xlsx(export)
     else:
         content = to_iati(export)

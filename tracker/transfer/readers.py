@@ -28,7 +28,6 @@ from tracker.transfer.file_format import FileFormat, FileKind, detect
 from tracker.transfer.json_reader import CHUNK, read_json
 from tracker.transfer.raw_rows import RawRow, check_header
 from tracker.transfer.regional import localised
-from tracker.transfer.xlsx_reader import read_xlsx, sheet_of
 
 __all__ = ["ImportSource", "RawRow", "opened", "read_rows", "resolved", "stream_size"]
 
@@ -57,7 +56,9 @@ def read_rows(stream: IO[bytes], fmt: FileFormat) -> Iterator[RawRow | RowError]
     """The file's records from its start, in order, with the errors met while reading them
     (a file-level error such as a bad header or broken JSON ends the rows)."""
     stream.seek(0)
-    if fmt.kind == "xlsx":
+    if fmt.kind == "xlsx":  # openpyxl imported when needed: a quarter second of every start
+        from tracker.transfer.xlsx_reader import read_xlsx
+
         yield from read_xlsx(stream, fmt)
         return
     # JSON is UTF-8 (RFC 8259); a CSV is in the encoding found or named
@@ -77,6 +78,8 @@ def resolved(stream: IO[bytes], fmt: FileFormat | FileKind) -> FileFormat:
     if isinstance(fmt, str):
         fmt = FileFormat(fmt)
     if fmt.kind == "xlsx":
+        from tracker.transfer.xlsx_reader import sheet_of
+
         return replace(fmt, sheet=fmt.sheet or sheet_of(stream))
     return detect(stream, fmt)
 

@@ -6,14 +6,17 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALL := VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet
+# Bytecode is compiled once, at install (and the project's own by `compile`): where Python is
+# told not to write it (PYTHONDONTWRITEBYTECODE), every process would otherwise compile its
+# ~600 modules again as it imports them, 1.4 s of a 2.5 s start here.
+INSTALL := VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet --compile-bytecode
 SERVE := $(VENV)/.serve-installed
 DEV := $(VENV)/.dev-installed
 # One resolution for both files: dev.txt first (everything), serve.txt held to dev.txt's pins.
 COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes
 
-.PHONY: install run migrate test check lint format clean bench lock messages messages-pot
+.PHONY: install compile run migrate test check lint format clean bench lock messages messages-pot
 
 $(BIN)/uv: requirements/uv.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +34,11 @@ $(DEV): requirements/dev.txt $(SERVE)
 
 install: $(SERVE)
 
-migrate: $(SERVE)
+# The project's own modules, compiled again where they changed (see INSTALL).
+compile: $(SERVE)
+	$(BIN)/python -m compileall -q tracker api migrations bench tests
+
+migrate: compile
 	$(BIN)/tracker migrate
 
 run: migrate
@@ -48,7 +55,7 @@ check: $(DEV)
 # each test has its own database), except
 # tests/reliability, which stops PostgreSQL under everyone else and so runs alone afterwards.
 # The slowest tests are listed at the end, to see where the suite's time goes.
-test: check
+test: check compile
 	$(BIN)/pytest -n auto --dist loadscope --ignore=tests/reliability/test_postgres_restart.py --durations=20
 	$(BIN)/pytest tests/reliability/test_postgres_restart.py --durations=5
 
@@ -62,7 +69,7 @@ lock: $(DEV)
 	echo uv | $(COMPILE) - -c requirements/dev.txt -o requirements/uv.txt
 
 # Performance figures next to their references (~15 min; not part of `make test`): bench/README.md
-bench: $(DEV)
+bench: $(DEV) compile
 	$(BIN)/python -m bench
 
 format: $(DEV)
@@ -71,6 +78,7 @@ format: $(DEV)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	find tracker api migrations bench tests -name __pycache__ -prune -exec rm -rf {} +
 
 # Translations (docs/languages.md): collect every marked message into tracker/locale/messages.pot
 # and merge it into the ru, kk and uz catalogs, whose new entries then await their translation.

@@ -9,13 +9,16 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
+from typing import Generic, TypeVar
 
 from api.single_flight import SingleFlight
 
 log = logging.getLogger(__name__)
+#: What a page is kept as (the dashboard keeps each as its answer: api/shortcut.py).
+Page = TypeVar("Page")
 
 
-class PageCache:
+class PageCache(Generic[Page]):
     """Rendered portfolio pages, shared by every open dashboard showing the same view.
 
     A page is kept under its view (path, portfolio, the query's view settings, the day, the
@@ -41,18 +44,18 @@ class PageCache:
     ) -> None:
         self.size, self.ttl, self.grace, self.clock = size, ttl, grace, clock
         #: (fresh until, given until, page) by key, least recently read first.
-        self._pages: OrderedDict[Hashable, tuple[float, float, bytes]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[float, float, Page]] = OrderedDict()
         self._lock = threading.Lock()
         #: One per event loop (a test process runs several apps): futures never cross loops.
         self._flights: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SingleFlight] = (
             weakref.WeakKeyDictionary()
         )
         #: Refreshes under way, held so that they are not collected before they finish.
-        self._refreshing: set[asyncio.Task[bytes]] = set()
+        self._refreshing: set[asyncio.Task[Page]] = set()
         #: The keys of the pages being made again.
         self._remaking: set[Hashable] = set()
 
-    def cached(self, key: Hashable) -> tuple[bytes, bool] | None:
+    def cached(self, key: Hashable) -> tuple[Page, bool] | None:
         """The page under ``key`` and whether it is fresh; ``None`` when there is none to give."""
         with self._lock:
             found = self._pages.get(key)
@@ -66,7 +69,7 @@ class PageCache:
             self._pages.move_to_end(key)
             return page, now < fresh_until
 
-    def given(self, key: Hashable) -> bytes | None:
+    def given(self, key: Hashable) -> Page | None:
         """The page under ``key`` if a reader may be given it without asking for it again
         (``api/shortcut.py``): fresh, or while it is being made again (:meth:`refresh`)."""
         found = self.cached(key)
@@ -75,7 +78,7 @@ class PageCache:
         page, fresh = found
         return page if fresh or key in self._remaking else None
 
-    def remember(self, keys: Iterable[Hashable], page: bytes, lasts: float | None = None) -> None:
+    def remember(self, keys: Iterable[Hashable], page: Page, lasts: float | None = None) -> None:
         """Keep ``page`` under each of ``keys``; ``lasts``: seconds until it would read
         differently without an event, if that can come."""
         now = self.clock()
@@ -101,18 +104,18 @@ class PageCache:
             flights = self._flights[loop] = SingleFlight()
         return flights
 
-    async def shared(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
+    async def shared(self, key: Hashable, make: Callable[[], Page]) -> Page:
         """``make()`` in a worker thread, or the result of the one already making ``key``."""
         return await self._flight().run(key, make)
 
-    def refresh(self, key: Hashable, make: Callable[[], bytes]) -> None:
+    def refresh(self, key: Hashable, make: Callable[[], Page]) -> None:
         """Make the page under ``key`` again in the background, unless that is under way."""
         task = asyncio.ensure_future(self.shared(key, make))
         self._refreshing.add(task)
         self._remaking.add(key)
         task.add_done_callback(lambda task: self._refreshed(key, task))
 
-    def _refreshed(self, key: Hashable, task: asyncio.Task[bytes]) -> None:
+    def _refreshed(self, key: Hashable, task: asyncio.Task[Page]) -> None:
         self._refreshing.discard(task)
         self._remaking.discard(key)
         if not task.cancelled() and (error := task.exception()) is not None:

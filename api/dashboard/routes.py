@@ -48,7 +48,7 @@ from tracker.i18n import gettext as _
 from tracker.readmodel import pages as page_queries
 from tracker.readmodel.service import ReadModel
 
-PAGES = PageCache()
+PAGES: PageCache[Answer] = PageCache()
 
 
 def static_files_router() -> Router:
@@ -157,53 +157,46 @@ async def _portfolio(
     seen = readmodel.projector.seen_position
     current = seen is not None and (wanted is None or seen >= wanted)
 
-    def make() -> bytes:
+    def make() -> Answer:
         position = readmodel.wait_for(wanted)
         page, lasts = _render_portfolio(readmodel, portfolio_id, params, path, position, site)
         # Under the position seen too (the page is of it or a later one), so that the next
-        # readers find it before this process learns of the later one.
+        # readers find it before this process learns of the later one. Kept as its answer:
+        # its headers and compressed bytes are made once, whoever it is given to.
+        answer = page_answer(page, status)
         later = current and seen is not None and position >= seen
         keys = {(key, position), (key, seen)} if later else {(key, position)}
-        PAGES.remember(keys, page, lasts)
-        return page
+        PAGES.remember(keys, answer, lasts)
+        return answer
 
     try:
         if not current:  # it may need a later position than a shared page
-            page = await anyio.to_thread.run_sync(make)
+            answer = await anyio.to_thread.run_sync(make)
         elif (found := PAGES.cached((key, seen))) is None:
-            page = await PAGES.shared((key, seen), make)
+            answer = await PAGES.shared((key, seen), make)
         else:
-            page, fresh = found
+            answer, fresh = found
             if not fresh:
                 PAGES.refresh((key, seen), make)
     except NotFound:
         return _not_found(_("There is no portfolio %(id)s.", id=portfolio_id))
-    recall = _Recall(readmodel, key, status)
     if current and wanted is None:  # the next such request is answered before the handler
-        shortcuts_of(request.scope).remember(request.scope, recall)
-    return answer_response(recall.answer_of(page).for_client(request.scope))
+        shortcuts_of(request.scope).remember(request.scope, _Recall(readmodel, key))
+    return answer_response(answer.for_client(request.scope))
 
 
 class _Recall:
     """A view's page at the position this process has seen applied, as :func:`_portfolio`
     answers it from the page cache, while the cache gives it (``api/shortcut.py``)."""
 
-    __slots__ = ("answer", "key", "readmodel", "status")
+    __slots__ = ("key", "readmodel")
 
-    def __init__(self, readmodel: ReadModel, key: tuple[Any, ...], status: int) -> None:
-        self.readmodel, self.key, self.status = readmodel, key, status
-        self.answer: Answer | None = None
+    def __init__(self, readmodel: ReadModel, key: tuple[Any, ...]) -> None:
+        self.readmodel, self.key = readmodel, key
 
     def __call__(self) -> Answer | None:
         seen = self.readmodel.projector.seen_position
-        page = None if seen is None else PAGES.given((self.key, seen))
-        return None if page is None else self.answer_of(page)
-
-    def answer_of(self, page: bytes) -> Answer:
-        """``page`` as an answer, made once a page (its headers, its compressed bytes)."""
-        if self.answer is None or self.answer.body is not page:
-            self.answer = page_answer(page, self.status)
-        return self.answer
+        return None if seen is None else PAGES.given((self.key, seen))
 
 
 def _render_portfolio(

@@ -150,6 +150,8 @@ def add_events(project: Project, count: int, rng: random.Random) -> None:
 @dataclass
 class Generated:
     portfolio_ids: list[UUID] = field(default_factory=list)
+    #: The rate set the portfolios convert with (:func:`bench_rate_set`).
+    rate_set_id: UUID | None = None
     project_ids: list[UUID] = field(default_factory=list)
     events: int = 0
     seconds: float = 0.0
@@ -184,6 +186,7 @@ def generate(
     result = Generated()
     started = time.perf_counter()
     rate_set, rate_set_events = bench_rate_set(tracker)
+    result.rate_set_id = rate_set
     owners = [new_portfolio(f"Bench portfolio {n + 1}", rate_set) for n in range(portfolios)]
     tracker.save_many(owners)
     result.portfolio_ids = [p.id for p in owners]

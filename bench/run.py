@@ -32,6 +32,7 @@ from bench.in_process import (
     measure_verification,
 )
 from bench.measure import REPO, ensure_py_spy, ensure_wrk
+from bench.rate_events import measure_rate_events
 from bench.reads import READ_CONNECTIONS, measure_http_writes, measure_reads, profile_server, serve
 from bench.report import DOCS, machine, markdown, write_docs
 from bench.scale import Generating, measure_scale
@@ -76,6 +77,8 @@ def measure_database(run: Run, db: Database) -> None:
             measure_rebuild(run, db, handle)
             measure_verification(run, db, handle)
             measure_import(run, db, handle)
+            assert seeded.rate_set_id is not None
+            measure_rate_events(run, db, handle, portfolio, seeded.rate_set_id)
         with run.section(f"{label}: the hash chain's cost on writes"):
             # before the scale data set's generation starts: its writes would fall on one side
             measure_chain_writes(run, db, handle, projects)

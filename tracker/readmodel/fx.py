@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, case, literal, select
+from sqlalchemy import Connection, Date, case, literal, select
 
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import known_rows, naive_utc, stored_utc
@@ -86,7 +86,7 @@ def rates_of(
         select(t.rates)
         .where(t.rates.c.rate_set_id.in_(sorted(names)), *known_rows(t.rates, known_at))
         .order_by(t.rates.c.rate_set_id, t.rates.c.currency, t.rates.c.rate_date)
-    )
+    ).all()  # at once: iterating a result fetches its rows one driver call each
     return [
         Rate(
             row.currency,
@@ -204,30 +204,45 @@ class RateBook:
         return sorted(self.used.values(), key=lambda r: (r.currency, r.rate_date, r.rate_set))
 
 
-#: The most rate dates a report tells apart in SQL (:func:`rate_period`); past them, its
-#: projects are grouped per announcement day.
+#: The most rate dates a report tells apart in SQL (:func:`rate_period`): the currencies with
+#: the fewest dates are told apart by them until this many; the rest per value date.
 MAX_RATE_DATES = 1000
+#: The period of an amount before any rate that converts it (or of one no rate converts).
+_NO_RATE = date.min
 
 
 def rate_period(book: RateBook, to: str, currency: Any, day: Any) -> Any:
     """Which rates converting an amount in ``currency`` (a column) on ``day`` (a column) to
-    ``to`` uses, as a number per currency: amounts alike on days with the same number
+    ``to`` uses, as the date they start from: amounts alike on days with the same start
     convert alike, so their projects are one group (each still converted alone, as
-    ``Total.add_each`` does). The day itself past ``MAX_RATE_DATES`` rate dates."""
+    ``Total.add_each`` does). An amount whose conversion never changes (the report's own
+    currency, or one without rates, when ``to`` has none) has one period. The currencies
+    with the most rate dates, past ``MAX_RATE_DATES`` in all, are told apart per value date
+    (``day`` itself): a daily rate makes each day a period of its own, and the other
+    currencies keep theirs."""
     other = book.changes("", to)  # a currency without rates: only ``to``'s matter
     codes = {code: book.changes(code, to) for code in sorted(book.currencies() | {to})}
-    if len(other) + sum(len(days) for days in codes.values()) > MAX_RATE_DATES:
-        return day
+    told_apart = len(other)
+    per_day: set[str] = set()
+    for code, days in sorted(codes.items(), key=lambda item: (len(item[1]), item[0])):
+        told_apart += len(days)
+        if told_apart > MAX_RATE_DATES:
+            per_day.add(code)
 
-    def numbered(days: list[date]) -> Any:
+    def started(days: list[date]) -> Any:
         if not days:
-            return literal(0)
+            return literal(_NO_RATE, Date())
         return case(
-            *((day >= start, index) for index, start in reversed(list(enumerate(days, 1)))),
-            else_=0,
+            *((day >= start, literal(start, Date())) for start in reversed(days)),
+            else_=literal(_NO_RATE, Date()),
         )
 
+    if len(other) > MAX_RATE_DATES:
+        return day
     return case(
-        *((currency == code, numbered(days)) for code, days in codes.items()),
-        else_=numbered(other),
+        *(
+            (currency == code, day if code in per_day else started(days))
+            for code, days in codes.items()
+        ),
+        else_=started(other),
     )

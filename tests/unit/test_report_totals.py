@@ -16,9 +16,13 @@ SET = RateSetRow("set-1", "Bench rates", False, datetime(2024, 1, 1, tzinfo=UTC)
 def book() -> RateBook:
     # 3 does not divide the amounts: each conversion is rounded to 28 digits, so converting
     # the group's sum once would differ from the sum of the conversions.
+    # The book's rows are what it makes its rates of: a rate has every column they need.
     rates = [
-        Rate("KZT", date(2024, 1, 1), Decimal("453.3"), SET.rate_set_id, SET.name, False),
-        Rate("KZT", date(2024, 6, 1), Decimal("471.9"), SET.rate_set_id, SET.name, False),
+        Rate("KZT", day, units, SET.rate_set_id, SET.name, False, recorded_at=SET.recorded_at)
+        for day, units in (
+            (date(2024, 1, 1), Decimal("453.3")),
+            (date(2024, 6, 1), Decimal("471.9")),
+        )
     ]
     return RateBook(
         [SET],

@@ -79,28 +79,51 @@ def rates_of(
     conn: Connection, sets: list[RateSetRow], known_at: datetime | None = None
 ) -> list[Rate]:
     """The rates of ``sets`` in force at ``known_at``, by set, currency and date."""
-    names = {s.rate_set_id: s for s in sets}
-    if not names:
+    by_id = {s.rate_set_id: s for s in sets}
+    return [_rate(row, by_id[row.rate_set_id]) for row in _rate_rows(conn, sets, known_at)]
+
+
+#: What a :class:`Rate` is made of.
+_RATE_COLUMNS = (
+    "currency",
+    "rate_date",
+    "units_per_usd",
+    "rate_set_id",
+    "source_title",
+    "source_url",
+    "recorded_at",
+)
+
+
+def _rate_rows(conn: Connection, sets: list[RateSetRow], known_at: datetime | None) -> list[Any]:
+    """The stored rows of :func:`rates_of`, fetched at once (iterating a result fetches its
+    rows one driver call each)."""
+    if not sets:
         return []
-    rows = conn.execute(
-        select(t.rates)
-        .where(t.rates.c.rate_set_id.in_(sorted(names)), *known_rows(t.rates, known_at))
-        .order_by(t.rates.c.rate_set_id, t.rates.c.currency, t.rates.c.rate_date)
-    ).all()  # at once: iterating a result fetches its rows one driver call each
-    return [
-        Rate(
-            row.currency,
-            row.rate_date,
-            row.units_per_usd,
-            row.rate_set_id,
-            names[row.rate_set_id].name,
-            names[row.rate_set_id].illustrative,
-            row.source_title,
-            row.source_url,
-            stored_utc(row.recorded_at),
-        )
-        for row in rows
-    ]
+    return list(
+        conn.execute(
+            select(*(t.rates.c[name] for name in _RATE_COLUMNS))
+            .where(
+                t.rates.c.rate_set_id.in_(sorted({s.rate_set_id for s in sets})),
+                *known_rows(t.rates, known_at),
+            )
+            .order_by(t.rates.c.rate_set_id, t.rates.c.currency, t.rates.c.rate_date)
+        ).all()
+    )
+
+
+def _rate(row: Any, rate_set: RateSetRow) -> Rate:
+    return Rate(
+        row.currency,
+        row.rate_date,
+        row.units_per_usd,
+        row.rate_set_id,
+        rate_set.name,
+        rate_set.illustrative,
+        row.source_title,
+        row.source_url,
+        stored_utc(row.recorded_at),
+    )
 
 
 def published_rates_of(
@@ -111,20 +134,28 @@ def published_rates_of(
     return (found[0], rates_of(conn, found, known_at)) if found else None
 
 
+RateKey = tuple[str, str]
+
+
 @dataclass
 class RateBook:
-    """The rates a portfolio converts with at one moment, and those a report actually used."""
+    """The rates a portfolio converts with at one moment, and those a report actually used.
+    A rate is made from its stored row when it is first looked up: a set of daily rates
+    holds thousands, of which a report uses those of its value days."""
 
     sets: list[RateSetRow]
-    #: Per (set id, currency): the rates by date, and their dates for bisecting.
-    rates: dict[tuple[str, str], list[Rate]]
+    #: Per (set id, currency): the stored rows of its rates by date.
+    _rows: dict[RateKey, list[Any]]
     fixed_date: date | None = None
     used: dict[tuple[str, str, date], Rate] = field(default_factory=dict)
-    _dates: dict[tuple[str, str], list[date]] = field(default_factory=dict)
+    #: Per (set id, currency): its rates' dates, for bisecting.
+    _dates: dict[RateKey, list[date]] = field(default_factory=dict)
     #: Per (currency, day, target currency): ``_find_factors``'s answer, once found.
     _factors: dict[tuple[str, date, str], tuple[Decimal, Decimal] | None] = field(
         default_factory=dict, repr=False, compare=False
     )
+    #: The rates made so far, by set id, currency and index in ``_rows``.
+    _made: dict[tuple[str, str, int], Rate] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(
@@ -135,11 +166,26 @@ class RateBook:
         fixed_date: date | None = None,
     ) -> RateBook:
         sets = chosen_rate_sets(conn, portfolio_id, known_at)
-        by_key: dict[tuple[str, str], list[Rate]] = {}
-        for rate in rates_of(conn, sets, known_at):
-            by_key.setdefault((rate.rate_set_id, rate.currency), []).append(rate)
-        dates = {key: [r.rate_date for r in rates] for key, rates in by_key.items()}
+        by_key: dict[RateKey, list[Any]] = {}
+        for row in _rate_rows(conn, sets, known_at):
+            by_key.setdefault((row.rate_set_id, row.currency), []).append(row)
+        dates = {key: [row.rate_date for row in rows] for key, rows in by_key.items()}
         return cls(sets, by_key, fixed_date, _dates=dates)
+
+    @property
+    def rates(self) -> dict[RateKey, list[Rate]]:
+        """Every rate of the book, per (set id, currency), by date."""
+        return {
+            key: [self._made_rate(key, index) for index in range(len(rows))]
+            for key, rows in self._rows.items()
+        }
+
+    def _made_rate(self, key: RateKey, index: int) -> Rate:
+        made = self._made.get((*key, index))
+        if made is None:
+            rate_set = next(s for s in self.sets if s.rate_set_id == key[0])
+            made = self._made[(*key, index)] = _rate(self._rows[key][index], rate_set)
+        return made
 
     @property
     def illustrative_used(self) -> bool:
@@ -152,7 +198,7 @@ class RateBook:
             key = (rate_set.rate_set_id, currency)
             index = bisect.bisect_right(self._dates.get(key, []), day)
             if index:
-                return self.rates[key][index - 1]
+                return self._made_rate(key, index - 1)
         return None
 
     def convert(self, amount: Decimal, currency: str, on: date, to: str) -> Decimal | None:

@@ -75,8 +75,8 @@ def test_past_the_limit_only_the_currencies_with_the_most_rate_dates_go_per_day(
 ) -> None:
     """Past ``MAX_RATE_DATES`` (a daily rate: 1,000 rate events in the bench made a report
     3.5x dearer) the report told every amount apart per value date, the report currency's
-    and the jobs too; only the currency with the most dates is now, the others keep their
-    periods, and the figures are those of adding up per value date."""
+    and the jobs too; now only the amounts in the currency with the most dates are, the
+    others keep their periods, and the figures are those of adding up per value date."""
     monkeypatch.setattr(fx, "MAX_RATE_DATES", 2)
     portfolio = tracker.establish_portfolio("P", "F", date(2024, 1, 1), DESK).id
     daily = [("KZT", date(2024, 1, d), Decimal(440 + d)) for d in (1, 2, 3)]

@@ -24,11 +24,7 @@ def book() -> RateBook:
             (date(2024, 6, 1), Decimal("471.9")),
         )
     ]
-    return RateBook(
-        [SET],
-        {(SET.rate_set_id, "KZT"): rates},
-        _dates={(SET.rate_set_id, "KZT"): [r.rate_date for r in rates]},
-    )
+    return RateBook([SET], {(SET.rate_set_id, "KZT"): rates})
 
 
 def test_adding_a_group_at_once_is_adding_each_project() -> None:

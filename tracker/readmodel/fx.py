@@ -148,14 +148,17 @@ class RateBook:
     _rows: dict[RateKey, list[Any]]
     fixed_date: date | None = None
     used: dict[tuple[str, str, date], Rate] = field(default_factory=dict)
-    #: Per (set id, currency): its rates' dates, for bisecting.
-    _dates: dict[RateKey, list[date]] = field(default_factory=dict)
+    #: Per (set id, currency): its rates' dates, for bisecting (from ``_rows``).
+    _dates: dict[RateKey, list[date]] = field(init=False, repr=False, compare=False)
     #: Per (currency, day, target currency): ``_find_factors``'s answer, once found.
     _factors: dict[tuple[str, date, str], tuple[Decimal, Decimal] | None] = field(
         default_factory=dict, repr=False, compare=False
     )
     #: The rates made so far, by set id, currency and index in ``_rows``.
     _made: dict[tuple[str, str, int], Rate] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._dates = {key: [row.rate_date for row in rows] for key, rows in self._rows.items()}
 
     @classmethod
     def load(
@@ -169,8 +172,7 @@ class RateBook:
         by_key: dict[RateKey, list[Any]] = {}
         for row in _rate_rows(conn, sets, known_at):
             by_key.setdefault((row.rate_set_id, row.currency), []).append(row)
-        dates = {key: [row.rate_date for row in rows] for key, rows in by_key.items()}
-        return cls(sets, by_key, fixed_date, _dates=dates)
+        return cls(sets, by_key, fixed_date)
 
     @property
     def rates(self) -> dict[RateKey, list[Rate]]:
@@ -267,6 +269,8 @@ def rate_period(book: RateBook, to: str, currency: Any, day: Any) -> Any:
     (``day`` itself): a daily rate makes each day a period of its own, and the other
     currencies keep theirs."""
     other = book.changes("", to)  # a currency without rates: only ``to``'s matter
+    if len(other) > MAX_RATE_DATES:
+        return day
     codes = {code: book.changes(code, to) for code in sorted(book.currencies() | {to})}
     told_apart = len(other)
     per_day: set[str] = set()
@@ -283,8 +287,6 @@ def rate_period(book: RateBook, to: str, currency: Any, day: Any) -> Any:
             else_=literal(_NO_RATE, Date()),
         )
 
-    if len(other) > MAX_RATE_DATES:
-        return day
     return case(
         *(
             (currency == code, day if code in per_day else started(days))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from tracker.readmodel.fx import Rate, RateBook, RateSetRow
+from tracker.readmodel.fx import Rate, RateBook, RateSetRow, RatesInForce
 from tracker.readmodel.totals import EXACT, Total
 
 SET = RateSetRow("set-1", "Bench rates", False, datetime(2024, 1, 1, tzinfo=UTC))
@@ -24,7 +24,7 @@ def book() -> RateBook:
             (date(2024, 6, 1), Decimal("471.9")),
         )
     ]
-    return RateBook([SET], {(SET.rate_set_id, "KZT"): rates})
+    return RateBook([RatesInForce.of(SET, rates)])
 
 
 def test_adding_a_group_at_once_is_adding_each_project() -> None:

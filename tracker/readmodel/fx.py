@@ -15,8 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Date, case, literal, select
+from sqlalchemy import Connection, Date, Engine, case, literal, select
 
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import known_rows, naive_utc, stored_utc
@@ -30,6 +31,8 @@ class RateSetRow:
     name: str
     illustrative: bool
     recorded_at: datetime
+    #: The position of the last event that changed the set's rates (0 before any).
+    rates_position: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ def rate_sets(conn: Connection, known_at: datetime | None = None) -> list[RateSe
     if known_at is not None:
         query = query.where(t.rate_sets.c.recorded_at <= naive_utc(known_at))
     return [
-        RateSetRow(r.rate_set_id, r.name, r.illustrative, stored_utc(r.recorded_at))
+        RateSetRow(
+            r.rate_set_id, r.name, r.illustrative, stored_utc(r.recorded_at), r.rates_position
+        )
         for r in conn.execute(query)
     ]
 
@@ -79,51 +84,11 @@ def rates_of(
     conn: Connection, sets: list[RateSetRow], known_at: datetime | None = None
 ) -> list[Rate]:
     """The rates of ``sets`` in force at ``known_at``, by set, currency and date."""
-    by_id = {s.rate_set_id: s for s in sets}
-    return [_rate(row, by_id[row.rate_set_id]) for row in _rate_rows(conn, sets, known_at)]
-
-
-#: What a :class:`Rate` is made of.
-_RATE_COLUMNS = (
-    "currency",
-    "rate_date",
-    "units_per_usd",
-    "rate_set_id",
-    "source_title",
-    "source_url",
-    "recorded_at",
-)
-
-
-def _rate_rows(conn: Connection, sets: list[RateSetRow], known_at: datetime | None) -> list[Any]:
-    """The stored rows of :func:`rates_of`, fetched at once (iterating a result fetches its
-    rows one driver call each)."""
-    if not sets:
-        return []
-    return list(
-        conn.execute(
-            select(*(t.rates.c[name] for name in _RATE_COLUMNS))
-            .where(
-                t.rates.c.rate_set_id.in_(sorted({s.rate_set_id for s in sets})),
-                *known_rows(t.rates, known_at),
-            )
-            .order_by(t.rates.c.rate_set_id, t.rates.c.currency, t.rates.c.rate_date)
-        ).all()
-    )
-
-
-def _rate(row: Any, rate_set: RateSetRow) -> Rate:
-    return Rate(
-        row.currency,
-        row.rate_date,
-        row.units_per_usd,
-        row.rate_set_id,
-        rate_set.name,
-        rate_set.illustrative,
-        row.source_title,
-        row.source_url,
-        stored_utc(row.recorded_at),
-    )
+    return [
+        rate
+        for rate_set in sorted(sets, key=lambda s: s.rate_set_id)
+        for rate in rates_in_force(conn, rate_set, known_at).all()
+    ]
 
 
 def published_rates_of(
@@ -134,31 +99,118 @@ def published_rates_of(
     return (found[0], rates_of(conn, found, known_at)) if found else None
 
 
+@dataclass(frozen=True)
+class RatesInForce:
+    """One rate set's rates in force at one moment, per currency by date. A rate is made
+    from its stored row when it is first looked up: a set of daily rates holds thousands,
+    of which a report uses those of its value days."""
+
+    rate_set: RateSetRow
+    #: Per currency: the stored rows of its rates by date, and their dates (for bisecting).
+    rows: dict[str, list[Any]]
+    dates: dict[str, list[date]]
+    #: The rates made so far, by currency and index in ``rows``.
+    _made: dict[tuple[str, int], Rate] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, rate_set: RateSetRow, rows: list[Any]) -> RatesInForce:
+        by_currency: dict[str, list[Any]] = {}
+        for row in rows:
+            by_currency.setdefault(row.currency, []).append(row)
+        dates = {code: [row.rate_date for row in found] for code, found in by_currency.items()}
+        return cls(rate_set, by_currency, dates)
+
+    def rate(self, currency: str, index: int) -> Rate:
+        made = self._made.get((currency, index))
+        if made is None:
+            made = self._made[(currency, index)] = _rate(self.rows[currency][index], self.rate_set)
+        return made
+
+    def all(self) -> list[Rate]:
+        """Every rate, by currency and date."""
+        return [
+            self.rate(code, index)
+            for code in sorted(self.rows)
+            for index in range(len(self.rows[code]))
+        ]
+
+
+#: Per engine and rate set: its rates in force now, kept until an event changes them (the
+#: set's row then names another position, :attr:`RateSetRow.rates_position`). A daily rate
+#: set holds thousands of rates; a report would otherwise read and sort them every time.
+_CURRENT: WeakKeyDictionary[Engine, dict[str, RatesInForce]] = WeakKeyDictionary()
+
+
+def rates_in_force(
+    conn: Connection, rate_set: RateSetRow, known_at: datetime | None = None
+) -> RatesInForce:
+    """The rates of ``rate_set`` (as read at ``known_at``) in force at ``known_at``: those
+    in force now are read once per change of the set."""
+    if known_at is not None:
+        return RatesInForce.of(rate_set, _rate_rows(conn, rate_set, known_at))
+    kept = _CURRENT.setdefault(conn.engine, {})
+    found = kept.get(rate_set.rate_set_id)
+    if found is None or found.rate_set != rate_set:
+        found = kept[rate_set.rate_set_id] = RatesInForce.of(
+            rate_set, _rate_rows(conn, rate_set, None)
+        )
+    return found
+
+
+#: What a :class:`Rate` is made of.
+_RATE_COLUMNS = (
+    "currency",
+    "rate_date",
+    "units_per_usd",
+    "source_title",
+    "source_url",
+    "recorded_at",
+)
+
+
+def _rate_rows(conn: Connection, rate_set: RateSetRow, known_at: datetime | None) -> list[Any]:
+    """The stored rows of one set's rates in force at ``known_at``, by currency and date,
+    fetched at once (iterating a result fetches its rows one driver call each)."""
+    return list(
+        conn.execute(
+            select(*(t.rates.c[name] for name in _RATE_COLUMNS))
+            .where(
+                t.rates.c.rate_set_id == rate_set.rate_set_id,
+                *known_rows(t.rates, known_at),
+            )
+            .order_by(t.rates.c.currency, t.rates.c.rate_date)
+        ).all()
+    )
+
+
+def _rate(row: Any, rate_set: RateSetRow) -> Rate:
+    return Rate(
+        row.currency,
+        row.rate_date,
+        row.units_per_usd,
+        rate_set.rate_set_id,
+        rate_set.name,
+        rate_set.illustrative,
+        row.source_title,
+        row.source_url,
+        stored_utc(row.recorded_at),
+    )
+
+
 RateKey = tuple[str, str]
 
 
 @dataclass
 class RateBook:
-    """The rates a portfolio converts with at one moment, and those a report actually used.
-    A rate is made from its stored row when it is first looked up: a set of daily rates
-    holds thousands, of which a report uses those of its value days."""
+    """The rates a portfolio converts with at one moment, and those a report actually used."""
 
-    sets: list[RateSetRow]
-    #: Per (set id, currency): the stored rows of its rates by date.
-    _rows: dict[RateKey, list[Any]]
+    in_force: list[RatesInForce]
     fixed_date: date | None = None
     used: dict[tuple[str, str, date], Rate] = field(default_factory=dict)
-    #: Per (set id, currency): its rates' dates, for bisecting (from ``_rows``).
-    _dates: dict[RateKey, list[date]] = field(init=False, repr=False, compare=False)
     #: Per (currency, day, target currency): ``_find_factors``'s answer, once found.
     _factors: dict[tuple[str, date, str], tuple[Decimal, Decimal] | None] = field(
         default_factory=dict, repr=False, compare=False
     )
-    #: The rates made so far, by set id, currency and index in ``_rows``.
-    _made: dict[tuple[str, str, int], Rate] = field(default_factory=dict, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        self._dates = {key: [row.rate_date for row in rows] for key, rows in self._rows.items()}
 
     @classmethod
     def load(
@@ -169,25 +221,23 @@ class RateBook:
         fixed_date: date | None = None,
     ) -> RateBook:
         sets = chosen_rate_sets(conn, portfolio_id, known_at)
-        by_key: dict[RateKey, list[Any]] = {}
-        for row in _rate_rows(conn, sets, known_at):
-            by_key.setdefault((row.rate_set_id, row.currency), []).append(row)
-        return cls(sets, by_key, fixed_date)
+        return cls([rates_in_force(conn, s, known_at) for s in sets], fixed_date)
+
+    @property
+    def sets(self) -> list[RateSetRow]:
+        """The rate sets, preferred first."""
+        return [found.rate_set for found in self.in_force]
 
     @property
     def rates(self) -> dict[RateKey, list[Rate]]:
         """Every rate of the book, per (set id, currency), by date."""
         return {
-            key: [self._made_rate(key, index) for index in range(len(rows))]
-            for key, rows in self._rows.items()
+            (found.rate_set.rate_set_id, code): [
+                found.rate(code, index) for index in range(len(rows))
+            ]
+            for found in self.in_force
+            for code, rows in found.rows.items()
         }
-
-    def _made_rate(self, key: RateKey, index: int) -> Rate:
-        made = self._made.get((*key, index))
-        if made is None:
-            rate_set = next(s for s in self.sets if s.rate_set_id == key[0])
-            made = self._made[(*key, index)] = _rate(self._rows[key][index], rate_set)
-        return made
 
     @property
     def illustrative_used(self) -> bool:
@@ -196,11 +246,10 @@ class RateBook:
     def rate(self, currency: str, on: date) -> Rate | None:
         """The preferred set's latest rate on or before ``on`` (or the fixed date)."""
         day = self.fixed_date or on
-        for rate_set in self.sets:
-            key = (rate_set.rate_set_id, currency)
-            index = bisect.bisect_right(self._dates.get(key, []), day)
+        for found in self.in_force:
+            index = bisect.bisect_right(found.dates.get(currency, []), day)
             if index:
-                return self._made_rate(key, index - 1)
+                return found.rate(currency, index - 1)
         return None
 
     def convert(self, amount: Decimal, currency: str, on: date, to: str) -> Decimal | None:
@@ -239,14 +288,14 @@ class RateBook:
         if currency == to or self.fixed_date is not None:
             return []
         days: set[date] = set()
-        for (_, code), dates in self._dates.items():
-            if code in (currency, to):
-                days.update(dates)
+        for found in self.in_force:
+            for code in (currency, to):
+                days.update(found.dates.get(code, ()))
         return sorted(days)
 
     def currencies(self) -> set[str]:
         """The currencies the book has rates for."""
-        return {code for _, code in self._dates}
+        return {code for found in self.in_force for code in found.dates}
 
     def used_rates(self) -> list[Rate]:
         return sorted(self.used.values(), key=lambda r: (r.currency, r.rate_date, r.rate_set))

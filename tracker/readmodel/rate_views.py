@@ -35,6 +35,16 @@ def _close_stored(views: Views) -> Any:
     )
 
 
+@cache
+def _mark_changed(views: Views) -> Any:
+    rate_sets = views.rate_sets
+    return (
+        update(rate_sets)
+        .where(rate_sets.c.rate_set_id == bindparam("set_id"))
+        .values(rates_position=bindparam("position"))
+    )
+
+
 class RateRows:
     """The rate-set, rate and rate-choice rows one batch creates and closes."""
 
@@ -47,6 +57,8 @@ class RateRows:
         self.open: dict[RateKey, Row] = {}
         #: Stored rows to close, by key.
         self.closed: list[Row] = []
+        #: The position of the last event of this batch that changed each set's rates.
+        self.changed: dict[str, int] = {}
 
     def apply(self, event: Any, position: int, recorded_at: datetime) -> bool:
         """Apply ``event`` if it is a rate set's or a choice of rate sets; say whether it was."""
@@ -71,9 +83,12 @@ class RateRows:
                     "name": event.name,
                     "illustrative": event.illustrative,
                     "recorded_at": recorded_at,
+                    "rates_position": 0,
                 }
             )
-        elif isinstance(event, RateSet.RatesPublished):
+            return True
+        self.changed[set_id] = position
+        if isinstance(event, RateSet.RatesPublished):
             for rate in event.rates:
                 self._open(set_id, rate, event, position, recorded_at)
         elif isinstance(event, RateSet.RateCorrected):
@@ -115,6 +130,8 @@ class RateRows:
     def write(self, conn: Connection) -> None:
         if self.closed:
             conn.execute(_close_stored(self.views), self.closed)
+        for row in self.new_sets:
+            row["rates_position"] = self.changed.pop(row["rate_set_id"], 0)
         for table, rows in (
             (self.views.rate_sets, self.new_sets),
             (self.views.rates, self.new_rates),
@@ -122,3 +139,8 @@ class RateRows:
         ):
             if rows:
                 conn.execute(insert(table), rows)
+        if self.changed:
+            conn.execute(
+                _mark_changed(self.views),
+                [{"set_id": i, "position": p} for i, p in self.changed.items()],
+            )

@@ -216,6 +216,9 @@ rate_sets = Table(
     Column("name", Text, nullable=False),
     Column("illustrative", Boolean, nullable=False),
     Column("recorded_at", DateTime, nullable=False),
+    #: The position of the last event that published, corrected or withdrew one of its
+    #: rates: the rates in force now change only with it (tracker/readmodel/fx.py).
+    Column("rates_position", Integer, nullable=False, server_default="0"),
 )
 
 #: Every rate each set published, bitemporal like the ledger: a correction closes the row

@@ -130,8 +130,10 @@ class RateRows:
     def write(self, conn: Connection) -> None:
         if self.closed:
             conn.execute(_close_stored(self.views), self.closed)
-        for row in self.new_sets:
-            row["rates_position"] = self.changed.pop(row["rate_set_id"], 0)
+        fresh = {row["rate_set_id"]: row for row in self.new_sets}
+        for set_id, position in self.changed.items():
+            if set_id in fresh:
+                fresh[set_id]["rates_position"] = position
         for table, rows in (
             (self.views.rate_sets, self.new_sets),
             (self.views.rates, self.new_rates),
@@ -139,8 +141,6 @@ class RateRows:
         ):
             if rows:
                 conn.execute(insert(table), rows)
-        if self.changed:
-            conn.execute(
-                _mark_changed(self.views),
-                [{"set_id": i, "position": p} for i, p in self.changed.items()],
-            )
+        stored = [{"set_id": i, "position": p} for i, p in self.changed.items() if i not in fresh]
+        if stored:
+            conn.execute(_mark_changed(self.views), stored)

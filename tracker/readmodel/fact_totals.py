@@ -161,7 +161,7 @@ def _key(row: Row, illustrative: bool) -> Key:
 
 LedgerRows = Callable[[Iterable[ColumnElement[bool]]], list[ColumnElement[bool]]]
 #: Which rates an amount in a currency (a column) on a day (a column) converts with.
-Period = Callable[[Any, Any], Any]
+Period = Callable[[Any, Any], tuple[Any, ...]]
 
 
 def fact_groups(
@@ -212,7 +212,7 @@ def _grouped(conn: Connection, every: Any, period: Period | None) -> list[FactGr
     keys = (
         every.c.kind,
         every.c.currency,
-        day if period is None else period(every.c.currency, day),
+        *((day,) if period is None else period(every.c.currency, day)),
     )
     query = select(
         every.c.kind,

@@ -13,11 +13,12 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Date, Engine, case, literal, select
+from sqlalchemy import Connection, Date, Engine, case, column, literal, literal_column, select
 
 from tracker.readmodel import tables as t
 from tracker.readmodel.database import known_rows, naive_utc, stored_utc
@@ -308,18 +309,19 @@ MAX_RATE_DATES = 1000
 _NO_RATE = date.min
 
 
-def rate_period(book: RateBook, to: str, currency: Any, day: Any) -> Any:
+def rate_period(book: RateBook, to: str, currency: Any, day: Any) -> tuple[Any, ...]:
     """Which rates converting an amount in ``currency`` (a column) on ``day`` (a column) to
-    ``to`` uses, as the date they start from: amounts alike on days with the same start
+    ``to`` uses, as the keys to group amounts by: amounts alike on days with the same keys
     convert alike, so their projects are one group (each still converted alone, as
-    ``Total.add_each`` does). An amount whose conversion never changes (the report's own
-    currency, or one without rates, when ``to`` has none) has one period. The currencies
-    with the most rate dates, past ``MAX_RATE_DATES`` in all, are told apart per value date
-    (``day`` itself): a daily rate makes each day a period of its own, and the other
-    currencies keep theirs."""
+    ``Total.add_each`` does). The first key is the date the rates start from; an amount
+    whose conversion never changes (the report's own currency, or one without rates, when
+    ``to`` has none) has one period. The currencies with the most rate dates, past
+    ``MAX_RATE_DATES`` in all, are told apart per value date (a second key: ``day`` for
+    them): a daily rate makes each day a period of its own, and the other currencies keep
+    theirs."""
     other = book.changes("", to)  # a currency without rates: only ``to``'s matter
     if len(other) > MAX_RATE_DATES:
-        return day
+        return (day,)
     codes = {code: book.changes(code, to) for code in sorted(book.currencies() | {to})}
     told_apart = len(other)
     per_day: set[str] = set()
@@ -327,19 +329,38 @@ def rate_period(book: RateBook, to: str, currency: Any, day: Any) -> Any:
         told_apart += len(days)
         if told_apart > MAX_RATE_DATES:
             per_day.add(code)
+    periods = tuple((code, tuple(days)) for code, days in codes.items() if code not in per_day)
+    started: Any = literal_column(_started(currency.name, day.name, periods, tuple(other)))
+    if not per_day:
+        return (started,)
+    return started, case((currency.in_(sorted(per_day)), day))
 
-    def started(days: list[date]) -> Any:
+
+@lru_cache(maxsize=64)
+def _started(
+    currency: str,
+    day: str,
+    periods: tuple[tuple[str, tuple[date, ...]], ...],
+    other: tuple[date, ...],
+) -> str:
+    """The SQL of the date the rates of an amount start from (as ISO text), per currency:
+    the latest of its ``periods``' dates on or before the amount's ``day`` (``other``'s for
+    any other currency), or ``_NO_RATE``. Written once per set of dates and kept: built as
+    an expression for each report, its comparisons (one per rate date) cost a report with
+    monthly rates more than its whole query (issue 17). The columns are named bare: the
+    report's statements read one table or subquery."""
+    amount_day: Any = column(day)
+
+    def since(days: tuple[date, ...]) -> Any:
         if not days:
             return literal(_NO_RATE, Date())
         return case(
-            *((day >= start, literal(start, Date())) for start in reversed(days)),
+            *((amount_day >= start, literal(start, Date())) for start in reversed(days)),
             else_=literal(_NO_RATE, Date()),
         )
 
-    return case(
-        *(
-            (currency == code, day if code in per_day else started(days))
-            for code, days in codes.items()
-        ),
-        else_=started(other),
+    expression = case(
+        *((column(currency) == code, since(days)) for code, days in periods),
+        else_=since(other),
     )
+    return str(expression.compile(compile_kwargs={"literal_binds": True}))

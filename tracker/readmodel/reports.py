@@ -261,11 +261,11 @@ def plan_groups(conn: Connection, query: ReportQuery, book: RateBook | None = No
         source = _plans_then(query).c
         where = [source.status.is_not(None)]
     period = (
-        source.announced_on
+        (source.announced_on,)
         if book is None
         else rate_period(book, query.currency, source.currency, source.announced_on)
     )
-    keys = (source.status, source.currency, period, source.planned_investment)
+    keys = (source.status, source.currency, *period, source.planned_investment)
     return list(
         conn.execute(
             select(

@@ -66,7 +66,7 @@ def test_a_sets_rates_are_read_once_until_an_event_changes_them(
 
     def change(how: Any) -> datetime:
         before = datetime.now(UTC)
-        tracker.change_rate_set(rate_set, lambda s: how(s), DESK)
+        tracker.change_rate_set(rate_set, how, DESK)
         projector.catch_up()
         return before
 
@@ -126,7 +126,19 @@ def test_revision_0021_gives_each_set_the_last_position_that_changed_its_rates(
     sets = sa.Table("rm_rate_sets", meta, autoload_with=engine)
     rates = sa.Table("rm_rates", meta, autoload_with=engine)
     at = datetime(2024, 1, 2)
-    rate = {"currency": "KZT", "units_per_usd": "500", "recorded_at": at}
+
+    def rate(set_id: str, day: date, position: int, closed_at: int | None = None) -> Any:
+        return {
+            "rate_set_id": set_id,
+            "currency": "KZT",
+            "rate_date": day,
+            "units_per_usd": "500",
+            "recorded_at": at,
+            "recorded_position": position,
+            "superseded_at": None if closed_at is None else at,
+            "superseded_position": closed_at,
+        }
+
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -139,42 +151,15 @@ def test_revision_0021_gives_each_set_the_last_position_that_changed_its_rates(
             conn.execute(
                 sa.insert(rates),
                 [
-                    {
-                        **rate,
-                        "rate_set_id": "opened",
-                        "rate_date": date(2024, 1, 1),
-                        "recorded_position": 7,
-                        "superseded_at": None,
-                        "superseded_position": None,
-                    },
-                    {
-                        **rate,
-                        "rate_set_id": "opened",
-                        "rate_date": date(2024, 1, 2),
-                        "recorded_position": 9,
-                        "superseded_at": None,
-                        "superseded_position": None,
-                    },
-                    {
-                        **rate,
-                        "rate_set_id": "closed",
-                        "rate_date": date(2024, 1, 1),
-                        "recorded_position": 3,
-                        "superseded_at": at,
-                        "superseded_position": 12,
-                    },
+                    rate("opened", date(2024, 1, 1), 7),
+                    rate("opened", date(2024, 1, 2), 9),
+                    rate("closed", date(2024, 1, 1), 3, closed_at=12),
                 ],
             )
         upgrade(blank_settings)
         with engine.connect() as conn:
-            found = dict(
-                conn.execute(
-                    sa.text(
-                        f"SELECT rate_set_id, rates_position FROM "
-                        f"{'' if schema is None else schema + '.'}rm_rate_sets"
-                    )
-                ).all()
-            )
+            columns = (t.rate_sets.c.rate_set_id, t.rate_sets.c.rates_position)
+            found = dict(conn.execute(sa.select(*columns)).all())
     finally:
         engine.dispose()
     assert found == {"opened": 9, "closed": 12, "empty": 0}

@@ -50,14 +50,16 @@ class RateRows:
 
     def __init__(self, views: Views) -> None:
         self.views = views
-        self.new_sets: list[Row] = []
+        #: The sets this batch established, by id.
+        self.new_sets: dict[str, Row] = {}
         self.new_choices: list[Row] = []
         self.new_rates: list[Row] = []
         #: The open row of each rate this batch published, by key.
         self.open: dict[RateKey, Row] = {}
         #: Stored rows to close, by key.
         self.closed: list[Row] = []
-        #: The position of the last event of this batch that changed each set's rates.
+        #: The position of the last event of this batch that changed each stored set's rates
+        #: (a set this batch established carries its own in its row).
         self.changed: dict[str, int] = {}
 
     def apply(self, event: Any, position: int, recorded_at: datetime) -> bool:
@@ -77,17 +79,18 @@ class RateRows:
             return False
         set_id = str(event.originator_id)
         if isinstance(event, RateSet.Established):
-            self.new_sets.append(
-                {
-                    "rate_set_id": set_id,
-                    "name": event.name,
-                    "illustrative": event.illustrative,
-                    "recorded_at": recorded_at,
-                    "rates_position": 0,
-                }
-            )
+            self.new_sets[set_id] = {
+                "rate_set_id": set_id,
+                "name": event.name,
+                "illustrative": event.illustrative,
+                "recorded_at": recorded_at,
+                "rates_position": 0,
+            }
             return True
-        self.changed[set_id] = position
+        if set_id in self.new_sets:
+            self.new_sets[set_id]["rates_position"] = position
+        else:
+            self.changed[set_id] = position
         if isinstance(event, RateSet.RatesPublished):
             for rate in event.rates:
                 self._open(set_id, rate, event, position, recorded_at)
@@ -130,17 +133,13 @@ class RateRows:
     def write(self, conn: Connection) -> None:
         if self.closed:
             conn.execute(_close_stored(self.views), self.closed)
-        fresh = {row["rate_set_id"]: row for row in self.new_sets}
-        for set_id, position in self.changed.items():
-            if set_id in fresh:
-                fresh[set_id]["rates_position"] = position
         for table, rows in (
-            (self.views.rate_sets, self.new_sets),
+            (self.views.rate_sets, list(self.new_sets.values())),
             (self.views.rates, self.new_rates),
             (self.views.rate_choices, self.new_choices),
         ):
             if rows:
                 conn.execute(insert(table), rows)
-        stored = [{"set_id": i, "position": p} for i, p in self.changed.items() if i not in fresh]
-        if stored:
-            conn.execute(_mark_changed(self.views), stored)
+        if self.changed:
+            changed = [{"set_id": i, "position": p} for i, p in self.changed.items()]
+            conn.execute(_mark_changed(self.views), changed)
